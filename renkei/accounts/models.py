@@ -1,0 +1,263 @@
+"""Organisations, users, memberships and the append-only audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, Self
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest
+
+from renkei.regions.models import Municipality, Prefecture
+
+if TYPE_CHECKING:
+    from renkei.directory.models import Facility
+
+
+class OrgKind(models.TextChoices):
+    HOSPITAL = "hospital", "病院"
+    CLINIC = "clinic", "診療所"
+    DENTAL = "dental", "歯科診療所"
+    PHARMACY = "pharmacy", "薬局"
+    VISITING_NURSE = "visiting_nurse", "訪問看護ステーション"
+    CARE_MANAGEMENT = "care_management", "居宅介護支援事業所"
+    CARE_PROVIDER = "care_provider", "介護サービス事業所・施設"
+    COMMUNITY_CENTER = "community_center", "地域包括支援センター"
+    COORDINATION_CENTER = "coordination_center", "在宅医療・介護連携支援センター"
+    MEDICAL_ASSOCIATION = "medical_association", "医師会・職能団体"
+    MUNICIPALITY = "municipality", "市区町村"
+    PREFECTURE = "prefecture", "都道府県"
+    OPERATOR = "operator", "運営事務局"
+
+
+class Role(models.TextChoices):
+    DOCTOR = "doctor", "医師"
+    DENTIST = "dentist", "歯科医師"
+    PHARMACIST = "pharmacist", "薬剤師"
+    NURSE = "nurse", "看護師"
+    VISITING_NURSE = "visiting_nurse", "訪問看護師"
+    MSW = "msw", "MSW（医療ソーシャルワーカー）"
+    DISCHARGE_NURSE = "discharge_nurse", "退院支援看護師"
+    CARE_MANAGER = "care_manager", "ケアマネジャー"
+    CARE_WORKER = "care_worker", "介護職"
+    REHAB = "rehab", "リハ職"
+    DIETITIAN = "dietitian", "管理栄養士"
+    COUNSELOR = "counselor", "相談員"
+    MUNICIPAL_OFFICER = "municipal_officer", "行政担当（市区町村）"
+    PREFECTURAL_OFFICER = "prefectural_officer", "行政担当（都道府県）"
+    AUDITOR = "auditor", "監査担当"
+    ADMIN = "admin", "システム管理者"
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may see comes from their memberships."""
+
+    display_name = models.CharField("表示名", max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = "利用者"
+        verbose_name_plural = "利用者"
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_username()
+
+
+class OrganizationQuerySet(models.QuerySet["Organization"]):
+    def of_kind(self, *kinds: str) -> Self:
+        return self.filter(kind__in=kinds)
+
+
+class Organization(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField("種別", max_length=30, choices=OrgKind.choices)
+    name = models.CharField("名称", max_length=120)
+    kana = models.CharField("ふりがな", max_length=200, blank=True)
+    municipality = models.ForeignKey(
+        Municipality,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organizations",
+        verbose_name="市区町村",
+    )
+    prefecture = models.ForeignKey(
+        Prefecture,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organizations",
+        verbose_name="都道府県",
+    )
+    email = models.EmailField("代表メール", blank=True)
+    phone = models.CharField("代表電話", max_length=20, blank=True)
+    is_active = models.BooleanField("有効", default=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "組織"
+        verbose_name_plural = "組織"
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_government(self) -> bool:
+        return self.kind in (OrgKind.MUNICIPALITY, OrgKind.PREFECTURE, OrgKind.OPERATOR)
+
+    def curated_municipalities(self) -> models.QuerySet[Municipality]:
+        """Municipalities whose directory this organisation curates."""
+        if self.kind == OrgKind.MUNICIPALITY and self.municipality_id:
+            return Municipality.objects.filter(
+                models.Q(pk=self.municipality_id) | models.Q(parent_id=self.municipality_id)
+            )
+        if self.kind == OrgKind.PREFECTURE and self.prefecture_id:
+            return Municipality.objects.filter(prefecture_id=self.prefecture_id)
+        if self.kind == OrgKind.OPERATOR:
+            return Municipality.objects.all()
+        return Municipality.objects.none()
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name="利用者"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name="組織"
+    )
+    role = models.CharField("職種・役割", max_length=30, choices=Role.choices)
+    is_org_admin = models.BooleanField("組織管理者", default=False)
+    is_active = models.BooleanField("有効", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "所属"
+        verbose_name_plural = "所属"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.organization} ({self.get_role_display()})"
+
+    def facilities(self) -> models.QuerySet[Facility]:
+        from renkei.directory.models import Facility
+
+        return Facility.objects.filter(organization_id=self.organization_id)
+
+
+class TwoFactorPolicy(models.Model):
+    """Roles whose members must use a second factor (set by a system administrator)."""
+
+    role = models.CharField("職種・役割", max_length=30, choices=Role.choices, unique=True)
+    required = models.BooleanField("二要素認証を必須にする", default=True)
+
+    class Meta:
+        verbose_name = "二要素認証ポリシー"
+        verbose_name_plural = "二要素認証ポリシー"
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {'必須' if self.required else '任意'}"
+
+    @classmethod
+    def required_for(cls, user: User) -> bool:
+        roles = user.memberships.filter(is_active=True).values_list("role", flat=True)
+        return cls.objects.filter(role__in=list(roles), required=True).exists()
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionDenied("監査ログは変更できません")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("監査ログは削除できません")
+
+
+class AuditEntry(models.Model):
+    """Append-only: who did what to which record, when and from where (security R08/R09).
+
+    The ORM refuses updates and deletes; on PostgreSQL a trigger does the same for raw SQL.
+    """
+
+    at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="実行者",
+    )
+    actor_label = models.CharField("実行者（記録時）", max_length=150, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="組織",
+    )
+    role = models.CharField("役割", max_length=30, blank=True)
+    action = models.CharField("操作", max_length=60, db_index=True)
+    target_type = models.CharField("対象種別", max_length=60, blank=True)
+    target_id = models.CharField("対象ID", max_length=64, blank=True, db_index=True)
+    target_repr = models.CharField("対象", max_length=200, blank=True)
+    ip = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
+    detail = models.JSONField("内容", default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "監査ログ"
+        verbose_name_plural = "監査ログ"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionDenied("監査ログは変更できません")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("監査ログは削除できません")
+
+    @classmethod
+    def record(
+        cls,
+        action: str,
+        *,
+        request: HttpRequest | None = None,
+        actor: User | None = None,
+        membership: Membership | None = None,
+        target: models.Model | None = None,
+        detail: dict[str, Any] | None = None,
+        actor_label: str = "",
+    ) -> AuditEntry:
+        if request is not None:
+            user = getattr(request, "user", None)
+            if actor is None and user is not None and user.is_authenticated:
+                actor = user
+            membership = membership or getattr(request, "membership", None)
+        return cls.objects.create(
+            actor=actor,
+            actor_label=actor_label or (actor.get_username() if actor else ""),
+            organization=membership.organization if membership else None,
+            role=membership.role if membership else "",
+            action=action,
+            target_type=target._meta.label if target is not None else "",
+            target_id=str(getattr(target, "code", None) or target.pk) if target is not None else "",
+            target_repr=str(target)[:200] if target is not None else "",
+            ip=client_ip(request) if request is not None else None,
+            detail=detail or {},
+        )
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
+    return request.META.get("REMOTE_ADDR") or None

@@ -1,0 +1,40 @@
+"""The JSON API at /api/v1/: one router per app, errors as {"detail": ...}."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import SessionAuth
+
+from renkei.directory.api import router as directory_router
+
+api = NinjaAPI(
+    title="Renkei API",
+    version="1",
+    description="在宅医療・介護連携プラットフォームのAPI。画面と同じ操作をJSONで提供します。",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    messages = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("query", "body", "path"))
+        messages.append(f"{loc}: {err.get('msg', '')}" if loc else str(err.get("msg", "")))
+    return api.create_response(
+        request,
+        {"detail": "入力内容が正しくありません。" + " / ".join(messages), "errors": exc.errors},
+        status=400,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "ログインが必要です"}, status=401)
+
+
+session_auth = SessionAuth()
+
+api.add_router("/directory/", directory_router)

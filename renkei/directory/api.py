@@ -1,0 +1,361 @@
+"""Directory endpoints of /api/v1/: everything the search, detail and edit screens do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.security import SessionAuth
+
+from renkei.accounts.models import Membership
+from renkei.directory import actions
+from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
+from renkei.directory.search import FacilitySearch, SearchError
+from renkei.lib.dates import ago_ja
+from renkei.regions.models import Municipality, SecondaryArea
+
+router = Router(tags=["directory"])
+
+
+class CapabilityOut(Schema):
+    code: str
+    name: str
+    group: str
+
+
+class KindOut(Schema):
+    code: str
+    name: str
+
+
+class MunicipalityOut(Schema):
+    code: str
+    name: str
+    kana: str
+    prefecture: str
+    area: str | None
+
+
+class AreaOut(Schema):
+    id: int
+    name: str
+    prefecture: str
+
+
+class FacilityOut(Schema):
+    """Public fields: what an anonymous visitor may see."""
+
+    code: uuid.UUID
+    kind: str
+    kind_label: str
+    name: str
+    kana: str
+    municipality_code: str
+    municipality: str
+    postal_code: str
+    address: str
+    lat: float | None
+    lng: float | None
+    phone: str
+    fax: str
+    website: str
+    hours: str
+    capacity: int | None
+    beds: int | None
+    capabilities: list[str]
+    care_level_min: int | None
+    care_level_max: int | None
+    accepts_dementia: bool | None
+    accepts_infection: bool | None
+    sex_accepted: str
+    cost_min: int | None
+    cost_max: int | None
+    vacancy_status: str
+    vacancy_confirmed_at: dt.datetime | None
+    vacancy_freshness: str
+    vacancy_stale: bool
+    distance_km: float | None = None
+    medical_id: str | None
+    care_office_number: str | None
+
+
+class FacilityMemberOut(FacilityOut):
+    """Adds what only signed-in professionals see."""
+
+    vacancy_count: int | None
+    vacancy_note: str
+    liaison_contact: str
+    conditions_note: str
+    version: int
+
+
+class FacilityPage(Schema):
+    count: int
+    page: int
+    per_page: int
+    items: list[FacilityMemberOut] | list[FacilityOut]
+
+
+class VacancyIn(Schema):
+    status: VacancyStatus
+    count: int | None = Field(None, ge=0, le=9999)
+    note: str = Field("", max_length=300)
+    version: int | None = Field(
+        None, description="楽観的ロック: 読み込んだ時点の version。異なれば409"
+    )
+
+
+class ProfileIn(Schema):
+    capabilities: list[str] | None = None
+    care_level_min: int | None = Field(None, ge=0, le=7)
+    care_level_max: int | None = Field(None, ge=0, le=7)
+    accepts_dementia: bool | None = None
+    accepts_infection: bool | None = None
+    sex_accepted: str | None = Field(None, pattern="^(any|male|female)$")
+    cost_min: int | None = Field(None, ge=0, le=10_000_000)
+    cost_max: int | None = Field(None, ge=0, le=10_000_000)
+    conditions_note: str | None = Field(None, max_length=2000)
+    service_radius_km: float | None = Field(None, gt=0, le=100)
+    service_municipalities: list[str] | None = None
+    version: int | None = None
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _member(request: HttpRequest) -> Membership | None:
+    return getattr(request, "membership", None)
+
+
+def facility_out(f: Facility, member: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "code": f.code,
+        "kind": f.kind,
+        "kind_label": f.get_kind_display(),
+        "name": f.name,
+        "kana": f.kana,
+        "municipality_code": f.municipality.code,
+        "municipality": f.municipality.name,
+        "postal_code": f.postal_code,
+        "address": f.address,
+        "lat": f.lat,
+        "lng": f.lng,
+        "phone": f.phone,
+        "fax": f.fax,
+        "website": f.website,
+        "hours": f.hours,
+        "capacity": f.capacity,
+        "beds": f.beds,
+        "capabilities": [c.code for c in f.capabilities.all()],
+        "care_level_min": f.care_level_min,
+        "care_level_max": f.care_level_max,
+        "accepts_dementia": f.accepts_dementia,
+        "accepts_infection": f.accepts_infection,
+        "sex_accepted": f.sex_accepted,
+        "cost_min": f.cost_min,
+        "cost_max": f.cost_max,
+        "vacancy_status": f.vacancy_status,
+        "vacancy_confirmed_at": f.vacancy_confirmed_at,
+        "vacancy_freshness": ago_ja(f.vacancy_confirmed_at),
+        "vacancy_stale": f.vacancy_is_stale(),
+        "distance_km": round(d, 2) if (d := getattr(f, "distance_km", None)) is not None else None,
+        "medical_id": f.medical_id,
+        "care_office_number": f.care_office_number,
+    }
+    if member:
+        data.update(
+            vacancy_count=f.vacancy_count,
+            vacancy_note=f.vacancy_note,
+            liaison_contact=f.liaison_contact,
+            conditions_note=f.conditions_note,
+            version=f.version,
+        )
+    return data
+
+
+@router.get(
+    "/facilities", response={200: FacilityPage, 400: ErrorOut}, summary="施設を検索する", auth=None
+)
+def search_facilities(
+    request: HttpRequest,
+    q: str = "",
+    kind: list[str] | None = None,
+    capability: list[str] | None = None,
+    municipality: list[str] | None = None,
+    area: str = "",
+    vacancy: bool = False,
+    serves: str = "",
+    lat: str = "",
+    lng: str = "",
+    postal: str = "",
+    near: str = "",
+    radius_km: str = "",
+    sort: str = "",
+    page: str = "1",
+    per_page: str = "20",
+) -> tuple[int, dict[str, Any]]:
+    """Free text (kana/width insensitive), kind, capabilities (all of), municipality or area,
+    vacancy, "serves this address", distance from a point, postal code or facility."""
+    try:
+        s = FacilitySearch.from_querydict(request.GET)
+        items, total = s.results()
+    except SearchError as e:
+        return 400, {"detail": str(e)}
+    member = _member(request) is not None
+    return 200, {
+        "count": total,
+        "page": s.page,
+        "per_page": s.per_page,
+        "items": [facility_out(f, member) for f in items],
+    }
+
+
+@router.get(
+    "/facilities/{code}",
+    response={200: FacilityMemberOut | FacilityOut, 404: ErrorOut},
+    summary="施設の詳細",
+    auth=None,
+)
+def get_facility(request: HttpRequest, code: uuid.UUID) -> tuple[int, dict[str, Any]]:
+    f = get_object_or_404(
+        Facility.objects.public().select_related("municipality").prefetch_related("capabilities"),
+        code=code,
+    )
+    return 200, facility_out(f, _member(request) is not None)
+
+
+def _editable(request: HttpRequest, code: uuid.UUID) -> tuple[Facility, Membership]:
+    membership = _member(request)
+    if membership is None:
+        raise HttpError(403, "所属組織のある利用者だけが更新できます")
+    f = get_object_or_404(
+        Facility.objects.curated_by(membership.organization).select_related("municipality"),
+        code=code,
+    )
+    return f, membership
+
+
+@router.put(
+    "/facilities/{code}/vacancy",
+    response={200: FacilityMemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=SessionAuth(),
+    summary="空き状況を更新する",
+)
+def put_vacancy(
+    request: HttpRequest, code: uuid.UUID, payload: VacancyIn
+) -> tuple[int, dict[str, Any]]:
+    f, membership = _editable(request, code)
+    if payload.status == VacancyStatus.UNKNOWN:
+        raise HttpError(400, "空き状況に「未登録」は指定できません")
+    try:
+        actions.update_vacancy(
+            f,
+            by=membership,
+            status=payload.status,
+            count=payload.count,
+            note=payload.note,
+            expected_version=payload.version,
+            request=request,
+        )
+    except actions.StaleVersion as e:
+        return 409, {"detail": str(e)}
+    f.refresh_from_db()
+    return 200, facility_out(f, True)
+
+
+@router.patch(
+    "/facilities/{code}",
+    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=SessionAuth(),
+    summary="対応できる処置・受入れ条件を更新する",
+)
+def patch_facility(
+    request: HttpRequest, code: uuid.UUID, payload: ProfileIn
+) -> tuple[int, dict[str, Any]]:
+    f, membership = _editable(request, code)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    caps = None
+    if "capabilities" in data:
+        codes = data.pop("capabilities") or []
+        caps = list(Capability.objects.filter(code__in=codes))
+        missing = sorted(set(codes) - {c.code for c in caps})
+        if missing:
+            return 400, {"detail": f"処置項目が見つかりません: {', '.join(missing)}"}
+    munis = None
+    if "service_municipalities" in data:
+        codes = data.pop("service_municipalities") or []
+        munis = list(Municipality.objects.filter(code__in=codes))
+        if len(munis) != len(set(codes)):
+            return 400, {"detail": "サービス提供地域に存在しない市区町村コードがあります"}
+    from django.core.exceptions import ValidationError
+
+    try:
+        actions.update_facility(
+            f,
+            by=membership,
+            changes=data,
+            capabilities=caps,
+            service_municipalities=munis,
+            expected_version=version,
+            request=request,
+        )
+    except actions.StaleVersion as e:
+        return 409, {"detail": str(e)}
+    except ValidationError as e:
+        return 400, {"detail": " ".join(m for msgs in e.message_dict.values() for m in msgs)}
+    f.refresh_from_db()
+    return 200, facility_out(f, True)
+
+
+@router.get("/capabilities", response=list[CapabilityOut], auth=None, summary="処置項目の一覧")
+def list_capabilities(request: HttpRequest) -> list[Capability]:
+    return list(Capability.objects.all())
+
+
+@router.get("/kinds", response=list[KindOut], auth=None, summary="施設種別の一覧")
+def list_kinds(request: HttpRequest) -> list[dict[str, str]]:
+    return [{"code": c, "name": n} for c, n in FacilityKind.choices]
+
+
+@router.get("/areas", response=list[AreaOut], auth=None, summary="二次保健医療圏の一覧")
+def list_areas(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"id": a.pk, "name": a.name, "prefecture": a.prefecture.name}
+        for a in SecondaryArea.objects.select_related("prefecture")
+    ]
+
+
+@router.get(
+    "/municipalities",
+    response={200: list[MunicipalityOut], 400: ErrorOut},
+    auth=None,
+    summary="市区町村の一覧",
+)
+def list_municipalities(
+    request: HttpRequest, prefecture: str = "14", q: str = ""
+) -> tuple[int, Any]:
+    if not (len(prefecture) == 2 and prefecture.isdigit()):
+        return 400, {"detail": "都道府県コードは2桁の数字です"}
+    qs = Municipality.objects.filter(prefecture__code=prefecture).select_related(
+        "prefecture", "secondary_area", "parent__secondary_area"
+    )
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(kana__contains=q))
+    return 200, [
+        {
+            "code": m.code,
+            "name": m.name,
+            "kana": m.kana,
+            "prefecture": m.prefecture.name,
+            "area": m.area.name if m.area else None,
+        }
+        for m in qs
+    ]

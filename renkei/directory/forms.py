@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from renkei.directory.models import Capability, Facility, VacancyStatus
+from renkei.regions.models import Municipality
+
+
+class VacancyForm(forms.Form):
+    status = forms.ChoiceField(
+        label="空き状況",
+        choices=[c for c in VacancyStatus.choices if c[0] != VacancyStatus.UNKNOWN],
+        widget=forms.RadioSelect,
+    )
+    count = forms.IntegerField(
+        label="空き数（床・人）", required=False, min_value=0, max_value=9999
+    )
+    note = forms.CharField(
+        label="補足（例: 男性のみ可、来週から1床）", required=False, max_length=300
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == VacancyStatus.NONE and data.get("count"):
+            self.add_error("count", "満床の場合は空き数を0にするか空欄にしてください")
+        return data
+
+
+PROFILE_FIELDS = [
+    "phone",
+    "fax",
+    "website",
+    "hours",
+    "closed_days",
+    "description",
+    "liaison_contact",
+    "care_level_min",
+    "care_level_max",
+    "accepts_dementia",
+    "accepts_infection",
+    "sex_accepted",
+    "cost_min",
+    "cost_max",
+    "conditions_note",
+    "service_radius_km",
+]
+CURATOR_FIELDS = [
+    "kind",
+    "name",
+    "kana",
+    "short_name",
+    "postal_code",
+    "address",
+    "address_extra",
+    "lat",
+    "lng",
+    "capacity",
+    "beds",
+    "is_home_care_support",
+    "is_backup_hospital",
+    "is_active",
+]
+
+NULL_BOOLEAN = [("", "未回答"), ("true", "受け入れる"), ("false", "受け入れない")]
+
+
+class FacilityForm(forms.ModelForm[Facility]):
+    capabilities = forms.ModelMultipleChoiceField(
+        label="対応できる処置",
+        queryset=Capability.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    service_municipalities = forms.ModelMultipleChoiceField(
+        label="サービス提供地域（訪問サービスの場合）",
+        queryset=Municipality.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Facility
+        fields = PROFILE_FIELDS + CURATOR_FIELDS
+        widgets = {
+            "accepts_dementia": forms.Select(choices=NULL_BOOLEAN),
+            "accepts_infection": forms.Select(choices=NULL_BOOLEAN),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "conditions_note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, curator: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        facility = self.instance
+        prefecture = facility.municipality.prefecture if facility.municipality_id else None
+        self.fields["capabilities"].queryset = Capability.objects.for_prefecture(prefecture)  # type: ignore[attr-defined]
+        munis = Municipality.objects.selectable()
+        area = facility.municipality.area if facility.municipality_id else None
+        if area is not None:
+            munis = munis.in_area(area)
+        elif prefecture is not None:
+            munis = munis.filter(prefecture=prefecture)
+        self.fields["service_municipalities"].queryset = munis.order_by("code")  # type: ignore[attr-defined]
+        if facility.pk:
+            self.initial.setdefault("capabilities", list(facility.capabilities.all()))
+            self.initial.setdefault(
+                "service_municipalities", list(facility.service_municipalities.all())
+            )
+            self.initial.setdefault("version", facility.version)
+        if not curator:
+            for name in CURATOR_FIELDS:
+                del self.fields[name]
+
+    def changes(self) -> dict[str, Any]:
+        skip = {"capabilities", "service_municipalities", "version"}
+        return {k: v for k, v in self.cleaned_data.items() if k not in skip}

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from renkei.directory import imports_views, views
+
+app_name = "directory"
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("points.json", views.points, name="points"),
+    path("export.<str:fmt>", views.export, name="export"),
+    path("mine/", views.mine, name="mine"),
+    path("handbook/<str:code>/", views.handbook, name="handbook"),
+    path("imports/", imports_views.imports, name="imports"),
+    path("imports/<uuid:code>/", imports_views.import_detail, name="import_detail"),
+    path("<uuid:code>/", views.detail, name="detail"),
+    path("<uuid:code>/edit/", views.edit, name="edit"),
+    path("<uuid:code>/vacancy/", views.vacancy, name="vacancy"),
+]

@@ -1,0 +1,369 @@
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from renkei.accounts.models import AuditEntry
+from renkei.directory import actions
+from renkei.directory.forms import FacilityForm, VacancyForm
+from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
+from renkei.directory.search import SORTS, FacilitySearch, SearchError
+from renkei.lib.dates import ago_ja
+from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
+from renkei.regions.models import Municipality, SecondaryArea
+
+EXPORT_LIMIT = 20_000
+MAP_LIMIT = 5_000
+
+
+def _filter_choices() -> dict[str, Any]:
+    return {
+        "kinds": FacilityKind.choices,
+        "capabilities": Capability.objects.all(),
+        "areas": SecondaryArea.objects.select_related("prefecture").filter(prefecture__code="14"),
+        "municipalities": Municipality.objects.selectable()
+        .filter(prefecture__code="14")
+        .order_by("code"),
+        "sorts": SORTS,
+    }
+
+
+def _querystring(request: RenkeiRequest) -> str:
+    params = [
+        (key, value)
+        for key, values in request.GET.lists()
+        if key != "page"
+        for value in values
+        if value != ""
+    ]
+    return urlencode(params) + ("&" if params else "")
+
+
+@require_GET
+def search(request: RenkeiRequest) -> HttpResponse:
+    context: dict[str, Any] = {"querystring_base": _querystring(request), "params": request.GET}
+    status = 200
+    try:
+        s = FacilitySearch.from_querydict(request.GET)
+        items, total = s.results()
+        paginator = Paginator(range(total), s.per_page)
+        if total and s.page > paginator.num_pages:
+            raise SearchError(f"ページ{s.page}はありません（全{paginator.num_pages}ページ）")
+        context.update(
+            search=s, items=items, total=total, page=paginator.get_page(s.page) if total else None
+        )
+    except SearchError as e:
+        context.update(error=str(e), items=[], total=0)
+        status = 400
+    template = "directory/search.html#results" if request.htmx else "directory/search.html"
+    if not request.htmx:
+        context.update(_filter_choices())
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def points(request: RenkeiRequest) -> HttpResponse:
+    """All matching facilities as compact points for the clustered map."""
+    try:
+        s = FacilitySearch.from_querydict(request.GET)
+    except SearchError as e:
+        return JsonResponse({"detail": str(e)}, status=400)
+    rows = list(
+        s.queryset()
+        .filter(lat__isnull=False)
+        .values_list("code", "name", "kind", "lat", "lng", "vacancy_status")[:MAP_LIMIT]
+    )
+    kinds = dict(FacilityKind.choices)
+    vac = dict(VacancyStatus.choices)
+    return JsonResponse(
+        {
+            "truncated": len(rows) == MAP_LIMIT,
+            "points": [
+                {
+                    "code": str(c),
+                    "name": n,
+                    "kind": kinds.get(k, k),
+                    "lat": la,
+                    "lng": ln,
+                    "vacancy": vac.get(v, v),
+                    "v": v,
+                }
+                for c, n, k, la, ln, v in rows
+            ],
+            "center": list(s.point) if s.point else None,
+            "radius_km": s.radius_km,
+        }
+    )
+
+
+@require_GET
+def detail(request: RenkeiRequest, code: str) -> HttpResponse:
+    facility = get_object_or_404(
+        Facility.objects.public()
+        .select_related(
+            "municipality",
+            "municipality__parent",
+            "municipality__secondary_area",
+            "vacancy_confirmed_by",
+            "organization",
+        )
+        .prefetch_related(
+            "capabilities", "services", "specialties", "wards", "service_municipalities"
+        ),
+        code=code,
+    )
+    can_edit = bool(
+        request.organization
+        and Facility.objects.curated_by(request.organization).filter(pk=facility.pk).exists()
+    )
+    return render(
+        request,
+        "directory/detail.html",
+        {
+            "f": facility,
+            "can_edit": can_edit,
+            "is_member": request.membership is not None,
+            "vacancy_ago": ago_ja(facility.vacancy_confirmed_at),
+            "info_ago": ago_ja(facility.info_updated_at),
+            "stale": facility.vacancy_is_stale(),
+        },
+    )
+
+
+@member_required
+@require_GET
+def mine(request: MemberRequest) -> HttpResponse:
+    qs = (
+        Facility.objects.curated_by(request.organization)
+        .select_related("municipality")
+        .order_by("kana", "name")
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        from renkei.lib.text import normalize_search
+
+        qs = qs.filter(search_text__contains=normalize_search(q))
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "directory/mine.html",
+        {"page": page, "q": q, "querystring_base": _querystring(request)},
+    )
+
+
+def _editable(request: MemberRequest, code: str) -> Facility:
+    return get_object_or_404(
+        Facility.objects.curated_by(request.organization).select_related("municipality"), code=code
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def edit(request: MemberRequest, code: str) -> HttpResponse:
+    facility = _editable(request, code)
+    curator = request.organization.is_government
+    form = FacilityForm(request.POST or None, instance=facility, curator=curator)
+    vform = VacancyForm(
+        initial={
+            "status": facility.vacancy_status
+            if facility.vacancy_status != VacancyStatus.UNKNOWN
+            else None,
+            "count": facility.vacancy_count,
+            "note": facility.vacancy_note,
+            "version": facility.version,
+        }
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                actions.update_facility(
+                    Facility.objects.get(pk=facility.pk),
+                    by=request.membership,
+                    changes=form.changes(),
+                    capabilities=form.cleaned_data["capabilities"],
+                    service_municipalities=form.cleaned_data["service_municipalities"],
+                    expected_version=form.cleaned_data["version"],
+                    request=request,
+                )
+            except actions.StaleVersion as e:
+                form.add_error(None, str(e))
+                status = 409
+            else:
+                messages.success(request, "施設情報を保存しました。")
+                return redirect("directory:detail", code=facility.code)
+        else:
+            status = 400
+    return render(
+        request, "directory/edit.html", {"f": facility, "form": form, "vform": vform}, status=status
+    )
+
+
+@member_required
+@require_POST
+def vacancy(request: MemberRequest, code: str) -> HttpResponse:
+    facility = _editable(request, code)
+    form = VacancyForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            actions.update_vacancy(
+                facility,
+                by=request.membership,
+                status=form.cleaned_data["status"],
+                count=form.cleaned_data["count"],
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data["version"],
+                request=request,
+            )
+        except actions.StaleVersion as e:
+            form.add_error(None, str(e))
+            facility = e.current
+            status = 409
+        else:
+            if not request.htmx:
+                messages.success(request, "空き状況を更新しました。")
+                return redirect("directory:detail", code=facility.code)
+            form = VacancyForm(
+                initial={
+                    "status": facility.vacancy_status,
+                    "count": facility.vacancy_count,
+                    "note": facility.vacancy_note,
+                    "version": facility.version,
+                }
+            )
+            form.saved = True  # type: ignore[attr-defined]
+    else:
+        status = 400
+    template = "directory/edit.html#vacancy-form" if request.htmx else "directory/edit.html"
+    ctx = {"f": facility, "vform": form}
+    if not request.htmx:
+        ctx["form"] = FacilityForm(instance=facility, curator=request.organization.is_government)
+    return render(request, template, ctx, status=status)
+
+
+EXPORT_COLUMNS = [
+    "名称",
+    "ふりがな",
+    "種別",
+    "市区町村",
+    "所在地",
+    "電話番号",
+    "FAX番号",
+    "対応できる処置",
+    "空き状況",
+    "空き状況の確認日時",
+    "距離(km)",
+    "医療機関ID",
+    "介護事業所番号",
+]
+
+
+def _export_rows(s: FacilitySearch) -> list[list[Any]]:
+    qs = (
+        s.queryset()
+        .select_related("municipality")
+        .prefetch_related(Prefetch("capabilities", queryset=Capability.objects.only("name")))
+    )
+    rows = []
+    for f in qs[:EXPORT_LIMIT]:
+        d2 = getattr(f, "dist2", None)
+        rows.append(
+            [
+                f.name,
+                f.kana,
+                f.get_kind_display(),
+                f.municipality.name,
+                f.address,
+                f.phone,
+                f.fax,
+                "、".join(c.name for c in f.capabilities.all()),
+                f.get_vacancy_status_display(),
+                timezone.localtime(f.vacancy_confirmed_at).strftime("%Y-%m-%d %H:%M")
+                if f.vacancy_confirmed_at
+                else "",
+                round(math.sqrt(d2), 1) if d2 is not None else "",
+                f.medical_id or "",
+                f.care_office_number or "",
+            ]
+        )
+    return rows
+
+
+@require_GET
+def export(request: RenkeiRequest, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    try:
+        s = FacilitySearch.from_querydict(request.GET)
+    except SearchError as e:
+        return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
+    rows = _export_rows(s)
+    AuditEntry.record(
+        "directory.exported",
+        request=request,
+        detail={"format": fmt, "rows": len(rows), "query": request.GET.urlencode()},
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write("\ufeff")  # BOM so that Excel opens UTF-8 Japanese correctly
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(rows)
+        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="renkei-facilities-{stamp}.csv"'
+        return response
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "施設一覧"
+    ws.append(EXPORT_COLUMNS)
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A2"
+    for i, width in enumerate([36, 24, 22, 14, 36, 14, 14, 40, 12, 18, 10, 16, 14], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="renkei-facilities-{stamp}.xlsx"'
+    return response
+
+
+@require_GET
+def handbook(request: RenkeiRequest, code: str) -> HttpResponse:
+    """Print layout of one municipality's resources grouped by kind (在宅医療介護福祉ハンドブック)."""
+    muni = get_object_or_404(Municipality, code=code)
+    facilities = (
+        Facility.objects.public()
+        .filter(municipality__in=[muni, *muni.wards.all()])
+        .prefetch_related("capabilities")
+        .order_by("kind", "kana", "name")
+    )
+    groups: dict[str, list[Facility]] = {}
+    for f in facilities:
+        groups.setdefault(f.get_kind_display(), []).append(f)
+    order = [label for _, label in FacilityKind.choices]
+    grouped = sorted(groups.items(), key=lambda kv: order.index(kv[0]))
+    return render(
+        request,
+        "directory/handbook.html",
+        {"muni": muni, "groups": grouped, "now": timezone.localtime()},
+    )

@@ -1,0 +1,47 @@
+"""Typed request and access helpers shared by all apps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from renkei.accounts.models import Membership, Organization, User
+
+
+class RenkeiRequest(HttpRequest):
+    """Every request after the middleware: membership is None for the public."""
+
+    membership: Membership | None
+    organization: Organization | None
+    htmx: HtmxDetails
+
+
+class MemberRequest(RenkeiRequest):
+    user: User
+    membership: Membership
+    organization: Organization
+
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def member_required(view: V) -> V:
+    """Signed-in users with an active membership; others go to the login page."""
+
+    @wraps(view)
+    def wrapper(request: RenkeiRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.membership is None:
+            return render(request, "errors/no_membership.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

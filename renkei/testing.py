@@ -1,0 +1,119 @@
+"""Deterministic builders shared by the tests and the demo seed. No randomness here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+
+from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
+from renkei.directory.models import Capability, Facility, VacancyStatus
+from renkei.regions.models import Municipality, Prefecture
+
+DEMO_PASSWORD = "renkei-demo-2026"
+
+
+def municipality(code: str) -> Municipality:
+    return Municipality.objects.select_related("parent", "prefecture").get(code=code)
+
+
+def prefecture(code: str = "14") -> Prefecture:
+    return Prefecture.objects.get(code=code)
+
+
+def capabilities(*codes: str) -> list[Capability]:
+    found = {c.code: c for c in Capability.objects.filter(code__in=codes)}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise LookupError(f"unknown capabilities: {missing}")
+    return [found[c] for c in codes]
+
+
+def make_org(
+    name: str,
+    kind: str = OrgKind.HOSPITAL,
+    *,
+    municipality_code: str | None = None,
+    prefecture_code: str | None = None,
+    **extra: Any,
+) -> Organization:
+    muni = municipality(municipality_code) if municipality_code else None
+    pref = prefecture(prefecture_code) if prefecture_code else (muni.prefecture if muni else None)
+    return Organization.objects.create(
+        name=name, kind=kind, municipality=muni, prefecture=pref, **extra
+    )
+
+
+def make_user(
+    username: str, *, password: str = DEMO_PASSWORD, display_name: str = "", email: str = ""
+) -> User:
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email or f"{username}@example.jp",
+    )
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def make_member(
+    org: Organization,
+    role: str = Role.MSW,
+    *,
+    username: str | None = None,
+    password: str = DEMO_PASSWORD,
+    display_name: str = "",
+    is_org_admin: bool = False,
+) -> Membership:
+    user = make_user(username or f"{org.pk}-{role}", password=password, display_name=display_name)
+    return Membership.objects.create(
+        user=user, organization=org, role=role, is_org_admin=is_org_admin
+    )
+
+
+def make_facility(
+    name: str,
+    kind: str = "tokuyo",
+    *,
+    municipality_code: str = "142051",
+    lat: float | None = 35.3389,
+    lng: float | None = 139.4911,
+    kana: str = "",
+    capability_codes: Iterable[str] = (),
+    vacancy: str = VacancyStatus.UNKNOWN,
+    vacancy_count: int | None = None,
+    confirmed_days_ago: float | None = None,
+    organization: Organization | None = None,
+    service_municipality_codes: Iterable[str] = (),
+    now: dt.datetime | None = None,
+    **fields: Any,
+) -> Facility:
+    muni = municipality(municipality_code)
+    confirmed = None
+    if confirmed_days_ago is not None:
+        confirmed = (now or timezone.now()) - dt.timedelta(days=confirmed_days_ago)
+    f = Facility.objects.create(
+        name=name,
+        kana=kana,
+        kind=kind,
+        municipality=muni,
+        address=fields.pop("address", f"{muni.name}本町1-1-1"),
+        lat=lat,
+        lng=lng,
+        vacancy_status=vacancy,
+        vacancy_count=vacancy_count,
+        vacancy_confirmed_at=confirmed,
+        organization=organization,
+        **fields,
+    )
+    codes = list(capability_codes)
+    if codes:
+        f.set_capabilities(capabilities(*codes))
+    if service_municipality_codes:
+        f.service_municipalities.set(
+            Municipality.objects.filter(code__in=list(service_municipality_codes))
+        )
+    return f

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from renkei import views
+from renkei.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("renkei.accounts.urls")),
+    path("directory/", include("renkei.directory.urls")),
+    path("api/v1/", api.urls),
+    path("api/hsds/", include("renkei.directory.hsds")),
+    path("api/fhir/", include("renkei.directory.fhir")),
+    path("admin/", admin.site.urls),
+]
