@@ -7,7 +7,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import SessionAuth
 
+from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
+from renkei.events.api import router as events_router
+from renkei.mentoring.api import router as mentoring_router
+from renkei.referrals.api import router as referrals_router
 
 api = NinjaAPI(
     title="Renkei API",
@@ -38,3 +42,7 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 session_auth = SessionAuth()
 
 api.add_router("/directory/", directory_router)
+api.add_router("/referrals/", referrals_router)
+api.add_router("/desk/", desk_router)
+api.add_router("/events/", events_router)
+api.add_router("/mentoring/", mentoring_router)

@@ -103,6 +103,10 @@ INSTALLED_APPS = [
     "renkei.accounts",
     "renkei.regions",
     "renkei.directory",
+    "renkei.referrals",
+    "renkei.desk",
+    "renkei.events",
+    "renkei.mentoring",
 ]
 
 MIDDLEWARE = [

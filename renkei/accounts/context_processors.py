@@ -4,12 +4,35 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+# Member navigation: (url name, label). Entries whose URL does not resolve are skipped,
+# so an app appears in the menu as soon as it defines the named route.
+MEMBER_NAV = [
+    ("referrals:home", "入退院支援"),
+    ("desk:home", "相談窓口"),
+    ("events:manage", "研修・イベント"),
+    ("mentoring:home", "同行研修"),
+]
+
+
+def _nav(request: HttpRequest) -> list[dict[str, Any]]:
+    items = []
+    for name, label in MEMBER_NAV:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"url": url, "label": label, "current": request.path.startswith(url)})
+    return items
 
 
 def renkei(request: HttpRequest) -> dict[str, Any]:
+    membership = getattr(request, "membership", None)
     return {
         "SITE_NAME": settings.SITE_NAME,
         "TILE_URL": settings.TILE_URL,
         "TILE_ATTRIBUTION": settings.TILE_ATTRIBUTION,
-        "membership": getattr(request, "membership", None),
+        "membership": membership,
+        "member_nav": _nav(request) if membership is not None else [],
     }
