@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
@@ -200,21 +200,24 @@ def search_facilities(
     sort: str = "",
     page: str = "1",
     per_page: str = "20",
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Free text (kana/width insensitive), kind, capabilities (all of), municipality or area,
     vacancy, "serves this address", distance from a point, postal code or facility."""
     try:
         s = FacilitySearch.from_querydict(request.GET)
         items, total = s.results()
     except SearchError as e:
-        return 400, {"detail": str(e)}
+        return Status(400, {"detail": str(e)})
     member = _member(request) is not None
-    return 200, {
-        "count": total,
-        "page": s.page,
-        "per_page": s.per_page,
-        "items": [facility_out(f, member) for f in items],
-    }
+    return Status(
+        200,
+        {
+            "count": total,
+            "page": s.page,
+            "per_page": s.per_page,
+            "items": [facility_out(f, member) for f in items],
+        },
+    )
 
 
 @router.get(
@@ -223,12 +226,12 @@ def search_facilities(
     summary="施設の詳細",
     auth=None,
 )
-def get_facility(request: HttpRequest, code: uuid.UUID) -> tuple[int, dict[str, Any]]:
+def get_facility(request: HttpRequest, code: uuid.UUID) -> Status[dict[str, Any]]:
     f = get_object_or_404(
         Facility.objects.public().select_related("municipality").prefetch_related("capabilities"),
         code=code,
     )
-    return 200, facility_out(f, _member(request) is not None)
+    return Status(200, facility_out(f, _member(request) is not None))
 
 
 def _editable(request: HttpRequest, code: uuid.UUID) -> tuple[Facility, Membership]:
@@ -250,7 +253,7 @@ def _editable(request: HttpRequest, code: uuid.UUID) -> tuple[Facility, Membersh
 )
 def put_vacancy(
     request: HttpRequest, code: uuid.UUID, payload: VacancyIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     f, membership = _editable(request, code)
     if payload.status == VacancyStatus.UNKNOWN:
         raise HttpError(400, "空き状況に「未登録」は指定できません")
@@ -265,9 +268,9 @@ def put_vacancy(
             request=request,
         )
     except actions.StaleVersion as e:
-        return 409, {"detail": str(e)}
+        return Status(409, {"detail": str(e)})
     f.refresh_from_db()
-    return 200, facility_out(f, True)
+    return Status(200, facility_out(f, True))
 
 
 @router.patch(
@@ -278,7 +281,7 @@ def put_vacancy(
 )
 def patch_facility(
     request: HttpRequest, code: uuid.UUID, payload: ProfileIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     f, membership = _editable(request, code)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
@@ -288,13 +291,13 @@ def patch_facility(
         caps = list(Capability.objects.filter(code__in=codes))
         missing = sorted(set(codes) - {c.code for c in caps})
         if missing:
-            return 400, {"detail": f"処置項目が見つかりません: {', '.join(missing)}"}
+            return Status(400, {"detail": f"処置項目が見つかりません: {', '.join(missing)}"})
     munis = None
     if "service_municipalities" in data:
         codes = data.pop("service_municipalities") or []
         munis = list(Municipality.objects.filter(code__in=codes))
         if len(munis) != len(set(codes)):
-            return 400, {"detail": "サービス提供地域に存在しない市区町村コードがあります"}
+            return Status(400, {"detail": "サービス提供地域に存在しない市区町村コードがあります"})
     from django.core.exceptions import ValidationError
 
     try:
@@ -308,11 +311,13 @@ def patch_facility(
             request=request,
         )
     except actions.StaleVersion as e:
-        return 409, {"detail": str(e)}
+        return Status(409, {"detail": str(e)})
     except ValidationError as e:
-        return 400, {"detail": " ".join(m for msgs in e.message_dict.values() for m in msgs)}
+        return Status(
+            400, {"detail": " ".join(m for msgs in e.message_dict.values() for m in msgs)}
+        )
     f.refresh_from_db()
-    return 200, facility_out(f, True)
+    return Status(200, facility_out(f, True))
 
 
 @router.get("/capabilities", response=list[CapabilityOut], auth=None, summary="処置項目の一覧")
@@ -339,23 +344,24 @@ def list_areas(request: HttpRequest) -> list[dict[str, Any]]:
     auth=None,
     summary="市区町村の一覧",
 )
-def list_municipalities(
-    request: HttpRequest, prefecture: str = "14", q: str = ""
-) -> tuple[int, Any]:
+def list_municipalities(request: HttpRequest, prefecture: str = "14", q: str = "") -> Status[Any]:
     if not (len(prefecture) == 2 and prefecture.isdigit()):
-        return 400, {"detail": "都道府県コードは2桁の数字です"}
+        return Status(400, {"detail": "都道府県コードは2桁の数字です"})
     qs = Municipality.objects.filter(prefecture__code=prefecture).select_related(
         "prefecture", "secondary_area", "parent__secondary_area"
     )
     if q:
         qs = qs.filter(Q(name__contains=q) | Q(kana__contains=q))
-    return 200, [
-        {
-            "code": m.code,
-            "name": m.name,
-            "kana": m.kana,
-            "prefecture": m.prefecture.name,
-            "area": m.area.name if m.area else None,
-        }
-        for m in qs
-    ]
+    return Status(
+        200,
+        [
+            {
+                "code": m.code,
+                "name": m.name,
+                "kana": m.kana,
+                "prefecture": m.prefecture.name,
+                "area": m.area.name if m.area else None,
+            }
+            for m in qs
+        ],
+    )

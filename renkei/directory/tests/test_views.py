@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from renkei.testing import make_facility
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def facilities() -> None:
+    make_facility("さくら苑", kana="サクラエン", capability_codes=["suction", "end-of-life"], vacancy="available", confirmed_days_ago=3)
+    make_facility("みどり荘", kana="ミドリソウ", municipality_code="142034", lat=35.3351, lng=139.3495, vacancy="none", confirmed_days_ago=40)
+
+
+def test_search_page_lists_matches_with_freshness(client: Client, facilities: None) -> None:
+    """The public search page finds さくら by ｻｸﾗ and shows its vacancy freshness."""
+    r = client.get("/directory/", {"q": "ｻｸﾗ"})
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "さくら苑" in body and "みどり荘" not in body
+    assert "3日前に更新" in body
+
+
+def test_stale_vacancy_is_flagged(client: Client, facilities: None) -> None:
+    """Vacancy information older than the threshold is marked as possibly outdated."""
+    body = client.get("/directory/", {"q": "みどり"}).content.decode()
+    assert "40日前に更新" in body and "情報が古い可能性があります" in body
+
+
+def test_htmx_request_gets_only_the_results_fragment(client: Client, facilities: None) -> None:
+    """An htmx request returns the results partial, not the whole page."""
+    r = client.get("/directory/", {"q": "さくら"}, HTTP_HX_REQUEST="true")
+    body = r.content.decode()
+    assert r.status_code == 200 and "さくら苑" in body and "<html" not in body
+
+
+def test_malformed_search_page_is_400_with_message(client: Client) -> None:
+    """A malformed search shows the reason and answers 400."""
+    r = client.get("/directory/", {"radius_km": "10"})
+    assert r.status_code == 400
+    assert "地点" in r.content.decode()
+
+
+def test_api_malformed_search_is_400_with_detail(client: Client) -> None:
+    """The API answers a malformed search with 400 and a Japanese detail."""
+    r = client.get("/api/v1/directory/facilities", {"capability": "unknown-thing"})
+    assert r.status_code == 400
+    assert "処置項目が見つかりません" in r.json()["detail"]
+
+
+def test_api_search_returns_public_page(client: Client, facilities: None) -> None:
+    """The API search returns count, page and the public fields of each facility."""
+    r = client.get("/api/v1/directory/facilities", {"capability": ["suction"]})
+    data = r.json()
+    assert r.status_code == 200 and data["count"] == 1
+    item = data["items"][0]
+    assert item["name"] == "さくら苑" and item["vacancy_freshness"] == "3日前"
+    assert "liaison_contact" not in item
+
+
+def test_csv_export_has_bom_header_and_rows(client: Client, facilities: None) -> None:
+    """The CSV export opens in Excel (UTF-8 BOM) and holds the current search's rows."""
+    r = client.get("/directory/export.csv", {"vacancy": "1"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    text = r.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "名称" and [row[0] for row in rows[1:]] == ["さくら苑"]
+
+
+def test_excel_export_is_a_workbook(client: Client, facilities: None) -> None:
+    """The Excel export is a real .xlsx with a header and every matching row."""
+    r = client.get("/directory/export.xlsx")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    names = sorted(row[0] for row in ws.iter_rows(min_row=2, values_only=True))
+    assert ws["A1"].value == "名称" and names == ["さくら苑", "みどり荘"]
+
+
+def test_handbook_groups_a_municipality_by_kind(client: Client) -> None:
+    """The print layout lists one municipality's facilities grouped by kind."""
+    make_facility("藤沢の特養", kind="tokuyo")
+    make_facility("藤沢の病院", kind="hospital")
+    make_facility("平塚の特養", kind="tokuyo", municipality_code="142034")
+    body = client.get("/directory/handbook/142051/").content.decode()
+    assert "介護老人福祉施設（特養）（1件）" in body and "病院（1件）" in body
+    assert "藤沢の特養" in body and "平塚の特養" not in body
+
+
+def test_points_json_feeds_the_map(client: Client, facilities: None) -> None:
+    """The map endpoint returns every matching facility with coordinates."""
+    data = client.get("/directory/points.json").json()
+    assert {p["name"] for p in data["points"]} == {"さくら苑", "みどり荘"}
+
+
+def test_unknown_facility_is_404(client: Client) -> None:
+    """A facility code that does not exist is a 404."""
+    assert client.get("/directory/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_inactive_facility_is_hidden(client: Client) -> None:
+    """A facility taken off the directory is neither listed nor reachable."""
+    f = make_facility("閉鎖した施設", is_active=False)
+    assert client.get(f.get_absolute_url()).status_code == 404
+    assert "閉鎖した施設" not in client.get("/directory/").content.decode()
+
+
+def test_search_page_query_count_does_not_grow_with_results(client: Client, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    """The list page issues a bounded number of queries whatever the number of results."""
+    for i in range(25):
+        make_facility(f"施設{i:02d}", capability_codes=["suction"])
+    with django_assert_max_num_queries(12):
+        assert client.get("/directory/").status_code == 200

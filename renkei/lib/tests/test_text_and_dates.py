@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from renkei.lib.dates import ago_ja, fiscal_year, fiscal_year_label, wareki_date, wareki_year
+from renkei.lib.geo import cell_of, cells_covering, distance_km
+from renkei.lib.text import normalize_search
+
+
+def test_width_and_kana_fold_to_one_form() -> None:
+    """Half-width katakana, full-width katakana and hiragana normalise to the same string."""
+    assert normalize_search("ｻｸﾗ") == normalize_search("サクラ") == normalize_search("さくら") == "さくら"
+    assert normalize_search("ＡＢＣ　ケアプラン・センター") == "abcけあぷらんせんた"
+
+
+def test_wareki_and_fiscal_year() -> None:
+    """令和 starts on 2019-05-01; FY2025 is 令和7年度 and runs April to March."""
+    assert wareki_year(2019, 4, 30) == "平成31年"
+    assert wareki_year(2019, 5, 1) == "令和元年"
+    assert wareki_date(dt.date(2025, 10, 24)) == "令和7年10月24日"
+    assert fiscal_year(dt.date(2026, 3, 31)) == 2025
+    assert fiscal_year(dt.date(2026, 4, 1)) == 2026
+    assert fiscal_year_label(2025) == "令和7年度（2025年度）"
+
+
+def test_freshness_words() -> None:
+    """Ages read as Japanese freshness labels."""
+    now = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
+    assert ago_ja(now - dt.timedelta(days=3), now) == "3日前"
+    assert ago_ja(now - dt.timedelta(hours=5), now) == "5時間前"
+    assert ago_ja(None, now) == "未確認"
+
+
+def test_grid_cells_cover_the_circle() -> None:
+    """Every point within the radius lies in one of the covering cells."""
+    lat, lng = 35.3389, 139.4911
+    cells = set(cells_covering(lat, lng, 20))
+    for dlat in (-0.17, 0, 0.17):
+        for dlng in (-0.21, 0, 0.21):
+            p = (lat + dlat, lng + dlng)
+            if distance_km(lat, lng, *p) <= 20:
+                assert cell_of(*p) in cells
+    assert 17 < distance_km(35.3389, 139.4911, 35.4437, 139.638) < 19
