@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from django.conf import settings
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashes_and_mail(settings: settings) -> None:  # type: ignore[valid-type]
+def _fast_hashes_and_mail(settings: Any) -> None:
     # For speed: Argon2 is the production hasher; tests check that separately.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -13,3 +14,18 @@ def _fast_hashes_and_mail(settings: settings) -> None:  # type: ignore[valid-typ
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the database, including the regions and capabilities that the
+    data migrations loaded; put them back so every test sees the same reference data."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (
+        marker.kwargs.get("transaction") or "live_server" in request.fixturenames
+    ):
+        return
+    request.getfixturevalue("transactional_db")
+    from renkei.testing import ensure_reference_data
+
+    ensure_reference_data()

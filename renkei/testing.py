@@ -15,6 +15,20 @@ from renkei.regions.models import Municipality, Prefecture
 DEMO_PASSWORD = "renkei-demo-2026"
 
 
+def ensure_reference_data() -> None:
+    """Reload what the data migrations provide, after a transactional test flushed it."""
+    from django.apps import apps
+
+    from renkei.directory.vocabulary import BASE_CAPABILITIES
+    from renkei.regions.loader import load_regions
+
+    if not Prefecture.objects.exists():
+        load_regions(apps)
+    if not Capability.objects.exists():
+        for i, (code, name, group) in enumerate(BASE_CAPABILITIES):
+            Capability.objects.create(code=code, name=name, group=group, bit=i, sort_order=i * 10)
+
+
 def municipality(code: str) -> Municipality:
     return Municipality.objects.select_related("parent", "prefecture").get(code=code)
 

@@ -80,7 +80,34 @@ class FacilityForm(forms.ModelForm[Facility]):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Declared so that a scheme-less address is read as https (Django 6's default) without the
+    # deprecation warning the generated field raises on 5.2.
+    website = forms.URLField(
+        label="ウェブサイト", max_length=300, required=False, assume_scheme="https"
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    # What staff update most often first: procedures, then conditions, then contact details.
+    field_order = [
+        "capabilities",
+        "care_level_min",
+        "care_level_max",
+        "accepts_dementia",
+        "accepts_infection",
+        "sex_accepted",
+        "cost_min",
+        "cost_max",
+        "conditions_note",
+        "service_municipalities",
+        "service_radius_km",
+        "liaison_contact",
+        "phone",
+        "fax",
+        "website",
+        "hours",
+        "closed_days",
+        "description",
+    ]
 
     class Meta:
         model = Facility

@@ -1,0 +1,70 @@
+"""Playwright driving Debian's Chromium against the live test server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+# test itself (building data) are still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("RENKEI_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not _chromium_available():
+        if os.environ.get("RENKEI_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium not found at {CHROMIUM} (RENKEI_REQUIRE_BROWSER=1)")
+        pytest.skip("Chromium not installed: apt-get install chromium fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server, settings):  # type: ignore[no-untyped-def]
+    # No network here: a local placeholder tile keeps the map readable in screenshots.
+    settings.TILE_URL = "/static/img/offline-tile.png"
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
+
+
+def screenshot(pg, name: str, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]
+    """Save to docs/screenshots/ when RENKEI_SCREENSHOTS=1, otherwise to a scratch folder."""
+    folder = (
+        SCREENSHOTS
+        if os.environ.get("RENKEI_SCREENSHOTS") == "1"
+        else Path(os.environ.get("TMPDIR", "/tmp")) / "renkei-shots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=full_page)
+    return path
