@@ -133,6 +133,37 @@ def update_facility(
     return facility
 
 
+@transaction.atomic
+def create_facility(
+    *,
+    by: Membership,
+    fields: dict[str, Any],
+    capabilities: Iterable[Capability] = (),
+    request: HttpRequest | None = None,
+) -> Facility:
+    """A facility added by hand by a curator (not in the open data, e.g. 住宅型有料老人ホーム)."""
+    facility = Facility(**fields, source="manual", organization=None)
+    if facility.lat is None and facility.municipality_id:
+        # No geocoder offline: the municipality's office point stands in until someone corrects it.
+        point = facility.municipality.point()
+        if point:
+            facility.lat, facility.lng = point
+    facility.info_updated_at = timezone.now()
+    facility.info_updated_by = by.user
+    facility.full_clean(exclude=["capabilities", "service_municipalities"])
+    facility.save()
+    facility.set_capabilities(capabilities)
+    AuditEntry.record(
+        "directory.facility_created",
+        request=request,
+        actor=by.user,
+        membership=by,
+        target=facility,
+        detail={k: _jsonable(v) for k, v in fields.items()},
+    )
+    return facility
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value

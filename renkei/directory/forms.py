@@ -144,3 +144,45 @@ class FacilityForm(forms.ModelForm[Facility]):
     def changes(self) -> dict[str, Any]:
         skip = {"capabilities", "service_municipalities", "version"}
         return {k: v for k, v in self.cleaned_data.items() if k not in skip}
+
+
+class FacilityCreateForm(forms.ModelForm[Facility]):
+    """A curator adds a facility that the open data does not contain."""
+
+    capabilities = forms.ModelMultipleChoiceField(
+        label="対応できる処置",
+        queryset=Capability.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    website = forms.URLField(
+        label="ウェブサイト", max_length=300, required=False, assume_scheme="https"
+    )
+
+    class Meta:
+        model = Facility
+        fields = [
+            "kind",
+            "name",
+            "kana",
+            "municipality",
+            "postal_code",
+            "address",
+            "address_extra",
+            "lat",
+            "lng",
+            "phone",
+            "fax",
+            "website",
+            "capacity",
+            "beds",
+            "care_level_min",
+            "care_level_max",
+            "cost_min",
+            "cost_max",
+        ]
+        help_texts = {"lat": "空欄の場合は市区町村役所の位置を仮に使います"}
+
+    def __init__(self, *args: Any, municipalities: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = municipalities.order_by("code")  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("points.json", views.points, name="points"),
     path("export.<str:fmt>", views.export, name="export"),
     path("mine/", views.mine, name="mine"),
+    path("new/", views.new, name="new"),
     path("handbook/<str:code>/", views.handbook, name="handbook"),
     path("imports/", imports_views.imports, name="imports"),
     path("imports/<uuid:code>/", imports_views.import_detail, name="import_detail"),

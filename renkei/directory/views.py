@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from renkei.accounts.models import AuditEntry
 from renkei.directory import actions
-from renkei.directory.forms import FacilityForm, VacancyForm
+from renkei.directory.forms import FacilityCreateForm, FacilityForm, VacancyForm
 from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
 from renkei.directory.search import SORTS, FacilitySearch, SearchError
 from renkei.lib.dates import ago_ja
@@ -208,6 +208,26 @@ def edit(request: MemberRequest, code: str) -> HttpResponse:
     return render(
         request, "directory/edit.html", {"f": facility, "form": form, "vform": vform}, status=status
     )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def new(request: MemberRequest) -> HttpResponse:
+    if not request.organization.is_government:
+        raise Http404
+    munis = request.organization.curated_municipalities().filter(is_designated_city=False)
+    form = FacilityCreateForm(request.POST or None, municipalities=munis)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "capabilities"}
+        facility = actions.create_facility(
+            by=request.membership,
+            fields=fields,
+            capabilities=form.cleaned_data["capabilities"],
+            request=request,
+        )
+        messages.success(request, "施設を登録しました。")
+        return redirect(facility.get_absolute_url())
+    return render(request, "directory/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @member_required

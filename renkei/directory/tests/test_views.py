@@ -14,8 +14,22 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def facilities() -> None:
-    make_facility("さくら苑", kana="サクラエン", capability_codes=["suction", "end-of-life"], vacancy="available", confirmed_days_ago=3)
-    make_facility("みどり荘", kana="ミドリソウ", municipality_code="142034", lat=35.3351, lng=139.3495, vacancy="none", confirmed_days_ago=40)
+    make_facility(
+        "さくら苑",
+        kana="サクラエン",
+        capability_codes=["suction", "end-of-life"],
+        vacancy="available",
+        confirmed_days_ago=3,
+    )
+    make_facility(
+        "みどり荘",
+        kana="ミドリソウ",
+        municipality_code="142034",
+        lat=35.3351,
+        lng=139.3495,
+        vacancy="none",
+        confirmed_days_ago=40,
+    )
 
 
 def test_search_page_lists_matches_with_freshness(client: Client, facilities: None) -> None:
@@ -110,9 +124,75 @@ def test_inactive_facility_is_hidden(client: Client) -> None:
     assert "閉鎖した施設" not in client.get("/directory/").content.decode()
 
 
-def test_search_page_query_count_does_not_grow_with_results(client: Client, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_search_page_query_count_does_not_grow_with_results(
+    client: Client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
     """The list page issues a bounded number of queries whatever the number of results."""
     for i in range(25):
         make_facility(f"施設{i:02d}", capability_codes=["suction"])
     with django_assert_max_num_queries(12):
         assert client.get("/directory/").status_code == 200
+
+
+def test_curator_adds_a_facility_with_municipality_point(client: Client) -> None:
+    """Municipal staff add a facility; without coordinates it takes the municipality's point; audited."""
+    from renkei.accounts.models import AuditEntry, OrgKind, Role
+    from renkei.directory.models import Facility
+    from renkei.testing import make_member, make_org
+
+    city = make_org(
+        "藤沢市 地域包括ケアシステム推進室", OrgKind.MUNICIPALITY, municipality_code="142051"
+    )
+    member = make_member(city, Role.MUNICIPAL_OFFICER, username="city-fujisawa")
+    client.force_login(member.user)
+    muni = Facility._meta.get_field("municipality").related_model.objects.get(code="142051")  # type: ignore[union-attr]
+    r = client.post(
+        "/directory/new/",
+        {
+            "kind": "tokutei",
+            "name": "住宅型有料老人ホーム ことぶき",
+            "kana": "コトブキ",
+            "municipality": muni.pk,
+            "address": "藤沢市鵠沼海岸1-2-3",
+            "sex_accepted": "any",
+        },
+    )
+    assert r.status_code == 302
+    f = Facility.objects.get(name="住宅型有料老人ホーム ことぶき")
+    assert (f.lat, f.lng) == (35.3389, 139.4911) and f.source == "manual"
+    assert AuditEntry.objects.filter(
+        action="directory.facility_created", target_id=str(f.code)
+    ).exists()
+
+
+def test_facility_outside_curated_area_cannot_be_added(client: Client) -> None:
+    """A municipality cannot register a facility in another municipality; nothing is saved."""
+    from renkei.accounts.models import OrgKind, Role
+    from renkei.directory.models import Facility
+    from renkei.regions.models import Municipality
+    from renkei.testing import make_member, make_org
+
+    city = make_org("藤沢市", OrgKind.MUNICIPALITY, municipality_code="142051")
+    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="city-f").user)
+    other = Municipality.objects.get(code="142034")
+    r = client.post(
+        "/directory/new/",
+        {
+            "kind": "tokutei",
+            "name": "よその施設",
+            "municipality": other.pk,
+            "address": "平塚市1-1",
+            "sex_accepted": "any",
+        },
+    )
+    assert r.status_code == 400 and not Facility.objects.filter(name="よその施設").exists()
+
+
+def test_facility_member_cannot_open_the_new_facility_form(client: Client) -> None:
+    """Only government members curate; a facility's staff get 404."""
+    from renkei.accounts.models import OrgKind, Role
+    from renkei.testing import make_member, make_org
+
+    org = make_org("さくら会", OrgKind.CARE_PROVIDER, municipality_code="142051")
+    client.force_login(make_member(org, Role.CARE_WORKER, username="care1").user)
+    assert client.get("/directory/new/").status_code == 404
