@@ -131,3 +131,27 @@ def make_facility(
             Municipality.objects.filter(code__in=list(service_municipality_codes))
         )
     return f
+
+
+def make_member_with_password_hash(
+    org: Organization,
+    role: str,
+    *,
+    username: str,
+    password_hash: str,
+    display_name: str = "",
+    is_org_admin: bool = False,
+) -> Membership:
+    """make_member for many accounts that share one password: hash it once with make_password.
+
+    Argon2 is slow on purpose (a third of a second per hash), which would dominate the demo seed.
+    """
+    user = User.objects.create(
+        username=username,
+        display_name=display_name or username,
+        email=f"{username}@example.jp",
+        password=password_hash,
+    )
+    return Membership.objects.create(
+        user=user, organization=org, role=role, is_org_admin=is_org_admin
+    )

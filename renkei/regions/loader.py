@@ -8,17 +8,21 @@ from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
 
-# Approximate ward-office points for Kawasaki, whose wards form two 二次医療圏 and
-# have no coordinates in the reference file.
-WARD_POINTS = {
-    "141313": (35.5308, 139.7030),
-    "141321": (35.5437, 139.6854),
-    "141330": (35.5759, 139.6595),
-    "141348": (35.5995, 139.6112),
-    "141364": (35.5878, 139.5824),
-    "141356": (35.6197, 139.5621),
+# Approximate ward-office points for the wards of Kanagawa's 政令市, which the reference file lists
+# only as whole cities (Yokohama, Sagamihara) or without coordinates (Kawasaki). A postal code or
+# address in a ward then starts a distance search from its ward, not from the city hall.
+WARD_POINTS: dict[str, tuple[float, float]] = {
+    "141313": (35.5308, 139.7030), "141321": (35.5437, 139.6854), "141330": (35.5759, 139.6595),
+    "141348": (35.5995, 139.6112), "141364": (35.5878, 139.5824), "141356": (35.6197, 139.5621),
     "141372": (35.6034, 139.5066),
-}
+    "141011": (35.5083, 139.6823), "141020": (35.4770, 139.6294), "141038": (35.4537, 139.6170),
+    "141046": (35.4445, 139.6425), "141054": (35.4310, 139.6108), "141062": (35.4578, 139.5963),
+    "141071": (35.4022, 139.6178), "141089": (35.3374, 139.6244), "141097": (35.5191, 139.6330),
+    "141101": (35.3996, 139.5338), "141119": (35.3914, 139.5913), "141127": (35.4748, 139.5447),
+    "141135": (35.5127, 139.5380), "141143": (35.4663, 139.4989), "141151": (35.3643, 139.5540),
+    "141160": (35.4178, 139.4893), "141178": (35.5527, 139.5372), "141186": (35.5449, 139.5707),
+    "141518": (35.5948, 139.3392), "141526": (35.5715, 139.3732), "141534": (35.5314, 139.4283),
+}  # fmt: skip
 
 
 def load_regions(apps: Any) -> None:
@@ -59,3 +63,5 @@ def load_regions(apps: Any) -> None:
                 muni.save()
                 # Wards inherit their 政令市's area so a search by area finds them.
                 Municipality.objects.filter(parent=muni).update(secondary_area=sa)
+    for code, (lat, lng) in WARD_POINTS.items():
+        Municipality.objects.filter(code=code, lat__isnull=True).update(lat=lat, lng=lng)
