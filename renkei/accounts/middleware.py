@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,7 +16,11 @@ SESSION_STARTED_KEY = "renkei_started"
 
 
 class SessionLifetimeMiddleware:
-    """Absolute session lifetime (security R06); the idle timeout is the cookie age."""
+    """Absolute session lifetime (security R06); the idle timeout is the cookie age.
+
+    The start time is written at sign-in (accounts.signals); a session without one gets it on
+    its first request so that old sessions are bounded as well.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -27,7 +33,7 @@ class SessionLifetimeMiddleware:
                 request.session[SESSION_STARTED_KEY] = now
             elif now - int(started) > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
-                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+                return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
 
@@ -57,25 +63,42 @@ class MembershipMiddleware:
 
 
 class TwoFactorRequiredMiddleware:
-    """Users with a device, or whose role requires it, must pass TOTP before anything else."""
+    """Users with a device, or whose role requires it, must pass TOTP before anything else.
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/api/hsds/", "/api/fhir/")
+    Only the sign-in flow itself and the public read-only APIs are reachable while the second
+    factor is pending, and there the request is treated as the public's: a password alone
+    must not unlock member-only fields anywhere (security R03).
+    """
+
+    ALLOWED_PREFIXES = (
+        "/accounts/login/",
+        "/accounts/logout/",
+        "/accounts/2fa/",
+        "/accounts/password/",
+        "/static/",
+        "/api/hsds/",
+        "/api/fhir/",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not request.path.startswith(self.ALLOWED_PREFIXES):
+        if user.is_authenticated and not user.is_verified():  # type: ignore[attr-defined]
             from django_otp import user_has_device
 
             from renkei.accounts.models import TwoFactorPolicy
 
-            if not user.is_verified():  # type: ignore[attr-defined]
-                if user_has_device(user):
-                    return redirect(
-                        f"{reverse('accounts:otp_verify')}?next={request.get_full_path()}"
-                    )
-                if TwoFactorPolicy.required_for(user):
-                    return redirect(reverse("accounts:otp_setup"))
+            pending = None
+            if user_has_device(user):
+                query = urlencode({"next": request.get_full_path()})
+                pending = f"{reverse('accounts:otp_verify')}?{query}"
+            elif TwoFactorPolicy.required_for(user):
+                pending = reverse("accounts:otp_setup")
+            if pending is not None:
+                if not request.path.startswith(self.ALLOWED_PREFIXES):
+                    return redirect(pending)
+                request.membership = None  # type: ignore[attr-defined]
+                request.organization = None  # type: ignore[attr-defined]
         return self.get_response(request)

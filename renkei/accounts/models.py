@@ -143,6 +143,11 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} / {self.organization} ({self.get_role_display()})"
 
+    @property
+    def can_review_audit(self) -> bool:
+        """Auditors and administrators may read the audit log (security R10)."""
+        return self.role in (Role.AUDITOR, Role.ADMIN)
+
     def facilities(self) -> models.QuerySet[Facility]:
         from renkei.directory.models import Facility
 
@@ -168,7 +173,33 @@ class TwoFactorPolicy(models.Model):
         return cls.objects.filter(role__in=list(roles), required=True).exists()
 
 
+AUDIT_ACTION_LABELS = {
+    "auth.login": "ログイン",
+    "auth.logout": "ログアウト",
+    "auth.login_failed": "ログイン失敗",
+    "auth.locked_out": "ログインのロック",
+    "auth.password_reset": "パスワード再設定",
+    "auth.otp_enrolled": "二要素認証の設定",
+    "auth.otp_verified": "二要素認証の成功",
+    "auth.otp_failed": "二要素認証の失敗",
+    "auth.otp_locked": "二要素認証のロック",
+    "audit.viewed": "監査ログの閲覧",
+    "audit.exported": "監査ログの出力",
+    "directory.vacancy_updated": "空き状況の更新",
+    "directory.facility_updated": "施設情報の更新",
+    "directory.exported": "施設一覧の出力",
+}
+
+
 class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def visible_to(self, membership: Membership) -> Self:
+        """The operator's reviewers see every entry; others only their own organisation's."""
+        if not membership.can_review_audit:
+            return self.none()
+        if membership.organization.kind == OrgKind.OPERATOR:
+            return self
+        return self.filter(organization=membership.organization)
+
     def update(self, **kwargs: Any) -> int:
         raise PermissionDenied("監査ログは変更できません")
 
@@ -222,10 +253,20 @@ class AuditEntry(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise PermissionDenied("監査ログは変更できません")
+        # Forced INSERT: a new instance given an existing pk must fail, not overwrite the row.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionDenied("監査ログは削除できません")
+
+    @property
+    def action_label(self) -> str:
+        return AUDIT_ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role in Role.values else self.role
 
     @classmethod
     def record(

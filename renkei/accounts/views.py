@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import io
 import secrets
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -19,15 +25,27 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.middleware import SESSION_MEMBERSHIP_KEY
-from renkei.accounts.models import AuditEntry, Membership
+from renkei.accounts.models import AuditEntry, Membership, User
 from renkei.lib.http import RenkeiRequest
 
 OTP_FAILURE_LIMIT = 5
+OTP_FAILURE_WINDOW = dt.timedelta(minutes=30)
+RECOVERY_DEVICE = "リカバリーコード"
+RECOVERY_CODE_COUNT = 10
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view, plus an audit row: a password change is a security event (R08)."""
+
+    def form_valid(self, form: SetPasswordForm[Any]) -> HttpResponse:
+        response = super().form_valid(form)
+        AuditEntry.record("auth.password_reset", request=self.request, actor=form.user)
+        return response
 
 
 class TokenForm(forms.Form):
@@ -49,12 +67,34 @@ def _safe_next(request: RenkeiRequest, default: str) -> str:
     return default
 
 
+def _recent_otp_failures(user: User) -> int:
+    """Wrong second-factor codes in the window since the last success, from the audit log.
+
+    Counting in the database rather than the session means signing in again (a fresh
+    session) does not buy another round of guesses.
+    """
+    since = timezone.now() - OTP_FAILURE_WINDOW
+    last_ok = (
+        AuditEntry.objects.filter(
+            actor=user, action__in=["auth.otp_verified", "auth.otp_enrolled"], at__gte=since
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return AuditEntry.objects.filter(
+        actor=user, action="auth.otp_failed", at__gte=last_ok or since
+    ).count()
+
+
 def _qr_svg(uri: str) -> str:
     buf = io.BytesIO()
     qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(buf)
     return buf.getvalue().decode("utf-8")
 
 
+# The secret key and the recovery codes must not stay in any cache.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def otp_setup(request: RenkeiRequest) -> HttpResponse:
     if not request.user.is_authenticated:
@@ -70,11 +110,13 @@ def otp_setup(request: RenkeiRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["token"].strip()):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            # A new enrolment replaces the previous authenticator app.
+            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
             otp_login(request, device)
-            static, _ = StaticDevice.objects.get_or_create(user=user, name="リカバリーコード")
+            request.session.cycle_key()
+            static, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE)
             static.token_set.all().delete()
-            codes = [secrets.token_hex(4) for _ in range(10)]
+            codes = [secrets.token_hex(4) for _ in range(RECOVERY_CODE_COUNT)]
             for c in codes:
                 StaticToken.objects.create(device=static, token=c)
             AuditEntry.record("auth.otp_enrolled", request=request)
@@ -85,28 +127,40 @@ def otp_setup(request: RenkeiRequest) -> HttpResponse:
     return render(
         request,
         "accounts/otp_setup.html",
-        {"form": form, "qr": _qr_svg(device.config_url), "key": device.key},
+        {
+            "form": form,
+            "qr": _qr_svg(device.config_url),
+            # Authenticator apps take the key in base32 when typed by hand.
+            "key": base64.b32encode(device.bin_key).decode("ascii"),
+        },
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def otp_verify(request: RenkeiRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
+    user = request.user
+    if not isinstance(user, User):
         return redirect("accounts:login")
     form = TokenForm(request.POST or None)
-    failures = int(request.session.get("otp_failures", 0))
     if request.method == "POST":
-        if failures >= OTP_FAILURE_LIMIT:
+        if _recent_otp_failures(user) >= OTP_FAILURE_LIMIT:
             AuditEntry.record("auth.otp_locked", request=request)
             return render(request, "accounts/locked.html", status=429)
         if form.is_valid():
-            device = match_token(request.user, form.cleaned_data["token"].strip())
+            device = match_token(user, form.cleaned_data["token"].strip())
             if device is not None:
                 otp_login(request, device)
-                request.session["otp_failures"] = 0
-                AuditEntry.record("auth.otp_verified", request=request)
+                # A new session ID for the stronger authentication level (ASVS 7.2.4).
+                request.session.cycle_key()
+                AuditEntry.record(
+                    "auth.otp_verified",
+                    request=request,
+                    detail={
+                        "method": "recovery_code" if isinstance(device, StaticDevice) else "totp"
+                    },
+                )
                 return redirect(_safe_next(request, reverse("home")))
-            request.session["otp_failures"] = failures + 1
             AuditEntry.record("auth.otp_failed", request=request)
             form.add_error("token", "確認コードが正しくありません。")
     return render(

@@ -1,0 +1,164 @@
+"""The audit log viewer for auditors and administrators (security R09, R10)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from renkei.accounts.models import AUDIT_ACTION_LABELS, AuditEntry, AuditQuerySet
+from renkei.lib.http import MemberRequest, member_required
+
+PER_PAGE = 50
+EXPORT_LIMIT = 50_000
+EXPORT_COLUMNS = [
+    "日時（日本時間）",
+    "実行者",
+    "組織",
+    "役割",
+    "操作",
+    "操作コード",
+    "対象種別",
+    "対象ID",
+    "対象",
+    "IPアドレス",
+    "内容",
+]
+# Spreadsheet programs run cells starting with these as formulas; failed sign-ins record
+# whatever name was typed, so the export must not let it execute (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label="実行者（ログインID）", required=False, max_length=150)
+    action = forms.ChoiceField(label="操作", required=False)
+    date_from = forms.DateField(
+        label="開始日", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="終了日", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data: Any, *, actions: Iterable[str]) -> None:
+        super().__init__(data)
+        known = set(AUDIT_ACTION_LABELS) | set(actions)
+        choices = sorted((a, AUDIT_ACTION_LABELS.get(a, a)) for a in known)
+        self.fields["action"].choices = [("", "すべて"), *choices]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "終了日は開始日と同じか、それより後の日付にしてください")
+        return data
+
+    def apply(self, qs: AuditQuerySet) -> AuditQuerySet:
+        """Filter by the cleaned values; dates are whole days in Japan time."""
+        d = self.cleaned_data
+        if d.get("actor"):
+            qs = qs.filter(actor_label__icontains=d["actor"])
+        if d.get("action"):
+            qs = qs.filter(action=d["action"])
+        if d.get("date_from"):
+            qs = qs.filter(
+                at__gte=timezone.make_aware(dt.datetime.combine(d["date_from"], dt.time.min))
+            )
+        if d.get("date_to"):
+            next_day = d["date_to"] + dt.timedelta(days=1)
+            qs = qs.filter(at__lt=timezone.make_aware(dt.datetime.combine(next_day, dt.time.min)))
+        return qs
+
+    def as_detail(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.cleaned_data.items() if v}
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _csv(entries: Iterable[AuditEntry]) -> HttpResponse:
+    buf = io.StringIO()
+    buf.write("\ufeff")  # BOM so that Excel opens UTF-8 Japanese correctly
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for e in entries:
+        writer.writerow(
+            [
+                _cell(value)
+                for value in (
+                    timezone.localtime(e.at).isoformat(timespec="seconds"),
+                    e.actor_label,
+                    e.organization.name if e.organization else "",
+                    e.role_label,
+                    e.action_label,
+                    e.action,
+                    e.target_type,
+                    e.target_id,
+                    e.target_repr,
+                    e.ip or "",
+                    json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "",
+                )
+            ]
+        )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="renkei-audit-{stamp}.csv"'
+    return response
+
+
+@never_cache
+@member_required
+@require_GET
+def audit_log(request: MemberRequest) -> HttpResponse:
+    if not request.membership.can_review_audit:
+        raise Http404
+    # The log shows who looked at which records: reviewers need a second factor too (R03).
+    if not request.user.is_verified():  # type: ignore[attr-defined]
+        return redirect("accounts:otp_setup")
+    visible = AuditEntry.objects.visible_to(request.membership)
+    actions = visible.order_by().values_list("action", flat=True).distinct()
+    form = AuditFilterForm(request.GET, actions=actions)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/audit.html",
+            {"form": form, "page": None, "querystring_base": ""},
+            status=400,
+        )
+    entries = form.apply(visible).select_related("organization")
+    if request.GET.get("format") == "csv":
+        rows = list(entries[:EXPORT_LIMIT])
+        AuditEntry.record(
+            "audit.exported", request=request, detail={**form.as_detail(), "rows": len(rows)}
+        )
+        return _csv(rows)
+    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    # Read the page now, so that it matches its count and excludes the row recorded next.
+    page.object_list = list(page.object_list)
+    AuditEntry.record(
+        "audit.viewed", request=request, detail={**form.as_detail(), "page": page.number}
+    )
+    filters = urlencode(form.as_detail())
+    return render(
+        request,
+        "accounts/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring_base": filters + "&" if filters else "",
+            "csv_query": filters,
+        },
+    )
