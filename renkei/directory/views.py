@@ -168,6 +168,27 @@ def _editable(request: MemberRequest, code: str) -> Facility:
     )
 
 
+OVERWRITE_HINT = (
+    "入力内容はそのまま残しています。確認のうえもう一度保存すると、この内容で上書きします。"
+)
+
+
+def _rebased(form_class: Any, request: MemberRequest, current: Facility, **kwargs: Any) -> Any:
+    """The user's input again, now based on the version someone else just saved.
+
+    Without this the stale version would stay in the hidden field and every further
+    save would fail with 409 until the page was reloaded, losing the input.
+    """
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    if form_class is FacilityForm:
+        form = form_class(data, instance=current, **kwargs)
+    else:
+        form = form_class(data)
+    form.is_valid()
+    return form
+
+
 @member_required
 @require_http_methods(["GET", "POST"])
 def edit(request: MemberRequest, code: str) -> HttpResponse:
@@ -198,7 +219,8 @@ def edit(request: MemberRequest, code: str) -> HttpResponse:
                     request=request,
                 )
             except actions.StaleVersion as e:
-                form.add_error(None, str(e))
+                form = _rebased(FacilityForm, request, e.current, curator=curator)
+                form.add_error(None, f"{e} {OVERWRITE_HINT}")
                 status = 409
             else:
                 messages.success(request, "施設情報を保存しました。")
@@ -248,8 +270,13 @@ def vacancy(request: MemberRequest, code: str) -> HttpResponse:
                 request=request,
             )
         except actions.StaleVersion as e:
-            form.add_error(None, str(e))
             facility = e.current
+            form = _rebased(VacancyForm, request, facility)
+            form.add_error(
+                None,
+                f"{e} 最新の空き状況: {facility.get_vacancy_status_display()}"
+                f"（{ago_ja(facility.vacancy_confirmed_at)}に更新）。{OVERWRITE_HINT}",
+            )
             status = 409
         else:
             if not request.htmx:

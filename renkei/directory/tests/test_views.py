@@ -196,3 +196,31 @@ def test_facility_member_cannot_open_the_new_facility_form(client: Client) -> No
     org = make_org("さくら会", OrgKind.CARE_PROVIDER, municipality_code="142051")
     client.force_login(make_member(org, Role.CARE_WORKER, username="care1").user)
     assert client.get("/directory/new/").status_code == 404
+
+
+def test_after_a_conflict_the_form_keeps_input_and_saves_on_second_try(client: Client) -> None:
+    """A 409 keeps what the user typed, now based on the newer version, so a second save succeeds."""
+    from renkei.accounts.models import OrgKind, Role
+    from renkei.directory import actions
+    from renkei.testing import make_member, make_org
+
+    org = make_org("若葉会", OrgKind.CARE_PROVIDER, municipality_code="142051")
+    staff = make_member(org, Role.COUNSELOR, username="wakaba")
+    other = make_member(org, Role.CARE_WORKER, username="wakaba2")
+    f = make_facility("若葉の里", organization=org)
+    stale = f.version
+    actions.update_vacancy(f, by=other, status="few", count=1)
+    client.force_login(staff.user)
+    url = f"/directory/{f.code}/vacancy/"
+    r = client.post(url, {"status": "available", "count": "3", "note": "男性1床", "version": stale})
+    assert r.status_code == 409
+    body = r.content.decode()
+    assert "残りわずか" in body and 'value="男性1床"' in body
+    f.refresh_from_db()
+    assert f'name="version" value="{f.version}"' in body
+    r = client.post(
+        url, {"status": "available", "count": "3", "note": "男性1床", "version": f.version}
+    )
+    assert r.status_code == 302
+    f.refresh_from_db()
+    assert (f.vacancy_status, f.vacancy_count) == ("available", 3)
