@@ -27,6 +27,9 @@ def ensure_reference_data() -> None:
     if not Capability.objects.exists():
         for i, (code, name, group) in enumerate(BASE_CAPABILITIES):
             Capability.objects.create(code=code, name=name, group=group, bit=i, sort_order=i * 10)
+    from renkei.desk.testing import ensure_default_topics
+
+    ensure_default_topics()
 
 
 def municipality(code: str) -> Municipality:

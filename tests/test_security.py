@@ -46,6 +46,10 @@ PUBLIC_ROUTES = frozenset(
         "events:attachment",
         "events:application",
         "events:feedback",
+        # 同行研修: the public application form and each party's signed report link.
+        "mentoring:apply",
+        "mentoring:party",
+        "mentoring:party_notice",
         # The Django admin's own sign-in page.
         "admin:login",
         "admin:logout",

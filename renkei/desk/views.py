@@ -1,0 +1,710 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from renkei.desk import actions
+from renkei.desk.forms import (
+    ConsultationForm,
+    FollowUpForm,
+    ListFilterForm,
+    TopicForm,
+    facilities_by_code,
+    parse_month,
+)
+from renkei.desk.models import Consultation, ConsultationVersion, Desk, FollowUp, Topic
+from renkei.desk.tally import bar_chart, tally_csv, tally_xlsx, yearly_tally
+from renkei.directory.search import FacilitySearch, SearchError
+from renkei.lib.dates import fiscal_year, fiscal_year_label
+from renkei.lib.http import MemberRequest, member_required
+from renkei.lib.text import normalize_search
+
+PER_PAGE = 30
+EXPORT_LIMIT = 20_000
+DUE_SOON_DAYS = 7
+
+
+def _member_desk(request: MemberRequest, code: uuid.UUID) -> Desk:
+    return get_object_or_404(
+        Desk.objects.for_member(request.membership).select_related("organization"), code=code
+    )
+
+
+def _reportable_desk(request: MemberRequest, code: uuid.UUID) -> Desk:
+    return get_object_or_404(
+        Desk.objects.reportable_by(request.membership).select_related("organization"), code=code
+    )
+
+
+def _consultation(request: MemberRequest, code: uuid.UUID) -> Consultation:
+    return get_object_or_404(
+        Consultation.objects.visible_to(request.membership).select_related(
+            "desk__organization", "subject_municipality", "entered_by", "confirmed_by"
+        ),
+        code=code,
+    )
+
+
+def _querystring(request: MemberRequest, drop: tuple[str, ...] = ("page",)) -> str:
+    params = [
+        (k, v) for k, values in request.GET.lists() if k not in drop for v in values if v != ""
+    ]
+    return urlencode(params) + ("&" if params else "")
+
+
+# Home and dashboard ---------------------------------------------------------
+
+
+@member_required
+@require_GET
+def home(request: MemberRequest) -> HttpResponse:
+    desks = list(
+        Desk.objects.reportable_by(request.membership)
+        .select_related("organization")
+        .order_by("name")
+    )
+    own = [d for d in desks if d.is_member(request.membership)]
+    if len(desks) == 1 and own:
+        return _dashboard(request, own[0])
+    return render(request, "desk/home.html", {"desks": desks, "own": own})
+
+
+@member_required
+@require_GET
+def dashboard(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
+    return _dashboard(request, _member_desk(request, desk))
+
+
+def _dashboard(request: MemberRequest, desk: Desk) -> HttpResponse:
+    today = timezone.localdate()
+    horizon = today + dt.timedelta(days=DUE_SOON_DAYS)
+    followups = list(
+        FollowUp.objects.for_desk(desk)
+        .due_by(horizon)
+        .select_related("consultation", "assignee")
+        .order_by("due_date", "pk")[:100]
+    )
+    for f in followups:
+        f.overdue = f.is_overdue(today)  # type: ignore[attr-defined]
+    month_qs = Consultation.objects.filter(desk=desk).in_month(today.year, today.month)
+    return render(
+        request,
+        "desk/dashboard.html",
+        {
+            "desk": desk,
+            "followups": followups,
+            "overdue_count": sum(1 for f in followups if f.is_overdue(today)),
+            "month_count": month_qs.count(),
+            "open_count": Consultation.objects.filter(desk=desk, status="open").count(),
+            "unconfirmed_count": Consultation.objects.filter(
+                desk=desk, confirmed_at__isnull=True
+            ).count(),
+            "today": today,
+            "this_month": f"{today:%Y-%m}",
+            "fy": fiscal_year(today),
+        },
+    )
+
+
+# List and export --------------------------------------------------------------
+
+
+def _filtered(desk: Desk, form: ListFilterForm) -> QuerySet[Consultation]:
+    qs = Consultation.objects.filter(desk=desk)
+    d = form.cleaned_data
+    if d.get("month"):
+        qs = qs.in_month(*d["month"])
+    if d.get("channel"):
+        qs = qs.filter(channel=d["channel"])
+    if d.get("asker"):
+        qs = qs.filter(asker_type=d["asker"])
+    if d.get("topic"):
+        qs = qs.filter(topics=d["topic"])
+    if d.get("scene"):
+        qs = qs.filter(scene=d["scene"])
+    if d.get("status"):
+        qs = qs.filter(status=d["status"])
+    if d.get("q"):
+        needle = d["q"].strip()
+        qs = qs.filter(
+            Q(subject_name__contains=needle)
+            | Q(subject_kana__contains=needle)
+            | Q(summary__contains=needle)
+            | Q(asker_detail__contains=needle)
+        )
+    return qs.order_by("-received_at", "-pk")
+
+
+@member_required
+@require_GET
+def consultation_list(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
+    d = _member_desk(request, desk)
+    form = ListFilterForm(request.GET, desk=d)
+    if not form.is_valid():
+        return render(
+            request,
+            "desk/list.html",
+            {"desk": d, "form": form, "page": None, "querystring_base": ""},
+            status=400,
+        )
+    qs = _filtered(d, form).select_related("subject_municipality").prefetch_related("topics")
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    actions.audit_read(
+        request,
+        by=request.membership,
+        consultations=rows,
+        action="desk.consultations_listed",
+        desk=d,
+        extra={"query": request.GET.urlencode(), "page": page.number},
+    )
+    return render(
+        request,
+        "desk/list.html",
+        {
+            "desk": d,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "querystring_base": _querystring(request),
+            "export_query": _querystring(request, drop=("page",)),
+        },
+    )
+
+
+EXPORT_COLUMNS = [
+    "受付日時",
+    "相談方法",
+    "相談者",
+    "相談者の所属・氏名",
+    "相談内容の分類",
+    "事業項目",
+    "場面",
+    "相談対象者の氏名",
+    "ふりがな",
+    "年齢",
+    "居住地",
+    "同意",
+    "同意の確認日",
+    "相談内容",
+    "対応内容",
+    "紹介した資源",
+    "状態",
+    "入力者",
+    "確定者",
+    "確定日時",
+    "記録ID",
+]
+
+
+def export_row(c: Consultation) -> list[Any]:
+    return [
+        timezone.localtime(c.received_at).strftime("%Y-%m-%d %H:%M"),
+        c.get_channel_display(),
+        c.get_asker_type_display(),
+        c.asker_detail,
+        "、".join(t.name for t in c.topics.all()),
+        c.get_programme_item_display(),
+        c.get_scene_display(),
+        c.subject_name,
+        c.subject_kana,
+        c.subject_age if c.subject_age is not None else "",
+        c.subject_municipality.name if c.subject_municipality else "",
+        c.get_consent_display(),
+        c.consent_date.isoformat() if c.consent_date else "",
+        c.summary,
+        c.actions_taken,
+        "、".join(f.name for f in c.referred_facilities.all()),
+        c.get_status_display(),
+        str(c.entered_by),
+        str(c.confirmed_by) if c.confirmed_by else "",
+        timezone.localtime(c.confirmed_at).strftime("%Y-%m-%d %H:%M") if c.confirmed_at else "",
+        str(c.code),
+    ]
+
+
+@member_required
+@require_GET
+def export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    d = _member_desk(request, desk)
+    form = ListFilterForm(request.GET, desk=d)
+    if not form.is_valid():
+        errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    rows = list(
+        _filtered(d, form)
+        .select_related("subject_municipality", "entered_by", "confirmed_by")
+        .prefetch_related("topics", "referred_facilities")[:EXPORT_LIMIT]
+    )
+    actions.audit_read(
+        request,
+        by=request.membership,
+        consultations=rows,
+        action="desk.consultations_exported",
+        desk=d,
+        extra={"format": fmt, "query": request.GET.urlencode()},
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    table = [export_row(c) for c in rows]
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write("\ufeff")
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(table)
+        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "相談記録"
+        ws.append(EXPORT_COLUMNS)
+        for row in table:
+            ws.append(row)
+        ws.freeze_panes = "A2"
+        out = io.BytesIO()
+        wb.save(out)
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="desk-consultations-{stamp}.{fmt}"'
+    return response
+
+
+# Entry and edit ------------------------------------------------------------------
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def consultation_new(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
+    d = _member_desk(request, desk)
+    can_confirm = d.can_confirm(request.membership)
+    form = ConsultationForm(request.POST or None, desk=d, can_confirm=can_confirm)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                c = actions.create_consultation(
+                    d,
+                    by=request.membership,
+                    fields=form.model_fields(),
+                    topics=form.cleaned_data["topics"],
+                    facilities=form.cleaned_data["referred_facilities"],
+                    followup=form.followup(),
+                    confirm=bool(form.cleaned_data.get("confirm")),
+                    request=request,
+                )
+            except ValidationError as e:
+                _apply_errors(form, e)
+                status = 400
+            else:
+                messages.success(request, "相談記録を登録しました。")
+                return redirect(c)
+        else:
+            status = 400
+    return render(
+        request,
+        "desk/form.html",
+        {"desk": d, "form": form, "selected": form.selected_facilities(), "c": None},
+        status=status,
+    )
+
+
+def _apply_errors(form: ConsultationForm, e: ValidationError) -> None:
+    if hasattr(e, "error_dict"):
+        for field, errs in e.message_dict.items():
+            target = field if field in form.fields else None
+            if field == "received_at":
+                target = "received_date"
+            for msg in errs:
+                form.add_error(target, msg)
+    else:
+        for msg in e.messages:
+            form.add_error(None, msg)
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def consultation_edit(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
+    c = _consultation(request, code)
+    form = ConsultationForm(request.POST or None, desk=c.desk, instance=c)
+    status = 200
+    current: Consultation | None = None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                actions.update_consultation(
+                    c,
+                    by=request.membership,
+                    fields=form.model_fields(),
+                    topics=form.cleaned_data["topics"],
+                    facilities=form.cleaned_data["referred_facilities"],
+                    expected_version=form.cleaned_data.get("version"),
+                    reason=form.cleaned_data.get("reason", ""),
+                    request=request,
+                )
+            except actions.StaleVersion as e:
+                # Keep what was typed but rebase it on the newer version, so that saving
+                # again after reviewing the other change succeeds instead of looping on 409.
+                current = e.current
+                data = request.POST.copy()
+                data["version"] = str(current.version)
+                form = ConsultationForm(data, desk=c.desk, instance=current)
+                form.is_valid()
+                form.add_error(None, str(e))
+                status = 409
+            except ValidationError as e:
+                _apply_errors(form, e)
+                status = 400
+            else:
+                messages.success(request, "相談記録を更新しました。")
+                return redirect(c)
+        else:
+            status = 400
+    else:
+        actions.audit_read(
+            request, by=request.membership, consultations=[c], action="desk.consultation_viewed"
+        )
+    return render(
+        request,
+        "desk/form.html",
+        {
+            "desk": c.desk,
+            "form": form,
+            "selected": form.selected_facilities(),
+            "c": c,
+            "current": current,
+        },
+        status=status,
+    )
+
+
+@member_required
+@require_GET
+def consultation_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
+    c = _consultation(request, code)
+    actions.audit_read(
+        request, by=request.membership, consultations=[c], action="desk.consultation_viewed"
+    )
+    today = timezone.localdate()
+    followups = list(c.followups.select_related("assignee", "done_by"))
+    for f in followups:
+        f.overdue = f.is_overdue(today)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "desk/detail.html",
+        {
+            "c": c,
+            "desk": c.desk,
+            "received_day": timezone.localtime(c.received_at).date(),
+            "topics": list(c.topics.all()),
+            "facilities": list(c.referred_facilities.select_related("municipality")),
+            "followups": followups,
+            "versions": list(c.versions.select_related("created_by")),
+            "fform": FollowUpForm(desk=c.desk),
+            "can_confirm": c.desk.can_confirm(request.membership) and not c.is_confirmed,
+        },
+    )
+
+
+@member_required
+@require_GET
+def version_detail(request: MemberRequest, code: uuid.UUID, number: int) -> HttpResponse:
+    c = _consultation(request, code)
+    v = get_object_or_404(
+        ConsultationVersion.objects.select_related("created_by"), consultation=c, number=number
+    )
+    actions.audit_read(
+        request,
+        by=request.membership,
+        consultations=[c],
+        action="desk.consultation_version_viewed",
+        extra={"version": number},
+    )
+    labels = {
+        f.name: str(f.verbose_name)
+        for f in Consultation._meta.get_fields()
+        if hasattr(f, "verbose_name")
+    }
+    return render(
+        request,
+        "desk/version.html",
+        {
+            "c": c,
+            "desk": c.desk,
+            "v": v,
+            "rows": [(labels.get(k, k), val) for k, val in v.data.items()],
+            "changes": [
+                (labels.get(k, k), ch.get("before"), ch.get("after")) for k, ch in v.changes.items()
+            ],
+        },
+    )
+
+
+@member_required
+@require_POST
+def consultation_confirm(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
+    c = _consultation(request, code)
+    version = request.POST.get("version", "")
+    try:
+        actions.confirm_consultation(
+            c,
+            by=request.membership,
+            expected_version=int(version) if version.isdigit() else None,
+            request=request,
+        )
+    except PermissionDenied as e:
+        messages.error(request, str(e))
+    except (actions.DeskError, actions.StaleVersion) as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "相談記録を確定しました。以後の修正は版として記録されます。")
+    return redirect(c)
+
+
+# Follow-ups ---------------------------------------------------------------------
+
+
+@member_required
+@require_POST
+def followup_add(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
+    c = _consultation(request, code)
+    form = FollowUpForm(request.POST, desk=c.desk)
+    if form.is_valid():
+        try:
+            actions.add_followup(
+                c,
+                by=request.membership,
+                due_date=form.cleaned_data["due_date"],
+                note=form.cleaned_data["note"],
+                assignee=form.cleaned_data.get("assignee"),
+                request=request,
+            )
+        except ValidationError as e:
+            for msg in e.messages:
+                messages.error(request, msg)
+        else:
+            messages.success(request, "フォローアップを追加しました。")
+    else:
+        for errs in form.errors.values():
+            for err in errs:
+                messages.error(request, f"フォローアップ: {err}")
+    return redirect(c)
+
+
+@member_required
+@require_POST
+def followup_done(request: MemberRequest, pk: int) -> HttpResponse:
+    f = get_object_or_404(
+        FollowUp.objects.filter(
+            consultation__in=Consultation.objects.visible_to(request.membership)
+        ).select_related("consultation__desk"),
+        pk=pk,
+    )
+    try:
+        actions.complete_followup(f, by=request.membership, request=request)
+    except actions.DeskError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "フォローアップを完了にしました。")
+    nxt = request.POST.get("next", "")
+    if nxt == "dashboard":
+        return redirect("desk:dashboard", desk=f.consultation.desk.code)
+    return redirect(f.consultation)
+
+
+# Resource picker -------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def resource_picker(request: MemberRequest) -> HttpResponse:
+    """htmx: directory search by name for the consultation form; picked ones stay checked."""
+    picked = list(facilities_by_code(request.GET.getlist("referred_facilities")))
+    picked_codes = {f.code for f in picked}
+    q = (request.GET.get("rq") or "").strip()[:100]
+    results: list[Any] = []
+    error = ""
+    if normalize_search(q):
+        try:
+            search = FacilitySearch(q=q, per_page=10)
+            search.validate()
+            found, _ = search.results()
+            results = [f for f in found if f.code not in picked_codes]
+        except SearchError as e:
+            error = str(e)
+    return render(
+        request,
+        "desk/_resource_picker.html",
+        {"selected": picked, "results": results, "rq": q, "error": error},
+    )
+
+
+# Topics --------------------------------------------------------------------------------
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def topics(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
+    d = _member_desk(request, desk)
+    form = TopicForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        retire = request.POST.get("retire", "")
+        if retire.isdigit():
+            t = get_object_or_404(Topic, pk=int(retire), desk=d)
+            t.is_active = False
+            t.save(update_fields=["is_active"])
+            messages.success(request, f"「{t.name}」を使用停止にしました。")
+            return redirect("desk:topics", desk=d.code)
+        if form.is_valid():
+            try:
+                actions.add_topic(
+                    d, by=request.membership, name=form.cleaned_data["name"], request=request
+                )
+            except ValidationError as e:
+                for msg in e.messages:
+                    form.add_error("name", msg)
+                status = 400
+            else:
+                messages.success(request, "分類を追加しました。")
+                return redirect("desk:topics", desk=d.code)
+        else:
+            status = 400
+    return render(
+        request,
+        "desk/topics.html",
+        {"desk": d, "form": form, "topics": list(d.topics().select_related("desk"))},
+        status=status,
+    )
+
+
+# Tallies and report ------------------------------------------------------------------
+
+
+def _fy_param(request: MemberRequest) -> int:
+    raw = request.GET.get("fy", "")
+    if raw:
+        if not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+            raise ValidationError("年度は2000〜2100の西暦で指定してください（例: fy=2025）")
+        return int(raw)
+    return fiscal_year(timezone.localdate())
+
+
+@member_required
+@require_GET
+def tally(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
+    d = _reportable_desk(request, desk)
+    month: tuple[int, int] | None = None
+    try:
+        if request.GET.get("month"):
+            month = parse_month(request.GET["month"])
+            fy = fiscal_year(dt.date(month[0], month[1], 1))
+        else:
+            fy = _fy_param(request)
+    except ValidationError as e:
+        return render(
+            request, "desk/tally.html", {"desk": d, "error": " ".join(e.messages)}, status=400
+        )
+    t = yearly_tally(d, fy)
+    context: dict[str, Any] = {
+        "desk": d,
+        "t": t,
+        "fy": fy,
+        "fy_prev": fy - 1,
+        "fy_next": fy + 1,
+        "is_member": d.is_member(request.membership),
+    }
+    if month is not None:
+        i = t.month_index(*month)
+        context.update(
+            month=month,
+            month_label=f"{month[0]}年{month[1]}月",
+            month_total=t.cases[i],
+            charts=[bar_chart(tb.label, tb.column(i)) for tb in t.tables],
+            month_tables=[(tb.label, tb.column(i)) for tb in t.tables],
+        )
+    else:
+        context.update(
+            charts=[
+                bar_chart("月別の相談件数", list(zip(t.month_labels(), t.cases, strict=True))),
+                *[bar_chart(tb.label, tb.totals()) for tb in t.tables],
+            ]
+        )
+    return render(request, "desk/tally.html", context)
+
+
+@member_required
+@require_GET
+def tally_export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    d = _reportable_desk(request, desk)
+    try:
+        fy = _fy_param(request)
+    except ValidationError as e:
+        return HttpResponse(
+            " ".join(e.messages), status=400, content_type="text/plain; charset=utf-8"
+        )
+    t = yearly_tally(d, fy)
+    from renkei.accounts.models import AuditEntry
+
+    AuditEntry.record(
+        "desk.tally_exported", request=request, target=d, detail={"fy": fy, "format": fmt}
+    )
+    name = f"desk-tally-{fy}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(tally_csv(t), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            tally_xlsx(t),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@member_required
+@require_GET
+def report(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
+    """Printable yearly report: totals, tables by month and bar charts, A4 portrait."""
+    d = _reportable_desk(request, desk)
+    try:
+        fy = _fy_param(request)
+    except ValidationError as e:
+        return render(
+            request, "desk/tally.html", {"desk": d, "error": " ".join(e.messages)}, status=400
+        )
+    t = yearly_tally(d, fy)
+    return render(
+        request,
+        "desk/report.html",
+        {
+            "desk": d,
+            "t": t,
+            "fy_label": fiscal_year_label(fy),
+            "month_chart": bar_chart(
+                "月別の相談件数", list(zip(t.month_labels(), t.cases, strict=True))
+            ),
+            "sections": [(tb, bar_chart(tb.label, tb.totals())) for tb in t.tables],
+            "now": timezone.localtime(),
+            "municipalities": list(d.municipalities.order_by("code")),
+        },
+    )
