@@ -238,6 +238,11 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Renkei <noreply@renkei.exa
 
 # Facility information older than this many days is shown as stale.
 DIRECTORY_STALE_DAYS = envint("DIRECTORY_STALE_DAYS", "30")
+# Uploaded open-data files are imported in a background thread; tests set False to run inline.
+DIRECTORY_IMPORT_BACKGROUND = envbool("DIRECTORY_IMPORT_BACKGROUND", "True")
+
+# 入退院支援: remind a facility of a request still unanswered after this many hours.
+REFERRAL_REMINDER_HOURS = envint("REFERRAL_REMINDER_HOURS", "24")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
