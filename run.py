@@ -77,7 +77,9 @@ def test(argv: list[str]) -> None:
         say(
             "Chromium が見つかりません: ブラウザテストはスキップされます (apt-get install chromium fonts-noto-cjk)"
         )
-    result = subprocess.run([str(PY), "-m", "pytest", *argv], cwd=ROOT, env=env)
+    parallel = [] if any(a == "-n" or a.startswith("-n") for a in argv) else ["-n", "auto"]
+    # pytest-xdist spreads the suite over the cores; each worker has its own test database.
+    result = subprocess.run([str(PY), "-m", "pytest", *parallel, *argv], cwd=ROOT, env=env)
     sys.exit(result.returncode)
 
 
