@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import SessionAuth
@@ -37,6 +38,15 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(request, {"detail": "ログインが必要です"}, status=401)
+
+
+@api.exception_handler(MultiPartParserError)
+def _malformed_body(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    # SessionAuth's CSRF check reads request.POST; a multipart type without a boundary
+    # raises there, before any handler, and would otherwise be a 500.
+    return api.create_response(
+        request, {"detail": "リクエスト本文の形式が正しくありません"}, status=400
+    )
 
 
 session_auth = SessionAuth()

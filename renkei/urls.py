@@ -17,6 +17,7 @@ urlpatterns = [
     path("mentoring/", include("renkei.mentoring.urls")),
     path("api/v1/", api.urls),
     path("api/hsds/", include("renkei.directory.hsds")),
+    path("api/fhir/", include("renkei.referrals.fhir_urls")),
     path("api/fhir/", include("renkei.directory.fhir")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,175 @@
+"""E-mails of the placement network. Called from transaction.on_commit, so they read committed rows.
+
+No message carries anything about the patient beyond the case's anonymous summary: the
+recipient signs in to see more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from renkei.accounts.models import Membership, Role
+from renkei.referrals.models import PlacementRequest, RequestMessage
+
+# Who at the hospital hears about answers: the discharge team, plus the case's own people.
+HOSPITAL_ROLES = [Role.MSW, Role.DISCHARGE_NURSE, Role.NURSE, Role.COUNSELOR]
+
+
+def _emails_of(org_ids: Iterable[int], roles: Sequence[str] | None = None) -> dict[int, list[str]]:
+    qs = Membership.objects.filter(
+        organization_id__in=list(org_ids),
+        is_active=True,
+        user__is_active=True,
+        organization__is_active=True,
+    ).exclude(user__email="")
+    if roles is not None:
+        qs = qs.filter(role__in=list(roles))
+    out: dict[int, list[str]] = {}
+    for org_id, email in qs.values_list("organization_id", "user__email").order_by("user_id"):
+        if email not in out.setdefault(org_id, []):
+            out[org_id].append(email)
+    return out
+
+
+def _hospital_emails(req: PlacementRequest) -> list[str]:
+    case = req.case
+    emails = _emails_of([case.hospital_id], HOSPITAL_ROLES).get(case.hospital_id, [])
+    for user in (case.assignee, case.created_by):
+        if user is not None and user.is_active and user.email and user.email not in emails:
+            emails.append(user.email)
+    return emails
+
+
+def _url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _messages(
+    template: str, subject: str, recipients: list[str], context: dict[str, Any]
+) -> list[EmailMessage]:
+    if not recipients:
+        return []
+    body = render_to_string(f"emails/referrals_{template}.txt", context)
+    subject = f"【{settings.SITE_NAME}】{subject}"
+    return [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients]
+
+
+def _send(messages: list[EmailMessage]) -> int:
+    if not messages:
+        return 0
+    with get_connection() as connection:
+        return int(connection.send_messages(messages) or 0)
+
+
+def _deadline(req: PlacementRequest) -> str:
+    return timezone.localtime(req.deadline).strftime("%m月%d日 %H:%M")
+
+
+def new_requests(request_ids: list[int]) -> int:
+    reqs = list(
+        PlacementRequest.objects.filter(pk__in=request_ids).select_related(
+            "case", "case__hospital", "case__residence", "facility"
+        )
+    )
+    emails = _emails_of({r.organization_id for r in reqs})
+    messages: list[EmailMessage] = []
+    for r in reqs:
+        messages += _messages(
+            "new_request",
+            f"受入れ依頼が届きました（回答期限 {_deadline(r)}）",
+            emails.get(r.organization_id, []),
+            {"req": r, "case": r.case, "url": _url(r.get_absolute_url()), "deadline": _deadline(r)},
+        )
+    return _send(messages)
+
+
+def answered(request_id: int) -> int:
+    r = PlacementRequest.objects.select_related(
+        "case", "case__assignee", "case__created_by", "facility"
+    ).get(pk=request_id)
+    return _send(
+        _messages(
+            "answered",
+            f"{r.facility.name}から回答がありました（{r.get_answer_display()}）",
+            _hospital_emails(r),
+            {"req": r, "case": r.case, "url": _url(r.case.get_absolute_url())},
+        )
+    )
+
+
+def message_posted(message_id: int) -> int:
+    m = RequestMessage.objects.select_related(
+        "request",
+        "request__case",
+        "request__case__assignee",
+        "request__case__created_by",
+        "request__facility",
+        "organization",
+    ).get(pk=message_id)
+    r = m.request
+    if m.organization_id == r.case.hospital_id:
+        recipients = _emails_of([r.organization_id]).get(r.organization_id, [])
+        url = _url(r.get_absolute_url())
+    else:
+        recipients = _hospital_emails(r)
+        url = _url(r.get_absolute_url())
+    return _send(
+        _messages(
+            "message",
+            f"受入れ依頼に質問・回答が届きました（{m.organization.name}）",
+            recipients,
+            {"req": r, "case": r.case, "message": m, "url": url},
+        )
+    )
+
+
+def withdrawn(request_ids: list[int]) -> int:
+    reqs = list(
+        PlacementRequest.objects.filter(pk__in=request_ids).select_related(
+            "case", "case__hospital", "facility"
+        )
+    )
+    emails = _emails_of({r.organization_id for r in reqs})
+    messages: list[EmailMessage] = []
+    for r in reqs:
+        messages += _messages(
+            "withdrawn",
+            "受入れ依頼が取り下げられました",
+            emails.get(r.organization_id, []),
+            {"req": r, "case": r.case, "url": _url(r.get_absolute_url())},
+        )
+    return _send(messages)
+
+
+def decided(request_id: int) -> int:
+    r = PlacementRequest.objects.select_related("case", "case__hospital", "facility").get(
+        pk=request_id
+    )
+    return _send(
+        _messages(
+            "decided",
+            "受入れ先として決定しました",
+            _emails_of([r.organization_id]).get(r.organization_id, []),
+            {"req": r, "case": r.case, "url": _url(r.get_absolute_url())},
+        )
+    )
+
+
+def reminder(request_id: int) -> int:
+    r = PlacementRequest.objects.select_related("case", "case__hospital", "facility").get(
+        pk=request_id
+    )
+    return _send(
+        _messages(
+            "reminder",
+            f"受入れ依頼への回答をお願いします（回答期限 {_deadline(r)}）",
+            _emails_of([r.organization_id]).get(r.organization_id, []),
+            {"req": r, "case": r.case, "url": _url(r.get_absolute_url()), "deadline": _deadline(r)},
+        )
+    )

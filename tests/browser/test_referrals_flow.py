@@ -1,0 +1,145 @@
+"""The placement loop in a real browser (Playwright + Debian Chromium).
+
+Screenshots go to docs/screenshots/ with RENKEI_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from renkei.directory.models import FacilityKind, VacancyStatus
+from renkei.referrals.models import CaseStatus, PlacementCase, PlacementRequest, RequestStatus
+from renkei.referrals.testing import make_hospital, make_receiver
+from renkei.testing import DEMO_PASSWORD
+from tests.browser.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def login(pg, live_server, username: str, next_url: str) -> None:  # type: ignore[no-untyped-def]
+    pg.context.clear_cookies()
+    pg.goto(f"{live_server.url}/accounts/login/?next={next_url}")
+    pg.get_by_label("ログインID").fill(username)
+    pg.get_by_label("パスワード").fill(DEMO_PASSWORD)
+    pg.get_by_role("button", name="ログイン").click()
+
+
+def test_register_send_answer_confirm(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """An MSW registers a case and sees candidates with reasons, sends three requests; one
+    facility declines with a reason, one accepts; the MSW confirms; the third facility sees its
+    request withdrawn."""
+    make_hospital("湘南さくら総合病院（仮名）", username="msw")
+    common: dict[str, Any] = {
+        "capability_codes": ["suction", "tube-feeding"],
+        "vacancy": VacancyStatus.AVAILABLE,
+        "confirmed_days_ago": 1,
+        "accepts_dementia": True,
+    }
+    make_receiver(
+        "特養なぎさ苑（仮名）",
+        FacilityKind.TOKUYO,
+        username="nagisa",
+        lat=35.3312,
+        lng=139.4801,
+        **common,
+    )
+    make_receiver(
+        "老健ひかりの丘（仮名）",
+        FacilityKind.ROKEN,
+        username="hikari",
+        municipality_code="142077",
+        lat=35.3331,
+        lng=139.4040,
+        **common,
+    )
+    make_receiver(
+        "特養みどり荘（仮名）",
+        FacilityKind.TOKUYO,
+        username="midori",
+        lat=35.35,
+        lng=139.50,
+        **common,
+    )
+
+    login(page, live_server, "msw", "/referrals/cases/new/")
+    page.get_by_label("年齢").select_option(label="85〜89歳")
+    page.get_by_label("性別").select_option(label="女性")
+    page.get_by_label("要介護度").select_option(label="要介護4")
+    page.get_by_label("認知症高齢者の日常生活自立度").select_option(label="Ⅱb")
+    page.get_by_label("喀痰吸引").check()
+    page.get_by_label("経管栄養").check()
+    page.get_by_label("居住地（市区町村）").select_option(label="藤沢市")
+    page.get_by_label("介護老人福祉施設（特養）").check()
+    page.get_by_label("介護老人保健施設（老健）").check()
+    page.get_by_label("同居者の有無").select_option(label="独居")
+    page.get_by_label("キーパーソンの続柄").select_option(label="子")
+    page.get_by_label("補足（個人を特定できる情報は書かないでください）").fill(
+        "胃ろう造設後、経過良好。日中は車椅子。"
+    )
+    screenshot(page, "referrals-case-form")
+    page.get_by_role("button", name="登録して候補を探す").click()
+
+    page.get_by_role("heading", name="受入れ候補").wait_for()
+    assert page.get_by_text("処置: 経管栄養・喀痰吸引 対応可").first.is_visible()
+    for name in ("特養なぎさ苑（仮名）", "老健ひかりの丘（仮名）", "特養みどり荘（仮名）"):
+        page.get_by_label(name).check()
+    screenshot(page, "referrals-candidates")
+    page.get_by_role("button", name="選んだ施設に一斉に依頼する").click()
+    page.get_by_text("3施設に受入れ依頼を送信しました。").wait_for()
+    case = PlacementCase.objects.get()
+    reqs = {r.facility.name: r for r in PlacementRequest.objects.select_related("facility")}
+
+    # The facilities answer on a phone.
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, "hikari", "/referrals/inbox/")
+    page.get_by_role("link", name="85〜89歳・女性・要介護4").click()
+    page.get_by_label("受入不可", exact=True).check()
+    page.get_by_label("満床").check()
+    page.get_by_role("button", name="回答を送信").click()
+    page.get_by_text("回答を送信しました。").wait_for()
+
+    login(page, live_server, "nagisa", "/referrals/inbox/")
+    page.get_by_role("link", name="85〜89歳・女性・要介護4").click()
+    page.get_by_label("受入可", exact=True).check()
+    page.get_by_label("補足").fill("来週月曜から受入れ可能です。")
+    screenshot(page, "referrals-answer-phone")
+    page.get_by_role("button", name="回答を送信").click()
+    page.get_by_text("回答を送信しました。").wait_for()
+
+    # The MSW confirms the acceptance.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    login(page, live_server, "msw", f"/referrals/cases/{case.code}/")
+    assert page.get_by_role("cell", name="理由: 満床").is_visible()
+    page.get_by_role("button", name="この施設に決定").click()
+    page.get_by_text("特養なぎさ苑（仮名）に決定しました。").wait_for()
+    screenshot(page, "referrals-case-decided")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DECIDED
+
+    # The third facility sees its request withdrawn.
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, "midori", "/referrals/inbox/?show=all")
+    page.get_by_role("link", name="85〜89歳・女性・要介護4").click()
+    page.get_by_text("この依頼は取り下げられました").wait_for()
+    screenshot(page, "referrals-withdrawn-phone")
+    assert (
+        PlacementRequest.objects.get(pk=reqs["特養みどり荘（仮名）"].pk).status
+        == RequestStatus.WITHDRAWN
+    )
+
+
+def test_prefecture_sees_the_effect_dashboard(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The demo network's figures and bar charts on the 効果検証 dashboard."""
+    from renkei.accounts.models import OrgKind, Role
+    from renkei.referrals.testing import seed_referrals
+    from renkei.testing import make_member, make_org
+
+    seed_referrals()
+    pref = make_org("神奈川県 医療課（仮名）", OrgKind.PREFECTURE, prefecture_code="14")
+    make_member(pref, Role.PREFECTURAL_OFFICER, username="kanagawa")
+    login(page, live_server, "kanagawa", "/referrals/dashboard/")
+    page.get_by_role("heading", name="入退院支援ネットワーク 効果検証").wait_for()
+    assert page.locator("svg[aria-label='施設種別 受入可の割合']").count() == 1
+    screenshot(page, "referrals-dashboard")
