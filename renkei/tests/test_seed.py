@@ -28,6 +28,7 @@ from renkei.directory.models import (
 from renkei.directory.search import FacilitySearch, municipality_for_postal
 from renkei.directory.vocabulary import KAIGO_SERVICE_KIND
 from renkei.lib.geo import distance_km
+from renkei.regions.loader import WARD_POINTS
 from renkei.regions.models import SecondaryArea
 from renkei.testing import DEMO_PASSWORD
 
@@ -135,7 +136,7 @@ def test_facilities_lie_in_their_municipality(region: seed.SeedReport) -> None:
         if m.lat is not None and m.lng is not None:
             anchor = (m.lat, m.lng)
         else:
-            anchor = seed.WARD_POINTS[m.code]
+            anchor = WARD_POINTS[m.code]
             city = m.point()
             assert city is not None
             assert distance_km(*anchor, *city) < 20, m.name

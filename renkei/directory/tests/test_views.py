@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -125,8 +126,8 @@ def test_inactive_facility_is_hidden(client: Client) -> None:
 
 
 def test_search_page_query_count_does_not_grow_with_results(
-    client: Client, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+    client: Client, django_assert_max_num_queries: Any
+) -> None:
     """The list page issues a bounded number of queries whatever the number of results."""
     for i in range(25):
         make_facility(f"施設{i:02d}", capability_codes=["suction"])
@@ -145,7 +146,9 @@ def test_curator_adds_a_facility_with_municipality_point(client: Client) -> None
     )
     member = make_member(city, Role.MUNICIPAL_OFFICER, username="city-fujisawa")
     client.force_login(member.user)
-    muni = Facility._meta.get_field("municipality").related_model.objects.get(code="142051")  # type: ignore[union-attr]
+    from renkei.regions.models import Municipality
+
+    muni = Municipality.objects.get(code="142051")
     r = client.post(
         "/directory/new/",
         {

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from renkei.regions.models import Municipality, Prefecture, SecondaryArea, code6_from, jis_check_digit, validate_municipality_code
+from renkei.regions.models import (
+    Municipality,
+    Prefecture,
+    SecondaryArea,
+    code6_from,
+    jis_check_digit,
+    validate_municipality_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +44,11 @@ def test_kanagawa_has_nine_secondary_areas_and_wards_inherit_them() -> None:
     tsurumi = Municipality.objects.get(code="141011")
     assert tsurumi.parent is not None and tsurumi.parent.name == "横浜市"
     assert tsurumi.area is not None and tsurumi.area.name == "横浜"
-    assert Municipality.objects.in_area(SecondaryArea.objects.get(name="横浜")).filter(code="141011").exists()
+    assert (
+        Municipality.objects.in_area(SecondaryArea.objects.get(name="横浜"))
+        .filter(code="141011")
+        .exists()
+    )
 
 
 def test_iwate_areas_are_loaded() -> None:
