@@ -1,0 +1,570 @@
+"""Trainings and public events (研修・普及啓発, programme items カ and キ).
+
+An event belongs to the organisation that runs it; only that organisation's members see
+who applied. An application (申込書) comes from one 事業所 and names several applicants;
+capacity counts applicants, not applications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import uuid
+from typing import Any, Self
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from renkei.accounts.models import Organization, User
+from renkei.lib.dates import fiscal_year, wareki_year
+from renkei.lib.text import nfkc
+from renkei.regions.models import Municipality
+
+WEEKDAYS_JA = "月火水木金土日"
+
+
+class EventKind(models.TextChoices):
+    INTERPROFESSIONAL = "interprofessional", "多職種研修"
+    HOSPITAL_SEMINAR = "hospital_seminar", "病院出前セミナー"
+    CARE_MEDICAL_SEMINAR = "care_medical_seminar", "介護職向け医療セミナー"
+    PUBLIC_LECTURE = "public_lecture", "市民向け出前講座"
+    SYMPOSIUM = "symposium", "シンポジウム"
+    OTHER = "other", "その他"
+
+
+class Occupation(models.TextChoices):
+    """職種 of seed 002's application form, plus those a public lecture needs."""
+
+    DOCTOR = "doctor", "医師"
+    DENTIST = "dentist", "歯科医師"
+    PHARMACIST = "pharmacist", "薬剤師"
+    NURSE = "nurse", "看護職"
+    CARE_WORKER = "care_worker", "介護職"
+    REHAB = "rehab", "リハ職"
+    CARE_MANAGER = "care_manager", "ケアマネジャー"
+    COUNSELOR = "counselor", "相談員"
+    GOVERNMENT = "government", "行政"
+    CITIZEN = "citizen", "市民"
+    OTHER = "other", "その他"
+
+    @classmethod
+    def question_choices(cls) -> list[tuple[str, str]]:
+        """「聞いてみたい職種」 exactly as the form lists them."""
+        keep = {
+            cls.DOCTOR,
+            cls.DENTIST,
+            cls.PHARMACIST,
+            cls.NURSE,
+            cls.CARE_WORKER,
+            cls.REHAB,
+            cls.OTHER,
+        }
+        return [(v, label) for v, label in cls.choices if v in keep]
+
+
+class ProgrammeItem(models.TextChoices):
+    A = "a", "(ア) 地域の医療・介護の資源の把握"
+    B = "b", "(イ) 在宅医療・介護連携の課題の抽出と対応策の検討"
+    C = "c", "(ウ) 切れ目のない在宅医療と在宅介護の提供体制の構築推進"
+    D = "d", "(エ) 医療・介護関係者の情報共有の支援"
+    E = "e", "(オ) 在宅医療・介護連携に関する相談支援"
+    F = "f", "(カ) 医療・介護関係者の研修"
+    G = "g", "(キ) 地域住民への普及啓発"
+    H = "h", "(ク) 関係市区町村の連携"
+
+
+class Scene(models.TextChoices):
+    DISCHARGE = "discharge", "入退院支援"
+    DAILY = "daily", "日常の療養支援"
+    ACUTE = "acute", "急変時の対応"
+    END_OF_LIFE = "end_of_life", "看取り"
+
+
+def wareki_day(day: dt.date) -> str:
+    """令和7年10月24日(金), the way flyers print a date."""
+    return (
+        f"{wareki_year(day.year, day.month, day.day)}{day.month}月{day.day}日"
+        f"({WEEKDAYS_JA[day.weekday()]})"
+    )
+
+
+def short_day(day: dt.date) -> str:
+    """10月10日(金): a deadline in the same fiscal year needs no era."""
+    return f"{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
+
+
+_KATA_TO_HIRA = {cp: cp - 0x60 for cp in range(ord("ァ"), ord("ヶ") + 1)}
+_HIRAGANA = re.compile(r"^[ぁ-ゖー・\s]+$")
+
+
+def normalize_kana(value: str) -> str:
+    """Half- and full-width katakana become hiragana; full-width spaces become ASCII."""
+    return re.sub(r"\s+", " ", nfkc(value).translate(_KATA_TO_HIRA)).strip()
+
+
+def validate_hiragana(value: str) -> None:
+    if not _HIRAGANA.match(normalize_kana(value)):
+        raise ValidationError("ふりがなは、ひらがなで入力してください（例: えびな はなこ）")
+
+
+def normalize_phone(value: str) -> str:
+    return nfkc(value).replace("‐", "-").replace("ー", "-").replace("－", "-")
+
+
+def validate_phone(value: str) -> None:
+    text = normalize_phone(value)
+    main = re.split(r"内線|ext\.?|#", text, maxsplit=1)[0]
+    digits = re.sub(r"\D", "", main)
+    if re.search(r"[^0-9\-() ]", main.strip()) or not (10 <= len(digits) <= 11) or digits[0] != "0":
+        raise ValidationError("電話番号の形式が正しくありません（例: 046-231-8650）")
+
+
+def normalize_email(value: str) -> str:
+    """Full-width input and 「同上」 (same as the contact, as the paper form allows) are accepted."""
+    text = nfkc(value)
+    return "" if text in ("同上", "同上。", "〃") else text
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def published(self) -> Self:
+        return self.filter(published=True)
+
+    def upcoming(self, now: dt.datetime | None = None) -> Self:
+        return self.filter(starts_at__gte=(now or timezone.now()) - dt.timedelta(hours=6))
+
+    def organised_by(self, organization: Organization) -> Self:
+        return self.filter(organization=organization)
+
+    def in_fiscal_year(self, fy: int) -> Self:
+        tz = timezone.get_current_timezone()
+        start = dt.datetime(fy, 4, 1, tzinfo=tz)
+        end = dt.datetime(fy + 1, 4, 1, tzinfo=tz)
+        return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+
+class Event(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name="主催（管理する組織）",
+    )
+    organiser_label = models.CharField(
+        "主催者名（表示）",
+        max_length=120,
+        blank=True,
+        help_text="空欄なら組織名。例: 愛川町在宅医療・介護連携推進協議会",
+    )
+    co_organiser = models.CharField("共催", max_length=200, blank=True)
+    title = models.CharField("タイトル", max_length=200)
+    subtitle = models.CharField(
+        "サブタイトル・テーマ",
+        max_length=200,
+        blank=True,
+        help_text="例: 令和7年度 第1回多職種向け研修会",
+    )
+    kind = models.CharField(
+        "種類", max_length=30, choices=EventKind.choices, default=EventKind.INTERPROFESSIONAL
+    )
+    programme_item = models.CharField(
+        "事業項目", max_length=1, choices=ProgrammeItem.choices, default=ProgrammeItem.F
+    )
+    scene = models.CharField("4つの場面", max_length=20, choices=Scene.choices, blank=True)
+    target_occupations = models.JSONField(
+        "対象職種", default=list, blank=True, help_text="Occupation の値のリスト"
+    )
+    target_area = models.CharField(
+        "対象",
+        max_length=200,
+        blank=True,
+        help_text="例: 海老名市内の医療・介護従事者および関係機関職員",
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="開催市区町村",
+    )
+    starts_at = models.DateTimeField("開始日時", db_index=True)
+    ends_at = models.DateTimeField("終了日時", null=True, blank=True)
+    reception_time = models.TimeField("受付開始", null=True, blank=True)
+    venue_name = models.CharField("会場", max_length=200, blank=True)
+    venue_address = models.CharField("会場の住所", max_length=200, blank=True)
+    online_url = models.URLField("オンライン参加URL", blank=True)
+    capacity = models.PositiveIntegerField(
+        "定員（人）", null=True, blank=True, help_text="空欄は定員なし"
+    )
+    capacity_note = models.CharField("定員の表記", max_length=40, blank=True, help_text="例: 程度")
+    apply_until = models.DateTimeField("申込期限", null=True, blank=True)
+    description = models.TextField("内容", blank=True)
+    how_to_apply = models.TextField(
+        "申込方法（補足）", blank=True, help_text="ウェブ申込とFAX以外の方法があれば記載"
+    )
+    contact = models.TextField("お問い合わせ先", blank=True)
+    fax = models.CharField("FAX番号（申込用）", max_length=20, blank=True)
+    published = models.BooleanField("公開", default=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "研修・イベント"
+        verbose_name_plural = "研修・イベント"
+        ordering = ["starts_at", "pk"]
+        indexes = [
+            # The public list: published, upcoming, by date.
+            models.Index(fields=["published", "starts_at"], name="event_public_idx"),
+            # The organiser's list and fiscal-year tallies.
+            models.Index(fields=["organization", "starts_at"], name="event_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:detail", args=[self.code])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        # starts_at is None here when the field itself failed validation.
+        starts: dt.datetime | None = self.starts_at
+        if self.ends_at and starts is not None and self.ends_at <= starts:
+            errors["ends_at"] = "終了日時は開始日時より後にしてください"
+        if self.apply_until and starts is not None and self.apply_until > starts:
+            errors["apply_until"] = "申込期限は開始日時より前にしてください"
+        bad = [o for o in self.target_occupations or [] if o not in Occupation.values]
+        if bad:
+            errors["target_occupations"] = f"対象職種の値が正しくありません: {', '.join(bad)}"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def organiser_name(self) -> str:
+        return self.organiser_label or self.organization.name
+
+    @property
+    def fiscal_year(self) -> int:
+        return fiscal_year(timezone.localdate(self.starts_at))
+
+    @property
+    def date_label(self) -> str:
+        return wareki_day(timezone.localdate(self.starts_at))
+
+    @property
+    def time_label(self) -> str:
+        start = timezone.localtime(self.starts_at)
+        end = timezone.localtime(self.ends_at) if self.ends_at else None
+        return f"{start:%H:%M}〜{end:%H:%M}" if end else f"{start:%H:%M}〜"
+
+    @property
+    def deadline_label(self) -> str:
+        if not self.apply_until:
+            return ""
+        local = timezone.localtime(self.apply_until)
+        day = wareki_day(local.date())
+        # A deadline at the end of the day is printed as the day alone, as flyers do.
+        return day if local.time() >= dt.time(23, 59) else f"{day} {local:%H:%M}"
+
+    def target_occupation_labels(self) -> list[str]:
+        labels = dict(Occupation.choices)
+        return [labels[o] for o in self.target_occupations or [] if o in labels]
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        if not self.published or now >= self.starts_at:
+            return False
+        return self.apply_until is None or now <= self.apply_until
+
+    def closed_reason(self, now: dt.datetime | None = None) -> str:
+        now = now or timezone.now()
+        if not self.published:
+            return "このイベントは公開されていません。"
+        if now >= self.starts_at:
+            return "このイベントは既に開催されました。申込の受付は終了しています。"
+        if self.apply_until and now > self.apply_until:
+            return f"申込期限（{self.deadline_label}）を過ぎたため、受付を終了しました。"
+        return ""
+
+    def confirmed_count(self) -> int:
+        return self.applicants.filter(status=Applicant.Status.CONFIRMED).count()
+
+    def places_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(0, self.capacity - self.confirmed_count())
+
+    def has_started(self, now: dt.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.starts_at
+
+
+class Lecturer(models.Model):
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="lecturers", verbose_name="イベント"
+    )
+    name = models.CharField("氏名", max_length=60)
+    affiliation = models.CharField("所属", max_length=120, blank=True)
+    title = models.CharField("役職", max_length=120, blank=True)
+    topic = models.CharField("内容", max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField("並び順", default=0)
+
+    class Meta:
+        verbose_name = "講師"
+        verbose_name_plural = "講師"
+        ordering = ["sort_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ATTACHMENT_TYPES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def attachment_path(instance: EventAttachment, filename: str) -> str:
+    ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    # Random names: an upload's own name never reaches the file system.
+    return f"events/{instance.event.code}/{uuid.uuid4().hex}{ext}"
+
+
+class EventAttachment(models.Model):
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="attachments", verbose_name="イベント"
+    )
+    title = models.CharField("表示名", max_length=120)
+    file = models.FileField("ファイル", upload_to=attachment_path)
+    content_type = models.CharField(max_length=60, editable=False)
+    size = models.PositiveIntegerField(editable=False, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "添付ファイル"
+        verbose_name_plural = "添付ファイル"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:attachment", args=[self.event.code, self.pk])
+
+
+class EventApplicationQuerySet(models.QuerySet["Application"]):
+    def active(self) -> Self:
+        return self.filter(status=Application.Status.ACTIVE)
+
+
+class Application(models.Model):
+    """One 申込書: a 事業所 with its contact person, one or more applicants and a question."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "申込中"
+        CANCELLED = "cancelled", "取消"
+
+    class Source(models.TextChoices):
+        WEB = "web", "ウェブ"
+        API = "api", "API"
+        FAX = "fax", "FAX・郵送（代理入力）"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="applications", verbose_name="イベント"
+    )
+    office_name = models.CharField("事業所名", max_length=120, blank=True)
+    contact_name = models.CharField("事業所連絡担当者", max_length=60)
+    contact_email = models.EmailField("事業所メールアドレス")
+    contact_phone = models.CharField("事業所電話番号", max_length=30, blank=True)
+    question_to = models.CharField(
+        "聞いてみたい職種", max_length=20, choices=Occupation.choices, blank=True
+    )
+    question_to_other = models.CharField("聞いてみたい職種（その他）", max_length=60, blank=True)
+    question = models.TextField("聞いてみたい内容", blank=True, max_length=2000)
+    status = models.CharField("状態", max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField("受付方法", max_length=10, choices=Source.choices, default=Source.WEB)
+    cancel_token = models.CharField(max_length=64, unique=True, editable=False)
+    idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
+    request_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField("申込日時", auto_now_add=True)
+    cancelled_at = models.DateTimeField("取消日時", null=True, blank=True)
+
+    objects = EventApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "申込"
+        verbose_name_plural = "申込"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # A retried API call with the same Idempotency-Key finds the first application.
+            models.UniqueConstraint(
+                fields=["event", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="uniq_event_idempotency_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        # No person's name: this string is copied into audit entries.
+        return f"{self.office_name or '個人での申込'}（{self.event}）"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.cancel_token:
+            self.cancel_token = secrets.token_urlsafe(24)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:application", args=[self.signed_token])
+
+    @property
+    def signed_token(self) -> str:
+        """What the e-mailed link carries: the random token, signed so forgeries fail early."""
+        return signing.Signer(salt="events.application").sign(self.cancel_token)
+
+    @classmethod
+    def token_value(cls, signed: str) -> str | None:
+        try:
+            return signing.Signer(salt="events.application").unsign(signed)
+        except signing.BadSignature:
+            return None
+
+
+class ApplicantQuerySet(models.QuerySet["Applicant"]):
+    def active(self) -> Self:
+        return self.exclude(status=Applicant.Status.CANCELLED)
+
+    def confirmed(self) -> Self:
+        return self.filter(status=Applicant.Status.CONFIRMED)
+
+    def waitlisted(self) -> Self:
+        return self.filter(status=Applicant.Status.WAITLISTED).order_by("position")
+
+
+class Applicant(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "参加確定"
+        WAITLISTED = "waitlisted", "キャンセル待ち"
+        CANCELLED = "cancelled", "取消"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="applicants", verbose_name="申込"
+    )
+    # Denormalised from the application: capacity and duplicate checks are per event.
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="applicants", verbose_name="イベント"
+    )
+    name = models.CharField("氏名", max_length=60)
+    kana = models.CharField("ふりがな", max_length=80, validators=[validate_hiragana])
+    email = models.EmailField("メールアドレス", blank=True)
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    occupation = models.CharField("職種", max_length=20, choices=Occupation.choices)
+    occupation_other = models.CharField("職種（その他）", max_length=60, blank=True)
+    status = models.CharField(
+        "状態", max_length=20, choices=Status.choices, default=Status.CONFIRMED
+    )
+    position = models.PositiveIntegerField("受付番号", editable=False)
+    attended = models.BooleanField("出席", default=False)
+    attended_at = models.DateTimeField("出席確認日時", null=True, blank=True)
+    promoted_at = models.DateTimeField("繰り上げ日時", null=True, blank=True)
+    cancelled_at = models.DateTimeField("取消日時", null=True, blank=True)
+    feedback_sent_at = models.DateTimeField("アンケート送信日時", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ApplicantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "申込者"
+        verbose_name_plural = "申込者"
+        ordering = ["position"]
+        constraints = [
+            # Backstop for the duplicate check in actions.apply: one live place per e-mail.
+            models.UniqueConstraint(
+                fields=["event", "email_key"],
+                condition=~models.Q(email_key="") & ~models.Q(status="cancelled"),
+                name="uniq_event_applicant_email",
+            ),
+            # Order of arrival: the waiting list is promoted in this order.
+            models.UniqueConstraint(fields=["event", "position"], name="uniq_event_position"),
+        ]
+        indexes = [models.Index(fields=["event", "status"], name="applicant_event_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email_key = self.email.strip().lower()
+        self.kana = normalize_kana(self.kana)
+        super().save(*args, **kwargs)
+
+    @property
+    def occupation_label(self) -> str:
+        label = self.get_occupation_display()
+        if self.occupation == Occupation.OTHER and self.occupation_other:
+            return f"{label}（{self.occupation_other}）"
+        return label
+
+    @property
+    def mail_to(self) -> str:
+        return self.email or self.application.contact_email
+
+    @property
+    def feedback_token(self) -> str:
+        return signing.Signer(salt="events.feedback").sign(str(self.code))
+
+    def get_feedback_url(self) -> str:
+        return reverse("events:feedback", args=[self.feedback_token])
+
+    @classmethod
+    def code_from_feedback_token(cls, signed: str) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(signing.Signer(salt="events.feedback").unsign(signed))
+        except (signing.BadSignature, ValueError):
+            return None
+
+
+class Feedback(models.Model):
+    """The short survey after the event: one answer per applicant."""
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="feedback", verbose_name="イベント"
+    )
+    applicant = models.OneToOneField(
+        Applicant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        verbose_name="回答者",
+    )
+    occupation = models.CharField("職種", max_length=20, choices=Occupation.choices, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        "満足度", validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    usefulness = models.PositiveSmallIntegerField(
+        "業務への役立ち度", validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField("感想・今後取り上げてほしいテーマ", blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "アンケート回答"
+        verbose_name_plural = "アンケート回答"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event} / {self.satisfaction}"
