@@ -48,6 +48,7 @@ from renkei.regions.models import Municipality
 from renkei.testing import (
     DEMO_PASSWORD,
     make_facility,
+    make_member,
     make_member_with_password_hash,
     make_org,
 )
@@ -1607,3 +1608,66 @@ def demo_logins() -> list[tuple[DemoLogin, str]]:
     for m in Municipality.objects.filter(prefecture__code=PREFECTURE_CODE, parent__isnull=True):
         names[f"city-{m.code}"] = city_office_name(m)
     return [(login, names.get(login.org_key, login.org_key)) for login in DEMO_LOGINS]
+
+
+# The other parts of the platform --------------------------------------------------------
+
+FEATURE_LOGINS: list[tuple[str, str]] = [
+    ("demo-msw", "入退院支援: 新しい相談案件を登録し、候補の理由と「不足」を見て一斉に打診する"),
+    (
+        "demo-discharge-nurse",
+        "入退院支援: 同じチームの案件を引き継ぎ、回答を確認して受入先を決定する",
+    ),
+    ("demo-tokuyo", "受入側: 受信した打診に回答する（受入可・条件付き・面談希望・受入不可）"),
+    ("demo-houkan", "受入側（訪問看護）: スマートフォン幅で打診一覧と質問への回答を試す"),
+    ("pref-kanagawa", "効果検証: 入退院支援の実績ダッシュボード（/referrals/dashboard/）を開く"),
+    ("desk-counselor", "相談窓口: 相談を記録し、フォローアップと月次集計を確認する"),
+    ("city-ebina", "相談窓口の委託元として、年間集計と報告書の印刷レイアウトを見る"),
+    ("events-ebina", "研修: 申込者一覧・当日の出欠チェック・職種別集計を見る"),
+    ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
+]
+
+
+def seed_feature_demos() -> list[tuple[str, str, str, str]]:
+    """Example records for the placement network, desk, events and 同行研修, and their logins.
+
+    Each feature's seed is idempotent, so this runs on every `seed_demo` and fills in what a
+    database seeded by an older version lacks. Returns (username, role, organisation, hint).
+    """
+    from renkei.desk.testing import seed_desk
+    from renkei.events.testing import seed_events
+    from renkei.mentoring.testing import seed_mentoring
+    from renkei.referrals.testing import seed_referrals
+
+    with transaction.atomic():
+        seed_referrals()
+    with transaction.atomic():
+        seed_desk()
+    with transaction.atomic():
+        events = seed_events()
+        organiser = events[0].organization if events else None
+        if (
+            organiser is not None
+            and not Membership.objects.filter(user__username="events-ebina").exists()
+        ):
+            make_member(
+                organiser,
+                Role.COUNSELOR,
+                username="events-ebina",
+                password=DEMO_PASSWORD,
+                display_name="研修担当 見本（仮名）",
+                is_org_admin=True,
+            )
+    with transaction.atomic():
+        seed_mentoring()
+    roles = dict(Role.choices)
+    rows = []
+    for username, hint in FEATURE_LOGINS:
+        m = (
+            Membership.objects.filter(user__username=username, is_active=True)
+            .select_related("organization")
+            .first()
+        )
+        if m is not None:
+            rows.append((username, roles[m.role], m.organization.name, hint))
+    return rows

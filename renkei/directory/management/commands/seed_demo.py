@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 f"利用者 {counts.users}人）。何も追加しませんでした。"
                 "作り直すには --reset を付けて実行してください。"
             )
-            self.print_logins()
+            self.print_logins(seed.seed_feature_demos())
             return
         started = time.monotonic()
         try:
@@ -84,15 +84,15 @@ class Command(BaseCommand):
             for k, n in sorted(result.by_kind.items(), key=lambda kv: (-kv[1], kv[0]))
         )
         self.stdout.write(f"  種別: {breakdown}")
-        self.print_logins()
+        self.print_logins(seed.seed_feature_demos())
 
-    def print_logins(self) -> None:
+    def print_logins(self, extra: list[tuple[str, str, str, str]]) -> None:
         roles = dict(Role.choices)
         header = ("ユーザー名", "パスワード", "役割", "所属", "まず試すこと")
         rows = [
             (login.username, DEMO_PASSWORD, roles[login.role], org, login.hint)
             for login, org in seed.demo_logins()
-        ]
+        ] + [(username, DEMO_PASSWORD, role, org, hint) for username, role, org, hint in extra]
         widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(4)]
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("デモ用ログイン（パスワードは全員共通）"))
