@@ -277,3 +277,21 @@ def test_existing_demo_username_is_refused_and_changes_nothing() -> None:
         call_command("seed_demo", "--facilities", "10", stdout=StringIO())
     assert not Facility.objects.exists()
     assert not Organization.objects.exists()
+
+
+def test_feature_demos_give_every_listed_login_and_are_idempotent(region: seed.SeedReport) -> None:
+    """The placement, desk, events and 同行研修 demos create their logins once; a rerun adds nothing."""
+    from renkei.desk.models import Consultation
+    from renkei.events.models import Event
+    from renkei.referrals.models import PlacementCase
+
+    rows = seed.seed_feature_demos()
+    assert [r[0] for r in rows] == [u for u, _ in seed.FEATURE_LOGINS]
+    counts = (PlacementCase.objects.count(), Consultation.objects.count(), Event.objects.count())
+    assert all(counts)
+    seed.seed_feature_demos()
+    assert (
+        PlacementCase.objects.count(),
+        Consultation.objects.count(),
+        Event.objects.count(),
+    ) == counts
