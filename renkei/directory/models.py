@@ -300,6 +300,21 @@ class Facility(models.Model):
         indexes = [
             # Radius search: the grid cells covering the circle, then the other filters.
             models.Index(fields=["geo_cell", "kind"], name="facility_cell_kind_idx"),
+            # Covers the radius search (cells, vacancy, capabilities, distance, keys) so
+            # that it is answered from the index alone: plain key columns, not INCLUDE,
+            # because SQLite covers with them too. See docs/benchmarks.md.
+            models.Index(
+                fields=[
+                    "geo_cell",
+                    "vacancy_status",
+                    "capability_mask",
+                    "lat",
+                    "lng",
+                    "is_active",
+                    "id",
+                ],
+                name="facility_search_idx",
+            ),
             models.Index(fields=["municipality", "kind"], name="facility_muni_kind_idx"),
             models.Index(fields=["kana"], name="facility_kana_idx"),
         ]

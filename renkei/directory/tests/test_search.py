@@ -57,3 +57,16 @@ def test_malformed_search_is_refused_with_reason(qs: str, message: str) -> None:
     """Bad parameters raise a SearchError whose Japanese message names the problem."""
     with pytest.raises(SearchError, match=message):
         FacilitySearch.from_querydict(QueryDict(qs))
+
+
+def test_serves_lists_a_facility_once_even_with_several_matching_areas() -> None:
+    """A visiting service that lists both 横浜市 and its ward appears once for an address in the ward."""
+    make_facility(
+        "はまかぜ訪問看護",
+        kind="visiting_nurse",
+        municipality_code="142051",
+        service_municipality_codes=["141003", "141011"],
+    )
+    assert search(
+        "serves=%E6%A8%AA%E6%B5%9C%E5%B8%82%E9%B6%B4%E8%A6%8B%E5%8C%BA%E9%B6%B4%E8%A6%8B%E4%B8%AD%E5%A4%AE1-1"
+    ) == ["はまかぜ訪問看護"]
