@@ -9,7 +9,12 @@ from renkei.lib.text import normalize_search
 
 def test_width_and_kana_fold_to_one_form() -> None:
     """Half-width katakana, full-width katakana and hiragana normalise to the same string."""
-    assert normalize_search("ｻｸﾗ") == normalize_search("サクラ") == normalize_search("さくら") == "さくら"
+    assert (
+        normalize_search("ｻｸﾗ")
+        == normalize_search("サクラ")
+        == normalize_search("さくら")
+        == "さくら"
+    )
     assert normalize_search("ＡＢＣ　ケアプラン・センター") == "abcけあぷらんせんた"
 
 
