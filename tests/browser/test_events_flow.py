@@ -11,10 +11,9 @@ from renkei.events.testing import make_application, make_event
 from renkei.testing import make_org
 from tests.browser.conftest import screenshot
 
-# serialized_rollback: reference data (regions) is restored if an earlier test flushed it.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -20,8 +20,7 @@ WORKERS = 32
 
 
 @pytest.mark.postgres
-# serialized_rollback: the reference data (regions) is reloaded after the flush.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_hundred_applicants_for_ten_places_never_overfill(organiser: Organization) -> None:
     """100 people apply at once for the last 10 places: exactly 10 are confirmed and 90
     wait, in a gap-free order of arrival, and nobody gets a place twice."""
@@ -71,8 +70,7 @@ def test_hundred_applicants_for_ten_places_never_overfill(organiser: Organizatio
 
 
 @pytest.mark.postgres
-# serialized_rollback: the reference data (regions) is reloaded after the flush.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_same_email_at_once_gets_one_place(organiser: Organization) -> None:
     """Ten simultaneous submissions with one e-mail: one is accepted, nine are refused."""
     if connection.vendor != "postgresql":
