@@ -199,7 +199,7 @@ class TallyTableOut(Schema):
     rows: list[TallyRowOut]
 
 
-class TallyOut(Schema):
+class DeskTallyOut(Schema):
     desk: uuid.UUID
     fiscal_year: int
     label: str
@@ -666,7 +666,7 @@ def list_followups(
 
 @router.get(
     "/desks/{desk}/tally",
-    response={200: TallyOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: DeskTallyOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="年度の月別集計（相談方法・相談者・相談内容・場面）",
 )
 def get_tally(request: HttpRequest, desk: uuid.UUID, fy: int | None = None) -> Status[Any]:

@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, Role, User
 from renkei.directory.models import Facility
+from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
+from renkei.lib.programme import Scene as Scene  # re-exported
 from renkei.regions.models import Municipality
 
 if TYPE_CHECKING:
@@ -49,29 +51,6 @@ class AskerType(models.TextChoices):
     COMMUNITY_CENTER = "community_center", "地域包括"
     GOVERNMENT = "government", "行政"
     OTHER = "other", "その他"
-
-
-class ProgrammeItem(models.TextChoices):
-    """The national programme's items (ア)–(ク) (介護保険法 地域支援事業)."""
-
-    A = "a", "（ア）地域の医療・介護の資源の把握"
-    I = "i", "（イ）課題の抽出と対応策の検討"  # noqa: E741 - the item is called イ
-    U = "u", "（ウ）切れ目のない提供体制の構築推進"
-    E = "e", "（エ）医療・介護関係者の情報共有の支援"
-    O = "o", "（オ）在宅医療・介護連携に関する相談支援"  # noqa: E741 - the item is called オ
-    KA = "ka", "（カ）医療・介護関係者の研修"
-    KI = "ki", "（キ）地域住民への普及啓発"
-    KU = "ku", "（ク）関係市区町村の連携"
-
-
-class Scene(models.TextChoices):
-    """The four scenes of the 2020 guide (手引き Ver.3), plus a bucket for the rest."""
-
-    DISCHARGE = "discharge", "入退院支援"
-    DAILY = "daily", "日常の療養支援"
-    EMERGENCY = "emergency", "急変時の対応"
-    END_OF_LIFE = "end_of_life", "看取り"
-    OTHER = "other", "その他（場面に当てはまらない）"
 
 
 class Consent(models.TextChoices):

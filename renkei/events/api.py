@@ -437,6 +437,9 @@ class LecturerIn(Schema):
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # Near year 1 or 9999 the conversion to UTC for storage overflows (a 500, found by fuzzing).
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise ValueError("日時は2000年〜2100年の範囲で入力してください")
     if value is not None and timezone.is_naive(value):
         return timezone.make_aware(value)
     return value
@@ -446,7 +449,7 @@ class EventIn(Schema):
     title: str = Field(..., min_length=1, max_length=200)
     subtitle: str = Field("", max_length=200)
     kind: EventKind = EventKind.INTERPROFESSIONAL
-    programme_item: ProgrammeItem = ProgrammeItem.F
+    programme_item: ProgrammeItem = ProgrammeItem.KA
     scene: Scene | None = None
     organiser_label: str = Field("", max_length=120)
     co_organiser: str = Field("", max_length=200)

@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from renkei.accounts.models import Organization, User
 from renkei.lib.dates import fiscal_year, wareki_year
+from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
+from renkei.lib.programme import Scene as Scene  # re-exported
 from renkei.lib.text import nfkc
 from renkei.regions.models import Municipality
 
@@ -65,24 +67,6 @@ class Occupation(models.TextChoices):
             cls.OTHER,
         }
         return [(v, label) for v, label in cls.choices if v in keep]
-
-
-class ProgrammeItem(models.TextChoices):
-    A = "a", "(ア) 地域の医療・介護の資源の把握"
-    B = "b", "(イ) 在宅医療・介護連携の課題の抽出と対応策の検討"
-    C = "c", "(ウ) 切れ目のない在宅医療と在宅介護の提供体制の構築推進"
-    D = "d", "(エ) 医療・介護関係者の情報共有の支援"
-    E = "e", "(オ) 在宅医療・介護連携に関する相談支援"
-    F = "f", "(カ) 医療・介護関係者の研修"
-    G = "g", "(キ) 地域住民への普及啓発"
-    H = "h", "(ク) 関係市区町村の連携"
-
-
-class Scene(models.TextChoices):
-    DISCHARGE = "discharge", "入退院支援"
-    DAILY = "daily", "日常の療養支援"
-    ACUTE = "acute", "急変時の対応"
-    END_OF_LIFE = "end_of_life", "看取り"
 
 
 def wareki_day(day: dt.date) -> str:
@@ -173,7 +157,7 @@ class Event(models.Model):
         "種類", max_length=30, choices=EventKind.choices, default=EventKind.INTERPROFESSIONAL
     )
     programme_item = models.CharField(
-        "事業項目", max_length=1, choices=ProgrammeItem.choices, default=ProgrammeItem.F
+        "事業項目", max_length=2, choices=ProgrammeItem.choices, default=ProgrammeItem.KA
     )
     scene = models.CharField("4つの場面", max_length=20, choices=Scene.choices, blank=True)
     target_occupations = models.JSONField(

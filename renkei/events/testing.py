@@ -274,8 +274,8 @@ def seed_events(
         capacity_note="程度",
         venue_name="海老名市医療センター 3階 大会議室",
         target_area="海老名市内の医療・介護従事者および関係機関職員",
-        programme_item=ProgrammeItem.F,
-        scene=Scene.ACUTE,
+        programme_item=ProgrammeItem.KA,
+        scene=Scene.EMERGENCY,
         description=(
             "在宅療養者の救急搬送を未然に防ぐとともに、いざ救急搬送が必要になった場合でも適切に"
             "対応できるよう、医師と救急の現場から現状を知り、具体的な対応策を学びましょう。"
@@ -314,7 +314,7 @@ def seed_events(
         capacity=80,
         venue_name="愛川町文化会館 3階 大会議室",
         target_area="愛川町で働く医療・介護職",
-        programme_item=ProgrammeItem.F,
+        programme_item=ProgrammeItem.KA,
         scene=Scene.DAILY,
         description=(
             "立場の違う同職種の人同士（例：医療機関の看護師と在宅サービスの看護師、病院の栄養士と"
@@ -353,7 +353,7 @@ def seed_events(
         aikawa,
         title="人生会議（ACP）を知ろう",
         kind=EventKind.PUBLIC_LECTURE,
-        programme_item=ProgrammeItem.G,
+        programme_item=ProgrammeItem.KI,
         scene=Scene.END_OF_LIFE,
         starts_at=e4_start,
         apply_until=e4_deadline,

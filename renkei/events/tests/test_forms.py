@@ -69,7 +69,7 @@ def test_organiser_creates_event_with_lecturers(alice_client: Client, alice: Mem
     data = {
         "title": "在宅での看取りを支える",
         "kind": EventKind.INTERPROFESSIONAL,
-        "programme_item": "f",
+        "programme_item": "ka",
         "scene": Scene.END_OF_LIFE,
         "target_occupations": ["doctor", "nurse"],
         "starts_at": "2035-06-12T18:30",
@@ -102,7 +102,7 @@ def test_event_form_refuses_deadline_after_start(alice_client: Client) -> None:
     data = {
         "title": "逆転",
         "kind": EventKind.INTERPROFESSIONAL,
-        "programme_item": "f",
+        "programme_item": "ka",
         "starts_at": "2035-06-12T18:30",
         "ends_at": "2035-06-12T17:00",
         "venue_name": "市民会館",
