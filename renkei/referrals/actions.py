@@ -35,6 +35,8 @@ from renkei.referrals.models import (
     PlacementRequest,
     RequestMessage,
     RequestStatus,
+    Survey,
+    SurveyResponse,
     WithdrawalReason,
 )
 from renkei.referrals.screening import IdentifyingText, screen
@@ -729,3 +731,52 @@ def claim_reminders(hours: int, now: dt.datetime | None = None) -> list[int]:
         ):
             claimed.append(pk)
     return claimed
+
+
+# 効果検証アンケート ---------------------------------------------------------------------
+
+
+class SurveyClosed(Exception):
+    """The survey is outside its answering period."""
+
+
+@transaction.atomic
+def create_survey(
+    *, by: Membership, fields: dict[str, Any], request: HttpRequest | None = None
+) -> Survey:
+    """A prefecture or municipality opens a survey for the institutions in its network."""
+    if not by.organization.is_government:
+        raise PermissionError("アンケートを作成できるのは都道府県・市区町村の担当者です")
+    survey = Survey(**fields, owner=by.organization, created_by=by.user)
+    survey.full_clean()
+    if survey.closes_on < survey.opens_on:
+        raise ValidationError({"closes_on": "締切日は開始日以降にしてください"})
+    survey.save()
+    AuditEntry.record(
+        "referrals.survey_created", request=request, actor=by.user, membership=by, target=survey
+    )
+    return survey
+
+
+@transaction.atomic
+def answer_survey(
+    survey: Survey, *, by: Membership, fields: dict[str, Any], request: HttpRequest | None = None
+) -> SurveyResponse:
+    """One answer per institution: answering again replaces the earlier answer."""
+    if not survey.is_open():
+        raise SurveyClosed("このアンケートは受付期間外です。")
+    comment = str(fields.get("comment") or "")
+    fields = {**fields, "comment": screen(comment) if comment else ""}
+    response = SurveyResponse.objects.select_for_update().filter(
+        survey=survey, organization=by.organization
+    ).first() or SurveyResponse(survey=survey, organization=by.organization)
+    for name, value in fields.items():
+        setattr(response, name, value)
+    response.respondent = by.user
+    response.submitted_at = timezone.now()
+    response.full_clean(exclude=["survey", "organization", "respondent"], validate_unique=False)
+    response.save()
+    AuditEntry.record(
+        "referrals.survey_answered", request=request, actor=by.user, membership=by, target=survey
+    )
+    return response

@@ -1080,3 +1080,8 @@ def dashboard(
             "failures": [{"label": k, "count": n} for k, n in board.failures],
         },
     )
+
+
+from renkei.referrals.survey_api import router as survey_router  # noqa: E402  (mounted last)
+
+router.add_router("/surveys", survey_router)

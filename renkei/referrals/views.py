@@ -761,11 +761,7 @@ def survey_new(request: MemberRequest) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        survey = form.save(commit=False)
-        survey.owner = request.organization
-        survey.created_by = request.user
-        survey.save()
-        AuditEntry.record("referrals.survey_created", request=request, target=survey)
+        actions.create_survey(by=request.membership, fields=form.cleaned_data, request=request)
         messages.success(request, "アンケートを作成しました。")
         return redirect("referrals:survey_list")
     return render(
@@ -787,21 +783,21 @@ def survey_answer(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     form = SurveyResponseForm(request.POST or None, instance=existing)
     status = 200
     if request.method == "POST":
-        if not survey.is_open():
-            form.add_error(None, "このアンケートは受付期間外です。")
-            status = 409
-        elif form.is_valid():
-            response = form.save(commit=False)
-            response.survey = survey
-            response.organization = org
-            response.respondent = request.user
-            response.submitted_at = timezone.now()
-            response.save()
-            AuditEntry.record("referrals.survey_answered", request=request, target=survey)
-            messages.success(request, "ご回答ありがとうございました。")
-            return redirect("referrals:survey_list")
+        if form.is_valid():
+            try:
+                actions.answer_survey(
+                    survey, by=request.membership, fields=form.cleaned_data, request=request
+                )
+            except actions.SurveyClosed as e:
+                form.add_error(None, str(e))
+                status = 409
+            else:
+                messages.success(request, "ご回答ありがとうございました。")
+                return redirect("referrals:survey_list")
         else:
-            status = 400
+            status = 400 if survey.is_open() else 409
+            if not survey.is_open():
+                form.add_error(None, "このアンケートは受付期間外です。")
     return render(
         request,
         "referrals/survey_answer.html",
