@@ -57,6 +57,9 @@ def database_from_url(url: str) -> dict[str, object]:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Reusing connections matters on SQLite too: opening one per request (and running
+            # the PRAGMAs) halves throughput under gunicorn (docs/benchmarks.md).
+            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", "60"),
             "TEST": {"NAME": ":memory:"},
         }
     if parts.scheme in ("postgres", "postgresql"):

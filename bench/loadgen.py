@@ -1,0 +1,250 @@
+"""Searches per second with concurrent clients against a real WSGI server on 127.0.0.1.
+
+    python bench/loadgen.py --start-server                 # gunicorn -w 2 --threads 4, 20 s
+    python bench/loadgen.py --start-server --clients 16 --duration 30
+    python bench/loadgen.py --url http://127.0.0.1:8000    # a server you started yourself
+
+--start-server runs `gunicorn -w W --threads T renkei.wsgi` with production settings
+(DEBUG=False, a throwaway SECRET_KEY, ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=False) on
+the database of DATABASE_URL (default the benchmark's renkei_bench) and stops it at the end.
+Each client is a thread with one keep-alive http.client connection that sends the benchmark
+search (3 capabilities + vacancy + 20 km, by distance, first page) over the same ~200 points
+as search_bench.py, back to back, for a fixed duration after a short warm-up. Only 127.0.0.1.
+
+The load generator, the server and PostgreSQL share the machine's cores: the CPU each used
+is reported so the numbers can be read for what they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import search_bench  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_DURATION = 300.0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User+system CPU of these processes (Linux /proc), 0 for those gone."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found = [pid]
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(p.name))
+    return found
+
+
+def postgres_backends(dbname: str) -> list[int]:
+    pids = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cmd.startswith("postgres: ") and f" {dbname} " in cmd:
+            pids.append(int(p.name))
+    return pids
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        DEBUG="False",
+        SECRET_KEY=env.get("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789"),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="False",
+        DATABASE_URL=os.environ["DATABASE_URL"],
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--keep-alive",
+        "30",
+        "renkei.wsgi",
+    ]
+    print("server:", " ".join(cmd[2:]))
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {proc.returncode} (port {port} taken?)")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                c.close()
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    sys.exit("server did not answer /healthz within 30 s")
+
+
+def run_load(
+    host: str, port: int, urls: list[str], clients: int, seconds: float
+) -> tuple[list[float], int, float]:
+    """(latencies in ms of successful searches, errors, elapsed seconds)."""
+    stop = time.monotonic() + seconds
+    results: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        n = i * 7
+        while time.monotonic() < stop:
+            url = urls[n % len(urls)]
+            n += 1
+            t = time.perf_counter()
+            try:
+                conn.request("GET", url)
+                r = conn.getresponse()
+                r.read()
+                ok = r.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+            if ok:
+                results[i].append((time.perf_counter() - t) * 1000)
+            else:
+                errors[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    return [x for r in results for x in r], sum(errors), elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--url", help="server to load (default: the started server, on a free port)"
+    )
+    parser.add_argument("--start-server", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--points", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sqlite", metavar="PATH", help="serve this SQLite file")
+    parser.add_argument(
+        "--wait-quiet", type=float, default=0, metavar="S", help="wait up to S s for load < 1"
+    )
+    args = parser.parse_args()
+    if args.url is None:
+        if not args.start_server:
+            sys.exit("give --url of a running server, or --start-server")
+        port = free_port()
+    else:
+        parts = urlsplit(args.url)
+        if parts.hostname != "127.0.0.1":
+            sys.exit("the load generator targets 127.0.0.1 only")
+        port = parts.port or 80
+    duration = min(args.duration, MAX_DURATION)
+
+    search_bench.configure(args.sqlite)
+    from django.db import connection, connections
+
+    urls = [p["url"] for p in search_bench.query_points(args.points, args.seed)]
+    dbname = str(connection.settings_dict["NAME"])
+    vendor = connection.vendor
+    connections.close_all()
+
+    search_bench.wait_quiet(min(args.wait_quiet, 900))
+    server: subprocess.Popen[bytes] | None = None
+    if args.start_server:
+        server = start_server(args, port)
+    try:
+        run_load("127.0.0.1", port, urls, args.clients, args.warmup)
+        server_pids = children(server.pid) if server else []
+        pg_pids = postgres_backends(dbname) if vendor == "postgresql" else []
+        before = (cpu_seconds(server_pids), cpu_seconds(pg_pids), time.process_time())
+        load0 = os.getloadavg()[0]
+        ms, errors, elapsed = run_load("127.0.0.1", port, urls, args.clients, duration)
+        after = (cpu_seconds(server_pids), cpu_seconds(pg_pids), time.process_time())
+        load1 = os.getloadavg()[0]
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    if not ms:
+        sys.exit(f"no successful search ({errors} errors)")
+    n = len(ms)
+    s = search_bench.summary(ms)
+    print(
+        f"{vendor} {dbname}; {args.clients} clients; "
+        + (f"gunicorn -w {args.workers} --threads {args.threads}; " if server else "")
+        + f"{elapsed:.1f} s; load average {load0:.2f} -> {load1:.2f}"
+    )
+    print(f"searches/s {n / elapsed:7.1f}   ok {n}   errors {errors}")
+    print(search_bench.fmt("latency", s))
+    cpu: dict[str, Any] = {"load generator": after[2] - before[2]}
+    if server is not None:
+        cpu["server (gunicorn)"] = after[0] - before[0]
+    if vendor == "postgresql":
+        cpu["postgresql backends"] = after[1] - before[1]
+    print(
+        "CPU per search: "
+        + ", ".join(f"{k} {v / n * 1000:.2f} ms" for k, v in cpu.items())
+        + f"; cores busy {sum(cpu.values()) / elapsed:.2f} of {os.cpu_count()}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""Directory search latency: the API in process against the same SQL run bare.
+
+    python bench/search_bench.py                        # PostgreSQL (DATABASE_URL or renkei_bench)
+    python bench/search_bench.py --sqlite var/bench.sqlite3
+    python bench/search_bench.py --explain              # EXPLAIN ANALYZE of the densest search
+
+The search: three capabilities (all of) + vacancy + 20 km radius, sorted by distance, first
+page of 20, at ~200 deterministic points (half in dense wards, half in towns and villages).
+
+1. API: GET /api/v1/directory/facilities through django.test.Client, i.e. the whole
+   middleware stack, validation, ORM and JSON serialisation, without a socket.
+2. Bare SQL: for every point the statements the API ran are captured once and replayed on a
+   separate raw driver connection (psycopg / sqlite3) with fetchall. "search SQL" is the
+   count and page queries, "all SQL" every statement the request issued (capability lookup
+   and the prefetch of capability codes too).
+
+The ratio API/SQL says how much the application adds on top of the database's work. Runs stop
+by themselves: a fixed number of requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/renkei_bench"
+PATH = "/api/v1/directory/facilities"
+TRIPLES = [
+    ("suction", "tube-feeding", "oxygen"),
+    ("drip", "pressure-ulcer", "urinary-catheter"),
+    ("insulin", "gastrostomy", "end-of-life"),
+    ("oxygen", "drip", "terminal-care"),
+]
+
+
+def configure(sqlite: str | None) -> None:
+    """Production-like settings: DEBUG off (no query log), no HTTPS redirect."""
+    if sqlite:
+        os.environ["DATABASE_URL"] = "sqlite:///" + str(Path(sqlite).resolve())
+    else:
+        os.environ.setdefault("DATABASE_URL", DEFAULT_PG)
+    os.environ["DEBUG"] = "False"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    os.environ["SECURE_SSL_REDIRECT"] = "False"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
+    import django
+
+    django.setup()
+
+
+def query_points(n: int, seed: int) -> list[dict[str, Any]]:
+    """Half in wards (dense city centres), half in towns and villages; jittered by ~1 km."""
+    from renkei.directory.models import Facility
+
+    rows = list(
+        Facility.objects.order_by("id").values_list(
+            "lat", "lng", "municipality__code", "municipality__name", "municipality__parent_id"
+        )
+    )
+    if not rows:
+        sys.exit("no facilities: run bench/generate_directory.py first")
+    urban = [r for r in rows if r[4] is not None or r[2].startswith("131")]
+    rural = [r for r in rows if r[3].endswith(("町", "村")) and r[4] is None]
+    rng = random.Random(seed)
+    picked = [("urban", r) for r in rng.sample(urban, min(n // 2, len(urban)))]
+    picked += [("rural", r) for r in rng.sample(rural, min(n - len(picked), len(rural)))]
+    points = []
+    for i, (where, r) in enumerate(picked):
+        caps = TRIPLES[i % len(TRIPLES)]
+        params = [
+            *[("capability", c) for c in caps],
+            ("vacancy", "1"),
+            ("lat", f"{r[0] + rng.uniform(-0.01, 0.01):.5f}"),
+            ("lng", f"{r[1] + rng.uniform(-0.01, 0.01):.5f}"),
+            ("radius_km", "20"),
+            ("sort", "distance"),
+        ]
+        points.append({"where": where, "muni": r[3], "url": f"{PATH}?{urlencode(params)}"})
+    return points
+
+
+def wait_quiet(seconds: float, below: float = 1.0) -> None:
+    """Other work on the machine skews latencies: wait (bounded) for the load to settle."""
+    deadline = time.monotonic() + seconds
+    while os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        time.sleep(5)
+    print(f"load average {os.getloadavg()[0]:.2f}")
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(p / 100 * len(s) + 0.5) - 1))
+    return s[k]
+
+
+def summary(ms: list[float]) -> dict[str, float]:
+    return {
+        "n": len(ms),
+        "p50": pct(ms, 50),
+        "p95": pct(ms, 95),
+        "p99": pct(ms, 99),
+        "max": max(ms),
+        "mean": sum(ms) / len(ms),
+    }
+
+
+def fmt(label: str, s: dict[str, float]) -> str:
+    return (
+        f"{label:<22} n={int(s['n']):>5}  p50 {s['p50']:7.2f}  p95 {s['p95']:7.2f}  "
+        f"p99 {s['p99']:7.2f}  max {s['max']:7.2f}  mean {s['mean']:7.2f} ms"
+    )
+
+
+CPU_MS: list[float] = []  # Python CPU per API request, one entry per bench_api run
+
+
+def capture(points: list[dict[str, Any]]) -> None:
+    """Run each search once, keep the SQL it issued and the size of its result."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    for p in points:
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get(p["url"])
+        if r.status_code != 200:
+            sys.exit(f"{p['url']} -> {r.status_code} {r.content[:300]!r}")
+        body = r.json()
+        p["count"], p["items"] = body["count"], len(body["items"])
+        p["sql"] = [q["sql"] for q in ctx.captured_queries]
+        # The search proper: every statement on the facility table, not the capability
+        # lookup of validation nor the prefetch of capability codes.
+        p["search_sql"] = [
+            s
+            for s in p["sql"]
+            if 'FROM "directory_facility"' in s and "directory_facility_capabilities" not in s
+        ]
+
+
+def bench_api(points: list[dict[str, Any]], requests: int) -> list[float]:
+    from django.test import Client
+
+    client = Client()
+    for p in points:  # warm-up: caches, connection, code paths
+        client.get(p["url"])
+    ms: list[float] = []
+    cpu = time.process_time()
+    for i in range(requests):
+        url = points[i % len(points)]["url"]
+        t = time.perf_counter()
+        r = client.get(url)
+        ms.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            sys.exit(f"{url} -> {r.status_code}")
+    CPU_MS.append((time.process_time() - cpu) / requests * 1000)
+    return ms
+
+
+def raw_connection() -> Any:
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.connect(
+            dbname=s["NAME"],
+            user=s["USER"] or None,
+            password=s["PASSWORD"] or None,
+            host=s["HOST"] or None,
+            port=s["PORT"] or None,
+            autocommit=True,
+        )
+    import sqlite3
+
+    return sqlite3.connect(s["NAME"])
+
+
+def bench_sql(points: list[dict[str, Any]], requests: int, key: str) -> list[float]:
+    conn = raw_connection()
+    try:
+
+        def run(statements: list[str]) -> float:
+            t = time.perf_counter()
+            for sql in statements:
+                cur = conn.cursor()
+                cur.execute(sql)
+                cur.fetchall()
+                cur.close()
+            return (time.perf_counter() - t) * 1000
+
+        for p in points:
+            run(p[key])
+        return [run(points[i % len(points)][key]) for i in range(requests)]
+    finally:
+        conn.close()
+
+
+def explain(points: list[dict[str, Any]]) -> None:
+    from django.db import connection
+
+    densest = max(points, key=lambda p: p["count"])
+    print(f"\nPlans of the densest search ({densest['muni']}, {densest['count']} hits)")
+    conn = raw_connection()
+    try:
+        for sql in densest["search_sql"]:
+            prefix = (
+                "EXPLAIN (ANALYZE, BUFFERS) "
+                if connection.vendor == "postgresql"
+                else "EXPLAIN QUERY PLAN "
+            )
+            print("\n" + sql[:400] + (" …" if len(sql) > 400 else ""))
+            cur = conn.cursor()
+            cur.execute(prefix + sql)
+            for row in cur.fetchall():
+                print("  " + " | ".join(str(c) for c in row))
+    finally:
+        conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sqlite", metavar="PATH", help="benchmark this SQLite file")
+    parser.add_argument("--points", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--explain", action="store_true", help="print the plans, densest point")
+    parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
+    parser.add_argument(
+        "--wait-quiet", type=float, default=0, metavar="S", help="wait up to S s for load < 1"
+    )
+    args = parser.parse_args()
+    configure(args.sqlite)
+    wait_quiet(min(args.wait_quiet, 900))
+
+    from django.db import connection
+
+    from renkei.directory.models import Facility
+
+    total = Facility.objects.count()
+    points = query_points(args.points, args.seed)
+    capture(points)
+    counts = sorted(p["count"] for p in points)
+    print(
+        f"database {connection.vendor} {connection.settings_dict['NAME']}: {total:,} facilities; "
+        f"{len(points)} points; hits per search p50 {pct(counts, 50)}, max {counts[-1]}; "
+        f"statements per request {len(points[0]['sql'])}"
+    )
+    api = summary(bench_api(points, args.requests))
+    sql = summary(bench_sql(points, args.requests, "search_sql"))
+    sql_all = summary(bench_sql(points, args.requests, "sql"))
+    print(fmt("API (test client)", api) + f"  (app CPU {CPU_MS[0]:.2f} ms/request)")
+    print(fmt("SQL count+page", sql))
+    print(fmt("SQL all statements", sql_all))
+    for part in ("urban", "rural"):
+        sub = [p for p in points if p["where"] == part]
+        if sub:
+            print(fmt(f"API {part} only", summary(bench_api(sub, args.requests // 2))))
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"ratio API/SQL(count+page): p50 {api['p50'] / sql['p50']:.2f}  p95 {api['p95'] / sql['p95']:.2f}; "
+        f"API/SQL(all): p50 {api['p50'] / sql_all['p50']:.2f}  p95 {api['p95'] / sql_all['p95']:.2f}"
+    )
+    if args.explain:
+        explain(points)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "vendor": connection.vendor,
+                    "facilities": total,
+                    "api": api,
+                    "api_cpu_ms": CPU_MS[0],
+                    "sql_search": sql,
+                    "sql_all": sql_all,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+
+
+if __name__ == "__main__":
+    main()
