@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 from ninja.security import SessionAuth
 
 from renkei.desk.api import router as desk_router
@@ -14,12 +19,99 @@ from renkei.events.api import router as events_router
 from renkei.mentoring.api import router as mentoring_router
 from renkei.referrals.api import router as referrals_router
 
-api = NinjaAPI(
+API_ERROR_SCHEMA = {
+    "title": "ApiError",
+    "type": "object",
+    "properties": {
+        "detail": {"title": "Detail", "type": "string"},
+        "errors": {"title": "Errors", "type": "array", "items": {"type": "object"}},
+    },
+    "required": ["detail"],
+}
+
+
+NUL_MESSAGE = "使用できない文字（NUL）が含まれています"
+BODY_MESSAGE = "リクエスト本文を読み取れません（NUL文字を含まないJSONで送信してください）"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RenkeiParser(Parser):
+    """Refuses NUL in bodies and query strings: PostgreSQL text cannot hold it, and one that
+    reached a lookup or an insert was a 500 (found by fuzzing the API)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if _has_nul(data):
+            # Ninja turns any error here into its "Cannot parse request body" 400.
+            raise ValueError(NUL_MESSAGE)
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        result = super().parse_querydict(data, list_fields, request)
+        if _has_nul(result):
+            raise HttpError(400, NUL_MESSAGE)
+        return result
+
+
+class RenkeiAPI(NinjaAPI):
+    """Its schema also lists the errors that the API-wide handlers below return for any operation:
+    400 for input that fails validation (or a body that cannot be parsed), 401 without a session,
+    403 when the CSRF check of a cookie-authenticated write fails."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["ApiError"] = API_ERROR_SCHEMA
+        error = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+        }
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation["responses"]
+                declared = {int(code) for code in responses}
+                unsafe = method.lower() not in ("get", "head", "options")
+                secured = bool(operation.get("security"))
+                wanted: dict[int, str] = {}
+                if operation.get("parameters") or "requestBody" in operation or unsafe:
+                    wanted[400] = "入力内容が正しくありません"
+                if secured:
+                    wanted[401] = "ログインが必要です"
+                if secured and unsafe:
+                    wanted[403] = "CSRFの確認に失敗しました"
+                for code, description in wanted.items():
+                    if code not in declared:
+                        responses[code] = {"description": description, **error}
+        return schema
+
+
+api = RenkeiAPI(
     title="Renkei API",
     version="1",
     description="在宅医療・介護連携プラットフォームのAPI。画面と同じ操作をJSONで提供します。",
     urls_namespace="api",
+    parser=RenkeiParser(),
 )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    detail = str(exc)
+    if detail.startswith("Cannot parse request body"):
+        # Ninja's own message for a body that is not JSON (or that RenkeiParser refused).
+        detail = BODY_MESSAGE
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.exception_handler(ValidationError)

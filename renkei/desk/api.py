@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -141,12 +141,16 @@ def _bounded(value: dt.datetime | dt.date | None) -> Any:
     return value
 
 
+# Bounded like the column: a larger id used to reach the database lookup and fail there (a 500).
+TopicId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class ConsultationFields(Schema):
     received_at: dt.datetime = Field(description="受付日時（タイムゾーン省略時は日本時間）")
     channel: Channel
     asker_type: AskerType
     asker_detail: str = Field("", max_length=100)
-    topics: list[int] = Field(..., min_length=1, max_length=30, description="分類のID")
+    topics: list[TopicId] = Field(..., min_length=1, max_length=30, description="分類のID")
     programme_item: ProgrammeItem = ProgrammeItem.O
     scene: Scene
     subject_name: str = Field("", max_length=60)

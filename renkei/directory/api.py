@@ -293,6 +293,9 @@ def patch_facility(
     f, membership = _editable(request, code)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
+    if "conditions_note" in data and data["conditions_note"] is None:
+        # null clears the note; the column is NOT NULL (it was a 500, found by fuzzing).
+        data["conditions_note"] = ""
     caps = None
     if "capabilities" in data:
         codes = data.pop("capabilities") or []

@@ -73,7 +73,7 @@ class ProgramOut(Schema):
     extra_trainings_allowed: bool = Field(description="今日、同じ受講者の追加受講が認められるか")
 
 
-class ApplicationIn(Schema):
+class TraineeApplicationIn(Schema):
     trainee_name: str = Field(..., min_length=1, max_length=60)
     trainee_kana: str = Field(..., min_length=1, max_length=60)
     profession: Profession
@@ -92,7 +92,7 @@ class ApplicationIn(Schema):
     _check_email = field_validator("email")(_email)
 
 
-class ApplicationOut(Schema):
+class TraineeApplicationOut(Schema):
     code: uuid.UUID
     program: uuid.UUID
     trainee_name: str
@@ -157,7 +157,7 @@ class MatchIn(Schema):
     mentor: uuid.UUID
 
 
-class CancelIn(Schema):
+class MentoringCancelIn(Schema):
     reason: str = Field(..., min_length=1, max_length=200)
 
 
@@ -360,7 +360,7 @@ def match_out(match: Match) -> dict[str, Any]:
     }
 
 
-def _application_fields(payload: ApplicationIn) -> dict[str, Any]:
+def _application_fields(payload: TraineeApplicationIn) -> dict[str, Any]:
     return {
         "trainee_name": payload.trainee_name.strip(),
         "trainee_kana": payload.trainee_kana.strip(),
@@ -439,7 +439,7 @@ def get_summary(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
 
 @router.get(
     "/programs/{code}/applications",
-    response={200: list[ApplicationOut], 403: ErrorOut, 404: ErrorOut},
+    response={200: list[TraineeApplicationOut], 403: ErrorOut, 404: ErrorOut},
     summary="申込の一覧",
 )
 def list_applications(
@@ -454,11 +454,17 @@ def list_applications(
 
 @router.post(
     "/programs/{code}/applications",
-    response={201: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={
+        201: TraineeApplicationOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+    },
     summary="申込を代理入力する（事務局）",
 )
 def create_application(
-    request: HttpRequest, code: uuid.UUID, payload: ApplicationIn
+    request: HttpRequest, code: uuid.UUID, payload: TraineeApplicationIn
 ) -> Status[Any]:
     p, m = _program(request, code)
     areas = _municipalities(payload.preferred_areas)
@@ -481,7 +487,9 @@ def create_application(
     auth=None,
     summary="受講を申し込む（ログイン不要）",
 )
-def apply_public(request: HttpRequest, code: uuid.UUID, payload: ApplicationIn) -> Status[Any]:
+def apply_public(
+    request: HttpRequest, code: uuid.UUID, payload: TraineeApplicationIn
+) -> Status[Any]:
     p = TrainingProgram.objects.select_related("organizer").filter(code=code).first()
     if p is None:
         raise HttpError(404, "同行研修が見つかりません")
@@ -504,7 +512,7 @@ def apply_public(request: HttpRequest, code: uuid.UUID, payload: ApplicationIn) 
 
 @router.get(
     "/applications/{code}",
-    response={200: ApplicationOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: TraineeApplicationOut, 403: ErrorOut, 404: ErrorOut},
     summary="申込の詳細",
 )
 def get_application(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
@@ -553,10 +561,16 @@ def decide(request: HttpRequest, code: uuid.UUID, payload: MatchIn) -> Status[An
 
 @router.post(
     "/applications/{code}/cancel",
-    response={200: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={
+        200: TraineeApplicationOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+    },
     summary="申込を取り消す",
 )
-def cancel(request: HttpRequest, code: uuid.UUID, payload: CancelIn) -> Status[Any]:
+def cancel(request: HttpRequest, code: uuid.UUID, payload: MentoringCancelIn) -> Status[Any]:
     a, m = _application(request, code)
     try:
         a = actions.cancel_application(a, by=m, reason=payload.reason, request=request)

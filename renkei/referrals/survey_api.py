@@ -59,6 +59,11 @@ class ReferralSurveyAnswerOut(Schema):
     submitted_at: dt.datetime
 
 
+class ReferralSurveyKindOut(Schema):
+    label: str
+    count: int
+
+
 class ReferralSurveyTallyOut(Schema):
     responses: int
     satisfaction_mean: float | None
@@ -67,7 +72,9 @@ class ReferralSurveyTallyOut(Schema):
     minutes_now_median: float | None
     minutes_saved_median: float | None
     comments: list[str]
-    by_kind: list[tuple[str, int]]
+    # Objects rather than [label, count] pairs: tuples become `prefixItems`, which many OpenAPI
+    # tools (client generators, Schemathesis's response check) cannot read.
+    by_kind: list[ReferralSurveyKindOut]
 
 
 class ReferralSurveyError(Schema):
@@ -206,5 +213,5 @@ def survey_tally(request: HttpRequest, code: uuid.UUID) -> dict[str, Any]:
         "minutes_now_median": t.minutes_now_median,
         "minutes_saved_median": t.minutes_saved_median,
         "comments": t.comments,
-        "by_kind": t.by_kind,
+        "by_kind": [{"label": k, "count": n} for k, n in t.by_kind],
     }

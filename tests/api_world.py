@@ -1,0 +1,167 @@
+"""The seeded world the API fuzz test runs against: the demo builders' data, members in the roles
+that unlock each app, their signed-in sessions, and values of seeded records for the path
+parameters and body fields that name them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from renkei.accounts.models import Membership, OrgKind, Role
+from renkei.api import api
+from renkei.desk.models import Consultation, Desk, FollowUp
+from renkei.desk.testing import seed_desk
+from renkei.directory.models import Facility
+from renkei.events.models import Applicant, Application, Event
+from renkei.events.testing import seed_events
+from renkei.mentoring.models import Match, Mentor, TraineeApplication, TrainingProgram
+from renkei.mentoring.testing import seed_mentoring
+from renkei.referrals import actions as referral_actions
+from renkei.referrals.models import PlacementCase, PlacementRequest
+from renkei.referrals.testing import seed_referrals
+from renkei.testing import make_member, make_org
+
+# Django accepts an unmasked 32-character secret as both the cookie and the header value.
+CSRF_TOKEN = "SchemathesisCsrfToken0123456789a"
+
+
+@dataclass
+class World:
+    sessions: dict[str, str] = field(default_factory=dict)
+    # Operation path template -> path parameter sets naming seeded objects.
+    path_parameters: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # Body field name -> values the server accepts (codes it looks up, addresses it checks).
+    body_values: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def _session(member: Membership) -> str:
+    client = Client()
+    client.force_login(member.user)
+    return client.cookies["sessionid"].value
+
+
+def build_world() -> World:
+    refs = seed_referrals()
+    desk_data = seed_desk(count=8)
+    seed_events()
+    seed_mentoring()
+
+    members: dict[str, Membership] = {
+        "msw": Membership.objects.get(user__username="demo-msw"),
+        "receiver": Membership.objects.get(user__username="demo-roken"),
+        "counselor": Membership.objects.get(user__username="desk-counselor"),
+        "office": Membership.objects.get(user__username="mentoring-office"),
+    }
+    # 藤沢市 curates the directory where the referral network's facilities are and may read
+    # the 効果検証 dashboard.
+    city = make_org(
+        "藤沢市 地域包括ケア推進課（テスト）", OrgKind.MUNICIPALITY, municipality_code="142051"
+    )
+    members["officer"] = make_member(city, Role.MUNICIPAL_OFFICER, username="fuzz-officer")
+    today = timezone.localdate()
+    survey = referral_actions.create_survey(
+        by=members["officer"],
+        fields={
+            "title": "入退院調整の所要時間アンケート",
+            "opens_on": today - dt.timedelta(days=7),
+            "closes_on": today + dt.timedelta(days=30),
+        },
+    )
+    ebina = Event.objects.filter(title="在宅での看取りを支える多職種連携").get().organization
+    members["organiser"] = make_member(ebina, Role.COUNSELOR, username="fuzz-organiser")
+
+    world = World(sessions={role: _session(m) for role, m in members.items()})
+
+    cases = [str(c) for c in PlacementCase.objects.order_by("pk").values_list("code", flat=True)]
+    requests = [
+        str(c) for c in PlacementRequest.objects.order_by("pk").values_list("code", flat=True)
+    ]
+    facilities = [str(f.code) for f in refs["facilities"]] + [
+        str(c) for c in Facility.objects.order_by("pk").values_list("code", flat=True)[:5]
+    ]
+    desk: Desk = desk_data["desk"]
+    consultations = [
+        str(c) for c in Consultation.objects.order_by("pk").values_list("code", flat=True)
+    ]
+    versions = [
+        {"code": str(c.code), "number": str(n)}
+        for c in Consultation.objects.order_by("pk")
+        for n in c.versions.order_by("number").values_list("number", flat=True)
+    ]
+    followups = [str(pk) for pk in FollowUp.objects.order_by("pk").values_list("pk", flat=True)]
+    events = [str(c) for c in Event.objects.order_by("pk").values_list("code", flat=True)]
+    applications = [a.signed_token for a in Application.objects.order_by("pk")[:20]]
+    applicants = [
+        {"code": str(a.event.code), "applicant": str(a.code)}
+        for a in Applicant.objects.select_related("event").order_by("-pk")[:20]
+    ]
+    programs = [
+        str(c) for c in TrainingProgram.objects.order_by("pk").values_list("code", flat=True)
+    ]
+    trainees = [
+        str(c) for c in TraineeApplication.objects.order_by("pk").values_list("code", flat=True)
+    ]
+    matches = list(Match.objects.order_by("pk"))
+    report_tokens = [m.token(side) for m in matches for side in Match.Side.values]
+
+    def one(name: str, values: list[str]) -> list[dict[str, str]]:
+        return [{name: v} for v in values]
+
+    rules: list[tuple[str, list[dict[str, str]]]] = [
+        (r"/directory/facilities/\{code\}", one("code", facilities)),
+        (r"/referrals/cases/\{code\}", one("code", cases)),
+        (r"/referrals/requests/\{code\}", one("code", requests)),
+        (r"/referrals/surveys/\{code\}", one("code", [str(survey.code)])),
+        (r"/desk/desks/\{desk\}", one("desk", [str(desk.code)])),
+        (r"/desk/consultations/\{code\}/versions/\{number\}", versions),
+        (r"/desk/consultations/\{code\}", one("code", consultations)),
+        (r"/desk/followups/\{followup_id\}", one("followup_id", followups)),
+        (r"/events/manage/events/\{code\}/applicants/\{applicant\}", applicants),
+        (r"/events/manage/events/\{code\}", one("code", events)),
+        (r"/events/applications/\{token\}", one("token", applications)),
+        (r"/events/\{code\}", one("code", events)),
+        (r"/mentoring/programs/\{code\}", one("code", programs)),
+        (r"/mentoring/applications/\{code\}", one("code", trainees)),
+        (r"/mentoring/matches/\{code\}", one("code", [str(m.code) for m in matches])),
+        (r"/mentoring/reports/\{token\}", one("token", report_tokens)),
+    ]
+    now = timezone.now()
+    receivers = [str(f.code) for f in refs["facilities"]]
+    topic_ids = list(desk.topics().order_by("pk").values_list("pk", flat=True))
+    world.body_values = {
+        # 入退院支援
+        "residence": ["142051", "142077"],
+        "desired_municipalities": [["142051"], ["142051", "142077"]],
+        "required_capabilities": [[], ["suction"], ["suction", "oxygen"]],
+        "facilities": [receivers[:1], receivers[:3]],
+        "request": requests,
+        "username": ["demo-discharge-nurse", "demo-msw"],
+        "deadline": [(now + dt.timedelta(days=3)).isoformat()],
+        # 相談窓口
+        "topics": [topic_ids[:1], topic_ids[:3]],
+        "subject_municipality": ["142158", None],
+        "referred_facilities": [[], facilities[:2]],
+        "received_at": [(now - dt.timedelta(days=1)).isoformat()],
+        # 研修
+        "municipality_code": ["142158", "142051"],
+        "starts_at": [(now + dt.timedelta(days=40)).isoformat()],
+        "contact_email": ["office@example.jp"],
+        "agree": [True],
+        # 同行研修
+        "preferred_areas": [["142018"]],
+        "areas": [["142018"], ["142018", "142042"]],
+        "email": ["fuzz@example.jp"],
+        "mentor": [str(c) for c in Mentor.objects.order_by("pk").values_list("code", flat=True)],
+    }
+
+    for path in api.get_openapi_schema()["paths"]:
+        for pattern, values in rules:
+            if re.match(r"^/api/v1" + pattern + r"(/|$)", path) and values:
+                world.path_parameters[path] = values
+                break
+    return world
