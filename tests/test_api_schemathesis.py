@@ -236,14 +236,24 @@ def test_mentoring_office_calls_never_fail_or_break_the_schema(
     _call(case, world, "office")
 
 
+API_MODULES = (
+    "renkei.directory.api",
+    "renkei.referrals.api",
+    "renkei.referrals.survey_api",
+    "renkei.desk.api",
+    "renkei.events.api",
+    "renkei.mentoring.api",
+)
+
+
 def test_no_two_apps_publish_different_schemas_under_one_name() -> None:
     """The OpenAPI document keys components by class name: a second schema or enum of the same
     name would silently replace the first, and one app's requests and responses would be
     documented with another's fields (events' and mentoring's ApplicationOut did)."""
     seen: dict[str, tuple[str, Any]] = {}
     clashes = []
-    for app in ("directory", "referrals", "desk", "events", "mentoring"):
-        module = importlib.import_module(f"renkei.{app}.api")
+    for name in API_MODULES:
+        module = importlib.import_module(name)
         for model in vars(module).values():
             if not (isinstance(model, type) and issubclass(model, BaseModel)):
                 continue
@@ -251,11 +261,11 @@ def test_no_two_apps_publish_different_schemas_under_one_name() -> None:
                 continue
             js = model.model_json_schema(ref_template="#/components/schemas/{model}")
             defs = js.pop("$defs", {})
-            for name, definition in {model.__name__: js, **defs}.items():
+            for key, definition in {model.__name__: js, **defs}.items():
                 owner = f"{model.__module__}.{model.__qualname__}"
-                first = seen.setdefault(name, (owner, definition))
+                first = seen.setdefault(key, (owner, definition))
                 if first[1] != definition:
-                    clashes.append(f"{name}: {first[0]} / {owner}")
+                    clashes.append(f"{key}: {first[0]} / {owner}")
     assert clashes == []
 
 
