@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count, ProtectedError, RestrictedError
@@ -1639,27 +1640,34 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
     from renkei.mentoring.testing import seed_mentoring
     from renkei.referrals.testing import seed_referrals
 
-    with transaction.atomic():
-        seed_referrals()
-    with transaction.atomic():
-        seed_desk()
-    with transaction.atomic():
-        events = seed_events()
-        organiser = events[0].organization if events else None
-        if (
-            organiser is not None
-            and not Membership.objects.filter(user__username="events-ebina").exists()
-        ):
-            make_member(
-                organiser,
-                Role.COUNSELOR,
-                username="events-ebina",
-                password=DEMO_PASSWORD,
-                display_name="研修担当 見本（仮名）",
-                is_org_admin=True,
-            )
-    with transaction.atomic():
-        seed_mentoring()
+    # The example requests and applications would e-mail their synthetic recipients; in the
+    # seed process nobody is to be notified, so mail goes nowhere while it runs.
+    previous_backend = settings.EMAIL_BACKEND
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    try:
+        with transaction.atomic():
+            seed_referrals()
+        with transaction.atomic():
+            seed_desk()
+        with transaction.atomic():
+            events = seed_events()
+            organiser = events[0].organization if events else None
+            if (
+                organiser is not None
+                and not Membership.objects.filter(user__username="events-ebina").exists()
+            ):
+                make_member(
+                    organiser,
+                    Role.COUNSELOR,
+                    username="events-ebina",
+                    password=DEMO_PASSWORD,
+                    display_name="研修担当 見本（仮名）",
+                    is_org_admin=True,
+                )
+        with transaction.atomic():
+            seed_mentoring()
+    finally:
+        settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)
     rows = []
     for username, hint in FEATURE_LOGINS:
