@@ -37,6 +37,7 @@ from renkei.desk.models import (
 from renkei.desk.tally import yearly_tally
 from renkei.directory.models import Facility
 from renkei.lib.dates import fiscal_year, fiscal_year_label
+from renkei.lib.http import api_membership as _membership
 from renkei.regions.models import Municipality
 
 router = Router(tags=["desk"], auth=SessionAuth())
@@ -214,13 +215,6 @@ class DeskTallyOut(Schema):
 
 
 # Helpers ----------------------------------------------------------------------
-
-
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        raise HttpError(403, "所属組織のある利用者だけが利用できます")
-    return membership
 
 
 def _desk(request: HttpRequest, code: uuid.UUID) -> tuple[Desk, Membership]:

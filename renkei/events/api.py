@@ -33,6 +33,7 @@ from renkei.events.models import (
     Scene,
 )
 from renkei.lib.dates import fiscal_year
+from renkei.lib.http import api_membership as _membership
 from renkei.regions.models import Municipality
 
 router = Router(tags=["events"])
@@ -592,13 +593,6 @@ class FeedbackOut(Schema):
     satisfaction_dist: list[int]
     usefulness_dist: list[int]
     comments: list[str]
-
-
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        raise HttpError(403, "所属組織のある利用者だけが利用できます")
-    return membership
 
 
 def _my_event(request: HttpRequest, code: uuid.UUID) -> tuple[Event, Membership]:

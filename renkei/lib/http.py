@@ -45,3 +45,17 @@ def member_required(view: V) -> V:
         return view(request, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def api_membership(request: HttpRequest) -> Membership:
+    """The caller's active membership in an API handler; 403 for a user without one.
+
+    SessionAuth has already refused anonymous callers, so what remains is a signed-in user
+    whose organisation membership is missing or inactive.
+    """
+    from ninja.errors import HttpError
+
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None:
+        raise HttpError(403, "所属組織のある利用者だけが利用できます")
+    return membership

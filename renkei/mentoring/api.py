@@ -18,6 +18,7 @@ from ninja.security import SessionAuth
 from pydantic import field_validator
 
 from renkei.accounts.models import Membership
+from renkei.lib.http import api_membership as _membership
 from renkei.mentoring import actions
 from renkei.mentoring.models import (
     ORGANISER_KINDS,
@@ -231,13 +232,6 @@ class SummaryOut(Schema):
 
 
 # Helpers ---------------------------------------------------------------------------
-
-
-def _membership(request: HttpRequest) -> Membership:
-    m: Membership | None = getattr(request, "membership", None)
-    if m is None:
-        raise HttpError(403, "所属組織のある利用者だけが利用できます")
-    return m
 
 
 def _program(request: HttpRequest, code: uuid.UUID) -> tuple[TrainingProgram, Membership]:

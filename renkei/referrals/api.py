@@ -24,6 +24,7 @@ from ninja.security import SessionAuth
 
 from renkei.accounts.models import AuditEntry, Membership, User
 from renkei.directory.models import Capability, Facility, WardKind
+from renkei.lib.http import api_membership as _member
 from renkei.referrals import actions, metrics
 from renkei.referrals.idempotency import KeyReused, run_once, valid_key
 from renkei.referrals.matching import Candidate, find_candidates, find_hospitals
@@ -346,13 +347,6 @@ class ReferralDashboardOut(Schema):
 
 
 # Helpers ----------------------------------------------------------------------
-
-
-def _member(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        raise HttpError(403, "所属組織のある利用者だけが利用できます")
-    return membership
 
 
 def _jsonable(body: Any) -> Any:

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from renkei.accounts.models import Membership
+from renkei.lib.http import api_membership as _membership
 from renkei.referrals import actions, metrics
 from renkei.referrals.models import Survey, SurveyResponse
 from renkei.referrals.screening import IdentifyingText
@@ -79,15 +80,6 @@ class ReferralSurveyTallyOut(Schema):
 
 class ReferralSurveyError(Schema):
     detail: str
-
-
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        from ninja.errors import HttpError
-
-        raise HttpError(403, "所属組織のある利用者だけが利用できます")
-    return membership
 
 
 def _out(survey: Survey, membership: Membership, responses: int) -> dict[str, Any]:
