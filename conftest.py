@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,3 +30,14 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     from renkei.testing import ensure_reference_data
 
     ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_capability_vocabulary() -> Iterator[None]:
+    """The process-wide capability vocabulary must not carry one test's rows into the next
+    (rolled back or flushed without a save signal)."""
+    from renkei.directory.models import forget_vocabulary
+
+    forget_vocabulary()
+    yield
+    forget_vocabulary()

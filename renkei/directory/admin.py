@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from renkei.directory.models import Capability, Facility, ImportRun
 
@@ -17,6 +20,11 @@ class FacilityAdmin(admin.ModelAdmin[Facility]):
     search_fields = ["name", "kana", "medical_id", "care_office_number"]
     raw_id_fields = ["municipality", "organization", "vacancy_confirmed_by", "info_updated_by"]
     filter_horizontal = ["capabilities"]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The search and the matching read capability_mask, not the link table.
+        form.instance.set_capabilities(form.instance.capabilities.all())
 
 
 @admin.register(ImportRun)

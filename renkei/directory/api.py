@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder
@@ -17,7 +18,13 @@ from ninja.security import SessionAuth
 
 from renkei.accounts.models import Membership
 from renkei.directory import actions
-from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
+from renkei.directory.models import (
+    Capability,
+    Facility,
+    FacilityKind,
+    VacancyStatus,
+    vacancy_is_stale,
+)
 from renkei.directory.search import FacilitySearch, SearchError
 from renkei.lib.dates import ago_ja
 from renkei.regions.models import Municipality, SecondaryArea
@@ -136,48 +143,98 @@ def _member(request: HttpRequest) -> Membership | None:
     return getattr(request, "membership", None)
 
 
+# The Facility columns behind FacilityOut and what FacilityMemberOut adds.
+PUBLIC_COLUMNS = (
+    "code",
+    "kind",
+    "name",
+    "kana",
+    "postal_code",
+    "address",
+    "lat",
+    "lng",
+    "phone",
+    "fax",
+    "website",
+    "hours",
+    "capacity",
+    "beds",
+    "care_level_min",
+    "care_level_max",
+    "accepts_dementia",
+    "accepts_infection",
+    "sex_accepted",
+    "cost_min",
+    "cost_max",
+    "vacancy_status",
+    "vacancy_confirmed_at",
+    "medical_id",
+    "care_office_number",
+)
+MEMBER_COLUMNS = ("vacancy_count", "vacancy_note", "liaison_contact", "conditions_note", "version")
+KIND_LABELS: dict[str, str] = dict(FacilityKind.choices)
+
+
 def facility_out(f: Facility, member: bool) -> dict[str, Any]:
+    values = {c: getattr(f, c) for c in PUBLIC_COLUMNS + (MEMBER_COLUMNS if member else ())}
+    values.update(
+        municipality_code=f.municipality.code,
+        municipality_name=f.municipality.name,
+        distance_km=getattr(f, "distance_km", None),
+        capability_codes=[c.code for c in f.capabilities.all()],
+    )
+    return facility_dict(values, member)
+
+
+def facility_dict(
+    v: dict[str, Any], member: bool, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """FacilityOut (or FacilityMemberOut) from a facility's column values, as given by
+    facility_out() for one Facility or by FacilitySearch.rows() for a search page."""
+    now = now or timezone.now()
+    confirmed = v["vacancy_confirmed_at"]
+    distance = v["distance_km"]
     data: dict[str, Any] = {
-        "code": f.code,
-        "kind": f.kind,
-        "kind_label": f.get_kind_display(),
-        "name": f.name,
-        "kana": f.kana,
-        "municipality_code": f.municipality.code,
-        "municipality": f.municipality.name,
-        "postal_code": f.postal_code,
-        "address": f.address,
-        "lat": f.lat,
-        "lng": f.lng,
-        "phone": f.phone,
-        "fax": f.fax,
-        "website": f.website,
-        "hours": f.hours,
-        "capacity": f.capacity,
-        "beds": f.beds,
-        "capabilities": [c.code for c in f.capabilities.all()],
-        "care_level_min": f.care_level_min,
-        "care_level_max": f.care_level_max,
-        "accepts_dementia": f.accepts_dementia,
-        "accepts_infection": f.accepts_infection,
-        "sex_accepted": f.sex_accepted,
-        "cost_min": f.cost_min,
-        "cost_max": f.cost_max,
-        "vacancy_status": f.vacancy_status,
-        "vacancy_confirmed_at": f.vacancy_confirmed_at,
-        "vacancy_freshness": ago_ja(f.vacancy_confirmed_at),
-        "vacancy_stale": f.vacancy_is_stale(),
-        "distance_km": round(d, 2) if (d := getattr(f, "distance_km", None)) is not None else None,
-        "medical_id": f.medical_id,
-        "care_office_number": f.care_office_number,
+        "code": v["code"],
+        "kind": v["kind"],
+        "kind_label": KIND_LABELS.get(v["kind"], v["kind"]),
+        "name": v["name"],
+        "kana": v["kana"],
+        "municipality_code": v["municipality_code"],
+        "municipality": v["municipality_name"],
+        "postal_code": v["postal_code"],
+        "address": v["address"],
+        "lat": v["lat"],
+        "lng": v["lng"],
+        "phone": v["phone"],
+        "fax": v["fax"],
+        "website": v["website"],
+        "hours": v["hours"],
+        "capacity": v["capacity"],
+        "beds": v["beds"],
+        "capabilities": v["capability_codes"],
+        "care_level_min": v["care_level_min"],
+        "care_level_max": v["care_level_max"],
+        "accepts_dementia": v["accepts_dementia"],
+        "accepts_infection": v["accepts_infection"],
+        "sex_accepted": v["sex_accepted"],
+        "cost_min": v["cost_min"],
+        "cost_max": v["cost_max"],
+        "vacancy_status": v["vacancy_status"],
+        "vacancy_confirmed_at": confirmed,
+        "vacancy_freshness": ago_ja(confirmed, now),
+        "vacancy_stale": vacancy_is_stale(confirmed, now),
+        "distance_km": round(distance, 2) if distance is not None else None,
+        "medical_id": v["medical_id"],
+        "care_office_number": v["care_office_number"],
     }
     if member:
         data.update(
-            vacancy_count=f.vacancy_count,
-            vacancy_note=f.vacancy_note,
-            liaison_contact=f.liaison_contact,
-            conditions_note=f.conditions_note,
-            version=f.version,
+            vacancy_count=v["vacancy_count"],
+            vacancy_note=v["vacancy_note"],
+            liaison_contact=v["liaison_contact"],
+            conditions_note=v["conditions_note"],
+            version=v["version"],
         )
     return data
 
@@ -205,19 +262,20 @@ def search_facilities(
 ) -> Status[dict[str, Any]] | HttpResponse:
     """Free text (kana/width insensitive), kind, capabilities (all of), municipality or area,
     vacancy, "serves this address", distance from a point, postal code or facility."""
+    member = _member(request) is not None
     try:
         s = FacilitySearch.from_querydict(request.GET)
-        items, total = s.results()
+        rows, total = s.rows(PUBLIC_COLUMNS + (MEMBER_COLUMNS if member else ()))
     except SearchError as e:
         return Status(400, {"detail": str(e)})
-    member = _member(request) is not None
+    now = timezone.now()
     body = {
         "count": total,
         "page": s.page,
         "per_page": s.per_page,
-        "items": [facility_out(f, member) for f in items],
+        "items": [facility_dict(row, member, now) for row in rows],
     }
-    # facility_out builds exactly FacilityOut / FacilityMemberOut (test_search_page checks it);
+    # facility_dict builds exactly FacilityOut / FacilityMemberOut (test_search_page checks it);
     # re-validating twenty items through pydantic cost a tenth of the request
     # (docs/benchmarks.md), so the search renders its JSON as ninja would, directly.
     return HttpResponse(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Self
 
 from django.conf import settings
@@ -86,6 +89,13 @@ class WardKind(models.TextChoices):
     PSYCHIATRIC = "psychiatric", "精神病棟"
 
 
+def vacancy_is_stale(confirmed_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Never confirmed, or confirmed more than DIRECTORY_STALE_DAYS ago."""
+    if confirmed_at is None:
+        return True
+    return ((now or timezone.now()) - confirmed_at).days > settings.DIRECTORY_STALE_DAYS
+
+
 class CapabilityQuerySet(models.QuerySet["Capability"]):
     def for_prefecture(self, prefecture: Prefecture | None) -> Self:
         if prefecture is None:
@@ -139,6 +149,77 @@ class Capability(models.Model):
                 raise ValidationError(f"処置項目は{MAX_CAPABILITY_BITS}件までです")
             self.bit = free[0]
         super().save(*args, **kwargs)
+        forget_vocabulary()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        try:
+            return super().delete(*args, **kwargs)
+        finally:
+            forget_vocabulary()
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Every Capability, read once and shared: a search names capabilities by code and
+    decodes Facility.capability_mask by bit, and neither needs a query for that."""
+
+    loaded_at: float
+    by_pk: dict[int, Capability]
+    by_code: dict[str, Capability]
+    # Capability.Meta.ordering, the order in which a facility lists its capabilities.
+    ordered: tuple[Capability, ...]
+    bits: int
+
+    @classmethod
+    def load(cls) -> Vocabulary:
+        caps = list(Capability.objects.order_by("sort_order", "code"))
+        bits = 0
+        for c in caps:
+            bits |= 1 << c.bit
+        return cls(
+            loaded_at=time.monotonic(),
+            by_pk={c.pk: c for c in caps},
+            by_code={c.code: c for c in caps},
+            ordered=tuple(caps),
+            bits=bits,
+        )
+
+    def covers(self, mask: int) -> bool:
+        return mask & ~self.bits == 0
+
+    def codes_of(self, mask: int) -> list[str]:
+        return [c.code for c in self.ordered if mask >> c.bit & 1]
+
+
+# The vocabulary changes a few times a year (a region adds an item) and is read by every
+# search. Each process keeps it for VOCABULARY_SECONDS; a save or delete here drops it at
+# once, and a code or bit it does not know makes the caller reload it (see vocabulary()), so
+# another process's change is seen at the latest after VOCABULARY_SECONDS (a renamed item)
+# and at once where it matters (a new item being searched for or shown).
+VOCABULARY_SECONDS = 60.0
+_vocabulary: Vocabulary | None = None
+_vocabulary_lock = threading.Lock()
+
+
+def vocabulary(*, codes: Iterable[str] = (), mask: int = 0) -> Vocabulary:
+    """The shared Vocabulary, reloaded if stale or if it lacks one of `codes` or a bit of `mask`."""
+    global _vocabulary
+    current = _vocabulary
+    if (
+        current is not None
+        and time.monotonic() - current.loaded_at < VOCABULARY_SECONDS
+        and all(code in current.by_code for code in codes)
+        and current.covers(mask)
+    ):
+        return current
+    with _vocabulary_lock:
+        _vocabulary = Vocabulary.load()
+        return _vocabulary
+
+
+def forget_vocabulary() -> None:
+    global _vocabulary
+    _vocabulary = None
 
 
 class FacilityQuerySet(models.QuerySet["Facility"]):
@@ -359,8 +440,7 @@ class Facility(models.Model):
         return ((now or timezone.now()) - self.vacancy_confirmed_at).days
 
     def vacancy_is_stale(self, now: dt.datetime | None = None) -> bool:
-        age = self.vacancy_age_days(now)
-        return age is None or age > settings.DIRECTORY_STALE_DAYS
+        return vacancy_is_stale(self.vacancy_confirmed_at, now)
 
     def accepts_care_level(self, level: int) -> bool:
         lo = self.care_level_min if self.care_level_min is not None else CareLevel.INDEPENDENT

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from django.db import models
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, Value, Window
+from django.db import connections, models
+from django.db.models import F, FloatField, Func, Q
+from django.db.models.expressions import Col
 from django.http import QueryDict
 
-from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
+from renkei.directory.models import (
+    Capability,
+    Facility,
+    FacilityKind,
+    VacancyStatus,
+    vocabulary,
+)
 from renkei.lib.geo import KM_PER_DEG_LAT, cells_covering, lng_scale
 from renkei.lib.text import normalize_search
 from renkei.regions.models import Municipality, SecondaryArea
@@ -20,6 +30,40 @@ from renkei.regions.models import Municipality, SecondaryArea
 MAX_RADIUS_KM = 200.0
 MAX_PER_PAGE = 100
 SORTS = {"distance": "距離が近い順", "name": "名称順", "fresh": "更新が新しい順"}
+
+
+def squared_distance_sql(lat: str, lng: str, lat0: float, lng0: float) -> tuple[str, list[Any]]:
+    """SQL for the squared distance in km² of columns (lat, lng) from (lat0, lng0):
+    equirectangular (renkei.lib.geo), arithmetic only, the same on SQLite and PostgreSQL."""
+    ky, kx = KM_PER_DEG_LAT, lng_scale(lat0)
+    sql = f"(({lat} - %s) * ({lat} - %s) * %s + ({lng} - %s) * ({lng} - %s) * %s)"
+    return sql, [lat0, lat0, ky * ky, lng0, lng0, kx * kx]
+
+
+class SquaredDistance(Func):
+    """squared_distance_sql() as an ORM expression.
+
+    One expression node instead of the eleven that F() arithmetic builds: a search resolves
+    and compiles it in its SELECT, WHERE and ORDER BY.
+    """
+
+    output_field = FloatField()
+
+    def __init__(self, lat0: float, lng0: float) -> None:
+        super().__init__(F("lat"), F("lng"))
+        self.point = (lat0, lng0)
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        # Columns compile without parameters.
+        lat, _ = compiler.compile(self.source_expressions[0])
+        lng, _ = compiler.compile(self.source_expressions[1])
+        return squared_distance_sql(lat, lng, *self.point)
+
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        return (type(self), self.point)
 
 
 class SearchError(ValueError):
@@ -49,10 +93,6 @@ class FacilitySearch:
     point_label: str = ""
     serves_municipality: Municipality | None = None
     capability_mask: int = 0
-    # The whole vocabulary (at most 63 rows), read once for validation and the page.
-    _vocabulary: dict[int, Capability] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
 
     @classmethod
     def from_querydict(cls, data: QueryDict) -> FacilitySearch:
@@ -114,14 +154,13 @@ class FacilitySearch:
         if bad:
             raise SearchError(f"施設の種別が正しくありません: {', '.join(bad)}")
         if self.capabilities:
-            wanted = set(self.capabilities)
-            known = {c.code: c.bit for c in self.vocabulary().values() if c.code in wanted}
+            known = vocabulary(codes=self.capabilities).by_code
             unknown = [c for c in self.capabilities if c not in known]
             if unknown:
                 raise SearchError(f"処置項目が見つかりません: {', '.join(unknown)}")
             self.capability_mask = 0
-            for bit in known.values():
-                self.capability_mask |= 1 << bit
+            for code in self.capabilities:
+                self.capability_mask |= 1 << known[code].bit
         for code in self.municipalities:
             if not re.fullmatch(r"\d{6}", code):
                 raise SearchError(f"市区町村コードは6桁の数字です（{code}）")
@@ -199,14 +238,7 @@ class FacilitySearch:
             qs = qs.filter(serves_q(self.serves_municipality))
         if self.point is not None:
             lat0, lng0 = self.point
-            ky, kx = KM_PER_DEG_LAT, lng_scale(lat0)
-            dlat, dlng = F("lat") - Value(lat0), F("lng") - Value(lng0)
-            qs = qs.annotate(
-                dist2=ExpressionWrapper(
-                    dlat * dlat * Value(ky * ky) + dlng * dlng * Value(kx * kx),
-                    output_field=FloatField(),
-                )
-            )
+            qs = qs.annotate(dist2=SquaredDistance(lat0, lng0))
             if self.radius_km is not None:
                 qs = qs.filter(geo_cell__in=cells_covering(lat0, lng0, self.radius_km)).filter(
                     **{"dist2__lte": self.radius_km**2}
@@ -221,52 +253,207 @@ class FacilitySearch:
             return [F("vacancy_confirmed_at").desc(nulls_last=True), "id"]  # type: ignore[list-item]
         return ["kana", "name", "id"]
 
-    def results(self) -> tuple[list[Facility], int]:
-        """The requested page (with related data loaded) and the total count."""
-        qs = self.queryset()
-        start = (self.page - 1) * self.per_page
-        with_dist = self.point is not None
-        fields = ["pk", *(["dist2"] if with_dist else [])]
-        # Keys first, rows second: a radius search reads only columns of
-        # facility_search_idx, so PostgreSQL ranks the candidates from the index alone
-        # (index-only scan) instead of fetching thousands of wide rows to keep twenty.
-        if self.radius_km is not None:
-            # The circle bounds the candidates and the sort reads them all anyway, so
-            # the total rides along as a window count: one scan instead of two.
-            rows = list(
-                qs.annotate(_total=Window(Count("pk"))).values_list(*fields, "_total")[
-                    start : start + self.per_page
-                ]
-            )
-            total = rows[0][-1] if rows else (0 if start == 0 else qs.count())
+    def keys_sql(self) -> tuple[str, list[Any]]:
+        """The statement for the requested page's keys: rows of (_k id, _d dist² or NULL,
+        _t total or NULL), in order. queryset()'s filters and ordering, written out.
+
+        Written by hand, not compiled from queryset(), because the JSON API answers hundreds
+        of searches a second and building and compiling the queryset was a third of a
+        request's CPU time (docs/benchmarks.md). test_search_sql holds the two to the same
+        results over every filter.
+
+        A radius search reads only columns of facility_search_idx, so PostgreSQL ranks the
+        candidates from the index alone (index-only scan). The circle bounds the candidates and
+        the sort reads them all anyway, so there the total rides along as a window count: one
+        scan instead of two.
+        """
+        where, params = self._where_sql()
+        if self.point is not None:
+            dist, dist_params = squared_distance_sql("f.lat", "f.lng", *self.point)
         else:
-            total = qs.count()
-            rows = (
-                list(qs.values_list(*fields)[start : start + self.per_page])
-                if start < total
-                else []
+            dist, dist_params = "NULL", []
+        total = "COUNT(*) OVER ()" if self.radius_km is not None else "NULL"
+        start = (self.page - 1) * self.per_page
+        sql = (
+            f"SELECT f.id AS _k, {dist} AS _d, {total} AS _t FROM {Facility._meta.db_table} f"
+            f" WHERE {where} ORDER BY {self._order_sql('_d', 'f')} LIMIT %s OFFSET %s"
+        )
+        return sql, [*dist_params, *params, self.per_page, start]
+
+    def count_sql(self) -> tuple[str, list[Any]]:
+        where, params = self._where_sql()
+        return f"SELECT COUNT(*) FROM {Facility._meta.db_table} f WHERE {where}", params
+
+    def _where_sql(self) -> tuple[str, list[Any]]:
+        connection = connections[Facility.objects.db]
+        muni = Municipality._meta.db_table
+        served = Facility.service_municipalities.through._meta.db_table
+        terms: list[str] = ["f.is_active"]
+        params: list[Any] = []
+
+        def add(sql: str, *values: Any) -> None:
+            terms.append(sql)
+            params.extend(values)
+
+        def marks(values: Sequence[Any]) -> str:
+            return ", ".join(["%s"] * len(values))
+
+        if self.q and (needle := normalize_search(self.q)):
+            like = connection.operators["contains"]  # type: ignore[attr-defined]
+            add(f"f.search_text {like}", f"%{connection.ops.prep_for_like_query(needle)}%")
+        if self.kinds:
+            add(f"f.kind IN ({marks(self.kinds)})", *self.kinds)
+        if self.capability_mask:
+            add("(f.capability_mask & %s) = %s", self.capability_mask, self.capability_mask)
+        if self.municipalities:
+            codes = self.municipalities
+            add(
+                f"f.municipality_id IN (SELECT m.id FROM {muni} m LEFT JOIN {muni} p"
+                f" ON p.id = m.parent_id WHERE m.code IN ({marks(codes)})"
+                f" OR p.code IN ({marks(codes)}))",
+                *codes,
+                *codes,
             )
-        if not rows:
+        if self.area is not None:
+            add(
+                f"f.municipality_id IN (SELECT m.id FROM {muni} m LEFT JOIN {muni} p"
+                " ON p.id = m.parent_id WHERE m.secondary_area_id = %s"
+                " OR p.secondary_area_id = %s)",
+                self.area,
+                self.area,
+            )
+        if self.vacancy:
+            add("f.vacancy_status IN (%s, %s)", VacancyStatus.AVAILABLE, VacancyStatus.FEW)
+        if self.serves_municipality is not None:
+            m = self.serves_municipality
+            ids = [m.pk] + ([m.parent_id] if m.parent_id else [])
+            add(
+                f"(f.id IN (SELECT facility_id FROM {served} WHERE municipality_id IN"
+                f" ({marks(ids)})) OR f.municipality_id IN ({marks(ids)})"
+                f" OR f.municipality_id IN (SELECT id FROM {muni} WHERE parent_id IN"
+                f" ({marks(ids)})))",
+                *ids,
+                *ids,
+                *ids,
+            )
+        if self.point is not None and self.radius_km is not None:
+            cells = cells_covering(*self.point, self.radius_km)
+            dist, dist_params = squared_distance_sql("f.lat", "f.lng", *self.point)
+            add(f"f.geo_cell IN ({marks(cells)})", *cells)
+            add(f"{dist} <= %s", *dist_params, self.radius_km**2)
+        return " AND ".join(terms), params
+
+    def _order_sql(self, dist: str, table: str) -> str:
+        """ordering() in SQL, over the alias of dist² and that of the facility table."""
+        sort = self.sort or ("distance" if self.point is not None else "name")
+        if sort == "distance":
+            return f"{dist}, {table}.id"
+        if sort == "fresh":
+            confirmed = f"{table}.vacancy_confirmed_at"
+            return f"{confirmed} IS NULL, {confirmed} DESC, {table}.id"
+        return f"{table}.kana, {table}.name, {table}.id"
+
+    def page_keys(self) -> tuple[list[tuple[Any, ...]], int]:
+        """The requested page's keys, (id, dist² or None, total or None), and the total."""
+        with connections[Facility.objects.db].cursor() as cursor:
+            total: int | None = None
+            if self.radius_km is None:
+                cursor.execute(*self.count_sql())
+                total = int(cursor.fetchone()[0])
+                if (self.page - 1) * self.per_page >= total:
+                    return [], total
+            cursor.execute(*self.keys_sql())
+            keys = [tuple(k) for k in cursor.fetchall()]
+        return keys, self._total(keys, total)
+
+    def results(self) -> tuple[list[Facility], int]:
+        """The requested page as Facility objects (municipality and capabilities loaded) and
+        the total count: for the HTML pages, which link and format through the model."""
+        keys, total = self.page_keys()
+        if not keys:
             return [], total
         # No ORDER BY: the keys carry the order.
-        wanted = Facility.objects.filter(pk__in=[r[0] for r in rows]).order_by()
+        wanted = Facility.objects.filter(pk__in=[k[0] for k in keys]).order_by()
         by_pk = {f.pk: f for f in wanted.select_related("municipality")}
         page = []
-        for r in rows:
-            f = by_pk[r[0]]
-            if with_dist:
-                f.dist2 = r[1]  # type: ignore[attr-defined]
-                f.distance_km = math.sqrt(r[1])  # type: ignore[attr-defined]
-            else:
-                f.distance_km = None  # type: ignore[attr-defined]
+        for pk, dist2, _ in keys:
+            f = by_pk[pk]
+            if dist2 is not None:
+                f.dist2 = dist2  # type: ignore[attr-defined]
+            f.distance_km = math.sqrt(dist2) if dist2 is not None else None  # type: ignore[attr-defined]
             page.append(f)
         attach_capabilities(page, self.vocabulary())
         return page, total
 
+    def _total(self, keys: list[tuple[Any, ...]], total: int | None) -> int:
+        if total is not None:
+            return total
+        if keys:
+            return int(keys[0][2])
+        # Past the last page of a radius search: the window had no row to ride on.
+        if self.page == 1:
+            return 0
+        with connections[Facility.objects.db].cursor() as cursor:
+            cursor.execute(*self.count_sql())
+            return int(cursor.fetchone()[0])
+
+    def rows(self, columns: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
+        """The requested page as plain dicts and the total count: for the JSON API.
+
+        Same keys, order and total as results(), in one statement (the keys joined to the
+        rows they pick) and without model instances: the API renders twenty rows per request
+        at hundreds of requests a second, and the ORM round trips, instances and related
+        managers were half of its CPU time (docs/benchmarks.md). Each dict has the Facility
+        `columns` (values as the ORM gives them), municipality_code, municipality_name,
+        distance_km and capability_codes (decoded from capability_mask).
+        """
+        total: int | None = None
+        connection = connections[Facility.objects.db]
+        with connection.cursor() as cursor:
+            if self.radius_km is None:
+                cursor.execute(*self.count_sql())
+                total = int(cursor.fetchone()[0])
+                if (self.page - 1) * self.per_page >= total:
+                    return [], total
+            keys_sql, params = self.keys_sql()
+            fields = [cast("models.Field[Any, Any]", Facility._meta.get_field(c)) for c in columns]
+            select = ", ".join(
+                [
+                    "k._k, k._d, k._t, r.capability_mask, m.code, m.name",
+                    *(f"r.{f.column}" for f in fields),
+                ]
+            )
+            cursor.execute(
+                f"SELECT {select} FROM ({keys_sql}) k"
+                f" INNER JOIN {Facility._meta.db_table} r ON r.id = k._k"
+                f" INNER JOIN {Municipality._meta.db_table} m ON m.id = r.municipality_id"
+                f" ORDER BY {self._order_sql('k._d', 'r')}",
+                params,
+            )
+            raw = cursor.fetchall()
+        fixed = 6
+        # The ORM's own conversions (SQLite's text datetimes and integer booleans, …).
+        compiler = Facility.objects.none().query.get_compiler(connection=connection)
+        expressions: list[Col | None] = [None] * fixed
+        expressions += [Col("r", f) for f in fields]
+        converters = compiler.get_converters(expressions)
+        if converters:
+            raw = list(compiler.apply_converters(raw, converters))
+        if not raw:
+            return [], self._total([], total)
+        vocab = vocabulary(mask=functools.reduce(operator.or_, (r[3] for r in raw), 0))
+        out = []
+        for r in raw:
+            row = dict(zip(columns, r[fixed:], strict=True))
+            row["municipality_code"] = r[4]
+            row["municipality_name"] = r[5]
+            row["distance_km"] = math.sqrt(r[1]) if r[1] is not None else None
+            row["capability_codes"] = vocab.codes_of(r[3])
+            out.append(row)
+        return out, self._total([tuple(raw[0][:3])], total)
+
     def vocabulary(self) -> dict[int, Capability]:
-        if self._vocabulary is None:
-            self._vocabulary = {c.pk: c for c in Capability.objects.all()}
-        return self._vocabulary
+        return vocabulary().by_pk
 
     def as_params(self) -> dict[str, Any]:
         return {

@@ -22,13 +22,23 @@ def cell_of(lat: float, lng: float) -> int:
 
 
 def cells_covering(lat: float, lng: float, radius_km: float) -> list[int]:
-    dlat = radius_km / KM_PER_DEG_LAT
-    dlng = radius_km / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
+    """The cells that hold every point within radius_km of (lat, lng), by the metric of the
+    search's distance filter (lng_scale at `lat`). Corner cells of the bounding box that the
+    circle does not reach are left out: about one in eight, fewer rows for the index to read."""
+    ky, kx = KM_PER_DEG_LAT, KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01)
+    dlat, dlng = radius_km / ky, radius_km / kx
     r0, r1 = math.floor((lat - dlat) / CELL_DEG), math.floor((lat + dlat) / CELL_DEG)
     c0, c1 = math.floor((lng - dlng) / CELL_DEG), math.floor((lng + dlng) / CELL_DEG)
-    return [
-        (r + 1000) * _CELL_COLS + (c + 2000) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
-    ]
+    # A little slack for the rounding of the cell edges.
+    reach = (radius_km + 0.01) ** 2
+    cells = []
+    for r in range(r0, r1 + 1):
+        dy = (min(max(lat, r * CELL_DEG), (r + 1) * CELL_DEG) - lat) * ky
+        for c in range(c0, c1 + 1):
+            dx = (min(max(lng, c * CELL_DEG), (c + 1) * CELL_DEG) - lng) * kx
+            if dx * dx + dy * dy <= reach:
+                cells.append((r + 1000) * _CELL_COLS + (c + 2000))
+    return cells
 
 
 def lng_scale(lat: float) -> float:

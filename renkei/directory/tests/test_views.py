@@ -5,10 +5,13 @@ import io
 from typing import Any
 
 import pytest
+from django.http import QueryDict
 from django.test import Client
 from openpyxl import load_workbook
 
-from renkei.testing import make_facility
+from renkei.directory.models import Capability
+from renkei.directory.search import FacilitySearch
+from renkei.testing import capabilities, make_facility
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +230,30 @@ def test_after_a_conflict_the_form_keeps_input_and_saves_on_second_try(client: C
     assert r.status_code == 302
     f.refresh_from_db()
     assert (f.vacancy_status, f.vacancy_count) == ("available", 3)
+
+
+def test_admin_edit_of_capabilities_updates_the_search_mask(client: Client) -> None:
+    """The Django admin edits the link table; the search reads capability_mask, which must
+    follow."""
+    from renkei.accounts.models import User
+
+    f = make_facility("管理画面の施設", capability_codes=["suction"])
+    admin_user = User.objects.create_superuser("root-admin", "root@example.jp", "pw-12345678")
+    client.force_login(admin_user)
+    page = client.get(f"/admin/directory/facility/{f.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list)}
+    data.update(
+        municipality=f.municipality_id,
+        capabilities=[c.pk for c in capabilities("oxygen", "drip")],
+        service_municipalities=[],
+    )
+    r = client.post(f"/admin/directory/facility/{f.pk}/change/", data)
+    assert r.status_code == 302, r.context["adminform"].form.errors if r.context else r
+    f.refresh_from_db()
+    assert f.capability_mask == Capability.objects.mask_of(["oxygen", "drip"])
+    found, _ = FacilitySearch.from_querydict(
+        QueryDict("capability=oxygen&capability=drip")
+    ).results()
+    assert [x.pk for x in found] == [f.pk]

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import random
+
+import pytest
 
 from renkei.lib.dates import ago_ja, fiscal_year, fiscal_year_label, wareki_date, wareki_year
-from renkei.lib.geo import cell_of, cells_covering, distance_km
+from renkei.lib.geo import KM_PER_DEG_LAT, cell_of, cells_covering, distance_km, lng_scale
 from renkei.lib.text import normalize_search
 
 
@@ -46,6 +50,30 @@ def test_grid_cells_cover_the_circle() -> None:
             if distance_km(lat, lng, *p) <= 20:
                 assert cell_of(*p) in cells
     assert 17 < distance_km(35.3389, 139.4911, 35.4437, 139.638) < 19
+
+
+@pytest.mark.parametrize("radius", [0.5, 3, 20, 55])
+@pytest.mark.parametrize("center", [(35.3389, 139.4911), (43.06, 141.35), (26.21, 127.68)])
+def test_grid_cells_hold_every_point_the_distance_filter_keeps(
+    center: tuple[float, float], radius: float
+) -> None:
+    """Points the search's filter keeps (dist² by lng_scale at the centre ≤ r²) all lie in a
+    covering cell, right up to the edge of the circle; corner cells the circle misses are left
+    out."""
+    lat0, lng0 = center
+    ky, kx = KM_PER_DEG_LAT, lng_scale(lat0)
+    cells = set(cells_covering(lat0, lng0, radius))
+    rng = random.Random(7)
+    for _ in range(4000):
+        angle = rng.uniform(0, 2 * math.pi)
+        dist = radius * math.sqrt(rng.random()) if rng.random() < 0.5 else radius * 0.9999
+        p = (lat0 + dist * math.sin(angle) / ky, lng0 + dist * math.cos(angle) / kx)
+        assert cell_of(*p) in cells, (p, dist)
+    box = (math.floor((lat0 + radius / ky) / 0.1) - math.floor((lat0 - radius / ky) / 0.1) + 1) * (
+        math.floor((lng0 + radius / kx) / 0.1) - math.floor((lng0 - radius / kx) / 0.1) + 1
+    )
+    if radius >= 20:
+        assert len(cells) < box
 
 
 def test_postal_lookup_works_from_any_thread() -> None:
