@@ -245,7 +245,7 @@ phone_validator = RegexValidator(
 
 class Facility(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField("種別", max_length=30, choices=FacilityKind.choices, db_index=True)
+    kind = models.CharField("種別", max_length=30, choices=FacilityKind.choices)
     name = models.CharField("名称", max_length=200)
     kana = models.CharField("ふりがな", max_length=200, blank=True)
     short_name = models.CharField("略称", max_length=100, blank=True)
@@ -262,7 +262,6 @@ class Facility(models.Model):
         max_length=13,
         null=True,
         blank=True,
-        unique=True,
         validators=[RegexValidator(r"^\d{13}$", "医療機関IDは13桁の数字です")],
     )
     care_office_number = models.CharField(
@@ -270,7 +269,6 @@ class Facility(models.Model):
         max_length=10,
         null=True,
         blank=True,
-        unique=True,
         validators=[RegexValidator(r"^\d{10}$", "事業所番号は10桁の数字です")],
     )
     postal_code = models.CharField(
@@ -280,7 +278,11 @@ class Facility(models.Model):
         validators=[RegexValidator(r"^\d{3}-?\d{4}$", "郵便番号は7桁です")],
     )
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="facilities", verbose_name="市区町村"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="facilities",
+        verbose_name="市区町村",
+        db_index=False,  # facility_muni_kind_idx leads with it
     )
     address = models.CharField("所在地", max_length=200)
     address_extra = models.CharField("方書（建物名等）", max_length=200, blank=True)
@@ -328,7 +330,6 @@ class Facility(models.Model):
         max_length=10,
         choices=VacancyStatus.choices,
         default=VacancyStatus.UNKNOWN,
-        db_index=True,
     )
     vacancy_count = models.PositiveIntegerField("空き数", null=True, blank=True)
     vacancy_note = models.CharField("空き状況の補足", max_length=300, blank=True)
@@ -340,6 +341,7 @@ class Facility(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name="空き状況の確認者",
+        db_index=False,  # facility_vacancy_by_idx, partial
     )
     info_updated_at = models.DateTimeField("施設情報の更新日時", null=True, blank=True)
     info_updated_by = models.ForeignKey(
@@ -349,6 +351,7 @@ class Facility(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name="施設情報の更新者",
+        db_index=False,  # facility_info_by_idx, partial
     )
     liaison_contact = models.CharField(
         "連携窓口（関係者のみ表示）",
@@ -364,6 +367,7 @@ class Facility(models.Model):
         on_delete=models.SET_NULL,
         related_name="facilities",
         verbose_name="管理組織",
+        db_index=False,  # facility_org_idx, partial
     )
     source = models.CharField("出典", max_length=20, blank=True)
     source_date = models.DateField("出典の時点", null=True, blank=True)
@@ -398,6 +402,34 @@ class Facility(models.Model):
             ),
             models.Index(fields=["municipality", "kind"], name="facility_muni_kind_idx"),
             models.Index(fields=["kana"], name="facility_kana_idx"),
+            # A facility's own organisation, and SET NULL when a user is deleted. Partial: most
+            # facilities have none of them, and an import of 250,000 new ones should not
+            # maintain entries for them.
+            models.Index(
+                fields=["vacancy_confirmed_by"],
+                name="facility_vacancy_by_idx",
+                condition=models.Q(vacancy_confirmed_by__isnull=False),
+            ),
+            models.Index(
+                fields=["organization"],
+                name="facility_org_idx",
+                condition=models.Q(organization__isnull=False),
+            ),
+            models.Index(
+                fields=["info_updated_by"],
+                name="facility_info_by_idx",
+                condition=models.Q(info_updated_by__isnull=False),
+            ),
+        ]
+        # Constraints rather than unique=True: on PostgreSQL a unique CharField also gets a
+        # varchar_pattern_ops index for LIKE, which no query here uses and every import
+        # maintains. Likewise kind, vacancy_status and municipality have no index of their
+        # own (low selectivity, or covered by a composite one). docs/benchmarks.md.
+        constraints = [
+            models.UniqueConstraint(fields=["medical_id"], name="facility_medical_id_uniq"),
+            models.UniqueConstraint(
+                fields=["care_office_number"], name="facility_care_office_number_uniq"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -475,7 +507,11 @@ class FacilityService(models.Model):
     """One 介護 service a facility is designated for (one row per 公表 file it appears in)."""
 
     facility = models.ForeignKey(
-        Facility, on_delete=models.CASCADE, related_name="services", verbose_name="施設"
+        Facility,
+        on_delete=models.CASCADE,
+        related_name="services",
+        verbose_name="施設",
+        db_index=False,  # uniq_facility_service leads with it
     )
     service_code = models.CharField("サービスコード", max_length=3)
     service_name = models.CharField("サービスの種類", max_length=60)
