@@ -81,6 +81,7 @@ import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -669,6 +670,15 @@ class _Written:
     skipped: int = 0
 
 
+@dataclass
+class _Prepared:
+    """A batch worked out by _Processor.prepare(): save() writes it, in the caller's transaction."""
+
+    written: _Written
+    save: Callable[[], None]
+    keys: set[str]
+
+
 class _Processor:
     """One format: parse a row (or reject it), then write a batch of parsed rows."""
 
@@ -716,8 +726,21 @@ class _Processor:
         """Rows with the same group are never split across two batches."""
         return None
 
-    def write(self, batch: list[Any]) -> _Written:
+    # prepare() may run while the previous batch is being written (see _import_pipelined).
+    pipelined = False
+
+    def key(self, parsed: Any) -> str:
+        """The official identifier a parsed row writes to (pipelined processors)."""
         raise NotImplementedError
+
+    def prepare(self, batch: list[Any]) -> _Prepared:
+        """Read what a batch needs and work out what to write, writing nothing."""
+        raise NotImplementedError
+
+    def write(self, batch: list[Any]) -> _Written:
+        prepared = self.prepare(batch)
+        prepared.save()
+        return prepared.written
 
     def municipality6(self, line: int, key: str, raw: str) -> _Muni | None:
         """A 6-digit 全国地方公共団体コード (with check digit) to a municipality, or a rejection."""
@@ -922,7 +945,12 @@ class _KaigoProcessor(_Processor):
             notes=notes,
         )
 
-    def write(self, batch: list[_KaigoRow]) -> _Written:
+    pipelined = True
+
+    def key(self, parsed: _KaigoRow) -> str:
+        return parsed.office
+
+    def prepare(self, batch: list[_KaigoRow]) -> _Prepared:
         offices = list({r.office for r in batch})
         load = ["id", "info_updated_at", "short_name", *KAIGO_FIELDS]
         existing = {
@@ -950,8 +978,7 @@ class _KaigoProcessor(_Processor):
             for n in [*r.notes, *([point_note] if point_note else [])]:
                 notes.append(RowReport(r.line, r.office, n, NOTE))
 
-        self._save(states)
-        return _Written(outcomes, notes)
+        return _Prepared(_Written(outcomes, notes), self._plan(states), set(states))
 
     @staticmethod
     def _state(row: dict[str, Any] | None, services: dict[int, dict[str, list[Any]]]) -> _State:
@@ -1008,20 +1035,41 @@ class _KaigoProcessor(_Processor):
             return UPDATED, point_note
         return UNCHANGED, point_note
 
-    def _save(self, states: dict[str, _State]) -> None:
+    def _plan(self, states: dict[str, _State]) -> Callable[[], None]:
+        """What prepare() can work out of the writes (all of it where ids can be reserved);
+        the returned save() does the rest and writes."""
         new = [(office, st) for office, st in states.items() if st.id is None]
-        if new:
-            ids = _create_facilities([(office, st.cur) for office, st in new], "care_office_number")
+        ids, create = _plan_new_facilities(
+            [(office, st.cur) for office, st in new], "care_office_number"
+        )
+        if ids is not None:
             for office, st in new:
                 st.id = ids[office]
-        _update_facilities(
+        updates = _facility_updates(
             [
                 (st.id, st.cur, st.extra)
-                for st in states.values()
+                for office, st in states.items()
                 if st.id is not None and st.orig is not None and st.orig != st.cur
-            ],
-            KAIGO_FIELDS,
+            ]
         )
+        services = self._service_changes(states) if ids is not None else None
+
+        def save() -> None:
+            if new:
+                created = create()
+                for office, st in new:
+                    st.id = created[office]
+            _update_facilities(updates, KAIGO_FIELDS)
+            built, changed = services or self._service_changes(states)
+            insert_built(built)
+            update_rows(FacilityService, ["service_name", "capacity"], changed)
+
+        return save
+
+    @staticmethod
+    def _service_changes(
+        states: dict[str, _State],
+    ) -> tuple[_Built, list[tuple[int, dict[str, Any]]]]:
         create_svc: list[dict[str, Any]] = []
         update_svc: list[tuple[int, dict[str, Any]]] = []
         for st in states.values():
@@ -1037,8 +1085,7 @@ class _KaigoProcessor(_Processor):
                     )
                 elif st.orig_services.get(code) != (sname, cap):
                     update_svc.append((sid, {"service_name": sname, "capacity": cap}))
-        insert_rows(FacilityService, create_svc)
-        update_rows(FacilityService, ["service_name", "capacity"], update_svc)
+        return build_rows(FacilityService, create_svc), update_svc
 
 
 class _Derived:
@@ -1084,6 +1131,15 @@ def _db_value(field: models.Field[Any, Any], value: Any, conn: Any) -> Any:
     return value if isinstance(field, _PLAIN_FIELDS) else field.get_db_prep_save(value, conn)
 
 
+@dataclass
+class _Built:
+    """Rows for an INSERT, values ready for the driver (build_rows); written by insert_built."""
+
+    model: type[models.Model]
+    columns: list[str]
+    values: list[list[Any]]
+
+
 def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """Insert new rows without building model instances: COPY on PostgreSQL, executemany elsewhere.
 
@@ -1092,12 +1148,17 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     through the field's own get_db_prep_save. Fields not given get their model default, and
     auto_now / auto_now_add fields the current time, as bulk_create would do.
     """
-    if not rows:
-        return
+    insert_built(build_rows(model, rows))
+
+
+def build_rows(
+    model: type[models.Model], rows: list[dict[str, Any]], *, with_pk: bool = False
+) -> _Built:
+    """The values insert_rows writes, worked out without the database (with_pk: rows give "id")."""
     fields = [
         f
         for f in model._meta.concrete_fields
-        if not f.primary_key
+        if (with_pk or not f.primary_key)
         and not getattr(f, "generated", False)
         # A database default applies only when the column is left out of the INSERT.
         and not (f.has_db_default() and not f.has_default())
@@ -1121,17 +1182,46 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
             i = index[name]
             v[i] = value if plain[i] else fields[i].get_db_prep_save(value, conn)
         values.append(v)
+    return _Built(model, [str(f.column) for f in fields], values)
+
+
+def insert_built(built: _Built) -> None:
+    if not built.values:
+        return
     qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    columns = ", ".join(qn(str(f.column)) for f in fields)
+    table = qn(built.model._meta.db_table)
+    columns = ", ".join(qn(c) for c in built.columns)
+    values = built.values
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # The raw psycopg cursor: its errors become Django's (IntegrityError) here.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
                 for v in values:
                     copy.write_row(v)
         else:
-            placeholders = ", ".join(["%s"] * len(fields))
+            placeholders = ", ".join(["%s"] * len(built.columns))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)
+
+
+def reserve_ids(model: type[models.Model], n: int) -> list[int] | None:
+    """n new primary keys from the table's sequence (PostgreSQL), None where there is none.
+
+    Rows inserted with known keys need no query to read their keys back, and a batch can be
+    worked out completely before it is written (_import_pipelined).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    if n == 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, n],
+        )
+        return [r[0] for r in cursor.fetchall()]
 
 
 def update_rows(
@@ -1166,7 +1256,10 @@ def update_rows(
                 f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS "
                 f"SELECT {pk}, {', '.join(columns)} FROM {table} WITH NO DATA"
             )
-            with cursor.cursor.copy(f"COPY {tmp} ({pk}, {', '.join(columns)}) FROM STDIN") as copy:
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {tmp} ({pk}, {', '.join(columns)}) FROM STDIN") as copy,
+            ):
                 for v in values:
                     copy.write_row(v)
             sets = [f"{c} = t.{c}" for c in columns]
@@ -1207,22 +1300,44 @@ def _in(model: type[M], field: str, values: Iterable[Any]) -> models.QuerySet[M]
     )
 
 
+def _plan_new_facilities(
+    new: list[tuple[str, dict[str, Any]]], key_field: str
+) -> tuple[dict[str, int] | None, Callable[[], dict[str, int]]]:
+    """The INSERT of facilities keyed by their official identifier: their ids, if known now
+    (reserved on PostgreSQL, so the rows are built here), and a save() that writes them and
+    returns the ids by identifier."""
+    ids = reserve_ids(Facility, len(new))
+    if ids is None:
+        return None, lambda: _create_facilities(new, key_field)
+    by_key = {key: pk for (key, _), pk in zip(new, ids, strict=True)}
+    built = build_rows(
+        Facility,
+        [{"id": by_key[key], key_field: key, **cur, **_derived(cur)} for key, cur in new],
+        with_pk=True,
+    )
+
+    def save() -> dict[str, int]:
+        insert_built(built)
+        return by_key
+
+    return by_key, save
+
+
 def _create_facilities(new: list[tuple[str, dict[str, Any]]], key_field: str) -> dict[str, int]:
     """Insert facilities keyed by their official identifier; their new ids by identifier."""
     insert_rows(Facility, [{key_field: key, **cur, **_derived(cur)} for key, cur in new])
     return dict(_in(Facility, key_field, [key for key, _ in new]).values_list(key_field, "id"))
 
 
-def _update_facilities(
-    changed: list[tuple[int, dict[str, Any], dict[str, Any]]], fields: tuple[str, ...]
-) -> None:
+def _facility_updates(
+    changed: list[tuple[int, dict[str, Any], dict[str, Any]]],
+) -> list[tuple[int, dict[str, Any]]]:
+    return [(pk, {**cur, **_derived({**extra, **cur})}) for pk, cur, extra in changed]
+
+
+def _update_facilities(updates: list[tuple[int, dict[str, Any]]], fields: tuple[str, ...]) -> None:
     """Write only the official fields; version is bumped so an open edit form sees the change."""
-    update_rows(
-        Facility,
-        [*fields, "search_text", "geo_cell"],
-        [(pk, {**cur, **_derived({**extra, **cur})}) for pk, cur, extra in changed],
-        increment=("version",),
-    )
+    update_rows(Facility, [*fields, "search_text", "geo_cell"], updates, increment=("version",))
 
 
 # ---- 医療情報ネット 施設票 ------------------------------------------------------------------
@@ -1396,7 +1511,12 @@ class _IryouFacilityProcessor(_Processor):
             parts.append(other)
         return "、".join(parts)[:200]
 
-    def write(self, batch: list[_IryouRow]) -> _Written:
+    pipelined = True
+
+    def key(self, parsed: _IryouRow) -> str:
+        return parsed.medical_id
+
+    def prepare(self, batch: list[_IryouRow]) -> _Prepared:
         load = ["id", "info_updated_at", "corporation_name", *IRYOU_FIELDS]
         existing = {
             f["medical_id"]: f
@@ -1438,10 +1558,15 @@ class _IryouFacilityProcessor(_Processor):
                 outcomes.append((r.line, UPDATED))
             else:
                 outcomes.append((r.line, UNCHANGED))
-        if new:
-            _create_facilities(new, "medical_id")
-        _update_facilities(changed, IRYOU_FIELDS)
-        return _Written(outcomes, notes)
+        _, create = _plan_new_facilities(new, "medical_id")
+        updates = _facility_updates(changed)
+
+        def save() -> None:
+            if new:
+                create()
+            _update_facilities(updates, IRYOU_FIELDS)
+
+        return _Prepared(_Written(outcomes, notes), save, {r.medical_id for r in batch})
 
 
 # ---- 医療情報ネット 診療科・診療時間票 ------------------------------------------------------
@@ -1668,16 +1793,23 @@ def import_bytes(
     proc = PROCESSORS[table.format](ctx, table.index)
     if progress:
         progress(0, table.total_rows)
+
+    def done(batch: _Batch) -> None:
+        for rep in batch.rejected:
+            result.report(rep.line, rep.key, rep.reason, rep.level)
+        result.skipped += batch.skipped
+        result.processed_rows = batch.read
+        if progress:
+            progress(batch.read, table.total_rows)
+
     with closing(_read_ahead(_batches(table, proc, batch_size))) as batches:
-        for batch in batches:
-            if batch.rows:
-                _flush(proc, batch.rows, result)
-            for rep in batch.rejected:
-                result.report(rep.line, rep.key, rep.reason, rep.level)
-            result.skipped += batch.skipped
-            result.processed_rows = batch.read
-            if progress:
-                progress(batch.read, table.total_rows)
+        if proc.pipelined and connection.vendor == "postgresql" and not connection.in_atomic_block:
+            _import_pipelined(proc, batches, result, done)
+        else:
+            for batch in batches:
+                if batch.rows:
+                    _flush(proc, batch.rows, result)
+                done(batch)
     result.reports.sort(key=lambda r: (r.line, r.level != REJECTED))
     result.seconds = time.monotonic() - started
     return result
@@ -1752,6 +1884,63 @@ def _read_ahead(items: Iterator[T], depth: int = 2) -> Generator[T]:
         worker.join()
 
 
+def _import_pipelined(
+    proc: _Processor,
+    batches: Iterator[_Batch],
+    result: ImportResult,
+    done: Callable[[_Batch], None],
+) -> None:
+    """Write each batch in a second thread, on its own connection, while this one prepares the
+    next: PostgreSQL's work (COPY, indexes, foreign-key checks at commit) overlaps with
+    Python's, which on two cores nearly halves a first national import (docs/benchmarks.md).
+
+    A batch is prepared from what is committed. Rows of a facility that the batch in flight
+    writes are held back and written after it, so that they see what it wrote. Each batch is
+    still one transaction, committed in file order; an IntegrityError (a concurrent import
+    created a facility first) sends the batch through the serial _flush, which retries.
+    Only where the caller holds no transaction: a second connection could not join it.
+    """
+
+    def write(prepared: _Prepared) -> None:
+        with transaction.atomic():
+            prepared.save()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write") as writer:
+        inflight: tuple[_Batch, list[Any], _Prepared, Future[None]] | None = None
+
+        def finish() -> None:
+            assert inflight is not None
+            batch, rows, prepared, future = inflight
+            try:
+                future.result()
+            except IntegrityError:
+                _flush(proc, rows, result)
+            else:
+                _tally(result, prepared.written)
+            done(batch)
+
+        try:
+            for batch in batches:
+                busy = inflight[2].keys if inflight else set()
+                rows = [r for r in batch.rows if proc.key(r) not in busy]
+                held = [r for r in batch.rows if proc.key(r) in busy]
+                prepared = proc.prepare(rows) if rows else None
+                if inflight:
+                    finish()
+                    inflight = None
+                if held:
+                    _flush(proc, held, result)
+                if prepared is None:
+                    done(batch)
+                else:
+                    inflight = (batch, rows, prepared, writer.submit(write, prepared))
+            if inflight:
+                finish()
+        finally:
+            # The writer thread's connection is its own; close it there.
+            writer.submit(connections.close_all).result()
+
+
 def _flush(proc: _Processor, batch: list[Any], result: ImportResult) -> None:
     for attempt in (1, 2):
         try:
@@ -1763,6 +1952,10 @@ def _flush(proc: _Processor, batch: list[Any], result: ImportResult) -> None:
             # them up; the second attempt finds it and updates instead.
             if attempt == 2:
                 raise
+    _tally(result, written)
+
+
+def _tally(result: ImportResult, written: _Written) -> None:
     for _, outcome in written.outcomes:
         if outcome == CREATED:
             result.created += 1

@@ -1,0 +1,183 @@
+"""The pipelined import (PostgreSQL, no caller transaction) writes what the serial one writes.
+
+The pipeline writes batch N on a second connection while it prepares batch N+1 from what is
+committed; rows of a facility that batch N is writing are held back until it has committed.
+These tests need real commits, hence transaction=True and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection, connections, transaction
+
+from renkei.directory import importers
+from renkei.directory.models import Facility, FacilityService
+from renkei.directory.tests.test_import_kaigo import kaigo_csv, kaigo_row
+from renkei.testing import municipality
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the pipelined import runs on PostgreSQL only"
+    ),
+]
+
+SERVICES = ["訪問介護", "通所介護", "居宅介護支援", "介護老人福祉施設"]
+
+
+def office(n: int) -> str:
+    return f"14700{n:05d}"
+
+
+def rows(phone_prefix: str = "0466") -> list[dict[str, str]]:
+    """51 good rows over 40 offices: some offices in two or three services, their rows adjacent
+    (one batch), one batch apart (held back while the first is written) or far apart."""
+    out = []
+    for i in range(40):
+        out.append(
+            kaigo_row(
+                事業所番号=office(i),
+                事業所名=f"事業所{i}",
+                事業所名カナ=f"ジギョウショ{i}",
+                サービスの種類=SERVICES[i % 2],
+                電話番号=f"{phone_prefix}-10-{i:04d}",
+                定員=str(10 + i),
+                緯度="" if i % 9 == 0 else f"{35.30 + i * 0.002:.4f}",
+                経度="" if i % 9 == 0 else f"{139.45 + i * 0.002:.4f}",
+            )
+        )
+    second = []
+    for i in (0, 1, 2, 3, 5, 8, 13, 21, 34):
+        row = dict(out[i])
+        row.update(サービスの種類=SERVICES[2 + i % 2], 定員=str(50 + i))
+        second.append(row)
+    # Office 4 right after itself, office 6 four rows (one batch of 4) later, the rest at the end.
+    out.insert(5, {**out[4], "サービスの種類": SERVICES[3], "定員": "99"})
+    out.insert(11, {**out[6], "サービスの種類": SERVICES[2], "定員": "77"})
+    out += second
+    out.append(kaigo_row(事業所番号="12345", 事業所名="番号が短い"))
+    return out
+
+
+def snapshot() -> dict[str, Any]:
+    facilities = {
+        f["care_office_number"]: f
+        for f in Facility.objects.values(
+            "care_office_number",
+            "kind",
+            "name",
+            "kana",
+            "phone",
+            "lat",
+            "lng",
+            "geo_cell",
+            "search_text",
+            "capacity",
+            "version",
+        )
+    }
+    services = sorted(
+        FacilityService.objects.values_list(
+            "facility__care_office_number", "service_code", "service_name", "capacity"
+        )
+    )
+    return {"facilities": facilities, "services": services}
+
+
+def summary(r: importers.ImportResult) -> tuple[Any, ...]:
+    return (
+        r.created,
+        r.updated,
+        r.unchanged,
+        r.rejected,
+        r.skipped,
+        [(x.line, x.key, x.reason, x.level) for x in r.reports],
+    )
+
+
+def run(data: bytes, *, serial: bool) -> importers.ImportResult:
+    if serial:
+        # Inside a transaction the import cannot hand batches to a second connection.
+        with transaction.atomic():
+            return importers.import_bytes(data, filename="jigyosho.csv", batch_size=4)
+    return importers.import_bytes(data, filename="jigyosho.csv", batch_size=4)
+
+
+def test_pipelined_import_writes_what_the_serial_import_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = {"pipelined": 0, "held": 0}
+    pipelined, flush = importers._import_pipelined, importers._flush
+
+    def count_pipelined(*args: Any) -> None:
+        calls["pipelined"] += 1
+        pipelined(*args)
+
+    def count_flush(proc: Any, batch: list[Any], result: Any) -> None:
+        calls["held"] += 1
+        flush(proc, batch, result)
+
+    monkeypatch.setattr(importers, "_import_pipelined", count_pipelined)
+    monkeypatch.setattr(importers, "_flush", count_flush)
+    first, second = kaigo_csv(*rows()), kaigo_csv(*rows(phone_prefix="0467"))
+
+    results, states = {}, {}
+    for serial in (False, True):
+        Facility.objects.all().delete()
+        results[serial] = [summary(run(first, serial=serial))]
+        results[serial].append(summary(run(first, serial=serial)))
+        results[serial].append(summary(run(second, serial=serial)))
+        states[serial] = snapshot()
+
+    assert calls["pipelined"] == 3  # the serial runs never took the pipeline
+    assert calls["held"] >= 2  # offices 4 and 6 and some of the second services
+    assert results[False] == results[True]
+    assert states[False] == states[True]
+    created, updated, unchanged, rejected, _, _ = results[False][0]
+    assert (created, updated, unchanged, rejected) == (51, 0, 0, 1)
+    assert results[False][1][:4] == (0, 0, 51, 1)
+    assert len(states[False]["facilities"]) == 40
+    assert len(states[False]["services"]) == 51
+
+
+def test_a_facility_created_meanwhile_by_another_import_is_updated_not_duplicated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The writer's COPY meets a facility committed by someone else since the batch was
+    prepared: the batch is redone serially, which finds that facility and fills it in."""
+    insert = importers.insert_built
+    raced: list[str] = []
+
+    def racing_insert(built: importers._Built) -> None:
+        writer = threading.current_thread().name.startswith("import-write")
+        if not raced and writer and built.model is Facility:
+            key = built.values[0][built.columns.index("care_office_number")]
+
+            def other_import() -> None:
+                Facility.objects.create(
+                    name="別の取込",
+                    kind="home_help",
+                    municipality=municipality("142051"),
+                    address="藤沢市",
+                    care_office_number=key,
+                )
+                connections.close_all()
+
+            t = threading.Thread(target=other_import)
+            t.start()
+            t.join()
+            raced.append(key)
+        insert(built)
+
+    monkeypatch.setattr(importers, "insert_built", racing_insert)
+    result = run(kaigo_csv(*rows()), serial=False)
+    assert raced
+    assert Facility.objects.filter(care_office_number=raced[0]).count() == 1
+    assert Facility.objects.get(care_office_number=raced[0]).name != "別の取込"
+    # Its row still counts as created: the service is new to the facility.
+    assert (result.created, result.updated, result.rejected) == (51, 0, 1)
+    assert FacilityService.objects.filter(facility__care_office_number=raced[0]).exists()
+    assert Facility.objects.count() == 40
