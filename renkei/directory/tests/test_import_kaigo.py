@@ -317,3 +317,69 @@ def test_changes_spread_over_many_batches_are_all_written() -> None:
     assert (result.updated, result.unchanged) == (40, 0)
     assert not Facility.objects.filter(phone__startswith="046-").exists()
     assert set(Facility.objects.values_list("version", flat=True)) == {2}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://www.example.jp/",
+        "http://example.jp:8080/a?b=c#d",
+        "https://アオバ-6.example.jp/",
+        "https://例え.テスト/パス",
+        "https://日本語.jp",
+        "https://bad host.jp/",
+        "https://-bad-.example.jp/",
+        "https://.jp/",
+        "https://アオバ..jp/",
+        "https://ア" + "イ" * 70 + ".jp/",
+        "http://localhost/",
+        "https://192.0.2.1/",
+        "mailto:info@example.jp",
+        "info@example.jp",
+        "0466-00-0000",
+        "",
+    ],
+)
+def test_url_cells_are_kept_exactly_when_urlvalidator_accepts_them(value: str) -> None:
+    """The importer's fast paths for the URL column (ASCII and Japanese domain names) agree
+    with Django's URLValidator (http and https only)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert importers._url(value) == (value if valid else "")
+
+
+def test_url_fast_path_agrees_with_urlvalidator_on_random_strings() -> None:
+    """Thousands of generated URL-like strings: the importer keeps exactly those that
+    URLValidator accepts."""
+    import random
+
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    validator = URLValidator(schemes=["http", "https"])
+    rng = random.Random(5)
+    parts = ["a", "Z", "0", "-", ".", "あ", "ア", "例", "é", ":", "@", "/", "?", "#", " ", "_", "x"]
+    kept = 0
+    for _ in range(4000):
+        host = "".join(rng.choice(parts[:10]) for _ in range(rng.randint(1, 14)))
+        tail = "".join(rng.choice(parts) for _ in range(rng.randint(0, 6)))
+        value = (
+            rng.choice(["http://", "https://", "HTTPS://"])
+            + host
+            + rng.choice([".jp", ".example.jp", "", ".co.jp:8080", ".xn--wgv71a"])
+            + rng.choice(["", "/", "/" + tail, "?" + tail])
+        ).strip()  # as the importer reads cells
+        try:
+            validator(value)
+            valid = True
+        except ValidationError:
+            valid = False
+        assert importers._url(value) == (value if valid else ""), value
+        kept += valid
+    assert 400 < kept < 3600  # both outcomes are exercised
