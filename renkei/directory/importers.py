@@ -82,6 +82,7 @@ import time
 import unicodedata
 import uuid
 import zipfile
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -1867,10 +1868,12 @@ def import_bytes(
         if progress:
             progress(batch.read, table.total_rows)
 
-    with closing(_read_ahead(_batches(table, proc, batch_size))) as batches:
-        if proc.pipelined and connection.vendor == "postgresql" and not connection.in_atomic_block:
-            _import_pipelined(proc, batches, result, done)
-        else:
+    if proc.pipelined and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # The writer thread overlaps the database's work; a parsing thread as well would only
+        # contend with this one for the interpreter lock.
+        _import_pipelined(proc, _batches(table, proc, batch_size), result, done)
+    else:
+        with closing(_read_ahead(_batches(table, proc, batch_size))) as batches:
             for batch in batches:
                 if batch.rows:
                     _flush(proc, batch.rows, result)
@@ -1949,6 +1952,10 @@ def _read_ahead(items: Iterator[T], depth: int = 2) -> Generator[T]:
         worker.join()
 
 
+# Batches handed to the writer and not yet committed (2 measured no faster than 1).
+PIPELINE_DEPTH = 1
+
+
 def _import_pipelined(
     proc: _Processor,
     batches: Iterator[_Batch],
@@ -1959,7 +1966,7 @@ def _import_pipelined(
     next: PostgreSQL's work (COPY, indexes, foreign-key checks at commit) overlaps with
     Python's, which on two cores nearly halves a first national import (docs/benchmarks.md).
 
-    A batch is prepared from what is committed. Rows of a facility that the batch in flight
+    A batch is prepared from what is committed. Rows of a facility that a batch in flight
     writes are held back and written after it, so that they see what it wrote. Each batch is
     still one transaction, committed in file order; an IntegrityError (a concurrent import
     created a facility first) sends the batch through the serial _flush, which retries.
@@ -1971,11 +1978,10 @@ def _import_pipelined(
             prepared.save()
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write") as writer:
-        inflight: tuple[_Batch, list[Any], _Prepared, Future[None]] | None = None
+        inflight: deque[tuple[_Batch, list[Any], _Prepared, Future[None]]] = deque()
 
-        def finish() -> None:
-            assert inflight is not None
-            batch, rows, prepared, future = inflight
+        def finish_oldest() -> None:
+            batch, rows, prepared, future = inflight.popleft()
             try:
                 future.result()
             except IntegrityError:
@@ -1986,21 +1992,20 @@ def _import_pipelined(
 
         try:
             for batch in batches:
-                busy = inflight[2].keys if inflight else set()
+                busy = set().union(*(p.keys for _, _, p, _ in inflight))
                 rows = [r for r in batch.rows if proc.key(r) not in busy]
                 held = [r for r in batch.rows if proc.key(r) in busy]
                 prepared = proc.prepare(rows) if rows else None
-                if inflight:
-                    finish()
-                    inflight = None
+                while inflight and (held or len(inflight) >= PIPELINE_DEPTH):
+                    finish_oldest()
                 if held:
                     _flush(proc, held, result)
                 if prepared is None:
                     done(batch)
                 else:
-                    inflight = (batch, rows, prepared, writer.submit(write, prepared))
-            if inflight:
-                finish()
+                    inflight.append((batch, rows, prepared, writer.submit(write, prepared)))
+            while inflight:
+                finish_oldest()
         finally:
             # The writer thread's connection is its own; close it there.
             writer.submit(connections.close_all).result()
