@@ -278,8 +278,10 @@ def search_facilities(
     # facility_dict builds exactly FacilityOut / FacilityMemberOut (test_search_page checks it);
     # re-validating twenty items through pydantic cost a tenth of the request
     # (docs/benchmarks.md), so the search renders its JSON as ninja would, directly.
+    # UTF-8 rather than \\u escapes: a third of the bytes for Japanese text, and quicker.
     return HttpResponse(
-        json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8"
+        json.dumps(body, cls=NinjaJSONEncoder, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
     )
 
 

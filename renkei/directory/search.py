@@ -432,11 +432,7 @@ class FacilitySearch:
             )
             raw = cursor.fetchall()
         fixed = 6
-        # The ORM's own conversions (SQLite's text datetimes and integer booleans, …).
-        compiler = Facility.objects.none().query.get_compiler(connection=connection)
-        expressions: list[Col | None] = [None] * fixed
-        expressions += [Col("r", f) for f in fields]
-        converters = compiler.get_converters(expressions)
+        compiler, converters = _converters(connection.alias, tuple(columns), fixed)
         if converters:
             raw = list(compiler.apply_converters(raw, converters))
         if not raw:
@@ -471,6 +467,18 @@ class FacilitySearch:
             "radius_km": self.radius_km,
             "sort": self.sort,
         }
+
+
+@functools.lru_cache(maxsize=32)
+def _converters(alias: str, columns: tuple[str, ...], skip: int) -> tuple[Any, dict[int, Any]]:
+    """The ORM's own conversions of Facility `columns` read raw (SQLite's text datetimes and
+    integer booleans, …), for rows whose first `skip` values are not columns."""
+    compiler = Facility.objects.using(alias).none().query.get_compiler(using=alias)
+    expressions: list[Col | None] = [None] * skip
+    expressions += [
+        Col("r", cast("models.Field[Any, Any]", Facility._meta.get_field(c))) for c in columns
+    ]
+    return compiler, compiler.get_converters(expressions)
 
 
 def attach_capabilities(
