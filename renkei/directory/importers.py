@@ -1009,9 +1009,10 @@ class _KaigoProcessor(_Processor):
     def _apply(self, st: _State, r: _KaigoRow) -> tuple[str, str | None]:
         """Apply one row to the facility's in-memory state; the outcome and a position note."""
         point_note = None
-        before_cur = dict(st.cur)
-        before_svc = st.services.get(r.service_code)
         new_facility = st.id is None and not st.cur
+        # Only an existing facility's fields are compared afterwards.
+        before_cur = {} if new_facility else dict(st.cur)
+        before_svc = st.services.get(r.service_code)
         # The facility's fields follow its highest-ranked service, whatever the file order.
         rank = _rank(r.service_code)
         primary = len(st.services) == 0 or all(
