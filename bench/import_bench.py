@@ -234,6 +234,7 @@ def run(csv_path: Path, label: str) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
     django.setup()
+    from calibrate import python_loop_seconds
     from django.core.management import call_command
     from django.db import connection
 
@@ -247,6 +248,7 @@ def run(csv_path: Path, label: str) -> None:
     else:
         Facility.objects.all().delete()
     changed = changed_copy(csv_path)
+    calib0 = python_loop_seconds()
     runs = (
         ("1st", "created", csv_path),
         ("2nd", "unchanged", csv_path),
@@ -265,6 +267,11 @@ def run(csv_path: Path, label: str) -> None:
             flush=True,
         )
     print(f"{label:8s} load average during the run: {os.getloadavg()[0]:.1f} (2 cores)", flush=True)
+    print(
+        f"{label:8s} CPU calibration {calib0:.2f} s before, {python_loop_seconds():.2f} s after"
+        " (bench/calibrate.py; ~0.2 s quiet)",
+        flush=True,
+    )
 
 
 def ensure_pg(url: str) -> None:

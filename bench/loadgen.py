@@ -204,6 +204,7 @@ def main() -> None:
     connections.close_all()
 
     search_bench.wait_quiet(min(args.wait_quiet, 900))
+    calib0 = search_bench.calibration()
     server: subprocess.Popen[bytes] | None = None
     if args.start_server:
         server = start_server(args, port)
@@ -232,6 +233,7 @@ def main() -> None:
         + (f"gunicorn -w {args.workers} --threads {args.threads}; " if server else "")
         + f"{elapsed:.1f} s; load average {load0:.2f} -> {load1:.2f}"
     )
+    print(f"{calib0} before, {search_bench.calibration()} after")
     print(f"searches/s {n / elapsed:7.1f}   ok {n}   errors {errors}")
     print(search_bench.fmt("latency", s))
     cpu: dict[str, Any] = {"load generator": after[2] - before[2]}

@@ -89,12 +89,18 @@ def query_points(n: int, seed: int) -> list[dict[str, Any]]:
     return points
 
 
+def calibration() -> str:
+    from calibrate import python_loop_seconds
+
+    return f"CPU calibration {python_loop_seconds():.2f} s (bench/calibrate.py; ~0.2 s quiet)"
+
+
 def wait_quiet(seconds: float, below: float = 1.0) -> None:
     """Other work on the machine skews latencies: wait (bounded) for the load to settle."""
     deadline = time.monotonic() + seconds
     while os.getloadavg()[0] >= below and time.monotonic() < deadline:
         time.sleep(5)
-    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(f"load average {os.getloadavg()[0]:.2f}; {calibration()}")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -264,7 +270,7 @@ def main() -> None:
         sub = [p for p in points if p["where"] == part]
         if sub:
             print(fmt(f"API {part} only", summary(bench_api(sub, args.requests // 2))))
-    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(f"load average {os.getloadavg()[0]:.2f}; {calibration()}")
     print(
         f"ratio API/SQL(search): p50 {api['p50'] / sql['p50']:.2f}  p95 {api['p95'] / sql['p95']:.2f}; "
         f"API/SQL(all): p50 {api['p50'] / sql_all['p50']:.2f}  p95 {api['p95'] / sql_all['p95']:.2f}"

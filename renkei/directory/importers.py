@@ -38,11 +38,13 @@ What a bad file does to the database
 Transactions and speed: after the validation pass, rows are parsed and checked in Python and
 written in batches (``batch_size``, default 2,000 rows); each batch is one ``transaction.atomic()``
 block. Existing facilities of a batch are loaded with one query on their identifiers; new ones are
-inserted without model instances (``insert_rows``: COPY on PostgreSQL, executemany elsewhere;
-search_text and geo_cell computed by Facility.refresh_derived, since no save() runs), changed ones
-are written by primary key (``update_rows``: official fields only, version bumped in SQL), and
-unchanged ones are not written at all. Model save() methods and signals do not run. Parsing runs
-one batch ahead in a second thread (no database access there), overlapping with the database.
+inserted without model instances (``insert_rows``: binary COPY on PostgreSQL with ids reserved from
+the sequence, executemany elsewhere; search_text and geo_cell computed by Facility.refresh_derived,
+since no save() runs), changed ones are written by primary key (``update_rows``: official fields
+only, version bumped in SQL), and unchanged ones are not written at all. Model save() methods and
+signals do not run. On PostgreSQL outside a caller's transaction a writer thread on its own
+connection writes batch N while batch N+1 is prepared (``_import_pipelined``, ADR 0010); otherwise
+parsing runs one batch ahead in a second thread (no database access there).
 Progress is reported once per batch. A crash leaves whole batches committed and never a
 half-written row; because the import is an idempotent upsert, importing the same file again
 completes it. Each row counts as created (a new facility, service or speciality), updated,
