@@ -356,12 +356,9 @@ class FacilitySearch:
     def page_keys(self) -> tuple[list[tuple[Any, ...]], int]:
         """The requested page's keys, (id, dist² or None, total or None), and the total."""
         with connections[Facility.objects.db].cursor() as cursor:
-            total: int | None = None
-            if self.radius_km is None:
-                cursor.execute(*self.count_sql())
-                total = int(cursor.fetchone()[0])
-                if (self.page - 1) * self.per_page >= total:
-                    return [], total
+            total, past_end = self._count_first(cursor)
+            if past_end:
+                return [], total or 0
             cursor.execute(*self.keys_sql())
             keys = [tuple(k) for k in cursor.fetchall()]
         return keys, self._total(keys, total)
@@ -385,6 +382,16 @@ class FacilitySearch:
         attach_capabilities(page, self.vocabulary())
         return page, total
 
+    def _count_first(self, cursor: Any) -> tuple[int | None, bool]:
+        """Without a radius the total is counted on its own (the window would defeat an
+        index-ordered LIMIT): (that total, whether the page lies past the end). With a radius,
+        (None, False): the total rides along with the keys."""
+        if self.radius_km is not None:
+            return None, False
+        cursor.execute(*self.count_sql())
+        total = int(cursor.fetchone()[0])
+        return total, (self.page - 1) * self.per_page >= total
+
     def _total(self, keys: list[tuple[Any, ...]], total: int | None) -> int:
         if total is not None:
             return total
@@ -407,14 +414,11 @@ class FacilitySearch:
         `columns` (values as the ORM gives them), municipality_code, municipality_name,
         distance_km and capability_codes (decoded from capability_mask).
         """
-        total: int | None = None
         connection = connections[Facility.objects.db]
         with connection.cursor() as cursor:
-            if self.radius_km is None:
-                cursor.execute(*self.count_sql())
-                total = int(cursor.fetchone()[0])
-                if (self.page - 1) * self.per_page >= total:
-                    return [], total
+            total, past_end = self._count_first(cursor)
+            if past_end:
+                return [], total or 0
             keys_sql, params = self.keys_sql()
             fields = [cast("models.Field[Any, Any]", Facility._meta.get_field(c)) for c in columns]
             select = ", ".join(
