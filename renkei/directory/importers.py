@@ -1061,7 +1061,7 @@ class _KaigoProcessor(_Processor):
         updates = _facility_updates(
             [
                 (st.id, st.cur, st.extra)
-                for office, st in states.items()
+                for st in states.values()
                 if st.id is not None and st.orig is not None and st.orig != st.cur
             ]
         )
