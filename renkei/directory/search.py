@@ -420,23 +420,16 @@ class FacilitySearch:
             if past_end:
                 return [], total or 0
             keys_sql, params = self.keys_sql()
-            fields = [cast("models.Field[Any, Any]", Facility._meta.get_field(c)) for c in columns]
-            select = ", ".join(
-                [
-                    "k._k, k._d, k._t, r.capability_mask, m.code, m.name",
-                    *(f"r.{f.column}" for f in fields),
-                ]
-            )
+            fixed = "k._k, k._d, k._t, r.capability_mask, m.code, m.name"
+            select, compiler, converters = _row_columns(connection.alias, tuple(columns), 6)
             cursor.execute(
-                f"SELECT {select} FROM ({keys_sql}) k"
+                f"SELECT {fixed}, {select} FROM ({keys_sql}) k"
                 f" INNER JOIN {Facility._meta.db_table} r ON r.id = k._k"
                 f" INNER JOIN {Municipality._meta.db_table} m ON m.id = r.municipality_id"
                 f" ORDER BY {self._order_sql('k._d', 'r')}",
                 params,
             )
             raw = cursor.fetchall()
-        fixed = 6
-        compiler, converters = _converters(connection.alias, tuple(columns), fixed)
         if converters:
             raw = list(compiler.apply_converters(raw, converters))
         if not raw:
@@ -444,7 +437,7 @@ class FacilitySearch:
         vocab = vocabulary(mask=functools.reduce(operator.or_, (r[3] for r in raw), 0))
         out = []
         for r in raw:
-            row = dict(zip(columns, r[fixed:], strict=True))
+            row = dict(zip(columns, r[6:], strict=True))
             row["municipality_code"] = r[4]
             row["municipality_name"] = r[5]
             row["distance_km"] = math.sqrt(r[1]) if r[1] is not None else None
@@ -474,15 +467,18 @@ class FacilitySearch:
 
 
 @functools.lru_cache(maxsize=32)
-def _converters(alias: str, columns: tuple[str, ...], skip: int) -> tuple[Any, dict[int, Any]]:
-    """The ORM's own conversions of Facility `columns` read raw (SQLite's text datetimes and
-    integer booleans, …), for rows whose first `skip` values are not columns."""
+def _row_columns(
+    alias: str, columns: tuple[str, ...], skip: int
+) -> tuple[str, Any, dict[int, Any]]:
+    """For rows(): the SQL of Facility `columns` on alias r, and the ORM's own conversions of
+    them read raw (SQLite's text datetimes and integer booleans, …) for rows whose first `skip`
+    values are not columns. Worked out once per column set, not per request."""
+    fields = [cast("models.Field[Any, Any]", Facility._meta.get_field(c)) for c in columns]
     compiler = Facility.objects.using(alias).none().query.get_compiler(using=alias)
     expressions: list[Col | None] = [None] * skip
-    expressions += [
-        Col("r", cast("models.Field[Any, Any]", Facility._meta.get_field(c))) for c in columns
-    ]
-    return compiler, compiler.get_converters(expressions)
+    expressions += [Col("r", f) for f in fields]
+    select = ", ".join(f"r.{f.column}" for f in fields)
+    return select, compiler, compiler.get_converters(expressions)
 
 
 def attach_capabilities(
