@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
@@ -54,15 +55,15 @@ def test_anonymous_search_map_and_detail(page, live_server) -> None:  # type: ig
     page.get_by_role("button", name="この条件で探す").click()
     page.wait_for_url(re.compile(r"q=%EF%BD%BB"))
     results = page.locator("ol.results > li")
-    page.wait_for_function("document.querySelectorAll('ol.results > li').length === 2")
+    # Locator waits, not wait_for_function: a string predicate that has to be polled is
+    # evaluated with eval, which the site's Content-Security-Policy rightly refuses.
+    expect(results).to_have_count(2)
     assert results.count() == 2
     assert page.get_by_text("3日前に更新").is_visible()
     assert page.get_by_text("情報が古い可能性があります").is_visible()
     page.get_by_role("button", name="地図で見る").click()
     # Both facilities are ~1.4 km apart: once the map has zoomed to fit, each has its own marker.
-    page.wait_for_function(
-        "document.querySelectorAll('#map .leaflet-marker-icon:not(.marker-cluster)').length === 2"
-    )
+    expect(page.locator("#map .leaflet-marker-icon:not(.marker-cluster)")).to_have_count(2)
     page.wait_for_timeout(500)
     screenshot(page, "directory-search")
     page.get_by_role("link", name="特別養護老人ホーム さくら苑").click()
