@@ -181,3 +181,35 @@ def test_a_facility_created_meanwhile_by_another_import_is_updated_not_duplicate
     assert (result.created, result.updated, result.rejected) == (51, 0, 1)
     assert FacilityService.objects.filter(facility__care_office_number=raced[0]).exists()
     assert Facility.objects.count() == 40
+
+
+def planner_rows(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return float(cursor.fetchone()[0])
+
+
+def test_first_import_gives_the_planner_statistics_of_the_tables_it_fills() -> None:
+    """On tables without statistics the batch lookups plan as sequential scans of everything
+    imported so far; the import analyses them once after its first batch."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE directory_facility CASCADE")
+    assert importers._tables_without_statistics() == [
+        "directory_facility",
+        "directory_facilityservice",
+        "directory_specialty",
+    ]
+
+    importers.import_bytes(kaigo_csv(*rows()), filename="jigyosho.csv", batch_size=4)
+
+    assert planner_rows("directory_facility") > 0
+    assert planner_rows("directory_facilityservice") > 0
+    assert importers._tables_without_statistics() == ["directory_specialty"]
+
+
+def test_an_import_inside_a_transaction_leaves_the_statistics_alone() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE directory_facility CASCADE")
+    with transaction.atomic():
+        importers.import_bytes(kaigo_csv(*rows()), filename="jigyosho.csv", batch_size=4)
+    assert "directory_facility" in importers._tables_without_statistics()
