@@ -11,11 +11,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
+from ninja.renderers import BaseRenderer
 from ninja.security import SessionAuth
 
 from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
 from renkei.events.api import router as events_router
+from renkei.lib.http import json_bytes
 from renkei.mentoring.api import router as mentoring_router
 from renkei.referrals.api import router as referrals_router
 
@@ -64,6 +66,13 @@ class RenkeiParser(Parser):
         return result
 
 
+class RenkeiRenderer(BaseRenderer):
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return json_bytes(data)
+
+
 class RenkeiAPI(NinjaAPI):
     """Its schema also lists the errors that the API-wide handlers below return for any operation:
     400 for input that fails validation (or a body that cannot be parsed), 401 without a session,
@@ -102,6 +111,7 @@ api = RenkeiAPI(
     description="在宅医療・介護連携プラットフォームのAPI。画面と同じ操作をJSONで提供します。",
     urls_namespace="api",
     parser=RenkeiParser(),
+    renderer=RenkeiRenderer(),
 )
 
 
