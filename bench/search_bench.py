@@ -135,20 +135,36 @@ def capture(points: list[dict[str, Any]]) -> None:
     """Run each search once, keep the SQL it issued and the size of its result."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client()
+    statements: list[str] = []
+    bound: list[tuple[str, Any]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        bound.append((sql, params))
+        # The statement with its values written in, to replay as bare SQL (the search's own
+        # statement is prepared, so the query log shows it with $n placeholders).
+        if connection.vendor == "postgresql":
+            statements.append(connection.ops.compose_sql(sql, params))
+        else:
+            statements.append(
+                connection.ops.last_executed_query(context["cursor"].cursor, sql, params)
+            )
+        return execute(sql, params, many, context)
+
     for p in points:
-        with CaptureQueriesContext(connection) as ctx:
+        statements, bound = [], []
+        with connection.execute_wrapper(record):
             r = client.get(p["url"])
         if r.status_code != 200:
             sys.exit(f"{p['url']} -> {r.status_code} {r.content[:300]!r}")
         body = r.json()
         p["count"], p["items"] = body["count"], len(body["items"])
-        p["sql"] = [q["sql"] for q in ctx.captured_queries]
+        p["sql"] = statements
         # The search proper: every statement on the facility table (the page, and the count
         # where there is no radius), not the connection's health check.
         p["search_sql"] = [s for s in p["sql"] if "directory_facility" in s]
+        p["search_bound"] = [(s, v) for s, v in bound if "directory_facility" in s]
 
 
 def bench_api(points: list[dict[str, Any]], requests: int) -> list[float]:
@@ -210,6 +226,27 @@ def bench_sql(points: list[dict[str, Any]], requests: int, key: str) -> list[flo
         conn.close()
 
 
+def bench_sql_prepared(points: list[dict[str, Any]], requests: int) -> list[float]:
+    """The search's statements as the API runs them on PostgreSQL: prepared, values bound."""
+    conn = raw_connection()
+    try:
+
+        def run(statements: list[tuple[str, Any]]) -> float:
+            t = time.perf_counter()
+            for sql, params in statements:
+                cur = conn.cursor()
+                cur.execute(sql, params, prepare=True)
+                cur.fetchall()
+                cur.close()
+            return (time.perf_counter() - t) * 1000
+
+        for p in points:
+            run(p["search_bound"])
+        return [run(points[i % len(points)]["search_bound"]) for i in range(requests)]
+    finally:
+        conn.close()
+
+
 def explain(points: list[dict[str, Any]]) -> None:
     from django.db import connection
 
@@ -266,6 +303,10 @@ def main() -> None:
     print(fmt("API (test client)", api) + f"  (app CPU {CPU_MS[0]:.2f} ms/request)")
     print(fmt("SQL search", sql))
     print(fmt("SQL all statements", sql_all))
+    prepared = None
+    if connection.vendor == "postgresql":
+        prepared = summary(bench_sql_prepared(points, args.requests))
+        print(fmt("SQL search, prepared", prepared))
     for part in ("urban", "rural"):
         sub = [p for p in points if p["where"] == part]
         if sub:
@@ -274,6 +315,12 @@ def main() -> None:
     print(
         f"ratio API/SQL(search): p50 {api['p50'] / sql['p50']:.2f}  p95 {api['p95'] / sql['p95']:.2f}; "
         f"API/SQL(all): p50 {api['p50'] / sql_all['p50']:.2f}  p95 {api['p95'] / sql_all['p95']:.2f}"
+        + (
+            f"; API/SQL(prepared): p50 {api['p50'] / prepared['p50']:.2f}"
+            f"  p95 {api['p95'] / prepared['p95']:.2f}"
+            if prepared
+            else ""
+        )
     )
     if args.explain:
         explain(points)
@@ -287,6 +334,7 @@ def main() -> None:
                     "api_cpu_ms": CPU_MS[0],
                     "sql_search": sql,
                     "sql_all": sql_all,
+                    "sql_search_prepared": prepared,
                 },
                 indent=2,
             ),

@@ -43,6 +43,11 @@ def envsecret(name: str, default: str = "") -> str:
     return os.getenv(name, default)
 
 
+# Radius searches run as prepared statements on PostgreSQL (ADR 0011). Turn off behind a
+# transaction-mode connection pooler that cannot keep prepared statements (PgBouncer < 1.21).
+DB_PREPARED_SEARCH = envbool("DB_PREPARED_SEARCH", "True")
+
+
 def database_from_url(url: str) -> dict[str, object]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -63,6 +68,12 @@ def database_from_url(url: str) -> dict[str, object]:
             "TEST": {"NAME": ":memory:"},
         }
     if parts.scheme in ("postgres", "postgresql"):
+        options: dict[str, object] = {}
+        if DB_PREPARED_SEARCH:
+            # Django keeps psycopg from preparing statements (prepare_threshold None); its
+            # client-side-binding cursors never prepare anyway, so this reaches only the
+            # radius search's preparing cursor (ADR 0011).
+            options["prepare_threshold"] = 5
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "renkei",
@@ -72,6 +83,7 @@ def database_from_url(url: str) -> dict[str, object]:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", "60"),
             "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
             "TEST": {"NAME": os.getenv("DB_TEST_NAME", "test_renkei")},
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported")

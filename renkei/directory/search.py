@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import connections, models
 from django.db.models import F, FloatField, Func, Q
 from django.db.models.expressions import Col
@@ -295,24 +296,30 @@ class FacilitySearch:
             terms.append(sql)
             params.extend(values)
 
-        def marks(values: Sequence[Any]) -> str:
-            return ", ".join(["%s"] * len(values))
+        def among(column: str, values: Sequence[Any]) -> str:
+            """`column IN values`, the values appended to params: one array parameter on
+            PostgreSQL, so that a statement's text does not change with how many values it
+            has and a prepared statement serves every radius search (rows())."""
+            if connection.vendor == "postgresql":
+                params.append(list(values))
+                return f"{column} = ANY(%s)"
+            params.extend(values)
+            return f"{column} IN ({', '.join(['%s'] * len(values))})"
 
         if self.q and (needle := normalize_search(self.q)):
             like = connection.operators["contains"]  # type: ignore[attr-defined]
             add(f"f.search_text {like}", f"%{connection.ops.prep_for_like_query(needle)}%")
         if self.kinds:
-            add(f"f.kind IN ({marks(self.kinds)})", *self.kinds)
+            terms.append(among("f.kind", self.kinds))
         if self.capability_mask:
             add("(f.capability_mask & %s) = %s", self.capability_mask, self.capability_mask)
         if self.municipalities:
             codes = self.municipalities
-            add(
+            mine = among("m.code", codes)
+            parents = among("p.code", codes)
+            terms.append(
                 f"f.municipality_id IN (SELECT m.id FROM {muni} m LEFT JOIN {muni} p"
-                f" ON p.id = m.parent_id WHERE m.code IN ({marks(codes)})"
-                f" OR p.code IN ({marks(codes)}))",
-                *codes,
-                *codes,
+                f" ON p.id = m.parent_id WHERE {mine} OR {parents})"
             )
         if self.area is not None:
             add(
@@ -323,23 +330,25 @@ class FacilitySearch:
                 self.area,
             )
         if self.vacancy:
-            add("f.vacancy_status IN (%s, %s)", VacancyStatus.AVAILABLE, VacancyStatus.FEW)
+            # Constants, not parameters: a prepared statement's generic plan then still
+            # reads the statuses from the index (facility_search_idx).
+            terms.append(
+                f"f.vacancy_status IN ('{VacancyStatus.AVAILABLE}', '{VacancyStatus.FEW}')"
+            )
         if self.serves_municipality is not None:
             m = self.serves_municipality
             ids = [m.pk] + ([m.parent_id] if m.parent_id else [])
-            add(
-                f"(f.id IN (SELECT facility_id FROM {served} WHERE municipality_id IN"
-                f" ({marks(ids)})) OR f.municipality_id IN ({marks(ids)})"
-                f" OR f.municipality_id IN (SELECT id FROM {muni} WHERE parent_id IN"
-                f" ({marks(ids)})))",
-                *ids,
-                *ids,
-                *ids,
+            listed = among("municipality_id", ids)
+            located = among("f.municipality_id", ids)
+            in_ward = among("parent_id", ids)
+            terms.append(
+                f"(f.id IN (SELECT facility_id FROM {served} WHERE {listed}) OR {located}"
+                f" OR f.municipality_id IN (SELECT id FROM {muni} WHERE {in_ward}))"
             )
         if self.point is not None and self.radius_km is not None:
             cells = cells_covering(*self.point, self.radius_km)
             dist, dist_params = squared_distance_sql("f.lat", "f.lng", *self.point)
-            add(f"f.geo_cell IN ({marks(cells)})", *cells)
+            terms.append(among("f.geo_cell", cells))
             add(f"{dist} <= %s", *dist_params, self.radius_km**2)
         return " AND ".join(terms), params
 
@@ -359,9 +368,22 @@ class FacilitySearch:
             total, past_end = self._count_first(cursor)
             if past_end:
                 return [], total or 0
-            cursor.execute(*self.keys_sql())
-            keys = [tuple(k) for k in cursor.fetchall()]
+            run = self._statement_cursor(cursor)
+            run.execute(*self.keys_sql())
+            keys = [tuple(k) for k in run.fetchall()]
         return keys, self._total(keys, total)
+
+    def _statement_cursor(self, cursor: Any) -> Any:
+        """The cursor for the page's statement: a preparing one for a radius search on
+        PostgreSQL (parsed and planned once per connection; ADR 0011), else `cursor`."""
+        connection = connections[Facility.objects.db]
+        if (
+            self.radius_km is None
+            or connection.vendor != "postgresql"
+            or not settings.DB_PREPARED_SEARCH
+        ):
+            return cursor
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))  # type: ignore[attr-defined]
 
     def results(self) -> tuple[list[Facility], int]:
         """The requested page as Facility objects (municipality and capabilities loaded) and
@@ -422,14 +444,15 @@ class FacilitySearch:
             keys_sql, params = self.keys_sql()
             fixed = "k._k, k._d, k._t, r.capability_mask, m.code, m.name"
             select, compiler, converters = _row_columns(connection.alias, tuple(columns), 6)
-            cursor.execute(
+            run = self._statement_cursor(cursor)
+            run.execute(
                 f"SELECT {fixed}, {select} FROM ({keys_sql}) k"
                 f" INNER JOIN {Facility._meta.db_table} r ON r.id = k._k"
                 f" INNER JOIN {Municipality._meta.db_table} m ON m.id = r.municipality_id"
                 f" ORDER BY {self._order_sql('k._d', 'r')}",
                 params,
             )
-            raw = cursor.fetchall()
+            raw = run.fetchall()
         if converters:
             raw = list(compiler.apply_converters(raw, converters))
         if not raw:
@@ -464,6 +487,31 @@ class FacilitySearch:
             "radius_km": self.radius_km,
             "sort": self.sort,
         }
+
+
+@functools.cache
+def _preparing_cursor_class() -> type[Any]:
+    """Django's server-side-binding cursor for psycopg, preparing every statement it runs.
+
+    Django turns psycopg's automatic preparation off (prepare_threshold None) for the sake of
+    connection poolers; this cursor prepares explicitly, and only the radius searches use it.
+    A radius search's statement has the same text for any point, radius and number of grid
+    cells (arrays, not IN lists), so PostgreSQL parses and plans it once per connection:
+    planning was a fifth of the database's work per search (docs/benchmarks.md).
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True)  # type: ignore[misc]
+
+        def _convert_query(self, query: Any, params: Any = None) -> Any:
+            # psycopg records the statement it sent (which Django's query log reads) only
+            # when it is not prepared; record it either way.
+            self._query = converted = super()._convert_query(query, params)  # type: ignore[misc]
+            return converted
+
+    return PreparingCursor
 
 
 @functools.lru_cache(maxsize=32)
