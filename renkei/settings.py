@@ -201,6 +201,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
 
+# Changing the second factor and bulk exports of personal data ask for the password again
+# when it was last entered longer ago than this (security R07).
+REAUTH_SECONDS = envint("REAUTH_SECONDS", "300")
 # Sessions (R06): idle timeout through the cookie age, absolute lifetime in middleware.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "1800")
 SESSION_SAVE_EVERY_REQUEST = True

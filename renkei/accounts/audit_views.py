@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from renkei.accounts.models import AUDIT_ACTION_LABELS, AuditEntry, AuditQuerySet
-from renkei.lib.http import MemberRequest, member_required
+from renkei.lib.http import MemberRequest, member_required, reauthentication
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000
@@ -140,6 +140,8 @@ def audit_log(request: MemberRequest) -> HttpResponse:
         )
     entries = form.apply(visible).select_related("organization")
     if request.GET.get("format") == "csv":
+        if (prompt := reauthentication(request)) is not None:
+            return prompt
         rows = list(entries[:EXPORT_LIMIT])
         AuditEntry.record(
             "audit.exported", request=request, detail={**form.as_detail(), "rows": len(rows)}

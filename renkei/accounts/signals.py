@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from renkei.accounts.middleware import SESSION_STARTED_KEY
 from renkei.accounts.models import AuditEntry, Membership, User
+from renkei.lib.http import AUTHENTICATED_AT_KEY
 
 
 def _default_membership(user: User | None) -> Membership | None:
@@ -34,7 +35,9 @@ def _default_membership(user: User | None) -> Membership | None:
 def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         # The absolute lifetime counts from the password sign-in, not the first page view.
-        request.session[SESSION_STARTED_KEY] = int(time.time())
+        request.session[SESSION_STARTED_KEY] = request.session[AUTHENTICATED_AT_KEY] = int(
+            time.time()
+        )
     AuditEntry.record(
         "auth.login", request=request, actor=user, membership=_default_membership(user)
     )

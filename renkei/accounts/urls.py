@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("switch/", views.switch_membership, name="switch"),
+    path("reauth/", views.reauth, name="reauth"),
     path("2fa/setup/", views.otp_setup, name="otp_setup"),
     path("2fa/verify/", views.otp_verify, name="otp_verify"),
     path("audit/", audit_views.audit_log, name="audit"),

@@ -4,12 +4,15 @@ import base64
 import datetime as dt
 import io
 import secrets
+import time
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpResponse
@@ -26,7 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.middleware import SESSION_MEMBERSHIP_KEY
 from renkei.accounts.models import AuditEntry, Membership, User
-from renkei.lib.http import RenkeiRequest
+from renkei.lib.http import AUTHENTICATED_AT_KEY, RenkeiRequest, recent_authentication_required
 
 OTP_FAILURE_LIMIT = 5
 OTP_FAILURE_WINDOW = dt.timedelta(minutes=30)
@@ -55,6 +58,14 @@ class TokenForm(forms.Form):
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
+    )
+
+
+class ReauthForm(forms.Form):
+    password = forms.CharField(
+        label="パスワード",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
 
 
@@ -93,9 +104,38 @@ def _qr_svg(uri: str) -> str:
     return buf.getvalue().decode("utf-8")
 
 
-# The secret key and the recovery codes must not stay in any cache.
 @never_cache
 @require_http_methods(["GET", "POST"])
+def reauth(request: RenkeiRequest) -> HttpResponse:
+    """The password again before a sensitive step (R07); back to `next` when it is right.
+
+    It goes through authenticate(), so wrong passwords count towards the lock-out (axes) and
+    are audited as failed sign-ins, as on the login page.
+    """
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    form = ReauthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request, username=request.user.get_username(), password=form.cleaned_data["password"]
+        )
+        if user is not None and user.pk == request.user.pk:
+            request.session[AUTHENTICATED_AT_KEY] = int(time.time())
+            AuditEntry.record("auth.reauthenticated", request=request)
+            return redirect(_safe_next(request, reverse("accounts:profile")))
+        form.add_error("password", "パスワードが正しくありません。")
+    return render(
+        request,
+        "accounts/reauth.html",
+        {"form": form, "next": _safe_next(request, ""), "minutes": settings.REAUTH_SECONDS // 60},
+    )
+
+
+# The secret key and the recovery codes must not stay in any cache. Enrolling replaces any
+# authenticator app and issues new recovery codes: only right after the password (R07).
+@never_cache
+@require_http_methods(["GET", "POST"])
+@recent_authentication_required
 def otp_setup(request: RenkeiRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")

@@ -42,7 +42,12 @@ from renkei.events.models import (
     normalize_kana,
 )
 from renkei.lib.dates import fiscal_year, fiscal_year_label
-from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
+from renkei.lib.http import (
+    MemberRequest,
+    RenkeiRequest,
+    member_required,
+    recent_authentication_required,
+)
 from renkei.regions.models import Municipality, SecondaryArea
 
 APPLICANT_PREFIX = "a"
@@ -570,6 +575,7 @@ APPLICANT_COLUMNS = [
 
 
 @member_required
+@recent_authentication_required  # names and contacts of every applicant (R07)
 @require_GET
 def applicants_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
