@@ -41,3 +41,12 @@ def _fresh_capability_vocabulary() -> Iterator[None]:
     forget_vocabulary()
     yield
     forget_vocabulary()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counters live in the (per-process) cache: one test's requests must not count
+    against the next."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -18,6 +18,7 @@ from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
 from renkei.events.api import router as events_router
 from renkei.lib.http import json_bytes
+from renkei.lib.ratelimit import RateLimited
 from renkei.mentoring.api import router as mentoring_router
 from renkei.referrals.api import router as referrals_router
 
@@ -135,6 +136,13 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         {"detail": "入力内容が正しくありません。" + " / ".join(messages), "errors": exc.errors},
         status=400,
     )
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

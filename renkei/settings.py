@@ -200,6 +200,37 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "renkei.lib.clientip.client_ip"
+# Reverse proxies whose X-Forwarded-For is believed (renkei.lib.clientip.client_ip); without them
+# behind a proxy, lock-outs, rate limits and the audit log would all see the proxy's address.
+TRUSTED_PROXIES = frozenset(
+    a.strip() for a in os.getenv("TRUSTED_PROXIES", "").split(",") if a.strip()
+)
+
+# Rate limits (R05), "count/unit" per client address (export: per user). RATE_LIMITS in the
+# environment overrides some, e.g. "search=1200/m,export=100/h".
+RATE_LIMITS = {
+    "search": "600/m",  # directory search: list, map, API, exports of a search
+    "export": "60/h",  # files with personal data or whole lists
+    "public_form": "20/h",  # event and 同行研修 applications by the public
+    "password_reset": "5/h",  # reset mails requested from one address
+    "password_reset_email": "3/h",  # reset mails to one e-mail address
+}
+for _item in os.getenv("RATE_LIMITS", "").split(","):
+    if "=" in _item:
+        _scope, _rate = _item.split("=", 1)
+        RATE_LIMITS[_scope.strip()] = _rate.strip()
+
+# Rate-limit counters. The default is per server process; redis://… shares them across
+# processes and servers.
+CACHE_URL = os.getenv("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # Changing the second factor and bulk exports of personal data ask for the password again
 # when it was last entered longer ago than this (security R07).

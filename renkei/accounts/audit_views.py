@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from renkei.accounts.models import AUDIT_ACTION_LABELS, AuditEntry, AuditQuerySet
+from renkei.lib import ratelimit
 from renkei.lib.http import MemberRequest, member_required, reauthentication
 
 PER_PAGE = 50
@@ -142,6 +143,8 @@ def audit_log(request: MemberRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         if (prompt := reauthentication(request)) is not None:
             return prompt
+        if (wait := ratelimit.hit("export", ratelimit.by_user_or_ip(request))) is not None:
+            return ratelimit.too_many(request, wait)
         rows = list(entries[:EXPORT_LIMIT])
         AuditEntry.record(
             "audit.exported", request=request, detail={**form.as_detail(), "rows": len(rows)}

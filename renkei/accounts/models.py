@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest
 
+from renkei.lib.clientip import client_ip
 from renkei.regions.models import Municipality, Prefecture
 
 if TYPE_CHECKING:
@@ -179,6 +180,8 @@ AUDIT_ACTION_LABELS = {
     "auth.login_failed": "ログイン失敗",
     "auth.locked_out": "ログインのロック",
     "auth.password_reset": "パスワード再設定",
+    "auth.password_reset_limited": "パスワード再設定の回数制限",
+    "auth.reauthenticated": "本人確認（パスワード再入力）",
     "auth.otp_enrolled": "二要素認証の設定",
     "auth.otp_verified": "二要素認証の成功",
     "auth.otp_failed": "二要素認証の失敗",
@@ -297,8 +300,3 @@ class AuditEntry(models.Model):
             ip=client_ip(request) if request is not None else None,
             detail=detail or {},
         )
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR") or None

@@ -18,7 +18,7 @@ urlpatterns = [
     path("audit/", audit_views.audit_log, name="audit"),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
             email_template_name="emails/password_reset.txt",
             subject_template_name="emails/password_reset_subject.txt",

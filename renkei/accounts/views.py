@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.middleware import SESSION_MEMBERSHIP_KEY
 from renkei.accounts.models import AuditEntry, Membership, User
+from renkei.lib import ratelimit
 from renkei.lib.http import AUTHENTICATED_AT_KEY, RenkeiRequest, recent_authentication_required
 
 OTP_FAILURE_LIMIT = 5
@@ -40,6 +41,23 @@ RECOVERY_CODE_COUNT = 10
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view, with rate limits (R05): reset mails per client address and per e-mail
+    address, so that the form can neither flood an inbox nor probe addresses quickly. Over the
+    limit the answer is 429 and nothing is sent."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = str(request.POST.get("email", "")).strip().lower()[:254]
+        for scope, key in (
+            ("password_reset", ratelimit.by_ip(request)),
+            ("password_reset_email", email or "-"),
+        ):
+            if (wait := ratelimit.hit(scope, key)) is not None:
+                AuditEntry.record("auth.password_reset_limited", request=request)
+                return ratelimit.too_many(request, wait)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

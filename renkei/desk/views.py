@@ -30,6 +30,7 @@ from renkei.desk.tally import bar_chart, tally_csv, tally_xlsx, yearly_tally
 from renkei.directory.search import FacilitySearch, SearchError
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.http import MemberRequest, member_required, recent_authentication_required
+from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 from renkei.lib.text import normalize_search
 
 PER_PAGE = 30
@@ -238,6 +239,7 @@ def export_row(c: Consultation) -> list[Any]:
 
 @member_required
 @recent_authentication_required  # the consultations of a whole period, names included (R07)
+@rate_limited("export", key=by_user_or_ip)
 @require_GET
 def export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):

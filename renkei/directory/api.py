@@ -24,6 +24,7 @@ from renkei.directory.models import (
     vacancy_is_stale,
 )
 from renkei.directory.search import FacilitySearch, SearchError
+from renkei.lib import ratelimit
 from renkei.lib.dates import ago_ja
 from renkei.lib.http import json_bytes
 from renkei.regions.models import Municipality, SecondaryArea
@@ -239,7 +240,10 @@ def facility_dict(
 
 
 @router.get(
-    "/facilities", response={200: FacilityPage, 400: ErrorOut}, summary="施設を検索する", auth=None
+    "/facilities",
+    response={200: FacilityPage, 400: ErrorOut, 429: ErrorOut},
+    summary="施設を検索する",
+    auth=None,
 )
 def search_facilities(
     request: HttpRequest,
@@ -261,6 +265,7 @@ def search_facilities(
 ) -> Status[dict[str, Any]] | HttpResponse:
     """Free text (kana/width insensitive), kind, capabilities (all of), municipality or area,
     vacancy, "serves this address", distance from a point, postal code or facility."""
+    ratelimit.check(request, "search")
     member = _member(request) is not None
     try:
         s = FacilitySearch.from_querydict(request.GET)

@@ -21,6 +21,7 @@ from renkei.directory.models import Capability, Facility, FacilityKind, VacancyS
 from renkei.directory.search import SORTS, FacilitySearch, SearchError
 from renkei.lib.dates import ago_ja
 from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
+from renkei.lib.ratelimit import rate_limited
 from renkei.regions.models import Municipality, SecondaryArea
 
 EXPORT_LIMIT = 20_000
@@ -50,6 +51,7 @@ def _querystring(request: RenkeiRequest) -> str:
     return urlencode(params) + ("&" if params else "")
 
 
+@rate_limited("search")
 @require_GET
 def search(request: RenkeiRequest) -> HttpResponse:
     context: dict[str, Any] = {"querystring_base": _querystring(request), "params": request.GET}
@@ -72,6 +74,7 @@ def search(request: RenkeiRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
+@rate_limited("search")
 @require_GET
 def points(request: RenkeiRequest) -> HttpResponse:
     """All matching facilities as compact points for the clustered map."""
@@ -348,6 +351,7 @@ def _export_rows(s: FacilitySearch) -> list[list[Any]]:
     return rows
 
 
+@rate_limited("search")
 @require_GET
 def export(request: RenkeiRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):

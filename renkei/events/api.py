@@ -32,6 +32,7 @@ from renkei.events.models import (
     ProgrammeItem,
     Scene,
 )
+from renkei.lib import ratelimit
 from renkei.lib.dates import fiscal_year
 from renkei.lib.http import api_membership as _membership
 from renkei.regions.models import Municipality
@@ -328,6 +329,7 @@ def get_event(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
         400: ErrorOut,
         404: ErrorOut,
         409: ErrorOut,
+        429: ErrorOut,
     },
     auth=None,
     summary="参加を申し込む",
@@ -346,6 +348,7 @@ def apply(
     """Public: capacity counts applicants; those beyond the places left are waitlisted in
     the order given. A duplicate e-mail for the event, a past deadline or a malformed
     e-mail is refused and nothing is saved."""
+    ratelimit.check(request, "public_form")
     _no_nul(payload.dict())
     if not payload.agree:
         return Status(400, {"detail": "情報の共有に同意（agree: true）のうえお申し込みください"})

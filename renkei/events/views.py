@@ -48,6 +48,7 @@ from renkei.lib.http import (
     member_required,
     recent_authentication_required,
 )
+from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 from renkei.regions.models import Municipality, SecondaryArea
 
 APPLICANT_PREFIX = "a"
@@ -231,6 +232,7 @@ def _application_form_page(request: RenkeiRequest, event: Event, *, proxy: bool)
     )
 
 
+@rate_limited("public_form", methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def apply(request: RenkeiRequest, code: uuid.UUID) -> HttpResponse:
     event = _visible_event(request, code)
@@ -576,6 +578,7 @@ APPLICANT_COLUMNS = [
 
 @member_required
 @recent_authentication_required  # names and contacts of every applicant (R07)
+@rate_limited("export", key=by_user_or_ip)
 @require_GET
 def applicants_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):

@@ -18,6 +18,7 @@ from ninja.security import SessionAuth
 from pydantic import field_validator
 
 from renkei.accounts.models import Membership
+from renkei.lib import ratelimit
 from renkei.lib.http import api_membership as _membership
 from renkei.mentoring import actions
 from renkei.mentoring.models import (
@@ -477,13 +478,14 @@ def create_application(
 
 @router.post(
     "/programs/{code}/apply",
-    response={201: AppliedOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={201: AppliedOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
     auth=None,
     summary="受講を申し込む（ログイン不要）",
 )
 def apply_public(
     request: HttpRequest, code: uuid.UUID, payload: TraineeApplicationIn
 ) -> Status[Any]:
+    ratelimit.check(request, "public_form")
     p = TrainingProgram.objects.select_related("organizer").filter(code=code).first()
     if p is None:
         raise HttpError(404, "同行研修が見つかりません")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from renkei.lib.dates import fiscal_year
 from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
+from renkei.lib.ratelimit import rate_limited
 from renkei.mentoring import actions
 from renkei.mentoring.forms import (
     ApplicationForm,
@@ -193,6 +194,7 @@ def application_new(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     return _apply(request, program, office=True)
 
 
+@rate_limited("public_form", methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def apply_public(request: RenkeiRequest, code: uuid.UUID) -> HttpResponse:
     """The trainee's own application form (no sign-in)."""
