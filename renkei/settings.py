@@ -287,6 +287,9 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Renkei <noreply@renkei.exa
 
 # Facility information older than this many days is shown as stale.
 DIRECTORY_STALE_DAYS = envint("DIRECTORY_STALE_DAYS", "30")
+# An upload whose import has reported no progress for this long was interrupted (its thread died
+# with a server process); the upload pages then show it as エラー instead of 取込中.
+DIRECTORY_IMPORT_STALL_SECONDS = envint("DIRECTORY_IMPORT_STALL_SECONDS", "600")
 # Uploaded open-data files are imported in a background thread; tests set False to run inline.
 DIRECTORY_IMPORT_BACKGROUND = envbool("DIRECTORY_IMPORT_BACKGROUND", "True")
 

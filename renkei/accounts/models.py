@@ -191,6 +191,7 @@ AUDIT_ACTION_LABELS = {
     "directory.vacancy_updated": "空き状況の更新",
     "directory.facility_updated": "施設情報の更新",
     "directory.exported": "施設一覧の出力",
+    "directory.import_interrupted": "データ取込の中断",
 }
 
 

@@ -2177,10 +2177,14 @@ def run_import(
     on_progress: ProgressFn | None = None,
 ) -> ImportResult | None:
     """Import the stored file of a run, keeping its progress, status and report up to date."""
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.RUNNING, heartbeat_at=timezone.now()
+    )
 
     def progress(done: int, total: int) -> None:
-        ImportRun.objects.filter(pk=run.pk).update(processed_rows=done, total_rows=total)
+        ImportRun.objects.filter(pk=run.pk).update(
+            processed_rows=done, total_rows=total, heartbeat_at=timezone.now()
+        )
         if on_progress:
             on_progress(done, total)
 
@@ -2237,3 +2241,32 @@ def run_import(
         },
     )
     return result
+
+
+def fail_stalled_runs() -> int:
+    """Close the runs whose import thread died with its server process (a restart, a crash):
+    without this they would show 取込中 for ever. Each becomes エラー with how far it got, and
+    is audited; the conditional update keeps a run that just reported progress running. The
+    upload pages call it before they list or show runs; the number closed is returned."""
+    closed = 0
+    for run in ImportRun.objects.stalled():
+        message = (
+            "サーバーの再起動などで取込が中断されました"
+            f"（{run.processed_rows:,}行目付近まで反映済み）。"
+            "同じファイルをもう一度取り込むと、残りが反映されます。"
+        )
+        now = timezone.now()
+        if (
+            not ImportRun.objects.stalled()
+            .filter(pk=run.pk)
+            .update(status=ImportRun.Status.FAILED, message=message, finished_at=now)
+        ):
+            continue
+        closed += 1
+        AuditEntry.record(
+            "directory.import_interrupted",
+            actor_label="system",
+            target=run,
+            detail={"filename": run.filename, "processed_rows": run.processed_rows},
+        )
+    return closed

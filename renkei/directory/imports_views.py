@@ -64,6 +64,7 @@ def _require_government(request: MemberRequest) -> None:
 
 
 def _visible_runs(org: Organization) -> QuerySet[ImportRun]:
+    importers.fail_stalled_runs()
     runs = ImportRun.objects.select_related("started_by", "organization")
     return runs if org.kind == OrgKind.OPERATOR else runs.filter(organization=org)
 

@@ -597,6 +597,21 @@ class VacancyReport(models.Model):
         return f"{self.facility} {self.get_status_display()}"
 
 
+class ImportRunQuerySet(models.QuerySet["ImportRun"]):
+    def stalled(self, now: dt.datetime | None = None) -> Self:
+        """Runs still queued or running that have not reported progress for
+        DIRECTORY_IMPORT_STALL_SECONDS: their thread died with its server process."""
+        cutoff = (now or timezone.now()) - dt.timedelta(
+            seconds=settings.DIRECTORY_IMPORT_STALL_SECONDS
+        )
+        return self.filter(
+            status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING],
+        ).filter(
+            models.Q(heartbeat_at__lt=cutoff)
+            | models.Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+        )
+
+
 class ImportRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "待機中"
@@ -624,7 +639,11 @@ class ImportRun(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField(default=timezone.now)
+    # Written with every batch's progress: a run whose heartbeat stops was interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = "取込履歴"

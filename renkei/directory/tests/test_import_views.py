@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
 from renkei.directory import importers
@@ -206,3 +208,75 @@ def test_background_import_starts_after_commit(
     assert len(callbacks) == 1
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.QUEUED
     assert not Facility.objects.exists()
+
+
+def test_an_import_whose_server_stopped_is_shown_as_interrupted(
+    client: Client, yokohama: Membership, settings: Any
+) -> None:
+    """A run left 取込中 by a server restart (no progress for DIRECTORY_IMPORT_STALL_SECONDS)
+    becomes エラー with how far it got; runs that report progress, and finished ones, stay."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.DIRECTORY_IMPORT_STALL_SECONDS + 5)
+    org = yokohama.organization
+    dead = ImportRun.objects.create(
+        filename="dead.csv",
+        organization=org,
+        status=ImportRun.Status.RUNNING,
+        started_at=stale,
+        heartbeat_at=stale,
+        processed_rows=4000,
+        total_rows=9000,
+    )
+    never_started = ImportRun.objects.create(
+        filename="queued.csv", organization=org, started_at=stale
+    )
+    ImportRun.objects.create(
+        filename="alive.csv",
+        organization=org,
+        status=ImportRun.Status.RUNNING,
+        started_at=stale,
+        heartbeat_at=now,
+    )
+    ImportRun.objects.create(
+        filename="done.csv",
+        organization=org,
+        status=ImportRun.Status.DONE,
+        started_at=stale,
+        heartbeat_at=stale,
+    )
+
+    page = login(client, yokohama).get(reverse("directory:import_detail", args=[dead.code]))
+    assert page.status_code == 200
+    assert "サーバーの再起動などで取込が中断されました（4,000行目付近まで反映済み）" in (
+        page.content.decode()
+    )
+    statuses = dict(ImportRun.objects.values_list("filename", "status"))
+    assert statuses == {
+        "dead.csv": "failed",
+        "queued.csv": "failed",
+        "alive.csv": "running",
+        "done.csv": "done",
+    }
+    assert set(
+        AuditEntry.objects.filter(action="directory.import_interrupted").values_list(
+            "target_id", flat=True
+        )
+    ) == {str(dead.code), str(never_started.code)}
+    # Once closed, a run is not closed again.
+    assert importers.fail_stalled_runs() == 0
+
+
+def test_progress_keeps_a_long_import_alive(yokohama: Membership, tmp_path: Path) -> None:
+    run = ImportRun.objects.create(filename=SAMPLE.name, organization=yokohama.organization)
+    beats: list[Any] = []
+    importers.run_import(
+        run,
+        SAMPLE,
+        membership=yokohama,
+        batch_size=2,
+        on_progress=lambda done, total: beats.append(
+            ImportRun.objects.values_list("heartbeat_at", flat=True).get(pk=run.pk)
+        ),
+    )
+    assert len(beats) > 2 and all(b is not None for b in beats)
+    assert beats == sorted(beats)
