@@ -158,3 +158,12 @@ def make_member_with_password_hash(
     return Membership.objects.create(
         user=user, organization=org, role=role, is_org_admin=is_org_admin
     )
+
+
+def age_password_entry(client: Any, seconds: int) -> None:
+    """Make a test client's session look as if its password was entered `seconds` earlier (R07)."""
+    from renkei.lib.http import AUTHENTICATED_AT_KEY
+
+    session = client.session
+    session[AUTHENTICATED_AT_KEY] -= seconds
+    session.save()

@@ -17,8 +17,7 @@ from pytest_django.fixtures import Settings
 
 from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
 from renkei.accounts.tests.test_audit_view import verified_client
-from renkei.lib.http import AUTHENTICATED_AT_KEY
-from renkei.testing import DEMO_PASSWORD, make_member, make_org
+from renkei.testing import DEMO_PASSWORD, age_password_entry, make_member, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +45,6 @@ def sign_in(username: str) -> Client:
     return client
 
 
-def age_password(client: Client, seconds: int) -> None:
-    """Pretend the password was entered `seconds` earlier than it was."""
-    session = client.session
-    session[AUTHENTICATED_AT_KEY] -= seconds
-    session.save()
-
-
 def sent_to_prompt(response: object, back_to: str) -> bool:
     location = response["Location"]  # type: ignore[index]
     parts = urlsplit(location)
@@ -68,7 +60,7 @@ def test_setting_up_the_second_factor_later_asks_for_the_password(
     nurse: Membership, settings: Settings
 ) -> None:
     client = sign_in("reauth-nurse")
-    age_password(client, settings.REAUTH_SECONDS + 1)
+    age_password_entry(client, settings.REAUTH_SECONDS + 1)
     response = client.get(SETUP)
     assert response.status_code == 302
     assert sent_to_prompt(response, SETUP)
@@ -88,7 +80,7 @@ def test_a_wrong_password_is_refused_audited_and_counts_towards_the_lockout(
     nurse: Membership, settings: Settings
 ) -> None:
     client = sign_in("reauth-nurse")
-    age_password(client, settings.REAUTH_SECONDS + 1)
+    age_password_entry(client, settings.REAUTH_SECONDS + 1)
     response = client.post(REAUTH, {"password": "wrong-password-1", "next": SETUP})
     assert response.status_code == 200
     assert "パスワードが正しくありません" in response.content.decode()
@@ -117,7 +109,7 @@ def test_audit_csv_export_asks_for_the_password_but_the_screen_does_not(
     auditor: Membership, settings: Settings
 ) -> None:
     client = verified_client(auditor)
-    age_password(client, settings.REAUTH_SECONDS + 1)
+    age_password_entry(client, settings.REAUTH_SECONDS + 1)
     assert client.get(AUDIT).status_code == 200
     export = f"{AUDIT}?format=csv"
     response = client.get(AUDIT, {"format": "csv"})

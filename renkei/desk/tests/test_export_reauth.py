@@ -9,8 +9,7 @@ from pytest_django.fixtures import Settings
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.desk.models import Desk
 from renkei.desk.testing import make_consultation
-from renkei.lib.http import AUTHENTICATED_AT_KEY
-from renkei.testing import DEMO_PASSWORD
+from renkei.testing import DEMO_PASSWORD, age_password_entry
 
 
 def test_stale_session_is_sent_to_the_password_prompt_first(
@@ -18,9 +17,7 @@ def test_stale_session_is_sent_to_the_password_prompt_first(
 ) -> None:
     make_consultation(desk, counselor, subject_name="相談 太郎（仮名）")
     client.force_login(counselor.user)
-    session = client.session
-    session[AUTHENTICATED_AT_KEY] -= settings.REAUTH_SECONDS + 1
-    session.save()
+    age_password_entry(client, settings.REAUTH_SECONDS + 1)
     url = reverse("desk:export", args=[desk.code, "csv"])
 
     response = client.get(url)

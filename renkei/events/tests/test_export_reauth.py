@@ -9,8 +9,7 @@ from pytest_django.fixtures import Settings
 
 from renkei.events.models import Event
 from renkei.events.testing import make_application, person
-from renkei.lib.http import AUTHENTICATED_AT_KEY
-from renkei.testing import DEMO_PASSWORD
+from renkei.testing import DEMO_PASSWORD, age_password_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +18,7 @@ def test_stale_session_is_sent_to_the_password_prompt_first(
     alice_client: Client, event: Event, settings: Settings
 ) -> None:
     make_application(event, [person(1)])
-    session = alice_client.session
-    session[AUTHENTICATED_AT_KEY] -= settings.REAUTH_SECONDS + 1
-    session.save()
+    age_password_entry(alice_client, settings.REAUTH_SECONDS + 1)
     url = reverse("events:applicants_export", args=[event.code, "csv"])
 
     response = alice_client.get(url)
