@@ -368,14 +368,15 @@ class FacilitySearch:
             total, past_end = self._count_first(cursor)
             if past_end:
                 return [], total or 0
-            run = self._statement_cursor(cursor)
-            run.execute(*self.keys_sql())
-            keys = [tuple(k) for k in run.fetchall()]
+            with self._statement_cursor(cursor) as run:
+                run.execute(*self.keys_sql())
+                keys = [tuple(k) for k in run.fetchall()]
         return keys, self._total(keys, total)
 
     def _statement_cursor(self, cursor: Any) -> Any:
         """The cursor for the page's statement: a preparing one for a radius search on
-        PostgreSQL (parsed and planned once per connection; ADR 0011), else `cursor`."""
+        PostgreSQL (parsed and planned once per connection; ADR 0011), else `cursor` (closing
+        it twice is harmless)."""
         connection = connections[Facility.objects.db]
         if (
             self.radius_km is None
@@ -444,15 +445,15 @@ class FacilitySearch:
             keys_sql, params = self.keys_sql()
             fixed = "k._k, k._d, k._t, r.capability_mask, m.code, m.name"
             select, compiler, converters = _row_columns(connection.alias, tuple(columns), 6)
-            run = self._statement_cursor(cursor)
-            run.execute(
-                f"SELECT {fixed}, {select} FROM ({keys_sql}) k"
-                f" INNER JOIN {Facility._meta.db_table} r ON r.id = k._k"
-                f" INNER JOIN {Municipality._meta.db_table} m ON m.id = r.municipality_id"
-                f" ORDER BY {self._order_sql('k._d', 'r')}",
-                params,
-            )
-            raw = run.fetchall()
+            with self._statement_cursor(cursor) as run:
+                run.execute(
+                    f"SELECT {fixed}, {select} FROM ({keys_sql}) k"
+                    f" INNER JOIN {Facility._meta.db_table} r ON r.id = k._k"
+                    f" INNER JOIN {Municipality._meta.db_table} m ON m.id = r.municipality_id"
+                    f" ORDER BY {self._order_sql('k._d', 'r')}",
+                    params,
+                )
+                raw = run.fetchall()
         if converters:
             raw = list(compiler.apply_converters(raw, converters))
         if not raw:
