@@ -17,7 +17,9 @@ from ninja.security import SessionAuth
 from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
 from renkei.events.api import router as events_router
+from renkei.lib.actions import ActionError
 from renkei.lib.http import json_bytes
+from renkei.lib.inputs import error_field, japanese_message
 from renkei.lib.ratelimit import RateLimited
 from renkei.mentoring.api import router as mentoring_router
 from renkei.referrals.api import router as referrals_router
@@ -129,13 +131,20 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     messages = []
     for err in exc.errors:
-        loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("query", "body", "path"))
-        messages.append(f"{loc}: {err.get('msg', '')}" if loc else str(err.get("msg", "")))
+        loc = error_field(err)
+        text = japanese_message(err)
+        messages.append(f"{loc}: {text}" if loc else text)
     return api.create_response(
         request,
         {"detail": "入力内容が正しくありません。" + " / ".join(messages), "errors": exc.errors},
         status=400,
     )
+
+
+@api.exception_handler(ActionError)
+def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    # Every action's refusal, whichever app raised it: the same message the form shows.
+    return api.create_response(request, exc.as_json(), status=exc.status)
 
 
 @api.exception_handler(RateLimited)

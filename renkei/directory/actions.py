@@ -6,32 +6,36 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from pydantic import Field
 
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Capability, Facility, VacancyReport, VacancyStatus
+from renkei.lib.actions import ActionError, StaleVersion, bump_version
+from renkei.lib.inputs import Input
 from renkei.regions.models import Municipality
 
+__all__ = ["StaleVersion", "VacancyInput", "update_vacancy"]
 
-class StaleVersion(Exception):
-    """Someone saved the facility after this form was loaded (security R22)."""
-
-    def __init__(self, current: Facility) -> None:
-        super().__init__(
-            "他の方が先にこの施設の情報を更新しました。最新の内容を確認してから、もう一度保存してください。"
-        )
-        self.current = current
+FACILITY_STALE = (
+    "他の方が先にこの施設の情報を更新しました。最新の内容を確認してから、もう一度保存してください。"
+)
 
 
 def _bump_version(facility: Facility, expected: int | None) -> None:
-    qs = Facility.objects.filter(pk=facility.pk)
-    if expected is not None:
-        qs = qs.filter(version=expected)
-    if qs.update(version=F("version") + 1) != 1:
-        raise StaleVersion(Facility.objects.get(pk=facility.pk))
-    facility.refresh_from_db(fields=["version"])
+    bump_version(facility, expected, message=FACILITY_STALE)
+
+
+class VacancyInput(Input):
+    """What a facility reports about its places; the screen's form and the API's body."""
+
+    status: VacancyStatus = Field(..., description="空き状況（unknown は指定できません）")
+    count: int | None = Field(None, ge=0, le=9999, description="空き数（床・人）")
+    note: str = Field("", max_length=300, description="補足")
+    version: int | None = Field(
+        None, description="楽観的ロック: 読み込んだ時点の version。異なれば409"
+    )
 
 
 @transaction.atomic
@@ -39,15 +43,16 @@ def update_vacancy(
     facility: Facility,
     *,
     by: Membership,
-    status: str,
-    count: int | None,
-    note: str = "",
-    expected_version: int | None = None,
+    data: VacancyInput,
     request: HttpRequest | None = None,
 ) -> Facility:
-    if status not in VacancyStatus.values:
-        raise ValueError("空き状況の値が正しくありません")
-    _bump_version(facility, expected_version)
+    """Record the facility's vacancy: a history row, fresh confirmation time, audit entry."""
+    if data.status == VacancyStatus.UNKNOWN:
+        raise ActionError("空き状況に「未登録」は指定できません", field="status")
+    if data.status == VacancyStatus.NONE and data.count:
+        raise ActionError("満床の場合は空き数を0にするか空欄にしてください", field="count")
+    status, count, note = data.status.value, data.count, data.note
+    _bump_version(facility, data.version)
     now = timezone.now()
     before = {"status": facility.vacancy_status, "count": facility.vacancy_count}
     facility.vacancy_status = status

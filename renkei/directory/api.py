@@ -20,7 +20,6 @@ from renkei.directory.models import (
     Capability,
     Facility,
     FacilityKind,
-    VacancyStatus,
     vacancy_is_stale,
 )
 from renkei.directory.search import FacilitySearch, SearchError
@@ -109,15 +108,6 @@ class FacilityPage(Schema):
     page: int
     per_page: int
     items: list[FacilityMemberOut] | list[FacilityOut]
-
-
-class VacancyIn(Schema):
-    status: VacancyStatus
-    count: int | None = Field(None, ge=0, le=9999)
-    note: str = Field("", max_length=300)
-    version: int | None = Field(
-        None, description="楽観的ロック: 読み込んだ時点の version。異なれば409"
-    )
 
 
 class ProfileIn(Schema):
@@ -317,26 +307,11 @@ def _editable(request: HttpRequest, code: uuid.UUID) -> tuple[Facility, Membersh
     summary="空き状況を更新する",
 )
 def put_vacancy(
-    request: HttpRequest, code: uuid.UUID, payload: VacancyIn
+    request: HttpRequest, code: uuid.UUID, payload: actions.VacancyInput
 ) -> Status[dict[str, Any]]:
     f, membership = _editable(request, code)
-    if payload.status == VacancyStatus.UNKNOWN:
-        raise HttpError(400, "空き状況に「未登録」は指定できません")
-    # Same rule as the form (VacancyForm.clean): a full facility has no free places.
-    if payload.status == VacancyStatus.NONE and payload.count:
-        raise HttpError(400, "満床の場合は空き数を0にするか空欄にしてください")
-    try:
-        actions.update_vacancy(
-            f,
-            by=membership,
-            status=payload.status,
-            count=payload.count,
-            note=payload.note,
-            expected_version=payload.version,
-            request=request,
-        )
-    except actions.StaleVersion as e:
-        return Status(409, {"detail": str(e)})
+    # Refusals (ActionError, StaleVersion) become {"detail"} with their status in renkei.api.
+    actions.update_vacancy(f, by=membership, data=payload, request=request)
     f.refresh_from_db()
     return Status(200, facility_out(f, True))
 

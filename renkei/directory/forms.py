@@ -22,12 +22,6 @@ class VacancyForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("status") == VacancyStatus.NONE and data.get("count"):
-            self.add_error("count", "満床の場合は空き数を0にするか空欄にしてください")
-        return data
-
 
 PROFILE_FIELDS = [
     "phone",

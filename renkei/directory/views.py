@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,7 +19,9 @@ from renkei.directory import actions
 from renkei.directory.forms import FacilityCreateForm, FacilityForm, VacancyForm
 from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
 from renkei.directory.search import SORTS, FacilitySearch, SearchError
+from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
+from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
 from renkei.lib.ratelimit import rate_limited
 from renkei.regions.models import Municipality, SecondaryArea
@@ -222,7 +224,7 @@ def edit(request: MemberRequest, code: str) -> HttpResponse:
                     request=request,
                 )
             except actions.StaleVersion as e:
-                form = _rebased(FacilityForm, request, e.current, curator=curator)
+                form = _rebased(FacilityForm, request, cast(Facility, e.current), curator=curator)
                 form.add_error(None, f"{e} {OVERWRITE_HINT}")
                 status = 409
             else:
@@ -261,19 +263,14 @@ def vacancy(request: MemberRequest, code: str) -> HttpResponse:
     facility = _editable(request, code)
     form = VacancyForm(request.POST)
     status = 200
-    if form.is_valid():
+    data = input_from_form(form, actions.VacancyInput)
+    if data is None:
+        status = 400
+    else:
         try:
-            actions.update_vacancy(
-                facility,
-                by=request.membership,
-                status=form.cleaned_data["status"],
-                count=form.cleaned_data["count"],
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data["version"],
-                request=request,
-            )
+            actions.update_vacancy(facility, by=request.membership, data=data, request=request)
         except actions.StaleVersion as e:
-            facility = e.current
+            facility = cast(Facility, e.current)
             form = _rebased(VacancyForm, request, facility)
             form.add_error(
                 None,
@@ -281,6 +278,9 @@ def vacancy(request: MemberRequest, code: str) -> HttpResponse:
                 f"（{ago_ja(facility.vacancy_confirmed_at)}に更新）。{OVERWRITE_HINT}",
             )
             status = 409
+        except ActionError as e:
+            show_error(form, e)
+            status = e.status
         else:
             if not request.htmx:
                 messages.success(request, "空き状況を更新しました。")
@@ -294,8 +294,6 @@ def vacancy(request: MemberRequest, code: str) -> HttpResponse:
                 }
             )
             form.saved = True  # type: ignore[attr-defined]
-    else:
-        status = 400
     template = "directory/edit.html#vacancy-form" if request.htmx else "directory/edit.html"
     ctx = {"f": facility, "vform": form}
     if not request.htmx:

@@ -215,7 +215,7 @@ def test_after_a_conflict_the_form_keeps_input_and_saves_on_second_try(client: C
     other = make_member(org, Role.CARE_WORKER, username="wakaba2")
     f = make_facility("若葉の里", organization=org)
     stale = f.version
-    actions.update_vacancy(f, by=other, status="few", count=1)
+    actions.update_vacancy(f, by=other, data=actions.VacancyInput(status="few", count=1))
     client.force_login(staff.user)
     url = f"/directory/{f.code}/vacancy/"
     r = client.post(url, {"status": "available", "count": "3", "note": "男性1床", "version": stale})

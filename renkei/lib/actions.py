@@ -1,0 +1,150 @@
+"""The action layer every app shares: one error family, one version check, one way to notify.
+
+An action is a function in `<app>/actions.py` that does one workflow across models:
+transactional, audited, with its side effects (mail, jobs) enqueued on commit. It takes the
+acting membership and ONE typed input (a `renkei.lib.inputs.Input`), which the HTML form and
+the ninja schema both produce, so the two doors cannot drift. It reports refusal by raising
+`ActionError` or a subclass; the view shows the message beside the form (`renkei.lib.forms`),
+the API answers `{"detail": ..., "field": ...}` with the error's status (`renkei.api`).
+
+Nothing here imports an app: `lib` sits below every app (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F
+
+M = TypeVar("M", bound=models.Model)
+
+
+class ActionError(Exception):
+    """A request the rules refuse. The message is Japanese and shown to the user as it is.
+
+    `field` names the input field the message is about (a form shows it there; the API
+    returns it), `status` is what both doors answer with.
+    """
+
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class NotFound(ActionError):
+    """The actor may not see the object (or it does not exist): both doors answer 404."""
+
+    status = 404
+
+
+class Forbidden(ActionError):
+    """The actor sees the object but this role may not do this to it."""
+
+    status = 403
+
+
+class Conflict(ActionError):
+    """The state moved on (already decided, withdrawn, full): retrying the same input fails."""
+
+    status = 409
+
+
+STALE_MESSAGE = "他の方が先に更新しました。最新の内容を確認してから、もう一度保存してください。"
+
+
+class StaleVersion(Conflict):
+    """The record was saved by someone else after the form was loaded (security R22).
+
+    `current` is the record as it is now, so the form can be shown again on top of it
+    with the user's input kept.
+    """
+
+    def __init__(self, current: models.Model, message: str = STALE_MESSAGE) -> None:
+        super().__init__(message, field="version")
+        self.current = current
+
+
+def bump_version(
+    obj: M,
+    expected: int | None,
+    *,
+    message: str = STALE_MESSAGE,
+    field: str = "version",
+) -> None:
+    """Optimistic lock: one conditional UPDATE ``version = version + 1 WHERE version = expected``.
+
+    Raises StaleVersion with the current row when another save came first. `expected` None
+    means the caller did not load a version (a server-side step): the row is bumped anyway,
+    so later editors see the change. Call it inside the action's transaction, before the
+    writes it guards.
+    """
+    model = type(obj)
+    qs = model._default_manager.filter(pk=obj.pk)
+    if expected is not None:
+        qs = qs.filter(**{field: expected})
+    if qs.update(**{field: F(field) + 1}) != 1:
+        raise StaleVersion(model._default_manager.get(pk=obj.pk), message)
+    obj.refresh_from_db(fields=[field])
+
+
+def validation_message(e: ValidationError) -> str:
+    """A Django ValidationError as one Japanese sentence for an ActionError."""
+    if hasattr(e, "error_dict"):
+        return " ".join(m for msgs in e.message_dict.values() for m in msgs)
+    return " ".join(e.messages)
+
+
+def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """Model.full_clean() whose failure is an ActionError naming the first field in error."""
+    try:
+        obj.full_clean(exclude=list(exclude))
+    except ValidationError as e:
+        field = next(iter(e.message_dict), None) if hasattr(e, "error_dict") else None
+        if field == "__all__":
+            field = None
+        raise ActionError(validation_message(e), field=field) from e
+
+
+def on_commit(func: Callable[[], Any]) -> None:
+    """Run `func` after the surrounding transaction commits; its failure never fails the request.
+
+    For in-process side effects only (deleting a replaced file). Mail and any work that must
+    not be lost go through `notify()` / `renkei.lib.jobs`, which are enqueued in the same
+    transaction as the data (an outbox).
+    """
+    transaction.on_commit(func, robust=True)
+
+
+def notify(
+    *,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: Mapping[str, Any],
+    reply_to: Iterable[str] = (),
+) -> int:
+    """Send one e-mail per recipient, rendered now and delivered by the job queue.
+
+    Rendered inside the action so the message says what the committed data said; enqueued
+    in the action's transaction, so a rolled-back change sends nothing and a committed one
+    loses nothing. A failing mail server never fails the request: the job retries. Returns
+    how many messages were enqueued. `template` is a plain-text template under
+    `templates/emails/`; the subject gets the site name prefix.
+    """
+    from renkei.lib import mail
+
+    return mail.send_templated(
+        to=to, subject=subject, template=template, context=context, reply_to=reply_to
+    )

@@ -1,0 +1,125 @@
+"""Typed inputs: one pydantic model per action, produced by the HTML form and the API alike.
+
+    class VacancyInput(Input):
+        status: VacancyStatus
+        count: int | None = Field(None, ge=0, le=9999)
+        version: int
+
+The ninja handler takes it as its body (its rules appear in the OpenAPI schema); the view
+builds it from the form with `renkei.lib.forms.input_from_form`. Both doors then call the same
+action with the same object, and the same rules refuse the same input with the same Japanese
+message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from renkei.lib.actions import ActionError
+
+
+class Input(BaseModel):
+    """Base of every action input: immutable, and unknown fields are an error, not ignored.
+
+    A plain pydantic model rather than ninja's Schema: ninja takes it as a body all the same,
+    and mypy's pydantic plugin then checks every constructor call.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+I = TypeVar("I", bound=pydantic.BaseModel)  # noqa: E741
+
+# Japanese for pydantic's error types; {…} are filled from the error's ctx.
+_MESSAGES = {
+    "missing": "入力してください",
+    "string_too_short": "{min_length}文字以上で入力してください",
+    "string_too_long": "{max_length}文字以内で入力してください",
+    "string_type": "文字列で指定してください",
+    "string_pattern_mismatch": "形式が正しくありません",
+    "int_type": "整数で指定してください",
+    "int_parsing": "整数で指定してください",
+    "int_from_float": "整数で指定してください",
+    "float_type": "数値で指定してください",
+    "float_parsing": "数値で指定してください",
+    "decimal_parsing": "数値で指定してください",
+    "bool_type": "true か false で指定してください",
+    "bool_parsing": "true か false で指定してください",
+    "greater_than": "{gt}より大きい値を指定してください",
+    "greater_than_equal": "{ge}以上の値を指定してください",
+    "less_than": "{lt}より小さい値を指定してください",
+    "less_than_equal": "{le}以下の値を指定してください",
+    "literal_error": "選択肢から選んでください（{expected}）",
+    "enum": "選択肢から選んでください（{expected}）",
+    "date_type": "日付で指定してください（例: 2026-04-01）",
+    "date_parsing": "日付で指定してください（例: 2026-04-01）",
+    "date_from_datetime_parsing": "日付で指定してください（例: 2026-04-01）",
+    "datetime_type": "日時で指定してください（例: 2026-04-01T09:00:00+09:00）",
+    "datetime_parsing": "日時で指定してください（例: 2026-04-01T09:00:00+09:00）",
+    "datetime_from_date_parsing": "日時で指定してください（例: 2026-04-01T09:00:00+09:00）",
+    "time_type": "時刻で指定してください（例: 09:30）",
+    "time_parsing": "時刻で指定してください（例: 09:30）",
+    "uuid_type": "ID の形式が正しくありません",
+    "uuid_parsing": "ID の形式が正しくありません",
+    "list_type": "配列で指定してください",
+    "too_short": "{min_length}件以上指定してください",
+    "too_long": "{max_length}件以内で指定してください",
+    "dict_type": "JSONのオブジェクトで指定してください",
+    "model_type": "JSONのオブジェクトで指定してください",
+    "model_attributes_type": "JSONのオブジェクトで指定してください",
+    "extra_forbidden": "この項目は指定できません",
+    "frozen_instance": "変更できません",
+    "url_parsing": "URLの形式が正しくありません",
+    "url_scheme": "http または https のURLを指定してください",
+    "value_error": "{error}",
+    "assertion_error": "{error}",
+}
+
+
+def japanese_message(error: Mapping[str, Any]) -> str:
+    """One pydantic/ninja error as a Japanese sentence (without the field name)."""
+    kind = str(error.get("type", ""))
+    ctx = dict(error.get("ctx") or {})
+    template = _MESSAGES.get(kind)
+    if kind in ("value_error", "assertion_error"):
+        # Our validators raise ValueError with a Japanese message; pydantic prefixes it.
+        message = str(ctx.get("error") or error.get("msg", ""))
+        return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if template is None:
+        return "入力内容が正しくありません"
+    try:
+        return template.format(**{k: _plain(v) for k, v in ctx.items()})
+    except (KeyError, IndexError):
+        return "入力内容が正しくありません"
+
+
+def _plain(value: Any) -> str:
+    text = str(value)
+    return text.replace("'", "")
+
+
+def error_field(error: Mapping[str, Any], skip: Iterable[str] = ("body", "query", "path")) -> str:
+    """The dotted input path of an error ("applicants.0.kana"), without ninja's wrappers."""
+    parts = [str(p) for p in error.get("loc", ()) if str(p) not in skip]
+    # ninja nests the body model under its parameter name ("payload").
+    if len(parts) > 1 and parts[0] in ("payload", "data"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def errors_of(e: pydantic.ValidationError) -> list[tuple[str, str]]:
+    """(field, Japanese message) for each error, in order."""
+    return [(error_field(err), japanese_message(err)) for err in e.errors()]
+
+
+def parse(model: type[I], data: Mapping[str, Any]) -> I:
+    """Validate `data` into `model`; ActionError(400) naming the first field in error."""
+    try:
+        return model.model_validate(dict(data))
+    except pydantic.ValidationError as e:
+        field, message = errors_of(e)[0]
+        raise ActionError(f"{field}: {message}" if field else message, field=field or None) from e

@@ -1,0 +1,58 @@
+"""E-mail through the job queue: rendered in the action, delivered by a worker.
+
+One message per recipient, so no one sees another recipient's address. No message body may
+carry identifying data about a patient or a consultation: a link to sign in and read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+
+from renkei.lib.jobs import job
+
+
+@job(queue="mail", retries=10)
+def deliver(*, to: str, subject: str, body: str, reply_to: list[str] | None = None) -> None:
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], reply_to=reply_to or None).send()
+
+
+def subject_line(subject: str) -> str:
+    return f"【{settings.SITE_NAME}】{subject}"
+
+
+def send(*, to: Iterable[str], subject: str, body: str, reply_to: Iterable[str] = ()) -> int:
+    """Enqueue one message per distinct non-empty address; returns how many."""
+    seen: list[str] = []
+    for address in to:
+        if address and address not in seen:
+            seen.append(address)
+    for address in seen:
+        deliver.enqueue(
+            to=address, subject=subject_line(subject), body=body, reply_to=list(reply_to)
+        )
+    return len(seen)
+
+
+def send_templated(
+    *,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: Mapping[str, Any],
+    reply_to: Iterable[str] = (),
+) -> int:
+    recipients = list(to)
+    if not recipients:
+        return 0
+    body = render_to_string(f"emails/{template}", dict(context))
+    return send(to=recipients, subject=subject, body=body, reply_to=reply_to)
+
+
+def site_url(path: str) -> str:
+    """An absolute link for a message (settings.SITE_URL + path)."""
+    return settings.SITE_URL.rstrip("/") + path
