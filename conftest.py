@@ -27,9 +27,11 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     ):
         return
     request.getfixturevalue("transactional_db")
+    from renkei.desk.vocabulary import ensure_default_topics
     from renkei.testing import ensure_reference_data
 
     ensure_reference_data()
+    ensure_default_topics()
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,9 @@ DEMO_PASSWORD = "renkei-demo-2026"
 
 
 def ensure_reference_data() -> None:
-    """Reload what the data migrations provide, after a transactional test flushed it."""
+    """Reload what the data migrations of the lower layers (regions, the directory's
+    capabilities) provide, after a transactional test flushed it. Each feature app restores
+    its own (the root conftest calls them), so that this module imports none of them."""
     from django.apps import apps
 
     from renkei.directory.vocabulary import BASE_CAPABILITIES
@@ -27,9 +29,6 @@ def ensure_reference_data() -> None:
     if not Capability.objects.exists():
         for i, (code, name, group) in enumerate(BASE_CAPABILITIES):
             Capability.objects.create(code=code, name=name, group=group, bit=i, sort_order=i * 10)
-    from renkei.desk.testing import ensure_default_topics
-
-    ensure_default_topics()
 
 
 def municipality(code: str) -> Municipality:

@@ -8,6 +8,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from renkei.accounts.models import User
+from renkei.desk.actions import (
+    ASSIGNEE_NOT_STAFF,
+    FACILITY_UNKNOWN,
+    REASON_REQUIRED,
+    TOPIC_NOT_OF_DESK,
+    TOPICS_REQUIRED,
+)
 from renkei.desk.models import (
     AskerType,
     Channel,
@@ -55,7 +62,7 @@ class ConsultationForm(forms.Form):
         label="相談内容（複数選択可）",
         queryset=Topic.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "相談内容の分類を1つ以上選んでください"},
+        error_messages={"required": TOPICS_REQUIRED, "invalid_choice": TOPIC_NOT_OF_DESK},
     )
     scene = forms.ChoiceField(label="場面", choices=Scene.choices, widget=forms.RadioSelect)
     programme_item = forms.ChoiceField(
@@ -99,7 +106,7 @@ class ConsultationForm(forms.Form):
         queryset=Facility.objects.public(),
         to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "紹介した資源に見つからない施設があります"},
+        error_messages={"invalid_choice": FACILITY_UNKNOWN},
     )
     status = forms.ChoiceField(
         label="状態",
@@ -118,14 +125,27 @@ class ConsultationForm(forms.Form):
         label="フォローアップの担当者",
         required=False,
         queryset=User.objects.none(),
+        to_field_name="username",
         empty_label="（未定）",
+        error_messages={"invalid_choice": ASSIGNEE_NOT_STAFF},
     )
     confirm = forms.BooleanField(
         label="この内容で確定する（確定後の修正は版として残ります）", required=False
     )
     # Edit only.
     reason = forms.CharField(label="修正理由", required=False, max_length=300)
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    picked: list[Facility]  # the referred facilities, once cleaned
+
+    # Where the input's fields show their errors: the widgets split or flatten some of them.
+    input_fields = {
+        "received_at": "received_date",
+        "followup": "followup_note",
+        "followup.due_date": "followup_due",
+        "followup.note": "followup_note",
+        "followup.assignee": "followup_assignee",
+    }
 
     def __init__(
         self,
@@ -154,6 +174,7 @@ class ConsultationForm(forms.Form):
                 del self.fields[name]
             if instance.is_confirmed:
                 self.fields["reason"].required = True
+                self.fields["reason"].error_messages["required"] = REASON_REQUIRED
                 self.fields[
                     "reason"
                 ].help_text = "確定済みの記録です。修正は新しい版として残ります。"
@@ -167,31 +188,27 @@ class ConsultationForm(forms.Form):
             self.fields["received_date"].initial = timezone.localdate()
             self.fields["received_time"].initial = timezone.localtime().strftime("%H:%M")
 
-    def clean_received_date(self) -> dt.date:
-        day: dt.date = self.cleaned_data["received_date"]
-        if day > timezone.localdate():
-            raise forms.ValidationError("受付日に未来の日付は入力できません")
-        if day < dt.date(2000, 4, 1):
-            raise forms.ValidationError("受付日が古すぎます（2000年4月以降を入力してください）")
-        return day
-
     def clean(self) -> dict[str, Any]:
+        """The widgets' values in the input's shape; the rules are the input's and the action's."""
         data = super().clean() or {}
-        consent = data.get("consent")
-        if consent in (Consent.GIVEN, Consent.REFUSED) and not data.get("consent_date"):
-            self.add_error(
-                "consent_date", "同意の有無を記録する場合は、確認した日を入力してください"
-            )
-        if consent == Consent.NOT_ASKED and data.get("consent_date"):
-            self.add_error("consent_date", "同意を確認していない場合、確認日は空欄にしてください")
-        if data.get("consent_date") and data["consent_date"] > timezone.localdate():
-            self.add_error("consent_date", "同意の確認日に未来の日付は入力できません")
+        if "received_date" in data:
+            data["received_at"] = self.received_at()
+        if "topics" in data:
+            data["topics"] = [t.pk for t in data["topics"]]
+        if "referred_facilities" in data:
+            self.picked = list(data["referred_facilities"])
+            data["referred_facilities"] = [f.code for f in self.picked]
+        if "subject_municipality" in data:
+            muni = data["subject_municipality"]
+            data["subject_municipality"] = muni.code if muni else None
         if "followup_due" in self.fields:
-            due, note = data.get("followup_due"), (data.get("followup_note") or "").strip()
-            if due and not note:
-                self.add_error("followup_note", "フォローアップの内容を入力してください")
-            if note and not due:
-                self.add_error("followup_due", "フォローアップの期日を入力してください")
+            due, note = data.get("followup_due"), data.get("followup_note") or ""
+            assignee = data.get("followup_assignee")
+            data["followup"] = (
+                {"due_date": due, "note": note, "assignee": assignee.username if assignee else None}
+                if due or note.strip()
+                else None
+            )
         return data
 
     def received_at(self) -> dt.datetime:
@@ -205,41 +222,11 @@ class ConsultationForm(forms.Form):
                 return self.instance.received_at
         return when
 
-    def model_fields(self) -> dict[str, Any]:
-        d = self.cleaned_data
-        return {
-            "received_at": self.received_at(),
-            "channel": d["channel"],
-            "asker_type": d["asker_type"],
-            "asker_detail": d.get("asker_detail", ""),
-            "programme_item": d["programme_item"],
-            "scene": d["scene"],
-            "subject_name": d.get("subject_name", "").strip(),
-            "subject_kana": d.get("subject_kana", "").strip(),
-            "subject_age": d.get("subject_age"),
-            "subject_municipality": d.get("subject_municipality"),
-            "consent": d["consent"],
-            "consent_date": d.get("consent_date"),
-            "summary": d["summary"].strip(),
-            "actions_taken": d.get("actions_taken", "").strip(),
-            "status": d["status"],
-        }
-
-    def followup(self) -> dict[str, Any] | None:
-        d = self.cleaned_data
-        if not d.get("followup_due"):
-            return None
-        return {
-            "due_date": d["followup_due"],
-            "note": d["followup_note"],
-            "assignee": d.get("followup_assignee"),
-        }
-
     def selected_facilities(self) -> list[Facility]:
         """Facilities to show as picked: the cleaned choice, or what was posted."""
         if self.is_bound:
-            if hasattr(self, "cleaned_data") and "referred_facilities" in self.cleaned_data:
-                return list(self.cleaned_data["referred_facilities"])
+            if hasattr(self, "picked"):
+                return self.picked
             codes = (
                 self.data.getlist("referred_facilities") if hasattr(self.data, "getlist") else []
             )
@@ -291,51 +278,46 @@ class FollowUpForm(forms.Form):
     )
     note = forms.CharField(label="内容", max_length=300)
     assignee = UserChoiceField(
-        label="担当者", required=False, queryset=User.objects.none(), empty_label="（未定）"
+        label="担当者",
+        required=False,
+        queryset=User.objects.none(),
+        to_field_name="username",
+        empty_label="（未定）",
+        error_messages={"invalid_choice": ASSIGNEE_NOT_STAFF},
     )
 
     def __init__(self, *args: Any, desk: Desk, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = desk_users(desk)  # type: ignore[attr-defined]
 
+    def clean_assignee(self) -> str | None:
+        user = self.cleaned_data.get("assignee")
+        return user.username if user else None
+
 
 class TopicForm(forms.Form):
     name = forms.CharField(label="追加する分類名", max_length=40)
 
 
+def _select(choices: Any) -> forms.CharField:
+    return forms.CharField(required=False, widget=forms.Select(choices=[("", "すべて"), *choices]))
+
+
 class ListFilterForm(forms.Form):
+    """The list's filter widgets. The values are read by actions.ConsultationFilter, the same
+    input the API takes, so the form holds no rules of its own."""
+
     month = forms.CharField(required=False)
-    channel = forms.ChoiceField(required=False, choices=[("", "すべて"), *Channel.choices])
-    asker = forms.ChoiceField(required=False, choices=[("", "すべて"), *AskerType.choices])
-    topic = forms.ModelChoiceField(
-        required=False, queryset=Topic.objects.none(), empty_label="すべて"
-    )
-    scene = forms.ChoiceField(required=False, choices=[("", "すべて"), *Scene.choices])
-    status = forms.ChoiceField(
-        required=False, choices=[("", "すべて"), *ConsultationStatus.choices]
-    )
-    q = forms.CharField(required=False, max_length=60)
+    channel = _select(Channel.choices)
+    asker = _select(AskerType.choices)
+    topic = _select([])
+    scene = _select(Scene.choices)
+    status = _select(ConsultationStatus.choices)
+    q = forms.CharField(required=False)
 
     def __init__(self, *args: Any, desk: Desk, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = desk.topics()  # type: ignore[attr-defined]
-        self.fields["topic"].error_messages["invalid_choice"] = "相談内容の分類が正しくありません"
-        for name in ("channel", "asker", "scene", "status"):
-            self.fields[name].error_messages["invalid_choice"] = "絞り込みの値が正しくありません"
-
-    def clean_month(self) -> tuple[int, int] | None:
-        raw = (self.cleaned_data.get("month") or "").strip()
-        if not raw:
-            return None
-        return parse_month(raw)
-
-
-def parse_month(raw: str) -> tuple[int, int]:
-    """「2025-10」 to (2025, 10); a Japanese message for anything else."""
-    parts = raw.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise forms.ValidationError("月は「2025-10」の形式で指定してください")
-    year, month = int(parts[0]), int(parts[1])
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
-        raise forms.ValidationError("月は2000年〜2100年の1〜12月で指定してください")
-    return year, month
+        self.fields["topic"].widget.choices = [
+            ("", "すべて"),
+            *((str(t.pk), t.name) for t in desk.topics()),
+        ]

@@ -12,8 +12,6 @@ Who sees what (docs/decisions/desk-and-mentoring-access.md):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import uuid
 from typing import TYPE_CHECKING, Any, Self
 
@@ -24,6 +22,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, Role, User
 from renkei.directory.models import Facility
+from renkei.lib.chain import chain_digest, first_broken
 from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
 from renkei.lib.programme import Scene as Scene  # re-exported
 from renkei.regions.models import Municipality
@@ -93,6 +92,16 @@ class DeskQuerySet(models.QuerySet["Desk"]):
         return self.filter(
             models.Q(organization_id=org_id) | models.Q(contractors__id=org_id), is_active=True
         ).distinct()
+
+    def with_membership(self, membership: Membership) -> Self:
+        """`is_member`: whether the membership runs the desk (cases) or only contracts it."""
+        return self.annotate(
+            is_member=models.Case(
+                models.When(organization_id=membership.organization_id, then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
 
 
 class Desk(models.Model):
@@ -201,6 +210,32 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
         start = dt.datetime(year, month, 1, tzinfo=tz)
         end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
         return self.filter(received_at__gte=start, received_at__lt=end)
+
+    def matching(
+        self,
+        *,
+        month: tuple[int, int] | None = None,
+        channel: str | None = None,
+        asker: str | None = None,
+        topic: int | None = None,
+        scene: str | None = None,
+        status: str | None = None,
+        q: str = "",
+    ) -> Self:
+        """The list's filters, for the screen, its exports and the API alike (None: any)."""
+        qs = self.in_month(*month) if month else self
+        exact = {"channel": channel, "asker_type": asker, "scene": scene, "status": status}
+        qs = qs.filter(**{k: v for k, v in exact.items() if v})
+        if topic is not None:
+            qs = qs.filter(topics=topic)
+        if q:
+            qs = qs.filter(
+                models.Q(subject_name__contains=q)
+                | models.Q(subject_kana__contains=q)
+                | models.Q(summary__contains=q)
+                | models.Q(asker_detail__contains=q)
+            )
+        return qs.order_by("-received_at", "-pk")
 
 
 # Fields of a consultation that make up its content; a version snapshot holds exactly these.
@@ -424,30 +459,28 @@ class ConsultationVersion(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ConfirmedRecordError("相談記録の版は削除できません")
 
+    def chained_content(self) -> dict[str, Any]:
+        """What the digest covers: everything the version says, and who said it when."""
+        return {
+            "number": self.number,
+            "data": self.data,
+            "reason": self.reason,
+            "by": self.created_by_id,
+            "at": self.created_at.isoformat(),
+        }
+
     def compute_digest(self, previous: str) -> str:
-        payload = json.dumps(
-            {
-                "previous": previous,
-                "number": self.number,
-                "data": self.data,
-                "reason": self.reason,
-                "by": self.created_by_id,
-                "at": self.created_at.isoformat(),
-            },
-            ensure_ascii=False,
-            sort_keys=True,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return chain_digest(previous, self.chained_content())
 
 
 def verify_history(consultation: Consultation) -> bool:
     """True when every version's digest matches the chain (no row altered afterwards)."""
-    previous = ""
-    for version in consultation.versions.order_by("number"):
-        if version.compute_digest(previous) != version.digest:
-            return False
-        previous = version.digest
-    return True
+    broken = first_broken(
+        consultation.versions.order_by("number"),
+        content=ConsultationVersion.chained_content,
+        digest=lambda v: v.digest,
+    )
+    return broken is None
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -11,20 +11,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from renkei.accounts.models import Membership, Organization, OrgKind, Role
+from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
 from renkei.desk import actions
 from renkei.desk.models import Consultation, Desk, FollowUp, Topic
-from renkei.desk.vocabulary import DEFAULT_TOPICS
 from renkei.directory.models import Facility
 from renkei.lib.dates import fiscal_year
 from renkei.regions.models import Municipality
 from renkei.testing import DEMO_PASSWORD, make_member, make_org
-
-
-def ensure_default_topics() -> None:
-    """Put the shared topics back after a transactional test flushed the migration's rows."""
-    for i, name in enumerate(DEFAULT_TOPICS, start=1):
-        Topic.objects.get_or_create(desk=None, name=name, defaults={"sort_order": i * 10})
 
 
 def make_desk(
@@ -95,35 +88,40 @@ def make_consultation(
     followup: dict[str, Any] | None = None,
     confirm: bool = False,
 ) -> Consultation:
-    fields: dict[str, Any] = {
-        "received_at": received_at or timezone.now(),
-        "channel": channel,
-        "asker_type": asker_type,
-        "asker_detail": "",
-        "programme_item": programme_item,
-        "scene": scene,
-        "subject_name": subject_name,
-        "subject_kana": subject_kana,
-        "subject_age": subject_age,
-        "subject_municipality": (
-            Municipality.objects.get(code=subject_municipality_code)
-            if subject_municipality_code
-            else None
-        ),
-        "consent": consent,
-        "consent_date": consent_date,
-        "summary": summary,
-        "actions_taken": actions_taken,
-        "status": status,
-    }
-    return actions.create_consultation(
-        desk,
-        by=by,
-        fields=fields,
-        topics=topics(desk, *topic_names),
-        facilities=facilities,
-        followup=followup,
-        confirm=confirm,
+    """Record a consultation through the action, as the entry form would.
+
+    `followup` is {"due_date", "note", "assignee" (a User or None)}.
+    """
+    data = actions.NewConsultationInput.model_validate(
+        {
+            "received_at": received_at or timezone.now(),
+            "channel": channel,
+            "asker_type": asker_type,
+            "topics": [t.pk for t in topics(desk, *topic_names)],
+            "programme_item": programme_item,
+            "scene": scene,
+            "subject_name": subject_name,
+            "subject_kana": subject_kana,
+            "subject_age": subject_age,
+            "subject_municipality": subject_municipality_code,
+            "consent": consent,
+            "consent_date": consent_date,
+            "summary": summary,
+            "actions_taken": actions_taken,
+            "referred_facilities": [f.code for f in facilities],
+            "status": status,
+            "followup": _followup_input(**followup) if followup else None,
+            "confirm": confirm,
+        }
+    )
+    return actions.create_consultation(desk, by=by, data=data)
+
+
+def _followup_input(
+    *, due_date: dt.date, note: str, assignee: User | None = None
+) -> actions.FollowUpInput:
+    return actions.FollowUpInput(
+        due_date=due_date, note=note, assignee=assignee.username if assignee else None
     )
 
 
@@ -134,7 +132,9 @@ def make_followup(
     due_date: dt.date,
     note: str = "ケアマネジャーに状況を確認する",
 ) -> FollowUp:
-    return actions.add_followup(consultation, by=by, due_date=due_date, note=note)
+    return actions.add_followup(
+        consultation, by=by, data=_followup_input(due_date=due_date, note=note)
+    )
 
 
 # Demo seed ---------------------------------------------------------------------------

@@ -4,59 +4,44 @@ import csv
 import datetime as dt
 import io
 import uuid
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.desk import actions
+from renkei.desk.access import (
+    desk_topic,
+    member_desk,
+    reportable_desk,
+    visible_consultation,
+    visible_followup,
+)
 from renkei.desk.forms import (
     ConsultationForm,
     FollowUpForm,
     ListFilterForm,
     TopicForm,
     facilities_by_code,
-    parse_month,
 )
-from renkei.desk.models import Consultation, ConsultationVersion, Desk, FollowUp, Topic
+from renkei.desk.models import Consultation, Desk, FollowUp
 from renkei.desk.tally import bar_chart, tally_csv, tally_xlsx, yearly_tally
 from renkei.directory.search import FacilitySearch, SearchError
+from renkei.lib.actions import ActionError, StaleVersion
 from renkei.lib.dates import fiscal_year, fiscal_year_label
+from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.http import MemberRequest, member_required, recent_authentication_required
+from renkei.lib.inputs import parse, parse_query
 from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 from renkei.lib.text import normalize_search
 
-PER_PAGE = 30
+PER_PAGE = actions.PER_PAGE
 EXPORT_LIMIT = 20_000
 DUE_SOON_DAYS = 7
-
-
-def _member_desk(request: MemberRequest, code: uuid.UUID) -> Desk:
-    return get_object_or_404(
-        Desk.objects.for_member(request.membership).select_related("organization"), code=code
-    )
-
-
-def _reportable_desk(request: MemberRequest, code: uuid.UUID) -> Desk:
-    return get_object_or_404(
-        Desk.objects.reportable_by(request.membership).select_related("organization"), code=code
-    )
-
-
-def _consultation(request: MemberRequest, code: uuid.UUID) -> Consultation:
-    return get_object_or_404(
-        Consultation.objects.visible_to(request.membership).select_related(
-            "desk__organization", "subject_municipality", "entered_by", "confirmed_by"
-        ),
-        code=code,
-    )
 
 
 def _querystring(request: MemberRequest, drop: tuple[str, ...] = ("page",)) -> str:
@@ -86,7 +71,7 @@ def home(request: MemberRequest) -> HttpResponse:
 @member_required
 @require_GET
 def dashboard(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
-    return _dashboard(request, _member_desk(request, desk))
+    return _dashboard(request, member_desk(request.membership, desk))
 
 
 def _dashboard(request: MemberRequest, desk: Desk) -> HttpResponse:
@@ -123,55 +108,25 @@ def _dashboard(request: MemberRequest, desk: Desk) -> HttpResponse:
 # List and export --------------------------------------------------------------
 
 
-def _filtered(desk: Desk, form: ListFilterForm) -> QuerySet[Consultation]:
-    qs = Consultation.objects.filter(desk=desk)
-    d = form.cleaned_data
-    if d.get("month"):
-        qs = qs.in_month(*d["month"])
-    if d.get("channel"):
-        qs = qs.filter(channel=d["channel"])
-    if d.get("asker"):
-        qs = qs.filter(asker_type=d["asker"])
-    if d.get("topic"):
-        qs = qs.filter(topics=d["topic"])
-    if d.get("scene"):
-        qs = qs.filter(scene=d["scene"])
-    if d.get("status"):
-        qs = qs.filter(status=d["status"])
-    if d.get("q"):
-        needle = d["q"].strip()
-        qs = qs.filter(
-            Q(subject_name__contains=needle)
-            | Q(subject_kana__contains=needle)
-            | Q(summary__contains=needle)
-            | Q(asker_detail__contains=needle)
-        )
-    return qs.order_by("-received_at", "-pk")
-
-
 @member_required
 @require_GET
 def consultation_list(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
-    d = _member_desk(request, desk)
+    d = member_desk(request.membership, desk)
     form = ListFilterForm(request.GET, desk=d)
-    if not form.is_valid():
+    try:
+        filters = parse_query(actions.ConsultationFilter, request.GET)
+        page = actions.list_consultations(
+            d, by=request.membership, filters=filters, request=request
+        )
+    except ActionError as e:
+        form.is_valid()
+        show_error(form, e)
         return render(
             request,
             "desk/list.html",
             {"desk": d, "form": form, "page": None, "querystring_base": ""},
-            status=400,
+            status=e.status,
         )
-    qs = _filtered(d, form).select_related("subject_municipality").prefetch_related("topics")
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    actions.audit_read(
-        request,
-        by=request.membership,
-        consultations=rows,
-        action="desk.consultations_listed",
-        desk=d,
-        extra={"query": request.GET.urlencode(), "page": page.number},
-    )
     return render(
         request,
         "desk/list.html",
@@ -179,7 +134,7 @@ def consultation_list(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
             "desk": d,
             "form": form,
             "page": page,
-            "rows": rows,
+            "rows": page.object_list,
             "querystring_base": _querystring(request),
             "export_query": _querystring(request, drop=("page",)),
         },
@@ -244,15 +199,16 @@ def export_row(c: Consultation) -> list[Any]:
 def export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    d = _member_desk(request, desk)
-    form = ListFilterForm(request.GET, desk=d)
-    if not form.is_valid():
-        errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
-        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    d = member_desk(request.membership, desk)
+    try:
+        filters = parse_query(actions.ConsultationFilter, request.GET)
+        selected = actions.filtered(d, filters)
+    except ActionError as e:
+        return HttpResponse(e.message, status=e.status, content_type="text/plain; charset=utf-8")
     rows = list(
-        _filtered(d, form)
-        .select_related("subject_municipality", "entered_by", "confirmed_by")
-        .prefetch_related("topics", "referred_facilities")[:EXPORT_LIMIT]
+        selected.select_related(
+            "subject_municipality", "entered_by", "confirmed_by"
+        ).prefetch_related("topics", "referred_facilities")[:EXPORT_LIMIT]
     )
     actions.audit_read(
         request,
@@ -297,31 +253,24 @@ def export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def consultation_new(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
-    d = _member_desk(request, desk)
+    d = member_desk(request.membership, desk)
     can_confirm = d.can_confirm(request.membership)
     form = ConsultationForm(request.POST or None, desk=d, can_confirm=can_confirm)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        data = input_from_form(form, actions.NewConsultationInput)
+        status = 400
+        if data is not None:
             try:
                 c = actions.create_consultation(
-                    d,
-                    by=request.membership,
-                    fields=form.model_fields(),
-                    topics=form.cleaned_data["topics"],
-                    facilities=form.cleaned_data["referred_facilities"],
-                    followup=form.followup(),
-                    confirm=bool(form.cleaned_data.get("confirm")),
-                    request=request,
+                    d, by=request.membership, data=data, request=request
                 )
-            except ValidationError as e:
-                _apply_errors(form, e)
-                status = 400
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
             else:
                 messages.success(request, "相談記録を登録しました。")
                 return redirect(c)
-        else:
-            status = 400
     return render(
         request,
         "desk/form.html",
@@ -330,61 +279,37 @@ def consultation_new(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
     )
 
 
-def _apply_errors(form: ConsultationForm, e: ValidationError) -> None:
-    if hasattr(e, "error_dict"):
-        for field, errs in e.message_dict.items():
-            target = field if field in form.fields else None
-            if field == "received_at":
-                target = "received_date"
-            for msg in errs:
-                form.add_error(target, msg)
-    else:
-        for msg in e.messages:
-            form.add_error(None, msg)
-
-
 @member_required
 @require_http_methods(["GET", "POST"])
 def consultation_edit(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    c = _consultation(request, code)
+    c = visible_consultation(request.membership, code)
     form = ConsultationForm(request.POST or None, desk=c.desk, instance=c)
     status = 200
     current: Consultation | None = None
     if request.method == "POST":
-        if form.is_valid():
+        data = input_from_form(form, actions.ConsultationEditInput)
+        status = 400
+        if data is not None:
             try:
-                actions.update_consultation(
-                    c,
-                    by=request.membership,
-                    fields=form.model_fields(),
-                    topics=form.cleaned_data["topics"],
-                    facilities=form.cleaned_data["referred_facilities"],
-                    expected_version=form.cleaned_data.get("version"),
-                    reason=form.cleaned_data.get("reason", ""),
-                    request=request,
-                )
-            except actions.StaleVersion as e:
+                actions.update_consultation(c, by=request.membership, data=data, request=request)
+            except StaleVersion as e:
                 # Keep what was typed but rebase it on the newer version, so that saving
                 # again after reviewing the other change succeeds instead of looping on 409.
-                current = e.current
-                data = request.POST.copy()
-                data["version"] = str(current.version)
-                form = ConsultationForm(data, desk=c.desk, instance=current)
+                current = cast(Consultation, e.current)
+                rebased = request.POST.copy()
+                rebased["version"] = str(current.version)
+                form = ConsultationForm(rebased, desk=c.desk, instance=current)
                 form.is_valid()
-                form.add_error(None, str(e))
-                status = 409
-            except ValidationError as e:
-                _apply_errors(form, e)
-                status = 400
+                show_error(form, e)
+                status = e.status
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
             else:
                 messages.success(request, "相談記録を更新しました。")
                 return redirect(c)
-        else:
-            status = 400
     else:
-        actions.audit_read(
-            request, by=request.membership, consultations=[c], action="desk.consultation_viewed"
-        )
+        actions.view_consultation(c, by=request.membership, request=request)
     return render(
         request,
         "desk/form.html",
@@ -402,10 +327,14 @@ def consultation_edit(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_GET
 def consultation_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    c = _consultation(request, code)
-    actions.audit_read(
-        request, by=request.membership, consultations=[c], action="desk.consultation_viewed"
-    )
+    c = visible_consultation(request.membership, code)
+    return _detail(request, c, FollowUpForm(desk=c.desk))
+
+
+def _detail(
+    request: MemberRequest, c: Consultation, fform: FollowUpForm, status: int = 200
+) -> HttpResponse:
+    actions.view_consultation(c, by=request.membership, request=request)
     today = timezone.localdate()
     followups = list(c.followups.select_related("assignee", "done_by"))
     for f in followups:
@@ -421,26 +350,18 @@ def consultation_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse
             "facilities": list(c.referred_facilities.select_related("municipality")),
             "followups": followups,
             "versions": list(c.versions.select_related("created_by")),
-            "fform": FollowUpForm(desk=c.desk),
+            "fform": fform,
             "can_confirm": c.desk.can_confirm(request.membership) and not c.is_confirmed,
         },
+        status=status,
     )
 
 
 @member_required
 @require_GET
 def version_detail(request: MemberRequest, code: uuid.UUID, number: int) -> HttpResponse:
-    c = _consultation(request, code)
-    v = get_object_or_404(
-        ConsultationVersion.objects.select_related("created_by"), consultation=c, number=number
-    )
-    actions.audit_read(
-        request,
-        by=request.membership,
-        consultations=[c],
-        action="desk.consultation_version_viewed",
-        extra={"version": number},
-    )
+    c = visible_consultation(request.membership, code)
+    v = actions.view_version(c, number, by=request.membership, request=request)
     labels = {
         f.name: str(f.verbose_name)
         for f in Consultation._meta.get_fields()
@@ -464,19 +385,12 @@ def version_detail(request: MemberRequest, code: uuid.UUID, number: int) -> Http
 @member_required
 @require_POST
 def consultation_confirm(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    c = _consultation(request, code)
-    version = request.POST.get("version", "")
+    c = visible_consultation(request.membership, code)
     try:
-        actions.confirm_consultation(
-            c,
-            by=request.membership,
-            expected_version=int(version) if version.isdigit() else None,
-            request=request,
-        )
-    except PermissionDenied as e:
-        messages.error(request, str(e))
-    except (actions.DeskError, actions.StaleVersion) as e:
-        messages.error(request, str(e))
+        data = parse(actions.ConfirmInput, {"version": request.POST.get("version") or None})
+        actions.confirm_consultation(c, by=request.membership, data=data, request=request)
+    except ActionError as e:
+        messages.error(request, e.message)
     else:
         messages.success(request, "相談記録を確定しました。以後の修正は版として記録されます。")
     return redirect(c)
@@ -488,43 +402,28 @@ def consultation_confirm(request: MemberRequest, code: uuid.UUID) -> HttpRespons
 @member_required
 @require_POST
 def followup_add(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    c = _consultation(request, code)
+    c = visible_consultation(request.membership, code)
     form = FollowUpForm(request.POST, desk=c.desk)
-    if form.is_valid():
+    data = input_from_form(form, actions.FollowUpInput)
+    if data is not None:
         try:
-            actions.add_followup(
-                c,
-                by=request.membership,
-                due_date=form.cleaned_data["due_date"],
-                note=form.cleaned_data["note"],
-                assignee=form.cleaned_data.get("assignee"),
-                request=request,
-            )
-        except ValidationError as e:
-            for msg in e.messages:
-                messages.error(request, msg)
-        else:
-            messages.success(request, "フォローアップを追加しました。")
-    else:
-        for errs in form.errors.values():
-            for err in errs:
-                messages.error(request, f"フォローアップ: {err}")
-    return redirect(c)
+            actions.add_followup(c, by=request.membership, data=data, request=request)
+        except ActionError as e:
+            show_error(form, e)
+            return _detail(request, c, form, status=e.status)
+        messages.success(request, "フォローアップを追加しました。")
+        return redirect(c)
+    return _detail(request, c, form, status=400)
 
 
 @member_required
 @require_POST
 def followup_done(request: MemberRequest, pk: int) -> HttpResponse:
-    f = get_object_or_404(
-        FollowUp.objects.filter(
-            consultation__in=Consultation.objects.visible_to(request.membership)
-        ).select_related("consultation__desk"),
-        pk=pk,
-    )
+    f = visible_followup(request.membership, pk)
     try:
         actions.complete_followup(f, by=request.membership, request=request)
-    except actions.DeskError as e:
-        messages.error(request, str(e))
+    except ActionError as e:
+        messages.error(request, e.message)
     else:
         messages.success(request, "フォローアップを完了にしました。")
     nxt = request.POST.get("next", "")
@@ -566,31 +465,26 @@ def resource_picker(request: MemberRequest) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def topics(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
-    d = _member_desk(request, desk)
+    d = member_desk(request.membership, desk)
     form = TopicForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        retire = request.POST.get("retire", "")
-        if retire.isdigit():
-            t = get_object_or_404(Topic, pk=int(retire), desk=d)
-            t.is_active = False
-            t.save(update_fields=["is_active"])
-            messages.success(request, f"「{t.name}」を使用停止にしました。")
-            return redirect("desk:topics", desk=d.code)
-        if form.is_valid():
-            try:
-                actions.add_topic(
-                    d, by=request.membership, name=form.cleaned_data["name"], request=request
-                )
-            except ValidationError as e:
-                for msg in e.messages:
-                    form.add_error("name", msg)
-                status = 400
-            else:
+        retire = request.POST.get("retire")
+        data = None if retire is not None else input_from_form(form, actions.TopicInput)
+        status = 400
+        try:
+            if retire is not None:
+                topic = desk_topic(d, parse(actions.RetireTopicInput, {"topic": retire}).topic)
+                actions.retire_topic(topic, by=request.membership, request=request)
+                messages.success(request, f"「{topic.name}」を使用停止にしました。")
+                return redirect("desk:topics", desk=d.code)
+            if data is not None:
+                actions.add_topic(d, by=request.membership, data=data, request=request)
                 messages.success(request, "分類を追加しました。")
                 return redirect("desk:topics", desk=d.code)
-        else:
-            status = 400
+        except ActionError as e:
+            show_error(form, e)
+            status = e.status
     return render(
         request,
         "desk/topics.html",
@@ -602,30 +496,20 @@ def topics(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
 # Tallies and report ------------------------------------------------------------------
 
 
-def _fy_param(request: MemberRequest) -> int:
-    raw = request.GET.get("fy", "")
-    if raw:
-        if not (raw.isdigit() and 2000 <= int(raw) <= 2100):
-            raise ValidationError("年度は2000〜2100の西暦で指定してください（例: fy=2025）")
-        return int(raw)
-    return fiscal_year(timezone.localdate())
+def _tally_error(request: MemberRequest, d: Desk, e: ActionError) -> HttpResponse:
+    return render(request, "desk/tally.html", {"desk": d, "error": e.message}, status=e.status)
 
 
 @member_required
 @require_GET
 def tally(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
-    d = _reportable_desk(request, desk)
-    month: tuple[int, int] | None = None
+    d = reportable_desk(request.membership, desk)
     try:
-        if request.GET.get("month"):
-            month = parse_month(request.GET["month"])
-            fy = fiscal_year(dt.date(month[0], month[1], 1))
-        else:
-            fy = _fy_param(request)
-    except ValidationError as e:
-        return render(
-            request, "desk/tally.html", {"desk": d, "error": " ".join(e.messages)}, status=400
-        )
+        query = parse_query(actions.MonthTallyQuery, request.GET)
+    except ActionError as e:
+        return _tally_error(request, d, e)
+    month = actions.month_of(query.month) if query.month else None
+    fy = fiscal_year(dt.date(*month, 1)) if month else actions.tally_year(query)
     t = yearly_tally(d, fy)
     context: dict[str, Any] = {
         "desk": d,
@@ -659,13 +543,11 @@ def tally(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
 def tally_export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    d = _reportable_desk(request, desk)
+    d = reportable_desk(request.membership, desk)
     try:
-        fy = _fy_param(request)
-    except ValidationError as e:
-        return HttpResponse(
-            " ".join(e.messages), status=400, content_type="text/plain; charset=utf-8"
-        )
+        fy = actions.tally_year(parse_query(actions.TallyQuery, request.GET))
+    except ActionError as e:
+        return HttpResponse(e.message, status=e.status, content_type="text/plain; charset=utf-8")
     t = yearly_tally(d, fy)
     from renkei.accounts.models import AuditEntry
 
@@ -688,13 +570,11 @@ def tally_export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpRespo
 @require_GET
 def report(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
     """Printable yearly report: totals, tables by month and bar charts, A4 portrait."""
-    d = _reportable_desk(request, desk)
+    d = reportable_desk(request.membership, desk)
     try:
-        fy = _fy_param(request)
-    except ValidationError as e:
-        return render(
-            request, "desk/tally.html", {"desk": d, "error": " ".join(e.messages)}, status=400
-        )
+        fy = actions.tally_year(parse_query(actions.TallyQuery, request.GET))
+    except ActionError as e:
+        return _tally_error(request, d, e)
     t = yearly_tally(d, fy)
     return render(
         request,

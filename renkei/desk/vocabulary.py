@@ -17,3 +17,11 @@ DEFAULT_TOPICS = [
     "関係機関との連携",
     "その他",
 ]
+
+
+def ensure_default_topics() -> None:
+    """Put the shared topics back after a transactional test flushed the migration's rows."""
+    from renkei.desk.models import Topic
+
+    for i, name in enumerate(DEFAULT_TOPICS, start=1):
+        Topic.objects.get_or_create(desk=None, name=name, defaults={"sort_order": i * 10})

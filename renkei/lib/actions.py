@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.http import Http404
 
 M = TypeVar("M", bound=models.Model)
 
@@ -43,10 +44,30 @@ class ActionError(Exception):
         return body
 
 
-class NotFound(ActionError):
-    """The actor may not see the object (or it does not exist): both doors answer 404."""
+class NotFound(ActionError, Http404):
+    """The actor may not see the object (or it does not exist): both doors answer 404.
+
+    Also an Http404, so that a view which lets it through renders the ordinary 404 page:
+    the scoped getter an app shares between its views and its API raises this one error.
+    """
 
     status = 404
+
+
+def get_visible(queryset: models.QuerySet[M], message: str, **lookup: Any) -> M:
+    """The one object of an already scoped queryset, or NotFound(message).
+
+    An outsider and an unknown id get the same answer, so nobody learns that a record
+    exists. Integer lookups outside the 64-bit range are refused here rather than by the
+    database (which would be a 500 on PostgreSQL).
+    """
+    for value in lookup.values():
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise NotFound(message)
+    try:
+        return queryset.get(**lookup)
+    except ObjectDoesNotExist:
+        raise NotFound(message) from None
 
 
 class Forbidden(ActionError):

@@ -14,13 +14,23 @@ from renkei.lib.inputs import errors_of
 I = TypeVar("I", bound=pydantic.BaseModel)  # noqa: E741
 
 
+def form_field(form: forms.BaseForm, path: str) -> str | None:
+    """The form field that shows an input field's error, or None for the top of the form.
+
+    An input field with the same name is the same field. A form whose widgets split or
+    group the input differently (a date and a time for one `received_at`, a nested
+    `followup.note`) names the pairs in `input_fields`.
+    """
+    aliases: Mapping[str, str] = getattr(form, "input_fields", {})
+    head = path.split(".")[0]
+    name = aliases.get(path) or aliases.get(head) or head
+    return name if name in form.fields else None
+
+
 def show_error(form: forms.BaseForm, exc: ActionError) -> None:
     """Put the action's refusal beside the field it names, or at the top of the form."""
-    field = (exc.field or "").split(".")[0]
-    if isinstance(exc, StaleVersion) or field not in form.fields:
-        form.add_error(None, exc.message)
-    else:
-        form.add_error(field, exc.message)
+    field = None if isinstance(exc, StaleVersion) else form_field(form, exc.field or "")
+    form.add_error(field, exc.message)
 
 
 def input_from_form(
@@ -40,6 +50,5 @@ def input_from_form(
         return model.model_validate(data)
     except pydantic.ValidationError as e:
         for field, message in errors_of(e):
-            name = field.split(".")[0]
-            form.add_error(name if name in form.fields else None, message)
+            form.add_error(form_field(form, field), message)
         return None

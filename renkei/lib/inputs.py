@@ -13,11 +13,14 @@ message.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from django.utils import timezone
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import WithJsonSchema
 
 from renkei.lib.actions import ActionError
 
@@ -33,6 +36,68 @@ class Input(BaseModel):
 
 
 I = TypeVar("I", bound=pydantic.BaseModel)  # noqa: E741
+
+
+def required(message: str) -> BeforeValidator:
+    """A field's own Japanese message for "left empty" (blank text, null, an empty list).
+
+    Put it after the shape rules: `Annotated[str, Field(min_length=1), required("…")]` (in
+    that order, or pydantic leaves the rules out of the schema). It runs before them, so both
+    doors say what is missing in the words of the domain, while the schema still shows the
+    field as required and non-empty.
+    """
+
+    def check(value: Any) -> Any:
+        if value is None or value == [] or (isinstance(value, str) and not value.strip()):
+            raise ValueError(message)
+        return value
+
+    return BeforeValidator(check)
+
+
+# The calendar every date and time of the platform lies in: earlier or later values are typos
+# (and years past 9999 overflow on their way to UTC), refused with one message on every door.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _in_calendar_date(value: dt.date) -> dt.date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"日付は{FIRST_YEAR}年〜{LAST_YEAR}年の範囲で入力してください")
+    return value
+
+
+def _in_calendar_datetime(value: dt.datetime) -> dt.datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"日時は{FIRST_YEAR}年〜{LAST_YEAR}年の範囲で入力してください")
+    # A time without an offset is Japan time, as on the screens.
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+CalendarDate = Annotated[
+    dt.date,
+    AfterValidator(_in_calendar_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "formatMinimum": f"{FIRST_YEAR}-01-01",
+            "formatMaximum": f"{LAST_YEAR}-12-31",
+        }
+    ),
+]
+CalendarDateTime = Annotated[
+    dt.datetime,
+    AfterValidator(_in_calendar_datetime),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "formatMinimum": f"{FIRST_YEAR}-01-01T00:00:00+09:00",
+            "formatMaximum": f"{LAST_YEAR}-12-31T23:59:59+09:00",
+        }
+    ),
+]
+FiscalYear = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, description="年度（西暦の開始年）")]
 
 # Japanese for pydantic's error types; {…} are filled from the error's ctx.
 _MESSAGES = {
@@ -123,3 +188,16 @@ def parse(model: type[I], data: Mapping[str, Any]) -> I:
     except pydantic.ValidationError as e:
         field, message = errors_of(e)[0]
         raise ActionError(f"{field}: {message}" if field else message, field=field or None) from e
+
+
+def parse_query(model: type[I], query: Mapping[str, Any]) -> I:
+    """parse() for a screen's query string: only the model's own parameters are read, and an
+    empty one is left out.
+
+    A page's query string carries more than its filters (another list's paging, a return
+    address), which the API's Query[...] ignores as well; and a form's 「すべて」 option
+    sends an empty value, which means "no filter", not a value to check.
+    """
+    return parse(
+        model, {name: query[name] for name in model.model_fields if query.get(name, "") != ""}
+    )

@@ -1,372 +1,67 @@
-"""同行研修 endpoints of /api/v1/mentoring/.
+"""同行研修 endpoints of /api/v1/mentoring/: the same actions, inputs and getters as the screens.
 
 The office (members of the programme's organiser) works with session auth; trainees apply
 without signing in; mentor and trainee reach their own match with the signed token only.
+Refusals are the actions' errors, answered by renkei.api's handler with their status.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja import Query, Router, Schema, Status
 from ninja.security import SessionAuth
-from pydantic import field_validator
 
-from renkei.accounts.models import Membership
 from renkei.lib import ratelimit
-from renkei.lib.http import api_membership as _membership
+from renkei.lib.http import api_membership
 from renkei.mentoring import actions
+from renkei.mentoring.access import (
+    Party,
+    office_application,
+    office_match,
+    office_mentor,
+    office_program,
+    party,
+    public_program,
+)
 from renkei.mentoring.models import (
-    ORGANISER_KINDS,
-    ApplicationStatus,
     Match,
     Mentor,
-    Profession,
+    Suggestion,
     TraineeApplication,
     TrainingProgram,
     suggestions,
-    weekday_mask,
 )
-from renkei.mentoring.summary import yearly_summary
-from renkei.regions.models import Municipality
+from renkei.mentoring.schemas import (
+    AppliedOut,
+    MatchOut,
+    MentorOut,
+    PartyOut,
+    ProgramOut,
+    SuggestionOut,
+    SummaryOut,
+    TraineeApplicationOut,
+)
+from renkei.mentoring.summary import Summary, yearly_summary
 
 router = Router(tags=["mentoring"], auth=SessionAuth())
 
 
 class ErrorOut(Schema):
     detail: str
+    field: str | None = None
 
 
-def _email(value: str) -> str:
-    from django.core.validators import validate_email
+ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
+WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
+PARTY_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
-    value = value.strip()
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ValueError("メールアドレスの形式が正しくありません") from None
-    return value
 
-
-class ProgramIn(Schema):
-    fiscal_year: int = Field(..., ge=2000, le=2100)
-    name: str = Field("在宅医同行研修", min_length=1, max_length=100)
-    co_organizer: str = Field("", max_length=100)
-    planned_count: int = Field(..., ge=1, le=1000)
-    honorarium_amount: int = Field(..., ge=0, le=1_000_000)
-    is_open: bool = True
-    contact: str = Field("", max_length=200)
-
-
-class ProgramOut(Schema):
-    code: uuid.UUID
-    organizer: str
-    name: str
-    fiscal_year: int
-    label: str
-    planned_count: int
-    honorarium_amount: int
-    is_open: bool
-    extra_trainings_allowed: bool = Field(description="今日、同じ受講者の追加受講が認められるか")
-
-
-class TraineeApplicationIn(Schema):
-    trainee_name: str = Field(..., min_length=1, max_length=60)
-    trainee_kana: str = Field(..., min_length=1, max_length=60)
-    profession: Profession
-    affiliation: str = Field(..., min_length=1, max_length=120)
-    email: str = Field(..., max_length=254)
-    phone: str = Field(..., pattern=r"^[0-9０-９\-‐ー()（） +]{6,20}$")
-    preferred_areas: list[str] = Field(
-        default_factory=list, max_length=50, description="市区町村コード"
-    )
-    preferred_weekdays: list[int] = Field(
-        default_factory=list, max_length=7, description="0=月 … 6=日"
-    )
-    preferred_dates: str = Field("", max_length=300)
-    motivation: str = Field("", max_length=2000)
-
-    _check_email = field_validator("email")(_email)
-
-
-class TraineeApplicationOut(Schema):
-    code: uuid.UUID
-    program: uuid.UUID
-    trainee_name: str
-    trainee_kana: str
-    profession: Profession
-    affiliation: str
-    email: str
-    phone: str
-    preferred_areas: list[str]
-    preferred_weekdays: list[str]
-    preferred_dates: str
-    motivation: str
-    status: ApplicationStatus
-    applied_at: dt.datetime
-    match: uuid.UUID | None
-
-
-class AppliedOut(Schema):
-    code: uuid.UUID
-    status: ApplicationStatus
-    message: str
-
-
-class MentorIn(Schema):
-    name: str = Field(..., min_length=1, max_length=60)
-    kana: str = Field("", max_length=60)
-    affiliation: str = Field(..., min_length=1, max_length=120)
-    email: str = Field(..., max_length=254)
-    phone: str = Field("", pattern=r"^([0-9０-９\-‐ー()（） +]{6,20})?$")
-    recommended: bool = False
-    recommended_on: dt.date | None = None
-    areas: list[str] = Field(default_factory=list, max_length=100)
-    weekdays: list[int] = Field(default_factory=list, max_length=7)
-    availability: str = Field("", max_length=200)
-    is_active: bool = True
-
-    _check_email = field_validator("email")(_email)
-
-
-class MentorOut(Schema):
-    code: uuid.UUID
-    name: str
-    kana: str
-    affiliation: str
-    recommended: bool
-    recommended_on: dt.date | None
-    areas: list[str]
-    weekdays: list[str]
-    availability: str
-    is_active: bool
-
-
-class SuggestionOut(Schema):
-    mentor: MentorOut
-    area_hits: int
-    day_ok: bool
-    load: int
-    reasons: list[str]
-
-
-class MatchIn(Schema):
-    mentor: uuid.UUID
-
-
-class MentoringCancelIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=200)
-
-
-class VisitIn(Schema):
-    visit_date: dt.date
-
-
-class HonorariumIn(Schema):
-    amount: int = Field(..., ge=1, le=1_000_000)
-    paid_at: dt.date
-
-
-class ReportIn(Schema):
-    text: str = Field(..., min_length=1, max_length=4000)
-
-
-class MatchOut(Schema):
-    code: uuid.UUID
-    application: uuid.UUID
-    trainee_name: str
-    mentor_name: str
-    status: ApplicationStatus
-    decided_at: dt.datetime
-    notice_sent_at: dt.datetime | None
-    visit_date: dt.date | None
-    mentor_report_at: dt.datetime | None
-    trainee_report_at: dt.datetime | None
-    honorarium_amount: int | None
-    honorarium_paid_at: dt.date | None
-
-
-class PartyOut(Schema):
-    side: str
-    program: str
-    trainee_name: str
-    mentor_name: str
-    status: ApplicationStatus
-    visit_date: dt.date | None
-    own_report: str
-    own_report_at: dt.datetime | None
-
-
-class ProfessionRowOut(Schema):
-    label: str
-    applications: int
-    cancelled: int
-    matched: int
-    done: int
-
-
-class MentorRowOut(Schema):
-    name: str
-    affiliation: str
-    matches: int
-    done: int
-    honoraria: int
-
-
-class SummaryOut(Schema):
-    program: uuid.UUID
-    label: str
-    planned_count: int
-    applications: int
-    cancelled: int
-    matched: int
-    done: int
-    reported: int
-    honoraria_total: int
-    by_profession: list[ProfessionRowOut]
-    mentors: list[MentorRowOut]
-
-
-# Helpers ---------------------------------------------------------------------------
-
-
-def _program(request: HttpRequest, code: uuid.UUID) -> tuple[TrainingProgram, Membership]:
-    m = _membership(request)
-    p = TrainingProgram.objects.for_office(m).select_related("organizer").filter(code=code).first()
-    if p is None:
-        raise HttpError(404, "同行研修が見つかりません")
-    return p, m
-
-
-def _application(request: HttpRequest, code: uuid.UUID) -> tuple[TraineeApplication, Membership]:
-    m = _membership(request)
-    a = (
-        TraineeApplication.objects.for_office(m)
-        .select_related("program__organizer")
-        .filter(code=code)
-        .first()
-    )
-    if a is None:
-        raise HttpError(404, "申込が見つかりません")
-    return a, m
-
-
-def _match(request: HttpRequest, code: uuid.UUID) -> tuple[Match, Membership]:
-    m = _membership(request)
-    match = (
-        Match.objects.filter(application__program__organizer_id=m.organization_id)
-        .select_related("application__program", "mentor")
-        .filter(code=code)
-        .first()
-    )
-    if match is None:
-        raise HttpError(404, "マッチングが見つかりません")
-    return match, m
-
-
-def _municipalities(codes: list[str]) -> list[Municipality]:
-    unique = list(dict.fromkeys(codes))
-    found = list(Municipality.objects.filter(code__in=unique))
-    if len(found) != len(unique):
-        raise HttpError(400, "存在しない市区町村コードが含まれています")
-    return found
-
-
-def _mask(days: list[int]) -> int:
-    try:
-        return weekday_mask(days)
-    except ValueError as e:
-        raise HttpError(400, str(e)) from None
-
-
-def _messages(e: Exception) -> str:
-    return " ".join(getattr(e, "messages", [str(e)]))
-
-
-def program_out(p: TrainingProgram) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "organizer": p.organizer.name,
-        "name": p.name,
-        "fiscal_year": p.fiscal_year,
-        "label": p.fy_label,
-        "planned_count": p.planned_count,
-        "honorarium_amount": p.honorarium_amount,
-        "is_open": p.is_open,
-        "extra_trainings_allowed": p.extra_trainings_allowed(),
-    }
-
-
-def application_out(a: TraineeApplication) -> dict[str, Any]:
-    match = a.current_match()
-    return {
-        "code": a.code,
-        "program": a.program.code,
-        "trainee_name": a.trainee_name,
-        "trainee_kana": a.trainee_kana,
-        "profession": a.profession,
-        "affiliation": a.affiliation,
-        "email": a.email,
-        "phone": a.phone,
-        "preferred_areas": [m.code for m in a.preferred_areas.all()],
-        "preferred_weekdays": a.weekday_labels(),
-        "preferred_dates": a.preferred_dates,
-        "motivation": a.motivation,
-        "status": a.status,
-        "applied_at": a.applied_at,
-        "match": match.code if match else None,
-    }
-
-
-def mentor_out(m: Mentor) -> dict[str, Any]:
-    return {
-        "code": m.code,
-        "name": m.name,
-        "kana": m.kana,
-        "affiliation": m.affiliation,
-        "recommended": m.recommended,
-        "recommended_on": m.recommended_on,
-        "areas": [x.code for x in m.areas.all()],
-        "weekdays": m.weekday_labels(),
-        "availability": m.availability,
-        "is_active": m.is_active,
-    }
-
-
-def match_out(match: Match) -> dict[str, Any]:
-    return {
-        "code": match.code,
-        "application": match.application.code,
-        "trainee_name": match.application.trainee_name,
-        "mentor_name": match.mentor.name,
-        "status": match.application.status,
-        "decided_at": match.decided_at,
-        "notice_sent_at": match.notice_sent_at,
-        "visit_date": match.visit_date,
-        "mentor_report_at": match.mentor_report_at,
-        "trainee_report_at": match.trainee_report_at,
-        "honorarium_amount": match.honorarium_amount,
-        "honorarium_paid_at": match.honorarium_paid_at,
-    }
-
-
-def _application_fields(payload: TraineeApplicationIn) -> dict[str, Any]:
-    return {
-        "trainee_name": payload.trainee_name.strip(),
-        "trainee_kana": payload.trainee_kana.strip(),
-        "profession": payload.profession,
-        "affiliation": payload.affiliation.strip(),
-        "email": str(payload.email),
-        "phone": payload.phone,
-        "preferred_weekdays": _mask(payload.preferred_weekdays),
-        "preferred_dates": payload.preferred_dates,
-        "motivation": payload.motivation,
-    }
+def _match(match: Match) -> Match:
+    """The match as the API shows it, with what its schema reads (after a write)."""
+    return Match.objects.select_related("application", "mentor").get(pk=match.pk)
 
 
 # Programmes ----------------------------------------------------------------------------
@@ -377,56 +72,44 @@ def _application_fields(payload: TraineeApplicationIn) -> dict[str, Any]:
     response={200: list[ProgramOut], 403: ErrorOut},
     summary="事務局の同行研修（年度）一覧",
 )
-def list_programs(request: HttpRequest) -> Status[Any]:
-    m = _membership(request)
-    return Status(
-        200,
-        [program_out(p) for p in TrainingProgram.objects.for_office(m).select_related("organizer")],
+def list_programs(request: HttpRequest) -> QuerySet[TrainingProgram]:
+    return (
+        TrainingProgram.objects.for_office(api_membership(request))
+        .select_related("organizer")
+        .with_january_count()
     )
 
 
 @router.post(
-    "/programs",
-    response={201: ProgramOut, 400: ErrorOut, 403: ErrorOut},
-    summary="同行研修（年度）を登録する",
+    "/programs", response={201: ProgramOut, **WRITE_ERRORS}, summary="同行研修（年度）を登録する"
 )
-def create_program(request: HttpRequest, payload: ProgramIn) -> Status[Any]:
-    m = _membership(request)
-    if m.organization.kind not in ORGANISER_KINDS:
-        return Status(
-            403, {"detail": "同行研修を主催できるのは市区町村・医師会・連携支援センターです"}
-        )
-    try:
-        p = actions.save_program(by=m, fields=payload.dict(), request=request)
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    return Status(201, program_out(p))
+def create_program(
+    request: HttpRequest, payload: actions.TrainingProgramInput
+) -> Status[TrainingProgram]:
+    m = api_membership(request)
+    return Status(201, actions.save_program(by=m, data=payload, request=request))
+
+
+@router.put(
+    "/programs/{code}",
+    response={200: ProgramOut, **WRITE_ERRORS},
+    summary="同行研修（年度）の設定を変更する",
+)
+def update_program(
+    request: HttpRequest, code: uuid.UUID, payload: actions.TrainingProgramInput
+) -> TrainingProgram:
+    m = api_membership(request)
+    program = office_program(m, code)
+    return actions.save_program(by=m, data=payload, program=program, request=request)
 
 
 @router.get(
     "/programs/{code}/summary",
-    response={200: SummaryOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: SummaryOut, **ERRORS},
     summary="年度の実績（申込・実施・職種別・指導医別・謝礼）",
 )
-def get_summary(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
-    p, _ = _program(request, code)
-    s = yearly_summary(p)
-    return Status(
-        200,
-        {
-            "program": p.code,
-            "label": p.fy_label,
-            "planned_count": p.planned_count,
-            "applications": s.applications,
-            "cancelled": s.cancelled,
-            "matched": s.matched,
-            "done": s.done,
-            "reported": s.reported,
-            "honoraria_total": s.honoraria_total,
-            "by_profession": [vars(r) for r in s.by_profession],
-            "mentors": [vars(r) for r in s.mentors],
-        },
-    )
+def get_summary(request: HttpRequest, code: uuid.UUID) -> Summary:
+    return yearly_summary(office_program(api_membership(request), code))
 
 
 # Applications -------------------------------------------------------------------------
@@ -434,46 +117,27 @@ def get_summary(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
 
 @router.get(
     "/programs/{code}/applications",
-    response={200: list[TraineeApplicationOut], 403: ErrorOut, 404: ErrorOut},
+    response={200: list[TraineeApplicationOut], 400: ErrorOut, **ERRORS},
     summary="申込の一覧",
 )
 def list_applications(
-    request: HttpRequest, code: uuid.UUID, status: ApplicationStatus | None = None
-) -> Status[Any]:
-    p, _ = _program(request, code)
-    qs = p.applications.select_related("program", "match").prefetch_related("preferred_areas")
-    if status:
-        qs = qs.filter(status=status)
-    return Status(200, [application_out(a) for a in qs.order_by("-applied_at")[:1000]])
+    request: HttpRequest, code: uuid.UUID, filters: Query[actions.ApplicationFilter]
+) -> QuerySet[TraineeApplication]:
+    program = office_program(api_membership(request), code)
+    return TraineeApplication.objects.listed(program, filters.status)[:1000]
 
 
 @router.post(
     "/programs/{code}/applications",
-    response={
-        201: TraineeApplicationOut,
-        400: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-    },
+    response={201: TraineeApplicationOut, **WRITE_ERRORS},
     summary="申込を代理入力する（事務局）",
 )
 def create_application(
-    request: HttpRequest, code: uuid.UUID, payload: TraineeApplicationIn
-) -> Status[Any]:
-    p, m = _program(request, code)
-    areas = _municipalities(payload.preferred_areas)
-    try:
-        a = actions.apply(
-            p, fields=_application_fields(payload), areas=areas, by=m, request=request
-        )
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    except actions.MentoringError as e:
-        return Status(409, {"detail": str(e)})
-    except ValueError as e:  # OncePerYearError
-        return Status(409, {"detail": str(e)})
-    return Status(201, application_out(a))
+    request: HttpRequest, code: uuid.UUID, payload: actions.TraineeApplicationInput
+) -> Status[TraineeApplication]:
+    m = api_membership(request)
+    a = actions.apply(office_program(m, code), data=payload, by=m, request=request)
+    return Status(201, a)
 
 
 @router.post(
@@ -483,203 +147,128 @@ def create_application(
     summary="受講を申し込む（ログイン不要）",
 )
 def apply_public(
-    request: HttpRequest, code: uuid.UUID, payload: TraineeApplicationIn
-) -> Status[Any]:
+    request: HttpRequest, code: uuid.UUID, payload: actions.TraineeApplicationInput
+) -> Status[TraineeApplication]:
     ratelimit.check(request, "public_form")
-    p = TrainingProgram.objects.select_related("organizer").filter(code=code).first()
-    if p is None:
-        raise HttpError(404, "同行研修が見つかりません")
-    areas = _municipalities(payload.preferred_areas)
-    try:
-        a = actions.apply(p, fields=_application_fields(payload), areas=areas, request=request)
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    except ValueError as e:  # MentoringError, OncePerYearError
-        return Status(409, {"detail": str(e)})
-    return Status(
-        201,
-        {
-            "code": a.code,
-            "status": a.status,
-            "message": "申込みを受け付けました。確認のメールをお送りしました。",
-        },
-    )
+    a = actions.apply(public_program(code), data=payload, request=request)
+    return Status(201, a)
 
 
 @router.get(
     "/applications/{code}",
-    response={200: TraineeApplicationOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: TraineeApplicationOut, **ERRORS},
     summary="申込の詳細",
 )
-def get_application(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
-    a, _ = _application(request, code)
-    return Status(200, application_out(a))
+def get_application(request: HttpRequest, code: uuid.UUID) -> TraineeApplication:
+    return office_application(api_membership(request), code)
 
 
 @router.get(
     "/applications/{code}/suggestions",
-    response={200: list[SuggestionOut], 403: ErrorOut, 404: ErrorOut},
+    response={200: list[SuggestionOut], **ERRORS},
     summary="指導医の候補（地域・曜日・今年度の担当件数で順位付け、理由つき）",
 )
-def get_suggestions(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
-    a, _ = _application(request, code)
-    return Status(
-        200,
-        [
-            {
-                "mentor": mentor_out(s.mentor),
-                "area_hits": s.area_hits,
-                "day_ok": s.day_ok,
-                "load": s.load,
-                "reasons": s.reasons,
-            }
-            for s in suggestions(a)
-        ],
-    )
+def get_suggestions(request: HttpRequest, code: uuid.UUID) -> list[Suggestion]:
+    return suggestions(office_application(api_membership(request), code))
 
 
 @router.post(
     "/applications/{code}/match",
-    response={201: MatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={201: MatchOut, **WRITE_ERRORS},
     summary="指導医を決定し、決定連絡票を両者にメールする",
 )
-def decide(request: HttpRequest, code: uuid.UUID, payload: MatchIn) -> Status[Any]:
-    a, m = _application(request, code)
-    mentor = Mentor.objects.for_office(m.organization).filter(code=payload.mentor).first()
-    if mentor is None:
-        return Status(400, {"detail": "選んだ指導医はこの研修に登録されていません"})
-    try:
-        match = actions.decide_match(a, mentor, by=m, request=request)
-    except ValueError as e:
-        return Status(409, {"detail": str(e)})
-    return Status(201, match_out(match))
+def decide(
+    request: HttpRequest, code: uuid.UUID, payload: actions.MentorDecisionInput
+) -> Status[Match]:
+    m = api_membership(request)
+    match = actions.decide_match(office_application(m, code), by=m, data=payload, request=request)
+    return Status(201, match)
 
 
 @router.post(
     "/applications/{code}/cancel",
-    response={
-        200: TraineeApplicationOut,
-        400: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-    },
+    response={200: TraineeApplicationOut, **WRITE_ERRORS},
     summary="申込を取り消す",
 )
-def cancel(request: HttpRequest, code: uuid.UUID, payload: MentoringCancelIn) -> Status[Any]:
-    a, m = _application(request, code)
-    try:
-        a = actions.cancel_application(a, by=m, reason=payload.reason, request=request)
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    except actions.MentoringError as e:
-        return Status(409, {"detail": str(e)})
-    return Status(200, application_out(a))
+def cancel(
+    request: HttpRequest, code: uuid.UUID, payload: actions.MentoringCancelInput
+) -> TraineeApplication:
+    m = api_membership(request)
+    a = actions.cancel_application(office_application(m, code), by=m, data=payload, request=request)
+    return office_application(m, a.code)
 
 
 # Matches ---------------------------------------------------------------------------------
 
 
-@router.get(
-    "/matches/{code}",
-    response={200: MatchOut, 403: ErrorOut, 404: ErrorOut},
-    summary="マッチングの詳細",
-)
-def get_match(request: HttpRequest, code: uuid.UUID) -> Status[Any]:
-    match, _ = _match(request, code)
-    return Status(200, match_out(match))
+@router.get("/matches/{code}", response={200: MatchOut, **ERRORS}, summary="マッチングの詳細")
+def get_match(request: HttpRequest, code: uuid.UUID) -> Match:
+    return office_match(api_membership(request), code)
 
 
 @router.put(
     "/matches/{code}/visit",
-    response={200: MatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: MatchOut, **WRITE_ERRORS},
     summary="研修日を登録する（事務局）",
 )
-def put_visit(request: HttpRequest, code: uuid.UUID, payload: VisitIn) -> Status[Any]:
-    match, m = _match(request, code)
-    try:
-        match = actions.set_visit_date(match, payload.visit_date, by=m, request=request)
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    except actions.MentoringError as e:
-        return Status(409, {"detail": str(e)})
-    return Status(200, match_out(match))
+def put_visit(request: HttpRequest, code: uuid.UUID, payload: actions.VisitDateInput) -> Match:
+    m = api_membership(request)
+    return actions.set_visit_date(office_match(m, code), data=payload, by=m, request=request)
 
 
 @router.post(
     "/matches/{code}/honorarium",
-    response={200: MatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: MatchOut, **WRITE_ERRORS},
     summary="指導謝礼の支払いを記録する",
 )
-def post_honorarium(request: HttpRequest, code: uuid.UUID, payload: HonorariumIn) -> Status[Any]:
-    match, m = _match(request, code)
-    try:
-        match = actions.record_honorarium(
-            match, by=m, amount=payload.amount, paid_at=payload.paid_at, request=request
-        )
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    except (actions.MentoringError, PermissionDenied) as e:
-        return Status(409, {"detail": str(e)})
-    return Status(200, match_out(match))
+def post_honorarium(
+    request: HttpRequest, code: uuid.UUID, payload: actions.HonorariumInput
+) -> Match:
+    m = api_membership(request)
+    return actions.record_honorarium(office_match(m, code), by=m, data=payload, request=request)
+
+
+@router.post(
+    "/matches/{code}/notices",
+    response={200: MatchOut, **WRITE_ERRORS},
+    summary="決定連絡票を両者に再送する",
+)
+def resend_notices(request: HttpRequest, code: uuid.UUID) -> Match:
+    m = api_membership(request)
+    return actions.resend_decision_notices(office_match(m, code), by=m, request=request)
 
 
 # Mentors --------------------------------------------------------------------------------
 
 
 @router.get("/mentors", response={200: list[MentorOut], 403: ErrorOut}, summary="指導医の一覧")
-def list_mentors(request: HttpRequest) -> Status[Any]:
-    m = _membership(request)
-    return Status(
-        200,
-        [
-            mentor_out(x)
-            for x in Mentor.objects.for_office(m.organization).prefetch_related("areas")
-        ],
-    )
+def list_mentors(request: HttpRequest) -> QuerySet[Mentor]:
+    m = api_membership(request)
+    return Mentor.objects.for_office(m.organization).prefetch_related("areas")
 
 
-@router.post(
-    "/mentors", response={201: MentorOut, 400: ErrorOut, 403: ErrorOut}, summary="指導医を登録する"
+@router.post("/mentors", response={201: MentorOut, **WRITE_ERRORS}, summary="指導医を登録する")
+def create_mentor(request: HttpRequest, payload: actions.MentorInput) -> Status[Mentor]:
+    m = api_membership(request)
+    return Status(201, actions.save_mentor(by=m, data=payload, request=request))
+
+
+@router.put(
+    "/mentors/{code}", response={200: MentorOut, **WRITE_ERRORS}, summary="指導医の登録を変更する"
 )
-def create_mentor(request: HttpRequest, payload: MentorIn) -> Status[Any]:
-    m = _membership(request)
-    if m.organization.kind not in ORGANISER_KINDS:
-        return Status(403, {"detail": "指導医を登録できるのは同行研修の事務局です"})
-    areas = _municipalities(payload.areas)
-    fields = payload.dict(exclude={"areas", "weekdays"})
-    fields["email"] = str(payload.email)
-    fields["weekdays"] = _mask(payload.weekdays)
-    if payload.recommended_on is not None and not 2000 <= payload.recommended_on.year <= 2100:
-        return Status(400, {"detail": "推薦日は2000年〜2100年の範囲で入力してください"})
-    try:
-        mentor = actions.save_mentor(by=m, fields=fields, areas=areas, request=request)
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    return Status(201, mentor_out(mentor))
+def update_mentor(request: HttpRequest, code: uuid.UUID, payload: actions.MentorInput) -> Mentor:
+    m = api_membership(request)
+    mentor = office_mentor(m, code)
+    return actions.save_mentor(by=m, data=payload, mentor=mentor, request=request)
 
 
 # The mentor's and trainee's own link -----------------------------------------------------
 
 
-def _party(token: str) -> tuple[Match, str]:
-    found = Match.from_token(token) if len(token) < 500 else None
-    if found is None:
-        raise HttpError(404, "リンクが無効です")
-    return found
-
-
-def party_out(match: Match, side: str) -> dict[str, Any]:
-    return {
-        "side": side,
-        "program": str(match.application.program),
-        "trainee_name": match.application.trainee_name,
-        "mentor_name": match.mentor.name,
-        "status": match.application.status,
-        "visit_date": match.visit_date,
-        "own_report": match.report_of(side),
-        "own_report_at": match.report_at(side),
-    }
+def _party(p: Party) -> Party:
+    """The party's view again after a write (the match has changed)."""
+    match = Match.objects.select_related("application__program", "mentor").get(pk=p.match.pk)
+    return Party(match, p.side)
 
 
 @router.get(
@@ -688,41 +277,31 @@ def party_out(match: Match, side: str) -> dict[str, Any]:
     auth=None,
     summary="指導医・受講者用: 自分のマッチング（署名付きリンク）",
 )
-def get_party(request: HttpRequest, token: str) -> Status[Any]:
-    match, side = _party(token)
-    return Status(200, party_out(match, side))
+def get_party(request: HttpRequest, token: str) -> Party:
+    return party(token)
 
 
 @router.put(
     "/reports/{token}/visit",
-    response={200: PartyOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: PartyOut, **PARTY_ERRORS},
     auth=None,
     summary="指導医・受講者用: 研修日を登録する",
 )
-def put_party_visit(request: HttpRequest, token: str, payload: VisitIn) -> Status[Any]:
-    match, side = _party(token)
-    try:
-        match = actions.set_visit_date(match, payload.visit_date, side=side, request=request)
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    except actions.MentoringError as e:
-        return Status(409, {"detail": str(e)})
-    return Status(200, party_out(match, side))
+def put_party_visit(request: HttpRequest, token: str, payload: actions.VisitDateInput) -> Party:
+    p = party(token)
+    actions.set_visit_date(p.match, data=payload, side=p.side, request=request)
+    return _party(p)
 
 
 @router.post(
     "/reports/{token}/report",
-    response={200: PartyOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: PartyOut, **PARTY_ERRORS},
     auth=None,
     summary="指導医・受講者用: 実施報告書・受講報告書を提出する",
 )
-def post_party_report(request: HttpRequest, token: str, payload: ReportIn) -> Status[Any]:
-    match, side = _party(token)
-    try:
-        match = actions.file_report(match, side, payload.text, request=request)
-    except ValidationError as e:
-        return Status(400, {"detail": _messages(e)})
-    except actions.MentoringError as e:
-        return Status(409, {"detail": str(e)})
-    match = Match.objects.select_related("application__program", "mentor").get(pk=match.pk)
-    return Status(200, party_out(match, side))
+def post_party_report(
+    request: HttpRequest, token: str, payload: actions.MentoringReportInput
+) -> Party:
+    p = party(token)
+    actions.file_report(p.match, side=p.side, data=payload, request=request)
+    return _party(p)

@@ -1,28 +1,33 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from renkei.accounts.models import Organization
 from renkei.lib.dates import fiscal_year
-from renkei.mentoring.models import WEEKDAYS, Mentor, Profession, weekday_mask
+from renkei.mentoring.actions import AREAS_UNKNOWN
+from renkei.mentoring.models import WEEKDAYS, Mentor, Profession, area_choices
 from renkei.regions.models import Municipality
 
 WEEKDAY_CHOICES = [(str(i), label) for i, label in enumerate(WEEKDAYS)]
-PHONE_RE = r"^[0-9０-９\-‐ー()（） +]{6,20}$"
 
 
-def area_choices(organization: Organization) -> QuerySet[Municipality]:
-    """Municipalities of the organiser's prefecture, which is where visits happen."""
-    pref = organization.prefecture_id or (
-        organization.municipality.prefecture_id if organization.municipality else None
-    )
-    qs = Municipality.objects.selectable()
-    return (qs.filter(prefecture_id=pref) if pref else qs).order_by("code")
+class AreasField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Municipalities picked from the organiser's prefecture, handed on as their codes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            queryset=Municipality.objects.none(),
+            required=False,
+            widget=forms.SelectMultiple(attrs={"size": 6}),
+            error_messages={"invalid_choice": AREAS_UNKNOWN},
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> list[str]:  # type: ignore[override]  # the input takes codes
+        return [m.code for m in super().clean(value)]
 
 
 class ApplicationForm(forms.Form):
@@ -34,22 +39,11 @@ class ApplicationForm(forms.Form):
         label="職種", choices=Profession.choices, widget=forms.RadioSelect
     )
     affiliation = forms.CharField(label="所属（医療機関・事業所名）", max_length=120)
-    email = forms.EmailField(
-        label="メールアドレス",
-        error_messages={"invalid": "メールアドレスの形式が正しくありません"},
+    email = forms.CharField(label="メールアドレス", max_length=254, widget=forms.EmailInput)
+    phone = forms.CharField(
+        label="電話番号", max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
-    phone = forms.RegexField(
-        label="電話番号",
-        regex=PHONE_RE,
-        error_messages={"invalid": "電話番号の形式が正しくありません"},
-        widget=forms.TextInput(attrs={"inputmode": "tel"}),
-    )
-    preferred_areas = forms.ModelMultipleChoiceField(
-        label="希望する地域（複数可）",
-        queryset=Municipality.objects.none(),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-    )
+    preferred_areas = AreasField(label="希望する地域（複数可）")
     preferred_weekdays = forms.MultipleChoiceField(
         label="希望する曜日",
         choices=WEEKDAY_CHOICES,
@@ -70,35 +64,12 @@ class ApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["preferred_areas"].queryset = area_choices(organizer)  # type: ignore[attr-defined]
 
-    def model_fields(self) -> dict[str, Any]:
-        d = self.cleaned_data
-        return {
-            "trainee_name": d["trainee_name"].strip(),
-            "trainee_kana": d["trainee_kana"].strip(),
-            "profession": d["profession"],
-            "affiliation": d["affiliation"].strip(),
-            "email": d["email"].strip(),
-            "phone": d["phone"].strip(),
-            "preferred_weekdays": weekday_mask(d.get("preferred_weekdays") or []),
-            "preferred_dates": d.get("preferred_dates", "").strip(),
-            "motivation": d.get("motivation", "").strip(),
-        }
-
 
 class MatchForm(forms.Form):
-    mentor = forms.ModelChoiceField(
-        label="指導医",
-        queryset=Mentor.objects.none(),
-        to_field_name="code",
-        widget=forms.RadioSelect,
-    )
+    """The suggestions table's radio buttons (drawn by the template); the action checks the
+    mentor, so an unknown one gets the same message as through the API."""
 
-    def __init__(self, *args: Any, office: Organization, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["mentor"]
-        field.queryset = Mentor.objects.for_office(office).filter(is_active=True)  # type: ignore[attr-defined]
-        field.error_messages["invalid_choice"] = "選んだ指導医はこの研修に登録されていません"
-        field.error_messages["required"] = "指導医を選んでください"
+    mentor = forms.CharField(label="指導医", required=False)
 
 
 class VisitDateForm(forms.Form):
@@ -108,7 +79,9 @@ class VisitDateForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    text = forms.CharField(label="報告", max_length=4000, widget=forms.Textarea(attrs={"rows": 8}))
+    text = forms.CharField(
+        label="報告", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 8})
+    )
 
 
 class HonorariumForm(forms.Form):
@@ -119,7 +92,7 @@ class HonorariumForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="取消の理由", max_length=200)
+    reason = forms.CharField(label="取消の理由", required=False, max_length=200)
 
 
 class ProgramForm(forms.Form):
@@ -148,27 +121,15 @@ class MentorForm(forms.Form):
     name = forms.CharField(label="氏名", max_length=60)
     kana = forms.CharField(label="ふりがな", max_length=60, required=False)
     affiliation = forms.CharField(label="所属（医療機関名）", max_length=120)
-    email = forms.EmailField(
-        label="メールアドレス", error_messages={"invalid": "メールアドレスの形式が正しくありません"}
-    )
-    phone = forms.RegexField(
-        label="電話番号",
-        regex=PHONE_RE,
-        required=False,
-        error_messages={"invalid": "電話番号の形式が正しくありません"},
-    )
+    email = forms.CharField(label="メールアドレス", max_length=254, widget=forms.EmailInput)
+    phone = forms.CharField(label="電話番号", max_length=20, required=False)
     recommended = forms.BooleanField(label="医師会の推薦あり", required=False)
     recommended_on = forms.DateField(
         label="推薦日",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    areas = forms.ModelMultipleChoiceField(
-        label="訪問地域",
-        queryset=Municipality.objects.none(),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-    )
+    areas = AreasField(label="訪問地域")
     weekdays = forms.MultipleChoiceField(
         label="受入れ可能な曜日",
         choices=WEEKDAY_CHOICES,
@@ -182,30 +143,6 @@ class MentorForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["areas"].queryset = area_choices(office)  # type: ignore[attr-defined]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("recommended") and not data.get("recommended_on"):
-            self.add_error("recommended_on", "医師会の推薦がある場合は推薦日を入力してください")
-        rec_on: dt.date | None = data.get("recommended_on")
-        if rec_on and rec_on > timezone.localdate():
-            self.add_error("recommended_on", "推薦日に未来の日付は入力できません")
-        return data
-
-    def model_fields(self) -> dict[str, Any]:
-        d = self.cleaned_data
-        return {
-            "name": d["name"].strip(),
-            "kana": d.get("kana", "").strip(),
-            "affiliation": d["affiliation"].strip(),
-            "email": d["email"],
-            "phone": d.get("phone", ""),
-            "recommended": d.get("recommended", False),
-            "recommended_on": d.get("recommended_on"),
-            "weekdays": weekday_mask(d.get("weekdays") or []),
-            "availability": d.get("availability", ""),
-            "is_active": d.get("is_active", False),
-        }
-
 
 def mentor_initial(m: Mentor) -> dict[str, Any]:
     return {
@@ -216,7 +153,7 @@ def mentor_initial(m: Mentor) -> dict[str, Any]:
         "phone": m.phone,
         "recommended": m.recommended,
         "recommended_on": m.recommended_on,
-        "areas": list(m.areas.all()),
+        "areas": [a.code for a in m.areas.all()],
         "weekdays": [str(i) for i in range(7) if m.weekdays & (1 << i)],
         "availability": m.availability,
         "is_active": m.is_active,

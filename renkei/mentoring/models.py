@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, OrgKind, User
 from renkei.directory.models import Facility
+from renkei.lib.actions import Conflict
 from renkei.lib.dates import fiscal_year_label
 from renkei.lib.text import normalize_search
 from renkei.regions.models import Municipality
@@ -38,6 +39,22 @@ ORGANISER_KINDS: frozenset[str] = frozenset(
     }
 )
 WEEKDAYS = ["月", "火", "水", "木", "金", "土", "日"]
+
+
+def can_organise(organization: Organization) -> bool:
+    """Whether the organisation may run a programme and register its mentors."""
+    return organization.kind in ORGANISER_KINDS
+
+
+def area_choices(organization: Organization) -> models.QuerySet[Municipality]:
+    """Where a programme's visits happen: the municipalities of the organiser's prefecture."""
+    pref = organization.prefecture_id or (
+        organization.municipality.prefecture_id if organization.municipality else None
+    )
+    qs = Municipality.objects.selectable()
+    return (qs.filter(prefecture_id=pref) if pref else qs).order_by("code")
+
+
 TOKEN_SALT = "renkei.mentoring.report"
 TOKEN_MAX_AGE = 2 * 366 * 24 * 3600  # reports may come months after the visit
 
@@ -83,8 +100,8 @@ ACTIVE_STATUSES = [
 TRAINING_DONE = [ApplicationStatus.DONE, ApplicationStatus.REPORTED]
 
 
-class OncePerYearError(ValueError):
-    """The trainee already has a training this fiscal year and no extra place is open."""
+class OncePerYearError(Conflict):
+    """The trainee already has a training this fiscal year and no extra place is open (409)."""
 
 
 class MentorQuerySet(models.QuerySet["Mentor"]):
@@ -180,6 +197,18 @@ class ProgramQuerySet(models.QuerySet["TrainingProgram"]):
             return self.none()
         return self.filter(organizer_id=membership.organization_id)
 
+    def with_january_count(self) -> Self:
+        """`counted_on_january` (see TrainingProgram.trainings_before_january) for each
+        programme in the same query. A match decided in the fiscal year's calendar year or
+        earlier, Japan time, was decided before 1 January."""
+        return self.annotate(
+            counted_on_january=Count(
+                "applications__match",
+                filter=Q(applications__match__decided_at__year__lte=F("fiscal_year"))
+                & ~Q(applications__status=ApplicationStatus.CANCELLED),
+            )
+        )
+
 
 class TrainingProgram(models.Model):
     """One fiscal year's 同行研修 of an organiser (the city), with its planned number."""
@@ -231,6 +260,9 @@ class TrainingProgram(models.Model):
     def trainings_before_january(self) -> int:
         """Trainings counted against the plan on 1 January: matches decided before that day
         whose application was not cancelled."""
+        annotated: int | None = getattr(self, "counted_on_january", None)
+        if annotated is not None:
+            return annotated
         cutoff = dt.datetime.combine(
             self.january_first, dt.time(0), tzinfo=timezone.get_current_timezone()
         )
@@ -258,6 +290,17 @@ class ApplicationQuerySet(models.QuerySet["TraineeApplication"]):
 
     def open(self) -> Self:
         return self.filter(status=ApplicationStatus.APPLIED)
+
+    def listed(self, program: TrainingProgram, status: str | None = None) -> Self:
+        """A programme's applications as its lists show them (newest first), by status."""
+        qs = self.filter(program=program)
+        if status:
+            qs = qs.filter(status=status)
+        return (
+            qs.select_related("program", "match__mentor")
+            .prefetch_related("preferred_areas")
+            .order_by("-applied_at", "-pk")
+        )
 
     def same_trainee(self, *, email: str, name: str, kana: str) -> Self:
         """The same person: same e-mail (any case), or same name and reading."""
@@ -382,6 +425,13 @@ class TraineeApplication(models.Model):
             return None
 
 
+class MatchQuerySet(models.QuerySet["Match"]):
+    def for_office(self, membership: Membership | None) -> Self:
+        if membership is None:
+            return self.none()
+        return self.filter(application__program__organizer_id=membership.organization_id)
+
+
 class Match(models.Model):
     """The office's decision (決定連絡票), the visit, both reports and the honorarium."""
 
@@ -416,6 +466,8 @@ class Match(models.Model):
         related_name="+",
         verbose_name="謝礼の記録者",
     )
+
+    objects = MatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = "マッチング"
@@ -476,7 +528,7 @@ def suggestions(application: TraineeApplication, limit: int = 10) -> list[Sugges
     wanted_days = application.preferred_weekdays
     n_areas = len(application.preferred_areas.all())
     out = []
-    for m in Mentor.objects.suggest_for(application)[:limit]:
+    for m in Mentor.objects.suggest_for(application).prefetch_related("areas")[:limit]:
         area_hits: int = m.area_hits  # type: ignore[attr-defined]
         load: int = m.load  # type: ignore[attr-defined]
         day_ok = bool(m.day_ok)  # type: ignore[attr-defined]

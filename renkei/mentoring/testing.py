@@ -84,22 +84,45 @@ def make_application(
     today: dt.date | None = None,
     by: Membership | None = None,
 ) -> TraineeApplication:
-    return actions.apply(
-        program,
-        fields={
+    data = actions.TraineeApplicationInput.model_validate(
+        {
             "trainee_name": name,
             "trainee_kana": kana,
             "profession": profession,
             "affiliation": "見本診療所（仮名）",
             "email": email,
             "phone": "046-000-0001",
-            "preferred_weekdays": weekday_mask(list(weekdays)),
+            "preferred_areas": list(area_codes),
+            "preferred_weekdays": list(weekdays),
             "preferred_dates": "平日の午後",
             "motivation": "在宅医療を始めるにあたり、現場を見て学びたい。",
-        },
-        areas=Municipality.objects.filter(code__in=list(area_codes)),
-        by=by,
-        today=today,
+        }
+    )
+    return actions.apply(program, data=data, by=by, today=today)
+
+
+def decide(
+    application: TraineeApplication, mentor: Mentor, *, by: Membership, today: dt.date | None = None
+) -> Match:
+    """The office's decision for `mentor`, as the application page makes it."""
+    return actions.decide_match(
+        application, by=by, data=actions.MentorDecisionInput(mentor=mentor.code), today=today
+    )
+
+
+def schedule(match: Match, visit_date: dt.date, *, by: Membership | None = None) -> Match:
+    return actions.set_visit_date(match, data=actions.VisitDateInput(visit_date=visit_date), by=by)
+
+
+def report(match: Match, side: str, text: str, *, today: dt.date | None = None) -> Match:
+    return actions.file_report(
+        match, side=side, data=actions.MentoringReportInput(text=text), today=today
+    )
+
+
+def pay(match: Match, *, by: Membership, amount: int, paid_at: dt.date) -> Match:
+    return actions.record_honorarium(
+        match, by=by, data=actions.HonorariumInput(amount=amount, paid_at=paid_at)
     )
 
 
@@ -188,31 +211,31 @@ def seed_mentoring(*, today: dt.date | None = None) -> dict[str, Any]:
     start = dt.date(fy, 4, 1)
     visited = max(start, today - dt.timedelta(days=7))
     # Stages: reported and paid, done (mentor only), scheduled, matched, open, open.
-    m0 = actions.decide_match(apps[0], mentors[0], by=member, today=today)
-    actions.set_visit_date(m0, visited, by=member)
-    actions.file_report(
+    m0 = decide(apps[0], mentors[0], by=member, today=today)
+    schedule(m0, visited, by=member)
+    report(
         m0,
         Match.Side.MENTOR,
         "訪問診療4件に同行。看取り期の患者宅での家族支援を中心に指導した。",
         today=today,
     )
-    actions.file_report(
+    report(
         m0,
         Match.Side.TRAINEE,
         "在宅での点滴管理と家族への説明の実際を学んだ。来年度から訪問診療を始めたい。",
         today=today,
     )
-    actions.record_honorarium(m0, by=member, amount=program.honorarium_amount, paid_at=today)
-    m1 = actions.decide_match(apps[1], mentors[1], by=member, today=today)
-    actions.set_visit_date(m1, visited, by=member)
-    actions.file_report(
+    pay(m0, by=member, amount=program.honorarium_amount, paid_at=today)
+    m1 = decide(apps[1], mentors[1], by=member, today=today)
+    schedule(m1, visited, by=member)
+    report(
         m1,
         Match.Side.MENTOR,
         "病院勤務医の方に、退院後の生活の場での診療を見ていただいた。",
         today=today,
     )
-    m2 = actions.decide_match(apps[2], mentors[2], by=member, today=today)
+    m2 = decide(apps[2], mentors[2], by=member, today=today)
     later = min(today + dt.timedelta(days=14), dt.date(fy + 1, 3, 31))
-    actions.set_visit_date(m2, later, by=member)
-    actions.decide_match(apps[3], mentors[0], by=member, today=today)
+    schedule(m2, later, by=member)
+    decide(apps[3], mentors[0], by=member, today=today)
     return {"program": program, "office": member, "created": len(apps)}

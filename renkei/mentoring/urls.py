@@ -22,6 +22,6 @@ urlpatterns = [
     path("mentors/", views.mentor_list, name="mentors"),
     path("mentors/new/", views.mentor_edit, name="mentor_new"),
     path("mentors/<uuid:code>/edit/", views.mentor_edit, name="mentor_edit"),
-    path("r/<str:token>/", views.party, name="party"),
+    path("r/<str:token>/", views.party_page, name="party"),
     path("r/<str:token>/notice/", views.party_notice, name="party_notice"),
 ]

@@ -4,18 +4,28 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.forms import Form
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year
+from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
+from renkei.lib.inputs import parse_query
 from renkei.lib.ratelimit import rate_limited
 from renkei.mentoring import actions
+from renkei.mentoring.access import (
+    office_application,
+    office_match,
+    office_mentor,
+    office_program,
+    party,
+    public_program,
+)
 from renkei.mentoring.forms import (
     ApplicationForm,
     CancelForm,
@@ -28,52 +38,31 @@ from renkei.mentoring.forms import (
     mentor_initial,
 )
 from renkei.mentoring.models import (
-    ORGANISER_KINDS,
     ApplicationStatus,
     Match,
     Mentor,
     TraineeApplication,
     TrainingProgram,
+    can_organise,
     suggestions,
 )
 from renkei.mentoring.summary import summary_csv, summary_xlsx, yearly_summary
 
 
-def _errors_to_form(form: Form, e: ValidationError) -> None:
-    if hasattr(e, "error_dict"):
-        for name, msgs in e.message_dict.items():
-            for msg in msgs:
-                form.add_error(name if name in form.fields else None, msg)
+def _refuse(request: RenkeiRequest, form: Form, e: ActionError) -> int:
+    """A refusal on a page of several small forms: beside its field, or as a message."""
+    if e.field and e.field.split(".")[0] in form.fields:
+        show_error(form, e)
     else:
-        for msg in e.messages:
-            form.add_error(None, msg)
+        messages.error(request, e.message)
+    return e.status
 
 
-def _program(request: MemberRequest, code: uuid.UUID) -> TrainingProgram:
-    return get_object_or_404(
-        TrainingProgram.objects.for_office(request.membership).select_related("organizer"),
-        code=code,
-    )
-
-
-def _application(request: MemberRequest, code: uuid.UUID) -> TraineeApplication:
-    return get_object_or_404(
-        TraineeApplication.objects.for_office(request.membership).select_related(
-            "program__organizer", "entered_by"
-        ),
-        code=code,
-    )
-
-
-def _match(request: MemberRequest, code: uuid.UUID) -> Match:
-    return get_object_or_404(
-        Match.objects.filter(
-            application__program__organizer_id=request.membership.organization_id
-        ).select_related(
-            "application__program__organizer", "mentor", "decided_by", "honorarium_recorded_by"
-        ),
-        code=code,
-    )
+def _messages(request: RenkeiRequest, form: Form) -> None:
+    """A small form's errors as messages, for the redirect back to its page."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
 
 
 # Office ------------------------------------------------------------------------------
@@ -90,7 +79,7 @@ def home(request: MemberRequest) -> HttpResponse:
         "programs": programs,
         "current": current,
         "fy": fy,
-        "can_organise": request.organization.kind in ORGANISER_KINDS,
+        "can_organise": can_organise(request.organization),
         "mentor_count": Mentor.objects.for_office(request.organization)
         .filter(is_active=True)
         .count(),
@@ -116,41 +105,30 @@ def home(request: MemberRequest) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def program_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpResponse:
-    program = _program(request, code) if code else None
-    if program is None and request.organization.kind not in ORGANISER_KINDS:
+    program = office_program(request.membership, code) if code else None
+    if program is None and not can_organise(request.organization):
         raise Http404
     initial = (
-        {
-            "fiscal_year": program.fiscal_year,
-            "name": program.name,
-            "co_organizer": program.co_organizer,
-            "planned_count": program.planned_count,
-            "honorarium_amount": program.honorarium_amount,
-            "is_open": program.is_open,
-            "contact": program.contact,
-        }
+        {name: getattr(program, name) for name in actions.TrainingProgramInput.model_fields}
         if program
         else None
     )
     form = ProgramForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        data = input_from_form(form, actions.TrainingProgramInput)
+        status = 400
+        if data is not None:
             try:
                 saved = actions.save_program(
-                    by=request.membership,
-                    fields=form.cleaned_data,
-                    program=program,
-                    request=request,
+                    by=request.membership, data=data, program=program, request=request
                 )
-            except ValidationError as e:
-                _errors_to_form(form, e)
-                status = 400
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
             else:
                 messages.success(request, "研修の設定を保存しました。")
                 return redirect(saved)
-        else:
-            status = 400
     return render(
         request, "mentoring/program_form.html", {"form": form, "program": program}, status=status
     )
@@ -159,25 +137,23 @@ def program_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpR
 @member_required
 @require_GET
 def program_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    program = _program(request, code)
-    status = request.GET.get("status", "")
-    apps = program.applications.select_related("match__mentor").prefetch_related("preferred_areas")
-    if status:
-        if status not in ApplicationStatus.values:
-            return render(
-                request,
-                "mentoring/program.html",
-                {"program": program, "error": "状況の指定が正しくありません", "applications": []},
-                status=400,
-            )
-        apps = apps.filter(status=status)
+    program = office_program(request.membership, code)
+    try:
+        filters = parse_query(actions.ApplicationFilter, request.GET)
+    except ActionError as e:
+        return render(
+            request,
+            "mentoring/program.html",
+            {"program": program, "error": e.message, "applications": []},
+            status=e.status,
+        )
     return render(
         request,
         "mentoring/program.html",
         {
             "program": program,
-            "applications": list(apps.order_by("-applied_at")),
-            "status": status,
+            "applications": list(TraineeApplication.objects.listed(program, filters.status)),
+            "status": filters.status or "",
             "statuses": ApplicationStatus.choices,
             "apply_url": request.build_absolute_uri(
                 program.get_absolute_url().rstrip("/") + "/apply/"
@@ -190,48 +166,41 @@ def program_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_new(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     """The office enters a paper or FAX application."""
-    program = _program(request, code)
-    return _apply(request, program, office=True)
+    return _apply(request, office_program(request.membership, code), office=True)
 
 
 @rate_limited("public_form", methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def apply_public(request: RenkeiRequest, code: uuid.UUID) -> HttpResponse:
     """The trainee's own application form (no sign-in)."""
-    program = get_object_or_404(TrainingProgram.objects.select_related("organizer"), code=code)
-    return _apply(request, program, office=False)
+    return _apply(request, public_program(code), office=False)
 
 
 def _apply(request: RenkeiRequest, program: TrainingProgram, *, office: bool) -> HttpResponse:
+    if not office and not program.is_open:
+        # No form to fill in; the action refuses a late submission all the same.
+        return render(request, "mentoring/apply.html", {"program": program, "closed": True})
     form = ApplicationForm(request.POST or None, organizer=program.organizer)
     status = 200
-    if not office and not program.is_open:
-        return render(
-            request, "mentoring/apply.html", {"program": program, "closed": True}, status=200
-        )
     if request.method == "POST":
-        if form.is_valid():
+        data = input_from_form(form, actions.TraineeApplicationInput)
+        status = 400
+        if data is not None:
             try:
                 a = actions.apply(
                     program,
-                    fields=form.model_fields(),
-                    areas=form.cleaned_data["preferred_areas"],
+                    data=data,
                     by=request.membership if office else None,
                     request=request,
                 )
-            except (ValidationError, actions.MentoringError, ValueError) as e:
-                if isinstance(e, ValidationError):
-                    _errors_to_form(form, e)
-                else:
-                    form.add_error(None, str(e))
-                status = 400
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
             else:
                 if office:
                     messages.success(request, "申込を登録しました。")
                     return redirect(a)
                 return render(request, "mentoring/apply_done.html", {"program": program, "a": a})
-        else:
-            status = 400
     return render(
         request,
         "mentoring/apply.html",
@@ -243,13 +212,13 @@ def _apply(request: RenkeiRequest, program: TrainingProgram, *, office: bool) ->
 @member_required
 @require_GET
 def application_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    a = _application(request, code)
+    a = office_application(request.membership, code)
     areas = list(a.preferred_areas.all())
     context: dict[str, Any] = {"a": a, "areas": areas, "match": a.current_match()}
     if a.status == ApplicationStatus.APPLIED:
         a._prefetched_objects_cache = {"preferred_areas": areas}  # type: ignore[attr-defined]
         context["suggestions"] = suggestions(a)
-        context["form"] = MatchForm(office=a.program.organizer)
+        context["form"] = MatchForm()
         context["cancel_form"] = CancelForm()
     elif a.status in (ApplicationStatus.MATCHED, ApplicationStatus.SCHEDULED):
         context["cancel_form"] = CancelForm()
@@ -259,50 +228,43 @@ def application_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_POST
 def application_match(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    a = _application(request, code)
-    form = MatchForm(request.POST, office=a.program.organizer)
-    if form.is_valid():
-        try:
-            match = actions.decide_match(
-                a, form.cleaned_data["mentor"], by=request.membership, request=request
-            )
-        except (actions.MentoringError, ValueError) as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(
-                request, "指導医を決定し、決定連絡票を指導医と受講者にメールで送りました。"
-            )
-            return redirect(match)
-    else:
-        for errs in form.errors.values():
-            for err in errs:
-                messages.error(request, str(err))
-    return redirect(a)
+    a = office_application(request.membership, code)
+    form = MatchForm(request.POST)
+    data = input_from_form(form, actions.MentorDecisionInput)
+    if data is None:
+        _messages(request, form)
+        return redirect(a)
+    try:
+        match = actions.decide_match(a, by=request.membership, data=data, request=request)
+    except ActionError as e:
+        messages.error(request, e.message)
+        return redirect(a)
+    messages.success(request, "指導医を決定し、決定連絡票を指導医と受講者にメールで送りました。")
+    return redirect(match)
 
 
 @member_required
 @require_POST
 def application_cancel(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    a = _application(request, code)
+    a = office_application(request.membership, code)
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.cancel_application(
-                a, by=request.membership, reason=form.cleaned_data["reason"], request=request
-            )
-        except (actions.MentoringError, ValidationError) as e:
-            messages.error(request, " ".join(getattr(e, "messages", [str(e)])))
-        else:
-            messages.success(request, "申込を取り消しました。")
+    data = input_from_form(form, actions.MentoringCancelInput)
+    if data is None:
+        _messages(request, form)
+        return redirect(a)
+    try:
+        actions.cancel_application(a, by=request.membership, data=data, request=request)
+    except ActionError as e:
+        messages.error(request, e.message)
     else:
-        messages.error(request, "取消の理由を入力してください")
+        messages.success(request, "申込を取り消しました。")
     return redirect(a)
 
 
 @member_required
 @require_http_methods(["GET", "POST"])
 def match_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    match = _match(request, code)
+    match = office_match(request.membership, code)
     program = match.application.program
     vform = VisitDateForm(initial={"visit_date": match.visit_date})
     hform = HonorariumForm(
@@ -311,38 +273,32 @@ def match_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     status = 200
     if request.method == "POST":
         what = request.POST.get("action", "")
+        m = request.membership
         try:
             if what == "visit":
                 vform = VisitDateForm(request.POST)
-                if not vform.is_valid():
-                    raise ValidationError("研修日を正しく入力してください")
-                actions.set_visit_date(
-                    match, vform.cleaned_data["visit_date"], by=request.membership, request=request
-                )
-                messages.success(request, "研修日を登録しました。")
+                visit = input_from_form(vform, actions.VisitDateInput)
+                if visit is not None:
+                    actions.set_visit_date(match, data=visit, by=m, request=request)
+                    messages.success(request, "研修日を登録しました。")
+                    return redirect(match)
             elif what == "honorarium":
                 hform = HonorariumForm(request.POST)
-                if not hform.is_valid():
-                    raise ValidationError("謝礼の支払額と支払日を正しく入力してください")
-                actions.record_honorarium(
-                    match,
-                    by=request.membership,
-                    amount=hform.cleaned_data["amount"],
-                    paid_at=hform.cleaned_data["paid_at"],
-                    request=request,
-                )
-                messages.success(request, "指導謝礼の支払いを記録しました。")
+                pay = input_from_form(hform, actions.HonorariumInput)
+                if pay is not None:
+                    actions.record_honorarium(match, by=m, data=pay, request=request)
+                    messages.success(request, "指導謝礼の支払いを記録しました。")
+                    return redirect(match)
             elif what == "resend":
-                actions.send_decision_notices(match.pk)
+                actions.resend_decision_notices(match, by=m, request=request)
                 messages.success(request, "決定連絡票を再送しました。")
+                return redirect(match)
             else:
-                raise ValidationError("操作の指定が正しくありません")
-        except (ValidationError, actions.MentoringError, PermissionDenied) as e:
-            for msg in getattr(e, "messages", [str(e)]):
-                messages.error(request, msg)
+                raise ActionError("操作の指定が正しくありません")
             status = 400
-        else:
-            return redirect(match)
+        except ActionError as e:
+            status = _refuse(request, hform if what == "honorarium" else vform, e)
+        match.refresh_from_db()
     return render(
         request,
         "mentoring/match.html",
@@ -362,8 +318,7 @@ def match_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_GET
 def match_notice(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    match = _match(request, code)
-    return _notice(request, match)
+    return _notice(request, office_match(request.membership, code))
 
 
 def _notice(request: RenkeiRequest, match: Match) -> HttpResponse:
@@ -409,12 +364,8 @@ def mentor_list(request: MemberRequest) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def mentor_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpResponse:
-    mentor = (
-        get_object_or_404(Mentor.objects.for_office(request.organization), code=code)
-        if code
-        else None
-    )
-    if mentor is None and request.organization.kind not in ORGANISER_KINDS:
+    mentor = office_mentor(request.membership, code) if code else None
+    if mentor is None and not can_organise(request.organization):
         raise Http404
     form = MentorForm(
         request.POST or None,
@@ -423,23 +374,19 @@ def mentor_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpRe
     )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        data = input_from_form(form, actions.MentorInput)
+        status = 400
+        if data is not None:
             try:
                 actions.save_mentor(
-                    by=request.membership,
-                    fields=form.model_fields(),
-                    areas=form.cleaned_data["areas"],
-                    mentor=mentor,
-                    request=request,
+                    by=request.membership, data=data, mentor=mentor, request=request
                 )
-            except ValidationError as e:
-                _errors_to_form(form, e)
-                status = 400
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
             else:
                 messages.success(request, "指導医を保存しました。")
                 return redirect("mentoring:mentors")
-        else:
-            status = 400
     return render(
         request, "mentoring/mentor_form.html", {"form": form, "mentor": mentor}, status=status
     )
@@ -451,7 +398,7 @@ def mentor_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpRe
 @member_required
 @require_GET
 def summary(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    program = _program(request, code)
+    program = office_program(request.membership, code)
     return render(
         request, "mentoring/summary.html", {"program": program, "s": yearly_summary(program)}
     )
@@ -462,7 +409,7 @@ def summary(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def summary_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    program = _program(request, code)
+    program = office_program(request.membership, code)
     s = yearly_summary(program)
     name = f"mentoring-{program.fiscal_year}.{fmt}"
     if fmt == "csv":
@@ -479,46 +426,39 @@ def summary_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpRes
 # Mentor's and trainee's own pages (signed link, no sign-in) ----------------------------------
 
 
-def _party(token: str) -> tuple[Match, str]:
-    found = Match.from_token(token)
-    if found is None:
-        raise Http404
-    return found
-
-
 @require_http_methods(["GET", "POST"])
-def party(request: RenkeiRequest, token: str) -> HttpResponse:
-    match, side = _party(token)
-    a = match.application
-    rform = ReportForm(request.POST if request.POST.get("action") == "report" else None)
+def party_page(request: RenkeiRequest, token: str) -> HttpResponse:
+    p = party(token)
+    match, side = p.match, p.side
+    what = request.POST.get("action", "")
+    rform = ReportForm(request.POST if what == "report" else None)
     vform = VisitDateForm(
-        request.POST if request.POST.get("action") == "visit" else None,
-        initial={"visit_date": match.visit_date},
+        request.POST if what == "visit" else None, initial={"visit_date": match.visit_date}
     )
     status = 200
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "report":
-                if not rform.is_valid():
-                    raise ValidationError("報告の内容を入力してください（4000文字以内）")
-                actions.file_report(match, side, rform.cleaned_data["text"], request=request)
-                messages.success(request, "報告を受け付けました。ご協力ありがとうございました。")
-            elif request.POST.get("action") == "visit":
-                if not vform.is_valid():
-                    raise ValidationError("研修日を正しく入力してください")
-                actions.set_visit_date(
-                    match, vform.cleaned_data["visit_date"], side=side, request=request
-                )
-                messages.success(request, "研修日を登録しました。")
+            if what == "report":
+                text = input_from_form(rform, actions.MentoringReportInput)
+                if text is not None:
+                    actions.file_report(match, side=side, data=text, request=request)
+                    messages.success(
+                        request, "報告を受け付けました。ご協力ありがとうございました。"
+                    )
+                    return redirect("mentoring:party", token=token)
+            elif what == "visit":
+                visit = input_from_form(vform, actions.VisitDateInput)
+                if visit is not None:
+                    actions.set_visit_date(match, data=visit, side=side, request=request)
+                    messages.success(request, "研修日を登録しました。")
+                    return redirect("mentoring:party", token=token)
             else:
-                raise ValidationError("操作の指定が正しくありません")
-        except (ValidationError, actions.MentoringError) as e:
-            for msg in getattr(e, "messages", [str(e)]):
-                messages.error(request, msg)
+                raise ActionError("操作の指定が正しくありません")
             status = 400
-        else:
-            return redirect("mentoring:party", token=token)
+        except ActionError as e:
+            status = _refuse(request, rform if what == "report" else vform, e)
         match.refresh_from_db()
+    a = match.application
     return render(
         request,
         "mentoring/party.html",
@@ -542,5 +482,4 @@ def party(request: RenkeiRequest, token: str) -> HttpResponse:
 
 @require_GET
 def party_notice(request: RenkeiRequest, token: str) -> HttpResponse:
-    match, _ = _party(token)
-    return _notice(request, match)
+    return _notice(request, party(token).match)

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.desk.models import Consultation
-from renkei.desk.testing import ensure_default_topics, make_desk, make_desk_member
+from renkei.desk.testing import make_desk, make_desk_member
+from renkei.desk.vocabulary import ensure_default_topics
 from renkei.testing import DEMO_PASSWORD, make_facility, make_org
 from tests.browser.conftest import screenshot
 

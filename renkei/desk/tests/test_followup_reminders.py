@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 from django.core import mail
 from django.core.management import call_command
@@ -14,23 +15,32 @@ from renkei.desk.testing import make_consultation
 
 
 def test_due_followups_are_reminded_once_without_names(
-    desk: Desk, counselor: Membership, clerk: Membership
+    desk: Desk, counselor: Membership, clerk: Membership, django_capture_on_commit_callbacks: Any
 ) -> None:
     """Each assignee gets one e-mail listing due and overdue items; a second run sends nothing; names stay out."""
     today = timezone.localdate()
     c = make_consultation(desk, counselor, subject_name="相談 太郎（仮名）")
+    for due, note in [(today - dt.timedelta(days=1), "期限切れ"), (today, "今日")]:
+        actions.add_followup(
+            c,
+            by=counselor,
+            data=actions.FollowUpInput(due_date=due, note=note, assignee=clerk.user.username),
+        )
     actions.add_followup(
-        c, by=counselor, due_date=today - dt.timedelta(days=1), note="期限切れ", assignee=clerk.user
+        c,
+        by=counselor,
+        data=actions.FollowUpInput(
+            due_date=today + dt.timedelta(days=1), note="明日", assignee=clerk.user.username
+        ),
     )
-    actions.add_followup(c, by=counselor, due_date=today, note="今日", assignee=clerk.user)
-    actions.add_followup(
-        c, by=counselor, due_date=today + dt.timedelta(days=1), note="明日", assignee=clerk.user
-    )
-    call_command("send_desk_followup_reminders", stdout=io.StringIO())
+    # The mail is enqueued in the command's transaction and delivered after its commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_desk_followup_reminders", stdout=io.StringIO())
     assert len(mail.outbox) == 1
     body = str(mail.outbox[0].body)
     assert mail.outbox[0].to == [clerk.user.email]
     assert "期限切れ" in body and "今日" in body and "明日" not in body
     assert "相談 太郎" not in body
-    call_command("send_desk_followup_reminders", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_desk_followup_reminders", stdout=io.StringIO())
     assert len(mail.outbox) == 1

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -17,6 +16,7 @@ from renkei.desk.models import (
 )
 from renkei.desk.testing import make_consultation
 from renkei.desk.tests.conftest import login
+from renkei.lib.actions import ActionError, Forbidden
 
 
 def edit_data(c: Consultation, **overrides: object) -> dict[str, object]:
@@ -91,7 +91,9 @@ def test_altered_version_row_is_detected(desk: Desk, counselor: Membership) -> N
     """A version changed behind the ORM's back breaks the digest chain."""
     c = make_consultation(desk, counselor, confirm=True)
     actions.update_consultation(
-        c, by=counselor, fields={"summary": "二版目"}, expected_version=c.version, reason="追記"
+        c,
+        by=counselor,
+        data=actions.ConsultationEditInput.of(c, summary="二版目", reason="追記"),
     )
     assert verify_history(c)
     table = ConsultationVersion._meta.db_table
@@ -103,8 +105,8 @@ def test_altered_version_row_is_detected(desk: Desk, counselor: Membership) -> N
 def test_only_confirmers_can_confirm(desk: Desk, clerk: Membership) -> None:
     """A 介護職 member may record but not confirm; nothing changes when refused."""
     c = make_consultation(desk, clerk)
-    with pytest.raises(PermissionDenied):
-        actions.confirm_consultation(c, by=clerk)
+    with pytest.raises(Forbidden):
+        actions.confirm_consultation(c, by=clerk, data=actions.ConfirmInput())
     c.refresh_from_db()
     assert c.confirmed_at is None and c.versions.count() == 0
 
@@ -112,12 +114,8 @@ def test_only_confirmers_can_confirm(desk: Desk, clerk: Membership) -> None:
 def test_unchanged_revision_is_refused(desk: Desk, counselor: Membership) -> None:
     """Saving a confirmed record with no change creates no empty version."""
     c = make_consultation(desk, counselor, confirm=True)
-    with pytest.raises(ValidationError, match="変更された項目がありません"):
+    with pytest.raises(ActionError, match="変更された項目がありません"):
         actions.update_consultation(
-            c,
-            by=counselor,
-            fields={"summary": c.summary},
-            expected_version=c.version,
-            reason="確認",
+            c, by=counselor, data=actions.ConsultationEditInput.of(c, reason="確認")
         )
     assert c.versions.count() == 1

@@ -9,19 +9,16 @@ from django.test import Client
 from django.urls import reverse
 
 from renkei.accounts.models import Membership
-from renkei.mentoring import actions
 from renkei.mentoring.models import TOKEN_SALT, Match, TrainingProgram
-from renkei.mentoring.testing import make_application, make_mentor
+from renkei.mentoring.testing import decide, make_application, make_mentor, schedule
 from renkei.mentoring.tests.conftest import login
 
 
 @pytest.fixture
 def match(program: TrainingProgram, office: Membership) -> Match:
     a = make_application(program, today=dt.date(2025, 6, 1))
-    m = actions.decide_match(
-        a, make_mentor(office.organization), by=office, today=dt.date(2025, 6, 2)
-    )
-    return actions.set_visit_date(m, dt.date(2025, 6, 10), by=office)
+    m = decide(a, make_mentor(office.organization), by=office, today=dt.date(2025, 6, 2))
+    return schedule(m, dt.date(2025, 6, 10), by=office)
 
 
 def office_urls(program: TrainingProgram, match: Match) -> list[tuple[str, str]]:
@@ -86,7 +83,7 @@ def test_report_link_shows_only_its_own_match_and_side(
         email="x@example.jp",
         today=dt.date(2025, 6, 1),
     )
-    other_match = actions.decide_match(
+    other_match = decide(
         other,
         make_mentor(office.organization, "別の 指導医（仮名）", kana="べつ"),
         by=office,

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from renkei.accounts.models import Membership
-from renkei.mentoring import actions
+from renkei.lib.actions import ActionError
 from renkei.mentoring.models import Match, TraineeApplication, TrainingProgram
-from renkei.mentoring.testing import make_application, make_mentor
+from renkei.mentoring.testing import decide, make_application, make_mentor, report, schedule
 from renkei.mentoring.tests.conftest import login
 from renkei.mentoring.tests.test_once_per_year import matched
 
@@ -93,14 +93,12 @@ def test_report_before_visit_and_early_honorarium_are_refused(
 ) -> None:
     """No report before the visit date; no honorarium before the mentor's report."""
     a = make_application(program, today=dt.date(2025, 6, 1))
-    match = actions.decide_match(
-        a, make_mentor(office.organization), by=office, today=dt.date(2025, 6, 1)
-    )
-    with pytest.raises(actions.MentoringError, match="研修日が登録されていません"):
-        actions.file_report(match, "mentor", "報告", today=dt.date(2025, 6, 5))
-    actions.set_visit_date(match, dt.date(2025, 6, 10), by=office)
-    with pytest.raises(actions.MentoringError, match="研修日（2025年6月10日）以降"):
-        actions.file_report(match, "mentor", "報告", today=dt.date(2025, 6, 9))
+    match = decide(a, make_mentor(office.organization), by=office, today=dt.date(2025, 6, 1))
+    with pytest.raises(ActionError, match="研修日が登録されていません"):
+        report(match, "mentor", "報告", today=dt.date(2025, 6, 5))
+    schedule(match, dt.date(2025, 6, 10), by=office)
+    with pytest.raises(ActionError, match="研修日（2025年6月10日）以降"):
+        report(match, "mentor", "報告", today=dt.date(2025, 6, 9))
     login(client, office)
     response = client.post(
         reverse("mentoring:match", args=[match.code]),

@@ -14,6 +14,7 @@ from renkei.mentoring.models import (
     TraineeApplication,
     TrainingProgram,
 )
+from renkei.mentoring.testing import decide as decide_match
 from renkei.mentoring.testing import make_application, make_mentor
 
 # Programme FY2025 (令和7年度): 1 January of the fiscal year is 2026-01-01; two trainings planned.
@@ -23,7 +24,7 @@ JAN_1 = dt.date(2026, 1, 1)
 
 def decide(a: TraineeApplication, office: Membership, on: dt.date) -> Match:
     mentor = make_mentor(office.organization, email=f"mentor-{a.pk}@example.jp")
-    m = actions.decide_match(a, mentor, by=office, today=on)
+    m = decide_match(a, mentor, by=office, today=on)
     Match.objects.filter(pk=m.pk).update(
         decided_at=timezone.make_aware(dt.datetime.combine(on, dt.time(12)))
     )
@@ -107,7 +108,9 @@ def test_same_person_is_recognised_by_name_and_reading(program: TrainingProgram)
 def test_cancelled_application_does_not_count(program: TrainingProgram, office: Membership) -> None:
     """A cancelled application frees the trainee to apply again the same year."""
     first = make_application(program, today=dt.date(2025, 6, 1))
-    actions.cancel_application(first, by=office, reason="本人の都合")
+    actions.cancel_application(
+        first, by=office, data=actions.MentoringCancelInput(reason="本人の都合")
+    )
     make_application(program, today=DEC_31)
     assert TraineeApplication.objects.exclude(status=ApplicationStatus.CANCELLED).count() == 1
 

@@ -5,9 +5,8 @@ import datetime as dt
 from pytest_django import DjangoAssertNumQueries
 
 from renkei.accounts.models import Membership
-from renkei.mentoring import actions
 from renkei.mentoring.models import Mentor, TrainingProgram, suggestions
-from renkei.mentoring.testing import make_application, make_mentor
+from renkei.mentoring.testing import decide, make_application, make_mentor
 
 
 def test_ranking_by_area_then_weekday_then_load_in_one_query(
@@ -30,7 +29,7 @@ def test_ranking_by_area_then_weekday_then_load_in_one_query(
             email=f"s{i}@example.jp",
             today=dt.date(2025, 6, 1),
         )
-        actions.decide_match(a, busy, by=office, today=dt.date(2025, 6, 1))
+        decide(a, busy, by=office, today=dt.date(2025, 6, 1))
     applicant = make_application(
         program, area_codes=["142018"], weekdays=[1], today=dt.date(2025, 6, 2)
     )
