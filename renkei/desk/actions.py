@@ -66,6 +66,8 @@ TOPICS_REQUIRED = "相談内容の分類を1つ以上選んでください"
 TOPIC_NOT_OF_DESK = "この窓口で使えない相談内容の分類が含まれています"
 FACILITY_UNKNOWN = "紹介した資源に見つからない施設があります"
 ASSIGNEE_NOT_STAFF = "担当者はこの窓口の職員から選んでください"
+DUE_REQUIRED = "期日を入力してください"
+NOTE_REQUIRED = "フォローアップの内容を入力してください"
 REASON_REQUIRED = "確定済みの記録を修正するときは、修正理由を入力してください"
 NOT_A_MEMBER = "相談窓口が見つかりません"
 
@@ -121,12 +123,10 @@ def month_of(text: str) -> tuple[int, int]:
 class FollowUpInput(Input):
     """A follow-up: the screen's form on the record, the API's body, the first one on entry."""
 
-    due_date: Annotated[CalendarDate, required("期日を入力してください")] = Field(
+    due_date: Annotated[CalendarDate, required(DUE_REQUIRED)] = Field(
         description="期日（今日から3年以内）"
     )
-    note: Annotated[
-        str, Field(min_length=1, max_length=300), required("フォローアップの内容を入力してください")
-    ]
+    note: Annotated[str, Field(min_length=1, max_length=300), required(NOTE_REQUIRED)]
     assignee: str | None = Field(
         None, max_length=150, description="担当者のユーザー名（窓口の職員）"
     )

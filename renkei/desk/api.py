@@ -43,7 +43,6 @@ router = Router(tags=["desk"], auth=SessionAuth())
 
 class ErrorOut(Schema):
     detail: str
-    field: str | None = None
 
 
 ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}

@@ -10,7 +10,9 @@ from django.utils import timezone
 from renkei.accounts.models import User
 from renkei.desk.actions import (
     ASSIGNEE_NOT_STAFF,
+    DUE_REQUIRED,
     FACILITY_UNKNOWN,
+    NOTE_REQUIRED,
     REASON_REQUIRED,
     TOPIC_NOT_OF_DESK,
     TOPICS_REQUIRED,
@@ -157,6 +159,9 @@ class ConsultationForm(forms.Form):
     ) -> None:
         self.desk = desk
         self.instance = instance
+        # The confirm box is shown to confirmers only, but a posted `confirm` always reaches
+        # the action, which refuses it for others (as the API does) rather than dropping it.
+        self.can_confirm = can_confirm
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_from(instance)
         super().__init__(*args, **kwargs)
@@ -183,8 +188,6 @@ class ConsultationForm(forms.Form):
         else:
             del self.fields["reason"]
             del self.fields["version"]
-            if not can_confirm:
-                del self.fields["confirm"]
             self.fields["received_date"].initial = timezone.localdate()
             self.fields["received_time"].initial = timezone.localtime().strftime("%H:%M")
 
@@ -274,9 +277,11 @@ def initial_from(c: Consultation) -> dict[str, Any]:
 
 class FollowUpForm(forms.Form):
     due_date = forms.DateField(
-        label="期日", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label="期日",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": DUE_REQUIRED},
     )
-    note = forms.CharField(label="内容", max_length=300)
+    note = forms.CharField(label="内容", max_length=300, error_messages={"required": NOTE_REQUIRED})
     assignee = UserChoiceField(
         label="担当者",
         required=False,

@@ -51,7 +51,6 @@ router = Router(tags=["mentoring"], auth=SessionAuth())
 
 class ErrorOut(Schema):
     detail: str
-    field: str | None = None
 
 
 ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}

@@ -44,3 +44,25 @@ def test_due_followups_are_reminded_once_without_names(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("send_desk_followup_reminders", stdout=io.StringIO())
     assert len(mail.outbox) == 1
+
+
+def test_the_morning_job_runs_the_same_reminder(
+    desk: Desk, counselor: Membership, clerk: Membership, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The queue's daily job (08:00) is the command's function: one mail, then none."""
+    from renkei.lib.jobs import registry
+
+    job = registry["renkei.desk.actions.send_followup_reminders"]
+    assert job.periodic == "0 8 * * *"
+    c = make_consultation(desk, counselor)
+    actions.add_followup(
+        c,
+        by=counselor,
+        data=actions.FollowUpInput(
+            due_date=timezone.localdate(), note="今日", assignee=clerk.user.username
+        ),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job()
+        job()
+    assert [m.to for m in mail.outbox] == [[clerk.user.email]]
