@@ -205,7 +205,7 @@ def test_confirm_on_entry_by_a_non_confirmer_is_refused_not_dropped(
 
 
 def edit_body(c: Consultation, **changes: Any) -> dict[str, Any]:
-    return json.loads(actions.ConsultationEditInput.of(c, **changes).model_dump_json())
+    return actions.ConsultationEditInput.of(c, **changes).model_dump(mode="json")
 
 
 def test_editing_through_either_door_writes_the_same_change(

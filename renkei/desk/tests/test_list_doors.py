@@ -56,7 +56,7 @@ def test_every_filter_lists_the_same_records_on_both_doors(
     """Month, channel, asker, topic, status and the keyword (the API lacked it) agree."""
     dementia = topics(desk, "認知症")[0].pk
     login(client, counselor)
-    for params, expected in [
+    cases: list[tuple[dict[str, Any], list[str]]] = [
         ({}, [listed[2], listed[1], listed[0]]),
         ({"month": "2025-10"}, [listed[0]]),
         ({"channel": "phone"}, [listed[2], listed[1]]),
@@ -65,7 +65,8 @@ def test_every_filter_lists_the_same_records_on_both_doors(
         ({"status": "closed"}, [listed[1]]),
         ({"q": "太郎"}, [listed[0]]),
         ({"month": "2025-11", "channel": "phone"}, [listed[2], listed[1]]),
-    ]:
+    ]
+    for params, expected in cases:
         html, api = both(client, desk, params)
         assert html == api == expected, params
 

@@ -39,6 +39,7 @@ def test_ids_beyond_64_bits_are_not_found_without_a_database_error(pk: int) -> N
 
 def test_not_found_is_an_http_404_and_an_action_error() -> None:
     """A view that lets it through shows the 404 page; the API's handler answers its JSON."""
-    e = NotFound("見つかりません")
-    assert isinstance(e, Http404) and isinstance(e, ActionError)
+    e: Exception = NotFound("見つかりません")
+    assert isinstance(e, Http404)
+    assert isinstance(e, ActionError)
     assert e.as_json() == {"detail": "見つかりません"}
