@@ -296,6 +296,11 @@ def _checked_followup(desk: Desk, data: FollowUpInput) -> User | None:
     return user
 
 
+def _locked(c: Consultation) -> Consultation:
+    """The record, locked for this transaction (its row only), with its desk."""
+    return Consultation.objects.select_for_update(of=("self",)).select_related("desk").get(pk=c.pk)
+
+
 def _save_revision(c: Consultation) -> None:
     # R12: the model refuses a plain save of a confirmed record; this is the one way past it,
     # always together with a new ConsultationVersion in the same transaction.
@@ -387,7 +392,7 @@ def update_consultation(
     `data.version` is the version the editor loaded: a different current version means
     someone saved in between, and the edit is refused (R22) rather than lost.
     """
-    c = Consultation.objects.select_for_update().select_related("desk").get(pk=c.pk)
+    c = _locked(c)
     _require_member(c.desk, by)
     bump_version(c, data.version, message=STALE_MESSAGE)
     reason = data.reason
@@ -435,7 +440,7 @@ def confirm_consultation(
     request: HttpRequest | None = None,
 ) -> Consultation:
     """確定: record the confirmer and time, and freeze the content as version 1."""
-    c = Consultation.objects.select_for_update().select_related("desk").get(pk=c.pk)
+    c = _locked(c)
     _require_member(c.desk, by)
     _require_confirmer(c.desk, by)
     if c.is_confirmed:
@@ -608,7 +613,7 @@ def complete_followup(
     f: FollowUp, *, by: Membership, request: HttpRequest | None = None
 ) -> FollowUp:
     f = (
-        FollowUp.objects.select_for_update()
+        FollowUp.objects.select_for_update(of=("self",))
         .select_related("consultation__desk", "assignee")
         .get(pk=f.pk)
     )
@@ -696,7 +701,7 @@ def add_topic(
 @transaction.atomic
 def retire_topic(topic: Topic, *, by: Membership, request: HttpRequest | None = None) -> Topic:
     """使用停止: the category leaves the entry form; past records and tallies keep it."""
-    topic = Topic.objects.select_for_update().select_related("desk").get(pk=topic.pk)
+    topic = Topic.objects.select_for_update(of=("self",)).select_related("desk").get(pk=topic.pk)
     if topic.desk is None:
         raise Forbidden("共通の分類は使用停止にできません")
     _require_member(topic.desk, by)

@@ -153,6 +153,24 @@ def _require_office(program: TrainingProgram, by: Membership) -> None:
         raise NotFound("同行研修が見つかりません")
 
 
+def _locked_match(match: Match) -> Match:
+    """The match, locked for this transaction, with what the rules and the notices read
+    (only the match's row is locked: the office and mentor rows stay free)."""
+    return (
+        Match.objects.select_for_update(of=("self",))
+        .select_related("application__program__organizer", "mentor")
+        .get(pk=match.pk)
+    )
+
+
+def _locked_application(application: TraineeApplication) -> TraineeApplication:
+    return (
+        TraineeApplication.objects.select_for_update(of=("self",))
+        .select_related("program__organizer")
+        .get(pk=application.pk)
+    )
+
+
 def _areas(program_or_office: Any, codes: Sequence[str], field: str) -> list[Municipality]:
     unique = list(dict.fromkeys(codes))
     found = list(area_choices(program_or_office).filter(code__in=unique))
@@ -313,11 +331,7 @@ def cancel_application(
     data: MentoringCancelInput,
     request: HttpRequest | None = None,
 ) -> TraineeApplication:
-    application = (
-        TraineeApplication.objects.select_for_update()
-        .select_related("program")
-        .get(pk=application.pk)
-    )
+    application = _locked_application(application)
     _require_office(application.program, by)
     if application.status in (
         ApplicationStatus.DONE,
@@ -346,11 +360,7 @@ def decide_match(
     request: HttpRequest | None = None,
 ) -> Match:
     """The office chooses a mentor; the decision notice goes to both with the commit."""
-    application = (
-        TraineeApplication.objects.select_for_update()
-        .select_related("program__organizer")
-        .get(pk=application.pk)
-    )
+    application = _locked_application(application)
     program = application.program
     _require_office(program, by)
     mentor = Mentor.objects.filter(office_id=program.organizer_id, code=data.mentor).first()
@@ -420,11 +430,7 @@ def resend_decision_notices(
     match: Match, *, by: Membership, request: HttpRequest | None = None
 ) -> Match:
     """Send the 決定連絡票 again (a lost mail, a changed address)."""
-    match = (
-        Match.objects.select_for_update()
-        .select_related("application__program", "mentor")
-        .get(pk=match.pk)
-    )
+    match = _locked_match(match)
     _require_office(match.application.program, by)
     if match.application.status == ApplicationStatus.CANCELLED:
         raise Conflict("この研修は取り消されています")
@@ -443,11 +449,7 @@ def set_visit_date(
     request: HttpRequest | None = None,
 ) -> Match:
     """Record the date mentor and trainee agreed on (either of them, or the office)."""
-    match = (
-        Match.objects.select_for_update()
-        .select_related("application__program", "mentor")
-        .get(pk=match.pk)
-    )
+    match = _locked_match(match)
     a = match.application
     if by is not None:
         _require_office(a.program, by)
@@ -487,11 +489,7 @@ def file_report(
     """実施報告書 / 受講報告書: once per side, after the visit day."""
     if side not in Match.Side.values:
         raise NotFound("リンクが無効です")
-    match = (
-        Match.objects.select_for_update()
-        .select_related("application__program", "mentor")
-        .get(pk=match.pk)
-    )
+    match = _locked_match(match)
     a = match.application
     today = today or timezone.localdate()
     if a.status == ApplicationStatus.CANCELLED:
@@ -526,11 +524,7 @@ def record_honorarium(
     data: HonorariumInput,
     request: HttpRequest | None = None,
 ) -> Match:
-    match = (
-        Match.objects.select_for_update()
-        .select_related("application__program", "mentor")
-        .get(pk=match.pk)
-    )
+    match = _locked_match(match)
     _require_office(match.application.program, by)
     if match.mentor_report_at is None:
         raise ActionError("指導医の実施報告が提出されてから謝礼を記録してください")
