@@ -63,3 +63,30 @@ def test_desk_officer_records_consultation_and_finds_it_in_month_tally(page, liv
     page.get_by_text("の相談件数: 1件").wait_for()
     assert page.locator("svg[aria-label^='相談方法: 電話 1件']").count() == 1
     screenshot(page, "desk-month-tally-phone")
+
+
+def test_a_refused_follow_up_stays_open_with_its_input_and_the_reason(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """On a phone: a follow-up due in four years is refused beside its date, the section stays
+    open with what was typed, and nothing is added."""
+    ensure_default_topics()
+    operator = make_org("海老名市医師会", OrgKind.MEDICAL_ASSOCIATION, municipality_code="142158")
+    desk = make_desk("えびな在宅医療相談室", organization=operator)
+    member = make_desk_member(desk, Role.COUNSELOR, username="soudan2")
+    from renkei.desk.testing import make_consultation
+
+    c = make_consultation(desk, member)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + f"/accounts/login/?next=/desk/c/{c.code}/")
+    page.get_by_label("ログインID").fill("soudan2")
+    page.get_by_label("パスワード").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_text("フォローアップを追加").click()
+    far = timezone.localdate() + dt.timedelta(days=4 * 366)
+    page.locator("input[name=due_date]").fill(far.isoformat())
+    page.locator("input[name=note]").fill("ケアマネジャーに確認する")
+    page.get_by_role("button", name="追加する").click()
+
+    page.get_by_text("期日は2000年以降、3年以内の日付を入力してください").wait_for()
+    assert page.locator("input[name=note]").input_value() == "ケアマネジャーに確認する"
+    screenshot(page, "desk-followup-refused-phone")
+    assert not c.followups.exists()
