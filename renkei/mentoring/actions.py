@@ -58,7 +58,11 @@ def _phone(value: Any) -> Any:
     return value
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Email = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"format": "email"}),
+    AfterValidator(_email),
+]
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN), BeforeValidator(_phone)]
 OptionalPhone = Annotated[
     str, Field(pattern=r"^([0-9０-９\-‐ー()（） +]{6,20})?$"), BeforeValidator(_phone)
