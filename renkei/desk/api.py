@@ -8,8 +8,8 @@ by renkei.api's handler as {"detail", "field"} with their status.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
@@ -116,15 +116,9 @@ def retire_topic(
 )
 def list_consultations(
     request: HttpRequest, desk: uuid.UUID, filters: Query[actions.ConsultationFilter]
-) -> dict[str, Any]:
+) -> Page[Consultation]:
     m = api_membership(request)
-    page = actions.list_consultations(member_desk(m, desk), by=m, filters=filters, request=request)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "per_page": page.paginator.per_page,
-        "items": page.object_list,
-    }
+    return actions.list_consultations(member_desk(m, desk), by=m, filters=filters, request=request)
 
 
 @router.post(

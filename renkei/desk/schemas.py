@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.core.paginator import Page
 from django.utils import timezone
 from ninja import Field, Schema
 
@@ -167,10 +168,28 @@ class ConsultationRow(Schema):
 
 
 class ConsultationPage(Schema):
+    """One page of the list, read from Django's Page."""
+
     count: int
     page: int
     per_page: int
     items: list[ConsultationRow]
+
+    @staticmethod
+    def resolve_count(obj: Page[Consultation]) -> int:
+        return obj.paginator.count
+
+    @staticmethod
+    def resolve_page(obj: Page[Consultation]) -> int:
+        return obj.number
+
+    @staticmethod
+    def resolve_per_page(obj: Page[Consultation]) -> int:
+        return obj.paginator.per_page
+
+    @staticmethod
+    def resolve_items(obj: Page[Consultation]) -> list[Consultation]:
+        return list(obj.object_list)
 
 
 class VersionOut(Schema):
