@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
-from renkei.directory import importers
+from renkei.directory import imports
 from renkei.directory.models import Facility, ImportRun
 from renkei.testing import make_member, make_org
 
@@ -204,7 +204,7 @@ def test_background_import_starts_after_commit(
     settings.DIRECTORY_IMPORT_BACKGROUND = True
     f = SimpleUploadedFile(SAMPLE.name, SAMPLE.read_bytes())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        run = importers.start_import(f, membership=operator)
+        run = imports.start_import(f, membership=operator)
     assert len(callbacks) == 1
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.QUEUED
     assert not Facility.objects.exists()
@@ -263,13 +263,13 @@ def test_an_import_whose_server_stopped_is_shown_as_interrupted(
         )
     ) == {str(dead.code), str(never_started.code)}
     # Once closed, a run is not closed again.
-    assert importers.fail_stalled_runs() == 0
+    assert imports.fail_stalled_runs() == 0
 
 
 def test_progress_keeps_a_long_import_alive(yokohama: Membership, tmp_path: Path) -> None:
     run = ImportRun.objects.create(filename=SAMPLE.name, organization=yokohama.organization)
     beats: list[Any] = []
-    importers.run_import(
+    imports.run_import(
         run,
         SAMPLE,
         membership=yokohama,
