@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.ops",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,9 @@ if ON_POSTGRESQL:
 # Each app's jobs.py is imported by renkei.lib.jobs, which registers the jobs with Procrastinate.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = None
 PROCRASTINATE_ON_APP_READY = "renkei.lib.jobs.on_procrastinate_ready"
+# Succeeded jobs are deleted as they finish; queued, running and failed ones stay visible in the
+# admin (/admin/procrastinate/procrastinatejob/).
+PROCRASTINATE_WORKER_DEFAULTS = {"delete_jobs": "successful"}
 # A failed job is retried after this many seconds, doubling up to the maximum.
 JOBS_RETRY_FIRST_SECONDS = envint("JOBS_RETRY_FIRST_SECONDS", "15")
 JOBS_RETRY_MAX_SECONDS = envint("JOBS_RETRY_MAX_SECONDS", "3600")

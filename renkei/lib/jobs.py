@@ -32,6 +32,7 @@ import importlib
 import json
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from procrastinate import BaseRetryStrategy, JobContext, RetryDecision
@@ -53,6 +55,10 @@ logger = logging.getLogger("renkei.jobs")
 JobFunc = Callable[..., Any]
 
 registry: dict[str, Job] = {}
+
+# Sent when an attempt of a job fails, with job_name, job_id (None on the immediate backend),
+# attempt, will_retry and error (the traceback); renkei.ops records it for the admin.
+job_failed = Signal()
 
 # Modules outside an app's jobs.py that define jobs; imported with them.
 EXTRA_JOB_MODULES = ("renkei.lib.mail",)
@@ -138,6 +144,7 @@ class ImmediateBackend:
             # The request that enqueued this has committed; its user must not see a failure
             # of the mail server. Logged with the traceback for the operator.
             logger.exception("job %s failed", job.name)
+            _announce_failure(job.name, None, 0, will_retry=False)
 
     @classmethod
     def _start_thread(cls, job: Job, kwargs: dict[str, Any]) -> None:
@@ -188,27 +195,28 @@ def on_procrastinate_ready(app: procrastinate.App) -> None:
 
 
 def _register_task(app: procrastinate.App, registered: Job) -> Any:
-    func = registered.func
-    if registered.periodic:
-        # Procrastinate passes the scheduled time; our periodic jobs take no arguments.
-        def run(context: JobContext, timestamp: int) -> Any:
-            return func()
-
-    else:
-
-        def run(context: JobContext, **kwargs: Any) -> Any:
-            return func(**kwargs)
+    def run(context: JobContext, /, **kwargs: Any) -> Any:
+        if registered.periodic:
+            # Procrastinate passes the scheduled time; our periodic jobs take no arguments.
+            kwargs.pop("timestamp", None)
+        try:
+            return registered.func(**kwargs)
+        except Exception:
+            attempts = context.job.attempts
+            will_retry = attempts < registered.retries
+            _announce_failure(registered.name, context.job.id, attempts, will_retry=will_retry)
+            raise
 
     run.__name__ = run.__qualname__ = registered.name
     task = app.task(
-        run,  # type: ignore[arg-type]
         name=registered.name,
         queue=registered.queue,
         retry=Backoff(max_attempts=registered.retries) if registered.retries else False,
         pass_context=True,
-    )
+    )(run)
     if registered.periodic:
-        app.periodic(cron=cron_in_utc(registered.periodic), periodic_id=registered.name)(task)
+        schedule = app.periodic(cron=cron_in_utc(registered.periodic), periodic_id=registered.name)
+        schedule(task)  # type: ignore[arg-type]  # run() takes the timestamp in its kwargs
     return task
 
 
@@ -257,6 +265,21 @@ def cron_in_utc(expression: str) -> str:
     return " ".join([minute, ",".join(str(h) for h in hours), day, month, weekday])
 
 
+def _announce_failure(name: str, job_id: int | None, attempt: int, *, will_retry: bool) -> None:
+    """Tell the listeners (the admin's failure list) why a job failed; never fail for it."""
+    try:
+        job_failed.send(
+            sender=Job,
+            job_name=name,
+            job_id=job_id,
+            attempt=attempt,
+            will_retry=will_retry,
+            error=traceback.format_exc(),
+        )
+    except Exception:
+        logger.exception("recording the failure of job %s failed", name)
+
+
 def pending(registered: Job, **match: Any) -> bool:
     """Is a job of this kind with these arguments queued or running? Always False on the
     immediate backend, whose jobs leave no trace once started."""
@@ -279,7 +302,6 @@ def retry_stalled_jobs() -> int:
     if getattr(settings, "JOBS_BACKEND", "immediate") != "procrastinate":
         return 0
     from asgiref.sync import async_to_sync
-    from procrastinate.contrib.django import app
     from procrastinate.contrib.django.django_connector import DjangoConnector
     from procrastinate.contrib.django.models import ProcrastinateJob
     from procrastinate.jobs import Status
@@ -290,7 +312,7 @@ def retry_stalled_jobs() -> int:
         Q(worker__isnull=True) | Q(worker__last_heartbeat__lt=cutoff)
     )
     # Django's connection (not the worker's pool): this runs in a sync job, in its thread.
-    manager = JobManager(DjangoConnector(alias=app.connector.alias))  # type: ignore[attr-defined]
+    manager = JobManager(DjangoConnector())
     found = 0
     for queued in stalled:
         found += 1
