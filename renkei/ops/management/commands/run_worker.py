@@ -57,13 +57,12 @@ class Command(BaseCommand):
                 if due[job.name] <= now:
                     self._run(job)
                     due[job.name] = schedule[job.name].get_next(dt.datetime)
+            # Like a request: no connection kept past its age, none broken reused.
+            close_old_connections()
             time.sleep(max(1.0, min((d - now).total_seconds() for d in due.values())))
 
     def _run(self, job: jobs.Job) -> None:
-        close_old_connections()
         try:
             job()
         except Exception:
             jobs.logger.exception("periodic job %s failed", job.name)
-        finally:
-            close_old_connections()
