@@ -190,7 +190,7 @@ def insert_built(built: _Built) -> None:
                     copy.write_row(v)
         else:
             placeholders = ", ".join(["%s"] * len(built.columns))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608  names from code, values bound as parameters
 
 
 def reserve_ids(model: type[models.Model], n: int) -> list[int] | None:
@@ -243,7 +243,7 @@ def update_rows(
             tmp = qn(f"_renkei_update_{model._meta.db_table}")
             cursor.execute(f"DROP TABLE IF EXISTS {tmp}")
             cursor.execute(
-                f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS "
+                f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS "  # noqa: S608  names from code, values bound as parameters
                 f"SELECT {pk}, {', '.join(columns)} FROM {table} WITH NO DATA"
             )
             with (
@@ -256,7 +256,7 @@ def update_rows(
             sets += [f"{qn(n)} = f.{qn(n)} + 1" for n in increment]
             sets += [f"{qn(str(f.column))} = %s" for f in auto]
             cursor.execute(
-                f"UPDATE {table} AS f SET {', '.join(sets)} FROM {tmp} AS t WHERE f.{pk} = t.{pk}",
+                f"UPDATE {table} AS f SET {', '.join(sets)} FROM {tmp} AS t WHERE f.{pk} = t.{pk}",  # noqa: S608  names from code, values bound as parameters
                 now,
             )
         else:
@@ -264,7 +264,7 @@ def update_rows(
             sets += [f"{qn(n)} = {qn(n)} + 1" for n in increment]
             sets += [f"{qn(str(f.column))} = %s" for f in auto]
             cursor.executemany(
-                f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s",
+                f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s",  # noqa: S608  names from code, values bound as parameters
                 [[*v[1:], *now, v[0]] for v in values],
             )
 
@@ -282,7 +282,7 @@ def _in(model: type[M], field: str, values: Iterable[Any]) -> models.QuerySet[M]
     f = model._meta.get_field(field)
     column = str(f.column) if isinstance(f, models.Field) else field
     return manager.filter(
-        RawSQL(
+        RawSQL(  # noqa: S611  names from code, values bound as parameters
             f"{qn(model._meta.db_table)}.{qn(column)} = ANY(%s)",
             (values,),
             output_field=models.BooleanField(),

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -85,22 +86,11 @@ def start_import(
 
 def import_abandoned(*, run_id: int, **_: object) -> None:
     """The worker running this import died and the job is out of retries: say so at once."""
-    ImportRun.objects.filter(
-        pk=run_id, status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING]
-    ).update(
-        status=ImportRun.Status.FAILED,
-        message=interrupted_message(
-            ImportRun.objects.values_list("processed_rows", flat=True).get(pk=run_id)
-        ),
-        finished_at=timezone.now(),
-    )
     run = ImportRun.objects.get(pk=run_id)
-    AuditEntry.record(
-        "directory.import_interrupted",
-        actor_label="system",
-        target=run,
-        detail={"filename": run.filename, "processed_rows": run.processed_rows},
+    unfinished = ImportRun.objects.filter(
+        status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING]
     )
+    _close_interrupted(unfinished, run)
 
 
 @job(queue="imports", retries=1, long=True, on_stalled=import_abandoned)
@@ -236,22 +226,23 @@ def fail_stalled_runs() -> int:
     for run in ImportRun.objects.stalled():
         if run.status == ImportRun.Status.QUEUED and pending(import_upload, run_id=run.pk):
             continue  # waiting behind other imports for a worker
-        now = timezone.now()
-        if (
-            not ImportRun.objects.stalled()
-            .filter(pk=run.pk)
-            .update(
-                status=ImportRun.Status.FAILED,
-                message=interrupted_message(run.processed_rows),
-                finished_at=now,
-            )
-        ):
-            continue
-        closed += 1
+        closed += _close_interrupted(ImportRun.objects.stalled(), run)
+    return closed
+
+
+def _close_interrupted(candidates: QuerySet[ImportRun], run: ImportRun) -> bool:
+    """Record `run` as interrupted if it is still among `candidates` (a conditional UPDATE, so
+    two sweeps close it once), with an audit entry."""
+    closed = candidates.filter(pk=run.pk).update(
+        status=ImportRun.Status.FAILED,
+        message=interrupted_message(run.processed_rows),
+        finished_at=timezone.now(),
+    )
+    if closed:
         AuditEntry.record(
             "directory.import_interrupted",
             actor_label="system",
             target=run,
             detail={"filename": run.filename, "processed_rows": run.processed_rows},
         )
-    return closed
+    return bool(closed)
