@@ -216,7 +216,8 @@ PROCRASTINATE_WORKER_DEFAULTS = {"delete_jobs": "successful"}
 JOBS_RETRY_FIRST_SECONDS = envint("JOBS_RETRY_FIRST_SECONDS", "15")
 JOBS_RETRY_MAX_SECONDS = envint("JOBS_RETRY_MAX_SECONDS", "3600")
 # A running job whose worker sent no heartbeat for this long (the worker was killed) is retried
-# (or given up once out of retries) by the periodic retry_stalled_jobs.
+# (or given up once out of retries) by the periodic retry_stalled_jobs. Workers beat every 10 s,
+# so it must be well above that.
 JOBS_STALLED_SECONDS = envint("JOBS_STALLED_SECONDS", "30")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -293,6 +293,10 @@ def pending(registered: Job, **match: Any) -> bool:
     ).exists()
 
 
+def retry_stalled_jobs_name() -> str:
+    return f"{__name__}.retry_stalled_jobs"
+
+
 @job(periodic="* * * * *", retries=0)
 def retry_stalled_jobs() -> int:
     """Jobs left `doing` by a worker that died (no heartbeat for JOBS_STALLED_SECONDS) are
@@ -308,8 +312,11 @@ def retry_stalled_jobs() -> int:
     from procrastinate.manager import JobManager
 
     cutoff = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALLED_SECONDS)
-    stalled = ProcrastinateJob.objects.filter(status="doing").filter(
-        Q(worker__isnull=True) | Q(worker__last_heartbeat__lt=cutoff)
+    stalled = (
+        ProcrastinateJob.objects.filter(status="doing")
+        .filter(Q(worker__isnull=True) | Q(worker__last_heartbeat__lt=cutoff))
+        # Not this sweep itself: a stalled sweep is simply replaced by the next minute's.
+        .exclude(task_name=retry_stalled_jobs_name())
     )
     # Django's connection (not the worker's pool): this runs in a sync job, in its thread.
     manager = JobManager(DjangoConnector())

@@ -179,18 +179,21 @@ def test_an_import_out_of_retries_is_marked_failed_at_once(
     operator: Membership, settings: Any
 ) -> None:
     """A stalled import job that already had its retry: the job is failed and the run says
-    so at once, with how far it got, and is audited."""
+    so at once, with how far it got, and is audited. The sweep leaves its own job alone."""
     run = upload(operator, many_rows(10))
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.RUNNING, processed_rows=4000, total_rows=9000
     )
+    jobs.retry_stalled_jobs.enqueue()
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE procrastinate_jobs SET status = 'doing', attempts = 1 WHERE task_name = %s",
-            [import_upload.name],
+            "UPDATE procrastinate_jobs SET status = 'doing', attempts = 1"
+            " WHERE task_name IN (%s, %s)",
+            [import_upload.name, jobs.retry_stalled_jobs.name],
         )
     settings.JOBS_STALLED_SECONDS = 1
     assert jobs.retry_stalled_jobs() == 1
+    assert [s for s, _ in queued(jobs.retry_stalled_jobs)] == ["doing"]
     [(status, _)] = queued(import_upload)
     assert status == "failed"
     run.refresh_from_db()
