@@ -56,7 +56,6 @@ from renkei.lib.inputs import (
     Input,
     required,
 )
-from renkei.lib.jobs import job
 from renkei.regions.models import Municipality
 
 STALE_MESSAGE = (
@@ -670,12 +669,6 @@ def remind_due_followups(*, today: dt.date | None = None) -> tuple[int, int]:
                 },
             )
     return sum(len(v) for v in by_user.values()), len(by_user)
-
-
-@job(retries=3, periodic="0 8 * * *")
-def send_followup_reminders() -> None:
-    """Every morning at 8 (Asia/Tokyo)."""
-    remind_due_followups()
 
 
 # Topics -------------------------------------------------------------------------------------

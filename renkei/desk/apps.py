@@ -9,6 +9,5 @@ class DeskConfig(AppConfig):
 
     def ready(self) -> None:
         from renkei.accounts import menu
-        from renkei.desk import actions  # noqa: F401 - registers the morning reminder job
 
         menu.register(menu.Entry("desk:home", "相談窓口", order=20))

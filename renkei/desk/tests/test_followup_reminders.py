@@ -50,9 +50,8 @@ def test_the_morning_job_runs_the_same_reminder(
     desk: Desk, counselor: Membership, clerk: Membership, django_capture_on_commit_callbacks: Any
 ) -> None:
     """The queue's daily job (08:00) is the command's function: one mail, then none."""
-    from renkei.lib.jobs import registry
+    from renkei.desk.jobs import send_desk_followup_reminders as job
 
-    job = registry["renkei.desk.actions.send_followup_reminders"]
     assert job.periodic == "0 8 * * *"
     c = make_consultation(desk, counselor)
     actions.add_followup(
