@@ -288,7 +288,9 @@ def apply(
     if by is not None:
         _require_office(program, by)
     program = (
-        TrainingProgram.objects.select_for_update().select_related("organizer").get(pk=program.pk)
+        TrainingProgram.objects.select_for_update(of=("self",))
+        .select_related("organizer")
+        .get(pk=program.pk)
     )
     if not program.is_open and by is None:
         raise Conflict("この研修は現在、申込みを受け付けていません")

@@ -58,7 +58,7 @@ def _refuse(request: RenkeiRequest, form: Form, e: ActionError) -> int:
     return e.status
 
 
-def _messages(request: RenkeiRequest, form: Form) -> None:
+def _flash_errors(request: RenkeiRequest, form: Form) -> None:
     """A small form's errors as messages, for the redirect back to its page."""
     for errors in form.errors.values():
         for error in errors:
@@ -232,7 +232,7 @@ def application_match(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     form = MatchForm(request.POST)
     data = input_from_form(form, actions.MentorDecisionInput)
     if data is None:
-        _messages(request, form)
+        _flash_errors(request, form)
         return redirect(a)
     try:
         match = actions.decide_match(a, by=request.membership, data=data, request=request)
@@ -250,7 +250,7 @@ def application_cancel(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     form = CancelForm(request.POST)
     data = input_from_form(form, actions.MentoringCancelInput)
     if data is None:
-        _messages(request, form)
+        _flash_errors(request, form)
         return redirect(a)
     try:
         actions.cancel_application(a, by=request.membership, data=data, request=request)
