@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from renkei.accounts.models import Organization
-from renkei.events.models import Applicant, Event, Feedback, Occupation
+from renkei.events.models import Applicant, Event, Feedback, Need, Occupation
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 
 CONFIRMED = Applicant.Status.CONFIRMED
@@ -222,3 +223,12 @@ def table_response(
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def needs_of(event: Event) -> list[tuple[str, int]]:
+    """How many live applications asked for each kind of help (車椅子, 手話通訳 …), so that
+    the organiser can prepare it; in the fixed order of Need."""
+    counts: Counter[str] = Counter()
+    for needs in event.applications.active().values_list("needs", flat=True):
+        counts.update(needs or [])
+    return [(label, counts[value]) for value, label in Need.choices if counts[value]]
