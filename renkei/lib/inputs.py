@@ -14,7 +14,7 @@ message.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar, get_args
+from typing import Annotated, Any, TypeVar, get_args
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, ValidationInfo, create_model, field_validator
@@ -144,6 +144,10 @@ def partial(model: type[I], name: str, *, doc: str = "") -> type[I]:
         copy = FieldInfo.merge_field_infos(info, default=None)
         copy.default_factory = None
         if clearable and not _admits_none(annotation):
+            if copy.metadata:
+                # The field's constraints and validators apply to the value, not to null.
+                annotation = Annotated[(annotation, *copy.metadata)]
+                copy.metadata = []
             annotation = annotation | None
         elif not clearable:
             refuse_null.append(field_name)
