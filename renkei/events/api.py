@@ -104,19 +104,22 @@ def get_event(request: HttpRequest, code: uuid.UUID) -> Event:
     return _public_event(request, code)
 
 
-IDEMPOTENCY_KEY: Any = Header(  # type: ignore[type-arg]
+KEY: Any = Header(  # type: ignore[type-arg]
     None,
     alias="Idempotency-Key",
     max_length=100,
     description="再送しても二重に申し込まれないためのキー。同じキーの再送は最初の申込を200で返す",
 )
-APPLY_RESPONSES = {
-    200: ApplicationOut,
-    201: ApplicationOut,
-    400: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    429: ErrorOut,
+APPLY: Any = {
+    "response": {
+        200: ApplicationOut,
+        201: ApplicationOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        429: ErrorOut,
+    },
+    "auth": None,
 }
 
 
@@ -138,39 +141,26 @@ def _apply(
     return Status(201 if created else 200, app)
 
 
-@router.post(
-    "/{code}/applications",
-    response=APPLY_RESPONSES,
-    auth=None,
-    summary="参加を申し込む（医療・介護の従事者向けの研修）",
-)
+Key = str | None
+
+
+@router.post("/{code}/applications", **APPLY, summary="参加を申し込む（従事者向けの研修）")
 def apply(
-    request: HttpRequest,
-    code: uuid.UUID,
-    payload: EventApplicationInput,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    request: HttpRequest, code: uuid.UUID, payload: EventApplicationInput, key: Key = KEY
 ) -> Status[Application]:
     """Public: capacity counts applicants; those beyond the places left are waitlisted in
     the order given. A duplicate e-mail for the event, a past deadline or a malformed
     e-mail is refused and nothing is saved. A public lecture takes /resident-applications."""
-    return _apply(request, code, payload, idempotency_key)
+    return _apply(request, code, payload, key)
 
 
-@router.post(
-    "/{code}/resident-applications",
-    response=APPLY_RESPONSES,
-    auth=None,
-    summary="参加を申し込む（市民向けの講座）",
-)
+@router.post("/{code}/resident-applications", **APPLY, summary="参加を申し込む（市民向けの講座）")
 def apply_resident(
-    request: HttpRequest,
-    code: uuid.UUID,
-    payload: ResidentApplicationInput,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    request: HttpRequest, code: uuid.UUID, payload: ResidentApplicationInput, key: Key = KEY
 ) -> Status[Application]:
     """Public: a resident and those who come with them each take a place (party_size);
     the needs (wheelchair, sign language …) reach the organiser."""
-    return _apply(request, code, payload, idempotency_key)
+    return _apply(request, code, payload, key)
 
 
 def _by_token(token: str) -> Application:
@@ -216,6 +206,13 @@ def cancel_application(request: HttpRequest, token: str, payload: EventCancelInp
 # --- organiser ------------------------------------------------------------------------
 
 
+def _answers(ok: Any, *, status: int = 200, conflict: bool = False) -> dict[int, Any]:
+    """The organiser's answer and refusals: bad input, no session, no membership (or the CSRF
+    check), not theirs; 409 where the state can refuse."""
+    errors = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+    return {status: ok, **errors, **({409: ErrorOut} if conflict else {})}
+
+
 def _my_event(request: HttpRequest, code: uuid.UUID) -> tuple[Event, Membership]:
     membership = _membership(request)
     qs = Event.objects.organised_by(membership.organization).for_display()
@@ -229,7 +226,7 @@ def _managed(event: Event) -> Event:
 
 @router.get(
     "/manage/events",
-    response={200: list[ManagedEventOut], 403: ErrorOut, 401: ErrorOut, 400: ErrorOut},
+    response=_answers(list[ManagedEventOut]),
     auth=session_auth,
     summary="自組織が主催する研修・イベント",
 )
@@ -245,7 +242,7 @@ def managed_events(request: HttpRequest) -> list[Event]:
 
 @router.post(
     "/manage/events",
-    response={201: ManagedEventOut, 400: ErrorOut, 403: ErrorOut, 401: ErrorOut},
+    response=_answers(ManagedEventOut, status=201),
     auth=session_auth,
     summary="研修・イベントを作成する",
 )
@@ -257,7 +254,7 @@ def create_event(request: HttpRequest, payload: EventInput) -> Status[Event]:
 
 @router.patch(
     "/manage/events/{code}",
-    response={200: ManagedEventOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 401: ErrorOut},
+    response=_answers(ManagedEventOut),
     auth=session_auth,
     summary="研修・イベントを更新する（送った項目だけ）",
 )
@@ -272,13 +269,7 @@ def update_event(request: HttpRequest, code: uuid.UUID, payload: EventPatch) -> 
 
 @router.get(
     "/manage/events/{code}/applicants",
-    response={
-        200: list[ManagedApplicantOut],
-        403: ErrorOut,
-        404: ErrorOut,
-        401: ErrorOut,
-        400: ErrorOut,
-    },
+    response=_answers(list[ManagedApplicantOut]),
     auth=session_auth,
     summary="申込者一覧（閲覧は監査ログに記録）",
 )
@@ -308,14 +299,7 @@ def _my_applicant(event: Event, applicant: uuid.UUID) -> Applicant:
 
 @router.post(
     "/manage/events/{code}/applicants/{applicant}/attendance",
-    response={
-        200: ManagedApplicantOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        401: ErrorOut,
-        400: ErrorOut,
-    },
+    response=_answers(ManagedApplicantOut, conflict=True),
     auth=session_auth,
     summary="出席を記録する・取り消す",
 )
@@ -330,14 +314,7 @@ def mark_attendance(
 
 @router.post(
     "/manage/events/{code}/applicants/{applicant}/cancel",
-    response={
-        200: CancelOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        401: ErrorOut,
-        400: ErrorOut,
-    },
+    response=_answers(CancelOut, conflict=True),
     auth=session_auth,
     summary="主催者が申込者を取り消す（電話連絡など）",
 )
@@ -352,7 +329,7 @@ def organiser_cancel(request: HttpRequest, code: uuid.UUID, applicant: uuid.UUID
 
 @router.get(
     "/manage/events/{code}/tally",
-    response={200: TallyOut, 403: ErrorOut, 404: ErrorOut, 401: ErrorOut, 400: ErrorOut},
+    response=_answers(TallyOut),
     auth=session_auth,
     summary="職種別の申込・出席",
 )
@@ -363,14 +340,7 @@ def event_tally(request: HttpRequest, code: uuid.UUID) -> TallyOut:
 
 @router.post(
     "/manage/events/{code}/feedback-requests",
-    response={
-        200: SentOut,
-        400: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        401: ErrorOut,
-    },
+    response=_answers(SentOut, conflict=True),
     auth=session_auth,
     summary="出席者にアンケートをメールで依頼する（未依頼の方のみ）",
 )
@@ -381,7 +351,7 @@ def feedback_requests(request: HttpRequest, code: uuid.UUID) -> SentOut:
 
 @router.get(
     "/manage/events/{code}/feedback",
-    response={200: FeedbackOut, 403: ErrorOut, 404: ErrorOut, 401: ErrorOut, 400: ErrorOut},
+    response=_answers(FeedbackOut),
     auth=session_auth,
     summary="アンケートの集計",
 )
@@ -392,7 +362,7 @@ def feedback_summary(request: HttpRequest, code: uuid.UUID) -> tallies.FeedbackS
 
 @router.get(
     "/manage/tally",
-    response={200: YearTallyOut, 403: ErrorOut, 401: ErrorOut, 400: ErrorOut},
+    response=_answers(YearTallyOut),
     auth=session_auth,
     summary="年度別・職種別の参加状況（自組織の全イベント）",
 )

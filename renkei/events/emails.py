@@ -35,34 +35,14 @@ def confirmation(app: Application) -> None:
     """One message to the contact listing everyone, and one to each applicant whose own
     address differs (the paper form lets the contact pass it on instead)."""
     applicants = list(app.applicants.order_by("position"))
-    event = app.event
-    _send(
-        [app.contact_email],
-        "申込受付",
-        event,
-        "events_confirmation.txt",
-        {
-            "app": app,
-            "applicants": applicants,
-            "link": site_url(app.get_absolute_url()),
-            "event_url": site_url(event.get_absolute_url()),
-        },
-    )
+    common = {"app": app, "event_url": site_url(app.event.get_absolute_url())}
+    whole = {"applicants": applicants, "link": site_url(app.get_absolute_url())}
+    _send([app.contact_email], "申込受付", app.event, "events_confirmation.txt", common | whole)
     for a in applicants:
         a.application = app
         if a.has_own_address:
-            _send(
-                [a.email],
-                "申込受付",
-                event,
-                "events_confirmation.txt",
-                {
-                    "app": app,
-                    "personal": a,
-                    "link": site_url(a.get_personal_url()),
-                    "event_url": site_url(event.get_absolute_url()),
-                },
-            )
+            own = {"personal": a, "link": site_url(a.get_personal_url())}
+            _send([a.email], "申込受付", app.event, "events_confirmation.txt", common | own)
 
 
 def cancellation(app: Application, cancelled: list[Applicant]) -> None:

@@ -33,19 +33,45 @@ AGREE_LABEL = "いただいた情報を研修の運営のため主催者が共�
 AGREE_ERRORS = {"required": "同意のうえお申し込みください"}
 
 
+def _email_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=254,
+        help_text=help_text,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+def _phone_field(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=30,
+        required=required,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+
+
+def _question_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+def _agree() -> forms.BooleanField:
+    return forms.BooleanField(label=AGREE_LABEL, error_messages=AGREE_ERRORS)
+
+
+def _form_token() -> forms.CharField:
+    # Submit once: a resubmitted form finds the first application (actions.apply).
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
 class ApplicationForm(forms.Form):
     office_name = forms.CharField(label="事業所名", max_length=120)
     contact_name = forms.CharField(label="事業所連絡担当者", max_length=60)
-    contact_email = forms.CharField(
-        label="事業所メールアドレス",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    contact_phone = forms.CharField(
-        label="事業所電話番号",
-        max_length=30,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-    )
+    contact_email = _email_field("事業所メールアドレス")
+    contact_phone = _phone_field("事業所電話番号")
     question_to = forms.ChoiceField(
         label="聞いてみたい職種",
         choices=[("", "（選択しない）"), *Occupation.question_choices()],
@@ -54,14 +80,9 @@ class ApplicationForm(forms.Form):
     question_to_other = forms.CharField(
         label="聞いてみたい職種（その他の場合）", max_length=60, required=False
     )
-    question = forms.CharField(
-        label="聞いてみたい内容",
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-    agree = forms.BooleanField(label=AGREE_LABEL, error_messages=AGREE_ERRORS)
-    form_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    question = _question_field("聞いてみたい内容")
+    agree = _agree()
+    form_token = _form_token()
 
 
 class ResidentForm(forms.Form):
@@ -73,18 +94,9 @@ class ResidentForm(forms.Form):
     kana = forms.CharField(
         label="ふりがな", max_length=80, help_text="ひらがなで（例: えびな はなこ）"
     )
-    email = forms.CharField(
-        label="メールアドレス",
-        max_length=254,
-        help_text="申込の確認と、取消のためのリンクをお送りします",
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    phone = forms.CharField(
-        label="電話番号（任意）",
-        max_length=30,
-        required=False,
-        help_text="当日の連絡が必要になった場合に使います",
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    email = _email_field("メールアドレス", "申込の確認と、取消のためのリンクをお送りします")
+    phone = _phone_field(
+        "電話番号（任意）", required=False, help_text="当日の連絡が必要になった場合に使います"
     )
     party_size = forms.TypedChoiceField(
         label="参加人数（ご本人を含む）",
@@ -105,14 +117,9 @@ class ResidentForm(forms.Form):
         required=False,
         help_text="例: 杖を使っています／筆談をお願いします",
     )
-    question = forms.CharField(
-        label="講師に聞いてみたいこと（任意）",
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    agree = forms.BooleanField(label=AGREE_LABEL, error_messages=AGREE_ERRORS)
-    form_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    question = _question_field("講師に聞いてみたいこと（任意）")
+    agree = _agree()
+    form_token = _form_token()
 
 
 class ApplicantForm(forms.Form):

@@ -582,39 +582,34 @@ class Applicant(models.Model):
         """An address of their own, other than the contact's: they get their own mail."""
         return bool(self.email_key) and self.email_key != self.application.contact_email.lower()
 
+    # Two e-mailed links carry the applicant's code, signed for one purpose each: the
+    # personal page (a co-applicant's own place, not the whole application) and the survey.
+    PERSONAL = "events.applicant"
+    FEEDBACK = "events.feedback"
+
+    def token(self, purpose: str) -> str:
+        return signing.Signer(salt=purpose).sign(str(self.code))
+
+    @staticmethod
+    def code_from_token(signed: str, purpose: str) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(signing.Signer(salt=purpose).unsign(signed))
+        except (signing.BadSignature, ValueError):
+            return None
+
     @property
     def personal_token(self) -> str:
-        """The link a co-applicant gets: their own place only, not the whole application."""
-        return signing.Signer(salt=PERSONAL_SALT).sign(str(self.code))
+        return self.token(self.PERSONAL)
 
     def get_personal_url(self) -> str:
         return reverse("events:applicant", args=[self.personal_token])
 
-    @classmethod
-    def code_from_personal_token(cls, signed: str) -> uuid.UUID | None:
-        return _unsign_code(signed, PERSONAL_SALT)
-
     @property
     def feedback_token(self) -> str:
-        return signing.Signer(salt=FEEDBACK_SALT).sign(str(self.code))
+        return self.token(self.FEEDBACK)
 
     def get_feedback_url(self) -> str:
         return reverse("events:feedback", args=[self.feedback_token])
-
-    @classmethod
-    def code_from_feedback_token(cls, signed: str) -> uuid.UUID | None:
-        return _unsign_code(signed, FEEDBACK_SALT)
-
-
-PERSONAL_SALT = "events.applicant"
-FEEDBACK_SALT = "events.feedback"
-
-
-def _unsign_code(signed: str, salt: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(signing.Signer(salt=salt).unsign(signed))
-    except (signing.BadSignature, ValueError):
-        return None
 
 
 class Feedback(models.Model):

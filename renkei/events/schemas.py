@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from renkei.events import tallies
 from renkei.events.models import Applicant, Application, Event, EventAttachment, Occupation
@@ -283,15 +284,7 @@ class SentOut(Schema):
     sent: int
 
 
-class FeedbackOut(Schema):
-    count: int
-    asked: int
-    satisfaction_avg: float | None
-    usefulness_avg: float | None
-    satisfaction_dist: list[int]
-    usefulness_dist: list[int]
-    comments: list[str]
+class FeedbackOut(tallies.FeedbackSummary):
+    """The survey's summary as the organiser's page shows it."""
 
-    @staticmethod
-    def resolve_comments(obj: tallies.FeedbackSummary) -> list[str]:
-        return [f.comment for f in obj.comments]
+    model_config = ConfigDict(from_attributes=True)

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from pydantic import Field
 
 from renkei.accounts.models import Organization
 from renkei.events.models import Applicant, Event, Feedback, Need, Occupation
@@ -114,16 +116,19 @@ def fiscal_years_of(organization: Organization) -> list[int]:
     return sorted({fiscal_year(timezone.localdate(s)) for s in starts}, reverse=True)
 
 
-@dataclass
-class FeedbackSummary:
+class FeedbackSummary(pydantic.BaseModel):
+    """The survey's answers for one event; the organiser's page shows it, the API returns it."""
+
     count: int
     asked: int
     satisfaction_avg: float | None
     usefulness_avg: float | None
-    satisfaction_dist: list[int]
-    usefulness_dist: list[int]
-    by_occupation: list[tuple[str, int, float | None]]
-    comments: list[Feedback]
+    satisfaction_dist: list[int] = Field(description="満足度1〜5の件数")
+    usefulness_dist: list[int] = Field(description="役立ち度1〜5の件数")
+    by_occupation: list[tuple[str, int, float | None]] = Field(
+        description="職種ごとの [職種名, 回答数, 満足度の平均]"
+    )
+    comments: list[str]
 
 
 def feedback_summary(event: Event) -> FeedbackSummary:
@@ -153,7 +158,9 @@ def feedback_summary(event: Event) -> FeedbackSummary:
         satisfaction_dist=sat,
         usefulness_dist=use,
         by_occupation=by_occ,
-        comments=list(qs.exclude(comment="").order_by("created_at")),
+        comments=list(
+            qs.exclude(comment="").order_by("created_at").values_list("comment", flat=True)
+        ),
     )
 
 

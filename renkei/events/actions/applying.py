@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 from django.db import IntegrityError, transaction
@@ -242,6 +242,25 @@ def _duplicates(event: Event, sheet: _Sheet) -> str | None:
     return None
 
 
+def _audit(
+    action: str,
+    app: Application,
+    by: Membership | None,
+    request: HttpRequest | None,
+    detail: dict[str, Any],
+) -> None:
+    """Applicants act by the public form or their link; an organiser (by) on their behalf."""
+    AuditEntry.record(
+        action,
+        request=request,
+        actor=by.user if by else None,
+        membership=by,
+        target=app,
+        actor_label="" if by else "申込者",
+        detail=detail,
+    )
+
+
 def apply(
     event: Event,
     data: AnyApplication,
@@ -315,18 +334,10 @@ def _apply_locked(
 
     app = Application.objects.create(
         event=event,
-        office_name=sheet.office_name,
-        contact_name=sheet.contact_name,
-        contact_email=sheet.contact_email,
-        contact_phone=sheet.contact_phone,
-        question_to=sheet.question_to,
-        question_to_other=sheet.question_to_other,
-        question=sheet.question,
-        needs=sheet.needs,
-        needs_note=sheet.needs_note,
         source=source,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
+        **{f.name: getattr(sheet, f.name) for f in fields(sheet) if f.name != "people"},
     )
     confirmed = event.applicants.confirmed().count()
     position = (event.applicants.aggregate(m=Max("position"))["m"] or 0) + 1
@@ -337,25 +348,15 @@ def _apply_locked(
         confirmed += has_place
         counts[status] += 1
         Applicant.objects.create(
-            application=app,
-            event=event,
-            name=a.name,
-            kana=a.kana,
-            email=a.email,
-            occupation=a.occupation,
-            occupation_other=a.occupation_other,
-            status=status,
-            position=position,
+            application=app, event=event, status=status, position=position, **a.model_dump()
         )
         position += 1
-    AuditEntry.record(
+    _audit(
         "events.applied",
-        request=request,
-        actor=by.user if by else None,
-        membership=by,
-        target=app,
-        actor_label="" if by else "申込者",
-        detail={
+        app,
+        by,
+        request,
+        {
             "event": str(event.code),
             "source": source,
             "confirmed": counts[Applicant.Status.CONFIRMED],
@@ -466,14 +467,12 @@ def cancel(
         application.cancelled_at = now
         application.save(update_fields=["status", "cancelled_at"])
     promoted = fill_places(application.event, now)
-    AuditEntry.record(
+    _audit(
         "events.cancelled",
-        request=request,
-        actor=by.user if by else None,
-        membership=by,
-        target=application,
-        actor_label="" if by else "申込者",
-        detail={"cancelled": len(plan.cancelled), "promoted": len(promoted)},
+        application,
+        by,
+        request,
+        {"cancelled": len(plan.cancelled), "promoted": len(promoted)},
     )
     emails.cancellation(application, plan.cancelled)
     return plan.cancelled, promoted

@@ -171,13 +171,12 @@ def save_event(
         for i, lec in enumerate(data.lecturers)
     )
     promoted = [] if creating else fill_places(event)
-    AuditEntry.record(
+    _audit(
         "events.created" if creating else "events.updated",
-        request=request,
-        actor=by.user,
-        membership=by,
-        target=event,
-        detail={"promoted": len(promoted)} if promoted else {},
+        event,
+        by,
+        request,
+        {"promoted": len(promoted)} if promoted else {},
     )
     return event, promoted
 
@@ -220,14 +219,7 @@ def add_attachment(
     )
     att.file.save(upload.name or "file", upload, save=False)
     att.save()
-    AuditEntry.record(
-        "events.attachment_added",
-        request=request,
-        actor=by.user,
-        membership=by,
-        target=event,
-        detail={"title": att.title, "size": att.size},
-    )
+    _audit("events.attachment_added", event, by, request, {"title": att.title, "size": att.size})
     return att
 
 
@@ -241,13 +233,14 @@ def remove_attachment(
     att.delete()
     storage = att.file.storage
     on_commit(lambda: storage.delete(name) if name else None)
+    _audit("events.attachment_removed", event, by, request, {"title": title})
+
+
+def _audit(
+    action: str, event: Event, by: Membership, request: HttpRequest | None, detail: dict[str, Any]
+) -> None:
     AuditEntry.record(
-        "events.attachment_removed",
-        request=request,
-        actor=by.user,
-        membership=by,
-        target=event,
-        detail={"title": title},
+        action, request=request, actor=by.user, membership=by, target=event, detail=detail
     )
 
 
@@ -272,13 +265,12 @@ def set_attendance(
     applicant.attended = data.attended
     applicant.attended_at = (now or timezone.now()) if data.attended else None
     applicant.save(update_fields=["attended", "attended_at"])
-    AuditEntry.record(
+    _audit(
         "events.attendance_marked",
-        request=request,
-        actor=by.user,
-        membership=by,
-        target=applicant.event,
-        detail={"applicant": str(applicant.code), "attended": data.attended},
+        applicant.event,
+        by,
+        request,
+        {"applicant": str(applicant.code), "attended": data.attended},
     )
     return applicant
 
@@ -302,14 +294,7 @@ def request_feedback(
         )
     pending = list(attendees.filter(feedback_sent_at__isnull=True).select_related("application"))
     Applicant.objects.filter(pk__in=[a.pk for a in pending]).update(feedback_sent_at=now)
-    AuditEntry.record(
-        "events.feedback_requested",
-        request=request,
-        actor=by.user,
-        membership=by,
-        target=event,
-        detail={"sent": len(pending)},
-    )
+    _audit("events.feedback_requested", event, by, request, {"sent": len(pending)})
     emails.feedback_requests(event, pending)
     return len(pending)
 

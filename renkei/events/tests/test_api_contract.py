@@ -154,3 +154,30 @@ def test_a_null_title_is_refused_and_a_null_note_clears(alice_client: Client, ev
     event.save()
     r = alice_client.patch(url, json.dumps({"co_organiser": None}), content_type="application/json")
     assert r.status_code == 200 and r.json()["co_organiser"] == ""
+
+
+def test_the_survey_summary_reads_the_same_on_the_page_and_the_api(
+    alice_client: Client, organiser: Any
+) -> None:
+    """One summary for both doors: the averages, distributions and comments."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from renkei.events.testing import make_event
+
+    held = make_event(organiser, starts_at=timezone.now() - dt.timedelta(hours=2))
+    a = make_application(held, [person(1)], now=held.starts_at - dt.timedelta(days=9))
+    actions.submit_feedback(
+        a.applicants.get(),
+        actions.EventFeedbackInput(satisfaction=4, usefulness=5, comment="顔が見えました"),
+    )
+    data = alice_client.get(f"{API}/manage/events/{held.code}/feedback").json()
+    assert (data["count"], data["satisfaction_avg"], data["comments"]) == (
+        1,
+        4.0,
+        ["顔が見えました"],
+    )
+    assert data["usefulness_dist"] == [0, 0, 0, 0, 1]
+    page = alice_client.get(f"/events/manage/{held.code}/feedback/").content.decode()
+    assert "4.0 / 5" in page and "顔が見えました" in page

@@ -392,7 +392,7 @@ def application(request: RenkeiRequest, token: str) -> HttpResponse:
 def applicant(request: RenkeiRequest, token: str) -> HttpResponse:
     """A co-applicant's own page (their personal link): their place only, and its cancellation
     with the same confirmation step."""
-    code = Applicant.code_from_personal_token(token)
+    code = Applicant.code_from_token(token, Applicant.PERSONAL)
     if code is None:
         raise Http404
     person = get_object_or_404(
@@ -424,7 +424,7 @@ def applicant(request: RenkeiRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def feedback(request: RenkeiRequest, token: str) -> HttpResponse:
-    code = Applicant.code_from_feedback_token(token)
+    code = Applicant.code_from_token(token, Applicant.FEEDBACK)
     if code is None:
         raise Http404
     person = get_object_or_404(Applicant.objects.select_related("event"), code=code)
