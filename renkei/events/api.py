@@ -56,7 +56,6 @@ EVENT_NOT_FOUND = "研修・イベントが見つかりません"
 
 class ErrorOut(Schema):
     detail: str
-    field: str | None = None
 
 
 class EventListQuery(EventFilter):

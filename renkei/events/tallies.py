@@ -116,6 +116,12 @@ def fiscal_years_of(organization: Organization) -> list[int]:
     return sorted({fiscal_year(timezone.localdate(s)) for s in starts}, reverse=True)
 
 
+class OccupationScore(pydantic.BaseModel):
+    label: str = Field(description="職種")
+    answers: int
+    satisfaction_avg: float | None
+
+
 class FeedbackSummary(pydantic.BaseModel):
     """The survey's answers for one event; the organiser's page shows it, the API returns it."""
 
@@ -125,9 +131,7 @@ class FeedbackSummary(pydantic.BaseModel):
     usefulness_avg: float | None
     satisfaction_dist: list[int] = Field(description="満足度1〜5の件数")
     usefulness_dist: list[int] = Field(description="役立ち度1〜5の件数")
-    by_occupation: list[tuple[str, int, float | None]] = Field(
-        description="職種ごとの [職種名, 回答数, 満足度の平均]"
-    )
+    by_occupation: list[OccupationScore]
     comments: list[str]
 
 
@@ -145,7 +149,11 @@ def feedback_summary(event: Event) -> FeedbackSummary:
         use[u - 1] += 1
     labels = dict(Occupation.choices)
     by_occ = [
-        (labels.get(r["occupation"], "未回答"), r["n"], round(r["s"], 2) if r["s"] else None)
+        OccupationScore(
+            label=labels.get(r["occupation"], "未回答"),
+            answers=r["n"],
+            satisfaction_avg=round(r["s"], 2) if r["s"] else None,
+        )
         for r in qs.values("occupation")
         .annotate(n=Count("id"), s=Avg("satisfaction"))
         .order_by("occupation")
