@@ -184,3 +184,14 @@ def test_the_organiser_types_in_a_telephoned_application(
     )
     assert r.status_code == 302
     assert Application.objects.get().source == Application.Source.FAX
+
+
+def test_the_fax_sheet_of_a_lecture_asks_the_same_as_its_web_form(
+    client: Client, lecture: Event, event: Event
+) -> None:
+    """The printed sheet of a public lecture: name, phone, number of people and needs; the
+    training's sheet keeps 事業所名 and the occupations."""
+    sheet = client.get(reverse("events:fax_sheet", args=[lecture.code])).content.decode()
+    assert "参加人数" in sheet and "車椅子で来場" in sheet and "事業所名" not in sheet
+    training = client.get(reverse("events:fax_sheet", args=[event.code])).content.decode()
+    assert "事業所名" in training and "参加人数" not in training

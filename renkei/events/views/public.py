@@ -39,6 +39,7 @@ from renkei.events.models import (
     EventAttachment,
     EventKind,
     Feedback,
+    Need,
     Occupation,
 )
 from renkei.events.search import EventFilter, public_events
@@ -301,6 +302,8 @@ def fax_sheet(request: RenkeiRequest, code: uuid.UUID) -> HttpResponse:
             "event": event,
             "rows": range(1, 6),
             "apply_url": site_url(reverse("events:apply", args=[event.code])),
+            "resident": event.kind == EventKind.PUBLIC_LECTURE,
+            "needs": Need.choices,
             "occupations": Occupation.choices,
             "question_occupations": Occupation.question_choices(),
         },
