@@ -95,6 +95,29 @@ SECRET_KEY = envsecret("SECRET_KEY", DEFAULT_SECRET)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
     raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG is False")
 
+# Field encryption for identifying patient data (renkei.lib.crypto, ADR 0027): keys apart from
+# SECRET_KEY. FIELD_ENCRYPTION_KEYS = "kid:base64,kid:base64" (first seals new values, the rest
+# still open old ones during a rotation); BLIND_INDEX_KEY = base64 of 32 bytes. Generate with
+# `python -c "from renkei.lib.crypto import new_key; print(new_key())"`.
+_field_keys = envsecret("FIELD_ENCRYPTION_KEYS")
+_index_key = envsecret("BLIND_INDEX_KEY")
+if not _field_keys or not _index_key:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY (or their _FILE) when DEBUG is False"
+        )
+    from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY
+
+    _field_keys = _field_keys or ",".join(DEMO_FIELD_KEYS)
+    _index_key = _index_key or DEMO_INDEX_KEY
+FIELD_ENCRYPTION_KEYS = [k for k in _field_keys.split(",") if k.strip()]
+BLIND_INDEX_KEY = _index_key
+if not DEBUG:
+    from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY
+
+    if set(FIELD_ENCRYPTION_KEYS) & set(DEMO_FIELD_KEYS) or BLIND_INDEX_KEY == DEMO_INDEX_KEY:
+        raise ImproperlyConfigured("The published demo encryption keys are for DEBUG only")
+
 ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
@@ -122,6 +145,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.demo",
 ]
 
 MIDDLEWARE = [

@@ -14,16 +14,16 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.api import api
+from renkei.demo.desk import seed_desk
+from renkei.demo.events import seed_events
+from renkei.demo.mentoring import seed_mentoring
+from renkei.demo.referrals import seed_referrals
 from renkei.desk.models import Consultation, Desk, FollowUp
-from renkei.desk.testing import seed_desk
 from renkei.directory.models import Facility
 from renkei.events.models import Applicant, Application, Event
-from renkei.events.testing import seed_events
 from renkei.mentoring.models import Match, Mentor, TraineeApplication, TrainingProgram
-from renkei.mentoring.testing import seed_mentoring
 from renkei.referrals import actions as referral_actions
 from renkei.referrals.models import PlacementCase, PlacementRequest
-from renkei.referrals.testing import seed_referrals
 from renkei.testing import make_member, make_org
 
 # Django accepts an unmasked 32-character secret as both the cookie and the header value.

@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class DeskConfig(AppConfig):
     name = "renkei.desk"
     verbose_name = "相談窓口"
+
+    def ready(self) -> None:
+        from renkei.accounts import menu
+
+        menu.register(menu.Entry("desk:home", "相談窓口", order=20))

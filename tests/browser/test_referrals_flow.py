@@ -133,7 +133,7 @@ def test_register_send_answer_confirm(page, live_server) -> None:  # type: ignor
 def test_prefecture_sees_the_effect_dashboard(page, live_server) -> None:  # type: ignore[no-untyped-def]
     """The demo network's figures and bar charts on the 効果検証 dashboard."""
     from renkei.accounts.models import OrgKind, Role
-    from renkei.referrals.testing import seed_referrals
+    from renkei.demo.referrals import seed_referrals
     from renkei.testing import make_member, make_org
 
     seed_referrals()

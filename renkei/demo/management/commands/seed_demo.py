@@ -9,8 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from renkei import seed
 from renkei.accounts.models import Role
+from renkei.demo import seed
+from renkei.demo.common import DEFAULT_FACILITIES, MAX_FACILITIES
+from renkei.demo.organizations import demo_logins
 from renkei.directory.models import FacilityKind
 from renkei.testing import DEMO_PASSWORD
 
@@ -37,14 +39,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--facilities",
             type=int,
-            default=seed.DEFAULT_FACILITIES,
-            help=f"自動生成する施設の数（デモ組織の施設は別、既定 {seed.DEFAULT_FACILITIES}）",
+            default=DEFAULT_FACILITIES,
+            help=f"自動生成する施設の数（デモ組織の施設は別、既定 {DEFAULT_FACILITIES}）",
         )
 
     def handle(self, *args: Any, reset: bool, facilities: int, **options: Any) -> None:
-        if not 0 <= facilities <= seed.MAX_FACILITIES:
+        if not 0 <= facilities <= MAX_FACILITIES:
             raise CommandError(
-                f"--facilities は0〜{seed.MAX_FACILITIES}の整数で指定してください（{facilities}）"
+                f"--facilities は0〜{MAX_FACILITIES}の整数で指定してください（{facilities}）"
             )
         if reset:
             report = seed.reset_demo()
@@ -88,10 +90,10 @@ class Command(BaseCommand):
 
     def print_logins(self, extra: list[tuple[str, str, str, str]]) -> None:
         roles = dict(Role.choices)
-        header = ("ユーザー名", "パスワード", "役割", "所属", "まず試すこと")
+        header = ("ログインID", "パスワード", "役割", "所属", "まず試すこと")
         rows = [
             (login.username, DEMO_PASSWORD, roles[login.role], org, login.hint)
-            for login, org in seed.demo_logins()
+            for login, org in demo_logins()
         ] + [(username, DEMO_PASSWORD, role, org, hint) for username, role, org, hint in extra]
         widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(4)]
         self.stdout.write("")

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
+from renkei.demo.desk import seed_desk
 from renkei.desk.models import Consultation, FollowUp
 from renkei.desk.tally import yearly_tally
-from renkei.desk.testing import seed_desk
 
 pytestmark = pytest.mark.django_db
 

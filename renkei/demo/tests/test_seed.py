@@ -16,8 +16,12 @@ from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
 
-from renkei import seed
 from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
+from renkei.demo import seed
+from renkei.demo.common import DEMO_SOURCE
+from renkei.demo.directory import capability_mask, plan_facilities
+from renkei.demo.organizations import DEMO_LOGINS, OWN_FACILITIES
+from renkei.demo.places import load_places
 from renkei.directory.models import (
     Facility,
     FacilityKind,
@@ -46,7 +50,7 @@ def region() -> seed.SeedReport:
 
 def demo_facilities() -> list[Facility]:
     return list(
-        Facility.objects.filter(source=seed.DEMO_SOURCE, is_active=True)
+        Facility.objects.filter(source=DEMO_SOURCE, is_active=True)
         .select_related("municipality", "municipality__parent")
         .prefetch_related("capabilities", "services", "wards", "service_municipalities")
         .order_by("code")
@@ -82,17 +86,17 @@ def test_same_seed_gives_the_same_region() -> None:
     seed.seed_demo(facilities=N, now=NOW)
     first = region_digest()
     seed.reset_demo()
-    assert not Facility.objects.filter(source=seed.DEMO_SOURCE).exists()
+    assert not Facility.objects.filter(source=DEMO_SOURCE).exists()
     seed.seed_demo(facilities=N, now=NOW)
     assert region_digest() == first
-    assert len(demo_facilities()) == N + len(seed.OWN_FACILITIES)
+    assert len(demo_facilities()) == N + len(OWN_FACILITIES)
 
 
 def test_planning_is_pure_and_varied() -> None:
     """The facility plan depends only on the places and the count, and its names are distinct."""
-    places = seed.load_places()
-    a = seed.plan_facilities(places, 300)
-    b = seed.plan_facilities(places, 300)
+    places = load_places()
+    a = plan_facilities(places, 300)
+    b = plan_facilities(places, 300)
     assert [(p.code, p.name, p.lat, p.lng, p.address) for p in a] == [
         (p.code, p.name, p.lat, p.lng, p.address) for p in b
     ]
@@ -120,7 +124,7 @@ def test_every_secondary_area_has_facilities(region: seed.SeedReport) -> None:
         in_area = Q(municipality__secondary_area=area) | Q(
             municipality__parent__secondary_area=area
         )
-        assert Facility.objects.filter(in_area, source=seed.DEMO_SOURCE).exists(), area.name
+        assert Facility.objects.filter(in_area, source=DEMO_SOURCE).exists(), area.name
 
 
 def test_facilities_lie_in_their_municipality(region: seed.SeedReport) -> None:
@@ -154,7 +158,7 @@ def test_every_facility_passes_model_validation(region: seed.SeedReport) -> None
     """
     for f in demo_facilities():
         f.full_clean()
-        assert f.capability_mask == seed.capability_mask(c.bit for c in f.capabilities.all())
+        assert f.capability_mask == capability_mask(c.bit for c in f.capabilities.all())
         stored = (f.search_text, f.geo_cell)
         f.refresh_derived()
         assert (f.search_text, f.geo_cell) == stored
@@ -164,7 +168,7 @@ def test_every_facility_passes_model_validation(region: seed.SeedReport) -> None
 
 def test_hospital_wards_add_up_and_vacancies_vary_in_freshness(region: seed.SeedReport) -> None:
     """Hospital beds are the sum of their wards; vacancies range from fresh to stale."""
-    hospitals = Facility.objects.filter(source=seed.DEMO_SOURCE, kind=FacilityKind.HOSPITAL)
+    hospitals = Facility.objects.filter(source=DEMO_SOURCE, kind=FacilityKind.HOSPITAL)
     assert hospitals.exists()
     for h in hospitals:
         assert h.beds == sum(Ward.objects.filter(facility=h).values_list("beds", flat=True))
@@ -208,7 +212,7 @@ def test_second_run_creates_nothing() -> None:
 
 def test_every_demo_user_can_sign_in(region: seed.SeedReport) -> None:
     """Each listed login signs in through the real form with the shared demo password."""
-    for login in seed.DEMO_LOGINS:
+    for login in DEMO_LOGINS:
         client = sign_in(login.username)
         assert client.session.get(SESSION_KEY) is not None
 
@@ -222,7 +226,7 @@ def test_facility_staff_edit_their_own_facility_and_outsiders_get_404(
         first = Membership.objects.filter(organization=f.organization).order_by("pk").first()
         assert first is not None, f.name
         own[first.user.username] = f
-    assert len(own) == len(seed.OWN_FACILITIES)
+    assert len(own) == len(OWN_FACILITIES)
     for username, facility in own.items():
         client = Client()
         client.force_login(User.objects.get(username=username))
@@ -238,7 +242,7 @@ def test_city_office_curates_only_its_own_municipality(region: seed.SeedReport) 
     """藤沢市's officer may edit a 藤沢 facility but gets 404 for one in 平塚."""
     client = Client()
     client.force_login(User.objects.get(username="city-fujisawa"))
-    demo = Facility.objects.filter(source=seed.DEMO_SOURCE, organization__isnull=True)
+    demo = Facility.objects.filter(source=DEMO_SOURCE, organization__isnull=True)
     fujisawa = demo.filter(municipality__code="142051").first()
     hiratsuka = demo.filter(municipality__code="142034").first()
     assert fujisawa is not None and hiratsuka is not None
@@ -257,8 +261,8 @@ def test_reset_recreates_the_demo_even_after_sign_ins(region: seed.SeedReport) -
     assert old.is_active is False and old.username != "msw"
     assert not old.memberships.exists()
     assert seed.demo_present()
-    active = Facility.objects.filter(source=seed.DEMO_SOURCE, is_active=True)
-    assert active.count() == 40 + len(seed.OWN_FACILITIES)
+    active = Facility.objects.filter(source=DEMO_SOURCE, is_active=True)
+    assert active.count() == 40 + len(OWN_FACILITIES)
     sign_in("msw")
 
 

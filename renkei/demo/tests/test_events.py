@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from renkei.demo.events import seed_events
 from renkei.events.models import Applicant, Event, Feedback
-from renkei.events.testing import seed_events
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
+from renkei.demo.mentoring import seed_mentoring
 from renkei.mentoring.models import ApplicationStatus, TraineeApplication
 from renkei.mentoring.summary import yearly_summary
-from renkei.mentoring.testing import seed_mentoring
 
 pytestmark = pytest.mark.django_db
 
