@@ -11,6 +11,10 @@ def _fast_hashes_and_mail(settings: Any) -> None:
     # For speed: Argon2 is the production hasher; tests check that separately.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Jobs run in the test's process after commit, inline, on PostgreSQL too; a test that
+    # wants the queue and a worker opts in (renkei/lib/tests/test_jobs_procrastinate.py).
+    settings.JOBS_BACKEND = "immediate"
+    settings.JOBS_IMMEDIATE_THREADS = False
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -101,7 +101,7 @@ def generate(rows: int, path: Path) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
     django.setup()  # no database access: only for the service-name table
-    from renkei.directory.importers import KAIGO_SERVICE_NAMES
+    from renkei.directory.imports import KAIGO_SERVICE_NAMES
 
     data = json.loads((ROOT / "renkei/regions/data/municipalities.json").read_text("utf-8"))
     prefs = {p["code"]: p["name"] for p in data["prefectures"]}
@@ -238,7 +238,7 @@ def run(csv_path: Path, label: str) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from renkei.directory.importers import import_file
+    from renkei.directory.imports import import_file
     from renkei.directory.models import Facility
 
     call_command("migrate", verbosity=0)

@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.ops",
     "renkei.demo",
 ]
 
@@ -192,6 +193,33 @@ DATABASES = {
         os.getenv("DATABASE_URL", "sqlite:///" + str(VAR_DIR / "renkei.sqlite3"))
     )
 }
+ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+# Background jobs (renkei.lib.jobs, ADR 0019): Procrastinate's queue on PostgreSQL, run by
+# `manage.py run_worker`; on SQLite (the demo) each job runs in the web process after commit.
+JOBS_BACKEND = os.getenv("JOBS_BACKEND", "procrastinate" if ON_POSTGRESQL else "immediate")
+if JOBS_BACKEND not in ("procrastinate", "immediate"):
+    raise ImproperlyConfigured("JOBS_BACKEND must be 'procrastinate' or 'immediate'")
+if JOBS_BACKEND == "procrastinate" and not ON_POSTGRESQL:
+    raise ImproperlyConfigured("JOBS_BACKEND=procrastinate needs a PostgreSQL DATABASE_URL")
+if ON_POSTGRESQL:
+    # Its migrations are PL/pgSQL: installed on PostgreSQL only, so the SQLite demo needs
+    # nothing (the tables exist on PostgreSQL even while JOBS_BACKEND=immediate).
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("renkei.accounts"), "procrastinate.contrib.django")
+# Each app's jobs.py is imported by renkei.lib.jobs, which registers the jobs with Procrastinate.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = None
+PROCRASTINATE_ON_APP_READY = "renkei.lib.jobs.on_procrastinate_ready"
+# Succeeded jobs are deleted as they finish; queued, running and failed ones stay visible in the
+# admin (/admin/procrastinate/procrastinatejob/).
+PROCRASTINATE_WORKER_DEFAULTS = {"delete_jobs": "successful"}
+# A failed job is retried after this many seconds, doubling up to the maximum.
+JOBS_RETRY_FIRST_SECONDS = envint("JOBS_RETRY_FIRST_SECONDS", "15")
+JOBS_RETRY_MAX_SECONDS = envint("JOBS_RETRY_MAX_SECONDS", "3600")
+# A running job whose worker sent no heartbeat for this long (the worker was killed) is retried
+# (or given up once out of retries) by the periodic retry_stalled_jobs. Workers beat every 10 s,
+# so it must be well above that.
+JOBS_STALLED_SECONDS = envint("JOBS_STALLED_SECONDS", "30")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -311,11 +339,12 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Renkei <noreply@renkei.exa
 
 # Facility information older than this many days is shown as stale.
 DIRECTORY_STALE_DAYS = envint("DIRECTORY_STALE_DAYS", "30")
-# An upload whose import has reported no progress for this long was interrupted (its thread died
-# with a server process); the upload pages then show it as エラー instead of 取込中.
+# An import that has reported no progress for this long was interrupted (its process died); the
+# scheduled sweep (renkei.directory.jobs) then records it as エラー instead of 取込中.
 DIRECTORY_IMPORT_STALL_SECONDS = envint("DIRECTORY_IMPORT_STALL_SECONDS", "600")
-# Uploaded open-data files are imported in a background thread; tests set False to run inline.
-DIRECTORY_IMPORT_BACKGROUND = envbool("DIRECTORY_IMPORT_BACKGROUND", "True")
+# Uploaded open-data files are kept this many days after their import ended, then deleted by a
+# scheduled job (audited).
+DIRECTORY_IMPORT_KEEP_DAYS = envint("DIRECTORY_IMPORT_KEEP_DAYS", "30")
 
 # 入退院支援: remind a facility of a request still unanswered after this many hours.
 REFERRAL_REMINDER_HOURS = envint("REFERRAL_REMINDER_HOURS", "24")

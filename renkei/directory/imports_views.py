@@ -21,7 +21,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from renkei.accounts.models import Organization, OrgKind
-from renkei.directory import importers
+from renkei.directory.imports import (
+    FORMAT_CHOICES,
+    FORMAT_LABELS,
+    NOTE,
+    REJECTED,
+    start_import,
+)
 from renkei.directory.models import ImportRun
 from renkei.lib.http import MemberRequest, member_required
 
@@ -36,7 +42,7 @@ class ImportForm(forms.Form):
     )
     format = forms.ChoiceField(
         label="形式",
-        choices=importers.FORMAT_CHOICES,
+        choices=FORMAT_CHOICES,
         initial="auto",
         help_text="通常は「自動判別」のままで構いません。",
     )
@@ -64,7 +70,6 @@ def _require_government(request: MemberRequest) -> None:
 
 
 def _visible_runs(org: Organization) -> QuerySet[ImportRun]:
-    importers.fail_stalled_runs()
     runs = ImportRun.objects.select_related("started_by", "organization")
     return runs if org.kind == OrgKind.OPERATOR else runs.filter(organization=org)
 
@@ -77,7 +82,7 @@ def _scope_label(org: Organization) -> str:
 
 
 def _label(run: ImportRun) -> ImportRun:
-    run.format_label = importers.FORMAT_LABELS.get(run.format, "自動判別")  # type: ignore[attr-defined]
+    run.format_label = FORMAT_LABELS.get(run.format, "自動判別")  # type: ignore[attr-defined]
     return run
 
 
@@ -89,7 +94,7 @@ def imports(request: MemberRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            run = importers.start_import(
+            run = start_import(
                 form.cleaned_data["file"],
                 membership=request.membership,
                 fmt=form.cleaned_data["format"],
@@ -123,7 +128,7 @@ def import_detail(request: MemberRequest, code: str) -> HttpResponse:
         "run": run,
         "page": page,
         "querystring_base": "",
-        "notes": sum(1 for r in reports if r.get("level") == importers.NOTE),
+        "notes": sum(1 for r in reports if r.get("level") == NOTE),
     }
     template = (
         "directory/import_detail.html#status" if request.htmx else "directory/import_detail.html"
@@ -137,7 +142,7 @@ def _reports_csv(run: ImportRun, reports: list[dict[str, Any]]) -> HttpResponse:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(["行", "区分", "事業所番号・ID", "内容"])
     for r in reports:
-        level = "不採用" if r.get("level", importers.REJECTED) == importers.REJECTED else "注意"
+        level = "不採用" if r.get("level", REJECTED) == REJECTED else "注意"
         writer.writerow([r.get("line", ""), level, r.get("key", ""), r.get("reason", "")])
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.code}-report.csv"'

@@ -7,31 +7,61 @@
 
 `enqueue` joins the caller's transaction: a rolled-back change enqueues nothing, a committed
 one loses nothing. Arguments are keyword-only and must survive a JSON round trip (ids, not
-model instances), so that any backend can store them.
+model instances), so that any backend can store them. A job may run more than once (a worker
+killed after the work but before it recorded success, a mail server that took a message and
+then dropped the connection): write jobs so that a second run does no harm (ADR 0019).
 
 Backends (`settings.JOBS_BACKEND`):
-- ``immediate``: the job runs in this process right after the transaction commits; a
-  failure is logged and never reaches the request. The embedded demo and the default test
-  run use it.
+- ``procrastinate`` (the default on PostgreSQL): the job is a row in Procrastinate's table,
+  inserted through Django's own connection, so it commits or rolls back with the caller's
+  data. Workers (`manage.py run_worker`) run it, retry failures with a growing pause
+  (`Backoff`) and schedule the periodic jobs; a job whose worker died is retried by
+  `retry_stalled_jobs`.
+- ``immediate`` (the default on SQLite, and in the tests unless a test opts in): the job runs
+  in this process right after the transaction commits; a failure is logged and never reaches
+  the request. No retries and no schedule: for the embedded demo and the tests.
+
+Job modules: each app's ``jobs.py`` (and ``renkei.lib.mail``) is imported when the
+Procrastinate app starts (`on_procrastinate_ready`), so that a worker knows every job.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import json
 import logging
+import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+from procrastinate import BaseRetryStrategy, JobContext, RetryDecision
+
+if TYPE_CHECKING:
+    import procrastinate
+    from procrastinate.jobs import Job as QueuedJob
 
 logger = logging.getLogger("renkei.jobs")
 
 JobFunc = Callable[..., Any]
 
 registry: dict[str, Job] = {}
+
+# Sent when an attempt of a job fails, with job_name, job_id (None on the immediate backend),
+# attempt, will_retry and error (the traceback); renkei.ops records it for the admin.
+job_failed = Signal()
+
+# Modules outside an app's jobs.py that define jobs; imported with them.
+EXTRA_JOB_MODULES = ("renkei.lib.mail",)
 
 
 @dataclass(eq=False)
@@ -41,6 +71,12 @@ class Job:
     queue: str = "default"
     retries: int = 5
     periodic: str | None = None
+    # Immediate backend only: run in a thread of its own after commit instead of holding the
+    # request that enqueued it (an import of a national file), unless JOBS_IMMEDIATE_THREADS
+    # is off (the tests). Real workers ignore it.
+    long: bool = False
+    # Called with the job's arguments when its worker died and it is out of retries.
+    on_stalled: Callable[..., None] | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, **kwargs: Any) -> Any:
@@ -60,18 +96,25 @@ def job(
     retries: int = 5,
     periodic: str | None = None,
     name: str | None = None,
+    long: bool = False,
+    on_stalled: Callable[..., None] | None = None,
     **options: Any,
 ) -> Callable[[JobFunc], Job]:
-    """Register a function as a job. `periodic` is a cron expression (Asia/Tokyo)."""
+    """Register a function as a job. `periodic` is a cron expression (Asia/Tokyo); a periodic
+    job takes no arguments."""
 
     def register(func: JobFunc) -> Job:
         job_name = name or f"{func.__module__}.{func.__qualname__}"
+        if periodic:
+            cron_in_utc(periodic)  # refuse an expression we cannot schedule, at import time
         registered = Job(
             func=func,
             name=job_name,
             queue=queue,
             retries=retries,
             periodic=periodic,
+            long=long,
+            on_stalled=on_stalled,
             options=options,
         )
         registry[job_name] = registered
@@ -80,11 +123,18 @@ def job(
     return register
 
 
+class Backend(Protocol):
+    def enqueue(self, job: Job, kwargs: dict[str, Any]) -> None: ...
+
+
 class ImmediateBackend:
     """Runs each job in-process after commit. No retries: for the demo and the tests."""
 
     def enqueue(self, job: Job, kwargs: dict[str, Any]) -> None:
-        transaction.on_commit(partial(self._run, job, kwargs), robust=True)
+        if job.long and getattr(settings, "JOBS_IMMEDIATE_THREADS", True):
+            transaction.on_commit(partial(self._start_thread, job, kwargs), robust=True)
+        else:
+            transaction.on_commit(partial(self._run, job, kwargs), robust=True)
 
     @staticmethod
     def _run(job: Job, kwargs: dict[str, Any]) -> None:
@@ -94,10 +144,197 @@ class ImmediateBackend:
             # The request that enqueued this has committed; its user must not see a failure
             # of the mail server. Logged with the traceback for the operator.
             logger.exception("job %s failed", job.name)
+            _announce_failure(job.name, None, 0, will_retry=False)
+
+    @classmethod
+    def _start_thread(cls, job: Job, kwargs: dict[str, Any]) -> None:
+        def work() -> None:
+            try:
+                cls._run(job, kwargs)
+            finally:
+                connection.close()
+
+        threading.Thread(target=work, name=f"job-{job.name}", daemon=True).start()
 
 
-def _backend() -> ImmediateBackend:
+class ProcrastinateBackend:
+    """A row in Procrastinate's queue, written on Django's connection (the caller's transaction)."""
+
+    def enqueue(self, job: Job, kwargs: dict[str, Any]) -> None:
+        from procrastinate.contrib.django import app
+
+        task = app.tasks.get(job.name) or _register_task(app, job)
+        task.defer(**kwargs)
+
+
+def _backend() -> Backend:
     name = getattr(settings, "JOBS_BACKEND", "immediate")
     if name == "immediate":
         return ImmediateBackend()
+    if name == "procrastinate":
+        return ProcrastinateBackend()
     raise ValueError(f"unknown JOBS_BACKEND {name!r}")
+
+
+# ---- Procrastinate ---------------------------------------------------------------------------
+
+
+def import_job_modules() -> None:
+    """Import every module that defines jobs: each installed app's ``jobs`` and the extras."""
+    autodiscover_modules("jobs")
+    for module in EXTRA_JOB_MODULES:
+        importlib.import_module(module)
+
+
+def on_procrastinate_ready(app: procrastinate.App) -> None:
+    """PROCRASTINATE_ON_APP_READY: every registered job becomes a task of the Django app, the
+    periodic ones scheduled, plus the sweep for jobs whose worker died."""
+    import_job_modules()
+    for registered in list(registry.values()):
+        _register_task(app, registered)
+
+
+def _register_task(app: procrastinate.App, registered: Job) -> Any:
+    def run(context: JobContext, /, **kwargs: Any) -> Any:
+        if registered.periodic:
+            # Procrastinate passes the scheduled time; our periodic jobs take no arguments.
+            kwargs.pop("timestamp", None)
+        try:
+            return registered.func(**kwargs)
+        except Exception:
+            attempts = context.job.attempts
+            will_retry = attempts < registered.retries
+            _announce_failure(registered.name, context.job.id, attempts, will_retry=will_retry)
+            raise
+
+    run.__name__ = run.__qualname__ = registered.name
+    task = app.task(
+        name=registered.name,
+        queue=registered.queue,
+        retry=Backoff(max_attempts=registered.retries) if registered.retries else False,
+        pass_context=True,
+    )(run)
+    if registered.periodic:
+        schedule = app.periodic(cron=cron_in_utc(registered.periodic), periodic_id=registered.name)
+        schedule(task)  # type: ignore[arg-type]  # run() takes the timestamp in its kwargs
+    return task
+
+
+class Backoff(BaseRetryStrategy):
+    """Retry after JOBS_RETRY_FIRST_SECONDS, doubling each time up to JOBS_RETRY_MAX_SECONDS.
+
+    With the defaults (15 s, one hour) a mail job's ten retries span about four hours: an SMTP
+    server down for a morning loses nothing. A job out of retries stays `failed`, with its
+    error, in the admin's job list, where an operator can retry it.
+    """
+
+    def __init__(self, *, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: QueuedJob
+    ) -> RetryDecision | None:
+        if job.attempts >= self.max_attempts:
+            return None
+        return RetryDecision(retry_in={"seconds": backoff_seconds(job.attempts)})
+
+
+def backoff_seconds(attempts: int) -> int:
+    first = int(getattr(settings, "JOBS_RETRY_FIRST_SECONDS", 15))
+    cap = int(getattr(settings, "JOBS_RETRY_MAX_SECONDS", 3600))
+    return int(min(cap, first * 2 ** min(attempts, 30)))
+
+
+def cron_in_utc(expression: str) -> str:
+    """A cron expression written in Japan time, as Procrastinate's scheduler (UTC) reads it.
+
+    Japan keeps no daylight saving time, so moving the hour field back nine hours is exact.
+    Only the forms the project uses are accepted: an hour of '*' (every hour, unchanged), or a
+    list of hours with day of month and day of week left as '*' (moving an hour across
+    midnight would otherwise move the day too).
+    """
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron expression needs five fields: {expression!r}")
+    minute, hour, day, month, weekday = fields
+    if hour == "*":
+        return expression
+    if day != "*" or weekday != "*" or not all(h.isdigit() for h in hour.split(",")):
+        raise ValueError(f"cannot move {expression!r} to UTC; write hour as '*' or a list")
+    hours = sorted((int(h) - 9) % 24 for h in hour.split(","))
+    return " ".join([minute, ",".join(str(h) for h in hours), day, month, weekday])
+
+
+def _announce_failure(name: str, job_id: int | None, attempt: int, *, will_retry: bool) -> None:
+    """Tell the listeners (the admin's failure list) why a job failed; never fail for it."""
+    try:
+        job_failed.send(
+            sender=Job,
+            job_name=name,
+            job_id=job_id,
+            attempt=attempt,
+            will_retry=will_retry,
+            error=traceback.format_exc(),
+        )
+    except Exception:
+        logger.exception("recording the failure of job %s failed", name)
+
+
+def pending(registered: Job, **match: Any) -> bool:
+    """Is a job of this kind with these arguments queued or running? Always False on the
+    immediate backend, whose jobs leave no trace once started."""
+    if getattr(settings, "JOBS_BACKEND", "immediate") != "procrastinate":
+        return False
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    lookups = {f"args__{k}": v for k, v in match.items()}
+    return ProcrastinateJob.objects.filter(
+        task_name=registered.name, status__in=["todo", "doing"], **lookups
+    ).exists()
+
+
+def retry_stalled_jobs_name() -> str:
+    return f"{__name__}.retry_stalled_jobs"
+
+
+@job(periodic="* * * * *", retries=0)
+def retry_stalled_jobs() -> int:
+    """Jobs left `doing` by a worker that died (no heartbeat for JOBS_STALLED_SECONDS) are
+    queued again while they have retries left (another worker runs them), else marked failed
+    and handed to their `on_stalled`, so that nothing stays "running" for ever. Returns how
+    many it found."""
+    if getattr(settings, "JOBS_BACKEND", "immediate") != "procrastinate":
+        return 0
+    from asgiref.sync import async_to_sync
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+    from procrastinate.contrib.django.models import ProcrastinateJob
+    from procrastinate.jobs import Status
+    from procrastinate.manager import JobManager
+
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALLED_SECONDS)
+    stalled = (
+        ProcrastinateJob.objects.filter(status="doing")
+        .filter(Q(worker__isnull=True) | Q(worker__last_heartbeat__lt=cutoff))
+        # Not this sweep itself: a stalled sweep is simply replaced by the next minute's.
+        .exclude(task_name=retry_stalled_jobs_name())
+    )
+    # Django's connection (not the worker's pool): this runs in a sync job, in its thread.
+    manager = JobManager(DjangoConnector())
+    found = 0
+    for queued in stalled:
+        found += 1
+        registered = registry.get(queued.task_name)
+        retries = registered.retries if registered else 0
+        if queued.attempts < retries:
+            logger.warning("job %s #%s: its worker died; queued again", queued.task_name, queued.id)
+            manager.retry_job_by_id(
+                queued.id, timezone.now(), queued.priority, queued.queue_name, queued.lock
+            )
+            continue
+        logger.error("job %s #%s: its worker died; given up", queued.task_name, queued.id)
+        async_to_sync(manager.finish_job_by_id_async)(
+            job_id=queued.id, status=Status.FAILED, delete_job=False
+        )
+        if registered and registered.on_stalled:
+            registered.on_stalled(**queued.args)
+    return found

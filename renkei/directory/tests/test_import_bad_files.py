@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from renkei.directory import importers
+from renkei.directory import imports
+from renkei.directory.imports import kaigo, processor
 from renkei.directory.models import Facility, FacilityService, ImportRun, Specialty
 
 pytestmark = pytest.mark.django_db
@@ -44,10 +45,10 @@ def snapshot() -> tuple[list[Any], list[Any]]:
 )
 def test_unusable_file_is_refused_whole_and_changes_nothing(name: str, message: str) -> None:
     """Each bad sample is refused with its Japanese reason; the directory stays as it was."""
-    importers.import_file(GOOD)
+    imports.import_file(GOOD)
     before = snapshot()
-    with pytest.raises(importers.FileRefused) as refused:
-        importers.import_file(BAD / name)
+    with pytest.raises(imports.FileRefused) as refused:
+        imports.import_file(BAD / name)
     assert str(refused.value).startswith(message)
     assert str(refused.value).endswith(
         "ファイルは取り込んでいません（データベースは変更していません）。"
@@ -58,8 +59,8 @@ def test_unusable_file_is_refused_whole_and_changes_nothing(name: str, message: 
 def test_truncated_file_is_refused_even_though_its_first_rows_are_fine() -> None:
     """The structural check covers the whole file before the first write: rows 2–5 of the
     truncated download are valid, yet nothing of it is imported."""
-    with pytest.raises(importers.FileRefused):
-        importers.import_file(BAD / "truncated.csv")
+    with pytest.raises(imports.FileRefused):
+        imports.import_file(BAD / "truncated.csv")
     assert not Facility.objects.exists()
 
 
@@ -72,10 +73,10 @@ def test_excel_and_multi_csv_zips_are_refused() -> None:
     with zipfile.ZipFile(two, "w") as z:
         z.writestr("a.csv", GOOD.read_bytes())
         z.writestr("b.csv", GOOD.read_bytes())
-    with pytest.raises(importers.FileRefused, match="Excel 形式"):
-        importers.import_bytes(xlsx.getvalue(), filename="jigyosho.xlsx")
-    with pytest.raises(importers.FileRefused, match="CSV ファイルが1つだけ"):
-        importers.import_bytes(two.getvalue(), filename="two.zip")
+    with pytest.raises(imports.FileRefused, match="Excel 形式"):
+        imports.import_bytes(xlsx.getvalue(), filename="jigyosho.xlsx")
+    with pytest.raises(imports.FileRefused, match="CSV ファイルが1つだけ"):
+        imports.import_bytes(two.getvalue(), filename="two.zip")
     assert not Facility.objects.exists()
 
 
@@ -84,21 +85,21 @@ def test_zip_with_one_csv_is_imported() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("jigyosho_510.csv", GOOD.read_bytes())
-    assert importers.import_bytes(buf.getvalue(), filename="jigyosho_510.zip").created == 40
+    assert imports.import_bytes(buf.getvalue(), filename="jigyosho_510.zip").created == 40
 
 
 def test_forced_format_that_does_not_match_is_refused() -> None:
     """Choosing 施設票 for a 介護 file names the columns the chosen format needs."""
     with pytest.raises(
-        importers.FileRefused,
+        imports.FileRefused,
         match="医療情報ネット（施設票）の CSV に必要な列がありません: ID、正式名称",
     ):
-        importers.import_file(GOOD, fmt=importers.IRYOU_FACILITY)
+        imports.import_file(GOOD, fmt=imports.IRYOU_FACILITY)
 
 
 def test_bad_kaigo_rows_are_rejected_with_line_numbers_and_good_rows_imported() -> None:
     """bad_rows.csv: lines 2 and 12 are imported; every other line is rejected with a reason."""
-    result = importers.import_file(BAD / "bad_rows.csv")
+    result = imports.import_file(BAD / "bad_rows.csv")
     assert (result.total_rows, result.created, result.rejected, result.notes) == (11, 2, 9, 1)
     assert [(r.line, r.level, r.reason) for r in result.reports] == [
         (3, "rejected", "市区町村コード「142052」の検査数字が正しくありません"),
@@ -120,7 +121,7 @@ def test_bad_kaigo_rows_are_rejected_with_line_numbers_and_good_rows_imported() 
 def test_bad_iryou_rows_are_rejected_and_hours_for_them_too() -> None:
     """Bad 施設票 rows are rejected; hours rows then fail for unknown IDs, bad codes and times,
     while the good hospital gets one 内科 with two time bands."""
-    facilities = importers.import_file(BAD / "iryou_bad_rows.csv")
+    facilities = imports.import_file(BAD / "iryou_bad_rows.csv")
     assert (facilities.created, facilities.rejected) == (2, 4)
     assert [(r.line, r.level) for r in facilities.reports] == [
         (3, "rejected"),
@@ -130,7 +131,7 @@ def test_bad_iryou_rows_are_rejected_and_hours_for_them_too() -> None:
         (7, "note"),
     ]
     assert "機関区分「5」（薬局）は取り込めません" in facilities.reports[0].reason
-    hours = importers.import_file(BAD / "hours_bad_rows.csv")
+    hours = imports.import_file(BAD / "hours_bad_rows.csv")
     assert (hours.created, hours.rejected) == (2, 5)
     assert {r.line: r.reason for r in hours.reports} == {
         4: "ID「1499999999999」の医療機関が登録されていません（先に施設票を取り込んでください）",
@@ -146,7 +147,7 @@ def test_bad_iryou_rows_are_rejected_and_hours_for_them_too() -> None:
 def test_refused_run_records_status_and_message(tmp_path: Path) -> None:
     """Through run_import a refused file leaves the run 取込不可 with the reason."""
     run = ImportRun.objects.create(filename="truncated.csv", format="auto")
-    assert importers.run_import(run, BAD / "truncated.csv") is None
+    assert imports.run_import(run, BAD / "truncated.csv") is None
     run.refresh_from_db()
     assert run.status == ImportRun.Status.REFUSED
     assert run.message.startswith("6行目の列数が3列")
@@ -156,41 +157,41 @@ def test_refused_run_records_status_and_message(tmp_path: Path) -> None:
 def test_crash_mid_import_leaves_whole_batches_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure in the second batch rolls that batch back entirely; the first stays, the run
     is marked failed, and importing the file again completes it."""
-    original = importers._KaigoProcessor.write
+    original = kaigo._KaigoProcessor.write
     calls = {"n": 0}
 
-    def failing_write(self: importers._KaigoProcessor, batch: list[Any]) -> importers._Written:
+    def failing_write(self: kaigo._KaigoProcessor, batch: list[Any]) -> processor._Written:
         calls["n"] += 1
         written = original(self, batch)  # the rows are written, then the batch fails
         if calls["n"] == 2:
             raise RuntimeError("disk full")
         return written
 
-    monkeypatch.setattr(importers._KaigoProcessor, "write", failing_write)
+    monkeypatch.setattr(kaigo._KaigoProcessor, "write", failing_write)
     run = ImportRun.objects.create(filename=GOOD.name, format="auto")
-    assert importers.run_import(run, GOOD, batch_size=10) is None
+    assert imports.run_import(run, GOOD, batch_size=10) is None
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED
     assert "もう一度取り込むと、残りが反映されます" in run.message
     assert Facility.objects.count() == FacilityService.objects.count() == 10
 
-    monkeypatch.setattr(importers._KaigoProcessor, "write", original)
-    result = importers.import_file(GOOD, batch_size=10)
+    monkeypatch.setattr(kaigo._KaigoProcessor, "write", original)
+    result = imports.import_file(GOOD, batch_size=10)
     assert (result.created, result.unchanged) == (30, 10)
 
 
 def test_error_while_parsing_ahead_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows are parsed in a second thread; an unexpected error there is raised to the caller
     after the batches before it were written, and nothing after it is."""
-    original = importers._KaigoProcessor.parse
+    original = kaigo._KaigoProcessor.parse
 
-    def failing_parse(self: importers._KaigoProcessor, line: int, row: list[str]) -> Any:
+    def failing_parse(self: kaigo._KaigoProcessor, line: int, row: list[str]) -> Any:
         if line == 25:
             raise ValueError("unexpected")
         return original(self, line, row)
 
-    monkeypatch.setattr(importers._KaigoProcessor, "parse", failing_parse)
+    monkeypatch.setattr(kaigo._KaigoProcessor, "parse", failing_parse)
     with pytest.raises(ValueError, match="unexpected"):
-        importers.import_file(GOOD, batch_size=10)
+        imports.import_file(GOOD, batch_size=10)
     # The batches of lines 2–11 and 12–21 were parsed before the error and are written.
     assert Facility.objects.count() == 20

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from renkei.directory import importers
+from renkei.directory import imports
+from renkei.directory.imports import values
 from renkei.directory.models import Facility, FacilityService, VacancyStatus
 from renkei.lib.geo import cell_of
 from renkei.lib.text import normalize_search
@@ -32,7 +33,7 @@ KAIGO_FILES = [
 
 def kaigo_row(**values: str) -> dict[str, str]:
     """One 介護サービス情報公表 row (a 特養 in 藤沢市 unless overridden)."""
-    row = dict.fromkeys(importers.KAIGO_COLUMNS, "")
+    row = dict.fromkeys(imports.KAIGO_COLUMNS, "")
     row.update(
         {
             "都道府県コード又は市町村コード": "142051",
@@ -59,14 +60,14 @@ def kaigo_row(**values: str) -> dict[str, str]:
 def kaigo_csv(*rows: dict[str, str], encoding: str = "utf-8-sig") -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(importers.KAIGO_COLUMNS)
+    writer.writerow(imports.KAIGO_COLUMNS)
     for row in rows:
-        writer.writerow([row[c] for c in importers.KAIGO_COLUMNS])
+        writer.writerow([row[c] for c in imports.KAIGO_COLUMNS])
     return buf.getvalue().encode(encoding)
 
 
-def import_sample(name: str, **kwargs: Any) -> importers.ImportResult:
-    return importers.import_file(OPENDATA / name, **kwargs)
+def import_sample(name: str, **kwargs: Any) -> imports.ImportResult:
+    return imports.import_file(OPENDATA / name, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +121,7 @@ def test_office_in_two_service_files_is_one_facility_with_two_services(
         ),
     }
     outcomes = [
-        importers.import_bytes(files[code], filename=f"jigyosho_{code}.csv") for code in order
+        imports.import_bytes(files[code], filename=f"jigyosho_{code}.csv") for code in order
     ]
     assert [r.created for r in outcomes] == [1, 1]
     facility = Facility.objects.get()
@@ -139,7 +140,7 @@ def test_two_services_of_one_office_in_one_file_share_a_facility() -> None:
         kaigo_row(**{"サービスの種類": "訪問介護", "事業所名": "ふじさわヘルパー"}),
         kaigo_row(**{"サービスの種類": "通所介護", "事業所名": "ふじさわデイ"}),
     )
-    result = importers.import_bytes(data, filename="combined.csv")
+    result = imports.import_bytes(data, filename="combined.csv")
     assert (result.created, result.rejected) == (2, 0)
     facility = Facility.objects.get()
     assert facility.kind == "day_care"  # 通所介護 outranks 訪問介護
@@ -150,7 +151,7 @@ def test_two_services_of_one_office_in_one_file_share_a_facility() -> None:
 def test_reimport_never_touches_what_the_facility_maintains() -> None:
     """Capabilities, vacancy, conditions, liaison contact, description and service area survive
     a re-import that changes the official name; a phone the facility corrected is kept too."""
-    importers.import_bytes(kaigo_csv(kaigo_row()), filename="jigyosho_510.csv")
+    imports.import_bytes(kaigo_csv(kaigo_row()), filename="jigyosho_510.csv")
     f = Facility.objects.get()
     f.set_capabilities(capabilities("suction", "tube-feeding"))
     f.service_municipalities.set(Municipality.objects.filter(code__in=["142051", "142077"]))
@@ -170,7 +171,7 @@ def test_reimport_never_touches_what_the_facility_maintains() -> None:
     }
     Facility.objects.filter(pk=f.pk).update(**maintained)
 
-    result = importers.import_bytes(
+    result = imports.import_bytes(
         kaigo_csv(kaigo_row(**{"事業所名": "ふじさわ特養（改称）", "電話番号": "0466-00-0002"})),
         filename="jigyosho_510.csv",
     )
@@ -187,8 +188,8 @@ def test_reimport_never_touches_what_the_facility_maintains() -> None:
 
 def test_phone_follows_open_data_until_the_facility_edits_its_profile() -> None:
     """Without a profile edit (info_updated_at empty) the open data's phone number wins."""
-    importers.import_bytes(kaigo_csv(kaigo_row()), filename="jigyosho_510.csv")
-    importers.import_bytes(
+    imports.import_bytes(kaigo_csv(kaigo_row()), filename="jigyosho_510.csv")
+    imports.import_bytes(
         kaigo_csv(kaigo_row(**{"電話番号": "0466-00-0002"})), filename="jigyosho_510.csv"
     )
     assert Facility.objects.get().phone == "0466-00-0002"
@@ -199,7 +200,7 @@ def test_shift_jis_and_bom_less_utf8_import_like_the_original(encoding: str) -> 
     """The sample re-encoded as Shift_JIS (or UTF-8 without BOM) finds every row unchanged."""
     import_sample("jigyosho_130.csv")
     text = (OPENDATA / "jigyosho_130.csv").read_text("utf-8-sig")
-    result = importers.import_bytes(text.encode(encoding), filename="jigyosho_130.csv")
+    result = imports.import_bytes(text.encode(encoding), filename="jigyosho_130.csv")
     assert (result.created, result.updated, result.unchanged) == (0, 0, 40)
     assert Facility.objects.filter(hours="月〜土").exists()
 
@@ -207,7 +208,7 @@ def test_shift_jis_and_bom_less_utf8_import_like_the_original(encoding: str) -> 
 def test_shift_jis_file_alone_gives_the_same_facilities() -> None:
     """A Shift_JIS copy imported into an empty directory stores the same text as the UTF-8 file."""
     text = (OPENDATA / "jigyosho_320.csv").read_text("utf-8-sig")
-    importers.import_bytes(text.encode("cp932"), filename="jigyosho_320.csv")
+    imports.import_bytes(text.encode("cp932"), filename="jigyosho_320.csv")
     sjis = list(
         Facility.objects.order_by("care_office_number").values_list(
             "name", "kana", "address", "hours"
@@ -232,14 +233,14 @@ def test_row_without_coordinates_gets_the_municipality_point_and_a_note() -> Non
     assert point is not None and (f.lat, f.lng) == point
     assert f.geo_cell == cell_of(*point)
     [note] = [r for r in result.reports if r.key == "1436201389"]
-    assert (note.line, note.level) == (8, importers.NOTE)
+    assert (note.line, note.level) == (8, imports.NOTE)
     assert "市区町村の代表点" in note.reason
 
 
 def test_existing_position_is_kept_when_the_new_row_has_none() -> None:
     """A later file without coordinates does not move a facility that has a position."""
-    importers.import_bytes(kaigo_csv(kaigo_row()), filename="jigyosho_510.csv")
-    result = importers.import_bytes(
+    imports.import_bytes(kaigo_csv(kaigo_row()), filename="jigyosho_510.csv")
+    result = imports.import_bytes(
         kaigo_csv(kaigo_row(**{"緯度": "", "経度": ""})), filename="jigyosho_510.csv"
     )
     assert result.unchanged == 1
@@ -313,7 +314,7 @@ def test_changes_spread_over_many_batches_are_all_written() -> None:
     """A re-import whose every row changes, in batches of 7, updates all 40 facilities."""
     import_sample("jigyosho_130.csv")
     text = (OPENDATA / "jigyosho_130.csv").read_text("utf-8-sig").replace('"046-', '"0466-')
-    result = importers.import_bytes(text.encode("utf-8"), filename="jigyosho_130.csv", batch_size=7)
+    result = imports.import_bytes(text.encode("utf-8"), filename="jigyosho_130.csv", batch_size=7)
     assert (result.updated, result.unchanged) == (40, 0)
     assert not Facility.objects.filter(phone__startswith="046-").exists()
     assert set(Facility.objects.values_list("version", flat=True)) == {2}
@@ -351,7 +352,7 @@ def test_url_cells_are_kept_exactly_when_urlvalidator_accepts_them(value: str) -
         valid = True
     except ValidationError:
         valid = False
-    assert importers._url(value) == (value if valid else "")
+    assert values._url(value) == (value if valid else "")
 
 
 def test_url_fast_path_agrees_with_urlvalidator_on_random_strings() -> None:
@@ -380,6 +381,6 @@ def test_url_fast_path_agrees_with_urlvalidator_on_random_strings() -> None:
             valid = True
         except ValidationError:
             valid = False
-        assert importers._url(value) == (value if valid else ""), value
+        assert values._url(value) == (value if valid else ""), value
         kept += valid
     assert 400 < kept < 3600  # both outcomes are exercised

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 
-from renkei.directory import importers
+from renkei.directory import imports
+from renkei.directory.imports import bulk, pipeline
 from renkei.directory.models import Facility, FacilityService
 from renkei.directory.tests.test_import_kaigo import kaigo_csv, kaigo_row
 from renkei.testing import municipality
@@ -87,7 +88,7 @@ def snapshot() -> dict[str, Any]:
     return {"facilities": facilities, "services": services}
 
 
-def summary(r: importers.ImportResult) -> tuple[Any, ...]:
+def summary(r: imports.ImportResult) -> tuple[Any, ...]:
     return (
         r.created,
         r.updated,
@@ -98,19 +99,19 @@ def summary(r: importers.ImportResult) -> tuple[Any, ...]:
     )
 
 
-def run(data: bytes, *, serial: bool) -> importers.ImportResult:
+def run(data: bytes, *, serial: bool) -> imports.ImportResult:
     if serial:
         # Inside a transaction the import cannot hand batches to a second connection.
         with transaction.atomic():
-            return importers.import_bytes(data, filename="jigyosho.csv", batch_size=4)
-    return importers.import_bytes(data, filename="jigyosho.csv", batch_size=4)
+            return imports.import_bytes(data, filename="jigyosho.csv", batch_size=4)
+    return imports.import_bytes(data, filename="jigyosho.csv", batch_size=4)
 
 
 def test_pipelined_import_writes_what_the_serial_import_writes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls = {"pipelined": 0, "held": 0}
-    pipelined, flush = importers._import_pipelined, importers._flush
+    pipelined, flush = pipeline._import_pipelined, pipeline._flush
 
     def count_pipelined(*args: Any) -> None:
         calls["pipelined"] += 1
@@ -120,8 +121,8 @@ def test_pipelined_import_writes_what_the_serial_import_writes(
         calls["held"] += 1
         flush(proc, batch, result)
 
-    monkeypatch.setattr(importers, "_import_pipelined", count_pipelined)
-    monkeypatch.setattr(importers, "_flush", count_flush)
+    monkeypatch.setattr(pipeline, "_import_pipelined", count_pipelined)
+    monkeypatch.setattr(pipeline, "_flush", count_flush)
     first, second = kaigo_csv(*rows()), kaigo_csv(*rows(phone_prefix="0467"))
 
     results, states = {}, {}
@@ -148,10 +149,10 @@ def test_a_facility_created_meanwhile_by_another_import_is_updated_not_duplicate
 ) -> None:
     """The writer's COPY meets a facility committed by someone else since the batch was
     prepared: the batch is redone serially, which finds that facility and fills it in."""
-    insert = importers.insert_built
+    insert = bulk.insert_built
     raced: list[str] = []
 
-    def racing_insert(built: importers._Built) -> None:
+    def racing_insert(built: bulk._Built) -> None:
         writer = threading.current_thread().name.startswith("import-write")
         if not raced and writer and built.model is Facility:
             key = built.values[0][built.columns.index("care_office_number")]
@@ -172,7 +173,7 @@ def test_a_facility_created_meanwhile_by_another_import_is_updated_not_duplicate
             raced.append(key)
         insert(built)
 
-    monkeypatch.setattr(importers, "insert_built", racing_insert)
+    monkeypatch.setattr(bulk, "insert_built", racing_insert)
     result = run(kaigo_csv(*rows()), serial=False)
     assert raced
     assert Facility.objects.filter(care_office_number=raced[0]).count() == 1
@@ -194,22 +195,22 @@ def test_first_import_gives_the_planner_statistics_of_the_tables_it_fills() -> N
     imported so far; the import analyses them once after its first batch."""
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE directory_facility CASCADE")
-    assert importers._tables_without_statistics() == [
+    assert pipeline._tables_without_statistics() == [
         "directory_facility",
         "directory_facilityservice",
         "directory_specialty",
     ]
 
-    importers.import_bytes(kaigo_csv(*rows()), filename="jigyosho.csv", batch_size=4)
+    imports.import_bytes(kaigo_csv(*rows()), filename="jigyosho.csv", batch_size=4)
 
     assert planner_rows("directory_facility") > 0
     assert planner_rows("directory_facilityservice") > 0
-    assert importers._tables_without_statistics() == ["directory_specialty"]
+    assert pipeline._tables_without_statistics() == ["directory_specialty"]
 
 
 def test_an_import_inside_a_transaction_leaves_the_statistics_alone() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE directory_facility CASCADE")
     with transaction.atomic():
-        importers.import_bytes(kaigo_csv(*rows()), filename="jigyosho.csv", batch_size=4)
-    assert "directory_facility" in importers._tables_without_statistics()
+        imports.import_bytes(kaigo_csv(*rows()), filename="jigyosho.csv", batch_size=4)
+    assert "directory_facility" in pipeline._tables_without_statistics()

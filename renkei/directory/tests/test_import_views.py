@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
-from renkei.directory import importers
+from renkei.directory import imports
+from renkei.directory.jobs import sweep_stalled_imports
 from renkei.directory.models import Facility, ImportRun
 from renkei.testing import make_member, make_org
 
@@ -23,7 +24,6 @@ SAMPLE = DATA / "opendata" / "jigyosho_430.csv"
 
 @pytest.fixture(autouse=True)
 def _synchronous_imports(settings: Any, tmp_path: Path) -> None:
-    settings.DIRECTORY_IMPORT_BACKGROUND = False
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -45,7 +45,9 @@ def login(client: Client, membership: Membership) -> Client:
 
 def upload(client: Client, path: Path = SAMPLE, **extra: str) -> Any:
     f = SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/csv")
-    return client.post(reverse("directory:imports"), {"file": f, "format": "auto", **extra})
+    # The queued import runs once the upload's transaction commits (the immediate backend).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("directory:imports"), {"file": f, "format": "auto", **extra})
 
 
 def test_anonymous_visitors_are_sent_to_login(client: Client) -> None:
@@ -201,10 +203,10 @@ def test_background_import_starts_after_commit(
 ) -> None:
     """With background imports on, the upload returns with the run queued and the import is
     scheduled for after the transaction commits (the thread itself is not started here)."""
-    settings.DIRECTORY_IMPORT_BACKGROUND = True
+    settings.JOBS_IMMEDIATE_THREADS = True
     f = SimpleUploadedFile(SAMPLE.name, SAMPLE.read_bytes())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        run = importers.start_import(f, membership=operator)
+        run = imports.start_import(f, membership=operator)
     assert len(callbacks) == 1
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.QUEUED
     assert not Facility.objects.exists()
@@ -245,6 +247,8 @@ def test_an_import_whose_server_stopped_is_shown_as_interrupted(
         heartbeat_at=stale,
     )
 
+    # The sweep is a scheduled job (reading the pages writes nothing).
+    assert sweep_stalled_imports() == 2
     page = login(client, yokohama).get(reverse("directory:import_detail", args=[dead.code]))
     assert page.status_code == 200
     assert "サーバーの再起動などで取込が中断されました（4,000行目付近まで反映済み）" in (
@@ -263,13 +267,13 @@ def test_an_import_whose_server_stopped_is_shown_as_interrupted(
         )
     ) == {str(dead.code), str(never_started.code)}
     # Once closed, a run is not closed again.
-    assert importers.fail_stalled_runs() == 0
+    assert imports.fail_stalled_runs() == 0
 
 
 def test_progress_keeps_a_long_import_alive(yokohama: Membership, tmp_path: Path) -> None:
     run = ImportRun.objects.create(filename=SAMPLE.name, organization=yokohama.organization)
     beats: list[Any] = []
-    importers.run_import(
+    imports.run_import(
         run,
         SAMPLE,
         membership=yokohama,
@@ -280,3 +284,24 @@ def test_progress_keeps_a_long_import_alive(yokohama: Membership, tmp_path: Path
     )
     assert len(beats) > 2 and all(b is not None for b in beats)
     assert beats == sorted(beats)
+
+
+def test_reading_the_upload_pages_writes_nothing(
+    client: Client, yokohama: Membership, settings: Any
+) -> None:
+    """A run without progress for longer than the stall limit stays as it is while the pages
+    are read; only the scheduled sweep closes it."""
+    stale = timezone.now() - dt.timedelta(seconds=settings.DIRECTORY_IMPORT_STALL_SECONDS + 5)
+    run = ImportRun.objects.create(
+        filename="dead.csv",
+        organization=yokohama.organization,
+        status=ImportRun.Status.RUNNING,
+        started_at=stale,
+        heartbeat_at=stale,
+    )
+    login(client, yokohama)
+    assert client.get(reverse("directory:imports")).status_code == 200
+    assert client.get(reverse("directory:import_detail", args=[run.code])).status_code == 200
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.RUNNING
+    assert not AuditEntry.objects.filter(action="directory.import_interrupted").exists()

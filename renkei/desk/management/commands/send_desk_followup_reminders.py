@@ -1,62 +1,20 @@
-"""Remind assignees of desk follow-ups that are due today or overdue (run daily from a timer)."""
+"""Remind assignees of desk follow-ups that are due today or overdue.
+
+Scheduled daily by the job queue (renkei.desk.jobs); this command runs it by hand.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.core.management.base import BaseCommand
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone
 
-from renkei.desk.models import FollowUp
+from renkei.desk.jobs import send_desk_followup_reminders
 
 
 class Command(BaseCommand):
     help = "期日を迎えた相談窓口のフォローアップを担当者にメールで知らせる"
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = timezone.localdate()
-        due = list(
-            FollowUp.objects.due_by(today)
-            .filter(reminded_at__isnull=True, assignee__isnull=False)
-            .exclude(assignee__email="")
-            .select_related("assignee", "consultation__desk")
-            .order_by("due_date", "pk")
-        )
-        by_user: dict[int, list[FollowUp]] = defaultdict(list)
-        now = timezone.now()
-        for f in due:
-            # Claim each row so that two runs never remind twice.
-            if FollowUp.objects.filter(pk=f.pk, reminded_at__isnull=True).update(reminded_at=now):
-                by_user[f.assignee_id].append(f)  # type: ignore[index]
-        for items in by_user.values():
-            user = items[0].assignee
-            assert user is not None
-            body = render_to_string(
-                "emails/desk_followup_reminder.txt",
-                {
-                    "user": user,
-                    "items": [
-                        {
-                            "f": f,
-                            "overdue": f.is_overdue(today),
-                            "url": settings.SITE_URL.rstrip("/")
-                            + reverse("desk:detail", args=[f.consultation.code]),
-                        }
-                        for f in items
-                    ],
-                },
-            )
-            send_mail(
-                f"【相談窓口】期日のフォローアップが{len(items)}件あります",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [user.email],
-            )
-        self.stdout.write(
-            f"{sum(len(v) for v in by_user.values())}件を{len(by_user)}名に通知しました"
-        )
+        items, people = send_desk_followup_reminders()
+        self.stdout.write(f"{items}件を{people}名に通知しました")

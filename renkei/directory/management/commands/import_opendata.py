@@ -15,11 +15,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from renkei.directory import importers
+from renkei.directory import imports
 from renkei.directory.models import ImportRun
 
 ACTOR = "manage.py import_opendata"
-FORMAT_ORDER = {importers.KAIGO: 0, importers.IRYOU_FACILITY: 1, importers.IRYOU_HOURS: 2}
+FORMAT_ORDER = {imports.KAIGO: 0, imports.IRYOU_FACILITY: 1, imports.IRYOU_HOURS: 2}
 
 
 def iso_date(value: str) -> dt.date:
@@ -42,7 +42,7 @@ def sniff_format(path: Path) -> str | None:
             header = next(csv.reader(io.StringIO(text, newline="")))
         except (csv.Error, StopIteration):
             continue
-        fmt = importers.detect_format(header)
+        fmt = imports.detect_format(header)
         if fmt:
             return fmt
     return None
@@ -58,7 +58,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format",
             default="auto",
-            choices=[c for c, _ in importers.FORMAT_CHOICES],
+            choices=[c for c, _ in imports.FORMAT_CHOICES],
             help="形式（既定は見出し行から自動判別）",
         )
         parser.add_argument(
@@ -67,7 +67,7 @@ class Command(BaseCommand):
             default=None,
             help="データの時点 YYYY-MM-DD（省略時はファイル名の _YYYYMMDD、なければ変更しない）",
         )
-        parser.add_argument("--batch-size", type=int, default=importers.BATCH_SIZE)
+        parser.add_argument("--batch-size", type=int, default=imports.BATCH_SIZE)
         parser.add_argument(
             "--show", type=int, default=20, help="ファイルごとに表示する不採用・注意の行数"
         )
@@ -103,7 +103,7 @@ class Command(BaseCommand):
                 last[0] = pct // 10
                 self.stdout.write(f"  {done:,} / {total:,} 行（{pct}%）")
 
-        result = importers.run_import(
+        result = imports.run_import(
             run,
             path,
             source_date=options["source_date"],
@@ -121,7 +121,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{path.name}: {result.summary()}（{speed}）")
         shown = result.reports[: options["show"]]
         for r in shown:
-            label = "不採用" if r.level == importers.REJECTED else "注意"
+            label = "不採用" if r.level == imports.REJECTED else "注意"
             self.stdout.write(f"  {r.line}行目 [{label}] {r.key}: {r.reason}")
         if len(result.reports) > len(shown):
             self.stdout.write(

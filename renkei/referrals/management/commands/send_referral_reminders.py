@@ -1,4 +1,7 @@
-"""Cron: remind facilities of requests still unanswered after REFERRAL_REMINDER_HOURS."""
+"""Remind facilities of requests still unanswered after REFERRAL_REMINDER_HOURS.
+
+Scheduled hourly by the job queue (renkei.referrals.jobs); this command runs it by hand.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from renkei.referrals import notifications
-from renkei.referrals.actions import claim_reminders
-from renkei.referrals.models import CaseEvent, EventKind, PlacementRequest
+from renkei.referrals.jobs import remind_unanswered
 
 
 class Command(BaseCommand):
-    help = "回答のない受入れ依頼に督促メールを送ります（cron から定期実行）"
+    help = "回答のない受入れ依頼に督促メールを送ります（通常はジョブキューが毎時実行）"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -25,17 +25,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        hours = options["hours"] or settings.REFERRAL_REMINDER_HOURS
-        claimed = claim_reminders(hours)
-        sent = 0
-        for pk in claimed:
-            sent += notifications.reminder(pk)
-            req = PlacementRequest.objects.only("case_id", "reminded_at").get(pk=pk)
-            CaseEvent.objects.create(
-                case_id=req.case_id,
-                request_id=pk,
-                kind=EventKind.REMINDED,
-                at=req.reminded_at or timezone.now(),
-                text=f"{hours}時間以上未回答のため督促",
-            )
-        self.stdout.write(f"督促した依頼: {len(claimed)}件（送信メール {sent}通）")
+        claimed, sent = remind_unanswered(options["hours"] or settings.REFERRAL_REMINDER_HOURS)
+        self.stdout.write(f"督促した依頼: {claimed}件（送信メール {sent}通）")
