@@ -5,10 +5,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from renkei.events.models import Event
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    # Residents reach the public lectures from here (issue 9 §5), signed in or not.
+    upcoming = Event.objects.published().upcoming().order_by("starts_at", "pk")[:3]
+    return render(request, "home.html", {"upcoming_events": upcoming})
 
 
 @require_GET

@@ -45,6 +45,7 @@ PUBLIC_ROUTES = frozenset(
         "events:fax_sheet",
         "events:attachment",
         "events:application",
+        "events:applicant",
         "events:feedback",
         # 同行研修: the public application form and each party's signed report link.
         "mentoring:apply",
@@ -81,6 +82,7 @@ PUBLIC_API_OPERATIONS = frozenset(
 PUBLIC_API_WRITES = frozenset(
     {
         "renkei_events_api_apply",
+        "renkei_events_api_apply_resident",
         "renkei_events_api_cancel_application",
         "renkei_mentoring_api_apply_public",
         "renkei_mentoring_api_put_party_visit",

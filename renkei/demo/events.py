@@ -19,7 +19,7 @@ from renkei.events.models import (
     ProgrammeItem,
     Scene,
 )
-from renkei.events.testing import FAMILY, make_application, make_event, person
+from renkei.events.testing import FAMILY, make_application, make_event, person, resident_data
 from renkei.regions.models import Municipality
 
 OFFICES = [
@@ -70,6 +70,17 @@ def _fill(
         n += 1
 
 
+def _residents(event: Event, count: int = 8) -> None:
+    """Residents applying to a public lecture, some with family and some who need help."""
+    needs = [("wheelchair",), (), ("sign_language",), (), ("front_seat", "captions"), (), (), ()]
+    for i in range(count):
+        actions.apply(
+            event,
+            resident_data(i, party_size=1 + i % 3, needs=needs[i % len(needs)]),
+            notify=False,
+        )
+
+
 def _attend_and_survey(event: Event, share: int = 4) -> None:
     """Mark about (share-1)/share of the confirmed as present and let half of them answer."""
     confirmed = list(event.applicants.confirmed().order_by("position"))
@@ -81,9 +92,11 @@ def _attend_and_survey(event: Event, share: int = 4) -> None:
         if k % 2 == 0:
             actions.submit_feedback(
                 a,
-                satisfaction=5 - (k % 3),
-                usefulness=5 - (k % 2),
-                comment="顔の見える関係ができました。" if k % 6 == 0 else "",
+                actions.EventFeedbackInput(
+                    satisfaction=5 - (k % 3),
+                    usefulness=5 - (k % 2),
+                    comment="顔の見える関係ができました。" if k % 6 == 0 else "",
+                ),
             )
 
 
@@ -222,6 +235,7 @@ def seed_events(
         target_occupations=[Occupation.CITIZEN],
         contact="愛川町 高齢介護課（デモ）\nTEL 046-000-2111",
     )
+    _residents(e4)
     events.append(e4)
 
     e5_start, e5_deadline = _on_weekday(now, 21, FRIDAY, dt.time(18, 30))

@@ -1,49 +1,77 @@
+"""The screens' forms: widgets, labels and the shape of the page, not rules.
+
+The rules are the typed inputs' in `renkei.events.actions` (a form is turned into one with
+`input_from_form` or `application_input` below), so the screen and the API refuse the same
+input with the same message.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, cast
 
+import pydantic
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
 
 from renkei.events.actions import (
     MAX_APPLICANTS,
-    ApplicantData,
-    ApplicationData,
-    LecturerData,
-    Refused,
+    MAX_PARTY,
+    EventApplicationInput,
+    EventInput,
     check_upload,
 )
-from renkei.events.models import (
-    Event,
-    EventKind,
-    Occupation,
-    normalize_email,
-    normalize_kana,
-    normalize_phone,
-    validate_hiragana,
-    validate_phone,
-)
+from renkei.events.models import Event, Need, Occupation
+from renkei.lib.actions import ActionError
+from renkei.lib.forms import input_from_form
+from renkei.lib.inputs import errors_of
 from renkei.regions.models import Municipality
+
+AGREE_LABEL = "いただいた情報を研修の運営のため主催者が共有することに同意します"
+AGREE_ERRORS = {"required": "同意のうえお申し込みください"}
+
+
+def _email_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=254,
+        help_text=help_text,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+def _phone_field(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=30,
+        required=required,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+
+
+def _question_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+def _agree() -> forms.BooleanField:
+    return forms.BooleanField(label=AGREE_LABEL, error_messages=AGREE_ERRORS)
+
+
+def _form_token() -> forms.CharField:
+    # Submit once: a resubmitted form finds the first application (actions.apply).
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
 
 class ApplicationForm(forms.Form):
-    office_name = forms.CharField(label="事業所名", max_length=120, required=False)
+    office_name = forms.CharField(label="事業所名", max_length=120)
     contact_name = forms.CharField(label="事業所連絡担当者", max_length=60)
-    contact_email = forms.CharField(
-        label="事業所メールアドレス",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    contact_phone = forms.CharField(
-        label="事業所電話番号",
-        max_length=30,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-    )
+    contact_email = _email_field("事業所メールアドレス")
+    contact_phone = _phone_field("事業所電話番号")
     question_to = forms.ChoiceField(
         label="聞いてみたい職種",
         choices=[("", "（選択しない）"), *Occupation.question_choices()],
@@ -52,46 +80,46 @@ class ApplicationForm(forms.Form):
     question_to_other = forms.CharField(
         label="聞いてみたい職種（その他の場合）", max_length=60, required=False
     )
-    question = forms.CharField(
-        label="聞いてみたい内容",
-        max_length=2000,
+    question = _question_field("聞いてみたい内容")
+    agree = _agree()
+    form_token = _form_token()
+
+
+class ResidentForm(forms.Form):
+    """A resident's application to a public lecture: who comes and what they need."""
+
+    name = forms.CharField(
+        label="お名前", max_length=60, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    kana = forms.CharField(
+        label="ふりがな", max_length=80, help_text="ひらがなで（例: えびな はなこ）"
+    )
+    email = _email_field("メールアドレス", "申込の確認と、取消のためのリンクをお送りします")
+    phone = _phone_field(
+        "電話番号（任意）", required=False, help_text="当日の連絡が必要になった場合に使います"
+    )
+    party_size = forms.TypedChoiceField(
+        label="参加人数（ご本人を含む）",
+        choices=[(str(n), f"{n}名") for n in range(1, MAX_PARTY + 1)],
+        coerce=int,
+        initial="1",
+        help_text=f"{MAX_PARTY}名を超える団体でのお申し込みは、お問い合わせ先にご相談ください",
+    )
+    needs = forms.MultipleChoiceField(
+        label="参加にあたって必要な配慮（あてはまるものすべて）",
+        choices=Need.choices,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.CheckboxSelectMultiple,
     )
-    agree = forms.BooleanField(
-        label="いただいた情報を研修の運営のため主催者が共有することに同意します",
-        error_messages={"required": "同意のうえお申し込みください"},
+    needs_note = forms.CharField(
+        label="その他の配慮・ご相談（任意）",
+        max_length=200,
+        required=False,
+        help_text="例: 杖を使っています／筆談をお願いします",
     )
-    form_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-
-    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.event = event
-        # Citizens applying to a public lecture have no 事業所 and may have no phone to give.
-        if event.kind != EventKind.PUBLIC_LECTURE:
-            self.fields["office_name"].required = True
-            self.fields["contact_phone"].required = True
-        else:
-            self.fields["office_name"].label = "事業所名・団体名（市民の方は空欄）"
-            self.fields["contact_name"].label = "代表者のお名前"
-            self.fields["contact_email"].label = "連絡先メールアドレス"
-            self.fields["contact_phone"].label = "連絡先電話番号"
-
-    def clean_contact_email(self) -> str:
-        value = normalize_email(self.cleaned_data["contact_email"])
-        try:
-            validate_email(value)
-        except ValidationError as e:
-            raise ValidationError(
-                "メールアドレスの形式が正しくありません（例: info@example.jp）"
-            ) from e
-        return value
-
-    def clean_contact_phone(self) -> str:
-        value = normalize_phone(self.cleaned_data["contact_phone"])
-        if value:
-            validate_phone(value)
-        return value
+    question = _question_field("講師に聞いてみたいこと（任意）")
+    agree = _agree()
+    form_token = _form_token()
 
 
 class ApplicantForm(forms.Form):
@@ -109,22 +137,6 @@ class ApplicantForm(forms.Form):
     )
     occupation_other = forms.CharField(label="職種（その他の場合）", max_length=60, required=False)
 
-    def clean_kana(self) -> str:
-        value = normalize_kana(self.cleaned_data["kana"])
-        validate_hiragana(value)
-        return value
-
-    def clean_email(self) -> str:
-        value = normalize_email(self.cleaned_data["email"])
-        if value:
-            try:
-                validate_email(value)
-            except ValidationError as e:
-                raise ValidationError(
-                    "メールアドレスの形式が正しくありません（例: hanako@example.jp）"
-                ) from e
-        return value
-
 
 class BaseApplicantFormSet(BaseFormSet[ApplicantForm]):
     default_error_messages = {
@@ -136,33 +148,9 @@ class BaseApplicantFormSet(BaseFormSet[ApplicantForm]):
         # Rows are never existing objects: every row past the first may be left blank.
         return 0
 
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        seen: dict[str, int] = {}
-        for i, form in enumerate(self.forms, start=1):
-            email = form.cleaned_data.get("email") if form.has_changed() else None
-            if not email:
-                continue
-            key = email.lower()
-            if key in seen:
-                raise ValidationError(
-                    f"申込者{seen[key]}と申込者{i}に同じメールアドレスが入力されています。"
-                )
-            seen[key] = i
-
-    def applicants(self) -> list[ApplicantData]:
-        return [
-            ApplicantData(
-                name=f.cleaned_data["name"],
-                kana=f.cleaned_data["kana"],
-                email=f.cleaned_data["email"],
-                occupation=f.cleaned_data["occupation"],
-                occupation_other=f.cleaned_data["occupation_other"],
-            )
-            for f in self.forms
-            if f.has_changed() and f.cleaned_data
-        ]
+    def filled(self) -> list[ApplicantForm]:
+        """The rows typed in, in order: the applicants."""
+        return [f for f in self.forms if f.has_changed() and f.cleaned_data]
 
 
 def applicant_formset_class(extra: int = 2, min_num: int = 1) -> type[BaseApplicantFormSet]:
@@ -179,33 +167,37 @@ def applicant_formset_class(extra: int = 2, min_num: int = 1) -> type[BaseApplic
     )
 
 
-def application_data(form: ApplicationForm, formset: BaseApplicantFormSet) -> ApplicationData:
-    d = form.cleaned_data
-    return ApplicationData(
-        office_name=d["office_name"],
-        contact_name=d["contact_name"],
-        contact_email=d["contact_email"],
-        contact_phone=d["contact_phone"],
-        question_to=d["question_to"],
-        question_to_other=d["question_to_other"],
-        question=d["question"],
-        applicants=formset.applicants(),
-    )
-
-
-def place_refusal(refused: Refused, form: ApplicationForm, formset: BaseApplicantFormSet) -> None:
-    """Show an action's refusal next to the field it names, or at the top of the form."""
-    target = refused.field or ""
-    if target in form.fields:
-        form.add_error(target, refused.message)
-    else:
-        form.add_error(None, refused.message)
+def application_input(
+    form: ApplicationForm, formset: BaseApplicantFormSet
+) -> EventApplicationInput | None:
+    """The form and its applicant rows as the action's input; None with the errors placed
+    beside the fields (and rows) they concern."""
+    if not (form.is_valid() and formset.is_valid()):
+        return None
+    rows = formset.filled()
+    data = {k: v for k, v in form.cleaned_data.items() if k in EventApplicationInput.model_fields}
+    data["question_to"] = data["question_to"] or None
+    data["applicants"] = [dict(row.cleaned_data) for row in rows]
+    try:
+        return EventApplicationInput.model_validate(data)
+    except pydantic.ValidationError as e:
+        for path, message in errors_of(e):
+            parts = path.split(".")
+            if parts[0] == "applicants" and len(parts) == 3 and parts[1].isdigit():
+                row = rows[int(parts[1])]
+                row.add_error(parts[2] if parts[2] in row.fields else None, message)
+            else:
+                form.add_error(parts[0] if parts[0] in form.fields else None, message)
+        return None
 
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class EventForm(forms.ModelForm[Event]):
+    """The edit screen. A ModelForm for its labels, widgets and initial values only: it never
+    saves, and the rules are EventInput's and Event.clean's, checked by the action."""
+
     target_occupations = forms.MultipleChoiceField(
         label="対象職種",
         choices=Occupation.choices,
@@ -273,34 +265,24 @@ class EventForm(forms.ModelForm[Event]):
             if local.time() < dt.time(23, 59):
                 self.initial["apply_until_time"] = local.time()
 
-    def clean_fax(self) -> str:
-        value = normalize_phone(self.cleaned_data.get("fax") or "")
-        if value:
-            validate_phone(value)
-        return value
+    def _post_clean(self) -> None:
+        # No model validation and no copying into the instance here: the action does both,
+        # for this form and for the API alike.
+        pass
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        day = data.get("apply_until_date")
-        at = data.get("apply_until_time")
-        if at and not day:
+        if data.get("apply_until_time") and not data.get("apply_until_date"):
             self.add_error("apply_until_date", "時刻を指定する場合は日付も入力してください")
-        elif day:
-            tz = timezone.get_current_timezone()
-            until: dt.datetime | None = dt.datetime.combine(
-                day, at or dt.time(23, 59, 59), tzinfo=tz
-            )
-            starts = data.get("starts_at")
-            if starts and until > starts:
-                # Checked here because the model would report it on a field the form lacks.
-                self.add_error("apply_until_date", "申込期限は開始日時より前にしてください")
-                until = None
-            self.instance.apply_until = until
-        else:
-            self.instance.apply_until = None
-        if not data.get("venue_name") and not data.get("online_url"):
-            self.add_error("venue_name", "会場かオンライン参加URLのどちらかを入力してください")
         return data
+
+    def apply_until(self) -> dt.datetime | None:
+        """The two widgets as one time: the end of the day when no time is given."""
+        day = self.cleaned_data.get("apply_until_date")
+        if not day:
+            return None
+        at = self.cleaned_data.get("apply_until_time") or dt.time(23, 59, 59)
+        return dt.datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
 
 
 class LecturerForm(forms.Form):
@@ -311,14 +293,13 @@ class LecturerForm(forms.Form):
 
 
 class BaseLecturerFormSet(BaseFormSet[LecturerForm]):
-    def lecturers(self) -> list[LecturerData]:
-        out = []
-        for f in self.forms:
-            if not f.has_changed() or not f.cleaned_data or f.cleaned_data.get("DELETE"):
-                continue
-            d = f.cleaned_data
-            out.append(LecturerData(d["name"], d["affiliation"], d["title"], d["topic"]))
-        return out
+    def lecturers(self) -> list[dict[str, str]]:
+        fields = list(LecturerForm.base_fields)
+        return [
+            {k: f.cleaned_data[k] for k in fields}
+            for f in self.forms
+            if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
 
 
 LecturerFormSet = cast(
@@ -329,6 +310,26 @@ LecturerFormSet = cast(
 )
 
 
+def event_input(form: EventForm, lecturers: BaseLecturerFormSet) -> EventInput | None:
+    """The edit screen as the action's input; None with the errors on the form."""
+    if not lecturers.is_valid() or not form.is_valid():
+        return None
+    muni = form.cleaned_data.get("municipality")
+    extra = {
+        "municipality_code": muni.code if muni else None,
+        "apply_until": form.apply_until(),
+        "scene": form.cleaned_data.get("scene") or None,
+        "lecturers": lecturers.lecturers(),
+    }
+    return input_from_form(form, EventInput, extra)
+
+
+def lecturer_rows(event: Event | None) -> list[dict[str, str]]:
+    """The event's lecturers as the formset's initial rows."""
+    fields = list(LecturerForm.base_fields)
+    return [{k: getattr(x, k) for k in fields} for x in (event.lecturers.all() if event else [])]
+
+
 class AttachmentForm(forms.Form):
     title = forms.CharField(label="表示名", max_length=120, required=False)
     file = forms.FileField(label="ファイル（PDF・PNG・JPEG、5MBまで）")
@@ -337,7 +338,7 @@ class AttachmentForm(forms.Form):
         upload = self.cleaned_data["file"]
         try:
             check_upload(upload)
-        except Refused as e:
+        except ActionError as e:
             raise ValidationError(e.message) from e
         return upload
 

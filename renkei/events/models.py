@@ -11,12 +11,14 @@ import datetime as dt
 import re
 import secrets
 import uuid
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,16 +59,23 @@ class Occupation(models.TextChoices):
     @classmethod
     def question_choices(cls) -> list[tuple[str, str]]:
         """「聞いてみたい職種」 exactly as the form lists them."""
-        keep = {
-            cls.DOCTOR,
-            cls.DENTIST,
-            cls.PHARMACIST,
-            cls.NURSE,
-            cls.CARE_WORKER,
-            cls.REHAB,
-            cls.OTHER,
-        }
+        keep = set(get_args(QuestionTo))
         return [(v, label) for v, label in cls.choices if v in keep]
+
+
+# The occupations the paper form offers under 「聞いてみたい職種」: a type, so that the API's
+# schema lists exactly these values.
+QuestionTo = Literal["doctor", "dentist", "pharmacist", "nurse", "care_worker", "rehab", "other"]
+
+
+class Need(models.TextChoices):
+    """What a resident may need to take part in a public lecture; the organiser prepares it."""
+
+    WHEELCHAIR = "wheelchair", "車椅子で来場"
+    SIGN_LANGUAGE = "sign_language", "手話通訳"
+    CAPTIONS = "captions", "要約筆記（文字による通訳）"
+    FRONT_SEAT = "front_seat", "前方の席（見え方・聞こえ方）"
+    CHILDCARE = "childcare", "託児"
 
 
 def wareki_day(day: dt.date) -> str:
@@ -124,11 +133,32 @@ class EventQuerySet(models.QuerySet["Event"]):
     def organised_by(self, organization: Organization) -> Self:
         return self.filter(organization=organization)
 
+    def visible_to(self, organization: Organization | None) -> Self:
+        """Published events for everyone; drafts only for their organiser (a preview)."""
+        if organization is None:
+            return self.published()
+        return self.filter(Q(published=True) | Q(organization=organization))
+
     def in_fiscal_year(self, fy: int) -> Self:
         tz = timezone.get_current_timezone()
         start = dt.datetime(fy, 4, 1, tzinfo=tz)
         end = dt.datetime(fy + 1, 4, 1, tzinfo=tz)
         return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+    def with_counts(self) -> Self:
+        """Places taken, waiting and attended per event, in the list's one query (no N+1)."""
+        live = ~Q(applicants__status="cancelled")
+        return self.annotate(
+            n_confirmed=Count("applicants", filter=Q(applicants__status="confirmed")),
+            n_waitlisted=Count("applicants", filter=Q(applicants__status="waitlisted")),
+            n_attended=Count("applicants", filter=Q(applicants__attended=True) & live),
+        )
+
+    def for_display(self) -> Self:
+        """What an event's page and its API answer show, fetched with it."""
+        return self.select_related("organization", "municipality").prefetch_related(
+            "lecturers", "attachments"
+        )
 
 
 class Event(models.Model):
@@ -231,6 +261,8 @@ class Event(models.Model):
         bad = [o for o in self.target_occupations or [] if o not in Occupation.values]
         if bad:
             errors["target_occupations"] = f"対象職種の値が正しくありません: {', '.join(bad)}"
+        if not self.venue_name and not self.online_url:
+            errors["venue_name"] = "会場かオンライン参加URLのどちらかを入力してください"
         if errors:
             raise ValidationError(errors)
 
@@ -282,6 +314,10 @@ class Event(models.Model):
         return ""
 
     def confirmed_count(self) -> int:
+        # Lists annotate it (EventQuerySet.with_counts) rather than ask once per event.
+        annotated: int | None = getattr(self, "n_confirmed", None)
+        if annotated is not None:
+            return annotated
         return self.applicants.filter(status=Applicant.Status.CONFIRMED).count()
 
     def places_left(self) -> int | None:
@@ -379,6 +415,10 @@ class Application(models.Model):
     )
     question_to_other = models.CharField("聞いてみたい職種（その他）", max_length=60, blank=True)
     question = models.TextField("聞いてみたい内容", blank=True, max_length=2000)
+    needs = models.JSONField(
+        "参加にあたっての配慮", default=list, blank=True, help_text="Need の値のリスト（市民向け）"
+    )
+    needs_note = models.CharField("配慮についての補足", max_length=200, blank=True)
     status = models.CharField("状態", max_length=20, choices=Status.choices, default=Status.ACTIVE)
     source = models.CharField("受付方法", max_length=10, choices=Source.choices, default=Source.WEB)
     cancel_token = models.CharField(max_length=64, unique=True, editable=False)
@@ -415,6 +455,16 @@ class Application(models.Model):
         return reverse("events:application", args=[self.signed_token])
 
     @property
+    def need_labels(self) -> list[str]:
+        labels = dict(Need.choices)
+        return [labels[n] for n in self.needs or [] if n in labels]
+
+    @property
+    def addressee(self) -> str:
+        """「さくら訪問看護ステーション 連絡 担当」, or the resident's name alone."""
+        return f"{self.office_name} {self.contact_name}" if self.office_name else self.contact_name
+
+    @property
     def signed_token(self) -> str:
         """What the e-mailed link carries: the random token, signed so forgeries fail early."""
         return signing.Signer(salt="events.application").sign(self.cancel_token)
@@ -436,6 +486,27 @@ class ApplicantQuerySet(models.QuerySet["Applicant"]):
 
     def waitlisted(self) -> Self:
         return self.filter(status=Applicant.Status.WAITLISTED).order_by("position")
+
+    def with_waitlist_rank(self) -> Self:
+        """`waitlist_rank`: 1 for the next to move up, None for those not waiting."""
+        ahead = (
+            Applicant.objects.filter(
+                event=OuterRef("event"),
+                status=Applicant.Status.WAITLISTED,
+                position__lte=OuterRef("position"),
+            )
+            .order_by()
+            .values("event")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            waitlist_rank=models.Case(
+                models.When(status=Applicant.Status.WAITLISTED, then=Coalesce(Subquery(ahead), 0)),
+                default=None,
+                output_field=models.IntegerField(null=True),
+            )
+        )
 
 
 class Applicant(models.Model):
@@ -507,18 +578,38 @@ class Applicant(models.Model):
         return self.email or self.application.contact_email
 
     @property
+    def has_own_address(self) -> bool:
+        """An address of their own, other than the contact's: they get their own mail."""
+        return bool(self.email_key) and self.email_key != self.application.contact_email.lower()
+
+    # Two e-mailed links carry the applicant's code, signed for one purpose each: the
+    # personal page (a co-applicant's own place, not the whole application) and the survey.
+    PERSONAL = "events.applicant"
+    FEEDBACK = "events.feedback"
+
+    def token(self, purpose: str) -> str:
+        return signing.Signer(salt=purpose).sign(str(self.code))
+
+    @staticmethod
+    def code_from_token(signed: str, purpose: str) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(signing.Signer(salt=purpose).unsign(signed))
+        except (signing.BadSignature, ValueError):
+            return None
+
+    @property
+    def personal_token(self) -> str:
+        return self.token(self.PERSONAL)
+
+    def get_personal_url(self) -> str:
+        return reverse("events:applicant", args=[self.personal_token])
+
+    @property
     def feedback_token(self) -> str:
-        return signing.Signer(salt="events.feedback").sign(str(self.code))
+        return self.token(self.FEEDBACK)
 
     def get_feedback_url(self) -> str:
         return reverse("events:feedback", args=[self.feedback_token])
-
-    @classmethod
-    def code_from_feedback_token(cls, signed: str) -> uuid.UUID | None:
-        try:
-            return uuid.UUID(signing.Signer(salt="events.feedback").unsign(signed))
-        except (signing.BadSignature, ValueError):
-            return None
 
 
 class Feedback(models.Model):

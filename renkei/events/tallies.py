@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from pydantic import Field
 
 from renkei.accounts.models import Organization
-from renkei.events.models import Applicant, Event, Feedback, Occupation
+from renkei.events.models import Applicant, Event, Feedback, Need, Occupation
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 
 CONFIRMED = Applicant.Status.CONFIRMED
@@ -113,16 +116,23 @@ def fiscal_years_of(organization: Organization) -> list[int]:
     return sorted({fiscal_year(timezone.localdate(s)) for s in starts}, reverse=True)
 
 
-@dataclass
-class FeedbackSummary:
+class OccupationScore(pydantic.BaseModel):
+    label: str = Field(description="職種")
+    answers: int
+    satisfaction_avg: float | None
+
+
+class FeedbackSummary(pydantic.BaseModel):
+    """The survey's answers for one event; the organiser's page shows it, the API returns it."""
+
     count: int
     asked: int
     satisfaction_avg: float | None
     usefulness_avg: float | None
-    satisfaction_dist: list[int]
-    usefulness_dist: list[int]
-    by_occupation: list[tuple[str, int, float | None]]
-    comments: list[Feedback]
+    satisfaction_dist: list[int] = Field(description="満足度1〜5の件数")
+    usefulness_dist: list[int] = Field(description="役立ち度1〜5の件数")
+    by_occupation: list[OccupationScore]
+    comments: list[str]
 
 
 def feedback_summary(event: Event) -> FeedbackSummary:
@@ -139,7 +149,11 @@ def feedback_summary(event: Event) -> FeedbackSummary:
         use[u - 1] += 1
     labels = dict(Occupation.choices)
     by_occ = [
-        (labels.get(r["occupation"], "未回答"), r["n"], round(r["s"], 2) if r["s"] else None)
+        OccupationScore(
+            label=labels.get(r["occupation"], "未回答"),
+            answers=r["n"],
+            satisfaction_avg=round(r["s"], 2) if r["s"] else None,
+        )
         for r in qs.values("occupation")
         .annotate(n=Count("id"), s=Avg("satisfaction"))
         .order_by("occupation")
@@ -152,7 +166,9 @@ def feedback_summary(event: Event) -> FeedbackSummary:
         satisfaction_dist=sat,
         usefulness_dist=use,
         by_occupation=by_occ,
-        comments=list(qs.exclude(comment="").order_by("created_at")),
+        comments=list(
+            qs.exclude(comment="").order_by("created_at").values_list("comment", flat=True)
+        ),
     )
 
 
@@ -222,3 +238,12 @@ def table_response(
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def needs_of(event: Event) -> list[tuple[str, int]]:
+    """How many live applications asked for each kind of help (車椅子, 手話通訳 …), so that
+    the organiser can prepare it; in the fixed order of Need."""
+    counts: Counter[str] = Counter()
+    for needs in event.applications.active().values_list("needs", flat=True):
+        counts.update(needs or [])
+    return [(label, counts[value]) for value, label in Need.choices if counts[value]]

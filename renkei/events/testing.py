@@ -66,11 +66,11 @@ OCCUPATION_CYCLE = [
 ]
 
 
-def person(i: int, *, domain: str = "example.jp", tag: str = "p") -> actions.ApplicantData:
+def person(i: int, *, domain: str = "example.jp", tag: str = "p") -> actions.EventApplicantInput:
     """The i-th synthetic applicant: fixed name, kana, e-mail and occupation."""
     fam, fam_kana = FAMILY[i % len(FAMILY)]
     giv, giv_kana = GIVEN[(i // len(FAMILY) + i) % len(GIVEN)]
-    return actions.ApplicantData(
+    return actions.EventApplicantInput(
         name=f"{fam} {giv}",
         kana=f"{fam_kana} {giv_kana}",
         email=f"{tag}{i:03d}@{domain}",
@@ -78,8 +78,17 @@ def person(i: int, *, domain: str = "example.jp", tag: str = "p") -> actions.App
     )
 
 
+def applicant(
+    name: str, kana: str, email: str = "", occupation: str = Occupation.NURSE
+) -> actions.EventApplicantInput:
+    """One applicant as typed on the form (the rules of the input apply)."""
+    return actions.EventApplicantInput.model_validate(
+        {"name": name, "kana": kana, "email": email, "occupation": occupation}
+    )
+
+
 def application_data(
-    applicants: Sequence[actions.ApplicantData],
+    applicants: Sequence[actions.EventApplicantInput],
     *,
     office_name: str = "さくら訪問看護ステーション",
     contact_name: str = "連絡 担当",
@@ -87,15 +96,43 @@ def application_data(
     contact_phone: str = "046-000-0001",
     question_to: str = "",
     question: str = "",
-) -> actions.ApplicationData:
-    return actions.ApplicationData(
-        office_name=office_name,
-        contact_name=contact_name,
-        contact_email=contact_email,
-        contact_phone=contact_phone,
-        applicants=list(applicants),
-        question_to=question_to,
-        question=question,
+) -> actions.EventApplicationInput:
+    return actions.EventApplicationInput.model_validate(
+        {
+            "office_name": office_name,
+            "contact_name": contact_name,
+            "contact_email": contact_email,
+            "contact_phone": contact_phone,
+            "applicants": [a.model_dump() for a in applicants],
+            "question_to": question_to or None,
+            "question": question,
+            "agree": True,
+        }
+    )
+
+
+def resident_data(
+    i: int = 0,
+    *,
+    party_size: int = 1,
+    needs: Sequence[str] = (),
+    needs_note: str = "",
+    phone: str = "",
+    tag: str = "resident",
+) -> actions.ResidentApplicationInput:
+    """The i-th synthetic resident applying to a public lecture, with those who come along."""
+    p = person(i, tag=tag)
+    return actions.ResidentApplicationInput.model_validate(
+        {
+            "name": p.name,
+            "kana": p.kana,
+            "email": p.email,
+            "phone": phone,
+            "party_size": party_size,
+            "needs": list(needs),
+            "needs_note": needs_note,
+            "agree": True,
+        }
     )
 
 
@@ -144,7 +181,7 @@ def make_event(
 
 def make_application(
     event: Event,
-    applicants: Sequence[actions.ApplicantData] | int = 1,
+    applicants: Sequence[actions.EventApplicantInput] | int = 1,
     *,
     start: int = 0,
     now: dt.datetime | None = None,

@@ -67,13 +67,17 @@ def test_care_worker_applies_with_two_colleagues_81st_waits_then_promoted(
     assert app.applicants.get(name="看護 次郎").kana == "かんご じろう"
 
     page.goto(live_server.url + first.get_absolute_url())
-    page.get_by_role("button", name="この方の申込を取り消す").first.click()
+    # Cancelling asks first (issue 9 §3): the link opens the confirmation, its button cancels.
+    page.get_by_role("link", name="この方の申込を取り消す").first.click()
+    page.get_by_role("heading", name="取消の確認").wait_for()
+    page.get_by_role("button", name="取り消す").click()
     page.get_by_text("申込を取り消しました").wait_for()
 
     third.refresh_from_db()
     assert third.status == Applicant.Status.CONFIRMED
     promoted = [m for m in mail.outbox if "参加確定のお知らせ" in m.subject]
-    assert len(promoted) == 1 and "saburo@example.jp" in promoted[0].to
+    # One message each: the promoted colleague (their own link) and the office's contact.
+    assert sorted(m.to[0] for m in promoted) == ["saburo@example.jp", "tsubasa@example.jp"]
     page.goto(live_server.url + app.get_absolute_url())
     assert page.locator("text=参加確定").count() == 3
     screenshot(page, "events-application-promoted")

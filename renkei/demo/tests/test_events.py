@@ -29,3 +29,16 @@ def test_seed_builds_the_flyers_and_is_idempotent() -> None:
     count = Applicant.objects.count()
     seed_events(now=timezone.now())
     assert Applicant.objects.count() == count
+
+
+def test_the_public_lecture_has_residents_with_companions_and_needs() -> None:
+    """The demo's 市民向け講座 shows the resident's form at work: parties of one to three,
+    a wheelchair and sign language to prepare."""
+    from renkei.events.models import EventKind
+    from renkei.events.tallies import needs_of
+
+    lecture = next(e for e in seed_events(now=timezone.now()) if e.kind == EventKind.PUBLIC_LECTURE)
+    assert lecture.applications.count() == 8
+    assert lecture.applicants.count() == 15  # parties of 1, 2, 3, 1, 2, 3, 1, 2
+    assert lecture.applicants.filter(occupation="citizen").count() == lecture.applicants.count()
+    assert dict(needs_of(lecture))["車椅子で来場"] == 1

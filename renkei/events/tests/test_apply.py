@@ -109,10 +109,10 @@ def test_action_applies_without_the_web_form(event: Event) -> None:
 def test_public_lecture_needs_no_office(organiser: object) -> None:
     """Citizens applying to a 市民向け出前講座 may leave 事業所名 and phone blank."""
     from renkei.events.models import EventKind
-    from renkei.events.testing import make_event
+    from renkei.events.testing import make_event, resident_data
 
     lecture = make_event(organiser, kind=EventKind.PUBLIC_LECTURE, title="人生会議を知ろう")  # type: ignore[arg-type]
-    data = application_data([person(3)], office_name="", contact_phone="")
+    data = resident_data(3, phone="")
     app, _ = actions.apply(lecture, data)
     assert app.office_name == ""
 

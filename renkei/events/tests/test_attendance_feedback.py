@@ -13,6 +13,7 @@ from renkei.accounts.models import AuditEntry, Membership, Organization
 from renkei.events import actions
 from renkei.events.models import Applicant, Event, Feedback
 from renkei.events.testing import application_data, make_event, person
+from renkei.lib.actions import ActionError
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_survey_goes_to_attendees_once(
     """After the event, the survey link goes to those present, and not twice."""
     present = list(held.applicants.order_by("position")[:2])
     for a in present:
-        actions.set_attendance(a, True, by=alice)
+        actions.set_attendance(a, actions.AttendanceInput(attended=True), by=alice)
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(reverse("events:feedback_manage", args=[held.code]))
     assert sorted(m.to[0] for m in mail.outbox) == sorted(a.email for a in present)
@@ -89,7 +90,7 @@ def test_survey_goes_to_attendees_once(
 
 def test_survey_before_the_event_is_refused(event: Event, alice: Membership) -> None:
     """No survey before the event has started."""
-    with pytest.raises(actions.Refused, match="開催後"):
+    with pytest.raises(ActionError, match="開催後"):
         actions.request_feedback(event, by=alice)
 
 
@@ -131,5 +132,5 @@ def test_cancelled_applicant_cannot_be_marked_present(held: Event, alice: Member
     assert a is not None
     Applicant.objects.filter(pk=a.pk).update(status=Applicant.Status.CANCELLED)
     a.refresh_from_db()
-    with pytest.raises(actions.Refused):
-        actions.set_attendance(a, True, by=alice)
+    with pytest.raises(ActionError):
+        actions.set_attendance(a, actions.AttendanceInput(attended=True), by=alice)

@@ -11,6 +11,7 @@ from renkei.accounts.models import Organization
 from renkei.events import actions
 from renkei.events.models import Applicant
 from renkei.events.testing import application_data, make_application, make_event, person
+from renkei.lib.actions import ActionError
 
 APPLICANTS = 100
 PLACES_LEFT = 10
@@ -47,7 +48,7 @@ def test_hundred_applicants_for_ten_places_never_overfill(organiser: Organizatio
                 try:
                     actions.apply(event, data, notify=False)
                     result = "ok"
-                except actions.Refused as e:
+                except ActionError as e:
                     result = e.message
                 with lock:
                     outcomes.append(result)
@@ -87,7 +88,7 @@ def test_same_email_at_once_gets_one_place(organiser: Organization) -> None:
             try:
                 actions.apply(event, data, notify=False)
                 result = "ok"
-            except actions.Refused:
+            except ActionError:
                 result = "refused"
             with lock:
                 outcomes.append(result)

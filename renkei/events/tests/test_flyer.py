@@ -56,7 +56,7 @@ def test_qr_encodes_the_absolute_application_url(client: Client, ebina_flyer: Ev
     from the code of any other address."""
     from django.conf import settings
 
-    from renkei.events.views import _qr_svg
+    from renkei.events.views.public import _qr_svg
 
     url = settings.SITE_URL.rstrip("/") + reverse("events:apply", args=[ebina_flyer.code])
     body = client.get(reverse("events:flyer", args=[ebina_flyer.code])).content.decode()

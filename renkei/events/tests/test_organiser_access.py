@@ -104,13 +104,11 @@ def test_export_csv_has_every_applicant_and_neutralises_formulas(
 ) -> None:
     """The CSV opens in Excel (BOM) and a name starting with = is not run as a formula."""
     from renkei.events import actions
-    from renkei.events.testing import application_data
+    from renkei.events.testing import applicant, application_data
 
     actions.apply(
         event,
-        application_data(
-            [actions.ApplicantData("=HYPERLINK(1)", "いこーる", "x@example.jp", "nurse")]
-        ),
+        application_data([applicant("=HYPERLINK(1)", "いこーる", "x@example.jp", "nurse")]),
     )
     response = alice_client.get(reverse("events:applicants_export", args=[event.code, "csv"]))
     text = response.content.decode("utf-8")

@@ -12,8 +12,16 @@ from django.utils import timezone
 from renkei.accounts.models import AuditEntry, Organization
 from renkei.events import actions
 from renkei.events.models import Applicant, Application, Event
-from renkei.events.testing import application_data, make_application, make_event, person
+from renkei.events.testing import (
+    applicant,
+    application_data,
+    make_application,
+    make_event,
+    person,
+)
 from renkei.events.tests.test_apply import form_post, row
+from renkei.lib.actions import ActionError
+from renkei.lib.inputs import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +47,7 @@ def test_after_the_deadline_is_refused_and_nothing_saved(
     assert response.status_code == 409
     assert "申込期限" in response.content.decode()
     assert snapshot() == before
-    with pytest.raises(actions.Refused, match="申込期限"):
+    with pytest.raises(ActionError, match="申込期限"):
         actions.apply(event, application_data([person(1)]))
     assert snapshot() == before
 
@@ -91,9 +99,9 @@ def test_same_email_twice_in_one_form_is_refused(event: Event, client: Client) -
 
 def test_applicant_without_email_is_recognised_by_name_and_office(event: Event) -> None:
     """「同上」 applicants from the same contact address cannot be registered twice."""
-    no_mail = actions.ApplicantData("佐藤 花子", "さとう はなこ", "同上", "care_worker")
+    no_mail = applicant("佐藤 花子", "さとう はなこ", "同上", "care_worker")
     actions.apply(event, application_data([no_mail]))
-    with pytest.raises(actions.Refused, match="既に申し込まれています"):
+    with pytest.raises(ActionError, match="既に申し込まれています"):
         actions.apply(event, application_data([no_mail]))
     assert Applicant.objects.count() == 1
 
@@ -132,10 +140,17 @@ def test_kana_must_be_hiragana(event: Event, client: Client) -> None:
 
 
 def test_one_bad_applicant_saves_none_of_the_colleagues(event: Event) -> None:
-    """The action validates every row before writing: the first two are not kept alone."""
-    bad = actions.ApplicantData("誤り", "ごり", "not-an-email", "nurse")
-    with pytest.raises(actions.Refused, match="申込者3"):
-        actions.apply(event, application_data([person(1), person(2), bad]))
+    """The input validates every row before anything is written: the first two are not kept
+    alone, and the refusal names the row as the paper form numbers it."""
+    bad = {"name": "誤り", "kana": "ごり", "email": "not-an-email", "occupation": "nurse"}
+    body = application_data([person(1), person(2)]).model_dump()
+    with pytest.raises(ActionError, match="申込者3"):
+        actions.apply(
+            event,
+            parse(
+                actions.EventApplicationInput, {**body, "applicants": [*body["applicants"], bad]}
+            ),
+        )
     assert Application.objects.count() == 0 and Applicant.objects.count() == 0
 
 

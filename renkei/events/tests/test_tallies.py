@@ -10,15 +10,15 @@ from django.urls import reverse
 from renkei.accounts.models import Membership, Organization
 from renkei.events import actions, tallies
 from renkei.events.models import Event, Occupation
-from renkei.events.testing import application_data, make_event
+from renkei.events.testing import applicant, application_data, make_event
 from renkei.events.tests.conftest import local
 
 pytestmark = pytest.mark.django_db
 
 
-def people(*occupations: str, tag: str) -> list[actions.ApplicantData]:
+def people(*occupations: str, tag: str) -> list[actions.EventApplicantInput]:
     return [
-        actions.ApplicantData(f"参加 {i}", "さんか", f"{tag}{i}@example.jp", occ)
+        applicant(f"参加 {i}", "さんか", f"{tag}{i}@example.jp", occ)
         for i, occ in enumerate(occupations)
     ]
 
@@ -28,7 +28,7 @@ def past_event(org: Organization, day: tuple[int, int, int], capacity: int = 3) 
     return make_event(org, starts_at=starts, capacity=capacity)
 
 
-def apply_before(event: Event, applicants: list[actions.ApplicantData], email: str) -> None:
+def apply_before(event: Event, applicants: list[actions.EventApplicantInput], email: str) -> None:
     actions.apply(
         event,
         application_data(applicants, contact_email=email),
@@ -38,7 +38,7 @@ def apply_before(event: Event, applicants: list[actions.ApplicantData], email: s
 
 def mark(event: Event, by: Membership, *names: str) -> None:
     for a in event.applicants.filter(name__in=names):
-        actions.set_attendance(a, True, by=by)
+        actions.set_attendance(a, actions.AttendanceInput(attended=True), by=by)
 
 
 @pytest.fixture

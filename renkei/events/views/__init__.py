@@ -1,0 +1,1 @@
+"""The events screens: the public pages (`public`) and the organiser's (`manage`)."""
