@@ -172,7 +172,7 @@ def test_signed_in_users_behind_one_address_count_per_user(
     allowance; anonymous visitors from that address share theirs, apart from the users'."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "search": "2/m"}
     org = make_org("厚木テスト病院", OrgKind.HOSPITAL, municipality_code="142123")
-    nat = {"REMOTE_ADDR": "198.51.100.20"}
+    nat = "198.51.100.20"
     page = reverse("directory:search")
     clients = []
     for name in ("nat-nurse-a", "nat-nurse-b"):
@@ -181,17 +181,17 @@ def test_signed_in_users_behind_one_address_count_per_user(
         clients.append(c)
     a, b = clients
     for _ in range(2):
-        assert a.get(SEARCH_API, {"q": "さくら"}, **nat).status_code == 200
-    assert a.get(SEARCH_API, {"q": "さくら"}, **nat).status_code == 429
-    assert a.get(page, **nat).status_code == 429  # one allowance for the page and the API
+        assert a.get(SEARCH_API, {"q": "さくら"}, REMOTE_ADDR=nat).status_code == 200
+    assert a.get(SEARCH_API, {"q": "さくら"}, REMOTE_ADDR=nat).status_code == 429
+    assert a.get(page, REMOTE_ADDR=nat).status_code == 429  # one allowance for the page and the API
     # A colleague at the same address still searches, on every door.
-    assert b.get(page, **nat).status_code == 200
-    assert b.get(SEARCH_API, **nat).status_code == 200
-    assert b.get(reverse("directory:points"), **nat).status_code == 429
+    assert b.get(page, REMOTE_ADDR=nat).status_code == 200
+    assert b.get(SEARCH_API, REMOTE_ADDR=nat).status_code == 200
+    assert b.get(reverse("directory:points"), REMOTE_ADDR=nat).status_code == 429
     # Anonymous visitors from that address count apart from the signed-in users.
-    assert client.get(SEARCH_API, **nat).status_code == 200
-    assert client.get(page, **nat).status_code == 200
-    assert client.get(page, **nat).status_code == 429
+    assert client.get(SEARCH_API, REMOTE_ADDR=nat).status_code == 200
+    assert client.get(page, REMOTE_ADDR=nat).status_code == 200
+    assert client.get(page, REMOTE_ADDR=nat).status_code == 429
     # …and another user elsewhere is not touched by any of it.
     c = Client()
     c.force_login(make_member(org, Role.NURSE, username="nat-nurse-c").user)
