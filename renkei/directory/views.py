@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.accounts.models import AuditEntry
 from renkei.directory import actions
 from renkei.directory.forms import FacilityCreateForm, FacilityForm, VacancyForm
@@ -22,7 +23,6 @@ from renkei.directory.search import SORTS, FacilitySearch, SearchError
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
 from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 from renkei.regions.models import Municipality, SecondaryArea
 
