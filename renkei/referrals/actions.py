@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -298,7 +297,7 @@ def withdraw_case(
     CaseEvent.objects.bulk_create(events)
     _audit("referrals.case_withdrawn", by, case, request, {"reason": reason})
     if closed:
-        transaction.on_commit(partial(notifications.withdrawn, closed))
+        notifications.withdrawn(closed)
     return case
 
 
@@ -416,7 +415,7 @@ def send_requests(
         request,
         {"facilities": [str(f.code) for f in new], "skipped": len(targets) - len(new)},
     )
-    transaction.on_commit(partial(notifications.new_requests, [r.pk for r in created]))
+    notifications.new_requests([r.pk for r in created])
     return created
 
 
@@ -515,7 +514,7 @@ def answer_request(
         request,
         {"answer": answer, "decline_reason": req.decline_reason},
     )
-    transaction.on_commit(partial(notifications.answered, req.pk))
+    notifications.answered(req.pk)
     return req
 
 
@@ -549,7 +548,7 @@ def post_message(
     side = "病院から" if is_hospital else f"{req.facility.name}から"
     _event(case, EventKind.MESSAGE, by, f"{side}: {body[:60]}", req=req).save()
     _audit("referrals.message_posted", by, req, request)
-    transaction.on_commit(partial(notifications.message_posted, message.pk))
+    notifications.message_posted(message.pk)
     return message
 
 
@@ -570,7 +569,7 @@ def withdraw_request(
     req.save(update_fields=["status", "withdrawn_at", "withdrawal_note", "unread_by_facility"])
     _event(req.case, EventKind.REQUEST_WITHDRAWN, by, req.facility.name, req=req, at=now).save()
     _audit("referrals.request_withdrawn", by, req, request)
-    transaction.on_commit(partial(notifications.withdrawn, [req.pk]))
+    notifications.withdrawn([req.pk])
     return req
 
 
@@ -647,9 +646,9 @@ def confirm_placement(
         request,
         {"request": str(req.code), "facility": str(req.facility.code), "withdrawn": len(closed)},
     )
-    transaction.on_commit(partial(notifications.decided, req.pk))
+    notifications.decided(req.pk)
     if closed:
-        transaction.on_commit(partial(notifications.withdrawn, closed))
+        notifications.withdrawn(closed)
     return case
 
 

@@ -1,4 +1,6 @@
-"""E-mails of the placement network. Called from transaction.on_commit, so they read committed rows.
+"""E-mails of the placement network, enqueued on the job queue (renkei.lib.mail) in the action's
+transaction: a rolled-back action sends nothing, a committed one loses nothing, and a mail server
+that refuses connections delays the mail without failing the request (ADR 0019).
 
 No message carries anything about the patient beyond the case's anonymous summary: the
 recipient signs in to see more.
@@ -10,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Role
+from renkei.lib import mail
 from renkei.referrals.models import PlacementRequest, RequestMessage
 
 # Who at the hospital hears about answers: the discharge team, plus the case's own people.
@@ -61,10 +64,9 @@ def _messages(
 
 
 def _send(messages: list[EmailMessage]) -> int:
-    if not messages:
-        return 0
-    with get_connection() as connection:
-        return int(connection.send_messages(messages) or 0)
+    for m in messages:
+        mail.deliver.enqueue(to=m.to[0], subject=str(m.subject), body=str(m.body))
+    return len(messages)
 
 
 def _deadline(req: PlacementRequest) -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -36,6 +37,7 @@ def test_reminder_goes_once_to_unanswered_requests(
     third: tuple[Facility, Membership],
     mailoutbox: list[object],
     settings: object,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     """After REFERRAL_REMINDER_HOURS without an answer, one reminder per request; a second run
     (cron overlap) sends nothing; answered and fresh requests are left alone."""
@@ -46,11 +48,14 @@ def test_reminder_goes_once_to_unanswered_requests(
     _age(fresh, 2)
     actions.answer_request(answered, by=roken[1], answer=Answer.ACCEPTED)
     out = StringIO()
-    call_command("send_referral_reminders", stdout=out)
+    # Reminders are enqueued as mail jobs, delivered once their transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_referral_reminders", stdout=out)
     assert "督促した依頼: 1件" in out.getvalue()
     assert [m.to for m in mailoutbox] == [[tokuyo[1].user.email]]  # type: ignore[attr-defined]
     assert "回答をお願いします" in mailoutbox[0].subject  # type: ignore[attr-defined]
-    call_command("send_referral_reminders", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_referral_reminders", stdout=StringIO())
     assert len(mailoutbox) == 1
     assert old.events.filter(kind=EventKind.REMINDED).count() == 1
 
