@@ -67,7 +67,7 @@ def _audit() -> list[str]:
     )
 
 
-CASE_FORM = {
+CASE_FORM: dict[str, Any] = {
     "age_band": "85",
     "sex": "female",
     "care_level": "5",
