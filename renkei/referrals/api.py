@@ -21,9 +21,9 @@ from ninja.errors import HttpError
 from ninja.security import SessionAuth
 from pydantic import TypeAdapter
 
+from renkei.accounts.http import api_membership as _member
 from renkei.accounts.models import User
 from renkei.lib.actions import ActionError, Conflict
-from renkei.lib.http import api_membership as _member
 from renkei.lib.http import json_bytes
 from renkei.referrals import access, actions, metrics
 from renkei.referrals.idempotency import run_once, valid_key

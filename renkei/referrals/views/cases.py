@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.http import MemberRequest, member_required
 from renkei.lib.inputs import parse, parse_query
 from renkei.referrals import access, actions
 from renkei.referrals.forms import CaseForm, HandoverForm, SendForm, WithdrawCaseForm

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from django.contrib import messages
 
+from renkei.accounts.http import MemberRequest
 from renkei.lib.actions import ActionError
-from renkei.lib.http import MemberRequest
 from renkei.referrals.idempotency import KeyReused, run_once, valid_key
 
 PER_PAGE = 20

@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import AuditEntry
-from renkei.lib.http import MemberRequest, member_required
 from renkei.referrals import actions, metrics
 from renkei.referrals.forms import SurveyForm, SurveyResponseForm
 from renkei.referrals.models import Survey, SurveyResponse

@@ -11,9 +11,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from renkei.accounts.http import MemberRequest, member_required
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.http import MemberRequest, member_required
 from renkei.lib.inputs import parse
 from renkei.referrals import access, actions
 from renkei.referrals.forms import AdmissionSearchForm, AnswerForm, HandoverForm, MessageForm
