@@ -35,7 +35,7 @@ class CareConfig(AppConfig):
             menu.Entry(
                 "care:home",
                 "患者情報共有",
-                order=15,
+                order=50,
                 badge="renkei.care.models.unread_badge",
                 visible="renkei.care.models.patients.may_use_care",
             )
