@@ -16,10 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from renkei.accounts.http import api_membership, member_required
 from renkei.accounts.models import Membership
 from renkei.care.models import CareTeamMember, MemberStatus, Patient
 from renkei.lib.actions import Forbidden, get_visible
-from renkei.lib.http import api_membership, member_required
 
 PATIENT_NOT_FOUND = "患者が見つかりません"
 TWO_FACTOR_REQUIRED = (

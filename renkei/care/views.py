@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.accounts.http import MemberRequest
 from renkei.accounts.models import AuditEntry
 from renkei.care import actions
 from renkei.care.access import (
@@ -28,7 +29,6 @@ from renkei.care.forms import BreakGlassForm, EndForm, InviteForm, NewPatientFor
 from renkei.care.models import CareTeamMember, Patient, unread_counts
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.http import MemberRequest
 
 
 @care_view
