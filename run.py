@@ -44,7 +44,18 @@ def ensure_venv(lock: str) -> None:
     if stamp.exists() and stamp.read_text() == digest:
         return
     say(f"依存パッケージをインストールしています ({lock})")
-    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", lock_path)
+    # --no-compile: bytecode is written on first import, for the modules actually used.
+    run(
+        PY,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--disable-pip-version-check",
+        "-r",
+        lock_path,
+    )
     stamp.write_text(digest)
 
 

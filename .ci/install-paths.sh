@@ -40,7 +40,7 @@ expect_200() {  # url
 # --- 1. production from the runtime lock alone -------------------------------------------
 say "venv from requirements.lock alone"
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q --disable-pip-version-check -r requirements.lock
+"$work/venv/bin/pip" install -q --no-compile --disable-pip-version-check -r requirements.lock
 PY=$work/venv/bin/python
 if "$PY" -c 'import pytest' 2>/dev/null || "$PY" -c 'import mypy' 2>/dev/null; then
   fail "dev tools leaked into the runtime venv"

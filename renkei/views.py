@@ -46,7 +46,9 @@ def _static_problem() -> str | None:
         except ValueError:
             # ManifestStaticFilesStorage: manifest missing (collectstatic not run, or run after
             # this process started) or the file is not in it.
-            return f"静的ファイルの manifest に {name} がありません (collectstatic を実行してください)"
+            return (
+                f"静的ファイルの manifest に {name} がありません (collectstatic を実行してください)"
+            )
     return None
 
 
