@@ -264,8 +264,9 @@ TRUSTED_PROXIES = frozenset(
     a.strip() for a in os.getenv("TRUSTED_PROXIES", "").split(",") if a.strip()
 )
 
-# Rate limits (R05), "count/unit" per client address (export: per user). RATE_LIMITS in the
-# environment overrides some, e.g. "search=1200/m,export=100/h".
+# Rate limits (R05), "count/unit" per client address; signed-in users count per user in the
+# scopes where colleagues share one address (search behind a hospital's or city hall's NAT,
+# export). RATE_LIMITS in the environment overrides some, e.g. "search=1200/m,export=100/h".
 RATE_LIMITS = {
     "search": "600/m",  # directory search: list, map, API, exports of a search
     "export": "60/h",  # files with personal data or whole lists

@@ -256,7 +256,7 @@ def search_facilities(
 ) -> Status[dict[str, Any]] | HttpResponse:
     """Free text (kana/width insensitive), kind, capabilities (all of), municipality or area,
     vacancy, "serves this address", distance from a point, postal code or facility."""
-    ratelimit.check(request, "search")
+    ratelimit.check(request, "search", ratelimit.by_user_or_ip)
     member = _member(request) is not None
     try:
         s = FacilitySearch.from_querydict(request.GET)

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import Organization, OrgKind
 from renkei.directory.imports import (
     FORMAT_CHOICES,
@@ -29,7 +30,6 @@ from renkei.directory.imports import (
     start_import,
 )
 from renkei.directory.models import ImportRun
-from renkei.lib.http import MemberRequest, member_required
 
 MAX_UPLOAD_MB = 300
 REPORTS_PER_PAGE = 100

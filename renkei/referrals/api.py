@@ -22,9 +22,9 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
+from renkei.accounts.http import api_membership as _member
 from renkei.accounts.models import AuditEntry, Membership, User
 from renkei.directory.models import Capability, Facility, WardKind
-from renkei.lib.http import api_membership as _member
 from renkei.referrals import actions, metrics
 from renkei.referrals.idempotency import KeyReused, run_once, valid_key
 from renkei.referrals.matching import Candidate, find_candidates, find_hospitals

@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
+from renkei.accounts.http import api_membership as _membership
 from renkei.accounts.models import Membership
-from renkei.lib.http import api_membership as _membership
 from renkei.referrals import actions, metrics
 from renkei.referrals.models import Survey, SurveyResponse
 from renkei.referrals.screening import IdentifyingText

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
-from renkei.lib.http import MemberRequest, member_required
 from renkei.referrals import actions, metrics
 from renkei.referrals.forms import (
     AdmissionSearchForm,
