@@ -122,6 +122,11 @@ ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").spl
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = os.getenv("SITE_NAME", "Renkei 在宅医療・介護連携")
+# JIS code (two digits) of the prefecture the platform serves: its municipalities and areas
+# fill the search filters and the forms' lists when the user's organisation names none.
+HOME_PREFECTURE = os.getenv("HOME_PREFECTURE", "14")
+if not (len(HOME_PREFECTURE) == 2 and HOME_PREFECTURE.isdigit()):
+    raise ImproperlyConfigured("HOME_PREFECTURE must be a two-digit prefecture code, e.g. 14")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
