@@ -122,6 +122,11 @@ ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").spl
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = os.getenv("SITE_NAME", "Renkei 在宅医療・介護連携")
+# JIS code (two digits) of the prefecture the platform serves: its municipalities and areas
+# fill the search filters and the forms' lists when the user's organisation names none.
+HOME_PREFECTURE = os.getenv("HOME_PREFECTURE", "14")
+if not (len(HOME_PREFECTURE) == 2 and HOME_PREFECTURE.isdigit()):
+    raise ImproperlyConfigured("HOME_PREFECTURE must be a two-digit prefecture code, e.g. 14")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -145,6 +150,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.care",
     "renkei.ops",
     "renkei.demo",
 ]
@@ -417,6 +423,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    # Load balancers probe /healthz over plain HTTP on the private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", str(365 * 24 * 3600))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -6,6 +6,7 @@ import math
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -34,9 +35,11 @@ def _filter_choices() -> dict[str, Any]:
     return {
         "kinds": FacilityKind.choices,
         "capabilities": Capability.objects.all(),
-        "areas": SecondaryArea.objects.select_related("prefecture").filter(prefecture__code="14"),
+        "areas": SecondaryArea.objects.select_related("prefecture").filter(
+            prefecture__code=settings.HOME_PREFECTURE
+        ),
         "municipalities": Municipality.objects.selectable()
-        .filter(prefecture__code="14")
+        .filter(prefecture__code=settings.HOME_PREFECTURE)
         .order_by("code"),
         "sorts": SORTS,
     }

@@ -11,6 +11,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
+from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.models import (
     Answer,
     EventKind,
@@ -46,10 +47,9 @@ def test_reminder_goes_once_to_unanswered_requests(
     _age(old, 30)
     _age(answered, 30)
     _age(fresh, 2)
-    actions.answer_request(answered, by=roken[1], answer=Answer.ACCEPTED)
+    actions.answer_request(answered, by=roken[1], data=AnswerInput(answer=Answer.ACCEPTED))
     out = StringIO()
-    # Reminders are enqueued as mail jobs, delivered once their transaction commits.
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):  # the mail queue runs after commit
         call_command("send_referral_reminders", stdout=out)
     assert "督促した依頼: 1件" in out.getvalue()
     assert [m.to for m in mailoutbox] == [[tokuyo[1].user.email]]  # type: ignore[attr-defined]
@@ -83,7 +83,7 @@ def test_expiry_closes_unanswered_requests_past_their_deadline(
 ) -> None:
     """Unanswered and overdue becomes 期限切れ (once); an answered request is kept."""
     late, answered = send(case, msw, [tokuyo[0], roken[0]])
-    actions.answer_request(answered, by=roken[1], answer=Answer.ACCEPTED)
+    actions.answer_request(answered, by=roken[1], data=AnswerInput(answer=Answer.ACCEPTED))
     PlacementRequest.objects.update(deadline=timezone.now() - dt.timedelta(minutes=1))
     out = StringIO()
     call_command("expire_referral_requests", stdout=out)
