@@ -156,6 +156,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "renkei.lib.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -432,11 +433,31 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Logs (renkei.lib.observability): one JSON object per line for the log collector (the default
+# with DEBUG off), or text; each line carries the request id, also inside the jobs it enqueued.
+LOG_FORMAT = os.getenv("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "renkei.lib.observability.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "renkei.lib.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
+
+# /metrics (Prometheus) answers a request with "Authorization: Bearer <METRICS_TOKEN>", or a
+# signed-in superuser. Under gunicorn set PROMETHEUS_MULTIPROC_DIR (docs/operations.md).
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
 
 NINJA_PAGINATION_PER_PAGE = 20
