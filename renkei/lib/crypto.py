@@ -144,7 +144,7 @@ def blind_index(value: str, *, purpose: str) -> str:
 
 # Published with the code: only ever accepted with DEBUG on (renkei.lib.startup refuses them
 # otherwise).
-DEMO_SECRET_KEY = "renkei-demo-secret-key-change-me-in-production-0123456789"
+DEMO_SECRET_KEY = "renkei-demo-secret-key-change-me-in-production-0123456789"  # noqa: S105 (published on purpose, refused outside DEBUG)
 DEMO_FIELD_KEYS = [
     "demo1:" + base64.b64encode(hashlib.sha256(b"renkei-demo-field-key-1").digest()).decode()
 ]
