@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.care",
     "renkei.ops",
     "renkei.demo",
 ]
