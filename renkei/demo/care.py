@@ -32,7 +32,7 @@ CARE_LOGINS: list[tuple[str, str, str, str]] = [
 
 def totp_key(username: str) -> str:
     """The demo's published TOTP secret of a care login (hex, as django-otp stores it)."""
-    return hashlib.sha1(f"renkei-demo-totp:{username}".encode()).hexdigest()
+    return hashlib.sha256(f"renkei-demo-totp:{username}".encode()).hexdigest()[:40]
 
 
 def totp_secret(username: str) -> str:
