@@ -217,7 +217,7 @@ def applicants_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> Http
             a.application.contact_email,
             a.application.contact_phone,
             a.application.get_source_display(),
-            timezone.localtime(a.application.created_at).strftime("%Y-%m-%d %H:%M"),
+            a.application.created_at,
             "出席" if a.attended else "",
         ]
         for a in applicants
