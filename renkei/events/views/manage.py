@@ -339,7 +339,10 @@ def attendance_toggle(
         actions.set_attendance(person, data, by=request.membership, request=request)
     except ActionError as e:
         if request.htmx:
-            return HttpResponse(e.message, status=e.status)
+            # Plain text: htmx-errors.js shows it beside the row instead of swapping it in.
+            return HttpResponse(
+                e.message, status=e.status, content_type="text/plain; charset=utf-8"
+            )
         messages.error(request, e.message)
     if request.htmx:
         attended_count = (
