@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from renkei.testing import make_facility, make_member, make_org
 
 pytestmark = pytest.mark.django_db
 
+JST = ZoneInfo("Asia/Tokyo")
 ROOT = Path(__file__).resolve().parent.parent
 PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # What an attacker would type; the action layer strips surrounding whitespace, so the tab and
@@ -73,7 +75,7 @@ def assert_neutralised(response: Any, hostile: list[str]) -> None:
 
 
 def test_the_writer_neutralises_text_and_keeps_numbers_and_dates() -> None:
-    when = timezone.make_aware(dt.datetime(2026, 4, 1, 9, 30))
+    when = dt.datetime(2026, 4, 1, 9, 30, tzinfo=JST)
     rows = [[*FORMULAS, *WHITESPACE, -3, 2.5, dt.date(2026, 4, 1), when, None, True]]
     sheet = exports.Sheet("表", ["a"] * len(rows[0]), rows)
     text = exports.csv_text(sheet)
@@ -88,8 +90,8 @@ def test_the_writer_neutralises_text_and_keeps_numbers_and_dates() -> None:
     assert values[:6] == ["'" + v.replace("\r", "\n") for v in FORMULAS + WHITESPACE]
     assert values[6:8] == [-3, 2.5]
     # Real dates in Excel (local time, no offset), shown as dates.
-    assert values[8] == dt.datetime(2026, 4, 1, 0, 0)
-    assert values[9] == dt.datetime(2026, 4, 1, 9, 30)
+    assert values[8] == dt.datetime(2026, 4, 1, 0, 0, tzinfo=JST).replace(tzinfo=None)
+    assert values[9] == when.replace(tzinfo=None)
     assert ws.cell(row=2, column=9).number_format == "yyyy-mm-dd"
     assert ws.freeze_panes == "A2"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
