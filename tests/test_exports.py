@@ -14,8 +14,8 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -211,8 +211,26 @@ def test_import_report_export(client: Client) -> None:
 def _recently_authenticated(client: Client) -> None:
     import time
 
-    from renkei.lib.http import AUTHENTICATED_AT_KEY
+    from renkei.accounts.http import AUTHENTICATED_AT_KEY
 
     session = client.session
     session[AUTHENTICATED_AT_KEY] = int(time.time())
     session.save()
+
+
+def test_secondary_areas_export() -> None:
+    """The areas' CSV (to edit and upload again): an area named by a curator is text."""
+    from renkei.directory import areas
+    from renkei.regions.models import Municipality, SecondaryArea
+    from renkei.testing import prefecture
+
+    pref = prefecture("14")
+    for i, text in enumerate(FORMULAS):
+        area = SecondaryArea.objects.create(prefecture=pref, name=text, sort_order=i)
+        Municipality.objects.filter(code=["142051", "142034", "142158", "142077"][i]).update(
+            secondary_area=area
+        )
+    text = areas.export_csv(pref)
+    values = [c for row in csv.reader(io.StringIO(text[1:], newline="")) for c in row]
+    assert [v for v in values if v.startswith(PREFIXES)] == []
+    assert all("'" + f in values for f in FORMULAS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
@@ -12,9 +12,6 @@ from django.http import HttpRequest
 
 from renkei.lib.clientip import client_ip
 from renkei.regions.models import Municipality, Prefecture
-
-if TYPE_CHECKING:
-    from renkei.directory.models import Facility
 
 
 class OrgKind(models.TextChoices):
@@ -148,11 +145,6 @@ class Membership(models.Model):
     def can_review_audit(self) -> bool:
         """Auditors and administrators may read the audit log (security R10)."""
         return self.role in (Role.AUDITOR, Role.ADMIN)
-
-    def facilities(self) -> models.QuerySet[Facility]:
-        from renkei.directory.models import Facility
-
-        return Facility.objects.filter(organization_id=self.organization_id)
 
 
 class TwoFactorPolicy(models.Model):
