@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django import forms
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.test import Client
-from django.urls import include, path
+from django.urls import include, path, reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +90,35 @@ def test_500_in_japanese_under_production_settings(production: None, settings: A
     body = response.content.decode()
     assert "システムエラーが発生しました" in body and 'lang="ja"' in body
     assert "a bug" not in body and "Traceback" not in body
+
+
+class _SampleForm(forms.Form):
+    name = forms.CharField(label="氏名")
+    kind = forms.ChoiceField(
+        label="種別", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect
+    )
+    note = forms.CharField(label="備考", required=False)
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        raise forms.ValidationError("全体の誤り")
+
+
+def test_the_error_summary_lists_and_links_every_field_in_error() -> None:
+    form = _SampleForm(data={"note": "ok"})
+    html = render_to_string("components/form_errors.html", {"form": form})
+    # Each field in error once, by its label, linked to the element the page gives that id.
+    assert '<a href="#id_name">氏名</a>' in html
+    assert '<a href="#id_kind">種別</a>' in html
+    assert "備考" not in html
+    assert "全体の誤り" in html and "入力内容を確認してください" in html
+    page = form.as_div()
+    assert 'id="id_name"' in page and 'id="id_kind"' in page
+    assert render_to_string("components/form_errors.html", {"form": _SampleForm()}).strip() == ""
+
+
+def test_a_real_form_shows_the_linked_summary(client: Client) -> None:
+    response = client.post(reverse("accounts:password_reset"), {"email": "not-an-address"})
+    body = response.content.decode()
+    assert 'class="notice error error-summary"' in body
+    assert 'href="#id_email"' in body and 'id="id_email"' in body
