@@ -484,10 +484,14 @@ class Facility(models.Model):
         now = now or timezone.now()
         notes = []
         if self.vacancy_status != VacancyStatus.UNKNOWN and self.vacancy_is_stale(now):
-            assert self.vacancy_confirmed_at is not None
-            days = (now - self.vacancy_confirmed_at).days
+            confirmed = self.vacancy_confirmed_at
+            when = (
+                f"{(now - confirmed).days}日前に確認された"
+                if confirmed
+                else "いつ確認されたか不明な"
+            )
             notes.append(
-                f"空き状況は{days}日前に確認されたもので、変わっている可能性があります。"
+                f"空き状況は{when}もので、変わっている可能性があります。"
                 "利用の前に施設へ電話で確かめてください。"
             )
         dates = [d for d in (self.info_updated_at, self.source_date) if d is not None]

@@ -71,3 +71,10 @@ def test_the_facility_page_says_when_its_information_is_old(client: Client) -> N
     fresh.info_updated_at = timezone.now()
     fresh.save()
     assert 'id="staleness"' not in client.get(fresh.get_absolute_url()).content.decode()
+
+
+def test_a_vacancy_never_confirmed_is_flagged_without_a_date(client: Client) -> None:
+    f = make_facility("日付なし苑", vacancy="available", confirmed_days_ago=None)
+    r = client.get(f.get_absolute_url())
+    assert r.status_code == 200
+    assert "空き状況はいつ確認されたか不明なもので" in r.content.decode()
