@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -58,8 +57,6 @@ from renkei.referrals.models import (
     PlacementRequest,
     RequestMessage,
     RequestStatus,
-    Survey,
-    SurveyResponse,
 )
 from renkei.referrals.screening import IdentifyingText, screen
 from renkei.regions.models import Municipality
@@ -643,31 +640,6 @@ def withdraw_request(
     return req
 
 
-def expire_overdue(now: dt.datetime | None = None) -> int:
-    """Unanswered requests past their deadline become 期限切れ. Safe to run concurrently."""
-    now = now or timezone.now()
-    candidates = list(
-        PlacementRequest.objects.filter(
-            status__in=RequestStatus.unanswered(), deadline__lt=now
-        ).values_list("pk", "case_id")
-    )
-    expired = 0
-    for pk, case_id in candidates:
-        with transaction.atomic():
-            # Conditional update: an answer that lands first wins, and a second run finds nothing.
-            if (
-                PlacementRequest.objects.filter(
-                    pk=pk, status__in=RequestStatus.unanswered()
-                ).update(status=RequestStatus.EXPIRED, unread_by_hospital=True)
-                == 1
-            ):
-                CaseEvent.objects.create(
-                    case_id=case_id, request_id=pk, kind=EventKind.EXPIRED, at=now
-                )
-                expired += 1
-    return expired
-
-
 @transaction.atomic
 def confirm_placement(
     case: PlacementCase,
@@ -762,87 +734,6 @@ def record_handover(
     ).save()
     _audit("referrals.handover_recorded", by, case, request, {"kind": str(kind)})
     return record
-
-
-def purge_idempotency_keys(days: int = 7, now: dt.datetime | None = None) -> int:
-    """Form tokens and API keys only matter while a retry is plausible; a week is plenty."""
-    from renkei.referrals.models import IdempotencyKey
-
-    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
-
-
-def claim_reminders(hours: int, now: dt.datetime | None = None) -> list[int]:
-    """Requests unanswered for `hours`, claimed one by one so that two runs never both send."""
-    now = now or timezone.now()
-    due = list(
-        PlacementRequest.objects.filter(
-            status__in=RequestStatus.unanswered(),
-            reminded_at__isnull=True,
-            sent_at__lte=now - dt.timedelta(hours=hours),
-            deadline__gt=now,
-        ).values_list("pk", flat=True)
-    )
-    claimed = []
-    for pk in due:
-        if (
-            PlacementRequest.objects.filter(
-                pk=pk, reminded_at__isnull=True, status__in=RequestStatus.unanswered()
-            ).update(reminded_at=now)
-            == 1
-        ):
-            claimed.append(pk)
-    return claimed
-
-
-# 効果検証アンケート ---------------------------------------------------------------------
-
-
-class SurveyClosed(Exception):
-    """The survey is outside its answering period."""
-
-
-@transaction.atomic
-def create_survey(
-    *, by: Membership, fields: dict[str, Any], request: HttpRequest | None = None
-) -> Survey:
-    """A prefecture or municipality opens a survey for the institutions in its network."""
-    if not by.organization.is_government:
-        raise PermissionError("アンケートを作成できるのは都道府県・市区町村の担当者です")
-    survey = Survey(**fields, owner=by.organization, created_by=by.user)
-    survey.full_clean()
-    if survey.closes_on < survey.opens_on:
-        raise ValidationError({"closes_on": "締切日は開始日以降にしてください"})
-    survey.save()
-    AuditEntry.record(
-        "referrals.survey_created", request=request, actor=by.user, membership=by, target=survey
-    )
-    return survey
-
-
-@transaction.atomic
-def answer_survey(
-    survey: Survey, *, by: Membership, fields: dict[str, Any], request: HttpRequest | None = None
-) -> SurveyResponse:
-    """One answer per institution: answering again replaces the earlier answer."""
-    if not survey.is_open():
-        raise SurveyClosed("このアンケートは受付期間外です。")
-    comment = str(fields.get("comment") or "")
-    fields = {**fields, "comment": screen(comment) if comment else ""}
-    response = SurveyResponse.objects.select_for_update().filter(
-        survey=survey, organization=by.organization
-    ).first() or SurveyResponse(survey=survey, organization=by.organization)
-    for name, value in fields.items():
-        setattr(response, name, value)
-    response.respondent = by.user
-    response.submitted_at = timezone.now()
-    response.full_clean(exclude=["survey", "organization", "respondent"], validate_unique=False)
-    response.save()
-    AuditEntry.record(
-        "referrals.survey_answered", request=request, actor=by.user, membership=by, target=survey
-    )
-    return response
 
 
 # The other direction: hospitals for an admission -------------------------------------

@@ -276,12 +276,6 @@ class SurveyForm(forms.ModelForm[Survey]):
         model = Survey
         fields = ["title", "description", "opens_on", "closes_on"]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("opens_on") and data.get("closes_on") and data["closes_on"] < data["opens_on"]:
-            self.add_error("closes_on", "締切日は開始日以降にしてください")
-        return data
-
 
 class SurveyResponseForm(forms.ModelForm[SurveyResponse]):
     satisfaction = forms.TypedChoiceField(
@@ -301,12 +295,3 @@ class SurveyResponseForm(forms.ModelForm[SurveyResponse]):
         model = SurveyResponse
         fields = ["minutes_before", "minutes_now", "satisfaction", "comment"]
         widgets = {"comment": forms.Textarea(attrs={"rows": 4})}
-
-    def clean_comment(self) -> str:
-        from renkei.referrals.screening import IdentifyingText, screen
-
-        comment = str(self.cleaned_data.get("comment") or "")
-        try:
-            return screen(comment)
-        except IdentifyingText as e:
-            raise forms.ValidationError(str(e)) from e

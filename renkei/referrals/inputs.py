@@ -109,6 +109,12 @@ class CaseFields(BaseModel):
         None, title="キーパーソンの続柄"
     )
     note: str = Field("", max_length=2000, title="補足")
+    internal_ref: str = Field(
+        "",
+        max_length=40,
+        title="院内メモ（管理番号）",
+        description="自院の職員だけに表示（依頼先には送られない）。氏名・患者IDは書けません",
+    )
 
 
 CASE_FIELDS: list[str] = list(CaseFields.model_fields)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
-from renkei.referrals import actions
+from renkei.referrals import actions, jobs
 from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.models import (
     Answer,
@@ -92,7 +92,7 @@ def test_expiry_closes_unanswered_requests_past_their_deadline(
     answered.refresh_from_db()
     assert late.status == RequestStatus.EXPIRED and late.unread_by_hospital
     assert answered.status == RequestStatus.ACCEPTED
-    assert actions.expire_overdue() == 0
+    assert jobs.expire_overdue() == 0
 
 
 def test_old_idempotency_keys_are_purged(msw: Membership) -> None:

@@ -190,3 +190,20 @@ def test_percentile_interpolates() -> None:
     assert metrics.percentile([1, 2, 3, 4], 0.5) == 2.5
     assert metrics.percentile([10], 0.9) == 10
     assert metrics.percentile([], 0.5) is None
+
+
+def test_home_counts_each_open_case_once(
+    client: Client,
+    msw: Membership,
+    tokuyo: tuple[Facility, Membership],
+    roken: tuple[Facility, Membership],
+) -> None:
+    """調整中 N件 counts cases, not their requests: one case sent to two facilities is 1件."""
+    from renkei.referrals.testing import make_case as _make_case
+    from renkei.referrals.testing import send as _send
+
+    _send(_make_case(msw), msw, [tokuyo[0], roken[0]])
+    _make_case(msw)
+    client.force_login(msw.user)
+    r = client.get("/referrals/")
+    assert r.context["case_counts"]["open"] == 2

@@ -16,9 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import AuditEntry
-from renkei.referrals import actions, metrics
+from renkei.lib.actions import ActionError, Conflict
+from renkei.lib.forms import input_from_form, show_error
+from renkei.referrals import metrics, surveys
 from renkei.referrals.forms import SurveyForm, SurveyResponseForm
 from renkei.referrals.models import Survey, SurveyResponse
+from renkei.referrals.surveys import SurveyAnswerInput, SurveyInput
 from renkei.regions.models import SecondaryArea
 
 # 効果検証 -----------------------------------------------------------------------
@@ -173,16 +176,19 @@ def survey_new(request: MemberRequest) -> HttpResponse:
             "opens_on": timezone.localdate(),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        actions.create_survey(by=request.membership, fields=form.cleaned_data, request=request)
-        messages.success(request, "アンケートを作成しました。")
-        return redirect("referrals:survey_list")
-    return render(
-        request,
-        "referrals/survey_form.html",
-        {"form": form},
-        status=400 if form.is_bound and not form.is_valid() else 200,
-    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        data = input_from_form(form, SurveyInput)
+        if data is not None:
+            try:
+                surveys.create_survey(by=request.membership, data=data, request=request)
+                messages.success(request, "アンケートを作成しました。")
+                return redirect("referrals:survey_list")
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
+    return render(request, "referrals/survey_form.html", {"form": form}, status=status)
 
 
 @member_required
@@ -196,21 +202,18 @@ def survey_answer(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     form = SurveyResponseForm(request.POST or None, instance=existing)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        status = 400
+        data = input_from_form(form, SurveyAnswerInput)
+        if data is not None or not survey.is_open():
             try:
-                actions.answer_survey(
-                    survey, by=request.membership, fields=form.cleaned_data, request=request
-                )
-            except actions.SurveyClosed as e:
-                form.add_error(None, str(e))
-                status = 409
-            else:
+                if data is None:
+                    raise Conflict(surveys.CLOSED)
+                surveys.answer_survey(survey, by=request.membership, data=data, request=request)
                 messages.success(request, "ご回答ありがとうございました。")
                 return redirect("referrals:survey_list")
-        else:
-            status = 400 if survey.is_open() else 409
-            if not survey.is_open():
-                form.add_error(None, "このアンケートは受付期間外です。")
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
     return render(
         request,
         "referrals/survey_answer.html",
