@@ -239,6 +239,17 @@ class AdmissionQuery(Input):
     vacant_only: bool = False
     backup_only: bool = False
     radius_km: float = Field(20.0, gt=0, le=100)
+    sort: Literal["backup", "near", "vacant"] = Field(
+        "backup",
+        description="backup=在宅療養後方支援病院を先に近い順、near=近い順、vacant=空床の多い順",
+    )
+
+
+ADMISSION_SORTS = {
+    "backup": "在宅療養後方支援病院を先に、近い順",
+    "near": "近い順",
+    "vacant": "選んだ病棟の空床が多い順（同数は近い順）",
+}
 
 
 class DashboardQuery(Input):

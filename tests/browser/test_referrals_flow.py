@@ -219,3 +219,27 @@ def test_withdrawing_a_case_asks_first_without_javascript(browser, live_server) 
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
     context.close()
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (1280, 900)])
+def test_admission_search_explains_its_order(page, live_server, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    """受入れ病院を探す: sort control, the order explained, the conditions shown with the results."""
+    from renkei.directory.models import Ward
+    from renkei.testing import make_facility
+
+    make_hospital("湘南さくら総合病院（仮名）", username="msw")
+    for name, vacant, lat in (("近い病院（仮名）", 1, 35.34), ("空床の多い病院（仮名）", 9, 35.40)):
+        f = make_facility(name, "hospital", lat=lat, lng=139.49, is_backup_hospital=True)
+        Ward.objects.create(facility=f, kind="community", beds=40, vacant_beds=vacant)
+    page.set_viewport_size({"width": width, "height": height})
+    login(page, live_server, "msw", "/referrals/admission/")
+    page.get_by_label("地域包括ケア病棟").check()
+    page.get_by_label("並び順").select_option(label="選んだ病棟の空床が多い順（同数は近い順）")
+    page.get_by_role("button", name="この条件で探す").click()
+    page.get_by_text("並び順: 選んだ病棟の空床が多い順（同数は近い順）").wait_for()
+    names = page.locator(".results h3").all_inner_texts()
+    assert names == ["空床の多い病院（仮名）", "近い病院（仮名）"]
+    assert page.get_by_role("list", name="指定している条件").is_visible()
+    suffix = "phone" if width < 600 else "desktop"
+    page.get_by_role("heading", name="検索結果").scroll_into_view_if_needed()
+    screenshot(page, f"referrals-admission-{suffix}", full_page=False)
