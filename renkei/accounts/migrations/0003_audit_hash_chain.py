@@ -35,9 +35,21 @@ CREATE OR REPLACE TRIGGER accounts_auditentry_no_truncate
   BEFORE TRUNCATE ON accounts_auditentry
   FOR EACH STATEMENT EXECUTE FUNCTION renkei_audit_no_truncate();
 """
+# One round trip for the writer: take the chain lock, then read the latest digest. The read
+# is a statement of its own in a VOLATILE function, so under READ COMMITTED it sees what the
+# previous lock holder committed (AuditEntry._link).
+CHAIN_HEAD = """
+CREATE OR REPLACE FUNCTION renkei_audit_chain_head(lock_key bigint) RETURNS text AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(lock_key);
+  RETURN COALESCE((SELECT digest FROM accounts_auditentry ORDER BY id DESC LIMIT 1), '');
+END;
+$$ LANGUAGE plpgsql VOLATILE;
+"""
 DROP_NO_TRUNCATE = """
 DROP TRIGGER IF EXISTS accounts_auditentry_no_truncate ON accounts_auditentry;
 DROP FUNCTION IF EXISTS renkei_audit_no_truncate();
+DROP FUNCTION IF EXISTS renkei_audit_chain_head(bigint);
 """
 
 
@@ -66,6 +78,7 @@ def chain_existing(apps: Any, schema_editor: Any) -> None:
             "ALTER TABLE accounts_auditentry ENABLE TRIGGER accounts_auditentry_append_only"
         )
         schema_editor.execute(NO_TRUNCATE)
+        schema_editor.execute(CHAIN_HEAD)
 
 
 def unchain(apps: Any, schema_editor: Any) -> None:
