@@ -14,6 +14,8 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY, DEMO_SECRET_KEY
+
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,39 +91,34 @@ def database_from_url(url: str) -> dict[str, object]:
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported")
 
 
-DEBUG = envbool("DEBUG", "True")
-DEFAULT_SECRET = "renkei-demo-secret-key-change-me-in-production-0123456789"
-SECRET_KEY = envsecret("SECRET_KEY", DEFAULT_SECRET)
-if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
-    raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG is False")
+# Production is the default (security R01): a deployment that forgets a variable must not show
+# tracebacks or sign links with the published demo key. `run.py demo` and the tests turn debug on
+# explicitly (tests/debug_env.py).
+DEBUG = envbool("DEBUG", "False")
+# Outside debug, a missing key stays empty instead of falling back to a published one. Settings
+# still load then (mypy's plugin and makemigrations need nothing else), but the server refuses to
+# start: renkei.lib.startup's system check (every manage.py command that runs checks) and
+# wsgi.py/asgi.py name what is missing.
+SECRET_KEY = envsecret("SECRET_KEY", DEMO_SECRET_KEY if DEBUG else "")
 
 # Field encryption for identifying patient data (renkei.lib.crypto, ADR 0027): keys apart from
 # SECRET_KEY. FIELD_ENCRYPTION_KEYS = "kid:base64,kid:base64" (first seals new values, the rest
 # still open old ones during a rotation); BLIND_INDEX_KEY = base64 of 32 bytes. Generate with
-# `python -c "from renkei.lib.crypto import new_key; print(new_key())"`.
-_field_keys = envsecret("FIELD_ENCRYPTION_KEYS")
-_index_key = envsecret("BLIND_INDEX_KEY")
-if not _field_keys or not _index_key:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY (or their _FILE) when DEBUG is False"
-        )
-    from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY
-
-    _field_keys = _field_keys or ",".join(DEMO_FIELD_KEYS)
-    _index_key = _index_key or DEMO_INDEX_KEY
+# `python -c "from renkei.lib.crypto import new_key; print(new_key())"`. The demo keys are
+# published with the code: DEBUG only.
+_field_keys = envsecret("FIELD_ENCRYPTION_KEYS", ",".join(DEMO_FIELD_KEYS) if DEBUG else "")
 FIELD_ENCRYPTION_KEYS = [k for k in _field_keys.split(",") if k.strip()]
-BLIND_INDEX_KEY = _index_key
-if not DEBUG:
-    from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY
-
-    if set(FIELD_ENCRYPTION_KEYS) & set(DEMO_FIELD_KEYS) or BLIND_INDEX_KEY == DEMO_INDEX_KEY:
-        raise ImproperlyConfigured("The published demo encryption keys are for DEBUG only")
+BLIND_INDEX_KEY = envsecret("BLIND_INDEX_KEY", DEMO_INDEX_KEY if DEBUG else "")
 
 ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = os.getenv("SITE_NAME", "Renkei 在宅医療・介護連携")
+# JIS code (two digits) of the prefecture the platform serves: its municipalities and areas
+# fill the search filters and the forms' lists when the user's organisation names none.
+HOME_PREFECTURE = os.getenv("HOME_PREFECTURE", "14")
+if not (len(HOME_PREFECTURE) == 2 and HOME_PREFECTURE.isdigit()):
+    raise ImproperlyConfigured("HOME_PREFECTURE must be a two-digit prefecture code, e.g. 14")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -145,6 +142,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.care",
     "renkei.ops",
     "renkei.demo",
 ]
@@ -160,6 +158,7 @@ MIDDLEWARE = [
     "renkei.accounts.middleware.SessionLifetimeMiddleware",
     "renkei.accounts.middleware.MembershipMiddleware",
     "renkei.accounts.middleware.TwoFactorRequiredMiddleware",
+    "renkei.lib.replica.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -204,6 +203,21 @@ if os.getenv("DATABASE_MIGRATE_URL"):
         raise ImproperlyConfigured("DATABASE_MIGRATE_URL needs PostgreSQL, as DATABASE_URL")
     if MIGRATION_DATABASE["NAME"] != DATABASES["default"]["NAME"]:
         raise ImproperlyConfigured("DATABASE_MIGRATE_URL must name the database of DATABASE_URL")
+
+# A read replica (PostgreSQL streaming replication, docs/operations.md, ADR 0039): anonymous
+# directory search, map points, exports, HSDS and FHIR reads go there (renkei.lib.replica);
+# a client that has just written reads from the primary for REPLICA_STICKY_SECONDS.
+DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **database_from_url(DATABASE_REPLICA_URL),
+        # Tests use the primary's test database: the replica has no schema of its own.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["renkei.lib.replica.ReplicaRouter"]
+# On with a replica; the tests turn it on for the router's own tests only.
+REPLICA_READS = "replica" in DATABASES
+REPLICA_STICKY_SECONDS = envint("REPLICA_STICKY_SECONDS", "15")
 
 # Background jobs (renkei.lib.jobs, ADR 0019): Procrastinate's queue on PostgreSQL, run by
 # `manage.py run_worker`; on SQLite (the demo) each job runs in the web process after commit.
@@ -269,8 +283,9 @@ TRUSTED_PROXIES = frozenset(
     a.strip() for a in os.getenv("TRUSTED_PROXIES", "").split(",") if a.strip()
 )
 
-# Rate limits (R05), "count/unit" per client address (export: per user). RATE_LIMITS in the
-# environment overrides some, e.g. "search=1200/m,export=100/h".
+# Rate limits (R05), "count/unit" per client address; signed-in users count per user in the
+# scopes where colleagues share one address (search behind a hospital's or city hall's NAT,
+# export). RATE_LIMITS in the environment overrides some, e.g. "search=1200/m,export=100/h".
 RATE_LIMITS = {
     "search": "600/m",  # directory search: list, map, API, exports of a search
     "export": "60/h",  # files with personal data or whole lists
@@ -283,8 +298,8 @@ for _item in os.getenv("RATE_LIMITS", "").split(","):
         _scope, _rate = _item.split("=", 1)
         RATE_LIMITS[_scope.strip()] = _rate.strip()
 
-# Rate-limit counters. The default is per server process; redis://… shares them across
-# processes and servers.
+# The cache: rate-limit counters and read-your-writes markers. The default is per server
+# process; redis://… shares them across processes and servers (required with more than one).
 CACHE_URL = os.getenv("CACHE_URL", "")
 CACHES = {
     "default": (
@@ -299,6 +314,13 @@ CACHES = {
 REAUTH_SECONDS = envint("REAUTH_SECONDS", "300")
 # Sessions (R06): idle timeout through the cookie age, absolute lifetime in middleware.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "1800")
+# Sessions live in the database, so any app server can serve any request; with a shared cache
+# (CACHE_URL) they are read through it.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHES["default"]["BACKEND"].endswith("RedisCache")
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", str(12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
@@ -314,8 +336,30 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", VAR_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Uploaded files (import uploads, event attachments): MEDIA_ROOT, which every server and worker
+# must share, or an S3-compatible object store when S3_BUCKET is set (django-storages).
+S3_BUCKET = os.getenv("S3_BUCKET", "")
+_media_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # MinIO, Ceph, a Japanese cloud's object storage…; empty means AWS itself.
+            "endpoint_url": os.getenv("S3_ENDPOINT_URL") or None,
+            "region_name": os.getenv("S3_REGION") or None,
+            "access_key": envsecret("S3_ACCESS_KEY_ID") or None,
+            "secret_key": envsecret("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.getenv("S3_PREFIX", ""),
+            # Private objects, served only through signed short-lived URLs; never overwritten.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -381,6 +425,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    # Load balancers probe /healthz over plain HTTP on the private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", str(365 * 24 * 3600))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -161,7 +161,7 @@ def make_member_with_password_hash(
 
 def age_password_entry(client: Any, seconds: int) -> None:
     """Make a test client's session look as if its password was entered `seconds` earlier (R07)."""
-    from renkei.lib.http import AUTHENTICATED_AT_KEY
+    from renkei.accounts.http import AUTHENTICATED_AT_KEY
 
     session = client.session
     session[AUTHENTICATED_AT_KEY] -= seconds

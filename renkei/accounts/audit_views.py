@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from renkei.accounts.http import MemberRequest, member_required, reauthentication
 from renkei.accounts.models import AUDIT_ACTION_LABELS, AuditEntry, AuditQuerySet
 from renkei.lib import ratelimit
-from renkei.lib.http import MemberRequest, member_required, reauthentication
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000

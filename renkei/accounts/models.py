@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
@@ -17,9 +17,6 @@ from django.utils import timezone
 from renkei.lib.chain import chain_digest, first_broken
 from renkei.lib.clientip import client_ip
 from renkei.regions.models import Municipality, Prefecture
-
-if TYPE_CHECKING:
-    from renkei.directory.models import Facility
 
 
 class OrgKind(models.TextChoices):
@@ -153,11 +150,6 @@ class Membership(models.Model):
     def can_review_audit(self) -> bool:
         """Auditors and administrators may read the audit log (security R10)."""
         return self.role in (Role.AUDITOR, Role.ADMIN)
-
-    def facilities(self) -> models.QuerySet[Facility]:
-        from renkei.directory.models import Facility
-
-        return Facility.objects.filter(organization_id=self.organization_id)
 
 
 class TwoFactorPolicy(models.Model):

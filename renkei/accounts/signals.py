@@ -10,9 +10,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from renkei.accounts.http import AUTHENTICATED_AT_KEY
 from renkei.accounts.middleware import SESSION_STARTED_KEY
 from renkei.accounts.models import AuditEntry, Membership, User
-from renkei.lib.http import AUTHENTICATED_AT_KEY
 
 
 def _default_membership(user: User | None) -> Membership | None:

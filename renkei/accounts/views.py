@@ -27,10 +27,10 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from renkei.accounts.http import AUTHENTICATED_AT_KEY, RenkeiRequest, recent_authentication_required
 from renkei.accounts.middleware import SESSION_MEMBERSHIP_KEY
 from renkei.accounts.models import AuditEntry, Membership, User
 from renkei.lib import ratelimit
-from renkei.lib.http import AUTHENTICATED_AT_KEY, RenkeiRequest, recent_authentication_required
 
 OTP_FAILURE_LIMIT = 5
 OTP_FAILURE_WINDOW = dt.timedelta(minutes=30)

@@ -16,6 +16,7 @@ from ninja import Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 from pydantic import Field
 
+from renkei.accounts.http import api_membership
 from renkei.desk import actions
 from renkei.desk.access import (
     desk_topic,
@@ -35,7 +36,6 @@ from renkei.desk.schemas import (
     VersionOut,
 )
 from renkei.desk.tally import Tally, yearly_tally
-from renkei.lib.http import api_membership
 from renkei.lib.inputs import CalendarDate
 
 router = Router(tags=["desk"], auth=SessionAuth())

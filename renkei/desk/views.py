@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.accounts.http import MemberRequest, member_required, recent_authentication_required
 from renkei.desk import actions
 from renkei.desk.access import (
     desk_topic,
@@ -34,7 +35,6 @@ from renkei.directory.search import FacilitySearch, SearchError
 from renkei.lib.actions import ActionError, StaleVersion
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.http import MemberRequest, member_required, recent_authentication_required
 from renkei.lib.inputs import parse, parse_query
 from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 from renkei.lib.text import normalize_search

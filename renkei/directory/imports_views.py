@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import Organization, OrgKind
 from renkei.directory.imports import (
     FORMAT_CHOICES,
@@ -29,7 +30,6 @@ from renkei.directory.imports import (
     start_import,
 )
 from renkei.directory.models import ImportRun
-from renkei.lib.http import MemberRequest, member_required
 
 MAX_UPLOAD_MB = 300
 REPORTS_PER_PAGE = 100
@@ -109,7 +109,12 @@ def imports(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "directory/imports.html",
-        {"form": form, "page": page, "scope_label": _scope_label(request.organization)},
+        {
+            "form": form,
+            "page": page,
+            "scope_label": _scope_label(request.organization),
+            "can_import_areas": request.organization.kind in (OrgKind.OPERATOR, OrgKind.PREFECTURE),
+        },
         status=status,
     )
 

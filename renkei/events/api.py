@@ -16,6 +16,7 @@ from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
+from renkei.accounts.http import api_membership as _membership
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.events import actions, tallies
 from renkei.events.actions import (
@@ -45,7 +46,6 @@ from renkei.events.search import EventFilter, public_events
 from renkei.lib import ratelimit
 from renkei.lib.actions import NotFound
 from renkei.lib.dates import fiscal_year
-from renkei.lib.http import api_membership as _membership
 from renkei.lib.inputs import merge
 
 router = Router(tags=["events"])

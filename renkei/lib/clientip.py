@@ -1,6 +1,6 @@
 """The client's address, as every count by address (lock-out, rate limits, audit) sees it.
 
-Kept apart from renkei.lib.http so that models can import it before the apps are loaded.
+Kept apart from renkei.accounts.http so that models can import it before the apps are loaded.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
+from renkei.accounts.http import api_membership
 from renkei.lib import ratelimit
-from renkei.lib.http import api_membership
 from renkei.mentoring import actions
 from renkei.mentoring.access import (
     Party,

@@ -11,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.http import MemberRequest, RenkeiRequest, member_required
 from renkei.lib.inputs import parse_query
 from renkei.lib.ratelimit import rate_limited
 from renkei.mentoring import actions

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from renkei.accounts.http import MemberRequest, member_required, recent_authentication_required
 from renkei.accounts.models import AuditEntry
 from renkei.events import actions, tallies
 from renkei.events.actions import AttendanceInput, EventCancelInput
@@ -28,7 +29,6 @@ from renkei.events.views.public import application_form_page
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.forms import show_error
-from renkei.lib.http import MemberRequest, member_required, recent_authentication_required
 from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from renkei.accounts.http import RenkeiRequest
 from renkei.events import actions
 from renkei.events.actions import (
     EventCancelInput,
@@ -45,7 +46,6 @@ from renkei.events.models import (
 from renkei.events.search import EventFilter, public_events
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.http import RenkeiRequest
 from renkei.lib.inputs import parse
 from renkei.lib.mail import site_url
 from renkei.lib.ratelimit import rate_limited
