@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.oncall",
     "renkei.ops",
     "renkei.demo",
 ]
