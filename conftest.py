@@ -6,6 +6,19 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A second alias, `replica`, mirroring the test database (TEST MIRROR), for the tests of
+    the read-replica router (renkei/lib/tests/test_replica.py). Nothing reads through it
+    unless a test turns REPLICA_READS on."""
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    settings.DATABASES.setdefault(
+        "replica", {**default, "TEST": {**default.get("TEST", {}), "MIRROR": "default"}}
+    )
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashes_and_mail(settings: Any) -> None:
     # For speed: Argon2 is the production hasher; tests check that separately.

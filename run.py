@@ -44,8 +44,29 @@ def ensure_venv(lock: str) -> None:
     if stamp.exists() and stamp.read_text() == digest:
         return
     say(f"依存パッケージをインストールしています ({lock})")
-    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", lock_path)
+    # --no-compile: bytecode is written on first import, for the modules actually used.
+    run(
+        PY,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--disable-pip-version-check",
+        "-r",
+        lock_path,
+    )
     stamp.write_text(digest)
+
+
+def demo_env(port: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The demo's environment: debug on (production is the default), and links in e-mails and
+    on flyers' QR codes pointing at the port actually served, unless SITE_URL is set."""
+    env = dict(os.environ if base is None else base)
+    env["DJANGO_SETTINGS_MODULE"] = "renkei.settings"
+    env["DEBUG"] = "True"  # runserver and the published demo keys are for debug only
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    return env
 
 
 def demo(argv: list[str]) -> None:
@@ -54,7 +75,7 @@ def demo(argv: list[str]) -> None:
         port = argv[argv.index("--port") + 1]
     ensure_venv("requirements.lock")
     (ROOT / "var").mkdir(exist_ok=True)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "renkei.settings"}
+    env = demo_env(port)
     say("データベースを準備しています (SQLite: var/renkei.sqlite3)")
     run(PY, "manage.py", "migrate", "--noinput", "-v", "0", env=env)
     run(PY, "manage.py", "seed_demo", env=env)

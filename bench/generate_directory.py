@@ -3,6 +3,13 @@
     python bench/generate_directory.py                      # 300,000 facilities on PostgreSQL
     python bench/generate_directory.py --count 50000 --reset
     python bench/generate_directory.py --sqlite var/bench.sqlite3
+    python bench/generate_directory.py --grow-to 2500000   # copy the generated rows in SQL
+
+--grow-to N (PostgreSQL) multiplies the facilities already there, inside the database, until
+there are N: each copy keeps its original's place, kind, name, capabilities and vacancy and
+gets its own code and office numbers. It takes minutes where generating 2,500,000 rows in
+Python takes an hour; the growth check (docs/benchmarks.md) compares 250,000 against copies
+of the same 250,000, so that only the size of the table differs.
 
 PostgreSQL: the database named by DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/renkei_bench) is created if missing and migrated.
@@ -479,6 +486,66 @@ def generate(args: argparse.Namespace) -> None:
     )
 
 
+def grow(target: int) -> None:
+    """Copy the facilities (and their capability links) in SQL until there are `target`."""
+    from django.db import connection, transaction
+
+    from renkei.directory.models import Facility
+
+    if connection.vendor != "postgresql":
+        sys.exit("--grow-to needs PostgreSQL")
+    table = Facility._meta.db_table
+    through = Facility.capabilities.through._meta.db_table
+    columns = [f.column for f in Facility._meta.concrete_fields if f.column not in ("id", "code")]
+    numbered = {"medical_id": 11, "care_office_number": 8}  # digits after the prefecture
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*), coalesce(max(id), 0) FROM {table}")
+        have, base = cur.fetchone()
+        if not have:
+            sys.exit("nothing to grow: generate facilities first")
+        t0 = time.perf_counter()
+        k = 0
+        while have < target:
+            k += 1
+            n = min(target - have, base)
+            # Ids and office numbers: the original's, shifted by k times the largest id.
+            shift = k * base
+            values = []
+            for c in columns:
+                if c in numbered:
+                    digits = numbered[c]
+                    values.append(
+                        f"CASE WHEN {c} IS NULL THEN NULL ELSE left({c}, 2) ||"
+                        f" lpad((id + {shift})::text, {digits}, '0') END"
+                    )
+                else:
+                    values.append(c)
+            with transaction.atomic():
+                cur.execute(
+                    f"INSERT INTO {table} (id, code, {', '.join(columns)})"
+                    f" SELECT id + {shift}, md5('{k}:' || code::text)::uuid, {', '.join(values)}"
+                    f" FROM {table} WHERE id <= {base} ORDER BY id LIMIT {n}"
+                )
+                cur.execute(
+                    f"INSERT INTO {through} (facility_id, capability_id)"
+                    f" SELECT facility_id + {shift}, capability_id FROM {through}"
+                    f" WHERE facility_id <= (SELECT max(id) - {shift} FROM {table})"
+                )
+            have += n
+            print(f"\r{have:>11,} / {target:,}", end="", flush=True)
+        print()
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+        )
+        t_copy = time.perf_counter() - t0
+        t = time.perf_counter()
+        cur.execute(f"VACUUM ANALYZE {table}")
+        cur.execute(f"VACUUM ANALYZE {through}")
+        print(
+            f"copied to {have:,} in {t_copy:.1f} s, vacuum analyze {time.perf_counter() - t:.1f} s"
+        )
+
+
 def remove_all() -> None:
     from django.db import connection
 
@@ -497,9 +564,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--sqlite", metavar="PATH", help="generate into this SQLite file")
     parser.add_argument("--reset", action="store_true", help="replace existing facilities")
+    parser.add_argument(
+        "--grow-to", type=int, metavar="N", help="copy the existing facilities in SQL up to N"
+    )
     args = parser.parse_args()
     configure(args)
-    generate(args)
+    if args.grow_to:
+        grow(args.grow_to)
+    else:
+        generate(args)
 
 
 if __name__ == "__main__":

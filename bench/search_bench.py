@@ -51,6 +51,13 @@ def configure(sqlite: str | None) -> None:
         os.environ.setdefault("DATABASE_URL", DEFAULT_PG)
     os.environ["DEBUG"] = "False"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    # DEBUG off wants field-encryption keys of its own (ADR 0027): throwaway ones.
+    import base64
+
+    os.environ.setdefault(
+        "FIELD_ENCRYPTION_KEYS", "bench:" + base64.b64encode(os.urandom(32)).decode()
+    )
+    os.environ.setdefault("BLIND_INDEX_KEY", base64.b64encode(os.urandom(32)).decode())
     os.environ["SECURE_SSL_REDIRECT"] = "False"
     # One client address sends every search: the limit stays counted, never reached.
     os.environ["RATE_LIMITS"] = "search=1000000000/m"

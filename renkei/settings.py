@@ -122,6 +122,11 @@ ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").spl
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = os.getenv("SITE_NAME", "Renkei 在宅医療・介護連携")
+# JIS code (two digits) of the prefecture the platform serves: its municipalities and areas
+# fill the search filters and the forms' lists when the user's organisation names none.
+HOME_PREFECTURE = os.getenv("HOME_PREFECTURE", "14")
+if not (len(HOME_PREFECTURE) == 2 and HOME_PREFECTURE.isdigit()):
+    raise ImproperlyConfigured("HOME_PREFECTURE must be a two-digit prefecture code, e.g. 14")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -146,6 +151,7 @@ INSTALLED_APPS = [
     "renkei.events",
     "renkei.mentoring",
     "renkei.oncall",
+    "renkei.care",
     "renkei.ops",
     "renkei.demo",
 ]
@@ -161,6 +167,7 @@ MIDDLEWARE = [
     "renkei.accounts.middleware.SessionLifetimeMiddleware",
     "renkei.accounts.middleware.MembershipMiddleware",
     "renkei.accounts.middleware.TwoFactorRequiredMiddleware",
+    "renkei.lib.replica.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -195,6 +202,21 @@ DATABASES = {
     )
 }
 ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+# A read replica (PostgreSQL streaming replication, docs/operations.md, ADR 0039): anonymous
+# directory search, map points, exports, HSDS and FHIR reads go there (renkei.lib.replica);
+# a client that has just written reads from the primary for REPLICA_STICKY_SECONDS.
+DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **database_from_url(DATABASE_REPLICA_URL),
+        # Tests use the primary's test database: the replica has no schema of its own.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["renkei.lib.replica.ReplicaRouter"]
+# On with a replica; the tests turn it on for the router's own tests only.
+REPLICA_READS = "replica" in DATABASES
+REPLICA_STICKY_SECONDS = envint("REPLICA_STICKY_SECONDS", "15")
 
 # Background jobs (renkei.lib.jobs, ADR 0019): Procrastinate's queue on PostgreSQL, run by
 # `manage.py run_worker`; on SQLite (the demo) each job runs in the web process after commit.
@@ -260,8 +282,9 @@ TRUSTED_PROXIES = frozenset(
     a.strip() for a in os.getenv("TRUSTED_PROXIES", "").split(",") if a.strip()
 )
 
-# Rate limits (R05), "count/unit" per client address (export: per user). RATE_LIMITS in the
-# environment overrides some, e.g. "search=1200/m,export=100/h".
+# Rate limits (R05), "count/unit" per client address; signed-in users count per user in the
+# scopes where colleagues share one address (search behind a hospital's or city hall's NAT,
+# export). RATE_LIMITS in the environment overrides some, e.g. "search=1200/m,export=100/h".
 RATE_LIMITS = {
     "search": "600/m",  # directory search: list, map, API, exports of a search
     "export": "60/h",  # files with personal data or whole lists
@@ -274,8 +297,8 @@ for _item in os.getenv("RATE_LIMITS", "").split(","):
         _scope, _rate = _item.split("=", 1)
         RATE_LIMITS[_scope.strip()] = _rate.strip()
 
-# Rate-limit counters. The default is per server process; redis://… shares them across
-# processes and servers.
+# The cache: rate-limit counters and read-your-writes markers. The default is per server
+# process; redis://… shares them across processes and servers (required with more than one).
 CACHE_URL = os.getenv("CACHE_URL", "")
 CACHES = {
     "default": (
@@ -290,6 +313,13 @@ CACHES = {
 REAUTH_SECONDS = envint("REAUTH_SECONDS", "300")
 # Sessions (R06): idle timeout through the cookie age, absolute lifetime in middleware.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "1800")
+# Sessions live in the database, so any app server can serve any request; with a shared cache
+# (CACHE_URL) they are read through it.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHES["default"]["BACKEND"].endswith("RedisCache")
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", str(12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
@@ -305,8 +335,30 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", VAR_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Uploaded files (import uploads, event attachments): MEDIA_ROOT, which every server and worker
+# must share, or an S3-compatible object store when S3_BUCKET is set (django-storages).
+S3_BUCKET = os.getenv("S3_BUCKET", "")
+_media_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # MinIO, Ceph, a Japanese cloud's object storage…; empty means AWS itself.
+            "endpoint_url": os.getenv("S3_ENDPOINT_URL") or None,
+            "region_name": os.getenv("S3_REGION") or None,
+            "access_key": envsecret("S3_ACCESS_KEY_ID") or None,
+            "secret_key": envsecret("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.getenv("S3_PREFIX", ""),
+            # Private objects, served only through signed short-lived URLs; never overwritten.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -372,6 +424,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    # Load balancers probe /healthz over plain HTTP on the private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", str(365 * 24 * 3600))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

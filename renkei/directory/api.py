@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -255,7 +256,7 @@ def search_facilities(
 ) -> Status[dict[str, Any]] | HttpResponse:
     """Free text (kana/width insensitive), kind, capabilities (all of), municipality or area,
     vacancy, "serves this address", distance from a point, postal code or facility."""
-    ratelimit.check(request, "search")
+    ratelimit.check(request, "search", ratelimit.by_user_or_ip)
     member = _member(request) is not None
     try:
         s = FacilitySearch.from_querydict(request.GET)
@@ -390,7 +391,9 @@ def list_areas(request: HttpRequest) -> list[dict[str, Any]]:
     auth=None,
     summary="市区町村の一覧",
 )
-def list_municipalities(request: HttpRequest, prefecture: str = "14", q: str = "") -> Status[Any]:
+def list_municipalities(request: HttpRequest, prefecture: str = "", q: str = "") -> Status[Any]:
+    """The prefecture's municipalities (two-digit code; HOME_PREFECTURE when not given)."""
+    prefecture = prefecture or settings.HOME_PREFECTURE
     if not (len(prefecture) == 2 and prefecture.isdigit()):
         return Status(400, {"detail": "都道府県コードは2桁の数字です"})
     qs = Municipality.objects.filter(prefecture__code=prefecture).select_related(

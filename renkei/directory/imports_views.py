@@ -109,7 +109,12 @@ def imports(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "directory/imports.html",
-        {"form": form, "page": page, "scope_label": _scope_label(request.organization)},
+        {
+            "form": form,
+            "page": page,
+            "scope_label": _scope_label(request.organization),
+            "can_import_areas": request.organization.kind in (OrgKind.OPERATOR, OrgKind.PREFECTURE),
+        },
         status=status,
     )
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry
-from renkei.directory.imports.runs import fail_stalled_runs, import_upload, upload_path
+from renkei.directory.imports.runs import (
+    UPLOAD_FOLDER,
+    fail_stalled_runs,
+    import_upload,
+    upload_name,
+)
 from renkei.directory.models import ImportRun
 from renkei.lib.jobs import job
 
@@ -30,40 +36,41 @@ def purge_import_files() -> int:
 
     Files of runs still queued or running are kept. A file without a run (an upload whose
     request failed before it committed) goes once it is that old. Each deletion is audited;
-    returns how many files were deleted.
+    returns how many files were deleted. Works on MEDIA_ROOT and on an object store alike.
     """
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    if not folder.is_dir():
+    try:
+        _, names = default_storage.listdir(UPLOAD_FOLDER)
+    except FileNotFoundError:
         return 0
     cutoff = timezone.now() - dt.timedelta(days=settings.DIRECTORY_IMPORT_KEEP_DAYS)
+    stems = {name: PurePosixPath(name).stem for name in names}
     runs = {
         str(r.code): r
-        for r in ImportRun.objects.filter(
-            code__in=[p.stem for p in folder.iterdir() if _is_uuid(p.stem)]
-        )
+        for r in ImportRun.objects.filter(code__in=[s for s in stems.values() if _is_uuid(s)])
     }
     deleted = 0
-    for path in sorted(folder.iterdir()):
-        run = runs.get(path.stem)
-        if run is not None:
-            if not run.finished or (run.finished_at or run.started_at) > cutoff:
-                continue
-            if path != upload_path(run):
-                continue
-        elif dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC) > cutoff:
-            continue
+    for name in sorted(names):
+        stored = f"{UPLOAD_FOLDER}/{name}"
+        run = runs.get(stems[name])
         try:
-            size = path.stat().st_size
-            path.unlink()
+            if run is not None:
+                if not run.finished or (run.finished_at or run.started_at) > cutoff:
+                    continue
+                if stored != upload_name(run):
+                    continue
+            elif default_storage.get_modified_time(stored) > cutoff:
+                continue
+            size = default_storage.size(stored)
         except FileNotFoundError:
             continue  # another worker deleted it first
+        default_storage.delete(stored)
         deleted += 1
         AuditEntry.record(
             "directory.import_file_deleted",
             actor_label="system",
             target=run,
             detail={
-                "file": path.name,
+                "file": name,
                 "filename": run.filename if run else "",
                 "bytes": size,
                 "keep_days": settings.DIRECTORY_IMPORT_KEEP_DAYS,

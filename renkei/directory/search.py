@@ -12,59 +12,25 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import connections, models
-from django.db.models import F, FloatField, Func, Q
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import prefetch_related_objects
 from django.db.models.expressions import Col
 from django.http import QueryDict
 
+from renkei.directory import facility_sql as fsql
+from renkei.directory.facility_sql import SQL
 from renkei.directory.models import (
-    Capability,
     Facility,
     FacilityKind,
-    VacancyStatus,
     vocabulary,
 )
-from renkei.lib.geo import KM_PER_DEG_LAT, cells_covering, lng_scale
 from renkei.lib.text import normalize_search
 from renkei.regions.models import Municipality, SecondaryArea
 
 MAX_RADIUS_KM = 200.0
 MAX_PER_PAGE = 100
 SORTS = {"distance": "距離が近い順", "name": "名称順", "fresh": "更新が新しい順"}
-
-
-def squared_distance_sql(lat: str, lng: str, lat0: float, lng0: float) -> tuple[str, list[Any]]:
-    """SQL for the squared distance in km² of columns (lat, lng) from (lat0, lng0):
-    equirectangular (renkei.lib.geo), arithmetic only, the same on SQLite and PostgreSQL."""
-    ky, kx = KM_PER_DEG_LAT, lng_scale(lat0)
-    sql = f"(({lat} - %s) * ({lat} - %s) * %s + ({lng} - %s) * ({lng} - %s) * %s)"
-    return sql, [lat0, lat0, ky * ky, lng0, lng0, kx * kx]
-
-
-class SquaredDistance(Func):
-    """squared_distance_sql() as an ORM expression.
-
-    One expression node instead of the eleven that F() arithmetic builds: a search resolves
-    and compiles it in its SELECT, WHERE and ORDER BY.
-    """
-
-    output_field = FloatField()
-
-    def __init__(self, lat0: float, lng0: float) -> None:
-        super().__init__(F("lat"), F("lng"))
-        self.point = (lat0, lng0)
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        # Columns compile without parameters.
-        lat, _ = compiler.compile(self.source_expressions[0])
-        lng, _ = compiler.compile(self.source_expressions[1])
-        return squared_distance_sql(lat, lng, *self.point)
-
-    @property
-    def identity(self) -> tuple[Any, ...]:
-        return (type(self), self.point)
 
 
 class SearchError(ValueError):
@@ -213,158 +179,73 @@ class FacilitySearch:
             self.point, self.point_label = (f.lat, f.lng), f.name
 
     # Query ---------------------------------------------------------------
-    def queryset(self) -> models.QuerySet[Facility]:
-        qs = Facility.objects.public()
-        if self.q:
-            needle = normalize_search(self.q)
-            if needle:
-                qs = qs.filter(search_text__contains=needle)
+    def conditions(self, t: str, connection: BaseDatabaseWrapper) -> SQL:
+        """The filters as SQL over alias `t` of the facility table (facility_sql): the one
+        WHERE clause of the page statement and of queryset()."""
+        parts = [fsql.active(t)]
+        if self.q and (needle := normalize_search(self.q)):
+            parts.append(fsql.name_contains(t, needle, connection))
         if self.kinds:
-            qs = qs.filter(kind__in=self.kinds)
+            parts.append(fsql.of_kinds(t, self.kinds, connection))
         if self.capability_mask:
-            qs = qs.with_capabilities(self.capability_mask)
+            parts.append(fsql.with_all_capabilities(t, self.capability_mask))
         if self.municipalities:
-            qs = qs.filter(
-                Q(municipality__code__in=self.municipalities)
-                | Q(municipality__parent__code__in=self.municipalities)
-            )
+            parts.append(fsql.in_municipalities(t, self.municipalities, connection))
         if self.area is not None:
-            qs = qs.filter(
-                Q(municipality__secondary_area_id=self.area)
-                | Q(municipality__parent__secondary_area_id=self.area)
-            )
+            parts.append(fsql.in_secondary_area(t, self.area))
         if self.vacancy:
-            qs = qs.filter(vacancy_status__in=[VacancyStatus.AVAILABLE, VacancyStatus.FEW])
+            parts.append(fsql.with_vacancy(t))
         if self.serves_municipality is not None:
-            qs = qs.filter(serves_q(self.serves_municipality))
-        if self.point is not None:
-            lat0, lng0 = self.point
-            qs = qs.annotate(dist2=SquaredDistance(lat0, lng0))
-            if self.radius_km is not None:
-                qs = qs.filter(geo_cell__in=cells_covering(lat0, lng0, self.radius_km)).filter(
-                    **{"dist2__lte": self.radius_km**2}
-                )
-        return qs.order_by(*self.ordering())
+            parts.append(fsql.serving(t, self.serves_municipality, connection))
+        if self.point is not None and self.radius_km is not None:
+            parts.append(fsql.within(t, self.point, self.radius_km, connection))
+        return SQL.all(parts)
 
-    def ordering(self) -> list[str]:
-        sort = self.sort or ("distance" if self.point is not None else "name")
-        if sort == "distance":
-            return ["dist2", "id"]
-        if sort == "fresh":
-            return [F("vacancy_confirmed_at").desc(nulls_last=True), "id"]  # type: ignore[list-item]
-        return ["kana", "name", "id"]
+    def ordering(self) -> tuple[fsql.Key, ...]:
+        return fsql.ORDERINGS[self.sort or ("distance" if self.point is not None else "name")]
+
+    def queryset(self) -> models.QuerySet[Facility]:
+        """The search as a queryset, for the exports, the map and the HSDS/FHIR feeds to chain:
+        the page statement's conditions and ordering, as ORM expressions."""
+        key = ("search", repr(sorted(self.as_params().items())))
+        qs = Facility.objects.filter(fsql.condition(self.conditions, key))
+        if self.point is not None:
+            qs = qs.annotate(dist2=fsql.SquaredDistance(*self.point))
+        return qs.order_by(*fsql.order_by(self.ordering()))
 
     def keys_sql(self) -> tuple[str, list[Any]]:
         """The statement for the requested page's keys: rows of (_k id, _d dist² or NULL,
-        _t total or NULL), in order. queryset()'s filters and ordering, written out.
+        _t total or NULL), in order: queryset()'s conditions and ordering, as one statement.
 
-        Written by hand, not compiled from queryset(), because the JSON API answers hundreds
-        of searches a second and building and compiling the queryset was a third of a
-        request's CPU time (docs/benchmarks.md). test_search_sql holds the two to the same
-        results over every filter.
+        Run as SQL, not compiled from queryset(), because the JSON API answers hundreds of
+        searches a second and building and compiling the queryset was a third of a request's
+        CPU time (docs/benchmarks.md). test_search_sql holds the two to the same results over
+        every filter.
 
         A radius search reads only columns of facility_search_idx, so PostgreSQL ranks the
         candidates from the index alone (index-only scan). The circle bounds the candidates and
         the sort reads them all anyway, so there the total rides along as a window count: one
         scan instead of two.
         """
-        where, params = self._where_sql()
-        if self.point is not None:
-            dist, dist_params = squared_distance_sql("f.lat", "f.lng", *self.point)
-        else:
-            dist, dist_params = "NULL", []
+        where = self.conditions("f", fsql.facility_connection())
+        point = self.point
+        dist = fsql.squared_distance("f", point) if point is not None else SQL("NULL")
         total = "COUNT(*) OVER ()" if self.radius_km is not None else "NULL"
         start = (self.page - 1) * self.per_page
         sql = (
-            f"SELECT f.id AS _k, {dist} AS _d, {total} AS _t FROM {Facility._meta.db_table} f"
-            f" WHERE {where} ORDER BY {self._order_sql('_d', 'f')} LIMIT %s OFFSET %s"
+            f"SELECT f.id AS _k, {dist.text} AS _d, {total} AS _t FROM {fsql.FACILITY} f"
+            f" WHERE {where.text} ORDER BY {fsql.order_sql(self.ordering(), 'f', '_d')}"
+            " LIMIT %s OFFSET %s"
         )
-        return sql, [*dist_params, *params, self.per_page, start]
+        return sql, [*dist.params, *where.params, self.per_page, start]
 
     def count_sql(self) -> tuple[str, list[Any]]:
-        where, params = self._where_sql()
-        return f"SELECT COUNT(*) FROM {Facility._meta.db_table} f WHERE {where}", params
-
-    def _where_sql(self) -> tuple[str, list[Any]]:
-        connection = connections[Facility.objects.db]
-        muni = Municipality._meta.db_table
-        served = Facility.service_municipalities.through._meta.db_table
-        terms: list[str] = ["f.is_active"]
-        params: list[Any] = []
-
-        def add(sql: str, *values: Any) -> None:
-            terms.append(sql)
-            params.extend(values)
-
-        def among(column: str, values: Sequence[Any]) -> str:
-            """`column IN values`, the values appended to params: one array parameter on
-            PostgreSQL, so that a statement's text does not change with how many values it
-            has and a prepared statement serves every radius search (rows())."""
-            if connection.vendor == "postgresql":
-                params.append(list(values))
-                return f"{column} = ANY(%s)"
-            params.extend(values)
-            return f"{column} IN ({', '.join(['%s'] * len(values))})"
-
-        if self.q and (needle := normalize_search(self.q)):
-            like = connection.operators["contains"]  # type: ignore[attr-defined]
-            add(f"f.search_text {like}", f"%{connection.ops.prep_for_like_query(needle)}%")
-        if self.kinds:
-            terms.append(among("f.kind", self.kinds))
-        if self.capability_mask:
-            add("(f.capability_mask & %s) = %s", self.capability_mask, self.capability_mask)
-        if self.municipalities:
-            codes = self.municipalities
-            mine = among("m.code", codes)
-            parents = among("p.code", codes)
-            terms.append(
-                f"f.municipality_id IN (SELECT m.id FROM {muni} m LEFT JOIN {muni} p"
-                f" ON p.id = m.parent_id WHERE {mine} OR {parents})"
-            )
-        if self.area is not None:
-            add(
-                f"f.municipality_id IN (SELECT m.id FROM {muni} m LEFT JOIN {muni} p"
-                " ON p.id = m.parent_id WHERE m.secondary_area_id = %s"
-                " OR p.secondary_area_id = %s)",
-                self.area,
-                self.area,
-            )
-        if self.vacancy:
-            # Constants, not parameters: a prepared statement's generic plan then still
-            # reads the statuses from the index (facility_search_idx).
-            terms.append(
-                f"f.vacancy_status IN ('{VacancyStatus.AVAILABLE}', '{VacancyStatus.FEW}')"
-            )
-        if self.serves_municipality is not None:
-            m = self.serves_municipality
-            ids = [m.pk] + ([m.parent_id] if m.parent_id else [])
-            listed = among("municipality_id", ids)
-            located = among("f.municipality_id", ids)
-            in_ward = among("parent_id", ids)
-            terms.append(
-                f"(f.id IN (SELECT facility_id FROM {served} WHERE {listed}) OR {located}"
-                f" OR f.municipality_id IN (SELECT id FROM {muni} WHERE {in_ward}))"
-            )
-        if self.point is not None and self.radius_km is not None:
-            cells = cells_covering(*self.point, self.radius_km)
-            dist, dist_params = squared_distance_sql("f.lat", "f.lng", *self.point)
-            terms.append(among("f.geo_cell", cells))
-            add(f"{dist} <= %s", *dist_params, self.radius_km**2)
-        return " AND ".join(terms), params
-
-    def _order_sql(self, dist: str, table: str) -> str:
-        """ordering() in SQL, over the alias of dist² and that of the facility table."""
-        sort = self.sort or ("distance" if self.point is not None else "name")
-        if sort == "distance":
-            return f"{dist}, {table}.id"
-        if sort == "fresh":
-            confirmed = f"{table}.vacancy_confirmed_at"
-            return f"{confirmed} IS NULL, {confirmed} DESC, {table}.id"
-        return f"{table}.kana, {table}.name, {table}.id"
+        where = self.conditions("f", fsql.facility_connection())
+        return f"SELECT COUNT(*) FROM {fsql.FACILITY} f WHERE {where.text}", where.params
 
     def page_keys(self) -> tuple[list[tuple[Any, ...]], int]:
         """The requested page's keys, (id, dist² or None, total or None), and the total."""
-        with connections[Facility.objects.db].cursor() as cursor:
+        with fsql.facility_connection().cursor() as cursor:
             total, past_end = self._count_first(cursor)
             if past_end:
                 return [], total or 0
@@ -377,14 +258,19 @@ class FacilitySearch:
         """The cursor for the page's statement: a preparing one for a radius search on
         PostgreSQL (parsed and planned once per connection; ADR 0011), else `cursor` (closing
         it twice is harmless)."""
-        connection = connections[Facility.objects.db]
+        connection = fsql.facility_connection()
         if (
             self.radius_km is None
             or connection.vendor != "postgresql"
             or not settings.DB_PREPARED_SEARCH
         ):
             return cursor
-        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))  # type: ignore[attr-defined]
+        # Wrapped as Django wraps its own cursors: the query log, thread checks, errors.
+        connection.validate_thread_sharing()
+        raw = _preparing_cursor_class()(connection.connection)
+        if connection.queries_logged:
+            return connection.make_debug_cursor(raw)
+        return connection.make_cursor(raw)
 
     def results(self) -> tuple[list[Facility], int]:
         """The requested page as Facility objects (municipality and capabilities loaded) and
@@ -402,7 +288,7 @@ class FacilitySearch:
                 f.dist2 = dist2  # type: ignore[attr-defined]
             f.distance_km = math.sqrt(dist2) if dist2 is not None else None  # type: ignore[attr-defined]
             page.append(f)
-        attach_capabilities(page, self.vocabulary())
+        attach_capabilities(page)
         return page, total
 
     def _count_first(self, cursor: Any) -> tuple[int | None, bool]:
@@ -423,7 +309,7 @@ class FacilitySearch:
         # Past the last page of a radius search: the window had no row to ride on.
         if self.page == 1:
             return 0
-        with connections[Facility.objects.db].cursor() as cursor:
+        with fsql.facility_connection().cursor() as cursor:
             cursor.execute(*self.count_sql())
             return int(cursor.fetchone()[0])
 
@@ -437,7 +323,7 @@ class FacilitySearch:
         `columns` (values as the ORM gives them), municipality_code, municipality_name,
         distance_km and capability_codes (decoded from capability_mask).
         """
-        connection = connections[Facility.objects.db]
+        connection = fsql.facility_connection()
         with connection.cursor() as cursor:
             total, past_end = self._count_first(cursor)
             if past_end:
@@ -450,7 +336,7 @@ class FacilitySearch:
                     f"SELECT {fixed}, {select} FROM ({keys_sql}) k"
                     f" INNER JOIN {Facility._meta.db_table} r ON r.id = k._k"
                     f" INNER JOIN {Municipality._meta.db_table} m ON m.id = r.municipality_id"
-                    f" ORDER BY {self._order_sql('k._d', 'r')}",
+                    f" ORDER BY {fsql.order_sql(self.ordering(), 'r', 'k._d')}",
                     params,
                 )
                 raw = run.fetchall()
@@ -468,9 +354,6 @@ class FacilitySearch:
             row["capability_codes"] = vocab.codes_of(r[3])
             out.append(row)
         return out, self._total([tuple(raw[0][:3])], total)
-
-    def vocabulary(self) -> dict[int, Capability]:
-        return vocabulary().by_pk
 
     def as_params(self) -> dict[str, Any]:
         return {
@@ -530,47 +413,9 @@ def _row_columns(
     return select, compiler, compiler.get_converters(expressions)
 
 
-def attach_capabilities(
-    facilities: list[Facility], vocabulary: dict[int, Capability] | None = None
-) -> None:
-    """Load f.capabilities.all() for a page, as prefetch_related("capabilities") would.
-
-    The generic prefetch joins and builds one Capability object per link; a page of twenty
-    costs ~5 ms, a third of a search request. The links as flat pairs and shared Capability
-    objects (the vocabulary the search already read, if given) do the same in a fraction.
-    """
-    if not facilities:
-        return
-    through = Facility.capabilities.through
-    links = list(
-        through.objects.filter(facility_id__in=[f.pk for f in facilities]).values_list(
-            "facility_id", "capability_id"
-        )
-    )
-    caps = dict(vocabulary or {})
-    # A capability created since the vocabulary was read is loaded here.
-    missing = {cid for _, cid in links} - caps.keys()
-    if missing:
-        caps.update((c.pk, c) for c in Capability.objects.filter(pk__in=missing))
-    owned: dict[int, list[Capability]] = {}
-    for fid, cid in links:
-        owned.setdefault(fid, []).append(caps[cid])
-    for f in facilities:
-        qs = f.capabilities.get_queryset()
-        # Capability.Meta.ordering, as the prefetch would return them.
-        qs._result_cache = sorted(owned.get(f.pk, []), key=lambda c: (c.sort_order, c.code))
-        qs._prefetch_done = True  # type: ignore[attr-defined]
-        f._prefetched_objects_cache = {"capabilities": qs}  # type: ignore[attr-defined]
-
-
-def serves_q(muni: Municipality) -> Q:
-    """Facilities that serve a municipality: listed in their service area, or located in it."""
-    ids = [muni.pk] + ([muni.parent_id] if muni.parent_id else [])
-    # A subquery, not a join: a facility listing several of the ids must appear once.
-    listed = Facility.service_municipalities.through.objects.filter(municipality_id__in=ids).values(
-        "facility_id"
-    )
-    return Q(pk__in=listed) | Q(municipality_id__in=ids) | Q(municipality__parent_id__in=ids)
+def attach_capabilities(facilities: list[Facility]) -> None:
+    """Load f.capabilities.all() for a page in one query, in the vocabulary's order."""
+    prefetch_related_objects(facilities, "capabilities")
 
 
 def municipality_for_postal(postal: str) -> Municipality | None:

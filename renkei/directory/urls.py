@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.directory import imports_views, views
+from renkei.directory import areas_views, imports_views, views
 
 app_name = "directory"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("handbook/<str:code>/", views.handbook, name="handbook"),
     path("imports/", imports_views.imports, name="imports"),
     path("imports/<uuid:code>/", imports_views.import_detail, name="import_detail"),
+    path("imports/areas/", areas_views.area_import, name="area_import"),
     path("<uuid:code>/", views.detail, name="detail"),
     path("<uuid:code>/edit/", views.edit, name="edit"),
     path("<uuid:code>/vacancy/", views.vacancy, name="vacancy"),

@@ -6,6 +6,7 @@ import math
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -23,7 +24,7 @@ from renkei.directory.search import SORTS, FacilitySearch, SearchError
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
 from renkei.lib.forms import input_from_form, show_error
-from renkei.lib.ratelimit import rate_limited
+from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 from renkei.regions.models import Municipality, SecondaryArea
 
 EXPORT_LIMIT = 20_000
@@ -34,9 +35,11 @@ def _filter_choices() -> dict[str, Any]:
     return {
         "kinds": FacilityKind.choices,
         "capabilities": Capability.objects.all(),
-        "areas": SecondaryArea.objects.select_related("prefecture").filter(prefecture__code="14"),
+        "areas": SecondaryArea.objects.select_related("prefecture").filter(
+            prefecture__code=settings.HOME_PREFECTURE
+        ),
         "municipalities": Municipality.objects.selectable()
-        .filter(prefecture__code="14")
+        .filter(prefecture__code=settings.HOME_PREFECTURE)
         .order_by("code"),
         "sorts": SORTS,
     }
@@ -53,7 +56,7 @@ def _querystring(request: RenkeiRequest) -> str:
     return urlencode(params) + ("&" if params else "")
 
 
-@rate_limited("search")
+@rate_limited("search", key=by_user_or_ip)
 @require_GET
 def search(request: RenkeiRequest) -> HttpResponse:
     context: dict[str, Any] = {"querystring_base": _querystring(request), "params": request.GET}
@@ -76,7 +79,7 @@ def search(request: RenkeiRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-@rate_limited("search")
+@rate_limited("search", key=by_user_or_ip)
 @require_GET
 def points(request: RenkeiRequest) -> HttpResponse:
     """All matching facilities as compact points for the clustered map."""
@@ -349,7 +352,7 @@ def _export_rows(s: FacilitySearch) -> list[list[Any]]:
     return rows
 
 
-@rate_limited("search")
+@rate_limited("search", key=by_user_or_ip)
 @require_GET
 def export(request: RenkeiRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import pydantic
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
@@ -258,7 +259,11 @@ class EventForm(forms.ModelForm[Event]):
         assert isinstance(muni, forms.ModelChoiceField)
         qs = Municipality.objects.selectable().order_by("code")
         pref = prefecture_id
-        muni.queryset = qs.filter(prefecture_id=pref) if pref else qs.filter(prefecture__code="14")
+        muni.queryset = (
+            qs.filter(prefecture_id=pref)
+            if pref
+            else qs.filter(prefecture__code=settings.HOME_PREFECTURE)
+        )
         if self.instance.apply_until:
             local = timezone.localtime(self.instance.apply_until)
             self.initial["apply_until_date"] = local.date()

@@ -92,6 +92,8 @@ def by_ip(request: HttpRequest) -> str:
 
 
 def by_user_or_ip(request: HttpRequest) -> str:
+    """A signed-in user counts alone (the staff of a hospital or city hall behind one NAT
+    address do not share one allowance); anonymous clients count per address."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"u{user.pk}"

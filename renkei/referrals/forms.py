@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from renkei.accounts.models import Organization
@@ -49,7 +50,11 @@ class TokenMixin(forms.Form):
 def _municipalities(org: Organization | None) -> Any:
     pref_id = org.prefecture_id if org is not None and org.prefecture_id else None
     qs = Municipality.objects.selectable().select_related("prefecture")
-    return qs.filter(prefecture_id=pref_id) if pref_id else qs.filter(prefecture__code="14")
+    return (
+        qs.filter(prefecture_id=pref_id)
+        if pref_id
+        else qs.filter(prefecture__code=settings.HOME_PREFECTURE)
+    )
 
 
 class CaseForm(forms.ModelForm[PlacementCase]):

@@ -34,17 +34,16 @@ from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
-    ExpressionWrapper,
     F,
-    FloatField,
     Max,
     OuterRef,
     Prefetch,
     Q,
-    Value,
 )
 from django.utils import timezone
 
+from renkei.directory import facility_sql as fsql
+from renkei.directory.facility_sql import SQL
 from renkei.directory.models import (
     Capability,
     CareLevel,
@@ -56,7 +55,7 @@ from renkei.directory.models import (
     WardKind,
 )
 from renkei.lib.dates import ago_ja
-from renkei.lib.geo import KM_PER_DEG_LAT, cells_covering, distance_km, lng_scale
+from renkei.lib.geo import distance_km
 from renkei.referrals.models import (
     POST_ACUTE_WARDS,
     Answer,
@@ -207,24 +206,8 @@ class Criteria:
         )
 
 
-class SQL:
-    """A fragment of SQL with its parameters; joins keep placeholders and values in step."""
-
-    def __init__(self, text: str = "", params: list[Any] | None = None) -> None:
-        self.text, self.params = text, list(params or [])
-
-    def __and__(self, other: SQL) -> SQL:
-        return SQL(f"({self.text}) AND ({other.text})", self.params + other.params)
-
-    def __or__(self, other: SQL) -> SQL:
-        return SQL(f"({self.text}) OR ({other.text})", self.params + other.params)
-
-
 def _in(column: str, values: Iterable[Any]) -> SQL:
-    vals = list(values)
-    if not vals:
-        return SQL("1 = 0")
-    return SQL(f"{column} IN ({', '.join(['%s'] * len(vals))})", vals)
+    return fsql.among(column, values, fsql.facility_connection())
 
 
 def _fail(condition: SQL) -> SQL:
@@ -303,43 +286,30 @@ def candidate_sql(c: Criteria, served_ids: list[int], limit: int) -> SQL:
         _in("f.municipality_id", local_ids) & _in("f.kind", all_kinds)
     )
     if c.point is not None:
-        lat0, lng0 = c.point
-        ky2, kx2 = KM_PER_DEG_LAT**2, lng_scale(lat0) ** 2
-        dist2 = SQL(
-            "((f.lat - %s) * (f.lat - %s) * %s + (f.lng - %s) * (f.lng - %s) * %s)",
-            [lat0, lat0, ky2, lng0, lng0, kx2],
-        )
+        connection = fsql.facility_connection()
+        dist2 = fsql.squared_distance("f", c.point)
         outer = c.radius_km * OUTER_RADIUS_FACTOR
         if other_kinds:
             scope = scope | (
-                _in("f.geo_cell", cells_covering(lat0, lng0, outer))
-                & _in("f.kind", other_kinds)
-                & SQL(f"{dist2.text} <= %s", [*dist2.params, outer * outer])
+                _in("f.kind", other_kinds) & fsql.within("f", c.point, outer, connection)
             )
         if home_kinds:
             reach = min(outer, HOME_SCAN_KM)
             scope = scope | (
-                _in("f.geo_cell", cells_covering(lat0, lng0, reach))
-                & _in("f.kind", home_kinds)
-                & SQL(f"{dist2.text} <= %s", [*dist2.params, reach * reach])
+                _in("f.kind", home_kinds) & fsql.within("f", c.point, reach, connection)
             )
         within = SQL(f"{dist2.text} <= %s", [*dist2.params, c.radius_km**2])
-        in_home_radius = SQL(
-            f"f.service_radius_km IS NOT NULL AND {dist2.text} <= f.service_radius_km * f.service_radius_km",
-            dist2.params,
-        )
+        in_home_radius = fsql.within_service_radius("f", c.point)
         place_ok = (home_kind & (served | in_home_radius)) | (
-            SQL(f"NOT ({home_kind.text})", home_kind.params) & (within | local | served)
+            ~home_kind & (within | local | served)
         )
     else:
         dist2 = SQL("NULL")
-        place_ok = (home_kind & served) | (
-            SQL(f"NOT ({home_kind.text})", home_kind.params) & (local | served)
-        )
+        place_ok = (home_kind & served) | (~home_kind & (local | served))
 
     fails = [_fail(place_ok)]
     for cap in c.capabilities:
-        fails.append(_fail(SQL("(f.capability_mask & %s) <> 0", [1 << cap.bit])))
+        fails.append(_fail(fsql.with_capability("f", cap.bit)))
     if c.care_level is not None:
         floors = " ".join(f"WHEN f.kind = %s THEN {int(v)}" for v in KIND_CARE_FLOOR.values())
         fails.append(
@@ -363,13 +333,13 @@ def candidate_sql(c: Criteria, served_ids: list[int], limit: int) -> SQL:
     total = SQL(" + ".join(f.text for f in fails), [p for f in fails for p in f.params])
 
     columns = ", ".join(f"f.{name}" for name in COLUMNS)
-    where = SQL("f.is_active") & scope & _kind_refinement(c.destinations)
+    where = fsql.active("f") & scope & _kind_refinement(c.destinations)
     text = (
         f"SELECT * FROM (SELECT {columns}, m.name AS municipality_name, "
         f"{dist2.text} AS dist2, {total.text} AS fails, "
         "CASE f.vacancy_status WHEN 'available' THEN 0 WHEN 'few' THEN 1 "
         "WHEN 'unknown' THEN 2 ELSE 3 END AS vac "
-        "FROM directory_facility f JOIN regions_municipality m ON m.id = f.municipality_id "
+        f"FROM {fsql.FACILITY} f JOIN {fsql.MUNICIPALITY} m ON m.id = f.municipality_id "
         f"WHERE {where.text}) AS candidate "
         "WHERE fails <= %s ORDER BY fails, vac, dist2 NULLS LAST, id LIMIT %s"
     )
@@ -678,21 +648,18 @@ def find_hospitals(
     if backup_only:
         qs = qs.filter(is_backup_hospital=True)
     if point is not None:
-        lat0, lng0 = point
-        ky, kx = KM_PER_DEG_LAT, lng_scale(lat0)
-        dlat, dlng = F("lat") - Value(lat0), F("lng") - Value(lng0)
-        qs = qs.annotate(
-            dist2=ExpressionWrapper(
-                dlat * dlat * Value(ky * ky) + dlng * dlng * Value(kx * kx),
-                output_field=FloatField(),
-            )
-        ).filter(geo_cell__in=cells_covering(lat0, lng0, radius_km), **{"dist2__lte": radius_km**2})
+        qs = qs.annotate(dist2=fsql.SquaredDistance(*point)).filter(
+            fsql.within_condition(point, radius_km)
+        )
         qs = qs.order_by("-is_backup_hospital", F("dist2").asc(), "id")
-    elif municipality is not None:
-        ids = [municipality.pk] + ([municipality.parent_id] if municipality.parent_id else [])
-        qs = qs.filter(Q(municipality_id__in=ids) | Q(municipality__parent_id__in=ids))
-        qs = qs.order_by("-is_backup_hospital", "kana", "id")
     else:
+        if municipality is not None:
+            ids = fsql.self_and_city(municipality)
+            qs = qs.filter(
+                fsql.condition(
+                    lambda t, connection: fsql.located_in(t, ids, connection), ("in", *ids)
+                )
+            )
         qs = qs.order_by("-is_backup_hospital", "kana", "id")
     rows = list(
         qs.select_related("municipality").prefetch_related(

@@ -65,3 +65,21 @@ def load_regions(apps: Any) -> None:
                 Municipality.objects.filter(parent=muni).update(secondary_area=sa)
     for code, (lat, lng) in WARD_POINTS.items():
         Municipality.objects.filter(code=code, lat__isnull=True).update(lat=lat, lng=lng)
+    load_points(apps)
+
+
+def load_points(apps: Any) -> int:
+    """Give every municipality without a point the one in municipality-points.json (all but
+    the wards of the 政令市, which use their city's point until their facilities give them one:
+    renkei.directory.imports.points). Points already set (the areas file, WARD_POINTS, an
+    administrator) are kept. Returns how many were set."""
+    Municipality = apps.get_model("regions", "Municipality")
+    data = json.loads((DATA / "municipality-points.json").read_text(encoding="utf-8"))
+    points: dict[str, list[float]] = data["points"]
+    missing = Municipality.objects.filter(lat__isnull=True, code__in=list(points))
+    changed = []
+    for m in missing.only("id", "code"):
+        m.lat, m.lng = points[m.code]
+        changed.append(m)
+    Municipality.objects.bulk_update(changed, ["lat", "lng"], batch_size=500)
+    return len(changed)

@@ -95,6 +95,7 @@ from renkei.directory.imports.runs import (
     run_import,
     scope_of,
     start_import,
+    upload_name,
     upload_path,
 )
 
@@ -121,5 +122,6 @@ __all__ = [
     "scope_of",
     "source_date_from_filename",
     "start_import",
+    "upload_name",
     "upload_path",
 ]

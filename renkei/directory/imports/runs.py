@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
@@ -38,9 +39,20 @@ def scope_of(membership: Membership) -> set[int] | None:
     return set(org.curated_municipalities().values_list("id", flat=True))
 
 
-def upload_path(run: ImportRun) -> Path:
+def upload_name(run: ImportRun) -> str:
+    """Where a run's upload is kept in the media storage (MEDIA_ROOT or the object store, which
+    every server and worker shares: the worker that imports it need not be the server that
+    received it)."""
     suffix = ".zip" if run.filename.lower().endswith(".zip") else ".csv"
-    return Path(settings.MEDIA_ROOT) / "imports" / f"{run.code}{suffix}"
+    return f"{UPLOAD_FOLDER}/{run.code}{suffix}"
+
+
+UPLOAD_FOLDER = "imports"
+
+
+def upload_path(run: ImportRun) -> Path:
+    """The upload's file when the media storage is MEDIA_ROOT."""
+    return Path(settings.MEDIA_ROOT) / upload_name(run)
 
 
 def start_import(
@@ -63,11 +75,8 @@ def start_import(
             organization=membership.organization,
             started_by=membership.user,
         )
-        path = upload_path(run)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+        # The name is the run's own uuid: the storage never has to pick another.
+        default_storage.save(upload_name(run), upload)
         AuditEntry.record(
             "directory.import_started",
             request=request,
@@ -82,6 +91,14 @@ def start_import(
             source_date=source_date.isoformat() if source_date else None,
         )
     return run
+
+
+def _read(path: Path | str) -> bytes:
+    if isinstance(path, Path):
+        return path.read_bytes()
+    with default_storage.open(path, "rb") as stored:
+        data: bytes = stored.read()
+    return data
 
 
 def import_abandoned(*, run_id: int, **_: object) -> None:
@@ -104,7 +121,7 @@ def import_upload(*, run_id: int, membership_id: int, source_date: str | None = 
     membership = Membership.objects.select_related("organization", "user").get(pk=membership_id)
     run_import(
         run,
-        upload_path(run),
+        upload_name(run),
         scope=scope_of(membership),
         source_date=dt.date.fromisoformat(source_date) if source_date else None,
         membership=membership,
@@ -113,7 +130,7 @@ def import_upload(*, run_id: int, membership_id: int, source_date: str | None = 
 
 def run_import(
     run: ImportRun,
-    path: Path,
+    path: Path | str,
     *,
     scope: set[int] | None = None,
     source_date: dt.date | None = None,
@@ -122,7 +139,8 @@ def run_import(
     batch_size: int = BATCH_SIZE,
     on_progress: ProgressFn | None = None,
 ) -> ImportResult | None:
-    """Import the stored file of a run, keeping its progress, status and report up to date."""
+    """Import a run's file, keeping its progress, status and report up to date. `path` is a
+    local file (the management command) or a name in the media storage (an upload)."""
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.RUNNING, heartbeat_at=timezone.now()
     )
@@ -141,7 +159,7 @@ def run_import(
     result: ImportResult | None = None
     try:
         result = import_bytes(
-            path.read_bytes(),
+            _read(path),
             filename=run.filename,
             fmt=run.format or "auto",
             source_date=source_date,

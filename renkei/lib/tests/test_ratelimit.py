@@ -162,3 +162,54 @@ def test_counts_can_be_shared_through_redis(settings: Settings) -> None:
         assert ratelimit.hit("search", "shared") is not None
     finally:
         caches["default"].clear()
+
+
+@pytest.mark.django_db
+def test_signed_in_users_behind_one_address_count_per_user(
+    client: Client, settings: Settings
+) -> None:
+    """Staff of one hospital behind one NAT address: each signed-in user has the whole
+    allowance; anonymous visitors from that address share theirs, apart from the users'."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "search": "2/m"}
+    org = make_org("厚木テスト病院", OrgKind.HOSPITAL, municipality_code="142123")
+    nat = "198.51.100.20"
+    page = reverse("directory:search")
+    clients = []
+    for name in ("nat-nurse-a", "nat-nurse-b"):
+        c = Client()
+        c.force_login(make_member(org, Role.NURSE, username=name).user)
+        clients.append(c)
+    a, b = clients
+    for _ in range(2):
+        assert a.get(SEARCH_API, {"q": "さくら"}, REMOTE_ADDR=nat).status_code == 200
+    assert a.get(SEARCH_API, {"q": "さくら"}, REMOTE_ADDR=nat).status_code == 429
+    assert a.get(page, REMOTE_ADDR=nat).status_code == 429  # one allowance for the page and the API
+    # A colleague at the same address still searches, on every door.
+    assert b.get(page, REMOTE_ADDR=nat).status_code == 200
+    assert b.get(SEARCH_API, REMOTE_ADDR=nat).status_code == 200
+    assert b.get(reverse("directory:points"), REMOTE_ADDR=nat).status_code == 429
+    # Anonymous visitors from that address count apart from the signed-in users.
+    assert client.get(SEARCH_API, REMOTE_ADDR=nat).status_code == 200
+    assert client.get(page, REMOTE_ADDR=nat).status_code == 200
+    assert client.get(page, REMOTE_ADDR=nat).status_code == 429
+    # …and another user elsewhere is not touched by any of it.
+    c = Client()
+    c.force_login(make_member(org, Role.NURSE, username="nat-nurse-c").user)
+    assert c.get(page, REMOTE_ADDR="203.0.113.5").status_code == 200
+
+
+def test_the_user_key_is_the_user_and_the_anonymous_key_the_address() -> None:
+    rf = RequestFactory()
+    request = rf.get("/", REMOTE_ADDR="198.51.100.20")
+
+    class Anonymous:
+        is_authenticated = False
+
+    class SignedIn:
+        is_authenticated = True
+        pk = 42
+
+    request.user = Anonymous()  # type: ignore[assignment]
+    assert ratelimit.by_user_or_ip(request) == "198.51.100.20"
+    request.user = SignedIn()  # type: ignore[assignment]
+    assert ratelimit.by_user_or_ip(request) == "u42"

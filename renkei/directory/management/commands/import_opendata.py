@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from renkei.directory import imports
+from renkei.directory.imports.points import ward_points_from_facilities
 from renkei.directory.models import ImportRun
 
 ACTOR = "manage.py import_opendata"
@@ -85,6 +86,8 @@ class Command(BaseCommand):
                 continue
             if not self._import(path, fmt, options):
                 failed += 1
+        if wards := ward_points_from_facilities():
+            self.stdout.write(f"区の代表地点を、区内の施設の位置から{wards}件設定しました")
         if failed:
             raise CommandError(f"{failed}件のファイルを取り込めませんでした。")
 
