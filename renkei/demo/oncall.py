@@ -71,5 +71,3 @@ def seed_oncall(today: dt.date | None = None) -> Rota | None:
         for month in months:
             publish(rota, organiser, month)
     return night
-
-

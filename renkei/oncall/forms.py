@@ -66,7 +66,8 @@ class RuleForm(forms.Form):
     label = forms.CharField(label="枠の名前", max_length=30, initial="夜間")
     start = forms.TimeField(label="開始", widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(
-        label="終了（開始以前なら翌日・同じなら24時間）", widget=forms.TimeInput(attrs={"type": "time"})
+        label="終了（開始以前なら翌日・同じなら24時間）",
+        widget=forms.TimeInput(attrs={"type": "time"}),
     )
 
 
