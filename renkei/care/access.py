@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from renkei.accounts.http import api_membership, member_required
 from renkei.accounts.models import Membership
-from renkei.care.models import CareTeamMember, MemberStatus, Patient
+from renkei.care.models import CareTeamMember, Consent, MemberStatus, Patient, Post
 from renkei.lib.actions import Forbidden, get_visible
 
 PATIENT_NOT_FOUND = "患者が見つかりません"
@@ -91,3 +91,15 @@ def invitations(m: Membership) -> list[CareTeamMember]:
         .select_related("patient", "invited_by__user", "invited_by__organization")
         .order_by("-invited_at")
     )
+
+
+def visible_consent(patient: Patient, code: uuid.UUID) -> Consent:
+    return get_visible(
+        Consent.objects.filter(patient=patient).select_related("patient"),
+        "同意の記録が見つかりません",
+        code=code,
+    )
+
+
+def visible_post(patient: Patient, code: uuid.UUID) -> Post:
+    return get_visible(Post.objects.filter(patient=patient), "投稿が見つかりません", code=code)

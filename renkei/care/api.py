@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.paginator import Page
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
@@ -18,10 +19,31 @@ from renkei.care.access import (
     invitations,
     my_invitation,
     team_row,
+    visible_consent,
     visible_patient,
+    visible_post,
 )
-from renkei.care.models import CareLevel, CareTeamMember, Patient, unread_counts
-from renkei.care.schemas import InvitationOut, PatientOut, PatientRow, TeamMemberOut
+from renkei.care.actions import consent as consent_actions
+from renkei.care.actions import timeline as tl
+from renkei.care.models import (
+    CareLevel,
+    CareTeamMember,
+    Consent,
+    Patient,
+    Post,
+    ProvisionRecord,
+    unread_counts,
+)
+from renkei.care.schemas import (
+    ConsentOut,
+    InvitationOut,
+    PatientOut,
+    PatientRow,
+    PostOut,
+    ProvisionOut,
+    TeamMemberOut,
+    TimelineOut,
+)
 
 router = Router(tags=["care"], auth=SessionAuth())
 
@@ -172,3 +194,101 @@ def break_glass(request: HttpRequest, payload: actions.BreakGlassInput) -> Statu
     m = api_care_membership(request)
     found = actions.break_glass(by=m, data=payload, request=request)
     return Status(201, BreakGlassOut(patients=[p.code for p in found], hours=BREAK_GLASS_HOURS))
+
+
+# Consent and provision records ------------------------------------------------------
+
+
+@router.get(
+    "/patients/{code}/consents",
+    response={200: list[ConsentOut], **ERRORS},
+    summary="情報共有の同意（監査）",
+)
+def list_consents(request: HttpRequest, code: uuid.UUID) -> list[Consent]:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    actions.view_patient(p, by=m, what="consents", request=request)
+    return consent_actions.consents_of(p)
+
+
+@router.post(
+    "/patients/{code}/consents",
+    response={201: ConsentOut, **WRITE_ERRORS},
+    summary="同意を記録する（同意書のスキャンは画面から添付）",
+)
+def record_consent(
+    request: HttpRequest, code: uuid.UUID, payload: consent_actions.ConsentInput
+) -> Status[Consent]:
+    m = api_care_membership(request)
+    c = consent_actions.record_consent(
+        visible_patient(m, code), by=m, data=payload, request=request
+    )
+    return Status(201, visible_consent(c.patient, c.code))
+
+
+@router.post(
+    "/patients/{code}/consents/{consent}/revoke",
+    response={200: ConsentOut, **WRITE_ERRORS},
+    summary="同意を撤回する（次の閲覧から反映）",
+)
+def revoke_consent(
+    request: HttpRequest, code: uuid.UUID, consent: uuid.UUID, payload: consent_actions.RevokeInput
+) -> Consent:
+    m = api_care_membership(request)
+    c = visible_consent(visible_patient(m, code), consent)
+    consent_actions.revoke_consent(c, by=m, data=payload, request=request)
+    return visible_consent(c.patient, c.code)
+
+
+@router.get(
+    "/patients/{code}/provisions",
+    response={200: list[ProvisionOut], **ERRORS},
+    summary="第三者提供の記録（第29条、監査）",
+)
+def list_provisions(request: HttpRequest, code: uuid.UUID) -> list[ProvisionRecord]:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    actions.view_patient(p, by=m, what="provisions", request=request)
+    return list(ProvisionRecord.objects.filter(patient=p).select_related("recipient"))
+
+
+# Timeline ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{code}/posts",
+    response={200: TimelineOut, 400: ErrorOut, **ERRORS},
+    summary="タイムライン（新しい順、返信と既読つき、監査、表示分は既読になる）",
+)
+def list_posts(
+    request: HttpRequest, code: uuid.UUID, filters: Query[tl.TimelineQuery]
+) -> Page[Post]:
+    m = api_care_membership(request)
+    return tl.timeline(visible_patient(m, code), by=m, query=filters, request=request)
+
+
+@router.post(
+    "/patients/{code}/posts", response={201: PostOut, **WRITE_ERRORS}, summary="投稿・返信する"
+)
+def create_post(request: HttpRequest, code: uuid.UUID, payload: tl.PostInput) -> Status[Post]:
+    m = api_care_membership(request)
+    post = tl.create_post(visible_patient(m, code), by=m, data=payload, request=request)
+    post.readers = list(post.reads.select_related("user"))  # type: ignore[attr-defined]
+    return Status(201, post)
+
+
+class ReadOut(Schema):
+    post: uuid.UUID
+    read: bool
+
+
+@router.post(
+    "/patients/{code}/posts/{post}/read",
+    response={200: ReadOut, **WRITE_ERRORS},
+    summary="投稿を既読にする",
+)
+def read_post(request: HttpRequest, code: uuid.UUID, post: uuid.UUID) -> ReadOut:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    tl.mark_read(visible_post(p, post), by=m, request=request)
+    return ReadOut(post=post, read=True)

@@ -20,6 +20,7 @@ from renkei.care.models import (
     ConsentScope,
     MemberStatus,
     Patient,
+    Post,
     TeamRole,
 )
 
@@ -85,6 +86,7 @@ def make_consent(
     valid_until: dt.date | None = None,
     purpose: str = "在宅療養を支える医療・介護関係者の情報共有のため",
     given_by: str = "本人",
+    form_file: Any = None,
 ) -> Consent:
     from renkei.care.actions import consent as consent_actions
 
@@ -97,7 +99,31 @@ def make_consent(
         organizations=[o.code for o in organizations],
         people=[u.username for u in people],
     )
-    return consent_actions.record_consent(patient, by=by, data=data)
+    return consent_actions.record_consent(patient, by=by, data=data, form_file=form_file)
+
+
+def make_post(
+    patient: Patient,
+    by: Membership,
+    *,
+    body: str = "本日訪問。食事は半分程度。血圧 132/78。",
+    category: str = "daily",
+    reply_due: dt.date | None = None,
+    parent: Post | None = None,
+    **visit: Any,
+) -> Post:
+    from renkei.care.actions import timeline
+
+    data = timeline.PostInput.model_validate(
+        {
+            "category": category,
+            "body": body,
+            "reply_due": reply_due,
+            "parent": parent.code if parent else None,
+            **visit,
+        }
+    )
+    return timeline.create_post(patient, by=by, data=data)
 
 
 def team_of(patient: Patient) -> Sequence[CareTeamMember]:

@@ -8,7 +8,6 @@ calls an action that audits the read.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -66,24 +65,12 @@ def patient_new(request: MemberRequest) -> HttpResponse:
     return render(request, "care/patient_form.html", {"form": form, "new": True}, status=status)
 
 
-def _patient_page(
-    request: MemberRequest, p: Patient, extra: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    actions.view_patient(p, by=request.membership, request=request)
-    on_team = CareTeamMember.objects.current().filter(patient=p, membership=request.membership)
-    context = {
-        "p": p,
-        "team": list(p.current_team()),
-        "on_team": on_team.exists(),
-        **extra,
-    }
-    return render(request, "care/patient.html", context, status=status)
-
-
 @care_view
 @require_GET
 def patient(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    return _patient_page(request, visible_patient(request.membership, code), {})
+    from renkei.care.more_views import timeline_page
+
+    return timeline_page(request, visible_patient(request.membership, code))
 
 
 @care_view

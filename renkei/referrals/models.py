@@ -148,6 +148,17 @@ class PlacementCaseQuerySet(models.QuerySet["PlacementCase"]):
     def of_hospital(self, membership: Membership) -> Self:
         return self.filter(hospital_id=membership.organization_id)
 
+    def listed(self, user: User, *, scope: str = "team", status: str = "") -> Self:
+        """The case list's filters (the screen and the API): whose cases, in which state."""
+        qs = self
+        if scope == "mine":
+            qs = qs.filter(Q(assignee=user) | Q(created_by=user, assignee__isnull=True))
+        if status == "open":
+            qs = qs.open()
+        elif status:
+            qs = qs.filter(status=status)
+        return qs
+
     def open(self) -> Self:
         return self.filter(
             status__in=[CaseStatus.DRAFT, CaseStatus.SEARCHING, CaseStatus.REQUESTING]
@@ -393,6 +404,10 @@ class PlacementRequestQuerySet(models.QuerySet["PlacementRequest"]):
     def open(self) -> Self:
         return self.filter(status__in=RequestStatus.open())
 
+    def listed(self, *, show: str = "open") -> Self:
+        """The inbox's filter (the screen and the API): open requests, or all."""
+        return self.open() if show == "open" else self
+
 
 class PlacementRequest(models.Model):
     """One case sent to one facility (打診), and that facility's answer."""
@@ -596,6 +611,16 @@ class HandoverMethod(models.TextChoices):
     OTHER = "other", "その他"
 
 
+class HandoverQuerySet(models.QuerySet["HandoverRecord"]):
+    def visible_to(self, membership: Membership) -> Self:
+        """The hospital sees every record of its cases; the placed facility those of its case."""
+        org_id = membership.organization_id
+        placed = PlacementRequest.objects.filter(
+            case=OuterRef("case"), status=RequestStatus.CONFIRMED, organization_id=org_id
+        )
+        return self.filter(Q(case__hospital_id=org_id) | Exists(placed))
+
+
 class HandoverRecord(models.Model):
     """That a document went from one side to the other, and when. Never its content."""
 
@@ -614,6 +639,8 @@ class HandoverRecord(models.Model):
         Organization, on_delete=models.PROTECT, related_name="+", verbose_name="記録者の組織"
     )
     recorded_at = models.DateTimeField("記録日時", default=timezone.now)
+
+    objects = HandoverQuerySet.as_manager()
 
     class Meta:
         verbose_name = "書類の受け渡し"

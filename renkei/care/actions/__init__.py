@@ -47,3 +47,7 @@ __all__ = [
     "update_patient",
     "view_patient",
 ]
+
+from renkei.care.actions import consent, timeline  # noqa: E402
+
+__all__ += ["consent", "timeline"]

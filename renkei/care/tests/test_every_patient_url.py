@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -19,6 +20,7 @@ from renkei.accounts.models import AuditEntry, Membership
 from renkei.api import api
 from renkei.care import urls as care_urls
 from renkei.care.models import CareTeamMember, Patient
+from renkei.care.testing import make_consent, make_post
 from renkei.care.tests.conftest import verified
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +42,7 @@ def _first_post(p: Patient) -> dict[str, Any]:
 
 
 def _first_consent(p: Patient) -> dict[str, Any]:
-    return {"consent": p.consents.order_by("pk").first().code}  # type: ignore[union-attr]
+    return {"consent": p.consents.order_by("-pk").first().code}  # type: ignore[union-attr]
 
 
 def _none(p: Patient) -> dict[str, Any]:
@@ -53,6 +55,13 @@ SCREENS: dict[str, tuple[str, Extra, dict[str, Any]]] = {
     "team": ("get", _none, {}),
     "team_end": ("post", _nurse_row, {}),
     "access_log": ("get", _none, {}),
+    "consents": ("get", _none, {}),
+    "consent_revoke": ("post", _first_consent, {}),
+    "consent_form": ("get", _first_consent, {}),
+    "provisions": ("get", _none, {}),
+    "post": ("post", _none, {"category": "daily", "body": "外部からの投稿"}),
+    "timeline_print": ("get", _none, {}),
+    "read": ("post", _first_post, {}),
 }
 
 API_WRITES: dict[str, dict[str, Any]] = {
@@ -67,6 +76,15 @@ API_WRITES: dict[str, dict[str, Any]] = {
         "team_role": "other",
     },
     "post /api/v1/care/patients/{code}/team/{member_id}/end": {},
+    "post /api/v1/care/patients/{code}/consents": {
+        "scope": "all",
+        "purpose": "p",
+        "given_by": "本人",
+        "valid_from": "2026-01-01",
+    },
+    "post /api/v1/care/patients/{code}/consents/{consent}/revoke": {},
+    "post /api/v1/care/patients/{code}/posts": {"category": "daily", "body": "外部"},
+    "post /api/v1/care/patients/{code}/posts/{post}/read": {},
 }
 
 
@@ -86,7 +104,7 @@ def patient_scoped_api() -> list[tuple[str, str]]:
 
 def _fill(path: str, p: Patient) -> str:
     post = p.posts.order_by("pk").first()
-    consent = p.consents.order_by("pk").first()
+    consent = p.consents.order_by("-pk").first()
     row = CareTeamMember.objects.filter(patient=p).order_by("-pk").first()
     return (
         path.replace("{code}", str(p.code))
@@ -98,6 +116,13 @@ def _fill(path: str, p: Patient) -> str:
 
 @pytest.fixture
 def seeded(patient: Patient, doctor: Membership) -> Patient:
+    """A post, and a consent with its scanned form (the latest consent)."""
+    make_post(patient, doctor)
+    make_consent(
+        patient,
+        by=doctor,
+        form_file=SimpleUploadedFile("s.pdf", b"%PDF-1.4 test", "application/pdf"),
+    )
     return patient
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
+from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -169,6 +170,10 @@ def test_send_three_then_decline_accept_confirm(
     login(client, msw)
     page = client.get(case.get_absolute_url()).content.decode()
     assert "受入不可" in page and "満床" in page and "受入可" in page
+    # この施設に決定 asks first, on a page naming the facility that will be told.
+    confirm_url = reverse("referrals:confirm", args=[case.code, r_tokuyo.code])
+    page = client.get(confirm_url).content.decode()
+    assert "特養みどり荘" in page
     response = client.post(
         reverse("referrals:confirm", args=[case.code, r_tokuyo.code]),
         {"form_token": token(page)},
@@ -266,7 +271,7 @@ def test_decided_case_records_handover_from_the_screen(
 ) -> None:
     """After the decision, the MSW records that the 看護サマリー was handed over."""
     (req,) = send(case, msw, [tokuyo[0]])
-    actions.answer_request(req, by=tokuyo[1], answer=Answer.ACCEPTED)
+    actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
     actions.confirm_placement(case, req, by=msw)
     login(client, msw)
     page = client.get(case.get_absolute_url()).content.decode()
