@@ -167,8 +167,9 @@ class TwoFactorPolicy(models.Model):
 
     @classmethod
     def required_for(cls, user: User) -> bool:
-        roles = user.memberships.filter(is_active=True).values_list("role", flat=True)
-        return cls.objects.filter(role__in=list(roles), required=True).exists()
+        # One query: this runs on every request of a signed-in user without a second factor.
+        roles = Membership.objects.filter(user=user, is_active=True).values("role")
+        return cls.objects.filter(role__in=roles, required=True).exists()
 
 
 AUDIT_ACTION_LABELS = {
