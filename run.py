@@ -90,7 +90,9 @@ def demo(argv: list[str]) -> None:
 
 def test(argv: list[str]) -> None:
     ensure_venv("requirements-dev.lock")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "renkei.settings"}
+    # Debug asked for explicitly (production is the default); tests/debug_env.py does the same
+    # for pytest run any other way.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "renkei.settings", "DEBUG": "True"}
     if (
         shutil.which("chromium") is None
         and not Path(os.environ.get("RENKEI_CHROMIUM", "/usr/bin/chromium")).exists()

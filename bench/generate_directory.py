@@ -227,6 +227,7 @@ def configure(args: argparse.Namespace) -> None:
         os.environ.setdefault("DATABASE_URL", DEFAULT_PG)
         ensure_pg_database(os.environ["DATABASE_URL"])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
+    os.environ.setdefault("DEBUG", "True")  # a data generator, not a server: the demo keys will do
     import django
 
     django.setup()

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from renkei.referrals.inputs import AnswerInput, SendInput
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -275,7 +277,9 @@ def bench_send(msw: Any, receivers: list[Any], munis: list[Any], runs: int) -> d
     for case in cases:
         mail.outbox = []
         t = time.perf_counter()
-        created = actions.send_requests(case, by=msw, facilities=receivers, deadline=deadline)
+        created = actions.send_requests(
+            case, by=msw, data=SendInput(facilities=[f.code for f in receivers], deadline=deadline)
+        )
         timings.append((time.perf_counter() - t) * 1000)
         assert len(created) == len(receivers)
         assert len(mail.outbox) == len(receivers), len(mail.outbox)
@@ -294,12 +298,14 @@ def bench_confirm(members: list[Any], receivers: list[Any], munis: list[Any]) ->
     reqs = actions.send_requests(
         case,
         by=members[0],
-        facilities=chosen,
-        deadline=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+        data=SendInput(
+            facilities=[f.code for f in chosen],
+            deadline=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+        ),
     )
     for req, f in zip(reqs, chosen, strict=True):
         staff = Membership.objects.filter(organization_id=f.organization_id).first()
-        actions.answer_request(req, by=staff, answer=Answer.ACCEPTED)
+        actions.answer_request(req, by=staff, data=AnswerInput(answer=Answer.ACCEPTED))
     barrier = threading.Barrier(20)
     results: list[str] = ["?"] * 20
 

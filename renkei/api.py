@@ -14,6 +14,7 @@ from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
 from ninja.security import SessionAuth
 
+from renkei.care.api import router as care_router
 from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
 from renkei.events.api import router as events_router
@@ -175,3 +176,4 @@ api.add_router("/referrals/", referrals_router)
 api.add_router("/desk/", desk_router)
 api.add_router("/events/", events_router)
 api.add_router("/mentoring/", mentoring_router)
+api.add_router("/care/", care_router)

@@ -14,6 +14,8 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY, DEMO_SECRET_KEY
+
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -93,34 +95,24 @@ def database_from_url(url: str) -> dict[str, object]:
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported")
 
 
-DEBUG = envbool("DEBUG", "True")
-DEFAULT_SECRET = "renkei-demo-secret-key-change-me-in-production-0123456789"
-SECRET_KEY = envsecret("SECRET_KEY", DEFAULT_SECRET)
-if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
-    raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG is False")
+# Production is the default (security R01): a deployment that forgets a variable must not show
+# tracebacks or sign links with the published demo key. `run.py demo` and the tests turn debug on
+# explicitly (tests/debug_env.py).
+DEBUG = envbool("DEBUG", "False")
+# Outside debug, a missing key stays empty instead of falling back to a published one. Settings
+# still load then (mypy's plugin and makemigrations need nothing else), but the server refuses to
+# start: renkei.lib.startup's system check (every manage.py command that runs checks) and
+# wsgi.py/asgi.py name what is missing.
+SECRET_KEY = envsecret("SECRET_KEY", DEMO_SECRET_KEY if DEBUG else "")
 
 # Field encryption for identifying patient data (renkei.lib.crypto, ADR 0027): keys apart from
 # SECRET_KEY. FIELD_ENCRYPTION_KEYS = "kid:base64,kid:base64" (first seals new values, the rest
 # still open old ones during a rotation); BLIND_INDEX_KEY = base64 of 32 bytes. Generate with
-# `python -c "from renkei.lib.crypto import new_key; print(new_key())"`.
-_field_keys = envsecret("FIELD_ENCRYPTION_KEYS")
-_index_key = envsecret("BLIND_INDEX_KEY")
-if not _field_keys or not _index_key:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY (or their _FILE) when DEBUG is False"
-        )
-    from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY
-
-    _field_keys = _field_keys or ",".join(DEMO_FIELD_KEYS)
-    _index_key = _index_key or DEMO_INDEX_KEY
+# `python -c "from renkei.lib.crypto import new_key; print(new_key())"`. The demo keys are
+# published with the code: DEBUG only.
+_field_keys = envsecret("FIELD_ENCRYPTION_KEYS", ",".join(DEMO_FIELD_KEYS) if DEBUG else "")
 FIELD_ENCRYPTION_KEYS = [k for k in _field_keys.split(",") if k.strip()]
-BLIND_INDEX_KEY = _index_key
-if not DEBUG:
-    from renkei.lib.crypto import DEMO_FIELD_KEYS, DEMO_INDEX_KEY
-
-    if set(FIELD_ENCRYPTION_KEYS) & set(DEMO_FIELD_KEYS) or BLIND_INDEX_KEY == DEMO_INDEX_KEY:
-        raise ImproperlyConfigured("The published demo encryption keys are for DEBUG only")
+BLIND_INDEX_KEY = envsecret("BLIND_INDEX_KEY", DEMO_INDEX_KEY if DEBUG else "")
 
 ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -154,6 +146,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.care",
     "renkei.ops",
     "renkei.demo",
 ]

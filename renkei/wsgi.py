@@ -4,5 +4,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from renkei.lib.startup import refuse_unsafe_settings
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
 application = get_wsgi_application()
+# Servers such as gunicorn do not run Django's system checks: refuse demo-only settings here.
+refuse_unsafe_settings()

@@ -22,8 +22,8 @@ from renkei.desk.models import Consultation, Desk, FollowUp
 from renkei.directory.models import Facility
 from renkei.events.models import Applicant, Application, Event
 from renkei.mentoring.models import Match, Mentor, TraineeApplication, TrainingProgram
-from renkei.referrals import actions as referral_actions
 from renkei.referrals.models import PlacementCase, PlacementRequest
+from renkei.referrals.surveys import SurveyInput, create_survey
 from renkei.testing import make_member, make_org
 
 # Django accepts an unmasked 32-character secret as both the cookie and the header value.
@@ -64,13 +64,13 @@ def build_world() -> World:
     )
     members["officer"] = make_member(city, Role.MUNICIPAL_OFFICER, username="fuzz-officer")
     today = timezone.localdate()
-    survey = referral_actions.create_survey(
+    survey = create_survey(
         by=members["officer"],
-        fields={
-            "title": "入退院調整の所要時間アンケート",
-            "opens_on": today - dt.timedelta(days=7),
-            "closes_on": today + dt.timedelta(days=30),
-        },
+        data=SurveyInput(
+            title="入退院調整の所要時間アンケート",
+            opens_on=today - dt.timedelta(days=7),
+            closes_on=today + dt.timedelta(days=30),
+        ),
     )
     ebina = Event.objects.filter(title="在宅での看取りを支える多職種連携").get().organization
     members["organiser"] = make_member(ebina, Role.COUNSELOR, username="fuzz-organiser")

@@ -36,6 +36,7 @@ PUBLIC_ROUTES = frozenset(
         "directory:points",
         "directory:export",
         "directory:handbook",
+        "directory:print",
         # Training events: public listing and sign-up, personal links sent by e-mail.
         "events:list",
         "events:detail",

@@ -181,6 +181,7 @@ AUDIT_ACTION_LABELS = {
     "audit.viewed": "監査ログの閲覧",
     "audit.exported": "監査ログの出力",
     "directory.vacancy_updated": "空き状況の更新",
+    "directory.vacancy_confirmed": "空き状況の確認（変わりなし）",
     "directory.facility_updated": "施設情報の更新",
     "directory.exported": "施設一覧の出力",
     "directory.import_interrupted": "データ取込の中断",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from renkei.accounts.models import Organization, Role
 from renkei.directory.models import CareLevel, FacilityKind, VacancyStatus
 from renkei.referrals import actions
+from renkei.referrals.inputs import AnswerInput, HandoverInput, WithdrawCaseInput
 from renkei.referrals.models import (
     AgeBand,
     Answer,
@@ -128,8 +129,9 @@ def seed_referrals() -> dict[str, Any]:
     actions.answer_request(
         PlacementRequest.objects.get(case=waiting, facility=roken),
         by=roken_staff,
-        answer=Answer.INTERVIEW,
-        interview_dates=[timezone.now() + dt.timedelta(days=2)],
+        data=AnswerInput(
+            answer=Answer.INTERVIEW, interview_dates=[timezone.now() + dt.timedelta(days=2)]
+        ),
     )
     decided = make_case(
         msw,
@@ -138,19 +140,23 @@ def seed_referrals() -> dict[str, Any]:
         care_level=CareLevel.CARE_4,
     )
     reqs = send(decided, msw, [tokuyo, roken])
-    actions.answer_request(reqs[0], by=tokuyo_staff, answer=Answer.ACCEPTED)
+    actions.answer_request(reqs[0], by=tokuyo_staff, data=AnswerInput(answer=Answer.ACCEPTED))
     actions.answer_request(
-        reqs[1], by=roken_staff, answer=Answer.DECLINED, decline_reason=DeclineReason.FULL
+        reqs[1],
+        by=roken_staff,
+        data=AnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL),
     )
     actions.confirm_placement(decided, reqs[0], by=msw)
     actions.record_handover(
-        decided, by=msw, kind="nursing_summary", exchanged_on=timezone.localdate()
+        decided,
+        by=msw,
+        data=HandoverInput(kind="nursing_summary", exchanged_on=timezone.localdate()),
     )
     withdrawn = make_case(
         msw, destinations=["home"], care_level=None, key_person="unclear", key_person_relation=""
     )
     send(withdrawn, msw, [nurse_st])
-    actions.withdraw_case(withdrawn, by=msw, reason=WithdrawalReason.FAMILY)
+    actions.withdraw_case(withdrawn, by=msw, data=WithdrawCaseInput(reason=WithdrawalReason.FAMILY))
     return {
         "hospital": msw.organization,
         "created": True,

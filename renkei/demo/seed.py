@@ -14,6 +14,7 @@ from django.db.models import Count, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, Role, User
+from renkei.demo.care import CARE_HINTS, care_hint, seed_care
 from renkei.demo.common import DEFAULT_FACILITIES, DEMO_SOURCE, MAX_FACILITIES, demo_uuid
 from renkei.demo.desk import seed_desk
 from renkei.demo.directory import plan_facilities, write_facilities
@@ -178,6 +179,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("city-ebina", "相談窓口の委託元として、年間集計と報告書の印刷レイアウトを見る"),
     ("events-ebina", "研修: 申込者一覧・当日の出欠チェック・職種別集計を見る"),
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
+    *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
 ]
 
 
@@ -213,6 +215,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
                 )
         with transaction.atomic():
             seed_mentoring()
+        with transaction.atomic():
+            seed_care()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)

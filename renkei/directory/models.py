@@ -89,6 +89,11 @@ class WardKind(models.TextChoices):
     PSYCHIATRIC = "psychiatric", "精神病棟"
 
 
+# The facility's own details (address, phone, …) are old after a year without an update or a
+# newer open-data import.
+INFO_STALE_DAYS = 365
+
+
 def vacancy_is_stale(confirmed_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
     """Never confirmed, or confirmed more than DIRECTORY_STALE_DAYS ago."""
     if confirmed_at is None:
@@ -473,6 +478,35 @@ class Facility(models.Model):
 
     def vacancy_is_stale(self, now: dt.datetime | None = None) -> bool:
         return vacancy_is_stale(self.vacancy_confirmed_at, now)
+
+    def staleness_notes(self, now: dt.datetime | None = None) -> list[str]:
+        """What a reader should know is old on the facility's page, in words."""
+        now = now or timezone.now()
+        notes = []
+        if self.vacancy_status != VacancyStatus.UNKNOWN and self.vacancy_is_stale(now):
+            confirmed = self.vacancy_confirmed_at
+            when = (
+                f"{(now - confirmed).days}日前に確認された"
+                if confirmed
+                else "いつ確認されたか不明な"
+            )
+            notes.append(
+                f"空き状況は{when}もので、変わっている可能性があります。"
+                "利用の前に施設へ電話で確かめてください。"
+            )
+        dates = [d for d in (self.info_updated_at, self.source_date) if d is not None]
+        latest = max(
+            (timezone.localtime(d).date() if isinstance(d, dt.datetime) else d for d in dates),
+            default=None,
+        )
+        # Without any date there is nothing to say how old it is (a facility added by hand).
+        if latest is not None and (now.date() - latest).days > INFO_STALE_DAYS:
+            when = f"{latest.year}年{latest.month}月{latest.day}日"
+            notes.append(
+                f"施設の基本情報は1年以上更新されていません（最終更新: {when}）。"
+                "所在地・電話番号などが変わっている可能性があります。"
+            )
+        return notes
 
     def accepts_care_level(self, level: int) -> bool:
         lo = self.care_level_min if self.care_level_min is not None else CareLevel.INDEPENDENT

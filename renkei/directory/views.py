@@ -12,13 +12,15 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.accounts.models import AuditEntry
 from renkei.directory import actions
-from renkei.directory.forms import FacilityCreateForm, FacilityForm, VacancyForm
+from renkei.directory.forms import ConfirmForm, FacilityCreateForm, FacilityForm, VacancyForm
 from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
 from renkei.directory.search import SORTS, FacilitySearch, SearchError, total_label
 from renkei.lib.actions import ActionError
@@ -80,6 +82,7 @@ def search(request: RenkeiRequest) -> HttpResponse:
             total=total,
             total_label=total_label(total, exact=s.total_exact, estimated=s.total_estimated),
             page=paginator.get_page(s.page) if total else None,
+            described=s.describe(),
         )
     except SearchError as e:
         context.update(error=str(e), items=[], total=0)
@@ -156,6 +159,7 @@ def detail(request: RenkeiRequest, code: str) -> HttpResponse:
             "vacancy_ago": ago_ja(facility.vacancy_confirmed_at),
             "info_ago": ago_ja(facility.info_updated_at),
             "stale": facility.vacancy_is_stale(),
+            "staleness": facility.staleness_notes(),
         },
     )
 
@@ -208,13 +212,8 @@ def _rebased(form_class: Any, request: MemberRequest, current: Facility, **kwarg
     return form
 
 
-@member_required
-@require_http_methods(["GET", "POST"])
-def edit(request: MemberRequest, code: str) -> HttpResponse:
-    facility = _editable(request, code)
-    curator = request.organization.is_government
-    form = FacilityForm(request.POST or None, instance=facility, curator=curator)
-    vform = VacancyForm(
+def _vacancy_form(facility: Facility) -> VacancyForm:
+    return VacancyForm(
         initial={
             "status": facility.vacancy_status
             if facility.vacancy_status != VacancyStatus.UNKNOWN
@@ -224,6 +223,15 @@ def edit(request: MemberRequest, code: str) -> HttpResponse:
             "version": facility.version,
         }
     )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def edit(request: MemberRequest, code: str) -> HttpResponse:
+    facility = _editable(request, code)
+    curator = request.organization.is_government
+    form = FacilityForm(request.POST or None, instance=facility, curator=curator)
+    vform = _vacancy_form(facility)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -313,6 +321,38 @@ def vacancy(request: MemberRequest, code: str) -> HttpResponse:
     if not request.htmx:
         ctx["form"] = FacilityForm(instance=facility, curator=request.organization.is_government)
     return render(request, template, ctx, status=status)
+
+
+@member_required
+@require_POST
+def confirm_vacancy(request: MemberRequest, code: str) -> HttpResponse:
+    """「変わりなし」 in one tap, from the list of one's facilities or the edit page: back to
+    that page with what was confirmed; a refusal shows on the edit page, nothing changed."""
+    facility = _editable(request, code)
+    form = ConfirmForm(request.POST)
+    data = input_from_form(form, actions.ConfirmInput)
+    try:
+        if data is None:
+            raise ActionError("確認する版の指定が正しくありません。ページを読み込み直してください")
+        actions.confirm_vacancy(facility, by=request.membership, data=data, request=request)
+    except ActionError as e:
+        messages.error(request, str(e))
+        current = Facility.objects.get(pk=facility.pk)
+        ctx = {
+            "f": current,
+            "vform": _vacancy_form(current),
+            "form": FacilityForm(instance=current, curator=request.organization.is_government),
+        }
+        return render(request, "directory/edit.html", ctx, status=e.status)
+    messages.success(
+        request,
+        f"{facility.name}の空き状況「{facility.get_vacancy_status_display()}」を"
+        "変わりなしとして確認しました。",
+    )
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("directory:detail", code=facility.code)
 
 
 EXPORT_COLUMNS = [
@@ -410,23 +450,64 @@ def export(request: RenkeiRequest, fmt: str) -> HttpResponse:
     return response
 
 
-@require_GET
-def handbook(request: RenkeiRequest, code: str) -> HttpResponse:
-    """Print layout of one municipality's resources grouped by kind (在宅医療介護福祉ハンドブック)."""
-    muni = get_object_or_404(Municipality, code=code)
-    facilities = (
-        Facility.objects.public()
-        .filter(municipality__in=[muni, *muni.wards.all()])
+PRINT_LIMIT = 3_000
+
+
+def _print_page(
+    request: RenkeiRequest, s: FacilitySearch, title: str, described: list[str]
+) -> HttpResponse:
+    """The search's facilities as a print layout grouped by kind (在宅医療介護福祉ハンドブック):
+    exactly what the filters selected, up to PRINT_LIMIT."""
+    facilities = list(
+        s.queryset()
+        .select_related("municipality")
         .prefetch_related("capabilities")
-        .order_by("kind", "kana", "name")
+        .order_by("kind", "kana", "name", "id")[: PRINT_LIMIT + 1]
     )
+    truncated = len(facilities) > PRINT_LIMIT
     groups: dict[str, list[Facility]] = {}
-    for f in facilities:
+    for f in facilities[:PRINT_LIMIT]:
         groups.setdefault(f.get_kind_display(), []).append(f)
     order = [label for _, label in FacilityKind.choices]
     grouped = sorted(groups.items(), key=lambda kv: order.index(kv[0]))
     return render(
         request,
         "directory/handbook.html",
-        {"muni": muni, "groups": grouped, "now": timezone.localtime()},
+        {
+            "title": title,
+            "described": described,
+            "groups": grouped,
+            "truncated": truncated,
+            "limit": PRINT_LIMIT,
+            "back": f"{reverse('directory:search')}?{_querystring(request)}",
+            "now": timezone.localtime(),
+        },
     )
+
+
+@rate_limited("search", key=by_user_or_ip)
+@require_GET
+def print_list(request: RenkeiRequest) -> HttpResponse:
+    """印刷用一覧 of the search as filtered on the search page."""
+    try:
+        s = FacilitySearch.from_querydict(request.GET)
+    except SearchError as e:
+        return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
+    described = s.describe()
+    title = "在宅医療・介護資源一覧"
+    if len(s.municipalities) == 1 and described == [_muni_name(s.municipalities[0])]:
+        title = f"{described[0]} 在宅医療・介護福祉ハンドブック"
+    return _print_page(request, s, title, described)
+
+
+def _muni_name(code: str) -> str:
+    return Municipality.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
+@require_GET
+def handbook(request: RenkeiRequest, code: str) -> HttpResponse:
+    """One municipality's handbook (its wards included): the print layout of that search."""
+    muni = get_object_or_404(Municipality, code=code)
+    s = FacilitySearch(municipalities=[code])
+    s.validate()
+    return _print_page(request, s, f"{muni.name} 在宅医療・介護福祉ハンドブック", [muni.name])

@@ -80,6 +80,10 @@ def parse_keys(entries: list[str]) -> dict[str, bytes]:
 
 @cache
 def _ring(entries: tuple[str, ...], index_key: str) -> KeyRing:
+    if not entries or not index_key:
+        raise ImproperlyConfigured(
+            "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY (or their _FILE) when DEBUG is False"
+        )
     keys = parse_keys(list(entries))
     index = base64.b64decode(index_key)
     if len(index) != KEY_BYTES:
@@ -138,7 +142,9 @@ def blind_index(value: str, *, purpose: str) -> str:
     return digest[:32]
 
 
-# Published with the code, like the demo SECRET_KEY: only ever accepted with DEBUG on.
+# Published with the code: only ever accepted with DEBUG on (renkei.lib.startup refuses them
+# otherwise).
+DEMO_SECRET_KEY = "renkei-demo-secret-key-change-me-in-production-0123456789"  # noqa: S105 (published on purpose, refused outside DEBUG)
 DEMO_FIELD_KEYS = [
     "demo1:" + base64.b64encode(hashlib.sha256(b"renkei-demo-field-key-1").digest()).decode()
 ]

@@ -10,6 +10,8 @@ class OpsConfig(AppConfig):
     verbose_name = "運用（ジョブキュー）"
 
     def ready(self) -> None:
+        # Registers `check --deploy`'s refusal of demo-only settings.
+        import renkei.lib.startup  # noqa: F401
         from renkei.lib.jobs import job_failed
         from renkei.ops.signals import record_failure
 

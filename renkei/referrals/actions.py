@@ -3,77 +3,65 @@
 Each function takes the acting Membership and re-checks that it may act (the views and the
 API also scope their lookups, but an action must be safe whoever calls it). Failures raise
 ActionError (400), NotFound (404, the actor may not even know the object exists) or
-Conflict (409, the state moved on: already decided, withdrawn, expired).
+Conflict (409, the state moved on: already decided, withdrawn, expired), the family of
+renkei.lib.actions that both doors map to the same status and message. Each workflow takes
+one typed input (renkei.referrals.inputs) that the screen's form and the API body both produce.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership, User
 from renkei.directory.models import Capability, Facility
+from renkei.lib.actions import ActionError as ActionError  # the errors callers catch
+from renkei.lib.actions import Conflict as Conflict
+from renkei.lib.actions import NotFound as NotFound
+from renkei.lib.actions import (
+    StaleVersion,
+    bump_version,
+    full_clean,
+)
+from renkei.lib.inputs import merge
 from renkei.referrals import notifications
+from renkei.referrals.inputs import (
+    CASE_FIELDS,
+    MAX_INTERVIEW_DATES,
+    MAX_REQUESTS_PER_SEND,
+    AdmissionQuery,
+    AnswerInput,
+    AssignInput,
+    CaseInput,
+    CaseUpdate,
+    HandoverInput,
+    MessageInput,
+    SendInput,
+    WithdrawCaseInput,
+    WithdrawRequestInput,
+    values_of,
+)
+from renkei.referrals.matching import HospitalHit, find_hospitals
 from renkei.referrals.models import (
     Answer,
     CaseEvent,
     CaseStatus,
     DeclineReason,
     EventKind,
-    HandoverKind,
-    HandoverMethod,
     HandoverRecord,
     PlacementCase,
     PlacementRequest,
     RequestMessage,
     RequestStatus,
-    Survey,
-    SurveyResponse,
-    WithdrawalReason,
 )
 from renkei.referrals.screening import IdentifyingText, screen
 from renkei.regions.models import Municipality
 
-MAX_REQUESTS_PER_SEND = 100
 MAX_DEADLINE_DAYS = 30
-MAX_INTERVIEW_DATES = 5
-
-CASE_FIELDS = [
-    "age_band",
-    "sex",
-    "care_level",
-    "dementia",
-    "infections",
-    "residence",
-    "destinations",
-    "radius_km",
-    "budget_monthly",
-    "target_date",
-    "household",
-    "key_person",
-    "key_person_relation",
-    "note",
-]
-
-
-class ActionError(ValueError):
-    status = 400
-
-
-class NotFound(ActionError):
-    status = 404
-
-
-class Conflict(ActionError):
-    status = 409
 
 
 def _is_hospital_member(case: PlacementCase, by: Membership) -> bool:
@@ -90,17 +78,11 @@ def _require_receiver(req: PlacementRequest, by: Membership) -> None:
         raise NotFound("依頼が見つかりません")
 
 
-def _validation_message(e: ValidationError) -> str:
-    if hasattr(e, "message_dict"):
-        return " ".join(m for msgs in e.message_dict.values() for m in msgs)
-    return " ".join(e.messages)
-
-
-def _screen(text: str) -> str:
+def _screen(text: str, *, field: str | None = None) -> str:
     try:
-        return screen(text)
+        return screen(text.strip())
     except IdentifyingText as e:
-        raise ActionError(str(e)) from e
+        raise ActionError(str(e), field=field) from e
 
 
 def _event(
@@ -137,59 +119,79 @@ def _audit(
     )
 
 
-def _bump(case: PlacementCase, expected_version: int | None) -> None:
-    qs = PlacementCase.objects.filter(pk=case.pk)
-    if expected_version is not None:
-        qs = qs.filter(version=expected_version)
-    if qs.update(version=F("version") + 1) != 1:
-        raise Conflict(
-            "他の方が先にこの案件を更新しました。最新の内容を確認してから、もう一度保存してください。"
-        )
-    case.refresh_from_db(fields=["version"])
-
-
 # Cases -----------------------------------------------------------------------
+
+
+def _relations(
+    data: CaseInput | CaseUpdate,
+) -> tuple[Municipality, list[Capability], list[Municipality]]:
+    """The case's codes as rows: unknown codes are refused with the code named."""
+    residence = Municipality.objects.filter(code=data.residence).first()
+    if residence is None:
+        raise ActionError(f"市区町村コードが見つかりません（{data.residence}）", field="residence")
+    codes = list(dict.fromkeys(data.required_capabilities))
+    caps = list(Capability.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {c.code for c in caps})
+    if missing:
+        raise ActionError(
+            f"処置項目が見つかりません: {', '.join(missing)}", field="required_capabilities"
+        )
+    wanted = set(data.desired_municipalities)
+    munis = list(Municipality.objects.filter(code__in=wanted))
+    if len(munis) != len(wanted):
+        raise ActionError(
+            "希望地域に存在しない市区町村コードがあります", field="desired_municipalities"
+        )
+    return residence, caps, munis
+
+
+def _scalar_fields(data: CaseInput | CaseUpdate, residence: Municipality) -> dict[str, Any]:
+    """The input's values as the model stores them (relations apart, "" for no relation)."""
+    values = data.model_dump(include=set(CASE_FIELDS))
+    values.pop("required_capabilities")
+    values.pop("desired_municipalities")
+    values["residence"] = residence
+    values["key_person_relation"] = values["key_person_relation"] or ""
+    values["infections"] = [str(v) for v in values["infections"]]
+    values["destinations"] = [str(v) for v in values["destinations"]]
+    return values
+
+
+def _same(value: Any) -> Any:
+    """A value as compared for the timeline: lists as sets of codes, choices as their codes."""
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    return value
 
 
 @transaction.atomic
 def create_case(
-    *,
-    by: Membership,
-    fields: dict[str, Any],
-    capabilities: Iterable[Capability] = (),
-    desired_municipalities: Iterable[Municipality] = (),
-    draft: bool = False,
-    request: HttpRequest | None = None,
+    *, by: Membership, data: CaseInput, request: HttpRequest | None = None
 ) -> PlacementCase:
     if by.organization.is_government:
         raise ActionError(
             "行政の所属では案件を登録できません。医療機関・事業所の所属で操作してください"
         )
-    unknown = set(fields) - set(CASE_FIELDS)
-    if unknown:
-        raise ActionError(f"登録できない項目があります: {', '.join(sorted(unknown))}")
+    residence, caps, munis = _relations(data)
     now = timezone.now()
     case = PlacementCase(
         hospital=by.organization,
         created_by=by.user,
         assignee=by.user,
-        status=CaseStatus.DRAFT if draft else CaseStatus.SEARCHING,
-        registered_at=None if draft else now,
-        **fields,
+        status=CaseStatus.DRAFT if data.draft else CaseStatus.SEARCHING,
+        registered_at=None if data.draft else now,
+        **_scalar_fields(data, residence),
     )
-    try:
-        case.full_clean(exclude=["hospital", "created_by", "assignee"])
-    except ValidationError as e:
-        raise ActionError(_validation_message(e)) from e
+    full_clean(case, exclude=["hospital", "created_by", "assignee"])
     case.save()
-    case.required_capabilities.set(list(capabilities))
-    case.desired_municipalities.set(list(desired_municipalities))
+    case.required_capabilities.set(caps)
+    case.desired_municipalities.set(munis)
     CaseEvent.objects.create(
         case=case,
         kind=EventKind.CREATED,
         actor=by.user,
         organization=by.organization,
-        text="下書きとして保存" if draft else "案件を登録",
+        text="下書きとして保存" if data.draft else "案件を登録",
     )
     _audit("referrals.case_created", by, case, request)
     return case
@@ -197,46 +199,43 @@ def create_case(
 
 @transaction.atomic
 def update_case(
-    case: PlacementCase,
-    *,
-    by: Membership,
-    fields: dict[str, Any],
-    capabilities: Iterable[Capability] | None = None,
-    desired_municipalities: Iterable[Municipality] | None = None,
-    register: bool = False,
-    expected_version: int | None = None,
-    request: HttpRequest | None = None,
+    case: PlacementCase, *, by: Membership, data: CaseUpdate, request: HttpRequest | None = None
 ) -> PlacementCase:
+    """Change a case: the fields sent (all of them from the screen, some in a PATCH).
+
+    The sent fields are merged onto the stored ones and validated as a whole, so a PATCH
+    cannot leave a case the full input would refuse.
+    """
     _require_hospital(case, by)
     case = PlacementCase.objects.select_for_update().get(pk=case.pk)
     if not case.is_open:
         raise Conflict("決定・取下げ済みの案件は変更できません")
-    _bump(case, expected_version)
-    unknown = set(fields) - set(CASE_FIELDS)
-    if unknown:
-        raise ActionError(f"変更できない項目があります: {', '.join(sorted(unknown))}")
-    changed = [name for name, value in fields.items() if getattr(case, name) != value]
+    try:
+        bump_version(case, data.version)
+    except StaleVersion as e:
+        raise StaleVersion(
+            e.current,
+            "他の方が先にこの案件を更新しました。最新の内容を確認してから、もう一度保存してください。",
+        ) from None
+    before = values_of(case)
+    whole = merge(CaseUpdate, before, data)
+    residence, caps, munis = _relations(whole)
+    fields = _scalar_fields(whole, residence)
+    changed = [
+        name
+        for name in CASE_FIELDS
+        if name in data.model_fields_set and _same(getattr(whole, name)) != _same(before[name])
+    ]
     for name, value in fields.items():
         setattr(case, name, value)
-    if register and case.status == CaseStatus.DRAFT:
+    if data.complete_draft and case.status == CaseStatus.DRAFT:
         case.status = CaseStatus.SEARCHING
         case.registered_at = timezone.now()
         changed.append("status")
-    try:
-        case.full_clean(exclude=["hospital", "created_by", "assignee"])
-    except ValidationError as e:
-        raise ActionError(_validation_message(e)) from e
+    full_clean(case, exclude=["hospital", "created_by", "assignee"])
     case.save()
-    if capabilities is not None:
-        caps = list(capabilities)
-        if {c.pk for c in caps} != set(case.required_capabilities.values_list("pk", flat=True)):
-            changed.append("required_capabilities")
-        case.required_capabilities.set(caps)
-    if desired_municipalities is not None:
-        munis = list(desired_municipalities)
-        if {m.pk for m in munis} != set(case.desired_municipalities.values_list("pk", flat=True)):
-            changed.append("desired_municipalities")
-        case.desired_municipalities.set(munis)
+    case.required_capabilities.set(caps)
+    case.desired_municipalities.set(munis)
     if changed:
         labels = {
             f.name: str(f.verbose_name)
@@ -256,14 +255,24 @@ def update_case(
 
 @transaction.atomic
 def assign_case(
-    case: PlacementCase, *, by: Membership, to: User, request: HttpRequest | None = None
+    case: PlacementCase,
+    *,
+    by: Membership,
+    data: AssignInput,
+    request: HttpRequest | None = None,
 ) -> PlacementCase:
-    """A colleague of the same hospital picks the case up."""
+    """A colleague of the same hospital picks the case up (no username: the actor)."""
     _require_hospital(case, by)
-    if not Membership.objects.filter(
-        user=to, organization_id=case.hospital_id, is_active=True
-    ).exists():
-        raise ActionError("担当者は同じ医療機関の職員から選んでください")
+    if data.username:
+        to = User.objects.filter(
+            username=data.username,
+            memberships__organization_id=case.hospital_id,
+            memberships__is_active=True,
+        ).first()
+        if to is None:
+            raise ActionError("担当者は同じ医療機関の職員から選んでください", field="username")
+    else:
+        to = by.user
     case = PlacementCase.objects.select_for_update().get(pk=case.pk)
     if case.assignee_id == to.pk:
         return case
@@ -274,32 +283,47 @@ def assign_case(
     return case
 
 
+def notified_by_withdrawal(case: PlacementCase, *, exclude_pk: int | None = None) -> list[str]:
+    """The facilities a withdrawal or a decision would tell: those whose request is still open.
+
+    The confirmation pages name them before the step, from the same rule the step applies.
+    """
+    qs = PlacementRequest.objects.filter(case=case, status__in=_still_open()).select_related(
+        "facility"
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return [r.facility.name for r in qs.order_by("facility__name")]
+
+
 @transaction.atomic
 def withdraw_case(
     case: PlacementCase,
     *,
     by: Membership,
-    reason: str,
+    data: WithdrawCaseInput,
     request: HttpRequest | None = None,
 ) -> PlacementCase:
     _require_hospital(case, by)
-    if reason not in WithdrawalReason.values:
-        raise ActionError("取下げの理由を選んでください")
     case = PlacementCase.objects.select_for_update().get(pk=case.pk)
     if not case.is_open:
         raise Conflict("この案件はすでに決定または取下げ済みです")
     now = timezone.now()
     case.status = CaseStatus.WITHDRAWN
     case.withdrawn_at = now
-    case.withdrawal_reason = reason
+    case.withdrawal_reason = data.reason
     case.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated_at"])
     closed = _withdraw_open_requests(case, by, "案件の取下げ", now)
     events = [_event(case, EventKind.CASE_WITHDRAWN, by, case.get_withdrawal_reason_display())]
     CaseEvent.objects.bulk_create(events)
-    _audit("referrals.case_withdrawn", by, case, request, {"reason": reason})
-    if closed:
-        transaction.on_commit(partial(notifications.withdrawn, closed))
+    _audit("referrals.case_withdrawn", by, case, request, {"reason": str(data.reason)})
+    notifications.withdrawn(closed)
     return case
+
+
+def _still_open() -> list[str]:
+    # A facility that declined has closed its side already: it keeps its answer, and no notice.
+    return [s for s in RequestStatus.open() if s != RequestStatus.DECLINED]
 
 
 def _withdraw_open_requests(
@@ -309,9 +333,7 @@ def _withdraw_open_requests(
     now: dt.datetime,
     exclude_pk: int | None = None,
 ) -> list[int]:
-    # A facility that declined has closed its side already: it keeps its answer, and no notice.
-    still_open = [s for s in RequestStatus.open() if s != RequestStatus.DECLINED]
-    qs = PlacementRequest.objects.filter(case=case, status__in=still_open)
+    qs = PlacementRequest.objects.filter(case=case, status__in=_still_open())
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     ids = list(qs.select_for_update().values_list("pk", flat=True))
@@ -348,17 +370,24 @@ def send_requests(
     case: PlacementCase,
     *,
     by: Membership,
-    facilities: Iterable[Facility],
-    deadline: dt.datetime,
+    data: SendInput,
     request: HttpRequest | None = None,
 ) -> list[PlacementRequest]:
-    """Send one case to many facilities at once: one bulk insert, one audit row."""
+    """Send one case to many facilities at once: one bulk insert, one audit row.
+
+    A facility code that names nothing is refused, whichever door sent it.
+    """
     _require_hospital(case, by)
-    targets = list({f.pk: f for f in facilities}.values())
-    if not targets:
-        raise ActionError("依頼先の施設を1つ以上選んでください")
-    if len(targets) > MAX_REQUESTS_PER_SEND:
-        raise ActionError(f"一度に依頼できるのは{MAX_REQUESTS_PER_SEND}施設までです")
+    codes = list(dict.fromkeys(data.facilities))
+    if len(codes) > MAX_REQUESTS_PER_SEND:
+        raise ActionError(
+            f"一度に依頼できるのは{MAX_REQUESTS_PER_SEND}施設までです", field="facilities"
+        )
+    found = {f.code: f for f in Facility.objects.filter(code__in=codes)}
+    targets = [found[c] for c in codes if c in found]  # in the order chosen
+    if len(targets) != len(codes):
+        raise ActionError("存在しない施設が含まれています", field="facilities")
+    deadline = data.deadline
     now = timezone.now()
     if deadline <= now:
         raise ActionError("回答期限は現在より後の日時にしてください")
@@ -416,7 +445,7 @@ def send_requests(
         request,
         {"facilities": [str(f.code) for f in new], "skipped": len(targets) - len(new)},
     )
-    transaction.on_commit(partial(notifications.new_requests, [r.pk for r in created]))
+    notifications.new_requests([r.pk for r in created])
     return created
 
 
@@ -424,8 +453,31 @@ def _lock_request(req: PlacementRequest) -> PlacementRequest:
     return PlacementRequest.objects.select_for_update().select_related("case").get(pk=req.pk)
 
 
+def view_request(
+    req: PlacementRequest, *, by: Membership, request: HttpRequest | None = None, via: str = ""
+) -> PlacementRequest:
+    """Someone of either side opens a request: audited, and what was new to them is read now.
+
+    The receiving facility's first look marks it 既読 (a timeline event); the hospital's look
+    clears its 新着 flag. Both doors read a request through this, so they cannot drift.
+    """
+    AuditEntry.record(
+        "referrals.request_viewed",
+        request=request,
+        actor=by.user,
+        membership=by,
+        target=req,
+        detail={"via": via} if via else None,
+    )
+    mark_read(req, by=by)
+    if req.case.hospital_id == by.organization_id and req.unread_by_hospital:
+        PlacementRequest.objects.filter(pk=req.pk).update(unread_by_hospital=False)
+        req.unread_by_hospital = False
+    return req
+
+
 def mark_read(req: PlacementRequest, *, by: Membership) -> bool:
-    """The receiving facility opened the request; idempotent, no lock needed."""
+    """The receiving facility opened the request; True the first time (idempotent, no lock)."""
     if req.organization_id != by.organization_id:
         return False
     now = timezone.now()
@@ -442,12 +494,23 @@ def mark_read(req: PlacementRequest, *, by: Membership) -> bool:
     return False
 
 
-def mark_seen_by_hospital(case: PlacementCase, *, by: Membership) -> int:
-    if case.hospital_id != by.organization_id:
-        return 0
-    return PlacementRequest.objects.filter(case=case, unread_by_hospital=True).update(
-        unread_by_hospital=False
+def view_case(
+    case: PlacementCase, *, by: Membership, request: HttpRequest | None = None, via: str = ""
+) -> PlacementCase:
+    """Someone opens a case: audited; for its hospital, the answers it shows are no longer new."""
+    AuditEntry.record(
+        "referrals.case_viewed",
+        request=request,
+        actor=by.user,
+        membership=by,
+        target=case,
+        detail={"via": via} if via else None,
     )
+    if case.hospital_id == by.organization_id:
+        PlacementRequest.objects.filter(case=case, unread_by_hospital=True).update(
+            unread_by_hospital=False
+        )
+    return case
 
 
 @transaction.atomic
@@ -455,29 +518,29 @@ def answer_request(
     req: PlacementRequest,
     *,
     by: Membership,
-    answer: str,
-    decline_reason: str = "",
-    conditions: str = "",
-    interview_dates: Iterable[dt.datetime] = (),
-    note: str = "",
+    data: AnswerInput,
     request: HttpRequest | None = None,
 ) -> PlacementRequest:
     _require_receiver(req, by)
-    if answer not in Answer.values:
-        raise ActionError("回答を選んでください")
-    dates = sorted(interview_dates)
+    answer = data.answer
+    decline_reason = data.decline_reason or ""
+    dates = sorted(data.interview_dates)
     if answer == Answer.DECLINED and decline_reason not in DeclineReason.values:
-        raise ActionError("受入不可の理由を選んでください")
-    if answer == Answer.CONDITIONAL and not conditions.strip():
-        raise ActionError("条件付きで可の場合は、条件を入力してください")
+        raise ActionError("受入不可の理由を選んでください", field="decline_reason")
+    if answer == Answer.CONDITIONAL and not data.conditions.strip():
+        raise ActionError("条件付きで可の場合は、条件を入力してください", field="conditions")
     if answer == Answer.INTERVIEW and not dates:
-        raise ActionError("面談希望の場合は、候補日時を1つ以上入力してください")
+        raise ActionError(
+            "面談希望の場合は、候補日時を1つ以上入力してください", field="interview_dates"
+        )
     if len(dates) > MAX_INTERVIEW_DATES:
-        raise ActionError(f"面談の候補日時は{MAX_INTERVIEW_DATES}つまでです")
-    if answer == Answer.DECLINED and decline_reason == DeclineReason.OTHER and not note.strip():
-        raise ActionError("理由が「その他」の場合は、補足を入力してください")
-    conditions = _screen(conditions.strip())
-    note = _screen(note.strip())
+        raise ActionError(
+            f"面談の候補日時は{MAX_INTERVIEW_DATES}つまでです", field="interview_dates"
+        )
+    if answer == Answer.DECLINED and decline_reason == DeclineReason.OTHER and not data.note:
+        raise ActionError("理由が「その他」の場合は、補足を入力してください", field="note")
+    conditions = _screen(data.conditions, field="conditions")
+    note = _screen(data.note, field="note")
     req = _lock_request(req)
     if req.status == RequestStatus.CONFIRMED:
         raise Conflict("この依頼はすでに受入決定済みです")
@@ -513,27 +576,26 @@ def answer_request(
         by,
         req,
         request,
-        {"answer": answer, "decline_reason": req.decline_reason},
+        {"answer": str(answer), "decline_reason": req.decline_reason},
     )
-    transaction.on_commit(partial(notifications.answered, req.pk))
+    notifications.answered(req.pk)
     return req
 
 
 @transaction.atomic
 def post_message(
-    req: PlacementRequest, *, by: Membership, body: str, request: HttpRequest | None = None
+    req: PlacementRequest,
+    *,
+    by: Membership,
+    data: MessageInput,
+    request: HttpRequest | None = None,
 ) -> RequestMessage:
     """A question or an answer in the request's thread; only the two parties take part."""
     case = req.case
     is_hospital = case.hospital_id == by.organization_id
     if not is_hospital and req.organization_id != by.organization_id:
         raise NotFound("依頼が見つかりません")
-    body = body.strip()
-    if not body:
-        raise ActionError("本文を入力してください")
-    if len(body) > 1000:
-        raise ActionError("本文は1000文字以内で入力してください")
-    body = _screen(body)
+    body = _screen(data.body, field="body")
     req = _lock_request(req)
     if req.status in (RequestStatus.WITHDRAWN, RequestStatus.EXPIRED):
         raise Conflict("取下げ・期限切れの依頼には投稿できません")
@@ -549,16 +611,20 @@ def post_message(
     side = "病院から" if is_hospital else f"{req.facility.name}から"
     _event(case, EventKind.MESSAGE, by, f"{side}: {body[:60]}", req=req).save()
     _audit("referrals.message_posted", by, req, request)
-    transaction.on_commit(partial(notifications.message_posted, message.pk))
+    notifications.message_posted(message.pk)
     return message
 
 
 @transaction.atomic
 def withdraw_request(
-    req: PlacementRequest, *, by: Membership, note: str = "", request: HttpRequest | None = None
+    req: PlacementRequest,
+    *,
+    by: Membership,
+    data: WithdrawRequestInput | None = None,
+    request: HttpRequest | None = None,
 ) -> PlacementRequest:
     _require_hospital(req.case, by)
-    note = _screen(note.strip())[:200]
+    note = _screen(data.note if data else "", field="note")[:200]
     req = _lock_request(req)
     if req.status not in RequestStatus.open():
         raise Conflict("この依頼はすでに終了しています")
@@ -570,33 +636,8 @@ def withdraw_request(
     req.save(update_fields=["status", "withdrawn_at", "withdrawal_note", "unread_by_facility"])
     _event(req.case, EventKind.REQUEST_WITHDRAWN, by, req.facility.name, req=req, at=now).save()
     _audit("referrals.request_withdrawn", by, req, request)
-    transaction.on_commit(partial(notifications.withdrawn, [req.pk]))
+    notifications.withdrawn([req.pk])
     return req
-
-
-def expire_overdue(now: dt.datetime | None = None) -> int:
-    """Unanswered requests past their deadline become 期限切れ. Safe to run concurrently."""
-    now = now or timezone.now()
-    candidates = list(
-        PlacementRequest.objects.filter(
-            status__in=RequestStatus.unanswered(), deadline__lt=now
-        ).values_list("pk", "case_id")
-    )
-    expired = 0
-    for pk, case_id in candidates:
-        with transaction.atomic():
-            # Conditional update: an answer that lands first wins, and a second run finds nothing.
-            if (
-                PlacementRequest.objects.filter(
-                    pk=pk, status__in=RequestStatus.unanswered()
-                ).update(status=RequestStatus.EXPIRED, unread_by_hospital=True)
-                == 1
-            ):
-                CaseEvent.objects.create(
-                    case_id=case_id, request_id=pk, kind=EventKind.EXPIRED, at=now
-                )
-                expired += 1
-    return expired
 
 
 @transaction.atomic
@@ -647,9 +688,8 @@ def confirm_placement(
         request,
         {"request": str(req.code), "facility": str(req.facility.code), "withdrawn": len(closed)},
     )
-    transaction.on_commit(partial(notifications.decided, req.pk))
-    if closed:
-        transaction.on_commit(partial(notifications.withdrawn, closed))
+    notifications.decided(req.pk)
+    notifications.withdrawn(closed)
     return case
 
 
@@ -658,9 +698,7 @@ def record_handover(
     case: PlacementCase,
     *,
     by: Membership,
-    kind: str,
-    exchanged_on: dt.date,
-    method: str = HandoverMethod.HAND,
+    data: HandoverInput,
     request: HttpRequest | None = None,
 ) -> HandoverRecord:
     """That a document was handed over, never what it said."""
@@ -672,17 +710,14 @@ def record_handover(
         raise NotFound("案件が見つかりません")
     if case.status != CaseStatus.DECIDED:
         raise Conflict("受入先が決定してから記録してください")
-    if kind not in HandoverKind.values:
-        raise ActionError("書類の種類を選んでください")
-    if method not in HandoverMethod.values:
-        raise ActionError("受け渡しの方法を選んでください")
+    kind, method, exchanged_on = data.kind, data.method, data.exchanged_on
     today = timezone.localdate()
     if exchanged_on > today:
-        raise ActionError("受け渡した日に未来の日付は指定できません")
+        raise ActionError("受け渡した日に未来の日付は指定できません", field="exchanged_on")
     if case.decided_at and exchanged_on < timezone.localdate(case.decided_at) - dt.timedelta(
         days=30
     ):
-        raise ActionError("受け渡した日が決定日より大きく前になっています")
+        raise ActionError("受け渡した日が決定日より大きく前になっています", field="exchanged_on")
     record = HandoverRecord.objects.create(
         case=case,
         kind=kind,
@@ -697,86 +732,41 @@ def record_handover(
         by,
         f"{record.get_kind_display()}（{record.get_method_display()}・{exchanged_on:%Y-%m-%d}）",
     ).save()
-    _audit("referrals.handover_recorded", by, case, request, {"kind": kind})
+    _audit("referrals.handover_recorded", by, case, request, {"kind": str(kind)})
     return record
 
 
-def purge_idempotency_keys(days: int = 7, now: dt.datetime | None = None) -> int:
-    """Form tokens and API keys only matter while a retry is plausible; a week is plenty."""
-    from renkei.referrals.models import IdempotencyKey
-
-    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+# The other direction: hospitals for an admission -------------------------------------
 
 
-def claim_reminders(hours: int, now: dt.datetime | None = None) -> list[int]:
-    """Requests unanswered for `hours`, claimed one by one so that two runs never both send."""
-    now = now or timezone.now()
-    due = list(
-        PlacementRequest.objects.filter(
-            status__in=RequestStatus.unanswered(),
-            reminded_at__isnull=True,
-            sent_at__lte=now - dt.timedelta(hours=hours),
-            deadline__gt=now,
-        ).values_list("pk", flat=True)
+def search_hospitals(*, by: Membership, data: AdmissionQuery) -> list[HospitalHit]:
+    """受入れ病院を探す, from the searcher's own municipality unless another is given."""
+    muni = by.organization.municipality
+    if data.municipality:
+        muni = Municipality.objects.filter(code=data.municipality).first()
+        if muni is None:
+            raise ActionError(
+                f"市区町村コードが見つかりません（{data.municipality}）", field="municipality"
+            )
+    known = set(Capability.objects.filter(code__in=data.capability).values_list("code", flat=True))
+    unknown = sorted(set(data.capability) - known)
+    if unknown:
+        raise ActionError(f"処置項目が見つかりません: {', '.join(unknown)}", field="capability")
+    hits = find_hospitals(
+        point=muni.point() if muni else None,
+        municipality=muni,
+        ward_kinds=data.ward_kind,
+        capability_codes=data.capability,
+        vacant_only=data.vacant_only,
+        backup_only=data.backup_only,
+        radius_km=data.radius_km,
     )
-    claimed = []
-    for pk in due:
-        if (
-            PlacementRequest.objects.filter(
-                pk=pk, reminded_at__isnull=True, status__in=RequestStatus.unanswered()
-            ).update(reminded_at=now)
-            == 1
-        ):
-            claimed.append(pk)
-    return claimed
-
-
-# 効果検証アンケート ---------------------------------------------------------------------
-
-
-class SurveyClosed(Exception):
-    """The survey is outside its answering period."""
-
-
-@transaction.atomic
-def create_survey(
-    *, by: Membership, fields: dict[str, Any], request: HttpRequest | None = None
-) -> Survey:
-    """A prefecture or municipality opens a survey for the institutions in its network."""
-    if not by.organization.is_government:
-        raise PermissionError("アンケートを作成できるのは都道府県・市区町村の担当者です")
-    survey = Survey(**fields, owner=by.organization, created_by=by.user)
-    survey.full_clean()
-    if survey.closes_on < survey.opens_on:
-        raise ValidationError({"closes_on": "締切日は開始日以降にしてください"})
-    survey.save()
-    AuditEntry.record(
-        "referrals.survey_created", request=request, actor=by.user, membership=by, target=survey
-    )
-    return survey
-
-
-@transaction.atomic
-def answer_survey(
-    survey: Survey, *, by: Membership, fields: dict[str, Any], request: HttpRequest | None = None
-) -> SurveyResponse:
-    """One answer per institution: answering again replaces the earlier answer."""
-    if not survey.is_open():
-        raise SurveyClosed("このアンケートは受付期間外です。")
-    comment = str(fields.get("comment") or "")
-    fields = {**fields, "comment": screen(comment) if comment else ""}
-    response = SurveyResponse.objects.select_for_update().filter(
-        survey=survey, organization=by.organization
-    ).first() or SurveyResponse(survey=survey, organization=by.organization)
-    for name, value in fields.items():
-        setattr(response, name, value)
-    response.respondent = by.user
-    response.submitted_at = timezone.now()
-    response.full_clean(exclude=["survey", "organization", "respondent"], validate_unique=False)
-    response.save()
-    AuditEntry.record(
-        "referrals.survey_answered", request=request, actor=by.user, membership=by, target=survey
-    )
-    return response
+    # find_hospitals answers in the "backup" order; the others reorder what it found.
+    far = float("inf")
+    if data.sort == "near":
+        hits.sort(key=lambda h: h.distance_km if h.distance_km is not None else far)
+    elif data.sort == "vacant":
+        hits.sort(
+            key=lambda h: (-h.vacant_beds, h.distance_km if h.distance_km is not None else far)
+        )
+    return hits

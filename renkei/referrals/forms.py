@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from renkei.accounts.models import Organization
 from renkei.directory.models import Capability, CareLevel, WardKind
-from renkei.referrals.actions import CASE_FIELDS
 from renkei.referrals.idempotency import new_form_token
+from renkei.referrals.inputs import ADMISSION_SORTS, CASE_FIELDS
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -99,24 +99,7 @@ class CaseForm(forms.ModelForm[PlacementCase]):
 
     class Meta:
         model = PlacementCase
-        fields = [
-            "age_band",
-            "sex",
-            "care_level",
-            "dementia",
-            "required_capabilities",
-            "infections",
-            "residence",
-            "destinations",
-            "desired_municipalities",
-            "radius_km",
-            "budget_monthly",
-            "target_date",
-            "household",
-            "key_person",
-            "key_person_relation",
-            "note",
-        ]
+        fields = CASE_FIELDS
         widgets = {
             "note": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
             "budget_monthly": forms.NumberInput(attrs={"inputmode": "numeric", "step": 1000}),
@@ -151,9 +134,6 @@ class CaseForm(forms.ModelForm[PlacementCase]):
         if not self.is_bound and not self.initial.get("form_token"):
             self.initial["form_token"] = new_form_token()
 
-    def case_fields(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in CASE_FIELDS if name in self.cleaned_data}
-
 
 class SendForm(TokenMixin):
     deadline = forms.DateTimeField(
@@ -173,6 +153,9 @@ class SendForm(TokenMixin):
 
 
 class AnswerForm(TokenMixin):
+    # The input's list of dates is three widgets here; its refusals show under the first.
+    input_fields = {"interview_dates": "interview_1"}
+
     answer = forms.ChoiceField(label="回答", choices=Answer.choices, widget=forms.RadioSelect)
     decline_reason = forms.ChoiceField(
         label="受入不可の理由",
@@ -213,17 +196,6 @@ class AnswerForm(TokenMixin):
         if not self.is_bound:
             self.with_new_token()
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        answer = data.get("answer")
-        if answer == Answer.DECLINED and not data.get("decline_reason"):
-            self.add_error("decline_reason", "受入不可の理由を選んでください")
-        if answer == Answer.CONDITIONAL and not (data.get("conditions") or "").strip():
-            self.add_error("conditions", "条件付きで可の場合は、条件を入力してください")
-        if answer == Answer.INTERVIEW and not self.interview_dates():
-            self.add_error("interview_1", "面談希望の場合は、候補日時を1つ以上入力してください")
-        return data
-
     def interview_dates(self) -> list[dt.datetime]:
         return [
             d
@@ -261,6 +233,8 @@ class HandoverForm(TokenMixin):
 
 
 class WithdrawCaseForm(forms.Form):
+    """The reason, asked on the confirmation page that names the facilities to be told."""
+
     reason = forms.ChoiceField(label="取下げの理由", choices=WithdrawalReason.choices)
 
 
@@ -288,6 +262,9 @@ class AdmissionSearchForm(forms.Form):
     radius_km = forms.TypedChoiceField(
         label="距離", choices=RADIUS_CHOICES, coerce=int, initial=20, required=False
     )
+    sort = forms.ChoiceField(
+        label="並び順", choices=list(ADMISSION_SORTS.items()), initial="backup", required=False
+    )
 
     def __init__(self, *args: Any, organization: Organization | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -301,12 +278,6 @@ class SurveyForm(forms.ModelForm[Survey]):
     class Meta:
         model = Survey
         fields = ["title", "description", "opens_on", "closes_on"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("opens_on") and data.get("closes_on") and data["closes_on"] < data["opens_on"]:
-            self.add_error("closes_on", "締切日は開始日以降にしてください")
-        return data
 
 
 class SurveyResponseForm(forms.ModelForm[SurveyResponse]):
@@ -327,12 +298,3 @@ class SurveyResponseForm(forms.ModelForm[SurveyResponse]):
         model = SurveyResponse
         fields = ["minutes_before", "minutes_now", "satisfaction", "comment"]
         widgets = {"comment": forms.Textarea(attrs={"rows": 4})}
-
-    def clean_comment(self) -> str:
-        from renkei.referrals.screening import IdentifyingText, screen
-
-        comment = str(self.cleaned_data.get("comment") or "")
-        try:
-            return screen(comment)
-        except IdentifyingText as e:
-            raise forms.ValidationError(str(e)) from e

@@ -15,12 +15,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from renkei.accounts.models import User
+from renkei.lib.actions import Conflict
 from renkei.referrals.models import IdempotencyKey
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-:.]{8,100}$")
 
 
-class KeyReused(ValueError):
+class KeyReused(Conflict):
     """The same key was used for a different operation."""
 
 

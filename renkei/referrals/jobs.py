@@ -7,13 +7,72 @@ delivered twice, sends nothing twice.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from renkei.lib.jobs import job
 from renkei.referrals import notifications
-from renkei.referrals.actions import claim_reminders, expire_overdue, purge_idempotency_keys
-from renkei.referrals.models import CaseEvent, EventKind, PlacementRequest
+from renkei.referrals.models import CaseEvent, EventKind, PlacementRequest, RequestStatus
+
+
+def expire_overdue(now: dt.datetime | None = None) -> int:
+    """Unanswered requests past their deadline become 期限切れ. Safe to run concurrently."""
+    now = now or timezone.now()
+    candidates = list(
+        PlacementRequest.objects.filter(
+            status__in=RequestStatus.unanswered(), deadline__lt=now
+        ).values_list("pk", "case_id")
+    )
+    expired = 0
+    for pk, case_id in candidates:
+        with transaction.atomic():
+            # Conditional update: an answer that lands first wins, and a second run finds nothing.
+            if (
+                PlacementRequest.objects.filter(
+                    pk=pk, status__in=RequestStatus.unanswered()
+                ).update(status=RequestStatus.EXPIRED, unread_by_hospital=True)
+                == 1
+            ):
+                CaseEvent.objects.create(
+                    case_id=case_id, request_id=pk, kind=EventKind.EXPIRED, at=now
+                )
+                expired += 1
+    return expired
+
+
+def purge_idempotency_keys(days: int = 7, now: dt.datetime | None = None) -> int:
+    """Form tokens and API keys only matter while a retry is plausible; a week is plenty."""
+    from renkei.referrals.models import IdempotencyKey
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def claim_reminders(hours: int, now: dt.datetime | None = None) -> list[int]:
+    """Requests unanswered for `hours`, claimed one by one so that two runs never both send."""
+    now = now or timezone.now()
+    due = list(
+        PlacementRequest.objects.filter(
+            status__in=RequestStatus.unanswered(),
+            reminded_at__isnull=True,
+            sent_at__lte=now - dt.timedelta(hours=hours),
+            deadline__gt=now,
+        ).values_list("pk", flat=True)
+    )
+    claimed = []
+    for pk in due:
+        if (
+            PlacementRequest.objects.filter(
+                pk=pk, reminded_at__isnull=True, status__in=RequestStatus.unanswered()
+            ).update(reminded_at=now)
+            == 1
+        ):
+            claimed.append(pk)
+    return claimed
 
 
 def remind_unanswered(hours: int) -> tuple[int, int]:

@@ -148,6 +148,17 @@ class PlacementCaseQuerySet(models.QuerySet["PlacementCase"]):
     def of_hospital(self, membership: Membership) -> Self:
         return self.filter(hospital_id=membership.organization_id)
 
+    def listed(self, user: User, *, scope: str = "team", status: str = "") -> Self:
+        """The case list's filters (the screen and the API): whose cases, in which state."""
+        qs = self
+        if scope == "mine":
+            qs = qs.filter(Q(assignee=user) | Q(created_by=user, assignee__isnull=True))
+        if status == "open":
+            qs = qs.open()
+        elif status:
+            qs = qs.filter(status=status)
+        return qs
+
     def open(self) -> Self:
         return self.filter(
             status__in=[CaseStatus.DRAFT, CaseStatus.SEARCHING, CaseStatus.REQUESTING]
@@ -231,6 +242,14 @@ class PlacementCase(models.Model):
     note = models.TextField(
         "補足（個人を特定できる情報は書かないでください）", max_length=2000, blank=True
     )
+    # The hospital's own handle on the case (「5階東 B3」「退院調整 No.12」) so that an MSW with
+    # several cases can tell them apart; screened like the note and never shown to facilities.
+    internal_ref = models.CharField(
+        "院内メモ（管理番号）",
+        max_length=40,
+        blank=True,
+        help_text="自院の職員だけに表示されます。病棟・管理番号など。氏名・患者IDは書けません。",
+    )
 
     placed_facility = models.ForeignKey(
         Facility,
@@ -274,6 +293,11 @@ class PlacementCase(models.Model):
         return reverse("referrals:case_detail", args=[self.code])
 
     @property
+    def label(self) -> str:
+        """The case as its hospital calls it: the short code and the internal reference."""
+        return f"{self.short_code}「{self.internal_ref}」" if self.internal_ref else self.short_code
+
+    @property
     def short_code(self) -> str:
         return str(self.code)[:8]
 
@@ -289,10 +313,11 @@ class PlacementCase(models.Model):
         from renkei.referrals.screening import IdentifyingText, screen
 
         errors: dict[str, str] = {}
-        try:
-            screen(self.note)
-        except IdentifyingText as e:
-            errors["note"] = str(e)
+        for name in ("note", "internal_ref"):
+            try:
+                screen(getattr(self, name))
+            except IdentifyingText as e:
+                errors[name] = str(e)
         if not isinstance(self.destinations, list) or any(
             d not in Destination.values for d in self.destinations
         ):
@@ -392,6 +417,10 @@ class PlacementRequestQuerySet(models.QuerySet["PlacementRequest"]):
 
     def open(self) -> Self:
         return self.filter(status__in=RequestStatus.open())
+
+    def listed(self, *, show: str = "open") -> Self:
+        """The inbox's filter (the screen and the API): open requests, or all."""
+        return self.open() if show == "open" else self
 
 
 class PlacementRequest(models.Model):
@@ -596,6 +625,16 @@ class HandoverMethod(models.TextChoices):
     OTHER = "other", "その他"
 
 
+class HandoverQuerySet(models.QuerySet["HandoverRecord"]):
+    def visible_to(self, membership: Membership) -> Self:
+        """The hospital sees every record of its cases; the placed facility those of its case."""
+        org_id = membership.organization_id
+        placed = PlacementRequest.objects.filter(
+            case=OuterRef("case"), status=RequestStatus.CONFIRMED, organization_id=org_id
+        )
+        return self.filter(Q(case__hospital_id=org_id) | Exists(placed))
+
+
 class HandoverRecord(models.Model):
     """That a document went from one side to the other, and when. Never its content."""
 
@@ -614,6 +653,8 @@ class HandoverRecord(models.Model):
         Organization, on_delete=models.PROTECT, related_name="+", verbose_name="記録者の組織"
     )
     recorded_at = models.DateTimeField("記録日時", default=timezone.now)
+
+    objects = HandoverQuerySet.as_manager()
 
     class Meta:
         verbose_name = "書類の受け渡し"

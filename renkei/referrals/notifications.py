@@ -1,4 +1,7 @@
-"""E-mails of the placement network. Called from transaction.on_commit, so they read committed rows.
+"""E-mails of the placement network, rendered inside the action and enqueued with its changes.
+
+Each goes through renkei.lib.actions.notify: a rolled-back action sends nothing, and a mail
+server that fails never fails the request (the job queue retries).
 
 No message carries anything about the patient beyond the case's anonymous summary: the
 recipient signs in to see more.
@@ -9,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Role
+from renkei.lib.actions import notify
+from renkei.lib.mail import site_url
 from renkei.referrals.models import PlacementRequest, RequestMessage
 
 # Who at the hospital hears about answers: the discharge team, plus the case's own people.
@@ -47,24 +49,13 @@ def _hospital_emails(req: PlacementRequest) -> list[str]:
 
 
 def _url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url(path)
 
 
-def _messages(
-    template: str, subject: str, recipients: list[str], context: dict[str, Any]
-) -> list[EmailMessage]:
-    if not recipients:
-        return []
-    body = render_to_string(f"emails/referrals_{template}.txt", context)
-    subject = f"【{settings.SITE_NAME}】{subject}"
-    return [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients]
-
-
-def _send(messages: list[EmailMessage]) -> int:
-    if not messages:
-        return 0
-    with get_connection() as connection:
-        return int(connection.send_messages(messages) or 0)
+def _send(template: str, subject: str, recipients: list[str], context: dict[str, Any]) -> int:
+    return notify(
+        to=recipients, subject=subject, template=f"referrals_{template}.txt", context=context
+    )
 
 
 def _deadline(req: PlacementRequest) -> str:
@@ -78,15 +69,15 @@ def new_requests(request_ids: list[int]) -> int:
         )
     )
     emails = _emails_of({r.organization_id for r in reqs})
-    messages: list[EmailMessage] = []
+    sent = 0
     for r in reqs:
-        messages += _messages(
+        sent += _send(
             "new_request",
             f"受入れ依頼が届きました（回答期限 {_deadline(r)}）",
             emails.get(r.organization_id, []),
             {"req": r, "case": r.case, "url": _url(r.get_absolute_url()), "deadline": _deadline(r)},
         )
-    return _send(messages)
+    return sent
 
 
 def answered(request_id: int) -> int:
@@ -94,12 +85,10 @@ def answered(request_id: int) -> int:
         "case", "case__assignee", "case__created_by", "facility"
     ).get(pk=request_id)
     return _send(
-        _messages(
-            "answered",
-            f"{r.facility.name}から回答がありました（{r.get_answer_display()}）",
-            _hospital_emails(r),
-            {"req": r, "case": r.case, "url": _url(r.case.get_absolute_url())},
-        )
+        "answered",
+        f"{r.facility.name}から回答がありました（{r.get_answer_display()}）",
+        _hospital_emails(r),
+        {"req": r, "case": r.case, "url": _url(r.case.get_absolute_url())},
     )
 
 
@@ -120,12 +109,10 @@ def message_posted(message_id: int) -> int:
         recipients = _hospital_emails(r)
         url = _url(r.get_absolute_url())
     return _send(
-        _messages(
-            "message",
-            f"受入れ依頼に質問・回答が届きました（{m.organization.name}）",
-            recipients,
-            {"req": r, "case": r.case, "message": m, "url": url},
-        )
+        "message",
+        f"受入れ依頼に質問・回答が届きました（{m.organization.name}）",
+        recipients,
+        {"req": r, "case": r.case, "message": m, "url": url},
     )
 
 
@@ -136,15 +123,15 @@ def withdrawn(request_ids: list[int]) -> int:
         )
     )
     emails = _emails_of({r.organization_id for r in reqs})
-    messages: list[EmailMessage] = []
+    sent = 0
     for r in reqs:
-        messages += _messages(
+        sent += _send(
             "withdrawn",
             "受入れ依頼が取り下げられました",
             emails.get(r.organization_id, []),
             {"req": r, "case": r.case, "url": _url(r.get_absolute_url())},
         )
-    return _send(messages)
+    return sent
 
 
 def decided(request_id: int) -> int:
@@ -152,12 +139,10 @@ def decided(request_id: int) -> int:
         pk=request_id
     )
     return _send(
-        _messages(
-            "decided",
-            "受入れ先として決定しました",
-            _emails_of([r.organization_id]).get(r.organization_id, []),
-            {"req": r, "case": r.case, "url": _url(r.get_absolute_url())},
-        )
+        "decided",
+        "受入れ先として決定しました",
+        _emails_of([r.organization_id]).get(r.organization_id, []),
+        {"req": r, "case": r.case, "url": _url(r.get_absolute_url())},
     )
 
 
@@ -166,10 +151,8 @@ def reminder(request_id: int) -> int:
         pk=request_id
     )
     return _send(
-        _messages(
-            "reminder",
-            f"受入れ依頼への回答をお願いします（回答期限 {_deadline(r)}）",
-            _emails_of([r.organization_id]).get(r.organization_id, []),
-            {"req": r, "case": r.case, "url": _url(r.get_absolute_url()), "deadline": _deadline(r)},
-        )
+        "reminder",
+        f"受入れ依頼への回答をお願いします（回答期限 {_deadline(r)}）",
+        _emails_of([r.organization_id]).get(r.organization_id, []),
+        {"req": r, "case": r.case, "url": _url(r.get_absolute_url()), "deadline": _deadline(r)},
     )

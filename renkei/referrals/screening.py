@@ -80,6 +80,10 @@ _NOT_NAMES = (
     "事業所",
     "事務所",
     "苑",
+    "県",
+    "府",
+    "都",
+    "道",
     "荘",
     "園",
     "会",
@@ -126,6 +130,125 @@ _HYPHEN = r"[-‐‑–—ー−]"
 _HONORIFIC = r"(?:さん|様|さま|氏|殿|くん|ちゃん)"
 
 _NAME_WITH_HONORIFIC = re.compile(rf"({_KANJI}{{2,6}}|[ァ-ヴ]{{2,10}}){_HONORIFIC}")
+# The most common two-kanji surnames: with a given name after a space (「山田 花子」) or after
+# a role (「患者 山田」), they are a name; alone in care vocabulary they do not occur.
+_SURNAMES = [
+    "佐藤",
+    "鈴木",
+    "高橋",
+    "田中",
+    "伊藤",
+    "渡辺",
+    "山本",
+    "中村",
+    "小林",
+    "加藤",
+    "吉田",
+    "山田",
+    "佐々木",
+    "山口",
+    "松本",
+    "井上",
+    "木村",
+    "斎藤",
+    "清水",
+    "山崎",
+    "阿部",
+    "森田",
+    "池田",
+    "橋本",
+    "山下",
+    "石川",
+    "中島",
+    "前田",
+    "藤田",
+    "後藤",
+    "小川",
+    "岡田",
+    "長谷川",
+    "村上",
+    "近藤",
+    "石井",
+    "坂本",
+    "遠藤",
+    "青木",
+    "藤井",
+    "西村",
+    "福田",
+    "太田",
+    "三浦",
+    "藤原",
+    "岡本",
+    "松田",
+    "中川",
+    "中野",
+    "原田",
+    "小野",
+    "田村",
+    "竹内",
+    "金子",
+    "和田",
+    "中山",
+    "石田",
+    "上田",
+    "森本",
+    "原口",
+    "柴田",
+    "酒井",
+    "工藤",
+    "横山",
+    "宮崎",
+    "宮本",
+    "内田",
+    "高木",
+    "安藤",
+    "島田",
+    "谷口",
+    "大野",
+    "高田",
+    "丸山",
+    "今井",
+    "河野",
+    "藤本",
+    "村田",
+    "武田",
+    "上野",
+    "杉山",
+    "増田",
+    "小山",
+    "大塚",
+    "平野",
+    "菅原",
+    "久保",
+    "松井",
+    "千葉",
+    "岩崎",
+    "桜井",
+    "木下",
+    "野口",
+    "松尾",
+    "菊地",
+    "野村",
+    "新井",
+    "渡部",
+    "鈴村",
+    "小島",
+    "北村",
+    "大西",
+]
+_SURNAME = "(?:" + "|".join(sorted(_SURNAMES, key=len, reverse=True)) + ")"
+_ROLES = (
+    r"(?:患者|本人|利用者|入居者|入所者|家族|キーパーソン|長男|次男|三男|長女|次女|三女|息子|娘|"
+    r"夫|妻|主治医|担当医|医師|看護師|担当|ケアマネ(?:ジャー)?)"
+)
+_END = r"(?=[\s、。,.)）]|$|は|が|の|に|を|と|へ|も|先生|医師|氏)"
+# 「患者 山田花子」「担当医 佐藤一郎 先生」: a role, a space or colon, then a surname.
+_ROLE_NAME = re.compile(rf"{_ROLES}[\s:：・]+({_SURNAME}{_KANJI}{{0,4}}){_END}")
+# 「山田 花子」: a common surname, a space, a given name.
+_SPACED_NAME = re.compile(rf"(?<!{_KANJI})({_SURNAME}[\s]{_KANJI}{{1,3}}){_END}")
+# 「佐藤一郎 先生」「鈴木医師」: a kanji run directly before a doctor's title.
+_NAME_WITH_TITLE = re.compile(rf"({_KANJI}{{2,6}})[\s]*(?:先生|医師|Dr)")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _NAME_LABEL = re.compile(r"(氏名|患者名|名前|フリガナ|ふりがな|本名)\s*[:：は]")
 
 _PHONE = re.compile(
@@ -201,6 +324,17 @@ def find_identifiers(text: str) -> list[Finding]:
             add(m.start(), "氏名", m.group(0))
     for m in _NAME_LABEL.finditer(s):
         add(m.start(), "氏名", m.group(0))
+    for m in _ROLE_NAME.finditer(s):
+        add(m.start(1), "氏名", m.group(0))
+    for m in _SPACED_NAME.finditer(s):
+        given = m.group(1).split()[-1]
+        if not (_is_relation_or_role(given) or given[0] in "都道府県市区町村郡"):  # 「中村 区」
+            add(m.start(1), "氏名", m.group(1))
+    for m in _NAME_WITH_TITLE.finditer(s):
+        if not _is_relation_or_role(m.group(1)):
+            add(m.start(1), "氏名", m.group(0))
+    for m in _EMAIL.finditer(s):
+        add(m.start(), "メールアドレス", m.group(0))
 
     phone_spans: list[tuple[int, int]] = []
     for m in _PHONE.finditer(s):

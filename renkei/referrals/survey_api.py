@@ -6,17 +6,16 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from renkei.accounts.http import api_membership as _membership
 from renkei.accounts.models import Membership
-from renkei.referrals import actions, metrics
+from renkei.lib.actions import Forbidden, get_visible
+from renkei.referrals import metrics, surveys
 from renkei.referrals.models import Survey, SurveyResponse
-from renkei.referrals.screening import IdentifyingText
+from renkei.referrals.surveys import SurveyAnswerInput, SurveyInput
 
 router = Router(tags=["referrals"])
 
@@ -32,23 +31,21 @@ class ReferralSurveyOut(Schema):
     responses: int
     answered_by_my_organization: bool
 
+    @staticmethod
+    def resolve_owner(obj: Survey) -> str:
+        return obj.owner.name
 
-class ReferralSurveyIn(Schema):
-    title: str = Field(..., min_length=1, max_length=120)
-    description: str = Field("", max_length=2000)
-    opens_on: dt.date
-    closes_on: dt.date
+    @staticmethod
+    def resolve_is_open(obj: Survey) -> bool:
+        return obj.is_open()
 
+    @staticmethod
+    def resolve_responses(obj: Survey) -> int:
+        return int(getattr(obj, "n", 0))
 
-class ReferralSurveyAnswerIn(Schema):
-    minutes_before: int = Field(
-        ..., ge=0, le=6000, description="電話・FAXで調整していた頃の1件あたりの所要時間（分）"
-    )
-    minutes_now: int = Field(
-        ..., ge=0, le=6000, description="ネットワーク利用後の1件あたりの所要時間（分）"
-    )
-    satisfaction: int = Field(..., ge=1, le=5, description="満足度（1〜5）")
-    comment: str = Field("", max_length=2000)
+    @staticmethod
+    def resolve_answered_by_my_organization(obj: Survey) -> bool:
+        return bool(getattr(obj, "answered", False))
 
 
 class ReferralSurveyAnswerOut(Schema):
@@ -58,6 +55,10 @@ class ReferralSurveyAnswerOut(Schema):
     satisfaction: int
     comment: str
     submitted_at: dt.datetime
+
+    @staticmethod
+    def resolve_survey(obj: SurveyResponse) -> uuid.UUID:
+        return obj.survey.code
 
 
 class ReferralSurveyKindOut(Schema):
@@ -77,133 +78,82 @@ class ReferralSurveyTallyOut(Schema):
     # tools (client generators, Schemathesis's response check) cannot read.
     by_kind: list[ReferralSurveyKindOut]
 
+    @staticmethod
+    def resolve_satisfaction_counts(obj: metrics.SurveyTally) -> list[list[int]]:
+        return [[s, n] for s, n in obj.satisfaction_counts]
+
+    @staticmethod
+    def resolve_by_kind(obj: metrics.SurveyTally) -> list[ReferralSurveyKindOut]:
+        return [ReferralSurveyKindOut(label=k, count=n) for k, n in obj.by_kind]
+
 
 class ReferralSurveyError(Schema):
     detail: str
+    field: str | None = None
 
 
-def _out(survey: Survey, membership: Membership, responses: int) -> dict[str, Any]:
-    return {
-        "code": survey.code,
-        "title": survey.title,
-        "description": survey.description,
-        "owner": survey.owner.name,
-        "opens_on": survey.opens_on,
-        "closes_on": survey.closes_on,
-        "is_open": survey.is_open(),
-        "responses": responses,
-        "answered_by_my_organization": SurveyResponse.objects.filter(
-            survey=survey, organization=membership.organization
-        ).exists(),
-    }
+ERRORS: dict[int, Any] = {
+    400: ReferralSurveyError,
+    401: ReferralSurveyError,
+    403: ReferralSurveyError,
+    404: ReferralSurveyError,
+    409: ReferralSurveyError,
+}
+
+
+def _surveys(membership: Membership) -> QuerySet[Survey]:
+    """Surveys with their answer counts and whether the caller's organisation answered."""
+    mine = SurveyResponse.objects.filter(
+        survey=OuterRef("pk"), organization_id=membership.organization_id
+    )
+    return Survey.objects.select_related("owner").annotate(
+        n=Count("responses"), answered=Exists(mine)
+    )
 
 
 @router.get(
-    "",
-    response={200: list[ReferralSurveyOut], 403: ReferralSurveyError},
-    summary="効果検証アンケートの一覧",
+    "", response={200: list[ReferralSurveyOut], **ERRORS}, summary="効果検証アンケートの一覧"
 )
-def list_surveys(request: HttpRequest) -> list[dict[str, Any]]:
-    membership = _membership(request)
-    answered = set(
-        SurveyResponse.objects.filter(organization=membership.organization).values_list(
-            "survey_id", flat=True
-        )
-    )
-    surveys = Survey.objects.select_related("owner").annotate(n=Count("responses"))
-    return [
-        {
-            "code": s.code,
-            "title": s.title,
-            "description": s.description,
-            "owner": s.owner.name,
-            "opens_on": s.opens_on,
-            "closes_on": s.closes_on,
-            "is_open": s.is_open(),
-            "responses": s.n,
-            "answered_by_my_organization": s.pk in answered,
-        }
-        for s in surveys
-    ]
+def list_surveys(request: HttpRequest) -> QuerySet[Survey]:
+    return _surveys(_membership(request))
 
 
 @router.post(
     "",
-    response={201: ReferralSurveyOut, 400: ReferralSurveyError, 403: ReferralSurveyError},
+    response={201: ReferralSurveyOut, **ERRORS},
     summary="効果検証アンケートを作成する（都道府県・市区町村）",
 )
-def create_survey(request: HttpRequest, payload: ReferralSurveyIn) -> Status[dict[str, Any]]:
+def create_survey(request: HttpRequest, payload: SurveyInput) -> Status[Survey]:
     membership = _membership(request)
-    try:
-        survey = actions.create_survey(by=membership, fields=payload.dict(), request=request)
-    except PermissionError as e:
-        return Status(403, {"detail": str(e)})
-    except ValidationError as e:
-        return Status(
-            400, {"detail": " ".join(m for msgs in e.message_dict.values() for m in msgs)}
-        )
-    return Status(201, _out(survey, membership, 0))
+    survey = surveys.create_survey(by=membership, data=payload, request=request)
+    return Status(201, _surveys(membership).get(pk=survey.pk))
 
 
 @router.put(
     "/{code}/answer",
-    response={
-        200: ReferralSurveyAnswerOut,
-        400: ReferralSurveyError,
-        403: ReferralSurveyError,
-        404: ReferralSurveyError,
-        409: ReferralSurveyError,
-    },
+    response={200: ReferralSurveyAnswerOut, **ERRORS},
     summary="アンケートに回答する（回答済みなら上書き）",
 )
 def answer_survey(
-    request: HttpRequest, code: uuid.UUID, payload: ReferralSurveyAnswerIn
-) -> Status[dict[str, Any]]:
+    request: HttpRequest, code: uuid.UUID, payload: SurveyAnswerInput
+) -> SurveyResponse:
     membership = _membership(request)
     if membership.organization.is_government:
-        return Status(403, {"detail": "アンケートに回答するのは参加機関です"})
-    survey = get_object_or_404(Survey, code=code)
-    try:
-        response = actions.answer_survey(
-            survey, by=membership, fields=payload.dict(), request=request
-        )
-    except actions.SurveyClosed as e:
-        return Status(409, {"detail": str(e)})
-    except IdentifyingText as e:
-        return Status(400, {"detail": str(e)})
-    except ValidationError as e:
-        return Status(
-            400, {"detail": " ".join(m for msgs in e.message_dict.values() for m in msgs)}
-        )
-    return Status(
-        200,
-        {
-            "survey": survey.code,
-            "minutes_before": response.minutes_before,
-            "minutes_now": response.minutes_now,
-            "satisfaction": response.satisfaction,
-            "comment": response.comment,
-            "submitted_at": response.submitted_at,
-        },
-    )
+        raise Forbidden("アンケートに回答するのは参加機関です")
+    survey = get_visible(Survey.objects.all(), "アンケートが見つかりません", code=code)
+    return surveys.answer_survey(survey, by=membership, data=payload, request=request)
 
 
 @router.get(
     "/{code}/tally",
-    response={200: ReferralSurveyTallyOut, 403: ReferralSurveyError, 404: ReferralSurveyError},
+    response={200: ReferralSurveyTallyOut, **ERRORS},
     summary="アンケートの集計（実施した都道府県・市区町村）",
 )
-def survey_tally(request: HttpRequest, code: uuid.UUID) -> dict[str, Any]:
+def survey_tally(request: HttpRequest, code: uuid.UUID) -> metrics.SurveyTally:
     membership = _membership(request)
-    survey = get_object_or_404(Survey, code=code, owner=membership.organization)
-    t = metrics.tally(survey)
-    return {
-        "responses": t.responses,
-        "satisfaction_mean": t.satisfaction_mean,
-        "satisfaction_counts": [[s, n] for s, n in t.satisfaction_counts],
-        "minutes_before_median": t.minutes_before_median,
-        "minutes_now_median": t.minutes_now_median,
-        "minutes_saved_median": t.minutes_saved_median,
-        "comments": t.comments,
-        "by_kind": [{"label": k, "count": n} for k, n in t.by_kind],
-    }
+    survey = get_visible(
+        Survey.objects.filter(owner=membership.organization),
+        "アンケートが見つかりません",
+        code=code,
+    )
+    return metrics.tally(survey)

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, OrgKind, Role
 from renkei.directory.models import CareLevel, Facility, FacilityKind, Ward
+from renkei.lib.inputs import parse
 from renkei.referrals import actions
+from renkei.referrals.inputs import CaseInput, SendInput
 from renkei.referrals.models import (
     AgeBand,
     DementiaLevel,
@@ -21,7 +23,7 @@ from renkei.referrals.models import (
     Relation,
     Sex,
 )
-from renkei.testing import capabilities, make_facility, make_member, make_org, municipality
+from renkei.testing import make_facility, make_member, make_org, municipality
 
 ORG_KIND_OF_FACILITY: dict[str, str] = {
     FacilityKind.HOSPITAL: OrgKind.HOSPITAL,
@@ -96,7 +98,7 @@ def make_case(
         "care_level": CareLevel.CARE_3,
         "dementia": DementiaLevel.IIA,
         "infections": [],
-        "residence": municipality(residence_code),
+        "residence": residence_code,
         "destinations": list(destinations),
         "radius_km": 20,
         "budget_monthly": None,
@@ -107,15 +109,11 @@ def make_case(
         "note": "",
     }
     values.update(fields)
-    from renkei.regions.models import Municipality
-
-    return actions.create_case(
-        by=by,
-        fields=values,
-        capabilities=capabilities(*capability_codes) if capability_codes else [],
-        desired_municipalities=list(Municipality.objects.filter(code__in=list(desired_codes))),
-        draft=draft,
-    )
+    values["required_capabilities"] = list(capability_codes)
+    values["desired_municipalities"] = list(desired_codes)
+    values["draft"] = draft
+    # parse(): a value the input refuses is an ActionError, as on both doors.
+    return actions.create_case(by=by, data=parse(CaseInput, values))
 
 
 def send(
@@ -127,4 +125,5 @@ def send(
     now: dt.datetime | None = None,
 ) -> list[PlacementRequest]:
     deadline = (now or timezone.now()) + dt.timedelta(hours=hours)
-    return actions.send_requests(case, by=by, facilities=list(facilities), deadline=deadline)
+    data = parse(SendInput, {"facilities": [f.code for f in facilities], "deadline": deadline})
+    return actions.send_requests(case, by=by, data=data)

@@ -19,7 +19,8 @@ def _start(**env: str) -> subprocess.CompletedProcess[str]:
         {"DJANGO_SETTINGS_MODULE": "renkei.settings", "DEBUG": "False", "SECRET_KEY": "x" * 60}
     )
     base.update(env)
-    code = "import django; django.setup(); print('started')"
+    # What gunicorn does first (renkei.lib.startup refuses there).
+    code = "import renkei.wsgi; print('started')"
     return subprocess.run(
         [sys.executable, "-c", code], env=base, capture_output=True, text=True, timeout=60
     )

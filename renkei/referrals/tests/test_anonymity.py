@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from renkei.referrals.api import ReferralCaseIn, ReferralCaseOut, ReferralRequestDetailOut
+from renkei.referrals.inputs import CaseInput as ReferralCaseIn
 from renkei.referrals.models import HandoverRecord, PlacementCase
+from renkei.referrals.schemas import ReferralCaseOut, ReferralRequestDetailOut
 
 FORBIDDEN = (
     "name",

@@ -5,6 +5,7 @@ import pytest
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
+from renkei.referrals.inputs import AssignInput, CasePatch, WithdrawCaseInput
 from renkei.referrals.models import (
     CaseEvent,
     CaseStatus,
@@ -70,9 +71,13 @@ def test_government_members_cannot_register_cases(prefecture_officer: Membership
 def test_update_with_a_stale_version_conflicts(msw: Membership, colleague: Membership) -> None:
     """Two colleagues edit version 1: the second save gets a conflict and the first change stays."""
     case = make_case(msw)
-    actions.update_case(case, by=msw, fields={"radius_km": 30}, expected_version=1)
+    actions.update_case(
+        case, by=msw, data=CasePatch.model_validate({**{"radius_km": 30}, "version": 1})
+    )
     with pytest.raises(actions.Conflict, match="他の方が先に"):
-        actions.update_case(case, by=colleague, fields={"radius_km": 10}, expected_version=1)
+        actions.update_case(
+            case, by=colleague, data=CasePatch.model_validate({**{"radius_km": 10}, "version": 1})
+        )
     case.refresh_from_db()
     assert case.radius_km == 30
     assert case.version == 2
@@ -81,7 +86,9 @@ def test_update_with_a_stale_version_conflicts(msw: Membership, colleague: Membe
 def test_update_records_changed_fields(msw: Membership) -> None:
     """The timeline names the changed fields (not their values)."""
     case = make_case(msw)
-    actions.update_case(case, by=msw, fields={"radius_km": 30, "sex": case.sex})
+    actions.update_case(
+        case, by=msw, data=CasePatch.model_validate({**{"radius_km": 30, "sex": case.sex}})
+    )
     event = case.events.get(kind=EventKind.UPDATED)
     assert event.detail == {"fields": ["radius_km"]}
     assert "居住地からの距離" in event.text
@@ -90,7 +97,11 @@ def test_update_records_changed_fields(msw: Membership) -> None:
 def test_registering_a_draft(msw: Membership) -> None:
     """A draft becomes 検索中 when registered with its destinations filled in."""
     draft = make_case(msw, destinations=[], draft=True)
-    actions.update_case(draft, by=msw, fields={"destinations": ["tokuyo"]}, register=True)
+    actions.update_case(
+        draft,
+        by=msw,
+        data=CasePatch.model_validate({**{"destinations": ["tokuyo"]}, "complete_draft": True}),
+    )
     draft.refresh_from_db()
     assert draft.status == CaseStatus.SEARCHING
     assert draft.registered_at is not None
@@ -99,7 +110,7 @@ def test_registering_a_draft(msw: Membership) -> None:
 def test_colleague_picks_up_a_case(msw: Membership, colleague: Membership) -> None:
     """A colleague of the same hospital can become the assignee; the timeline says so."""
     case = make_case(msw)
-    actions.assign_case(case, by=colleague, to=colleague.user)
+    actions.assign_case(case, by=colleague, data=AssignInput(username=colleague.user.username))
     case.refresh_from_db()
     assert case.assignee == colleague.user
     assert case.events.filter(kind=EventKind.ASSIGNED).exists()
@@ -109,9 +120,9 @@ def test_assignee_must_belong_to_the_hospital(msw: Membership, other_msw: Member
     """Another hospital's member can neither assign nor be assigned."""
     case = make_case(msw)
     with pytest.raises(actions.ActionError, match="同じ医療機関"):
-        actions.assign_case(case, by=msw, to=other_msw.user)
+        actions.assign_case(case, by=msw, data=AssignInput(username=other_msw.user.username))
     with pytest.raises(actions.NotFound):
-        actions.assign_case(case, by=other_msw, to=other_msw.user)
+        actions.assign_case(case, by=other_msw, data=AssignInput(username=other_msw.user.username))
 
 
 def test_withdrawing_a_case_withdraws_open_requests_and_notifies(
@@ -125,7 +136,7 @@ def test_withdrawing_a_case_withdraws_open_requests_and_notifies(
     case = make_case(msw)
     send(case, msw, [tokuyo[0], roken[0]])
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        actions.withdraw_case(case, by=msw, reason=WithdrawalReason.FAMILY)
+        actions.withdraw_case(case, by=msw, data=WithdrawCaseInput(reason=WithdrawalReason.FAMILY))
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
     assert case.withdrawal_reason == WithdrawalReason.FAMILY
@@ -135,7 +146,7 @@ def test_withdrawing_a_case_withdraws_open_requests_and_notifies(
     )
     assert all("取り下げ" in m.subject for m in mailoutbox)  # type: ignore[attr-defined]
     with pytest.raises(actions.Conflict):
-        actions.withdraw_case(case, by=msw, reason=WithdrawalReason.OTHER)
+        actions.withdraw_case(case, by=msw, data=WithdrawCaseInput(reason=WithdrawalReason.OTHER))
 
 
 def test_only_the_hospital_may_withdraw(
@@ -145,7 +156,9 @@ def test_only_the_hospital_may_withdraw(
     case = make_case(msw)
     send(case, msw, [tokuyo[0]])
     with pytest.raises(actions.NotFound):
-        actions.withdraw_case(case, by=tokuyo[1], reason=WithdrawalReason.OTHER)
+        actions.withdraw_case(
+            case, by=tokuyo[1], data=WithdrawCaseInput(reason=WithdrawalReason.OTHER)
+        )
 
 
 def test_events_show_the_organisation(msw: Membership) -> None:

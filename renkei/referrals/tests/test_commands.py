@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -9,7 +10,8 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
-from renkei.referrals import actions
+from renkei.referrals import actions, jobs
+from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.models import (
     Answer,
     EventKind,
@@ -36,6 +38,7 @@ def test_reminder_goes_once_to_unanswered_requests(
     third: tuple[Facility, Membership],
     mailoutbox: list[object],
     settings: object,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     """After REFERRAL_REMINDER_HOURS without an answer, one reminder per request; a second run
     (cron overlap) sends nothing; answered and fresh requests are left alone."""
@@ -44,13 +47,15 @@ def test_reminder_goes_once_to_unanswered_requests(
     _age(old, 30)
     _age(answered, 30)
     _age(fresh, 2)
-    actions.answer_request(answered, by=roken[1], answer=Answer.ACCEPTED)
+    actions.answer_request(answered, by=roken[1], data=AnswerInput(answer=Answer.ACCEPTED))
     out = StringIO()
-    call_command("send_referral_reminders", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):  # the mail queue runs after commit
+        call_command("send_referral_reminders", stdout=out)
     assert "督促した依頼: 1件" in out.getvalue()
     assert [m.to for m in mailoutbox] == [[tokuyo[1].user.email]]  # type: ignore[attr-defined]
     assert "回答をお願いします" in mailoutbox[0].subject  # type: ignore[attr-defined]
-    call_command("send_referral_reminders", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_referral_reminders", stdout=StringIO())
     assert len(mailoutbox) == 1
     assert old.events.filter(kind=EventKind.REMINDED).count() == 1
 
@@ -78,7 +83,7 @@ def test_expiry_closes_unanswered_requests_past_their_deadline(
 ) -> None:
     """Unanswered and overdue becomes 期限切れ (once); an answered request is kept."""
     late, answered = send(case, msw, [tokuyo[0], roken[0]])
-    actions.answer_request(answered, by=roken[1], answer=Answer.ACCEPTED)
+    actions.answer_request(answered, by=roken[1], data=AnswerInput(answer=Answer.ACCEPTED))
     PlacementRequest.objects.update(deadline=timezone.now() - dt.timedelta(minutes=1))
     out = StringIO()
     call_command("expire_referral_requests", stdout=out)
@@ -87,7 +92,7 @@ def test_expiry_closes_unanswered_requests_past_their_deadline(
     answered.refresh_from_db()
     assert late.status == RequestStatus.EXPIRED and late.unread_by_hospital
     assert answered.status == RequestStatus.ACCEPTED
-    assert actions.expire_overdue() == 0
+    assert jobs.expire_overdue() == 0
 
 
 def test_old_idempotency_keys_are_purged(msw: Membership) -> None:

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
+from renkei.referrals.inputs import AnswerInput, HandoverInput
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -44,9 +45,9 @@ def test_confirming_decides_the_case_and_withdraws_the_others(
     the third open request is withdrawn with a notice; the declined one keeps its answer and is
     not notified again."""
     a, b, c = three
-    actions.answer_request(a, by=tokuyo[1], answer=Answer.ACCEPTED)
+    actions.answer_request(a, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
     actions.answer_request(
-        b, by=roken[1], answer=Answer.DECLINED, decline_reason=DeclineReason.FULL
+        b, by=roken[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL)
     )
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         actions.confirm_placement(case, a, by=msw)
@@ -77,8 +78,10 @@ def test_a_second_confirmation_conflicts(
 ) -> None:
     """Once decided, confirming another acceptance (or the same) is refused as a conflict."""
     a, b, _ = three
-    actions.answer_request(a, by=tokuyo[1], answer=Answer.ACCEPTED)
-    actions.answer_request(b, by=roken[1], answer=Answer.CONDITIONAL, conditions="面談後に確定")
+    actions.answer_request(a, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(
+        b, by=roken[1], data=AnswerInput(answer=Answer.CONDITIONAL, conditions="面談後に確定")
+    )
     actions.confirm_placement(case, a, by=msw)
     for req in (b, a):
         with pytest.raises(actions.Conflict, match="すでに受入先が決定"):
@@ -99,9 +102,13 @@ def test_only_acceptances_can_be_confirmed(
     if answer == Answer.INTERVIEW:
         from django.utils import timezone
 
-        actions.answer_request(a, by=tokuyo[1], answer=answer, interview_dates=[timezone.now()])
+        actions.answer_request(
+            a, by=tokuyo[1], data=AnswerInput(answer=answer, interview_dates=[timezone.now()])
+        )
     elif answer == Answer.DECLINED:
-        actions.answer_request(a, by=tokuyo[1], answer=answer, decline_reason="full")
+        actions.answer_request(
+            a, by=tokuyo[1], data=AnswerInput(answer=answer, decline_reason="full")
+        )
     with pytest.raises(actions.Conflict, match="受入可"):
         actions.confirm_placement(case, a, by=msw)
     case.refresh_from_db()
@@ -112,7 +119,7 @@ def test_facility_cannot_confirm(
     case: PlacementCase, three: list[PlacementRequest], tokuyo: tuple[Facility, Membership]
 ) -> None:
     """Only the hospital decides."""
-    actions.answer_request(three[0], by=tokuyo[1], answer=Answer.ACCEPTED)
+    actions.answer_request(three[0], by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
     with pytest.raises(actions.NotFound):
         actions.confirm_placement(case, three[0], by=tokuyo[1])
 
@@ -125,7 +132,7 @@ def test_request_of_another_case_is_not_found(
 
     other = make_case(msw)
     req = send(other, msw, [tokuyo[0]])[0]
-    actions.answer_request(req, by=tokuyo[1], answer=Answer.ACCEPTED)
+    actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
     with pytest.raises(actions.NotFound):
         actions.confirm_placement(case, req, by=msw)
 
@@ -155,21 +162,31 @@ def test_handover_records_only_that_it_happened(
     a = three[0]
     with pytest.raises(actions.Conflict, match="決定してから"):
         actions.record_handover(
-            case, by=msw, kind="referral_letter", exchanged_on=timezone.localdate()
+            case,
+            by=msw,
+            data=HandoverInput(kind="referral_letter", exchanged_on=timezone.localdate()),
         )
-    actions.answer_request(a, by=tokuyo[1], answer=Answer.ACCEPTED)
+    actions.answer_request(a, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
     actions.confirm_placement(case, a, by=msw)
     today = timezone.localdate()
-    h1 = actions.record_handover(case, by=msw, kind="referral_letter", exchanged_on=today)
+    h1 = actions.record_handover(
+        case, by=msw, data=HandoverInput(kind="referral_letter", exchanged_on=today)
+    )
     h2 = actions.record_handover(
-        case, by=tokuyo[1], kind="nursing_summary", exchanged_on=today, method="fax"
+        case,
+        by=tokuyo[1],
+        data=HandoverInput(kind="nursing_summary", exchanged_on=today, method="fax"),
     )
     assert {h1.kind, h2.kind} == {"referral_letter", "nursing_summary"}
     assert {f.name for f in type(h1)._meta.get_fields()} >= {"kind", "exchanged_on"}
     assert not {"content", "body", "file", "text"} & {f.name for f in type(h1)._meta.get_fields()}
     with pytest.raises(actions.NotFound):
-        actions.record_handover(case, by=roken[1], kind="referral_letter", exchanged_on=today)
+        actions.record_handover(
+            case, by=roken[1], data=HandoverInput(kind="referral_letter", exchanged_on=today)
+        )
     with pytest.raises(actions.ActionError, match="未来"):
         actions.record_handover(
-            case, by=msw, kind="referral_letter", exchanged_on=today + dt.timedelta(days=1)
+            case,
+            by=msw,
+            data=HandoverInput(kind="referral_letter", exchanged_on=today + dt.timedelta(days=1)),
         )

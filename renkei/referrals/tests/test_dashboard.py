@@ -14,6 +14,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions, metrics
+from renkei.referrals.inputs import AnswerInput, WithdrawCaseInput
 from renkei.referrals.models import (
     Answer,
     PlacementCase,
@@ -59,8 +60,10 @@ def dataset(
     t, r, th, u = tokuyo, roken, third, unsent
     a = make_case(msw)
     ra = send(a, msw, [t[0], r[0]])
-    actions.answer_request(ra[0], by=t[1], answer=Answer.ACCEPTED)
-    actions.answer_request(ra[1], by=r[1], answer=Answer.DECLINED, decline_reason="full")
+    actions.answer_request(ra[0], by=t[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(
+        ra[1], by=r[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason="full")
+    )
     actions.confirm_placement(a, ra[0], by=msw)
     _times(a, at(4, 1), at(4, 4))
     _answered(ra[0], at(4, 1), 2)
@@ -68,8 +71,10 @@ def dataset(
 
     b = make_case(msw)
     rb = send(b, msw, [t[0], r[0], th[0], u[0]])
-    actions.answer_request(rb[0], by=t[1], answer=Answer.ACCEPTED)
-    actions.answer_request(rb[1], by=r[1], answer=Answer.DECLINED, decline_reason="cost")
+    actions.answer_request(rb[0], by=t[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(
+        rb[1], by=r[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason="cost")
+    )
     actions.confirm_placement(b, rb[0], by=msw)
     _times(b, at(4, 10), at(4, 19))
     _answered(rb[0], at(4, 10), 5)
@@ -79,8 +84,10 @@ def dataset(
 
     c = make_case(msw, residence_code="142034")
     (rc,) = send(c, msw, [r[0]])
-    actions.answer_request(rc, by=r[1], answer=Answer.DECLINED, decline_reason="full")
-    actions.withdraw_case(c, by=msw, reason=WithdrawalReason.NO_ACCEPTANCE)
+    actions.answer_request(
+        rc, by=r[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason="full")
+    )
+    actions.withdraw_case(c, by=msw, data=WithdrawCaseInput(reason=WithdrawalReason.NO_ACCEPTANCE))
     _times(c, at(5, 3))
     _answered(rc, at(5, 3), 1)
 
@@ -183,3 +190,20 @@ def test_percentile_interpolates() -> None:
     assert metrics.percentile([1, 2, 3, 4], 0.5) == 2.5
     assert metrics.percentile([10], 0.9) == 10
     assert metrics.percentile([], 0.5) is None
+
+
+def test_home_counts_each_open_case_once(
+    client: Client,
+    msw: Membership,
+    tokuyo: tuple[Facility, Membership],
+    roken: tuple[Facility, Membership],
+) -> None:
+    """調整中 N件 counts cases, not their requests: one case sent to two facilities is 1件."""
+    from renkei.referrals.testing import make_case as _make_case
+    from renkei.referrals.testing import send as _send
+
+    _send(_make_case(msw), msw, [tokuyo[0], roken[0]])
+    _make_case(msw)
+    client.force_login(msw.user)
+    r = client.get("/referrals/")
+    assert r.context["case_counts"]["open"] == 2

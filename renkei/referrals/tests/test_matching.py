@@ -8,6 +8,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership
 from renkei.directory.models import CareLevel, Facility, FacilityKind, SexAccepted, VacancyStatus
 from renkei.lib.geo import KM_PER_DEG_LAT
+from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.matching import (
     Criteria,
     MatchResult,
@@ -272,7 +273,7 @@ def test_ranking_rewards_answering_and_accepting(
         reqs = send(past, msw, [good, silent])
         from renkei.referrals import actions
 
-        actions.answer_request(reqs[0], by=good_staff, answer=Answer.ACCEPTED)
+        actions.answer_request(reqs[0], by=good_staff, data=AnswerInput(answer=Answer.ACCEPTED))
         PlacementRequest.objects.filter(pk=reqs[1].pk).update(deadline=timezone.now())
     case = make_case(msw)
     result = find_candidates(case)

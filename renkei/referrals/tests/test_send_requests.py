@@ -8,6 +8,7 @@ from django.utils import timezone
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
+from renkei.referrals.inputs import SendInput, WithdrawCaseInput
 from renkei.referrals.models import CaseStatus, EventKind, PlacementRequest, RequestStatus
 from renkei.referrals.testing import make_case, make_receiver, send
 from renkei.testing import make_facility
@@ -51,7 +52,12 @@ def test_no_mail_when_the_transaction_rolls_back(
     case = make_case(msw)
     with pytest.raises(actions.ActionError):
         actions.send_requests(
-            case, by=msw, facilities=[tokuyo[0]], deadline=timezone.now() - dt.timedelta(hours=1)
+            case,
+            by=msw,
+            data=SendInput(
+                facilities=[f.code for f in [tokuyo[0]]],
+                deadline=timezone.now() - dt.timedelta(hours=1),
+            ),
         )
     assert mailoutbox == []
     assert PlacementRequest.objects.count() == 0
@@ -99,7 +105,7 @@ def test_drafts_and_closed_cases_cannot_be_sent(
     with pytest.raises(actions.ActionError, match="下書き"):
         send(draft, msw, [tokuyo[0]])
     case = make_case(msw)
-    actions.withdraw_case(case, by=msw, reason="other")
+    actions.withdraw_case(case, by=msw, data=WithdrawCaseInput(reason="other"))
     with pytest.raises(actions.Conflict):
         send(case, msw, [tokuyo[0]])
 

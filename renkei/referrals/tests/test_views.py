@@ -10,6 +10,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
+from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -169,6 +170,10 @@ def test_send_three_then_decline_accept_confirm(
     login(client, msw)
     page = client.get(case.get_absolute_url()).content.decode()
     assert "受入不可" in page and "満床" in page and "受入可" in page
+    # この施設に決定 asks first, on a page naming the facility that will be told.
+    confirm_url = reverse("referrals:confirm", args=[case.code, r_tokuyo.code])
+    page = client.get(confirm_url).content.decode()
+    assert "特養みどり荘" in page
     response = client.post(
         reverse("referrals:confirm", args=[case.code, r_tokuyo.code]),
         {"form_token": token(page)},
@@ -266,7 +271,7 @@ def test_decided_case_records_handover_from_the_screen(
 ) -> None:
     """After the decision, the MSW records that the 看護サマリー was handed over."""
     (req,) = send(case, msw, [tokuyo[0]])
-    actions.answer_request(req, by=tokuyo[1], answer=Answer.ACCEPTED)
+    actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
     actions.confirm_placement(case, req, by=msw)
     login(client, msw)
     page = client.get(case.get_absolute_url()).content.decode()
@@ -299,3 +304,24 @@ def test_admission_search_screen(client: Client, msw: Membership) -> None:
     ).content.decode()
     assert "後方支援病院" in page
     assert "地域包括ケア病棟 40床（空床2）" in page
+
+
+def test_admission_search_sorts_and_shows_its_conditions(client: Client, msw: Membership) -> None:
+    """受入れ病院を探す: the order is chosen and explained, the conditions stay in view."""
+    from renkei.directory.models import Ward
+    from renkei.testing import make_facility
+
+    near = make_facility("近い病院", "hospital", lat=35.34, lng=139.49)
+    Ward.objects.create(facility=near, kind="community", beds=40, vacant_beds=1)
+    roomy = make_facility("空床の多い病院", "hospital", lat=35.40, lng=139.55)
+    Ward.objects.create(facility=roomy, kind="community", beds=40, vacant_beds=9)
+    login(client, msw)
+    url = reverse("referrals:admission") + "?search=1&ward_kinds=community&vacant_only=on"
+    by_vacancy = client.get(url + "&sort=vacant").content.decode()
+    assert by_vacancy.index("空床の多い病院") < by_vacancy.index("近い病院")
+    assert "並び順: <strong>選んだ病棟の空床が多い順（同数は近い順）</strong>" in by_vacancy
+    assert "空床のある病棟のみ" in by_vacancy and "地域包括ケア病棟" in by_vacancy
+    by_distance = client.get(url + "&sort=near").content.decode()
+    assert by_distance.index("近い病院") < by_distance.index("空床の多い病院")
+    r = client.get("/api/v1/referrals/admission/hospitals?ward_kind=community&sort=vacant")
+    assert [h["name"] for h in r.json()] == ["空床の多い病院", "近い病院"]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
+from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.models import Answer, PlacementCase, PlacementRequest
 from renkei.referrals.testing import send
 from renkei.referrals.tests.conftest import login
@@ -27,7 +28,9 @@ def sent(
 ) -> list[PlacementRequest]:
     reqs = send(case, msw, [tokuyo[0], roken[0]])
     actions.answer_request(
-        reqs[1], by=roken[1], answer=Answer.DECLINED, decline_reason="cost", note="老健の秘密の回答"
+        reqs[1],
+        by=roken[1],
+        data=AnswerInput(answer=Answer.DECLINED, decline_reason="cost", note="老健の秘密の回答"),
     )
     return reqs
 

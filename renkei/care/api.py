@@ -1,0 +1,294 @@
+"""/api/v1/care/: the same actions, inputs and getters as the screens.
+
+Only current team members (within the consent) or a break-glass grant reach a patient; others
+get 404. A second factor is required (403 without). Every read is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.paginator import Page
+from django.http import HttpRequest
+from ninja import Path, Query, Router, Schema, Status
+from ninja.security import SessionAuth
+
+from renkei.care import actions
+from renkei.care.access import (
+    api_care_membership,
+    invitations,
+    my_invitation,
+    team_row,
+    visible_consent,
+    visible_patient,
+    visible_post,
+)
+from renkei.care.actions import consent as consent_actions
+from renkei.care.actions import timeline as tl
+from renkei.care.models import (
+    CareLevel,
+    CareTeamMember,
+    Consent,
+    Patient,
+    Post,
+    ProvisionRecord,
+    unread_counts,
+)
+from renkei.care.schemas import (
+    ConsentOut,
+    InvitationOut,
+    PatientOut,
+    PatientRow,
+    PostOut,
+    ProvisionOut,
+    TeamMemberOut,
+    TimelineOut,
+)
+
+router = Router(tags=["care"], auth=SessionAuth())
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
+WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
+RowId = Path(..., ge=1, le=2**31 - 1)  # type: ignore[type-arg]
+
+
+class ListQuery(Schema):
+    q: str = ""
+
+
+@router.get("/patients", response={200: list[PatientRow], 403: ErrorOut}, summary="担当患者の一覧")
+def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> list[PatientRow]:
+    m = api_care_membership(request)
+    patients = actions.list_patients(by=m, query=filters.q[:60], request=request)
+    unread = unread_counts(m) if patients else {}
+    return [
+        PatientRow(
+            code=p.code,
+            name=p.name,
+            kana=p.kana,
+            age=p.age(),
+            care_level=CareLevel(p.care_level),
+            unread=unread.get(p.pk, 0),
+        )
+        for p in patients
+    ]
+
+
+@router.post("/patients", response={201: PatientOut, **WRITE_ERRORS}, summary="患者を登録する")
+def create_patient(request: HttpRequest, payload: actions.NewPatientInput) -> Status[Patient]:
+    m = api_care_membership(request)
+    p = actions.create_patient(by=m, data=payload, request=request)
+    return Status(201, p)
+
+
+@router.get(
+    "/patients/{code}", response={200: PatientOut, **ERRORS}, summary="患者の基本情報（監査）"
+)
+def get_patient(request: HttpRequest, code: uuid.UUID) -> Patient:
+    m = api_care_membership(request)
+    return actions.view_patient(visible_patient(m, code), by=m, request=request)
+
+
+@router.put(
+    "/patients/{code}", response={200: PatientOut, **WRITE_ERRORS}, summary="基本情報を更新"
+)
+def update_patient(
+    request: HttpRequest, code: uuid.UUID, payload: actions.PatientUpdate
+) -> Patient:
+    m = api_care_membership(request)
+    return actions.update_patient(visible_patient(m, code), by=m, data=payload, request=request)
+
+
+@router.get(
+    "/patients/{code}/team",
+    response={200: list[TeamMemberOut], **ERRORS},
+    summary="ケアチーム（監査）",
+)
+def get_team(request: HttpRequest, code: uuid.UUID) -> list[CareTeamMember]:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    actions.view_patient(p, by=m, what="team", request=request)
+    return list(
+        CareTeamMember.objects.filter(patient=p)
+        .select_related("membership__user", "membership__organization")
+        .order_by("pk")
+    )
+
+
+@router.post(
+    "/patients/{code}/team",
+    response={201: TeamMemberOut, **WRITE_ERRORS},
+    summary="他の組織の方をチームに招待する（同意の範囲内）",
+)
+def invite(
+    request: HttpRequest, code: uuid.UUID, payload: actions.InviteInput
+) -> Status[CareTeamMember]:
+    m = api_care_membership(request)
+    row = actions.invite_member(visible_patient(m, code), by=m, data=payload, request=request)
+    return Status(201, team_row(row.patient, row.pk))
+
+
+@router.post(
+    "/patients/{code}/team/{member_id}/end",
+    response={200: TeamMemberOut, **WRITE_ERRORS},
+    summary="チームを離れる・メンバーを外す",
+)
+def end_member(
+    request: HttpRequest,
+    code: uuid.UUID,
+    payload: actions.EndInput,
+    member_id: int = RowId,
+) -> CareTeamMember:
+    m = api_care_membership(request)
+    row = team_row(visible_patient(m, code), member_id)
+    actions.end_membership(row, by=m, data=payload, request=request)
+    return team_row(row.patient, row.pk)
+
+
+@router.get(
+    "/invitations", response={200: list[InvitationOut], 403: ErrorOut}, summary="届いた招待"
+)
+def list_invitations(request: HttpRequest) -> list[CareTeamMember]:
+    return invitations(api_care_membership(request))
+
+
+@router.post(
+    "/invitations/{invitation_id}/accept",
+    response={200: TeamMemberOut, **WRITE_ERRORS},
+    summary="招待を承諾する",
+)
+def accept(request: HttpRequest, invitation_id: int = RowId) -> CareTeamMember:
+    m = api_care_membership(request)
+    row = actions.accept_invitation(my_invitation(m, invitation_id), by=m, request=request)
+    return team_row(row.patient, row.pk)
+
+
+@router.post(
+    "/invitations/{invitation_id}/decline",
+    response={200: InvitationOut, **WRITE_ERRORS},
+    summary="招待を辞退する",
+)
+def decline(request: HttpRequest, invitation_id: int = RowId) -> CareTeamMember:
+    m = api_care_membership(request)
+    return actions.decline_invitation(my_invitation(m, invitation_id), by=m, request=request)
+
+
+class BreakGlassOut(Schema):
+    patients: list[uuid.UUID]
+    hours: int
+
+
+@router.post(
+    "/break-glass",
+    response={201: BreakGlassOut, **WRITE_ERRORS},
+    summary="緊急時の閲覧（理由を記録し、チームと管理者に通知）",
+)
+def break_glass(request: HttpRequest, payload: actions.BreakGlassInput) -> Status[BreakGlassOut]:
+    from renkei.care.models import BREAK_GLASS_HOURS
+
+    m = api_care_membership(request)
+    found = actions.break_glass(by=m, data=payload, request=request)
+    return Status(201, BreakGlassOut(patients=[p.code for p in found], hours=BREAK_GLASS_HOURS))
+
+
+# Consent and provision records ------------------------------------------------------
+
+
+@router.get(
+    "/patients/{code}/consents",
+    response={200: list[ConsentOut], **ERRORS},
+    summary="情報共有の同意（監査）",
+)
+def list_consents(request: HttpRequest, code: uuid.UUID) -> list[Consent]:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    actions.view_patient(p, by=m, what="consents", request=request)
+    return consent_actions.consents_of(p)
+
+
+@router.post(
+    "/patients/{code}/consents",
+    response={201: ConsentOut, **WRITE_ERRORS},
+    summary="同意を記録する（同意書のスキャンは画面から添付）",
+)
+def record_consent(
+    request: HttpRequest, code: uuid.UUID, payload: consent_actions.ConsentInput
+) -> Status[Consent]:
+    m = api_care_membership(request)
+    c = consent_actions.record_consent(
+        visible_patient(m, code), by=m, data=payload, request=request
+    )
+    return Status(201, visible_consent(c.patient, c.code))
+
+
+@router.post(
+    "/patients/{code}/consents/{consent}/revoke",
+    response={200: ConsentOut, **WRITE_ERRORS},
+    summary="同意を撤回する（次の閲覧から反映）",
+)
+def revoke_consent(
+    request: HttpRequest, code: uuid.UUID, consent: uuid.UUID, payload: consent_actions.RevokeInput
+) -> Consent:
+    m = api_care_membership(request)
+    c = visible_consent(visible_patient(m, code), consent)
+    consent_actions.revoke_consent(c, by=m, data=payload, request=request)
+    return visible_consent(c.patient, c.code)
+
+
+@router.get(
+    "/patients/{code}/provisions",
+    response={200: list[ProvisionOut], **ERRORS},
+    summary="第三者提供の記録（第29条、監査）",
+)
+def list_provisions(request: HttpRequest, code: uuid.UUID) -> list[ProvisionRecord]:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    actions.view_patient(p, by=m, what="provisions", request=request)
+    return list(ProvisionRecord.objects.filter(patient=p).select_related("recipient"))
+
+
+# Timeline ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{code}/posts",
+    response={200: TimelineOut, 400: ErrorOut, **ERRORS},
+    summary="タイムライン（新しい順、返信と既読つき、監査、表示分は既読になる）",
+)
+def list_posts(
+    request: HttpRequest, code: uuid.UUID, filters: Query[tl.TimelineQuery]
+) -> Page[Post]:
+    m = api_care_membership(request)
+    return tl.timeline(visible_patient(m, code), by=m, query=filters, request=request)
+
+
+@router.post(
+    "/patients/{code}/posts", response={201: PostOut, **WRITE_ERRORS}, summary="投稿・返信する"
+)
+def create_post(request: HttpRequest, code: uuid.UUID, payload: tl.PostInput) -> Status[Post]:
+    m = api_care_membership(request)
+    post = tl.create_post(visible_patient(m, code), by=m, data=payload, request=request)
+    post.readers = list(post.reads.select_related("user"))  # type: ignore[attr-defined]
+    return Status(201, post)
+
+
+class ReadOut(Schema):
+    post: uuid.UUID
+    read: bool
+
+
+@router.post(
+    "/patients/{code}/posts/{post}/read",
+    response={200: ReadOut, **WRITE_ERRORS},
+    summary="投稿を既読にする",
+)
+def read_post(request: HttpRequest, code: uuid.UUID, post: uuid.UUID) -> ReadOut:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    tl.mark_read(visible_post(p, post), by=m, request=request)
+    return ReadOut(post=post, read=True)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+AUDIT_LABELS = {
+    "care.patient_created": "患者の登録",
+    "care.patient_updated": "患者情報の更新",
+    "care.patient_viewed": "患者情報の閲覧",
+    "care.patients_listed": "患者一覧の閲覧",
+    "care.break_glass": "緊急時の閲覧",
+    "care.team_invited": "ケアチームへの招待",
+    "care.team_joined": "ケアチームへの参加",
+    "care.team_declined": "ケアチームへの招待の辞退",
+    "care.team_left": "ケアチームからの離脱",
+    "care.team_removed": "ケアチームからの除外",
+    "care.consent_recorded": "同意の記録",
+    "care.consent_revoked": "同意の撤回",
+    "care.consent_form_viewed": "同意書の閲覧",
+    "care.post_created": "タイムラインへの投稿",
+    "care.emergency_sheet_saved": "救急医療情報シートの更新",
+    "care.acp_saved": "人生会議（ACP）記録の更新",
+}
+
+
+class CareConfig(AppConfig):
+    name = "renkei.care"
+    verbose_name = "多職種連携（患者情報共有）"
+
+    def ready(self) -> None:
+        from renkei.accounts import menu
+        from renkei.accounts.models import AUDIT_ACTION_LABELS
+
+        AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        menu.register(
+            menu.Entry(
+                "care:home",
+                "患者情報共有",
+                order=50,
+                badge="renkei.care.models.unread_badge",
+                visible="renkei.care.models.patients.may_use_care",
+            )
+        )

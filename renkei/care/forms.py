@@ -1,0 +1,150 @@
+"""Widgets for the care screens. The rules live on the typed inputs (renkei.care.actions)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+
+from renkei.accounts.models import Organization
+from renkei.care.models import CareLevel, Category, ConsentScope, Sex, TeamRole
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class PatientForm(forms.Form):
+    name = forms.CharField(label="氏名", max_length=60, required=False)
+    kana = forms.CharField(label="ふりがな", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", widget=DATE, required=False)
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN)
+    address = forms.CharField(label="住所", max_length=200, required=False)
+    phone = forms.CharField(label="電話番号", max_length=20, required=False)
+    insured_number = forms.CharField(label="被保険者番号", max_length=10, required=False)
+    care_level = forms.ChoiceField(label="要介護度", choices=CareLevel.choices)
+    key_person = forms.CharField(
+        label="キーパーソン",
+        max_length=200,
+        required=False,
+        help_text="氏名・続柄・連絡先",
+    )
+    emergency_contacts = forms.CharField(
+        label="緊急連絡先", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class NewPatientForm(PatientForm):
+    team_role = forms.ChoiceField(label="あなたのチームでの役割", choices=TeamRole.choices)
+    allow_duplicate = forms.BooleanField(
+        label="同じふりがな・生年月日の別の方として登録する", required=False
+    )
+
+
+def _org_choices() -> list[tuple[str, str]]:
+    return [
+        (str(code), name)
+        for code, name in Organization.objects.filter(is_active=True)
+        .order_by("kana", "name")
+        .values_list("code", "name")
+    ]
+
+
+class InviteForm(forms.Form):
+    organization = forms.TypedChoiceField(label="組織", coerce=uuid.UUID, choices=())
+    username = forms.CharField(label="ログインID", max_length=150, required=False)
+    team_role = forms.ChoiceField(label="チームでの役割", choices=TeamRole.choices)
+    start_date = forms.DateField(label="開始日", required=False, widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = [("", "選んでください"), *_org_choices()]  # type: ignore[attr-defined]
+
+
+class EndForm(forms.Form):
+    reason = forms.CharField(label="理由", max_length=200, required=False)
+
+
+class BreakGlassForm(forms.Form):
+    kana = forms.CharField(label="ふりがな", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", widget=DATE, required=False)
+    reason = forms.CharField(
+        label="緊急に閲覧する理由",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="10文字以上。チームと組織の管理者に通知され、監査ログに残ります。",
+    )
+
+
+class ConsentForm(forms.Form):
+    scope = forms.ChoiceField(label="同意の範囲", choices=ConsentScope.choices)
+    purpose = forms.CharField(
+        label="利用目的",
+        max_length=300,
+        required=False,
+        initial="在宅療養を支える医療・介護関係者の情報共有のため",
+    )
+    given_by = forms.CharField(
+        label="同意した人", max_length=60, required=False, help_text="本人、家族（続柄）など"
+    )
+    valid_from = forms.DateField(label="有効期間（開始）", widget=DATE, required=False)
+    valid_until = forms.DateField(label="有効期間（終了）", required=False, widget=DATE)
+    organizations = forms.TypedMultipleChoiceField(
+        label="共有先の組織（施設リストのとき）",
+        coerce=uuid.UUID,
+        required=False,
+        choices=(),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    people = forms.CharField(
+        label="共有先の職員のログインID（個人のとき、読点・空白区切り）",
+        required=False,
+        max_length=1000,
+    )
+    form_file = forms.FileField(label="同意書（スキャン、PDF・JPEG・PNG）", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organizations"].choices = _org_choices()  # type: ignore[attr-defined]
+
+    def clean_people(self) -> list[str]:
+        text = self.cleaned_data.get("people") or ""
+        return [p for p in text.replace("、", " ").replace(",", " ").split() if p]
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label="撤回の理由", max_length=300, required=False)
+
+
+class PostForm(forms.Form):
+    category = forms.ChoiceField(label="分類", choices=Category.choices, initial=Category.DAILY)
+    body = forms.CharField(
+        label="本文",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="@ログインID や @役割名（@訪問看護 など）で通知できます",
+    )
+    reply_due = forms.DateField(label="返信の依頼（期限）", required=False, widget=DATE)
+    next_visit = forms.DateField(label="次回の訪問予定日", required=False, widget=DATE)
+    plan_changed = forms.BooleanField(label="診療・ケア方針の変更あり", required=False)
+    plan_summary = forms.CharField(
+        label="変更の概要",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    care_points = forms.CharField(
+        label="療養上の留意点",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    end_of_life = forms.CharField(
+        label="人生の最終段階に関する情報",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    parent = forms.UUIDField(required=False, widget=forms.HiddenInput)

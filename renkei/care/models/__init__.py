@@ -1,0 +1,53 @@
+"""The care app's models, split by subject (each file under 800 lines)."""
+
+from __future__ import annotations
+
+from renkei.care.models.consent import (
+    Consent,
+    ConsentScope,
+    ProvisionBasis,
+    ProvisionRecord,
+    shares_with,
+)
+from renkei.care.models.patients import (
+    BREAK_GLASS_HOURS,
+    BREAK_GLASS_ROLES,
+    CARE_ROLES,
+    BreakGlassGrant,
+    CareLevel,
+    CareTeamMember,
+    MemberStatus,
+    Patient,
+    Sex,
+    TeamRole,
+    kana_birth_key,
+    number_key,
+    unread_badge,
+)
+from renkei.care.models.timeline import Category, Post, PostRead, unread_counts, unread_total
+
+__all__ = [
+    "BREAK_GLASS_HOURS",
+    "BREAK_GLASS_ROLES",
+    "CARE_ROLES",
+    "BreakGlassGrant",
+    "CareLevel",
+    "CareTeamMember",
+    "Category",
+    "Consent",
+    "ConsentScope",
+    "MemberStatus",
+    "Patient",
+    "Post",
+    "PostRead",
+    "ProvisionBasis",
+    "ProvisionRecord",
+    "Sex",
+    "TeamRole",
+    "kana_birth_key",
+    "number_key",
+    "shares_with",
+    "unread_badge",
+    "unread_counts",
+    "unread_total",
+]

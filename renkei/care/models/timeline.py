@@ -1,0 +1,98 @@
+"""The team timeline: posts, replies, mentions, reply requests and read receipts.
+
+Post text is 要配慮個人情報, sealed like the patient's identity; search within one patient's
+timeline therefore runs over the decrypted posts of that patient only (tens to a few thousand).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Self
+
+from django.db import models
+from django.db.models import Exists, OuterRef
+
+from renkei.accounts.models import Membership, User
+from renkei.care.models.patients import Patient, TeamRole
+from renkei.lib.fields import EncryptedTextField
+
+
+class Category(models.TextChoices):
+    DAILY = "daily", "日々の様子"
+    VITALS = "vitals", "バイタル"
+    PRESCRIPTION = "prescription", "処方変更"
+    CONTACT = "contact", "連絡"
+    REQUEST = "request", "依頼"
+    VISIT = "visit", "訪問記録"
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    def unread_by(self, user: User) -> Self:
+        read = PostRead.objects.filter(post=OuterRef("pk"), user=user)
+        return self.exclude(author__user=user).exclude(Exists(read))
+
+
+class Post(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="posts")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField("分類", max_length=20, choices=Category.choices)
+    body = EncryptedTextField("本文", max_length=4000)
+    mentioned_users = models.ManyToManyField(User, blank=True, related_name="+")
+    mentioned_roles = models.JSONField(default=list, blank=True)
+    reply_due = models.DateField("返信の期限", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # 在宅医療情報連携加算: what a visit note must carry.
+    next_visit = models.DateField("次回の訪問予定日", null=True, blank=True)
+    plan_changed = models.BooleanField("診療・ケア方針の変更", default=False)
+    plan_summary = EncryptedTextField("変更の概要", max_length=1000, blank=True, default="")
+    care_points = EncryptedTextField("療養上の留意点", max_length=1000, blank=True, default="")
+    end_of_life = EncryptedTextField(
+        "人生の最終段階に関する情報", max_length=1000, blank=True, default=""
+    )
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "タイムラインの投稿"
+        verbose_name_plural = "タイムラインの投稿"
+        indexes = [models.Index(fields=["patient", "-created_at"], name="care_post_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"投稿 {str(self.code)[:8]}"
+
+    def role_labels(self) -> list[str]:
+        return [TeamRole(r).label for r in self.mentioned_roles if r in TeamRole.values]
+
+
+class PostRead(models.Model):
+    """Who has seen a post, and when (the read receipts)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user"], name="care_read_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.read_at:%Y-%m-%d %H:%M}"
+
+
+def unread_counts(m: Membership) -> dict[int, int]:
+    """Unread posts per patient id, over the patients whose team `m` is on."""
+    rows = (
+        Post.objects.filter(patient__in=Patient.objects.on_team_of(m))
+        .unread_by(m.user)
+        .order_by()
+        .values_list("patient_id")
+        .annotate(n=models.Count("pk"))
+    )
+    return dict(rows)
+
+
+def unread_total(m: Membership) -> int:
+    return sum(unread_counts(m).values())

@@ -1,0 +1,214 @@
+"""What the care API answers: ninja schemas read from model instances.
+
+The request bodies are the actions' inputs (renkei.care.actions); these are the outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.core.paginator import Page
+from ninja import Schema
+
+from renkei.care.models import (
+    CareLevel,
+    CareTeamMember,
+    Category,
+    Consent,
+    Patient,
+    Post,
+    ProvisionRecord,
+    Sex,
+    TeamRole,
+)
+
+
+class PatientOut(Schema):
+    code: uuid.UUID
+    name: str
+    kana: str
+    birth_date: dt.date
+    sex: Sex
+    address: str
+    phone: str
+    insured_number: str
+    care_level: CareLevel
+    key_person: str
+    emergency_contacts: str
+    owner: str
+    version: int
+
+    @staticmethod
+    def resolve_owner(obj: Patient) -> str:
+        return obj.owner.name
+
+
+class PatientRow(Schema):
+    code: uuid.UUID
+    name: str
+    kana: str
+    age: int
+    care_level: CareLevel
+    unread: int
+
+
+class TeamMemberOut(Schema):
+    id: int
+    team_role: TeamRole
+    status: str
+    name: str
+    username: str
+    organization: str
+    organization_code: uuid.UUID
+    start_date: dt.date
+    end_date: dt.date | None
+
+    @staticmethod
+    def resolve_name(obj: CareTeamMember) -> str:
+        return str(obj.membership.user)
+
+    @staticmethod
+    def resolve_username(obj: CareTeamMember) -> str:
+        return obj.membership.user.username
+
+    @staticmethod
+    def resolve_organization(obj: CareTeamMember) -> str:
+        return obj.membership.organization.name
+
+    @staticmethod
+    def resolve_organization_code(obj: CareTeamMember) -> uuid.UUID:
+        return obj.membership.organization.code
+
+
+class InvitationOut(Schema):
+    """An invitation as the invitee sees it: no patient data until accepted."""
+
+    id: int
+    team_role: TeamRole
+    invited_by: str
+    invited_by_organization: str
+    start_date: dt.date
+    reference: str
+
+    @staticmethod
+    def resolve_invited_by(obj: CareTeamMember) -> str:
+        return str(obj.invited_by.user) if obj.invited_by else ""
+
+    @staticmethod
+    def resolve_invited_by_organization(obj: CareTeamMember) -> str:
+        return obj.invited_by.organization.name if obj.invited_by else ""
+
+    @staticmethod
+    def resolve_reference(obj: CareTeamMember) -> str:
+        return str(obj.patient)
+
+
+class ConsentOut(Schema):
+    code: uuid.UUID
+    scope: str
+    purpose: str
+    given_by: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    organizations: list[str]
+    people: list[str]
+    has_form: bool
+    recorded_by: str
+    recorded_at: dt.datetime
+    revoked_at: dt.datetime | None
+    active: bool
+
+    @staticmethod
+    def resolve_organizations(obj: Consent) -> list[str]:
+        return [o.name for o in obj.organizations.all()]
+
+    @staticmethod
+    def resolve_people(obj: Consent) -> list[str]:
+        return [u.username for u in obj.people.all()]
+
+    @staticmethod
+    def resolve_has_form(obj: Consent) -> bool:
+        return bool(obj.form_file)
+
+    @staticmethod
+    def resolve_recorded_by(obj: Consent) -> str:
+        return str(obj.recorded_by.user)
+
+    @staticmethod
+    def resolve_active(obj: Consent) -> bool:
+        return obj.is_active()
+
+
+class ProvisionOut(Schema):
+    provided_at: dt.datetime
+    recipient: str
+    items: str
+    basis: str
+    keep_until: dt.date
+
+    @staticmethod
+    def resolve_recipient(obj: ProvisionRecord) -> str:
+        return obj.recipient.name
+
+
+class ReplyOut(Schema):
+    code: uuid.UUID
+    author: str
+    organization: str
+    body: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(obj: Post) -> str:
+        return str(obj.author.user)
+
+    @staticmethod
+    def resolve_organization(obj: Post) -> str:
+        return obj.author.organization.name
+
+
+class PostOut(ReplyOut):
+    category: Category
+    mentioned_roles: list[str]
+    reply_due: dt.date | None
+    next_visit: dt.date | None
+    plan_changed: bool
+    plan_summary: str
+    care_points: str
+    end_of_life: str
+    read_by: list[str]
+    replies: list[ReplyOut]
+
+    @staticmethod
+    def resolve_read_by(obj: Post) -> list[str]:
+        return [r.user.username for r in getattr(obj, "readers", [])]
+
+    @staticmethod
+    def resolve_replies(obj: Post) -> list[Post]:
+        return list(getattr(obj, "thread", []))
+
+
+class TimelineOut(Schema):
+    """One page of threads, read from Django's Page."""
+
+    count: int
+    page: int
+    pages: int
+    items: list[PostOut]
+
+    @staticmethod
+    def resolve_count(obj: Page[Post]) -> int:
+        return obj.paginator.count
+
+    @staticmethod
+    def resolve_page(obj: Page[Post]) -> int:
+        return obj.number
+
+    @staticmethod
+    def resolve_pages(obj: Page[Post]) -> int:
+        return obj.paginator.num_pages
+
+    @staticmethod
+    def resolve_items(obj: Page[Post]) -> list[Post]:
+        return list(obj.object_list)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from renkei.care import more_views, views
+
+app_name = "care"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("new/", views.patient_new, name="new"),
+    path("invitations/", views.invitation_list, name="invitations"),
+    path(
+        "invitations/<int:pk>/accept/",
+        views.invitation_answer,
+        {"answer": "accept"},
+        name="accept",
+    ),
+    path(
+        "invitations/<int:pk>/decline/",
+        views.invitation_answer,
+        {"answer": "decline"},
+        name="decline",
+    ),
+    path("emergency/", views.break_glass, name="break_glass"),
+    path("p/<uuid:code>/", views.patient, name="patient"),
+    path("p/<uuid:code>/edit/", views.patient_edit, name="edit"),
+    path("p/<uuid:code>/team/", views.team, name="team"),
+    path("p/<uuid:code>/team/<int:pk>/end/", views.team_end, name="team_end"),
+    path("p/<uuid:code>/access/", views.access_log, name="access_log"),
+    path("p/<uuid:code>/consents/", more_views.consents, name="consents"),
+    path(
+        "p/<uuid:code>/consents/<uuid:consent>/revoke/",
+        more_views.consent_revoke,
+        name="consent_revoke",
+    ),
+    path(
+        "p/<uuid:code>/consents/<uuid:consent>/form/", more_views.consent_form, name="consent_form"
+    ),
+    path("p/<uuid:code>/provisions/", more_views.provisions, name="provisions"),
+    path("p/<uuid:code>/posts/", more_views.post, name="post"),
+    path("p/<uuid:code>/posts/<uuid:post>/read/", more_views.read, name="read"),
+    path("p/<uuid:code>/print/", more_views.timeline_print, name="timeline_print"),
+]

@@ -1,0 +1,37 @@
+"""The care demo: who sees which synthetic patient, as the logins table says."""
+
+from __future__ import annotations
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from renkei.accounts.models import Membership
+from renkei.care.models import Consent, Patient, Post
+from renkei.demo.care import CARE_LOGINS, seed_care, totp_key
+from renkei.demo.seed import seed_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def visible_names(username: str) -> set[str]:
+    m = Membership.objects.get(user__username=username)
+    return {p.name for p in Patient.objects.on_team_of(m)}
+
+
+def test_the_care_demo_matches_the_logins_table() -> None:
+    seed_demo(facilities=20)
+    seed_care()  # idempotent
+    assert Patient.objects.count() == 3
+    assert {c.scope for c in Consent.objects.all()} == {"all", "organizations", "people"}
+    assert Post.objects.count() >= 5
+    hanako, ichiro, tome = "見本 花子（仮名）", "試験 一郎（仮名）", "例示 トメ（仮名）"
+    assert visible_names("care-doctor") == {hanako, ichiro, tome}
+    assert visible_names("care-nurse") == {hanako, ichiro}
+    assert visible_names("care-cm") == {hanako, tome}
+    assert visible_names("care-pharmacist") == {hanako}
+    assert visible_names("care-msw") == set()
+    for username, *_ in CARE_LOGINS:
+        device = TOTPDevice.objects.get(user__username=username)
+        assert device.key == totp_key(username)
+        assert device.verify_token(totp(bytes.fromhex(device.key)))
