@@ -37,7 +37,7 @@ API_ERROR_SCHEMA = {
 
 
 NUL_MESSAGE = "使用できない文字（NUL）が含まれています"
-BODY_MESSAGE = "リクエスト本文を読み取れません（NUL文字を含まないJSONで送信してください）"
+BODY_MESSAGE = "リクエスト本文をJSONとして読み取れません（JSONの書式を確認してください）"
 
 
 def _has_nul(value: Any) -> bool:
@@ -99,6 +99,10 @@ class RenkeiAPI(NinjaAPI):
                 wanted: dict[int, str] = {}
                 if operation.get("parameters") or "requestBody" in operation or unsafe:
                     wanted[400] = "入力内容が正しくありません"
+                if "requestBody" in operation:
+                    # renkei.lib.badinput, before any handler: the body must be a JSON object.
+                    wanted[415] = "本文がJSONではありません（Content-Type: application/json）"
+                    wanted[422] = "本文がJSONのオブジェクトではありません"
                 if secured:
                     wanted[401] = "ログインが必要です"
                 if secured and unsafe:

@@ -9,6 +9,7 @@ from renkei.api import api
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("renkei.accounts.urls")),
     path("directory/", include("renkei.directory.urls")),
     path("referrals/", include("renkei.referrals.urls")),

@@ -23,6 +23,7 @@ PUBLIC_ROUTES = frozenset(
     {
         "home",
         "healthz",
+        "favicon",
         # Sign-in flow (reachable before signing in, by definition).
         "accounts:login",
         "accounts:logout",

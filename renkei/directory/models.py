@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import Organization, User
 from renkei.lib.geo import cell_of
-from renkei.lib.text import normalize_search
+from renkei.lib.text import normalize_phone, normalize_postal_code, normalize_search
 from renkei.regions.models import Municipality, Prefecture
 
 MAX_CAPABILITY_BITS = 63
@@ -512,6 +512,14 @@ class Facility(models.Model):
         lo = self.care_level_min if self.care_level_min is not None else CareLevel.INDEPENDENT
         hi = self.care_level_max if self.care_level_max is not None else CareLevel.CARE_5
         return lo <= level <= hi
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # Before the validators: 「０４６６－２２－１１１１」 and 「２５２－１１２３」 as typed on a
+        # Japanese keyboard are valid numbers, not errors (issue 9 §6).
+        self.phone = normalize_phone(self.phone)
+        self.fax = normalize_phone(self.fax)
+        self.postal_code = normalize_postal_code(self.postal_code)
+        super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
