@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.oncall",
     "renkei.care",
     "renkei.ops",
     "renkei.demo",
