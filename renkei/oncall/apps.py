@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-
 AUDIT_LABELS = {
     "oncall.rota_saved": "当番表の設定",
     "oncall.member_added": "当番表への参加機関の追加",
