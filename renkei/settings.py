@@ -48,6 +48,10 @@ def envsecret(name: str, default: str = "") -> str:
 # Radius searches run as prepared statements on PostgreSQL (ADR 0011). Turn off behind a
 # transaction-mode connection pooler that cannot keep prepared statements (PgBouncer < 1.21).
 DB_PREPARED_SEARCH = envbool("DB_PREPARED_SEARCH", "True")
+# A directory search without a radius counts its matches up to this many (beyond: 「1,000件以上」,
+# the whole directory 「約25万件」), and a name search sorts at most this many candidates, so that
+# no page costs in proportion to the whole table (ADR 0040).
+SEARCH_COUNT_LIMIT = int(os.getenv("SEARCH_COUNT_LIMIT", "1000"))
 
 
 def database_from_url(url: str) -> dict[str, object]:
