@@ -105,7 +105,11 @@ class FacilityMemberOut(FacilityOut):
 
 
 class FacilityPage(Schema):
-    count: int
+    count: int = Field(
+        description="該当件数。count_exact が false のときは下限（SEARCH_COUNT_LIMIT 件を超えた）か、"
+        "条件なしの検索での推定値"
+    )
+    count_exact: bool = True
     page: int
     per_page: int
     items: list[FacilityMemberOut] | list[FacilityOut]
@@ -266,6 +270,7 @@ def search_facilities(
     now = timezone.now()
     body = {
         "count": total,
+        "count_exact": s.total_exact,
         "page": s.page,
         "per_page": s.per_page,
         "items": [facility_dict(row, member, now) for row in rows],
@@ -313,6 +318,21 @@ def put_vacancy(
     f, membership = _editable(request, code)
     # Refusals (ActionError, StaleVersion) become {"detail"} with their status in renkei.api.
     actions.update_vacancy(f, by=membership, data=payload, request=request)
+    f.refresh_from_db()
+    return Status(200, facility_out(f, True))
+
+
+@router.post(
+    "/facilities/{code}/vacancy/confirm",
+    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=SessionAuth(),
+    summary="空き状況は変わりなし（確認日時を更新する）",
+)
+def confirm_vacancy(
+    request: HttpRequest, code: uuid.UUID, payload: actions.ConfirmInput
+) -> Status[dict[str, Any]]:
+    f, membership = _editable(request, code)
+    actions.confirm_vacancy(f, by=membership, data=payload, request=request)
     f.refresh_from_db()
     return Status(200, facility_out(f, True))
 

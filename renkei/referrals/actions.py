@@ -752,7 +752,7 @@ def search_hospitals(*, by: Membership, data: AdmissionQuery) -> list[HospitalHi
     unknown = sorted(set(data.capability) - known)
     if unknown:
         raise ActionError(f"処置項目が見つかりません: {', '.join(unknown)}", field="capability")
-    return find_hospitals(
+    hits = find_hospitals(
         point=muni.point() if muni else None,
         municipality=muni,
         ward_kinds=data.ward_kind,
@@ -761,3 +761,12 @@ def search_hospitals(*, by: Membership, data: AdmissionQuery) -> list[HospitalHi
         backup_only=data.backup_only,
         radius_km=data.radius_km,
     )
+    # find_hospitals answers in the "backup" order; the others reorder what it found.
+    far = float("inf")
+    if data.sort == "near":
+        hits.sort(key=lambda h: h.distance_km if h.distance_km is not None else far)
+    elif data.sort == "vacant":
+        hits.sort(
+            key=lambda h: (-h.vacant_beds, h.distance_km if h.distance_km is not None else far)
+        )
+    return hits

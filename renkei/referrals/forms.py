@@ -12,7 +12,7 @@ from django.utils import timezone
 from renkei.accounts.models import Organization
 from renkei.directory.models import Capability, CareLevel, WardKind
 from renkei.referrals.idempotency import new_form_token
-from renkei.referrals.inputs import CASE_FIELDS
+from renkei.referrals.inputs import ADMISSION_SORTS, CASE_FIELDS
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -261,6 +261,9 @@ class AdmissionSearchForm(forms.Form):
     backup_only = forms.BooleanField(label="在宅療養後方支援病院のみ", required=False)
     radius_km = forms.TypedChoiceField(
         label="距離", choices=RADIUS_CHOICES, coerce=int, initial=20, required=False
+    )
+    sort = forms.ChoiceField(
+        label="並び順", choices=list(ADMISSION_SORTS.items()), initial="backup", required=False
     )
 
     def __init__(self, *args: Any, organization: Organization | None = None, **kwargs: Any) -> None:

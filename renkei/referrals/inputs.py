@@ -109,6 +109,12 @@ class CaseFields(BaseModel):
         None, title="キーパーソンの続柄"
     )
     note: str = Field("", max_length=2000, title="補足")
+    internal_ref: str = Field(
+        "",
+        max_length=40,
+        title="院内メモ（管理番号）",
+        description="自院の職員だけに表示（依頼先には送られない）。氏名・患者IDは書けません",
+    )
 
 
 CASE_FIELDS: list[str] = list(CaseFields.model_fields)
@@ -233,6 +239,17 @@ class AdmissionQuery(Input):
     vacant_only: bool = False
     backup_only: bool = False
     radius_km: float = Field(20.0, gt=0, le=100)
+    sort: Literal["backup", "near", "vacant"] = Field(
+        "backup",
+        description="backup=在宅療養後方支援病院を先に近い順、near=近い順、vacant=空床の多い順",
+    )
+
+
+ADMISSION_SORTS = {
+    "backup": "在宅療養後方支援病院を先に、近い順",
+    "near": "近い順",
+    "vacant": "選んだ病棟の空床が多い順（同数は近い順）",
+}
 
 
 class DashboardQuery(Input):

@@ -242,6 +242,14 @@ class PlacementCase(models.Model):
     note = models.TextField(
         "補足（個人を特定できる情報は書かないでください）", max_length=2000, blank=True
     )
+    # The hospital's own handle on the case (「5階東 B3」「退院調整 No.12」) so that an MSW with
+    # several cases can tell them apart; screened like the note and never shown to facilities.
+    internal_ref = models.CharField(
+        "院内メモ（管理番号）",
+        max_length=40,
+        blank=True,
+        help_text="自院の職員だけに表示されます。病棟・管理番号など。氏名・患者IDは書けません。",
+    )
 
     placed_facility = models.ForeignKey(
         Facility,
@@ -285,6 +293,11 @@ class PlacementCase(models.Model):
         return reverse("referrals:case_detail", args=[self.code])
 
     @property
+    def label(self) -> str:
+        """The case as its hospital calls it: the short code and the internal reference."""
+        return f"{self.short_code}「{self.internal_ref}」" if self.internal_ref else self.short_code
+
+    @property
     def short_code(self) -> str:
         return str(self.code)[:8]
 
@@ -300,10 +313,11 @@ class PlacementCase(models.Model):
         from renkei.referrals.screening import IdentifyingText, screen
 
         errors: dict[str, str] = {}
-        try:
-            screen(self.note)
-        except IdentifyingText as e:
-            errors["note"] = str(e)
+        for name in ("note", "internal_ref"):
+            try:
+                screen(getattr(self, name))
+            except IdentifyingText as e:
+                errors[name] = str(e)
         if not isinstance(self.destinations, list) or any(
             d not in Destination.values for d in self.destinations
         ):

@@ -99,6 +99,10 @@ class ReferralCaseOut(CaseFields, Schema):
         return obj.placed_facility.code if own and obj.placed_facility else None
 
     @staticmethod
+    def resolve_internal_ref(obj: PlacementCase, context: Any) -> str:
+        return obj.internal_ref if obj.hospital_id == _viewer_org(context) else ""
+
+    @staticmethod
     def resolve_version(obj: PlacementCase, context: Any) -> int | None:
         return obj.version if obj.hospital_id == _viewer_org(context) else None
 

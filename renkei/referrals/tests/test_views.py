@@ -304,3 +304,24 @@ def test_admission_search_screen(client: Client, msw: Membership) -> None:
     ).content.decode()
     assert "後方支援病院" in page
     assert "地域包括ケア病棟 40床（空床2）" in page
+
+
+def test_admission_search_sorts_and_shows_its_conditions(client: Client, msw: Membership) -> None:
+    """受入れ病院を探す: the order is chosen and explained, the conditions stay in view."""
+    from renkei.directory.models import Ward
+    from renkei.testing import make_facility
+
+    near = make_facility("近い病院", "hospital", lat=35.34, lng=139.49)
+    Ward.objects.create(facility=near, kind="community", beds=40, vacant_beds=1)
+    roomy = make_facility("空床の多い病院", "hospital", lat=35.40, lng=139.55)
+    Ward.objects.create(facility=roomy, kind="community", beds=40, vacant_beds=9)
+    login(client, msw)
+    url = reverse("referrals:admission") + "?search=1&ward_kinds=community&vacant_only=on"
+    by_vacancy = client.get(url + "&sort=vacant").content.decode()
+    assert by_vacancy.index("空床の多い病院") < by_vacancy.index("近い病院")
+    assert "並び順: <strong>選んだ病棟の空床が多い順（同数は近い順）</strong>" in by_vacancy
+    assert "空床のある病棟のみ" in by_vacancy and "地域包括ケア病棟" in by_vacancy
+    by_distance = client.get(url + "&sort=near").content.decode()
+    assert by_distance.index("近い病院") < by_distance.index("空床の多い病院")
+    r = client.get("/api/v1/referrals/admission/hospitals?ward_kind=community&sort=vacant")
+    assert [h["name"] for h in r.json()] == ["空床の多い病院", "近い病院"]

@@ -244,19 +244,41 @@ def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
             except ActionError as e:
                 show_error(form, e)
                 status = e.status
-    result = find_candidates(case) if case.is_open else None
     return render(
         request,
         "referrals/candidates.html",
         {
             "case": case,
-            "result": result,
             "form": form,
             "selected": set(selected),
             "capabilities": list(case.required_capabilities.all()),
+            **(_candidate_groups(request, case) if case.is_open else {"result": None}),
         },
         status=status,
     )
+
+
+OUTSIDE_PER_PAGE = 10
+
+
+def _candidate_groups(request: MemberRequest, case: PlacementCase) -> dict[str, Any]:
+    """The candidates as the MSW works through them: those a request can go to first, then
+    those already asked, then the directory's other facilities (to phone), ten at a time."""
+    result = find_candidates(case)
+    everyone = result.all()
+    outside = [c for c in everyone if not c.in_network]
+    page = Paginator(outside, OUTSIDE_PER_PAGE).get_page(request.GET.get("outside"))
+    # The candidate query reads only what matching needs; the phone numbers of the page shown.
+    phones = dict(
+        Facility.objects.filter(pk__in=[c.facility.pk for c in page]).values_list("pk", "phone")
+    )
+    return {
+        "result": result,
+        "requestable": [c for c in everyone if c.can_request],
+        "requested": [c for c in everyone if c.requested_status],
+        "outside": page,
+        "outside_rows": [(c, phones.get(c.facility.pk, "")) for c in page],
+    }
 
 
 @member_required

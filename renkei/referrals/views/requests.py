@@ -17,7 +17,13 @@ from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.inputs import parse
 from renkei.referrals import access, actions
 from renkei.referrals.forms import AdmissionSearchForm, AnswerForm, HandoverForm, MessageForm
-from renkei.referrals.inputs import AdmissionQuery, AnswerInput, InboxQuery, MessageInput
+from renkei.referrals.inputs import (
+    ADMISSION_SORTS,
+    AdmissionQuery,
+    AnswerInput,
+    InboxQuery,
+    MessageInput,
+)
 from renkei.referrals.models import CaseEvent, PlacementRequest, RequestStatus
 from renkei.referrals.views.common import PER_PAGE, once, querystring
 
@@ -157,6 +163,8 @@ def admission(request: MemberRequest) -> HttpResponse:
     hits = None
     origin = ""
     status = 200
+    active: list[str] = []
+    order = ADMISSION_SORTS["backup"]
     if form.is_bound:
         status = 400
         if form.is_valid():
@@ -173,15 +181,32 @@ def admission(request: MemberRequest) -> HttpResponse:
                         "vacant_only": bool(data.get("vacant_only")),
                         "backup_only": bool(data.get("backup_only")),
                         "radius_km": float(data.get("radius_km") or 20),
+                        "sort": data.get("sort") or "backup",
                     },
                 )
                 hits = actions.search_hospitals(by=request.membership, data=query)
                 status = 200
+                active = _active_filters(form, origin, query)
+                order = ADMISSION_SORTS[query.sort]
             except ActionError as e:
                 show_error(form, e)
     return render(
         request,
         "referrals/admission.html",
-        {"form": form, "hits": hits, "origin": origin},
+        {"form": form, "hits": hits, "origin": origin, "active": active, "order": order},
         status=status,
     )
+
+
+def _active_filters(form: AdmissionSearchForm, origin: str, query: AdmissionQuery) -> list[str]:
+    """The conditions in force, in words, so they stay visible above the results."""
+    data = form.cleaned_data
+    out = [f"{origin or '所属組織の所在地'}から{query.radius_km:g}km以内"]
+    kinds = dict(form.fields["ward_kinds"].choices)  # type: ignore[attr-defined]
+    out += [str(kinds.get(k, k)) for k in query.ward_kind]
+    if query.vacant_only:
+        out.append("空床のある病棟のみ")
+    if query.backup_only:
+        out.append("在宅療養後方支援病院のみ")
+    out += [f"処置: {c.name}" for c in data.get("capabilities") or []]
+    return out
