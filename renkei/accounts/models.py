@@ -293,3 +293,39 @@ class AuditEntry(models.Model):
             ip=client_ip(request) if request is not None else None,
             detail=detail or {},
         )
+
+
+class IdempotencyKey(models.Model):
+    """A submitted form token or Idempotency-Key header and what it produced (security R23).
+
+    The one submit-once record of every app (`renkei.accounts.idempotency`): a signed-in
+    caller's keys are theirs alone; an anonymous caller's (a public application form) are
+    kept apart by the scope they were used in.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", null=True)
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=120)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "二重送信防止キー"
+        verbose_name_plural = "二重送信防止キー"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=models.Q(user__isnull=False),
+                name="uniq_idempotency_user_key",
+            ),
+            models.UniqueConstraint(
+                fields=["scope", "key"],
+                condition=models.Q(user__isnull=True),
+                name="uniq_idempotency_anonymous_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id or '-'}:{self.key}"
