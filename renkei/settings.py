@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.oncall",
     "renkei.care",
     "renkei.ops",
     "renkei.demo",
@@ -149,6 +150,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that reads the request: NUL and broken UTF-8 never reach a view.
+    "renkei.lib.badinput.RefuseUnsafeInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -12,7 +12,12 @@ from renkei.events.models import Event
 
 # The files every page links (templates/base.html): if the static manifest cannot name them,
 # every page answers 500, so the health check must fail too.
-PAGE_ASSETS = ("vendor/dads/tokens.css", "css/renkei.css", "vendor/htmx/htmx.min.js")
+PAGE_ASSETS = (
+    "vendor/dads/tokens.css",
+    "css/renkei.css",
+    "vendor/htmx/htmx.min.js",
+    "img/favicon.svg",
+)
 
 
 @require_GET
@@ -20,6 +25,15 @@ def home(request: HttpRequest) -> HttpResponse:
     # Residents reach the public lectures from here (issue 9 §5), signed in or not.
     upcoming = Event.objects.published().upcoming().order_by("starts_at", "pk")[:3]
     return render(request, "home.html", {"upcoming_events": upcoming})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers and feed readers ask for /favicon.ico whatever the page links; the file itself
+    # lives with the static files (hashed name in production), so send them there.
+    response = HttpResponseRedirect(staticfiles_storage.url("img/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 class _Migrated:

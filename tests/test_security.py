@@ -23,6 +23,7 @@ PUBLIC_ROUTES = frozenset(
     {
         "home",
         "healthz",
+        "favicon",
         # Sign-in flow (reachable before signing in, by definition).
         "accounts:login",
         "accounts:logout",
@@ -36,6 +37,7 @@ PUBLIC_ROUTES = frozenset(
         "directory:points",
         "directory:export",
         "directory:handbook",
+        "directory:print",
         # Training events: public listing and sign-up, personal links sent by e-mail.
         "events:list",
         "events:detail",

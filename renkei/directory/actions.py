@@ -16,7 +16,7 @@ from renkei.lib.actions import ActionError, StaleVersion, bump_version
 from renkei.lib.inputs import Input
 from renkei.regions.models import Municipality
 
-__all__ = ["StaleVersion", "VacancyInput", "update_vacancy"]
+__all__ = ["ConfirmInput", "StaleVersion", "VacancyInput", "confirm_vacancy", "update_vacancy"]
 
 FACILITY_STALE = (
     "他の方が先にこの施設の情報を更新しました。最新の内容を確認してから、もう一度保存してください。"
@@ -85,6 +85,58 @@ def update_vacancy(
         membership=by,
         target=facility,
         detail={"before": before, "after": {"status": status, "count": count}},
+    )
+    return facility
+
+
+class ConfirmInput(Input):
+    """「変わりなし」: the vacancy as last reported still holds."""
+
+    version: int | None = Field(
+        None, description="楽観的ロック: 読み込んだ時点の version。異なれば409"
+    )
+
+
+@transaction.atomic
+def confirm_vacancy(
+    facility: Facility,
+    *,
+    by: Membership,
+    data: ConfirmInput,
+    request: HttpRequest | None = None,
+) -> Facility:
+    """「変わりなし」 in one tap: the reported vacancy is confirmed as it stands, so its
+    freshness is renewed (confirmation time and person, a history row, an audit entry)."""
+    if facility.vacancy_status == VacancyStatus.UNKNOWN:
+        raise ActionError(
+            "空き状況が未登録のため「変わりなし」にできません。空き状況を選んで更新してください",
+            field="status",
+        )
+    _bump_version(facility, data.version)
+    now = timezone.now()
+    previous = facility.vacancy_confirmed_at
+    facility.vacancy_confirmed_at = now
+    facility.vacancy_confirmed_by = by.user
+    facility.save(update_fields=["vacancy_confirmed_at", "vacancy_confirmed_by", "updated_at"])
+    VacancyReport.objects.create(
+        facility=facility,
+        status=facility.vacancy_status,
+        count=facility.vacancy_count,
+        note=facility.vacancy_note,
+        reported_by=by.user,
+        reported_at=now,
+    )
+    AuditEntry.record(
+        "directory.vacancy_confirmed",
+        request=request,
+        actor=by.user,
+        membership=by,
+        target=facility,
+        detail={
+            "status": facility.vacancy_status,
+            "count": facility.vacancy_count,
+            "previously_confirmed_at": previous.isoformat() if previous else None,
+        },
     )
     return facility
 

@@ -317,6 +317,21 @@ def put_vacancy(
     return Status(200, facility_out(f, True))
 
 
+@router.post(
+    "/facilities/{code}/vacancy/confirm",
+    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=SessionAuth(),
+    summary="空き状況は変わりなし（確認日時を更新する）",
+)
+def confirm_vacancy(
+    request: HttpRequest, code: uuid.UUID, payload: actions.ConfirmInput
+) -> Status[dict[str, Any]]:
+    f, membership = _editable(request, code)
+    actions.confirm_vacancy(f, by=membership, data=payload, request=request)
+    f.refresh_from_db()
+    return Status(200, facility_out(f, True))
+
+
 @router.patch(
     "/facilities/{code}",
     response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},

@@ -23,6 +23,12 @@ class VacancyForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class ConfirmForm(forms.Form):
+    """「変わりなし」: only the version the page was loaded at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
 PROFILE_FIELDS = [
     "phone",
     "fax",

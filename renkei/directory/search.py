@@ -355,6 +355,36 @@ class FacilitySearch:
             out.append(row)
         return out, self._total([tuple(raw[0][:3])], total)
 
+    def describe(self) -> list[str]:
+        """The active filters in words, for the page to show what the results are of
+        (「訪問看護ステーション」「吸引」「空きあり」 …); the sort order is not a filter."""
+        out: list[str] = []
+        if self.q:
+            out.append(f"「{self.q}」")
+        kinds = dict(FacilityKind.choices)
+        out += [str(kinds[k]) for k in self.kinds if k in kinds]
+        if self.capabilities:
+            by_code = vocabulary(codes=self.capabilities).by_code
+            out += [by_code[c].name for c in self.capabilities if c in by_code]
+        if self.vacancy:
+            out.append("空きあり")
+        if self.area is not None:
+            area = SecondaryArea.objects.filter(pk=self.area).first()
+            if area is not None:
+                out.append(f"{area.name}医療圏")
+        if self.municipalities:
+            names = dict(
+                Municipality.objects.filter(code__in=self.municipalities).values_list(
+                    "code", "name"
+                )
+            )
+            out += [names.get(code, code) for code in self.municipalities]
+        if self.serves_municipality is not None:
+            out.append(f"{self.serves_municipality.name}に訪問・対応")
+        if self.point is not None and self.radius_km is not None:
+            out.append(f"{self.point_label}から{self.radius_km:g}km以内")
+        return out
+
     def as_params(self) -> dict[str, Any]:
         return {
             "q": self.q,

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -12,15 +10,18 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.accounts.models import AuditEntry
 from renkei.directory import actions
-from renkei.directory.forms import FacilityCreateForm, FacilityForm, VacancyForm
+from renkei.directory.forms import ConfirmForm, FacilityCreateForm, FacilityForm, VacancyForm
 from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
 from renkei.directory.search import SORTS, FacilitySearch, SearchError
+from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
 from renkei.lib.forms import input_from_form, show_error
@@ -68,7 +69,11 @@ def search(request: RenkeiRequest) -> HttpResponse:
         if total and s.page > paginator.num_pages:
             raise SearchError(f"ページ{s.page}はありません（全{paginator.num_pages}ページ）")
         context.update(
-            search=s, items=items, total=total, page=paginator.get_page(s.page) if total else None
+            search=s,
+            items=items,
+            total=total,
+            page=paginator.get_page(s.page) if total else None,
+            described=s.describe(),
         )
     except SearchError as e:
         context.update(error=str(e), items=[], total=0)
@@ -145,6 +150,7 @@ def detail(request: RenkeiRequest, code: str) -> HttpResponse:
             "vacancy_ago": ago_ja(facility.vacancy_confirmed_at),
             "info_ago": ago_ja(facility.info_updated_at),
             "stale": facility.vacancy_is_stale(),
+            "staleness": facility.staleness_notes(),
         },
     )
 
@@ -197,13 +203,8 @@ def _rebased(form_class: Any, request: MemberRequest, current: Facility, **kwarg
     return form
 
 
-@member_required
-@require_http_methods(["GET", "POST"])
-def edit(request: MemberRequest, code: str) -> HttpResponse:
-    facility = _editable(request, code)
-    curator = request.organization.is_government
-    form = FacilityForm(request.POST or None, instance=facility, curator=curator)
-    vform = VacancyForm(
+def _vacancy_form(facility: Facility) -> VacancyForm:
+    return VacancyForm(
         initial={
             "status": facility.vacancy_status
             if facility.vacancy_status != VacancyStatus.UNKNOWN
@@ -213,6 +214,15 @@ def edit(request: MemberRequest, code: str) -> HttpResponse:
             "version": facility.version,
         }
     )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def edit(request: MemberRequest, code: str) -> HttpResponse:
+    facility = _editable(request, code)
+    curator = request.organization.is_government
+    form = FacilityForm(request.POST or None, instance=facility, curator=curator)
+    vform = _vacancy_form(facility)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -304,6 +314,38 @@ def vacancy(request: MemberRequest, code: str) -> HttpResponse:
     return render(request, template, ctx, status=status)
 
 
+@member_required
+@require_POST
+def confirm_vacancy(request: MemberRequest, code: str) -> HttpResponse:
+    """「変わりなし」 in one tap, from the list of one's facilities or the edit page: back to
+    that page with what was confirmed; a refusal shows on the edit page, nothing changed."""
+    facility = _editable(request, code)
+    form = ConfirmForm(request.POST)
+    data = input_from_form(form, actions.ConfirmInput)
+    try:
+        if data is None:
+            raise ActionError("確認する版の指定が正しくありません。ページを読み込み直してください")
+        actions.confirm_vacancy(facility, by=request.membership, data=data, request=request)
+    except ActionError as e:
+        messages.error(request, str(e))
+        current = Facility.objects.get(pk=facility.pk)
+        ctx = {
+            "f": current,
+            "vform": _vacancy_form(current),
+            "form": FacilityForm(instance=current, curator=request.organization.is_government),
+        }
+        return render(request, "directory/edit.html", ctx, status=e.status)
+    messages.success(
+        request,
+        f"{facility.name}の空き状況「{facility.get_vacancy_status_display()}」を"
+        "変わりなしとして確認しました。",
+    )
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("directory:detail", code=facility.code)
+
+
 EXPORT_COLUMNS = [
     "名称",
     "ふりがな",
@@ -341,9 +383,7 @@ def _export_rows(s: FacilitySearch) -> list[list[Any]]:
                 f.fax,
                 "、".join(c.name for c in f.capabilities.all()),
                 f.get_vacancy_status_display(),
-                timezone.localtime(f.vacancy_confirmed_at).strftime("%Y-%m-%d %H:%M")
-                if f.vacancy_confirmed_at
-                else "",
+                f.vacancy_confirmed_at,
                 round(math.sqrt(d2), 1) if d2 is not None else "",
                 f.medical_id or "",
                 f.care_office_number or "",
@@ -368,54 +408,69 @@ def export(request: RenkeiRequest, fmt: str) -> HttpResponse:
         detail={"format": fmt, "rows": len(rows), "query": request.GET.urlencode()},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")  # BOM so that Excel opens UTF-8 Japanese correctly
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(rows)
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="renkei-facilities-{stamp}.csv"'
-        return response
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "施設一覧"
-    ws.append(EXPORT_COLUMNS)
-    for row in rows:
-        ws.append(row)
-    ws.freeze_panes = "A2"
-    for i, width in enumerate([36, 24, 22, 14, 36, 14, 14, 40, 12, 18, 10, 16, 14], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="renkei-facilities-{stamp}.xlsx"'
-    return response
+    widths = [36, 24, 22, 14, 36, 14, 14, 40, 12, 18, 10, 16, 14]
+    sheet = exports.Sheet("施設一覧", EXPORT_COLUMNS, rows, widths=widths)
+    return exports.response(fmt, f"renkei-facilities-{stamp}", sheet)
 
 
-@require_GET
-def handbook(request: RenkeiRequest, code: str) -> HttpResponse:
-    """Print layout of one municipality's resources grouped by kind (在宅医療介護福祉ハンドブック)."""
-    muni = get_object_or_404(Municipality, code=code)
-    facilities = (
-        Facility.objects.public()
-        .filter(municipality__in=[muni, *muni.wards.all()])
+PRINT_LIMIT = 3_000
+
+
+def _print_page(
+    request: RenkeiRequest, s: FacilitySearch, title: str, described: list[str]
+) -> HttpResponse:
+    """The search's facilities as a print layout grouped by kind (在宅医療介護福祉ハンドブック):
+    exactly what the filters selected, up to PRINT_LIMIT."""
+    facilities = list(
+        s.queryset()
+        .select_related("municipality")
         .prefetch_related("capabilities")
-        .order_by("kind", "kana", "name")
+        .order_by("kind", "kana", "name", "id")[: PRINT_LIMIT + 1]
     )
+    truncated = len(facilities) > PRINT_LIMIT
     groups: dict[str, list[Facility]] = {}
-    for f in facilities:
+    for f in facilities[:PRINT_LIMIT]:
         groups.setdefault(f.get_kind_display(), []).append(f)
     order = [label for _, label in FacilityKind.choices]
     grouped = sorted(groups.items(), key=lambda kv: order.index(kv[0]))
     return render(
         request,
         "directory/handbook.html",
-        {"muni": muni, "groups": grouped, "now": timezone.localtime()},
+        {
+            "title": title,
+            "described": described,
+            "groups": grouped,
+            "truncated": truncated,
+            "limit": PRINT_LIMIT,
+            "back": f"{reverse('directory:search')}?{_querystring(request)}",
+            "now": timezone.localtime(),
+        },
     )
+
+
+@rate_limited("search", key=by_user_or_ip)
+@require_GET
+def print_list(request: RenkeiRequest) -> HttpResponse:
+    """印刷用一覧 of the search as filtered on the search page."""
+    try:
+        s = FacilitySearch.from_querydict(request.GET)
+    except SearchError as e:
+        return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
+    described = s.describe()
+    title = "在宅医療・介護資源一覧"
+    if len(s.municipalities) == 1 and described == [_muni_name(s.municipalities[0])]:
+        title = f"{described[0]} 在宅医療・介護福祉ハンドブック"
+    return _print_page(request, s, title, described)
+
+
+def _muni_name(code: str) -> str:
+    return Municipality.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
+@require_GET
+def handbook(request: RenkeiRequest, code: str) -> HttpResponse:
+    """One municipality's handbook (its wards included): the print layout of that search."""
+    muni = get_object_or_404(Municipality, code=code)
+    s = FacilitySearch(municipalities=[code])
+    s.validate()
+    return _print_page(request, s, f"{muni.name} 在宅医療・介護福祉ハンドブック", [muni.name])

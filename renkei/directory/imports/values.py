@@ -14,6 +14,7 @@ from renkei.directory.models import (
     phone_validator,
 )
 from renkei.directory.vocabulary import KAIGO_SERVICE_KIND
+from renkei.lib.text import normalize_phone
 
 # Fields a facility edits itself that the open data also carries: official until the first edit.
 SHARED_FIELDS = ("phone", "fax", "website", "hours", "closed_days")
@@ -75,7 +76,9 @@ def _point(lat_s: str, lng_s: str) -> tuple[float, float] | None | str:
 
 
 def _phone(value: str) -> tuple[str, bool]:
-    v = value.strip()
+    """A phone/FAX number in ASCII (「０４６－２８８－１１４８」 → 「046-288-1148」), or '' and
+    False when it is not one."""
+    v = value.strip() if value.isascii() else normalize_phone(value)
     if not v:
         return "", True
     return (v, True) if _phone_re.match(v) else ("", False)
@@ -97,14 +100,14 @@ def _url(value: str) -> str:
 
 
 def _count(value: str) -> tuple[int | None, bool]:
-    """定員 / 病床数: blank or 0 means not entered."""
+    """定員 / 病床数: blank is not entered (None); 「0」 is 0, as written (a 無床診療所, a
+    visiting service without places)."""
     v = _digits(value)
     if not value.strip():
         return None, True
     if not v:
         return None, False
-    n = int(v)
-    return (n or None), True
+    return int(v), True
 
 
 def _strip_prefecture(address: str, prefecture: str) -> str:

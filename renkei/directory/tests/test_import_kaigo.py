@@ -248,12 +248,12 @@ def test_existing_position_is_kept_when_the_new_row_has_none() -> None:
 
 
 def test_official_quirks_are_normalised() -> None:
-    """定員 0 or blank means not entered, the URL column keeps only web addresses, and a
-    prefecture in front of the address is dropped."""
+    """定員 「0」 is stored as 0 (issue 9 §6; blank stays empty), the URL column keeps only web
+    addresses, and a prefecture in front of the address is dropped."""
     import_sample("jigyosho_130.csv")
     import_sample("jigyosho_510.csv")
     nurse = Facility.objects.get(care_office_number="1492827700")  # 定員 "0", https URL
-    assert nurse.capacity is None
+    assert nurse.capacity == 0
     assert nurse.website == "https://カエデ-care.example.jp/"
     assert Facility.objects.get(care_office_number="1468578867").address == "座間市本町5-9-19"
     assert Facility.objects.get(care_office_number="1466958013").website == ""  # an e-mail
@@ -384,3 +384,47 @@ def test_url_fast_path_agrees_with_urlvalidator_on_random_strings() -> None:
         assert values._url(value) == (value if valid else ""), value
         kept += valid
     assert 400 < kept < 3600  # both outcomes are exercised
+
+
+def test_full_width_phone_and_fax_are_normalised_not_dropped() -> None:
+    """35 of 300 rows of a real 介護 file wrote their numbers in full width (issue 9 §6)."""
+    row = kaigo_row(
+        **{"電話番号": "０４６－２８８－１１４８", "FAX番号": "（０４６）２８８ー１１４９"}
+    )
+    imports.import_bytes(kaigo_csv(row), filename="jigyosho_510.csv")
+    f = Facility.objects.get()
+    assert (f.phone, f.fax) == ("046-288-1148", "(046)288-1149")
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("０４６６－２２－１１１１", ("0466-22-1111", True)),
+        ("0466‐22‐1111", ("0466-22-1111", True)),  # U+2010 hyphens
+        ("０４６６−２２−１１１１", ("0466-22-1111", True)),  # U+2212 minus
+        ("", ("", True)),
+        ("電話なし", ("", False)),
+    ],
+)
+def test_phone_values(raw: str, expected: tuple[str, bool]) -> None:
+    assert values._phone(raw) == expected
+
+
+def test_capacity_zero_is_zero_and_blank_is_unknown() -> None:
+    assert values._count("0") == (0, True)
+    assert values._count("０") == (0, True)
+    assert values._count("") == (None, True)
+    assert values._count("八十") == (None, False)
+
+
+def test_a_facility_typed_in_full_width_validates_and_is_stored_in_ascii() -> None:
+    from renkei.testing import make_facility
+
+    f = make_facility("全角入力の事業所")
+    f.phone, f.fax, f.postal_code = (
+        "０４６６－２２－１１１１",
+        "０４６６ー２２ー１１１２",
+        "２５１－００５２",
+    )
+    f.full_clean()
+    assert (f.phone, f.fax, f.postal_code) == ("0466-22-1111", "0466-22-1112", "251-0052")

@@ -90,3 +90,16 @@ def test_postal_lookup_works_from_any_thread() -> None:
     assert municipality_code5("231-0023") == "14104"
     assert municipality_code5("000-0000") is None
     assert municipality_code5("12") is None
+
+
+def test_phone_and_postal_code_fold_full_width_digits_and_dashes() -> None:
+    from renkei.lib.text import normalize_phone, normalize_postal_code
+
+    assert normalize_phone("０４６－２８８－１１４８") == "046-288-1148"
+    assert normalize_phone(" （０４６６）２２ー１１１１ ") == "(0466)22-1111"
+    assert normalize_phone("0466―22―1111") == "0466-22-1111"
+    assert normalize_phone(None) == ""
+    assert normalize_postal_code("〒２５２－１１２３") == "252-1123"
+    assert normalize_postal_code("2521123") == "252-1123"
+    assert normalize_postal_code("252 1123") == "252-1123"
+    assert normalize_postal_code("２５２") == "252"  # left for the validator to refuse
