@@ -26,7 +26,7 @@ def copy_keys(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("events", "0003_resident_needs"),
-        ("accounts", "0003_idempotency_key"),
+        ("accounts", "0004_idempotency_key"),
     ]
 
     operations = [

@@ -20,7 +20,7 @@ def copy_keys(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("referrals", "0002_case_internal_ref"),
-        ("accounts", "0003_idempotency_key"),
+        ("accounts", "0004_idempotency_key"),
     ]
 
     operations = [
