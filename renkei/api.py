@@ -23,6 +23,7 @@ from renkei.lib.http import json_bytes
 from renkei.lib.inputs import error_field, japanese_message
 from renkei.lib.ratelimit import RateLimited
 from renkei.mentoring.api import router as mentoring_router
+from renkei.oncall.api import router as oncall_router
 from renkei.referrals.api import router as referrals_router
 
 API_ERROR_SCHEMA = {
@@ -180,4 +181,5 @@ api.add_router("/referrals/", referrals_router)
 api.add_router("/desk/", desk_router)
 api.add_router("/events/", events_router)
 api.add_router("/mentoring/", mentoring_router)
+api.add_router("/oncall/", oncall_router)
 api.add_router("/care/", care_router)
