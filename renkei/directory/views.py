@@ -20,7 +20,7 @@ from renkei.accounts.models import AuditEntry
 from renkei.directory import actions
 from renkei.directory.forms import ConfirmForm, FacilityCreateForm, FacilityForm, VacancyForm
 from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
-from renkei.directory.search import SORTS, FacilitySearch, SearchError
+from renkei.directory.search import SORTS, FacilitySearch, SearchError, total_label
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
@@ -65,13 +65,21 @@ def search(request: RenkeiRequest) -> HttpResponse:
     try:
         s = FacilitySearch.from_querydict(request.GET)
         items, total = s.results()
-        paginator = Paginator(range(total), s.per_page)
+        # Past SEARCH_COUNT_LIMIT matches the pages stop there (deep pages of the whole
+        # directory would read every row before them; ADR 0040).
+        paged = total if s.total_exact else min(total, settings.SEARCH_COUNT_LIMIT)
+        paginator = Paginator(range(paged), s.per_page)
         if total and s.page > paginator.num_pages:
+            if not s.total_exact:
+                raise SearchError(
+                    f"表示できるのは{paginator.num_pages}ページまでです。条件を加えて絞り込んでください"
+                )
             raise SearchError(f"ページ{s.page}はありません（全{paginator.num_pages}ページ）")
         context.update(
             search=s,
             items=items,
             total=total,
+            total_label=total_label(total, exact=s.total_exact, estimated=s.total_estimated),
             page=paginator.get_page(s.page) if total else None,
             described=s.describe(),
         )
