@@ -62,15 +62,16 @@ def test_the_pages_say_who_is_told_and_refuse_bad_input(
     accepted, other = send(case, msw, [tokuyo[0], roken[0]])
     actions.answer_request(accepted, by=tokuyo[1], data=AnswerInput(answer="accepted"))
     login(client, msw)
-    page = client.get(reverse("referrals:confirm", args=[case.code, accepted.code]))
-    html = page.content.decode()
+    html = client.get(
+        reverse("referrals:confirm", args=[case.code, accepted.code])
+    ).content.decode()
     assert "次の1施設への依頼は取り下げられ" in html and "老健ひかりの丘" in html
-    page = client.get(reverse("referrals:case_withdraw", args=[case.code])).content.decode()
-    assert "特養なぎさ苑" in page and "老健ひかりの丘" in page
+    html = client.get(reverse("referrals:case_withdraw", args=[case.code])).content.decode()
+    assert "特養なぎさ苑" in html and "老健ひかりの丘" in html
     r = client.post(reverse("referrals:case_withdraw", args=[case.code]), {"reason": "castle"})
     assert r.status_code == 400 and "選択" in r.content.decode()
     # Only an acceptance can be chosen: the page says so and offers no button.
-    page = client.get(reverse("referrals:confirm", args=[case.code, other.code])).content.decode()
-    assert "この依頼は決定できません" in page and "に決定する</button>" not in page
+    html = client.get(reverse("referrals:confirm", args=[case.code, other.code])).content.decode()
+    assert "この依頼は決定できません" in html and "に決定する</button>" not in html
     case.refresh_from_db()
     assert case.status == CaseStatus.REQUESTING
