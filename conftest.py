@@ -6,6 +6,26 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_may_empty_the_audit_log() -> Iterator[None]:
+    """On PostgreSQL a trigger refuses TRUNCATE of the audit log (ADR 0015), and transactional
+    tests are emptied with one TRUNCATE of every table. In a test database, and in the flush's
+    own transaction only, the trigger lets it pass (accounts migration 0003)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    plain = DatabaseOperations.sql_flush
+
+    def sql_flush(self: DatabaseOperations, *args: Any, **kwargs: Any) -> list[str]:
+        statements = plain(self, *args, **kwargs)
+        if statements:
+            statements.insert(0, "SELECT set_config('renkei.test_flush', 'on', true);")
+        return statements
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = plain  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """A second alias, `replica`, mirroring the test database (TEST MIRROR), for the tests of

@@ -49,6 +49,9 @@ NAMES = [
     "ほうもんかんご",
     "該当なし名",
 ]
+# A name five facilities have at any size of the table (planted by plant_rare_name()): the
+# generated words repeat with the table, so their matches grow with it.
+RARE = "ゆうとぴあ"
 CAPS = [("suction", "oxygen"), ("drip", "pressure-ulcer"), ("insulin", "end-of-life")]
 KINDS = ["tokuyo", "visiting_nurse", "roken", "group_home", "clinic"]
 
@@ -73,6 +76,8 @@ def scenarios(n_points: int, seed: int) -> dict[str, list[str]]:
         "empty": [PAGE],
         "name-page": [f"{PAGE}?{urlencode({'q': q})}" for q in NAMES],
         "name-api": [f"{API}?{urlencode({'q': q})}" for q in NAMES],
+        "rare-name-page": [f"{PAGE}?{urlencode({'q': RARE})}"],
+        "rare-name-api": [f"{API}?{urlencode({'q': RARE})}", f"{API}?{urlencode({'q': 'ﾕｳﾄﾋﾟｱ'})}"],
         "filtered-page": [
             f"{PAGE}?{urlencode([*[('capability', c) for c in CAPS[i % 3]], ('vacancy', '1'), *p.items()])}"
             for i, p in enumerate(near)
@@ -86,6 +91,22 @@ def scenarios(n_points: int, seed: int) -> dict[str, list[str]]:
             for i, p in enumerate(near)
         ],
     }
+
+
+def plant_rare_name(n: int = 5) -> None:
+    """Five facilities named 「ゆうとぴあ記念クリニック」, copies of existing ones (idempotent)."""
+    import uuid
+
+    from renkei.directory.models import Facility
+
+    have = Facility.objects.filter(name__startswith="ゆうとぴあ記念").count()
+    for i, f in enumerate(Facility.objects.order_by("id")[: max(0, n - have)]):
+        f.pk = None
+        f.code = uuid.uuid4()
+        f.name, f.kana = f"ゆうとぴあ記念クリニック{have + i}", "ユウトピアキネンクリニック"
+        f.medical_id = f.care_office_number = None
+        f.refresh_derived()
+        f.save()
 
 
 def statements_per_request(urls: list[str]) -> int:
@@ -203,6 +224,7 @@ def main() -> None:
 
     from renkei.directory.models import Facility
 
+    plant_rare_name()
     all_scenarios = scenarios(args.points, args.seed)
     print(
         f"database {connection.settings_dict['NAME']}: {Facility.objects.count():,} facilities; "

@@ -23,6 +23,7 @@ from renkei.lib.http import json_bytes
 from renkei.lib.inputs import error_field, japanese_message
 from renkei.lib.ratelimit import RateLimited
 from renkei.mentoring.api import router as mentoring_router
+from renkei.oncall.api import router as oncall_router
 from renkei.referrals.api import router as referrals_router
 
 API_ERROR_SCHEMA = {
@@ -37,7 +38,7 @@ API_ERROR_SCHEMA = {
 
 
 NUL_MESSAGE = "使用できない文字（NUL）が含まれています"
-BODY_MESSAGE = "リクエスト本文を読み取れません（NUL文字を含まないJSONで送信してください）"
+BODY_MESSAGE = "リクエスト本文をJSONとして読み取れません（JSONの書式を確認してください）"
 
 
 def _has_nul(value: Any) -> bool:
@@ -99,6 +100,10 @@ class RenkeiAPI(NinjaAPI):
                 wanted: dict[int, str] = {}
                 if operation.get("parameters") or "requestBody" in operation or unsafe:
                     wanted[400] = "入力内容が正しくありません"
+                if "requestBody" in operation:
+                    # renkei.lib.badinput, before any handler: the body must be a JSON object.
+                    wanted[415] = "本文がJSONではありません（Content-Type: application/json）"
+                    wanted[422] = "本文がJSONのオブジェクトではありません"
                 if secured:
                     wanted[401] = "ログインが必要です"
                 if secured and unsafe:
@@ -176,4 +181,5 @@ api.add_router("/referrals/", referrals_router)
 api.add_router("/desk/", desk_router)
 api.add_router("/events/", events_router)
 api.add_router("/mentoring/", mentoring_router)
+api.add_router("/oncall/", oncall_router)
 api.add_router("/care/", care_router)

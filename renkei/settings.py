@@ -48,6 +48,10 @@ def envsecret(name: str, default: str = "") -> str:
 # Radius searches run as prepared statements on PostgreSQL (ADR 0011). Turn off behind a
 # transaction-mode connection pooler that cannot keep prepared statements (PgBouncer < 1.21).
 DB_PREPARED_SEARCH = envbool("DB_PREPARED_SEARCH", "True")
+# A directory search without a radius counts its matches up to this many (beyond: 「1,000件以上」,
+# the whole directory 「約25万件」), and a name search sorts at most this many candidates, so that
+# no page costs in proportion to the whole table (ADR 0040).
+SEARCH_COUNT_LIMIT = int(os.getenv("SEARCH_COUNT_LIMIT", "1000"))
 
 
 def database_from_url(url: str) -> dict[str, object]:
@@ -142,6 +146,7 @@ INSTALLED_APPS = [
     "renkei.desk",
     "renkei.events",
     "renkei.mentoring",
+    "renkei.oncall",
     "renkei.care",
     "renkei.ops",
     "renkei.demo",
@@ -149,6 +154,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that reads the request: NUL and broken UTF-8 never reach a view.
+    "renkei.lib.badinput.RefuseUnsafeInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -193,6 +200,16 @@ DATABASES = {
     )
 }
 ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Least privilege (docs/operations.md, ADR 0015): the server connects as an app role that owns
+# nothing, so it cannot alter the audit table or drop its triggers; `manage.py migrate` connects
+# with these credentials of the owner role instead. Same database, other user.
+MIGRATION_DATABASE: dict[str, object] | None = None
+if os.getenv("DATABASE_MIGRATE_URL"):
+    MIGRATION_DATABASE = database_from_url(os.environ["DATABASE_MIGRATE_URL"])
+    if not ON_POSTGRESQL or MIGRATION_DATABASE["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_MIGRATE_URL needs PostgreSQL, as DATABASE_URL")
+    if MIGRATION_DATABASE["NAME"] != DATABASES["default"]["NAME"]:
+        raise ImproperlyConfigured("DATABASE_MIGRATE_URL must name the database of DATABASE_URL")
 
 # A read replica (PostgreSQL streaming replication, docs/operations.md, ADR 0039): anonymous
 # directory search, map points, exports, HSDS and FHIR reads go there (renkei.lib.replica);
@@ -429,6 +446,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+    # The audit chain's daily anchor is evidence kept outside the database: always written.
+    "loggers": {"renkei.audit": {"level": "INFO"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 20

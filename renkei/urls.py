@@ -16,6 +16,7 @@ urlpatterns = [
     path("desk/", include("renkei.desk.urls")),
     path("events/", include("renkei.events.urls")),
     path("mentoring/", include("renkei.mentoring.urls")),
+    path("oncall/", include("renkei.oncall.urls")),
     path("care/", include("renkei.care.urls")),
     path("api/v1/", api.urls),
     path("api/hsds/", include("renkei.directory.hsds")),

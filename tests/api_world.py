@@ -37,6 +37,8 @@ class World:
     path_parameters: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     # Body field name -> values the server accepts (codes it looks up, addresses it checks).
     body_values: dict[str, list[Any]] = field(default_factory=dict)
+    # Screen route (regex over the URLconf's route) -> its path parameters naming seeded objects.
+    html_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _session(member: Membership) -> str:
@@ -157,6 +159,39 @@ def build_world() -> World:
         "areas": [["142018"], ["142018", "142042"]],
         "email": ["fuzz@example.jp"],
         "mentor": [str(c) for c in Mentor.objects.order_by("pk").values_list("code", flat=True)],
+    }
+
+    own_event = Event.objects.filter(organization=ebina).order_by("pk").first()
+    applicant = Applicant.objects.filter(event=own_event).order_by("pk").first()
+    case = PlacementCase.objects.filter(requests__isnull=False).order_by("pk").first()
+    followup = FollowUp.objects.order_by("pk").first()
+    world.html_parameters = {
+        r"directory/handbook/": {"code": "142051"},
+        r"directory/<uuid": {"code": facilities[0]},
+        r"referrals/cases/": {
+            "code": str(case.code) if case else cases[0],
+            "request_code": str(case.requests.order_by("pk")[0].code) if case else requests[0],
+        },
+        r"referrals/requests/": {"code": requests[0]},
+        r"referrals/surveys/": {"code": str(survey.code)},
+        r"desk/followups/": {"pk": str(followup.pk) if followup else "1"},
+        r"desk/c/": {"code": consultations[0], "number": "1"},
+        r"desk/": {"desk": str(desk.code), "fmt": "csv"},
+        r"events/manage/": {
+            "code": str(own_event.code) if own_event else events[0],
+            "applicant_code": str(applicant.code) if applicant else "",
+            "fmt": "csv",
+        },
+        r"events/a/": {"token": applications[0] if applications else "x"},
+        r"events/": {"code": events[0]},
+        r"mentoring/p/": {"code": programs[0], "fmt": "csv"},
+        r"mentoring/a/": {"code": trainees[0]},
+        r"mentoring/m/": {"code": str(matches[0].code)},
+        r"mentoring/mentors/": {"code": world.body_values["mentor"][0]},
+        r"mentoring/r/": {"token": report_tokens[0]},
+        r"api/hsds/services/": {"id": facilities[0]},
+        r"api/fhir/HealthcareService/": {"id": facilities[0]},
+        r"": {"fmt": "csv"},
     }
 
     for path in api.get_openapi_schema()["paths"]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -20,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from renkei.accounts.http import MemberRequest, member_required, reauthentication
 from renkei.accounts.models import AUDIT_ACTION_LABELS, AuditEntry, AuditQuerySet
-from renkei.lib import ratelimit
+from renkei.lib import exports, ratelimit
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000
@@ -39,7 +37,6 @@ EXPORT_COLUMNS = [
 ]
 # Spreadsheet programs run cells starting with these as formulas; failed sign-ins record
 # whatever name was typed, so the export must not let it execute (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AuditFilterForm(forms.Form):
@@ -85,39 +82,27 @@ class AuditFilterForm(forms.Form):
         return {k: str(v) for k, v in self.cleaned_data.items() if v}
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def _csv(entries: Iterable[AuditEntry]) -> HttpResponse:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # BOM so that Excel opens UTF-8 Japanese correctly
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for e in entries:
-        writer.writerow(
-            [
-                _cell(value)
-                for value in (
-                    timezone.localtime(e.at).isoformat(timespec="seconds"),
-                    e.actor_label,
-                    e.organization.name if e.organization else "",
-                    e.role_label,
-                    e.action_label,
-                    e.action,
-                    e.target_type,
-                    e.target_id,
-                    e.target_repr,
-                    e.ip or "",
-                    json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "",
-                )
-            ]
+    rows = (
+        (
+            timezone.localtime(e.at).isoformat(timespec="seconds"),
+            e.actor_label,
+            e.organization.name if e.organization else "",
+            e.role_label,
+            e.action_label,
+            e.action,
+            e.target_type,
+            e.target_id,
+            e.target_repr,
+            e.ip or "",
+            json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "",
         )
+        for e in entries
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="renkei-audit-{stamp}.csv"'
-    return response
+    return exports.response(
+        "csv", f"renkei-audit-{stamp}", exports.Sheet("監査ログ", EXPORT_COLUMNS, rows)
+    )
 
 
 @never_cache

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import uuid
+from collections.abc import Iterable
 from typing import Any, Self
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, router, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
+from renkei.lib.chain import chain_digest, first_broken
 from renkei.lib.clientip import client_ip
 from renkei.regions.models import Municipality, Prefecture
 
@@ -256,14 +261,50 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionDenied("監査ログは削除できません")
 
+    def bulk_create(
+        self, objs: Iterable[AuditEntry], *args: Any, **kwargs: Any
+    ) -> list[AuditEntry]:
+        # A bulk insert would skip the chaining in save(): entries are written one by one.
+        raise PermissionDenied("監査ログは一件ずつ記録してください")
+
+
+# Any 64-bit constant of our own: the transaction-level advisory lock that orders the chain.
+AUDIT_CHAIN_LOCK = 0x52454E4B4549_01
+
+
+def audit_chain_content(entry: Any) -> dict[str, Any]:
+    """What an entry's digest covers: every column but its id and the digest itself.
+
+    A module function (not a method) so that the migration that chained the existing rows
+    uses exactly the same definition on its historical model.
+    """
+    return {
+        "at": entry.at.astimezone(dt.UTC).isoformat(),
+        "actor": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "organization": entry.organization_id,
+        "role": entry.role,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "target_repr": entry.target_repr,
+        "ip": entry.ip or None,
+        "detail": entry.detail,
+    }
+
 
 class AuditEntry(models.Model):
     """Append-only: who did what to which record, when and from where (security R08/R09).
 
-    The ORM refuses updates and deletes; on PostgreSQL a trigger does the same for raw SQL.
+    The ORM refuses updates and deletes; on PostgreSQL triggers refuse UPDATE, DELETE and
+    TRUNCATE for raw SQL. Entries form a hash chain in id order (``digest`` covers the
+    entry and the previous entry's digest), so that an edit made around the triggers shows
+    up in ``manage.py verify_audit`` (ADR 0015).
     """
 
-    at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    # Stamped by save() once the entry holds the chain lock (so times follow chain order), not
+    # by auto_now_add, which would set it after the digest that covers it was computed.
+    at = models.DateTimeField("日時", default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         User,
         null=True,
@@ -288,6 +329,7 @@ class AuditEntry(models.Model):
     target_repr = models.CharField("対象", max_length=200, blank=True)
     ip = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
     detail = models.JSONField("内容", default=dict, blank=True)
+    digest = models.CharField("ハッシュ", max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -305,7 +347,43 @@ class AuditEntry(models.Model):
             raise PermissionDenied("監査ログは変更できません")
         # Forced INSERT: a new instance given an existing pk must fail, not overwrite the row.
         kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        # No savepoint of its own inside a caller's transaction: two round trips fewer, and a
+        # failed insert dooms that transaction on PostgreSQL anyway.
+        with transaction.atomic(using=using, savepoint=False):
+            self._link(using)
+            super().save(*args, **kwargs)
+
+    def _link(self, using: str) -> None:
+        """Chain this entry to the latest one.
+
+        On PostgreSQL a transaction-level advisory lock makes writers take turns from here
+        until their transaction ends, so that the entry read as "latest" is still the latest
+        when this one commits, and ids follow chain order. (SQLite's writers are serialised
+        by its database lock already: transactions begin IMMEDIATE.) Writers therefore wait
+        for each other's commit: actions record their audit entry last (ADR 0015).
+        """
+        connection = transaction.get_connection(using)
+        if connection.vendor == "postgresql":
+            # The lock and the read in one round trip (accounts migration 0003).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT renkei_audit_chain_head(%s)", [AUDIT_CHAIN_LOCK])
+                previous = cursor.fetchone()[0]
+        else:
+            previous = (
+                AuditEntry.objects.using(using)
+                .order_by("-id")
+                .values_list("digest", flat=True)
+                .first()
+            )
+        self.at = timezone.now()
+        # Hash what the database will give back: JSON as it round-trips, the address as the
+        # field stores it.
+        self.detail = json.loads(json.dumps(self.detail))
+        ip_field = AuditEntry._meta.get_field("ip")
+        assert isinstance(ip_field, models.GenericIPAddressField)
+        self.ip = ip_field.get_prep_value(self.ip) or None
+        self.digest = chain_digest(previous or "", audit_chain_content(self))
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionDenied("監査ログは削除できません")
@@ -347,3 +425,18 @@ class AuditEntry(models.Model):
             ip=client_ip(request) if request is not None else None,
             detail=detail or {},
         )
+
+
+def first_broken_audit_entry(using: str = "default") -> tuple[AuditEntry | None, int]:
+    """The first entry (in id order) whose digest does not match the chain, and how many
+    entries were read up to and including it (all of them when none is broken)."""
+    counted = 0
+
+    def digest(entry: AuditEntry) -> str:
+        nonlocal counted
+        counted += 1
+        return entry.digest
+
+    rows = AuditEntry.objects.using(using).order_by("id").iterator(chunk_size=2000)
+    broken = first_broken(rows, content=audit_chain_content, digest=digest)
+    return broken, counted

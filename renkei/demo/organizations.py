@@ -298,7 +298,7 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin("msw-sagamihara", "相模 大輔（デモ）", R.MSW, "hospital-sagamihara",
               "二次医療圏「県央」で要介護3の方を受け入れる特養を探す", True),
     DemoLogin("homedoc", "在宅 誠（デモ）", R.DOCTOR, "clinic",
-              "地域包括ケア病棟に空床がある病院を探し、自院の対応処置を編集する", True),
+              "空床のある病院を探す。当番表で自院の夜間当番を確かめ、交代を頼む", True),
     DemoLogin("homedoc-yokohama", "港 直樹（デモ）", R.DOCTOR, "clinic-yokohama",
               "横浜市中区から半径5kmの訪問看護ステーションを探す", True),
     DemoLogin("dentist", "歯科 玲子（デモ）", R.DENTIST, "dental",
@@ -324,7 +324,7 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin("renkei-center", "連携 直美（デモ）", R.COUNSELOR, "center",
               "相談に備えて、藤沢市で看取りに対応する施設を探す", True),
     DemoLogin("ishikai", "医師会 誠一（デモ）", R.DOCTOR, "ishikai",
-              "県央の在宅療養支援診療所（在支診）を一覧する", True),
+              "県央の夜間・休日当番表（今月・来月）を編集しA4で印刷する。在支診も一覧する", True),
 ]  # fmt: skip
 # People who act for two organisations switch between them after signing in.
 EXTRA_MEMBERSHIPS: list[tuple[str, str, str]] = [("homedoc", "ishikai", R.DOCTOR)]

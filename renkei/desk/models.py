@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, Self
 
 from django.core.exceptions import ValidationError
@@ -481,6 +482,27 @@ def verify_history(consultation: Consultation) -> bool:
         digest=lambda v: v.digest,
     )
     return broken is None
+
+
+def broken_version_chains() -> tuple[list[ConsultationVersion], int]:
+    """Every consultation's chain walked in one pass: the first broken version of each
+    consultation whose chain does not verify, and how many versions were read."""
+    broken: list[ConsultationVersion] = []
+    counted = 0
+    rows = (
+        ConsultationVersion.objects.select_related("consultation")
+        .order_by("consultation_id", "number")
+        .iterator(chunk_size=2000)
+    )
+    for _, versions in groupby(rows, key=lambda v: v.consultation_id):
+        chain = list(versions)
+        counted += len(chain)
+        first = first_broken(
+            chain, content=ConsultationVersion.chained_content, digest=lambda v: v.digest
+        )
+        if first is not None:
+            broken.append(first)
+    return broken, counted
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -6,16 +6,16 @@ once under each topic, so the topic table can add up to more than the number of 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
+from django.http import HttpResponse
 
 from renkei.desk.models import AskerType, Channel, Consultation, Desk, Scene
+from renkei.lib import exports
 from renkei.lib.dates import fiscal_year_label
 
 MONTHS_OF_FY = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
@@ -191,30 +191,23 @@ def tally_rows(tally: Tally) -> list[list[Any]]:
     return out
 
 
-def tally_csv(tally: Tally) -> str:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # BOM so that Excel opens UTF-8 Japanese correctly
-    csv.writer(buf, lineterminator="\r\n").writerows(tally_rows(tally))
-    return buf.getvalue()
-
-
-def tally_xlsx(tally: Tally) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "総数"
-    ws.append([f"{tally.desk.name} 相談件数 {tally.label}"])
-    ws.append(["月", *tally.month_labels(), "合計"])
-    ws.append(["相談件数", *tally.cases, tally.total])
-    ws["A1"].font = Font(bold=True)
+def tally_response(tally: Tally, fmt: str, filename: str) -> HttpResponse:
+    """The tally as one CSV, or as an XLSX with the totals and one sheet per breakdown."""
+    whole = exports.Sheet("集計", rows=tally_rows(tally), freeze=None)
+    totals = exports.Sheet(
+        "総数",
+        rows=[
+            [f"{tally.desk.name} 相談件数 {tally.label}"],
+            ["月", *tally.month_labels(), "合計"],
+            ["相談件数", *tally.cases, tally.total],
+        ],
+        freeze=None,
+        bold_first_row=True,
+    )
+    sheets = [totals]
     for table in tally.tables:
-        sheet = wb.create_sheet(table.label)
-        sheet.append([table.label, *tally.month_labels(), "合計"])
-        for row in table.rows:
-            sheet.append([row.label, *row.counts, row.total])
-        sheet.append(
+        rows: list[list[Any]] = [[row.label, *row.counts, row.total] for row in table.rows]
+        rows.append(
             [
                 "合計",
                 *[sum(col) for col in zip(*[r.counts for r in table.rows], strict=True)],
@@ -223,8 +216,13 @@ def tally_xlsx(tally: Tally) -> bytes:
             if table.rows
             else ["合計"]
         )
-        sheet.column_dimensions["A"].width = 28
-        sheet.freeze_panes = "B2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        sheets.append(
+            exports.Sheet(
+                table.label,
+                [table.label, *tally.month_labels(), "合計"],
+                rows,
+                widths=[28],
+                freeze="B2",
+            )
+        )
+    return exports.response(fmt, filename, *sheets, csv_sheets=[whole])

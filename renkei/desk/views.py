@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -30,8 +28,9 @@ from renkei.desk.forms import (
     facilities_by_code,
 )
 from renkei.desk.models import Consultation, Desk, FollowUp
-from renkei.desk.tally import bar_chart, tally_csv, tally_xlsx, yearly_tally
+from renkei.desk.tally import bar_chart, tally_response, yearly_tally
 from renkei.directory.search import FacilitySearch, SearchError
+from renkei.lib import exports
 from renkei.lib.actions import ActionError, StaleVersion
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.forms import input_from_form, show_error
@@ -168,7 +167,7 @@ EXPORT_COLUMNS = [
 
 def export_row(c: Consultation) -> list[Any]:
     return [
-        timezone.localtime(c.received_at).strftime("%Y-%m-%d %H:%M"),
+        c.received_at,
         c.get_channel_display(),
         c.get_asker_type_display(),
         c.asker_detail,
@@ -180,14 +179,14 @@ def export_row(c: Consultation) -> list[Any]:
         c.subject_age if c.subject_age is not None else "",
         c.subject_municipality.name if c.subject_municipality else "",
         c.get_consent_display(),
-        c.consent_date.isoformat() if c.consent_date else "",
+        c.consent_date,
         c.summary,
         c.actions_taken,
         "、".join(f.name for f in c.referred_facilities.all()),
         c.get_status_display(),
         str(c.entered_by),
         str(c.confirmed_by) if c.confirmed_by else "",
-        timezone.localtime(c.confirmed_at).strftime("%Y-%m-%d %H:%M") if c.confirmed_at else "",
+        c.confirmed_at,
         str(c.code),
     ]
 
@@ -220,31 +219,8 @@ def export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     table = [export_row(c) for c in rows]
-    if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(table)
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "相談記録"
-        ws.append(EXPORT_COLUMNS)
-        for row in table:
-            ws.append(row)
-        ws.freeze_panes = "A2"
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="desk-consultations-{stamp}.{fmt}"'
-    return response
+    sheet = exports.Sheet("相談記録", EXPORT_COLUMNS, table)
+    return exports.response(fmt, f"desk-consultations-{stamp}", sheet)
 
 
 # Entry and edit ------------------------------------------------------------------
@@ -554,16 +530,7 @@ def tally_export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpRespo
     AuditEntry.record(
         "desk.tally_exported", request=request, target=d, detail={"fy": fy, "format": fmt}
     )
-    name = f"desk-tally-{fy}.{fmt}"
-    if fmt == "csv":
-        response = HttpResponse(tally_csv(t), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            tally_xlsx(t),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return tally_response(t, fmt, f"desk-tally-{fy}")
 
 
 @member_required

@@ -105,7 +105,11 @@ class FacilityMemberOut(FacilityOut):
 
 
 class FacilityPage(Schema):
-    count: int
+    count: int = Field(
+        description="該当件数。count_exact が false のときは下限（SEARCH_COUNT_LIMIT 件を超えた）か、"
+        "条件なしの検索での推定値"
+    )
+    count_exact: bool = True
     page: int
     per_page: int
     items: list[FacilityMemberOut] | list[FacilityOut]
@@ -266,6 +270,7 @@ def search_facilities(
     now = timezone.now()
     body = {
         "count": total,
+        "count_exact": s.total_exact,
         "page": s.page,
         "per_page": s.per_page,
         "items": [facility_dict(row, member, now) for row in rows],

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from renkei.accounts.models import AuditEntry, Membership, OrgKind
+from renkei.lib import exports
 from renkei.lib.actions import ActionError, Forbidden
 from renkei.lib.text import nfkc
 from renkei.regions.models import Municipality, Prefecture, SecondaryArea, jis_check_digit
@@ -276,18 +277,16 @@ def _replace(rows: list[AreaRow]) -> PrefectureResult:
 
 def export_csv(prefecture: Prefecture) -> str:
     """The prefecture's current areas in the import's format (to edit and upload again)."""
-    buf = io.StringIO()
-    buf.write("\ufeff")  # Excel opens UTF-8 Japanese with the BOM
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["都道府県", "二次医療圏", "市区町村コード", "市区町村名"])
     munis = (
         Municipality.objects.filter(prefecture=prefecture, secondary_area__isnull=False)
         .select_related("secondary_area", "parent")
         .order_by("secondary_area__sort_order", "code")
     )
+    rows = []
     for m in munis:
         if m.parent_id and m.parent and m.parent.secondary_area_id == m.secondary_area_id:
             continue  # comes with its city
         area = m.secondary_area
-        writer.writerow([prefecture.name, area.name if area else "", m.code, m.name])
-    return buf.getvalue()
+        rows.append([prefecture.name, area.name if area else "", m.code, m.name])
+    header = ["都道府県", "二次医療圏", "市区町村コード", "市区町村名"]
+    return exports.csv_text(exports.Sheet("二次医療圏", header, rows))

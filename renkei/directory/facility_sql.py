@@ -115,10 +115,23 @@ def active(t: str) -> SQL:
     return SQL(f"{t}.is_active")
 
 
+def bigrams(text: str) -> list[str]:
+    """The distinct two-character substrings of `text`, as the database's renkei_bigrams()."""
+    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+
+
 def name_contains(t: str, needle: str, connection: BaseDatabaseWrapper) -> SQL:
-    """`needle` (already normalize_search()ed) anywhere in the facility's search text."""
+    """`needle` (already normalize_search()ed) anywhere in the facility's search text.
+
+    On PostgreSQL a needle of two characters or more also asks for its bigrams, which the GIN
+    index facility_name_bigram_idx answers (ADR 0040): the rows that hold every bigram are the
+    candidates, the LIKE checks them. Without it the search read every row of the table."""
     like = connection.operators["contains"]  # type: ignore[attr-defined]
-    return SQL(f"{t}.search_text {like}", [f"%{connection.ops.prep_for_like_query(needle)}%"])
+    contains = SQL(f"{t}.search_text {like}", [f"%{connection.ops.prep_for_like_query(needle)}%"])
+    if connection.vendor != "postgresql" or len(needle) < 2:
+        return contains
+    grams = SQL(f"renkei_bigrams({t}.search_text) @> %s::text[]", [bigrams(needle)])
+    return SQL(f"{grams.text} AND {contains.text}", grams.params + contains.params)
 
 
 def of_kinds(t: str, kinds: Iterable[str], connection: BaseDatabaseWrapper) -> SQL:

@@ -7,8 +7,6 @@ the 運営事務局 all of them (including those of the management command).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django import forms
@@ -30,6 +28,7 @@ from renkei.directory.imports import (
     start_import,
 )
 from renkei.directory.models import ImportRun
+from renkei.lib import exports
 
 MAX_UPLOAD_MB = 300
 REPORTS_PER_PAGE = 100
@@ -142,13 +141,17 @@ def import_detail(request: MemberRequest, code: str) -> HttpResponse:
 
 
 def _reports_csv(run: ImportRun, reports: list[dict[str, Any]]) -> HttpResponse:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # BOM so that Excel opens UTF-8 Japanese correctly
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["行", "区分", "事業所番号・ID", "内容"])
-    for r in reports:
-        level = "不採用" if r.get("level", REJECTED) == REJECTED else "注意"
-        writer.writerow([r.get("line", ""), level, r.get("key", ""), r.get("reason", "")])
-    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{run.code}-report.csv"'
-    return response
+    # The reasons quote the imported file's cells, which anyone could have written.
+    rows = [
+        [
+            r.get("line", ""),
+            "不採用" if r.get("level", REJECTED) == REJECTED else "注意",
+            r.get("key", ""),
+            r.get("reason", ""),
+        ]
+        for r in reports
+    ]
+    header = ["行", "区分", "事業所番号・ID", "内容"]
+    return exports.response(
+        "csv", f"import-{run.code}-report", exports.Sheet("取込結果", header, rows)
+    )

@@ -388,14 +388,14 @@ class Facility(models.Model):
         verbose_name_plural = "施設・事業所"
         ordering = ["kana", "name"]
         indexes = [
-            # Radius search: the grid cells covering the circle, then the other filters.
-            models.Index(fields=["geo_cell", "kind"], name="facility_cell_kind_idx"),
-            # Covers the radius search (cells, vacancy, capabilities, distance, keys) so
-            # that it is answered from the index alone: plain key columns, not INCLUDE,
-            # because SQLite covers with them too. See docs/benchmarks.md.
+            # Covers the radius search (cells, kind, vacancy, capabilities, distance, keys)
+            # so that it is answered from the index alone, searches by kind too: plain key
+            # columns, not INCLUDE, because SQLite covers with them too. It also serves what
+            # an index on (geo_cell, kind) served. See docs/benchmarks.md, ADR 0040.
             models.Index(
                 fields=[
                     "geo_cell",
+                    "kind",
                     "vacancy_status",
                     "capability_mask",
                     "lat",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import math
 import operator
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import prefetch_related_objects
 from django.db.models.expressions import Col
@@ -35,6 +37,34 @@ SORTS = {"distance": "距離が近い順", "name": "名称順", "fresh": "更新
 
 class SearchError(ValueError):
     """A malformed search; the message is shown to the user as is."""
+
+
+def _estimated_active_facilities(cursor: Any) -> int:
+    """The active facilities as the planner estimates them (its statistics, kept by ANALYZE
+    and autovacuum): what the empty search shows as 「約25万件」 instead of counting every row."""
+    sql = f"SELECT 1 FROM {fsql.FACILITY} f WHERE f.is_active"
+    if fsql.facility_connection().vendor != "postgresql":
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) c")
+        return int(cursor.fetchone()[0])
+    cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+    plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def total_label(total: int, *, exact: bool, estimated: bool) -> str:
+    """「123件」, 「約25万件」 (two significant figures) or 「1,000件以上」."""
+    if exact:
+        return f"{total:,}件"
+    if not estimated:
+        return f"{total:,}件以上"
+    digits = len(str(total)) - 2
+    rounded = round(total, -digits) if digits > 0 else total
+    if rounded >= 10_000:
+        man = rounded / 10_000
+        return f"約{man:,.0f}万件" if man >= 10 or man == int(man) else f"約{man:.1f}万件"
+    return f"約{rounded:,}件"
 
 
 @dataclass
@@ -60,6 +90,10 @@ class FacilitySearch:
     point_label: str = ""
     serves_municipality: Municipality | None = None
     capability_mask: int = 0
+    # Set by the search: whether the total is exact, or a lower bound (more than
+    # SEARCH_COUNT_LIMIT matched), or the planner's estimate for the whole directory (ADR 0040).
+    total_exact: bool = True
+    total_estimated: bool = False
 
     @classmethod
     def from_querydict(cls, data: QueryDict) -> FacilitySearch:
@@ -230,22 +264,64 @@ class FacilitySearch:
         where = self.conditions("f", fsql.facility_connection())
         point = self.point
         dist = fsql.squared_distance("f", point) if point is not None else SQL("NULL")
-        total = "COUNT(*) OVER ()" if self.radius_km is not None else "NULL"
+        capped = self.candidates_capped()
+        total = "COUNT(*) OVER ()" if self.radius_km is not None or capped else "NULL"
         start = (self.page - 1) * self.per_page
+        source = SQL(f"{fsql.FACILITY} f")
+        if capped:
+            # A name search sorts its candidates, and no index gives them in order: more than
+            # SEARCH_COUNT_LIMIT of them are cut to that many first (the total, counted over
+            # them in the same statement, says so), so that a common word does not sort a
+            # share of the whole table (ADR 0040).
+            source = SQL(
+                f"(SELECT f.id, f.kana, f.name, f.vacancy_confirmed_at, f.lat, f.lng"
+                f" FROM {fsql.FACILITY} f WHERE {where.text} LIMIT %s) f",
+                [*where.params, settings.SEARCH_COUNT_LIMIT + 1],
+            )
+            where = SQL("TRUE")
         sql = (
-            f"SELECT f.id AS _k, {dist.text} AS _d, {total} AS _t FROM {fsql.FACILITY} f"
+            f"SELECT f.id AS _k, {dist.text} AS _d, {total} AS _t FROM {source.text}"
             f" WHERE {where.text} ORDER BY {fsql.order_sql(self.ordering(), 'f', '_d')}"
             " LIMIT %s OFFSET %s"
         )
-        return sql, [*dist.params, *where.params, self.per_page, start]
+        # The extra candidate only tells that there are more; the page stops at the limit.
+        size = min(self.per_page, settings.SEARCH_COUNT_LIMIT - start) if capped else self.per_page
+        return sql, [*dist.params, *source.params, *where.params, max(size, 0), start]
 
     def count_sql(self) -> tuple[str, list[Any]]:
         where = self.conditions("f", fsql.facility_connection())
         return f"SELECT COUNT(*) FROM {fsql.FACILITY} f WHERE {where.text}", where.params
 
+    def capped_count_sql(self, limit: int) -> tuple[str, list[Any]]:
+        """The matches counted up to limit + 1: the count stops there, whatever the table's
+        size (an exact COUNT(*) of the empty search read every row)."""
+        where = self.conditions("f", fsql.facility_connection())
+        return (
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {fsql.FACILITY} f WHERE {where.text} LIMIT %s) c",
+            [*where.params, limit + 1],
+        )
+
+    def candidates_capped(self) -> bool:
+        """Whether the page is sorted from at most SEARCH_COUNT_LIMIT candidates: a name
+        search without a radius (the radius bounds the candidates by itself)."""
+        return self.radius_km is None and bool(self.q and normalize_search(self.q))
+
+    def unfiltered(self) -> bool:
+        """The whole directory: no condition but the facility being active."""
+        return not (
+            (self.q and normalize_search(self.q))
+            or self.kinds
+            or self.capability_mask
+            or self.municipalities
+            or self.area is not None
+            or self.vacancy
+            or self.serves_municipality is not None
+            or self.radius_km is not None
+        )
+
     def page_keys(self) -> tuple[list[tuple[Any, ...]], int]:
         """The requested page's keys, (id, dist² or None, total or None), and the total."""
-        with fsql.facility_connection().cursor() as cursor:
+        with self._name_search_memory(), fsql.facility_connection().cursor() as cursor:
             total, past_end = self._count_first(cursor)
             if past_end:
                 return [], total or 0
@@ -253,6 +329,20 @@ class FacilitySearch:
                 run.execute(*self.keys_sql())
                 keys = [tuple(k) for k in run.fetchall()]
         return keys, self._total(keys, total)
+
+    @contextlib.contextmanager
+    def _name_search_memory(self) -> Iterator[None]:
+        """A name search on PostgreSQL runs in a transaction with more work_mem: the bitmap of
+        a common word's candidates then stays exact (with the default 4 MB it turned lossy on
+        a large table, and every row of every page it touched was checked again)."""
+        connection = fsql.facility_connection()
+        if not self.candidates_capped() or connection.vendor != "postgresql":
+            yield
+            return
+        with transaction.atomic(using=connection.alias):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '32MB'")
+            yield
 
     def _statement_cursor(self, cursor: Any) -> Any:
         """The cursor for the page's statement: a preparing one for a radius search on
@@ -295,23 +385,45 @@ class FacilitySearch:
         """Without a radius the total is counted on its own (the window would defeat an
         index-ordered LIMIT): (that total, whether the page lies past the end). With a radius,
         (None, False): the total rides along with the keys."""
+        limit = settings.SEARCH_COUNT_LIMIT
+        start = (self.page - 1) * self.per_page
         if self.radius_km is not None:
             return None, False
-        cursor.execute(*self.count_sql())
+        if self.candidates_capped() and start < limit:
+            return None, False  # counted over the candidates, in the page's statement
+        cursor.execute(*self.capped_count_sql(limit))
         total = int(cursor.fetchone()[0])
-        return total, (self.page - 1) * self.per_page >= total
+        if total <= limit:
+            return total, start >= total
+        self.total_exact = False
+        total = limit
+        if self.unfiltered():
+            estimate = _estimated_active_facilities(cursor)
+            if estimate > limit:
+                total, self.total_estimated = estimate, True
+        # Past the cut of a name search's candidates there is nothing; other searches go on
+        # past the counted limit (the API pages through a whole municipality).
+        return total, self.candidates_capped() and start >= limit
 
     def _total(self, keys: list[tuple[Any, ...]], total: int | None) -> int:
         if total is not None:
             return total
         if keys:
-            return int(keys[0][2])
-        # Past the last page of a radius search: the window had no row to ride on.
-        if self.page == 1:
-            return 0
-        with fsql.facility_connection().cursor() as cursor:
-            cursor.execute(*self.count_sql())
-            return int(cursor.fetchone()[0])
+            counted = int(keys[0][2])
+        elif self.page == 1:
+            counted = 0
+        else:
+            # Past the last page: the window had no row to ride on.
+            with fsql.facility_connection().cursor() as cursor:
+                if self.candidates_capped():
+                    cursor.execute(*self.capped_count_sql(settings.SEARCH_COUNT_LIMIT))
+                else:
+                    cursor.execute(*self.count_sql())
+                counted = int(cursor.fetchone()[0])
+        if self.candidates_capped() and counted > settings.SEARCH_COUNT_LIMIT:
+            self.total_exact = False
+            return settings.SEARCH_COUNT_LIMIT
+        return counted
 
     def rows(self, columns: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
         """The requested page as plain dicts and the total count: for the JSON API.
@@ -324,7 +436,7 @@ class FacilitySearch:
         distance_km and capability_codes (decoded from capability_mask).
         """
         connection = fsql.facility_connection()
-        with connection.cursor() as cursor:
+        with self._name_search_memory(), connection.cursor() as cursor:
             total, past_end = self._count_first(cursor)
             if past_end:
                 return [], total or 0

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -22,7 +20,8 @@ from renkei.accounts.models import AuditEntry
 from renkei.directory import actions
 from renkei.directory.forms import ConfirmForm, FacilityCreateForm, FacilityForm, VacancyForm
 from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
-from renkei.directory.search import SORTS, FacilitySearch, SearchError
+from renkei.directory.search import SORTS, FacilitySearch, SearchError, total_label
+from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
 from renkei.lib.forms import input_from_form, show_error
@@ -66,13 +65,21 @@ def search(request: RenkeiRequest) -> HttpResponse:
     try:
         s = FacilitySearch.from_querydict(request.GET)
         items, total = s.results()
-        paginator = Paginator(range(total), s.per_page)
+        # Past SEARCH_COUNT_LIMIT matches the pages stop there (deep pages of the whole
+        # directory would read every row before them; ADR 0040).
+        paged = total if s.total_exact else min(total, settings.SEARCH_COUNT_LIMIT)
+        paginator = Paginator(range(paged), s.per_page)
         if total and s.page > paginator.num_pages:
+            if not s.total_exact:
+                raise SearchError(
+                    f"表示できるのは{paginator.num_pages}ページまでです。条件を加えて絞り込んでください"
+                )
             raise SearchError(f"ページ{s.page}はありません（全{paginator.num_pages}ページ）")
         context.update(
             search=s,
             items=items,
             total=total,
+            total_label=total_label(total, exact=s.total_exact, estimated=s.total_estimated),
             page=paginator.get_page(s.page) if total else None,
             described=s.describe(),
         )
@@ -384,9 +391,7 @@ def _export_rows(s: FacilitySearch) -> list[list[Any]]:
                 f.fax,
                 "、".join(c.name for c in f.capabilities.all()),
                 f.get_vacancy_status_display(),
-                timezone.localtime(f.vacancy_confirmed_at).strftime("%Y-%m-%d %H:%M")
-                if f.vacancy_confirmed_at
-                else "",
+                f.vacancy_confirmed_at,
                 round(math.sqrt(d2), 1) if d2 is not None else "",
                 f.medical_id or "",
                 f.care_office_number or "",
@@ -411,35 +416,9 @@ def export(request: RenkeiRequest, fmt: str) -> HttpResponse:
         detail={"format": fmt, "rows": len(rows), "query": request.GET.urlencode()},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")  # BOM so that Excel opens UTF-8 Japanese correctly
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(rows)
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="renkei-facilities-{stamp}.csv"'
-        return response
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "施設一覧"
-    ws.append(EXPORT_COLUMNS)
-    for row in rows:
-        ws.append(row)
-    ws.freeze_panes = "A2"
-    for i, width in enumerate([36, 24, 22, 14, 36, 14, 14, 40, 12, 18, 10, 16, 14], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="renkei-facilities-{stamp}.xlsx"'
-    return response
+    widths = [36, 24, 22, 14, 36, 14, 14, 40, 12, 18, 10, 16, 14]
+    sheet = exports.Sheet("施設一覧", EXPORT_COLUMNS, rows, widths=widths)
+    return exports.response(fmt, f"renkei-facilities-{stamp}", sheet)
 
 
 PRINT_LIMIT = 3_000

@@ -26,7 +26,7 @@ from renkei.accounts.models import Organization, User
 from renkei.lib.dates import fiscal_year, wareki_year
 from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
 from renkei.lib.programme import Scene as Scene  # re-exported
-from renkei.lib.text import nfkc
+from renkei.lib.text import nfkc, phone_problem
 from renkei.regions.models import Municipality
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -105,16 +105,9 @@ def validate_hiragana(value: str) -> None:
         raise ValidationError("ふりがなは、ひらがなで入力してください（例: えびな はなこ）")
 
 
-def normalize_phone(value: str) -> str:
-    return nfkc(value).replace("‐", "-").replace("ー", "-").replace("－", "-")
-
-
 def validate_phone(value: str) -> None:
-    text = normalize_phone(value)
-    main = re.split(r"内線|ext\.?|#", text, maxsplit=1)[0]
-    digits = re.sub(r"\D", "", main)
-    if re.search(r"[^0-9\-() ]", main.strip()) or not (10 <= len(digits) <= 11) or digits[0] != "0":
-        raise ValidationError("電話番号の形式が正しくありません（例: 046-231-8650）")
+    if problem := phone_problem(value):
+        raise ValidationError(problem)
 
 
 def normalize_email(value: str) -> str:

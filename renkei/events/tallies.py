@@ -6,8 +6,6 @@ is the indicator they watch, so every tally is broken down by occupation.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from pydantic import Field
 
 from renkei.accounts.models import Organization
 from renkei.events.models import Applicant, Event, Feedback, Need, Occupation
+from renkei.lib import exports
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 
 CONFIRMED = Applicant.Status.CONFIRMED
@@ -201,43 +200,13 @@ def year_table(y: YearTally) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def _cell(value: Any) -> Any:
-    # Names and questions come from the public: a leading = + - @ would run as a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def table_response(
     header: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str, filename: str, sheet: str
 ) -> HttpResponse:
-    """CSV (UTF-8 with BOM so that Excel reads Japanese) or .xlsx of one table."""
-    if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows([_cell(v) for v in row] for row in rows)
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return response
-    from openpyxl import Workbook
+    """CSV (UTF-8 with BOM so that Excel reads Japanese) or .xlsx of one table.
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
-    ws.append(list(header))
-    for row in rows:
-        ws.append([_cell(v) for v in row])
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
+    Names and questions come from the public: renkei.lib.exports neutralises formulas."""
+    return exports.response(fmt, filename, exports.Sheet(sheet, header, rows))
 
 
 def needs_of(event: Event) -> list[tuple[str, int]]:

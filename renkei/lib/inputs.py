@@ -33,6 +33,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import WithJsonSchema
 
 from renkei.lib.actions import ActionError
+from renkei.lib.text import normalize_phone, phone_problem
 
 
 class Input(BaseModel):
@@ -114,6 +115,21 @@ CalendarDateTime = Annotated[
     ),
 ]
 FiscalYear = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, description="年度（西暦の開始年）")]
+
+
+def _phone(value: str) -> str:
+    phone = normalize_phone(value)
+    if problem := phone_problem(phone):
+        raise ValueError(problem)
+    return phone
+
+
+# A Japanese phone number, full-width digits and dashes accepted and stored as ASCII.
+Phone = Annotated[
+    str,
+    Field(min_length=1, max_length=30, description="電話番号（例: 046-231-8650）"),
+    AfterValidator(_phone),
+]
 
 # Japanese for pydantic's error types; {…} are filled from the error's ctx.
 _MESSAGES = {

@@ -7,6 +7,7 @@ Limits are settings (RATE_LIMITS), "count/unit" with unit s, m, h or d.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ def hit(scope: str, key: str) -> int | None:
     r = rate(scope)
     now = time.time()
     window = int(now // r.seconds)
+    if len(key) > 64 or not key.isascii() or not key.isprintable() or " " in key:
+        # Keys come from what was typed (an e-mail address to reset): memcached and Redis
+        # refuse long or spaced keys, and a megabyte of them must not be stored as one.
+        key = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     name = f"renkei:rl:{scope}:{key}:{window}"
     # add() is atomic: the first request of a window creates the counter, the rest increment.
     count = 1 if cache.add(name, 1, r.seconds + 1) else cache.incr(name)

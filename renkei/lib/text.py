@@ -55,3 +55,16 @@ def normalize_postal_code(text: str | None) -> str:
     if len(digits) == 7 and digits.isascii() and digits.isdigit():
         return f"{digits[:3]}-{digits[3:]}"
     return folded
+
+
+PHONE_MESSAGE = "電話番号の形式が正しくありません（例: 046-231-8650）"
+
+
+def phone_problem(value: str) -> str:
+    """PHONE_MESSAGE when the text is not a Japanese phone number (10–11 digits from 0, an
+    extension after 内線/ext/# allowed), else ''."""
+    main = re.split(r"内線|ext\.?|#", normalize_phone(value), maxsplit=1)[0]
+    digits = re.sub(r"\D", "", main)
+    if re.search(r"[^0-9\-() ]", main.strip()) or not (10 <= len(digits) <= 11) or digits[0] != "0":
+        return PHONE_MESSAGE
+    return ""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+from django.http import HttpResponse
 from django.utils import timezone
 
+from renkei.lib import exports
 from renkei.mentoring.models import (
     TRAINING_DONE,
     ApplicationStatus,
@@ -158,31 +158,20 @@ def summary_rows(s: Summary) -> list[list[Any]]:
     return rows
 
 
-def summary_csv(s: Summary) -> str:
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    csv.writer(buf, lineterminator="\r\n").writerows(summary_rows(s))
-    return buf.getvalue()
-
-
-def summary_xlsx(s: Summary) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "実績"
-    for row in summary_rows(s)[:10]:
-        ws.append(row)
-    prof = wb.create_sheet("職種別")
-    prof.append(["職種", "申込", "取消", "指導医決定", "研修実施"])
-    for r in s.by_profession:
-        prof.append([r.label, r.applications, r.cancelled, r.matched, r.done])
-    mentors = wb.create_sheet("指導医別")
-    mentors.append(["指導医", "所属", "担当件数", "実施件数", "謝礼（円）"])
-    for m in s.mentors:
-        mentors.append([m.name, m.affiliation, m.matches, m.done, m.honoraria])
-    for sheet in wb.worksheets:
-        sheet.column_dimensions["A"].width = 32
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+def summary_response(s: Summary, fmt: str, filename: str) -> HttpResponse:
+    """The figures as one CSV block, or as an XLSX with one sheet per table."""
+    whole = exports.Sheet("実績", rows=summary_rows(s), freeze=None)
+    first = exports.Sheet("実績", rows=summary_rows(s)[:10], freeze=None, widths=[32])
+    prof = exports.Sheet(
+        "職種別",
+        ["職種", "申込", "取消", "指導医決定", "研修実施"],
+        [[r.label, r.applications, r.cancelled, r.matched, r.done] for r in s.by_profession],
+        widths=[32],
+    )
+    mentors = exports.Sheet(
+        "指導医別",
+        ["指導医", "所属", "担当件数", "実施件数", "謝礼（円）"],
+        [[m.name, m.affiliation, m.matches, m.done, m.honoraria] for m in s.mentors],
+        widths=[32],
+    )
+    return exports.response(fmt, filename, first, prof, mentors, csv_sheets=[whole])

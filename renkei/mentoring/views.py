@@ -46,7 +46,7 @@ from renkei.mentoring.models import (
     can_organise,
     suggestions,
 )
-from renkei.mentoring.summary import summary_csv, summary_xlsx, yearly_summary
+from renkei.mentoring.summary import summary_response, yearly_summary
 
 
 def _refuse(request: RenkeiRequest, form: Form, e: ActionError) -> int:
@@ -411,16 +411,7 @@ def summary_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpRes
         raise Http404
     program = office_program(request.membership, code)
     s = yearly_summary(program)
-    name = f"mentoring-{program.fiscal_year}.{fmt}"
-    if fmt == "csv":
-        response = HttpResponse(summary_csv(s), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            summary_xlsx(s),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return summary_response(s, fmt, f"mentoring-{program.fiscal_year}")
 
 
 # Mentor's and trainee's own pages (signed link, no sign-in) ----------------------------------

@@ -143,3 +143,20 @@ def test_the_api_refuses_unknown_fields(client: Client) -> None:
     )
     assert r.status_code == 400 and "status" in r.json()["detail"]
     assert _state(f)[3] == 0
+
+
+def test_an_htmx_vacancy_update_refreshes_the_confirm_button(client: Client) -> None:
+    """After the vacancy form is saved in place, 「変わりなし」 carries the new version (swapped out
+    of band), so pressing it next is not refused as stale."""
+    f = _setup(client)
+    r = client.post(
+        f"/directory/{f.code}/vacancy/",
+        {"status": "available", "count": 3, "note": "", "version": f.version},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200
+    f.refresh_from_db()
+    body = r.content.decode()
+    oob = body[body.index('id="vacancy-current" hx-swap-oob="true"') :]
+    assert f'name="version" value="{f.version}"' in oob
+    assert _confirm(client, "html", f, f.version) == 302

@@ -11,11 +11,10 @@ from pydantic import AfterValidator, Field
 from renkei.events.models import (
     normalize_email,
     normalize_kana,
-    normalize_phone,
     validate_hiragana,
     validate_phone,
 )
-from renkei.lib.text import nfkc
+from renkei.lib.text import nfkc, normalize_phone
 
 
 def clipped(limit: int) -> AfterValidator:

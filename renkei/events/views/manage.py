@@ -217,7 +217,7 @@ def applicants_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> Http
             a.application.contact_email,
             a.application.contact_phone,
             a.application.get_source_display(),
-            timezone.localtime(a.application.created_at).strftime("%Y-%m-%d %H:%M"),
+            a.application.created_at,
             "出席" if a.attended else "",
         ]
         for a in applicants
@@ -339,7 +339,10 @@ def attendance_toggle(
         actions.set_attendance(person, data, by=request.membership, request=request)
     except ActionError as e:
         if request.htmx:
-            return HttpResponse(e.message, status=e.status)
+            # Plain text: htmx-errors.js shows it beside the row instead of swapping it in.
+            return HttpResponse(
+                e.message, status=e.status, content_type="text/plain; charset=utf-8"
+            )
         messages.error(request, e.message)
     if request.htmx:
         attended_count = (

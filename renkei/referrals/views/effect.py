@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Any
 
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import AuditEntry
+from renkei.lib import exports
 from renkei.lib.actions import ActionError, Conflict
 from renkei.lib.forms import input_from_form, show_error
 from renkei.referrals import metrics, surveys
@@ -98,48 +97,32 @@ def dashboard_export(request: MemberRequest, fmt: str) -> HttpResponse:
         detail={"format": fmt, "query": request.GET.urlencode()},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerows(rows)
-        writer.writerow([])
-        writer.writerow(["施設種別", "依頼数", "回答数", "受入可", "受入可の割合（%）"])
-        writer.writerows([list(k) for k in board.by_kind])
-        writer.writerow([])
-        writer.writerow(["受入不可の理由", "件数"])
-        writer.writerows([list(d) for d in board.decline_reasons])
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="renkei-referrals-{stamp}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "効果検証"
-    for row in rows:
-        ws.append(row)
-    ws.freeze_panes = "C2"
-    ws2 = wb.create_sheet("施設種別")
-    ws2.append(["施設種別", "依頼数", "回答数", "受入可", "受入可の割合（%）"])
-    for k in board.by_kind:
-        ws2.append(list(k))
-    ws3 = wb.create_sheet("受入不可の理由")
-    ws3.append(["受入不可の理由", "件数"])
-    for d in board.decline_reasons:
-        ws3.append(list(d))
-    ws4 = wb.create_sheet("不成立の案件")
-    ws4.append(["登録月", "二次医療圏", "取下げの理由", "依頼数", "受入不可の内訳"])
-    for f in board.failed_cases:
-        ws4.append([f["month"], f["area"], f["reason"], f["requests"], f["declines"]])
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    main = exports.Sheet("効果検証", rows=rows, freeze="C2")
+    kinds = exports.Sheet(
+        "施設種別",
+        ["施設種別", "依頼数", "回答数", "受入可", "受入可の割合（%）"],
+        [list(k) for k in board.by_kind],
     )
-    response["Content-Disposition"] = f'attachment; filename="renkei-referrals-{stamp}.xlsx"'
-    return response
+    declines = exports.Sheet(
+        "受入不可の理由", ["受入不可の理由", "件数"], [list(d) for d in board.decline_reasons]
+    )
+    failed = exports.Sheet(
+        "不成立の案件",
+        ["登録月", "二次医療圏", "取下げの理由", "依頼数", "受入不可の内訳"],
+        [
+            [f["month"], f["area"], f["reason"], f["requests"], f["declines"]]
+            for f in board.failed_cases
+        ],
+    )
+    return exports.response(
+        fmt,
+        f"renkei-referrals-{stamp}",
+        main,
+        kinds,
+        declines,
+        failed,
+        csv_sheets=[main, kinds, declines],
+    )
 
 
 # Surveys ------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""The rotas' demo: 県央みらい医師会's night and holiday rota for 県央 and a hospital duty rota,
+this month and next, published (names （仮名）)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from renkei.accounts.models import Membership, Organization, OrgKind
+from renkei.demo.common import demo_uuid
+from renkei.oncall.models import Rota, RotaKind
+from renkei.oncall.testing import HOSPITAL_RULES, make_rota, publish
+from renkei.testing import make_org
+
+NIGHT_ROTA = "県央地区 夜間・休日当番医（デモ）"
+HOSPITAL_ROTA = "県央地区 在宅患者の入院受入れ当番病院（デモ）"
+
+_CLINICS = [
+    ("oncall-1", "あおば在宅クリニック（仮名）", "142123"),
+    ("oncall-2", "えびな内科・在宅診療所（仮名）", "142158"),
+    ("oncall-3", "ざま訪問診療クリニック（仮名）", "142166"),
+    ("oncall-4", "あやせファミリークリニック（仮名）", "142182"),
+]
+_HOSPITALS = [
+    ("oncall-h1", "県央中央病院（仮名）", "142123"),
+    ("oncall-h2", "大和さくら病院（仮名）", "142131"),
+]
+
+
+def _org(key: str, name: str, kind: str, municipality: str) -> Organization:
+    code = demo_uuid("org", key)
+    found = Organization.objects.filter(code=code).first()
+    return found or make_org(name, kind, municipality_code=municipality, code=code)
+
+
+def seed_oncall(today: dt.date | None = None) -> Rota | None:
+    """Idempotent: nothing happens when the demo's night rota exists already."""
+    organiser = (
+        Membership.objects.filter(
+            user__username="ishikai", organization__kind=OrgKind.MEDICAL_ASSOCIATION
+        )
+        .select_related("organization")
+        .first()
+    )
+    if organiser is None or Rota.objects.filter(name=NIGHT_ROTA).exists():
+        return None
+    today = today or timezone.localdate()
+    this = today.replace(day=1)
+    months = [f"{this:%Y-%m}", f"{(this + dt.timedelta(days=32)).replace(day=1):%Y-%m}"]
+    # はまかぜ在宅クリニック (the homedoc login) takes part, so a member's view can be tried.
+    homedoc = Organization.objects.filter(code=demo_uuid("org", "clinic")).first()
+    clinics = [_org(k, n, OrgKind.CLINIC, m) for k, n, m in _CLINICS]
+    night = make_rota(
+        organiser,
+        [*clinics, *([homedoc] if homedoc else [])],
+        name=NIGHT_ROTA,
+        swap_freely=False,
+    )
+    hospitals = [_org(k, n, OrgKind.HOSPITAL, m) for k, n, m in _HOSPITALS]
+    duty = make_rota(
+        organiser,
+        hospitals,
+        name=HOSPITAL_ROTA,
+        kind=RotaKind.HOSPITAL,
+        rules=HOSPITAL_RULES,
+        swap_freely=True,
+        phones=["046-221-0001", "046-260-0002"],
+    )
+    for rota in (night, duty):
+        for month in months:
+            publish(rota, organiser, month)
+    return night

@@ -1,0 +1,119 @@
+"""Searches whose cost does not grow with the whole table (ADR 0040): totals counted up to
+SEARCH_COUNT_LIMIT (「1,000件以上」), the whole directory estimated (「約25万件」), a name search
+sorting at most that many candidates, and on PostgreSQL the bigram index behind `q=`."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from renkei.directory import facility_sql as fsql
+from renkei.directory.search import FacilitySearch, total_label
+from renkei.testing import make_facility
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/directory/facilities"
+
+
+def search(qs: str) -> tuple[FacilitySearch, list[str], int]:
+    s = FacilitySearch.from_querydict(QueryDict(qs))
+    items, total = s.results()
+    return s, [f.name for f in items], total
+
+
+@pytest.mark.parametrize(
+    "total, exact, estimated, label",
+    [
+        (1234, True, False, "1,234件"),
+        (1000, False, False, "1,000件以上"),
+        (250_123, False, True, "約25万件"),
+        (2_498_000, False, True, "約250万件"),
+        (12_345, False, True, "約1.2万件"),
+        (9_876, False, True, "約9,900件"),
+        (20_000, False, True, "約2万件"),
+    ],
+)
+def test_totals_are_labelled_honestly(total: int, exact: bool, estimated: bool, label: str) -> None:
+    assert total_label(total, exact=exact, estimated=estimated) == label
+
+
+def test_two_and_one_character_names_are_found() -> None:
+    """「中央」 (two characters, one bigram) and 「苑」 (one: no bigram, the plain LIKE)."""
+    make_facility("中央さくら苑", kana="チュウオウサクラエン")
+    make_facility("ひまわり荘")
+    assert search("q=中央")[1] == ["中央さくら苑"]
+    assert search("q=苑")[1] == ["中央さくら苑"]
+    assert search("q=ｻｸﾗｴﾝ")[1] == ["中央さくら苑"]  # half-width kana of the reading
+    assert search("q=央さ")[1] == ["中央さくら苑"]
+
+
+def test_a_name_search_over_the_limit_sorts_that_many(settings: Settings) -> None:
+    settings.SEARCH_COUNT_LIMIT = 3
+    for i in range(5):
+        make_facility(f"さくら{i}", kana=f"サクラ{i}")
+    make_facility("ひまわり")
+    s, names, total = search("q=さくら")
+    assert (total, s.total_exact, s.total_estimated) == (3, False, False)
+    assert len(names) == 3 and all(n.startswith("さくら") for n in names)
+    assert names == sorted(names)  # the candidates, in the page's order
+    s, names, _ = search("q=さくら&per_page=2&page=2")
+    assert len(names) == 1
+    assert search("q=さくら&per_page=2&page=3")[1] == []
+    # Within the limit the total is exact and every match is there.
+    s, names, total = search("q=ひまわり")
+    assert (total, s.total_exact, names) == (1, True, ["ひまわり"])
+
+
+def test_the_whole_directory_is_estimated_and_pages_stop_at_the_limit(
+    settings: Settings, client: Client
+) -> None:
+    settings.SEARCH_COUNT_LIMIT = 3
+    for i in range(6):
+        make_facility(f"施設{i}", kana=f"シセツ{i}")
+    s, names, total = search("")
+    assert not s.total_exact
+    assert names == [f"施設{i}" for i in range(6)]  # the kana order, not cut
+    page = client.get("/directory/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "見つかりました" in text and ("約" in text or "3件以上" in text)
+    # The kind filter is not the whole directory: a lower bound, pages go on past it (API).
+    s, names, total = search("kind=tokuyo&per_page=2&page=3")
+    assert (total, s.total_exact, s.total_estimated) == (3, False, False)
+    assert names == ["施設4", "施設5"]
+    refused = client.get("/directory/", {"page": "3", "per_page": "2"})
+    assert refused.status_code == 400 and "2ページまで" in refused.content.decode()
+
+
+def test_the_api_says_when_its_count_is_not_exact(settings: Settings, client: Client) -> None:
+    settings.SEARCH_COUNT_LIMIT = 2
+    for i in range(3):
+        make_facility(f"あおば{i}")
+    body = client.get(API, {"q": "あおば"}).json()
+    assert body["count"] == 2 and body["count_exact"] is False and len(body["items"]) == 2
+    body = client.get(API, {"q": "あおば0"}).json()
+    assert body["count"] == 1 and body["count_exact"] is True
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bigram index is PostgreSQL's")
+def test_the_name_search_can_use_the_bigram_index() -> None:
+    """The statement's bigram condition is the indexed expression (else the index is dead)."""
+    make_facility("こもれび苑")
+    assert fsql.bigrams("こもれび") == ["こも", "もれ", "れび"]
+    # The search's own fragment, alone: on a table of one row the planner would rather read
+    # another index for is_active.
+    fragment = fsql.name_contains("f", "こもれび", connection)
+    sql, params = f"SELECT 1 FROM {fsql.FACILITY} f WHERE {fragment.text}", fragment.params
+    with connection.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")
+        cur.execute("SET enable_indexscan = off")
+        try:
+            cur.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+        finally:
+            cur.execute("RESET enable_seqscan")
+            cur.execute("RESET enable_indexscan")
+    assert "facility_name_bigram_idx" in plan

@@ -1,0 +1,81 @@
+"""How a request reaches one rota record: through the rotas the caller's organisation organises
+or takes turns in. Everyone else gets the same 404 on every door."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core import signing
+
+from renkei.accounts.models import Membership
+from renkei.lib.actions import NotFound, get_visible
+from renkei.oncall.models import FEED_SALT, Rota, RotaMember, Shift, SwapRequest
+
+ROTA_NOT_FOUND = "当番表が見つかりません"
+
+
+def visible_rota(m: Membership | None, code: uuid.UUID) -> Rota:
+    return get_visible(
+        Rota.objects.visible_to(m).select_related("organizer", "area"), ROTA_NOT_FOUND, code=code
+    )
+
+
+def visible_shift(m: Membership | None, code: uuid.UUID) -> Shift:
+    return get_visible(
+        Shift.objects.filter(rota__in=Rota.objects.visible_to(m)).select_related(
+            "rota__organizer", "month", "member__organization"
+        ),
+        "当番枠が見つかりません",
+        code=code,
+    )
+
+
+def visible_member(m: Membership | None, code: uuid.UUID) -> RotaMember:
+    return get_visible(
+        RotaMember.objects.filter(rota__in=Rota.objects.organised_by(m)).select_related(
+            "rota", "organization"
+        ),
+        "参加機関が見つかりません",
+        code=code,
+    )
+
+
+def visible_swap(m: Membership | None, code: uuid.UUID) -> SwapRequest:
+    """The organiser and the two members concerned see a swap; nobody else."""
+    if m is None:
+        raise NotFound("交代の申し出が見つかりません")
+    from django.db.models import Q
+
+    return get_visible(
+        SwapRequest.objects.filter(
+            Q(shift__rota__organizer_id=m.organization_id)
+            | Q(from_member__organization_id=m.organization_id)
+            | Q(to_member__organization_id=m.organization_id)
+        ).select_related(
+            "shift__rota__organizer",
+            "shift__month",
+            "from_member__organization",
+            "to_member__organization",
+        ),
+        "交代の申し出が見つかりません",
+        code=code,
+    )
+
+
+def feed_owner(token: str) -> Rota | RotaMember:
+    """The rota or member a calendar link was signed for; a tampered link is a 404."""
+    try:
+        data = signing.loads(token, salt=FEED_SALT) if len(token) < 300 else None
+    except signing.BadSignature:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("r"), int):
+        found: Rota | RotaMember | None = Rota.objects.filter(pk=data["r"]).first()
+    elif isinstance(data, dict) and isinstance(data.get("m"), int):
+        found = (
+            RotaMember.objects.filter(pk=data["m"], is_active=True).select_related("rota").first()
+        )
+    else:
+        found = None
+    if found is None:
+        raise NotFound("カレンダーのリンクが無効です")
+    return found

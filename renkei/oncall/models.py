@@ -1,0 +1,312 @@
+"""Night and holiday rotas (item ウ, 急変時): who answers tonight, for a region or a hospital group.
+
+A rota belongs to its organiser (a 医師会, a municipality, a hospital association); its members are
+organisations (clinics, hospitals) with the number to call. Shifts are generated a month at a time
+from the rota's rules and Japan's calendar (holidays from the `holidays` package, 年末年始 12/29–1/3),
+kept as a draft until the organiser publishes the month. Only published shifts answer "who is on
+duty now", feed calendars and are printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Self
+
+from django.core import signing
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from renkei.accounts.models import Membership, Organization
+from renkei.regions.models import Municipality, SecondaryArea
+
+
+class RotaKind(models.TextChoices):
+    NIGHT_HOLIDAY = "night_holiday", "夜間・休日当番医"
+    HOSPITAL = "hospital", "病院当番（在宅患者の入院受入れ）"
+
+
+class Rotation(models.TextChoices):
+    DAILY = "daily", "日ごとに交代"
+    WEEKLY = "weekly", "週ごとに交代（月曜始まり）"
+
+
+class DayType(models.TextChoices):
+    WEEKDAY = "weekday", "平日"
+    SATURDAY = "saturday", "土曜"
+    HOLIDAY = "holiday", "日曜・祝日"
+    YEAR_END = "year_end", "年末年始（12/29〜1/3）"
+
+
+class MonthStatus(models.TextChoices):
+    DRAFT = "draft", "下書き"
+    PUBLISHED = "published", "公開中"
+
+
+class SwapStatus(models.TextChoices):
+    REQUESTED = "requested", "相手の回答待ち"
+    ACCEPTED = "accepted", "主催者の承認待ち"
+    DONE = "done", "交代済み"
+    DECLINED = "declined", "お断り"
+    REJECTED = "rejected", "主催者が不承認"
+    WITHDRAWN = "withdrawn", "取り下げ"
+
+
+OPEN_SWAPS = (SwapStatus.REQUESTED, SwapStatus.ACCEPTED)
+
+
+class RotaQuerySet(models.QuerySet["Rota"]):
+    def visible_to(self, m: Membership | None) -> Self:
+        """The organiser's members and the members' own staff; everyone else sees nothing."""
+        if m is None:
+            return self.none()
+        return self.filter(
+            models.Q(organizer_id=m.organization_id)
+            | models.Q(members__organization_id=m.organization_id, members__is_active=True)
+        ).distinct()
+
+    def organised_by(self, m: Membership | None) -> Self:
+        if m is None:
+            return self.none()
+        return self.filter(organizer_id=m.organization_id)
+
+    def covering(self, municipality: Municipality) -> Self:
+        """Rotas whose area includes the municipality (by 二次医療圏 or by name)."""
+        q = models.Q(municipalities=municipality)
+        if municipality.parent_id:  # a ward is covered by its city's rota
+            q |= models.Q(municipalities=municipality.parent_id)
+        area = municipality.area
+        if area is not None:
+            q |= models.Q(area=area)
+        return self.filter(q).distinct()
+
+
+class Rota(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organizer = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="rotas", verbose_name="主催"
+    )
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("種類", max_length=20, choices=RotaKind.choices)
+    rotation = models.CharField(
+        "交代の単位", max_length=10, choices=Rotation.choices, default=Rotation.DAILY
+    )
+    area = models.ForeignKey(
+        SecondaryArea,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rotas",
+        verbose_name="二次医療圏",
+    )
+    municipalities = models.ManyToManyField(
+        Municipality, blank=True, related_name="rotas", verbose_name="対象の市区町村"
+    )
+    gap_alert_hours = models.PositiveSmallIntegerField(
+        "空き枠を知らせる時期（何時間前）", default=72
+    )
+    members_swap_freely = models.BooleanField("当番の交代は当事者の合意だけで成立", default=False)
+    contact = models.CharField("問い合わせ先", max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RotaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "当番表"
+        verbose_name_plural = "当番表"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("oncall:rota", args=[self.code])
+
+    def area_label(self) -> str:
+        names = [m.name for m in self.municipalities.all()]
+        if self.area_id:
+            names.insert(0, f"{self.area}（二次医療圏）")
+        return "、".join(names) or "（地域の指定なし）"
+
+    def feed_token(self) -> str:
+        return signing.dumps({"r": self.pk}, salt=FEED_SALT, compress=True)
+
+
+FEED_SALT = "oncall.ical"
+
+
+class RotaMember(models.Model):
+    """A clinic or hospital taking turns; the doctor's name is optional (clinics rotate inside)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="members")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="rota_memberships"
+    )
+    doctor = models.CharField("担当医", max_length=60, blank=True)
+    phone = models.CharField("当番時の連絡先電話", max_length=30)
+    is_active = models.BooleanField("当番に入る", default=True)
+    sort_order = models.PositiveSmallIntegerField("順番", default=0)
+
+    class Meta:
+        verbose_name = "当番の参加機関"
+        verbose_name_plural = "当番の参加機関"
+        ordering = ["sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rota", "organization", "doctor"], name="uniq_rota_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.organization.name}（{self.doctor}）" if self.doctor else self.organization.name
+        )
+
+    def feed_token(self) -> str:
+        return signing.dumps({"m": self.pk}, salt=FEED_SALT, compress=True)
+
+
+class ShiftRule(models.Model):
+    """One shift a day of a kind has: 平日 18:00–翌9:00, 日曜・祝日 9:00–18:00, …"""
+
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="rules")
+    day_type = models.CharField("日の種類", max_length=10, choices=DayType.choices)
+    label = models.CharField("枠の名前", max_length=30)
+    start = models.TimeField("開始")
+    end = models.TimeField("終了（開始以前なら翌日・同じなら24時間）")
+
+    class Meta:
+        verbose_name = "当番枠の規則"
+        verbose_name_plural = "当番枠の規則"
+        ordering = ["day_type", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_day_type_display()} {self.label} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def span(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        tz = timezone.get_current_timezone()
+        start = dt.datetime.combine(day, self.start, tz)
+        end_day = day if self.end > self.start else day + dt.timedelta(days=1)
+        return start, dt.datetime.combine(end_day, self.end, tz)
+
+
+class RotaMonth(models.Model):
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField("月（1日）")
+    status = models.CharField(max_length=10, choices=MonthStatus.choices, default=MonthStatus.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "当番表（月）"
+        verbose_name_plural = "当番表（月）"
+        ordering = ["rota", "month"]
+        constraints = [models.UniqueConstraint(fields=["rota", "month"], name="uniq_rota_month")]
+
+    def __str__(self) -> str:
+        return f"{self.rota} {self.month:%Y年%-m月}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == MonthStatus.PUBLISHED
+
+
+class ShiftQuerySet(models.QuerySet["Shift"]):
+    def published(self) -> Self:
+        return self.filter(month__status=MonthStatus.PUBLISHED)
+
+    def at(self, moment: dt.datetime) -> Self:
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+    def gaps(self) -> Self:
+        return self.filter(member__isnull=True)
+
+
+class Shift(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="shifts")
+    month = models.ForeignKey(RotaMonth, on_delete=models.CASCADE, related_name="shifts")
+    day = models.DateField("当番日")
+    day_type = models.CharField("日の種類", max_length=10, choices=DayType.choices)
+    holiday_name = models.CharField("祝日名", max_length=40, blank=True)
+    label = models.CharField("枠", max_length=30)
+    starts_at = models.DateTimeField("開始")
+    ends_at = models.DateTimeField("終了")
+    member = models.ForeignKey(
+        RotaMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shifts",
+        verbose_name="当番",
+    )
+    gap_alerted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = ShiftQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "当番枠"
+        verbose_name_plural = "当番枠"
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["rota", "starts_at", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.day:%-m/%-d} {self.label}"
+
+    @property
+    def is_gap(self) -> bool:
+        return self.member_id is None
+
+
+class Unavailability(models.Model):
+    member = models.ForeignKey(RotaMember, on_delete=models.CASCADE, related_name="unavailable")
+    day = models.DateField("入れない日")
+    note = models.CharField("理由", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "当番に入れない日"
+        verbose_name_plural = "当番に入れない日"
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "day"], name="uniq_member_unavailable")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.day}"
+
+
+class SwapRequest(models.Model):
+    """A member asks another to take its shift; the other accepts; the organiser approves
+    unless the rota lets members swap on their own."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="swaps")
+    from_member = models.ForeignKey(RotaMember, on_delete=models.PROTECT, related_name="+")
+    to_member = models.ForeignKey(RotaMember, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField("ひとこと", max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=SwapStatus.choices, default=SwapStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "当番の交代"
+        verbose_name_plural = "当番の交代"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.shift}: {self.from_member} → {self.to_member}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_SWAPS
