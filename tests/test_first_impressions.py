@@ -131,13 +131,13 @@ def test_every_form_with_several_fields_includes_the_error_summary() -> None:
     field_re = re.compile(r'components/field\.html" with field=(\w+)\.')
     summary_re = re.compile(r'components/form_errors\.html"(?: with form=(\w+))?')
     missing = []
-    for path in root.rglob("*.html"):
-        text = path.read_text(encoding="utf-8")
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
         forms_drawn: dict[str, int] = {}
         for name in field_re.findall(text):
             forms_drawn[name] = forms_drawn.get(name, 0) + 1
         summarised = {m or "form" for m in summary_re.findall(text)}
         for name, count in forms_drawn.items():
             if count >= 2 and name not in summarised:
-                missing.append(f"{path.relative_to(root)}: {name}")
+                missing.append(f"{template.relative_to(root)}: {name}")
     assert not missing, missing
