@@ -256,6 +256,10 @@ AUDIT_ACTION_LABELS = {
     "oncall.swap_requested": "当番交代の依頼",
     "oncall.swap_answered": "当番交代への回答",
     "oncall.swap_decided": "当番交代の決定",
+    "care.emergency_sheet_updated": "救急情報シートの更新",
+    "care.ambulance_code_issued": "救急隊用コードの発行",
+    "care.ambulance_codes_revoked": "救急隊用コードの失効",
+    "care.acp_recorded": "ACP（人生会議）の記録",
 }
 
 
