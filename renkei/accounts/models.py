@@ -167,8 +167,9 @@ class TwoFactorPolicy(models.Model):
 
     @classmethod
     def required_for(cls, user: User) -> bool:
-        roles = user.memberships.filter(is_active=True).values_list("role", flat=True)
-        return cls.objects.filter(role__in=list(roles), required=True).exists()
+        # One query: this runs on every request of a signed-in user without a second factor.
+        roles = Membership.objects.filter(user=user, is_active=True).values("role")
+        return cls.objects.filter(role__in=roles, required=True).exists()
 
 
 AUDIT_ACTION_LABELS = {
@@ -440,3 +441,39 @@ def first_broken_audit_entry(using: str = "default") -> tuple[AuditEntry | None,
     rows = AuditEntry.objects.using(using).order_by("id").iterator(chunk_size=2000)
     broken = first_broken(rows, content=audit_chain_content, digest=digest)
     return broken, counted
+
+
+class IdempotencyKey(models.Model):
+    """A submitted form token or Idempotency-Key header and what it produced (security R23).
+
+    The one submit-once record of every app (`renkei.accounts.idempotency`): a signed-in
+    caller's keys are theirs alone; an anonymous caller's (a public application form) are
+    kept apart by the scope they were used in.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", null=True)
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=120)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "二重送信防止キー"
+        verbose_name_plural = "二重送信防止キー"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=models.Q(user__isnull=False),
+                name="uniq_idempotency_user_key",
+            ),
+            models.UniqueConstraint(
+                fields=["scope", "key"],
+                condition=models.Q(user__isnull=True),
+                name="uniq_idempotency_anonymous_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id or '-'}:{self.key}"

@@ -24,23 +24,30 @@ from renkei.care.access import (
     visible_post,
 )
 from renkei.care.actions import consent as consent_actions
+from renkei.care.actions import emergency as em
 from renkei.care.actions import timeline as tl
 from renkei.care.models import (
+    AcpRecord,
     CareLevel,
     CareTeamMember,
     Consent,
+    EmergencySheet,
     Patient,
     Post,
     ProvisionRecord,
+    Resuscitation,
     unread_counts,
 )
 from renkei.care.schemas import (
+    AcpOut,
     ConsentOut,
+    DoctorContactOut,
     InvitationOut,
     PatientOut,
     PatientRow,
     PostOut,
     ProvisionOut,
+    SheetOut,
     TeamMemberOut,
     TimelineOut,
 )
@@ -292,3 +299,70 @@ def read_post(request: HttpRequest, code: uuid.UUID, post: uuid.UUID) -> ReadOut
     p = visible_patient(m, code)
     tl.mark_read(visible_post(p, post), by=m, request=request)
     return ReadOut(post=post, read=True)
+
+
+# Emergency information sheet and ACP (ADR 0034) ----------------------------------------
+
+
+def _sheet_out(p: Patient, sheet: EmergencySheet | None) -> SheetOut:
+    values = (
+        {f: getattr(sheet, f) for f in em.SHEET_FIELDS if f != "resuscitation"} if sheet else {}
+    )
+    return SheetOut(
+        **values,
+        resuscitation=Resuscitation(sheet.resuscitation) if sheet and sheet.resuscitation else None,
+        key_person=p.key_person,
+        emergency_contacts=p.emergency_contacts,
+        doctors=[DoctorContactOut(**vars(d)) for d in em.doctor_contacts(p)],
+        version=sheet.version if sheet else 0,
+        updated_at=sheet.updated_at if sheet else None,
+    )
+
+
+@router.get(
+    "/patients/{code}/emergency-sheet",
+    response={200: SheetOut, **ERRORS},
+    summary="救急医療情報シート（監査）",
+)
+def get_sheet(request: HttpRequest, code: uuid.UUID) -> SheetOut:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    return _sheet_out(p, em.view_sheet(p, by=m, request=request))
+
+
+@router.put(
+    "/patients/{code}/emergency-sheet",
+    response={200: SheetOut, **WRITE_ERRORS},
+    summary="救急医療情報シートを保存する（version で競合を検出）",
+)
+def put_sheet(request: HttpRequest, code: uuid.UUID, payload: em.SheetInput) -> SheetOut:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    return _sheet_out(p, em.save_sheet(p, by=m, data=payload, request=request))
+
+
+@router.get(
+    "/patients/{code}/acp",
+    response={200: list[AcpOut], **ERRORS},
+    summary="人生会議（ACP）の記録、新しい版から（監査）",
+)
+def list_acp(request: HttpRequest, code: uuid.UUID) -> list[AcpRecord]:
+    m = api_care_membership(request)
+    return em.view_acp(visible_patient(m, code), by=m, request=request)
+
+
+@router.post(
+    "/patients/{code}/acp",
+    response={201: AcpOut, **WRITE_ERRORS},
+    summary="人生会議の新しい版を記録する（base が最新でなければ 409）",
+)
+def create_acp(request: HttpRequest, code: uuid.UUID, payload: em.AcpInput) -> Status[AcpRecord]:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    record = em.save_acp(p, by=m, data=payload, request=request)
+    return Status(
+        201,
+        AcpRecord.objects.select_related("recorded_by__user", "recorded_by__organization").get(
+            pk=record.pk
+        ),
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from renkei.accounts.models import Organization
-from renkei.care.models import CareLevel, Category, ConsentScope, Sex, TeamRole
+from renkei.care.models import CareLevel, Category, ConsentScope, Resuscitation, Sex, TeamRole
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -148,3 +148,52 @@ class PostForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     parent = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+def _text(label: str, max_length: int, rows: int = 3, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=False,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+class SheetForm(forms.Form):
+    """救急医療情報シート; the rules are on renkei.care.actions.emergency.SheetInput."""
+
+    diagnoses = _text("病名・既往歴", 1000)
+    medicines = _text(
+        "服薬中の薬", 1000, help_text="お薬手帳の最新のページも一緒に保管してください"
+    )
+    allergies = _text("アレルギー", 500, rows=2, help_text="なければ「なし」と書いてください")
+    family_doctor = _text("かかりつけ医（医療機関・電話）", 300, rows=2)
+    resuscitation = forms.ChoiceField(
+        label="心停止・呼吸停止のときの希望",
+        choices=[("", "未確認"), *Resuscitation.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    resuscitation_confirmed_on = forms.DateField(
+        label="希望を確認した日", widget=DATE, required=False
+    )
+    notes = _text("その他（障害、補聴器、ペット、鍵の場所など）", 500, rows=2)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean_resuscitation(self) -> str | None:
+        return self.cleaned_data.get("resuscitation") or None
+
+
+class AcpForm(forms.Form):
+    what_matters = _text("大切にしていること", 2000)
+    place_of_care = forms.CharField(label="療養したい場所", max_length=300, required=False)
+    place_of_death = forms.CharField(label="最期を迎えたい場所", max_length=300, required=False)
+    treatment_wishes = _text("治療・ケアについての希望", 2000)
+    proxy = forms.CharField(
+        label="代理で意思決定する人", max_length=300, required=False, help_text="氏名・続柄・連絡先"
+    )
+    participants = forms.CharField(label="話し合いの参加者", max_length=500, required=False)
+    discussed_on = forms.DateField(label="話し合った日", widget=DATE, required=False)
+    next_review_on = forms.DateField(label="次に見直す日", widget=DATE, required=False)
+    base = forms.IntegerField(required=False, widget=forms.HiddenInput)

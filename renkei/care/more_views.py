@@ -19,6 +19,7 @@ from renkei.care.actions import timeline as tl
 from renkei.care.actions.patients import view_patient
 from renkei.care.forms import ConsentForm, PostForm, RevokeForm
 from renkei.care.models import CareTeamMember, Patient, ProvisionRecord
+from renkei.care.panels import render_panels
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.inputs import parse_query
@@ -126,8 +127,11 @@ def provisions(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def timeline_page(
     request: MemberRequest, p: Patient, form: PostForm | None = None, status: int = 200
 ) -> HttpResponse:
+    params = request.GET.copy()
+    # ?new=visit (the list's 「訪問記録」 button): the form opens on a visit note, ready to type.
+    quick_visit = params.pop("new", [""])[0] == "visit" and form is None
     try:
-        query = parse_query(tl.TimelineQuery, request.GET)
+        query = parse_query(tl.TimelineQuery, params)
     except ActionError:
         query = tl.TimelineQuery()
     page = tl.timeline(p, by=request.membership, query=query, request=request)
@@ -140,7 +144,9 @@ def timeline_page(
         "posts": page.object_list,
         "q": query.q,
         "querystring_base": f"q={query.q}&" if query.q else "",
-        "post_form": form or PostForm(),
+        "post_form": form or PostForm(initial={"category": "visit"} if quick_visit else None),
+        "quick_visit": quick_visit,
+        "panels": render_panels(request, p),
     }
     return render(request, "care/patient.html", context, status=status)
 

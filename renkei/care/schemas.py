@@ -12,6 +12,7 @@ from django.core.paginator import Page
 from ninja import Schema
 
 from renkei.care.models import (
+    AcpRecord,
     CareLevel,
     CareTeamMember,
     Category,
@@ -19,6 +20,7 @@ from renkei.care.models import (
     Patient,
     Post,
     ProvisionRecord,
+    Resuscitation,
     Sex,
     TeamRole,
 )
@@ -212,3 +214,47 @@ class TimelineOut(Schema):
     @staticmethod
     def resolve_items(obj: Page[Post]) -> list[Post]:
         return list(obj.object_list)
+
+
+class DoctorContactOut(Schema):
+    label: str
+    name: str
+    organization: str
+    phone: str
+    source: str
+
+
+class SheetOut(Schema):
+    """救急医療情報シート as it is now; version 0 when nothing was saved yet."""
+
+    diagnoses: str = ""
+    medicines: str = ""
+    allergies: str = ""
+    family_doctor: str = ""
+    resuscitation: Resuscitation | None = None
+    resuscitation_confirmed_on: dt.date | None = None
+    notes: str = ""
+    key_person: str
+    emergency_contacts: str
+    doctors: list[DoctorContactOut]
+    version: int = 0
+    updated_at: dt.datetime | None = None
+
+
+class AcpOut(Schema):
+    number: int
+    what_matters: str
+    place_of_care: str
+    place_of_death: str
+    treatment_wishes: str
+    proxy: str
+    participants: str
+    discussed_on: dt.date
+    next_review_on: dt.date | None
+    changed: list[str]
+    recorded_by: str
+    recorded_at: dt.datetime
+
+    @staticmethod
+    def resolve_recorded_by(obj: AcpRecord) -> str:
+        return f"{obj.recorded_by.user}（{obj.recorded_by.organization.name}）"

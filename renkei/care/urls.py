@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.care import more_views, views
+from renkei.care import emergency_views, more_views, views
 
 app_name = "care"
 urlpatterns = [
@@ -40,4 +40,13 @@ urlpatterns = [
     path("p/<uuid:code>/posts/", more_views.post, name="post"),
     path("p/<uuid:code>/posts/<uuid:post>/read/", more_views.read, name="read"),
     path("p/<uuid:code>/print/", more_views.timeline_print, name="timeline_print"),
+    path("p/<uuid:code>/emergency/", emergency_views.emergency, name="emergency"),
+    path("p/<uuid:code>/emergency/print/", emergency_views.emergency_print, name="emergency_print"),
+    path(
+        "p/<uuid:code>/emergency/revoke-codes/",
+        emergency_views.emergency_revoke,
+        name="emergency_revoke",
+    ),
+    path("p/<uuid:code>/acp/", emergency_views.acp, name="acp"),
+    path("e/<str:token>/", emergency_views.ambulance, name="ambulance"),
 ]

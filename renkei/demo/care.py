@@ -15,7 +15,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.models import Membership, Organization, Role
-from renkei.care.models import ConsentScope, Patient
+from renkei.care.actions import emergency as em
+from renkei.care.models import ConsentScope, Patient, Resuscitation
 from renkei.care.testing import add_to_team, make_consent, make_patient, make_post
 from renkei.demo.common import demo_uuid
 from renkei.testing import DEMO_PASSWORD, make_member
@@ -102,6 +103,32 @@ def seed_care() -> list[Patient]:
         reply_due=today + dt.timedelta(days=2),
     )
     make_post(hanako, cm, category="contact", body="来週からデイサービスを週2回に増やします。")
+    em.save_sheet(
+        hanako,
+        by=doctor,
+        data=em.SheetInput(
+            diagnoses="慢性心不全、2型糖尿病、仙骨部褥瘡（治癒過程）",
+            medicines="フロセミド 20mg 朝1錠\n酸化マグネシウム 330mg 1日2回",
+            allergies="ペニシリン系抗菌薬（発疹）",
+            family_doctor="デモ在宅クリニック（仮名）",
+            resuscitation=Resuscitation.NO_CPR,
+            resuscitation_confirmed_on=today - dt.timedelta(days=20),
+        ),
+    )
+    em.save_acp(
+        hanako,
+        by=doctor,
+        data=em.AcpInput(
+            what_matters="自宅で家族と過ごすこと。好きな庭を見ていたい。",
+            place_of_care="自宅",
+            place_of_death="自宅（苦痛が強ければ緩和ケア病棟）",
+            treatment_wishes="苦痛を和らげる治療を希望。人工呼吸器と胃ろうは望まない。",
+            proxy="見本 一郎（長男・仮名）090-0000-0002",
+            participants="本人、長男、主治医、訪問看護師、ケアマネジャー",
+            discussed_on=today - dt.timedelta(days=20),
+            next_review_on=today + dt.timedelta(days=160),
+        ),
+    )
 
     # 2. 施設リスト: the visiting-nurse station only (the care manager cannot be invited).
     ichiro = make_patient(

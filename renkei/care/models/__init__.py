@@ -9,6 +9,13 @@ from renkei.care.models.consent import (
     ProvisionRecord,
     shares_with,
 )
+from renkei.care.models.emergency import (
+    AMBULANCE_WINDOW,
+    AcpRecord,
+    AmbulanceCode,
+    EmergencySheet,
+    Resuscitation,
+)
 from renkei.care.models.patients import (
     BREAK_GLASS_HOURS,
     BREAK_GLASS_ROLES,
@@ -27,6 +34,11 @@ from renkei.care.models.patients import (
 from renkei.care.models.timeline import Category, Post, PostRead, unread_counts, unread_total
 
 __all__ = [
+    "AMBULANCE_WINDOW",
+    "AcpRecord",
+    "AmbulanceCode",
+    "EmergencySheet",
+    "Resuscitation",
     "BREAK_GLASS_HOURS",
     "BREAK_GLASS_ROLES",
     "CARE_ROLES",

@@ -62,6 +62,10 @@ SCREENS: dict[str, tuple[str, Extra, dict[str, Any]]] = {
     "post": ("post", _none, {"category": "daily", "body": "外部からの投稿"}),
     "timeline_print": ("get", _none, {}),
     "read": ("post", _first_post, {}),
+    "emergency": ("get", _none, {}),
+    "emergency_print": ("get", _none, {}),
+    "emergency_revoke": ("post", _none, {}),
+    "acp": ("get", _none, {}),
 }
 
 API_WRITES: dict[str, dict[str, Any]] = {
@@ -85,6 +89,8 @@ API_WRITES: dict[str, dict[str, Any]] = {
     "post /api/v1/care/patients/{code}/consents/{consent}/revoke": {},
     "post /api/v1/care/patients/{code}/posts": {"category": "daily", "body": "外部"},
     "post /api/v1/care/patients/{code}/posts/{post}/read": {},
+    "put /api/v1/care/patients/{code}/emergency-sheet": {"diagnoses": "外部"},
+    "post /api/v1/care/patients/{code}/acp": {"discussed_on": "2026-01-01"},
 }
 
 

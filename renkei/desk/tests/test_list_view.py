@@ -33,9 +33,9 @@ def test_list_filters_and_query_count(
     assert [c.summary for c in client.get(url, {"channel": "phone"}).context["rows"]] == [
         "電話の相談"
     ]
-    # session, user, membership, 2FA checks (4), desk, count, page, prefetch topics,
+    # session, user, membership, 2FA checks (3), desk, count, page, prefetch topics,
     # audit chain head and insert, topics for the filter form, the menu's badges (placement
-    # requests, care-team posts: 3), session save (+ savepoints)
+    # requests, care-team posts, rota swaps: 4), session save (+ savepoints)
     with django_assert_max_num_queries(20) as few:
         client.get(url)
     for i in range(18):
