@@ -186,6 +186,8 @@ AUDIT_ACTION_LABELS = {
     "auth.otp_locked": "二要素認証のロック",
     "audit.viewed": "監査ログの閲覧",
     "audit.exported": "監査ログの出力",
+    "audit.scope_exported": "漏えい等の影響範囲の出力",
+    "access.refused": "閲覧の拒否（権限のない記録）",
     "directory.vacancy_updated": "空き状況の更新",
     "directory.vacancy_confirmed": "空き状況の確認（変わりなし）",
     "directory.facility_updated": "施設情報の更新",
