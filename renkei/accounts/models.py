@@ -246,6 +246,22 @@ AUDIT_ACTION_LABELS = {
     "mentoring.notices_resent": "同行研修の通知の再送",
     "mentoring.reported": "同行研修の報告",
     "mentoring.honorarium_recorded": "謝金の記録",
+    "oncall.rota_saved": "当番表の保存",
+    "oncall.member_added": "当番メンバーの追加",
+    "oncall.member_removed": "当番メンバーの削除",
+    "oncall.rule_added": "当番ルールの追加",
+    "oncall.unavailable_marked": "当番不可日の登録",
+    "oncall.month_generated": "月間当番表の作成",
+    "oncall.month_published": "月間当番表の公開",
+    "oncall.shift_assigned": "当番の割当",
+    "oncall.period_overridden": "当番期間の変更",
+    "oncall.swap_requested": "当番交代の依頼",
+    "oncall.swap_answered": "当番交代への回答",
+    "oncall.swap_decided": "当番交代の決定",
+    "care.emergency_sheet_updated": "救急情報シートの更新",
+    "care.ambulance_code_issued": "救急隊用コードの発行",
+    "care.ambulance_codes_revoked": "救急隊用コードの失効",
+    "care.acp_recorded": "ACP（人生会議）の記録",
 }
 
 

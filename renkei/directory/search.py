@@ -378,7 +378,13 @@ class FacilitySearch:
                 f.dist2 = dist2  # type: ignore[attr-defined]
             f.distance_km = math.sqrt(dist2) if dist2 is not None else None  # type: ignore[attr-defined]
             page.append(f)
-        attach_capabilities(page)
+        # The tags from capability_mask and the shared vocabulary, as the API decodes them:
+        # no query and no related manager per row (the HTML page's result loop; ADR 0040).
+        vocab = vocabulary(
+            mask=functools.reduce(operator.or_, (f.capability_mask for f in page), 0)
+        )
+        for f in page:
+            f.capability_tags = vocab.of(f.capability_mask)  # type: ignore[attr-defined]
         return page, total
 
     def _count_first(self, cursor: Any) -> tuple[int | None, bool]:
