@@ -490,7 +490,8 @@ def rota_print(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 
 @member_required
 @require_GET
-def rota_xlsx(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
+def rota_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpResponse:
+    """The month as Excel or CSV, through the project's one export writer (no live formula)."""
     rota = visible_rota(request.membership, code)
     ctx = _month_context(rota, _month_param(request))
     if rota.organizer_id != request.organization.pk and not (
@@ -504,8 +505,8 @@ def rota_xlsx(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
             weekdays[day.weekday()],
             s.holiday_name or s.get_day_type_display(),
             s.label,
-            timezone.localtime(s.starts_at).strftime("%H:%M"),
-            timezone.localtime(s.ends_at).strftime("%m/%d %H:%M"),
+            s.starts_at,
+            s.ends_at,
             str(s.member) if s.member else "（空き）",
             s.member.phone if s.member else "",
         ]
@@ -513,12 +514,12 @@ def rota_xlsx(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         for s in shifts
     ]
     sheet = exports.Sheet(
-        f"{ctx['first']:%Y-%m}",
-        ["日付", "曜日", "区分", "枠", "開始", "終了", "当番", "連絡先"],
-        rows,
-        widths=[14, 14, 14, 14, 14, 14, 36, 14],
+        title=f"{ctx['first']:%Y-%m}",
+        header=["日付", "曜日", "区分", "枠", "開始", "終了", "当番", "連絡先"],
+        rows=rows,
+        widths=[12, 6, 12, 10, 17, 17, 36, 16],
     )
-    return exports.response("xlsx", f"rota-{ctx['first']:%Y-%m}", sheet)
+    return exports.response(fmt, f"rota-{ctx['first']:%Y-%m}", sheet)
 
 
 @require_GET

@@ -204,3 +204,24 @@ def test_print_excel_and_calendar_show_the_published_month(
     events = cal.walk("VEVENT")
     assert events and all("当番" in str(e["SUMMARY"]) for e in events)
     assert len(events) == Shift.objects.filter(member=a).count()
+
+
+@pytest.mark.django_db
+def test_the_exports_carry_no_live_formula(client: Client, organiser: Membership) -> None:
+    """A member organisation named like a formula is written as text in Excel and CSV."""
+    evil = make_clinic('=HYPERLINK("http://evil.example/")')
+    rota = make_rota(organiser, [evil], name="@SUM(1)")
+    publish(rota, organiser, "2026-11")
+    client.force_login(organiser.user)
+    xlsx = client.get(f"/oncall/rotas/{rota.code}/export.xlsx?month=2026-11")
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    assert ws is not None
+    names = {row[6] for row in ws.iter_rows(min_row=2, values_only=True)}
+    # One member cannot take touching shifts, so some are gaps; the rest are the clinic's.
+    assert names - {"（空き）"} == {'\'=HYPERLINK("http://evil.example/")'}
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    text = client.get(f"/oncall/rotas/{rota.code}/export.csv?month=2026-11").content.decode(
+        "utf-8-sig"
+    )
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    assert client.get(f"/oncall/rotas/{rota.code}/export.pdf?month=2026-11").status_code == 404
