@@ -51,7 +51,7 @@ if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   db=renkei_install_paths_$$
   psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   database_url="postgres://postgres@127.0.0.1:5432/$db"
-  trap 'cleanup; psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
+  trap 'cleanup; psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 else
   database_url="sqlite:///$work/renkei.sqlite3"
 fi

@@ -214,13 +214,12 @@ def main() -> None:
     args = parser.parse_args()
     configure(None)
 
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        # Pages with DEBUG off name their static files through the manifest.
-        call_command("collectstatic", interactive=False, verbosity=0)
+    # Pages with DEBUG off name their static files through the manifest: collect them for
+    # this checkout (a stale manifest lacks new files).
+    call_command("collectstatic", interactive=False, verbosity=0)
 
     from renkei.directory.models import Facility
 

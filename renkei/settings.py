@@ -153,6 +153,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "renkei.lib.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before everything that reads the request: NUL and broken UTF-8 never reach a view.
     "renkei.lib.badinput.RefuseUnsafeInputMiddleware",
@@ -432,8 +433,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
-    # Load balancers probe /healthz over plain HTTP on the private side.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Load balancers probe /healthz, and Prometheus scrapes /metrics, over plain HTTP on the
+    # private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", str(365 * 24 * 3600))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -441,13 +443,33 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Logs (renkei.lib.observability): one JSON object per line for the log collector (the default
+# with DEBUG off), or text; each line carries the request id, also inside the jobs it enqueued.
+LOG_FORMAT = os.getenv("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "renkei.lib.observability.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "renkei.lib.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
     # The audit chain's daily anchor is evidence kept outside the database: always written.
     "loggers": {"renkei.audit": {"level": "INFO"}},
 }
+
+# /metrics (Prometheus) answers a request with "Authorization: Bearer <METRICS_TOKEN>", or a
+# signed-in superuser. Under gunicorn set PROMETHEUS_MULTIPROC_DIR (docs/operations.md).
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
 
 NINJA_PAGINATION_PER_PAGE = 20

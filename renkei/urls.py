@@ -5,10 +5,12 @@ from django.urls import include, path
 
 from renkei import views
 from renkei.api import api
+from renkei.ops import monitoring
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", monitoring.metrics, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("renkei.accounts.urls")),
     path("directory/", include("renkei.directory.urls")),

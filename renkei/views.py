@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from renkei.events.models import Event
+from renkei.ops import monitoring
 
 # The files every page links (templates/base.html): if the static manifest cannot name them,
 # every page answers 500, so the health check must fail too.
@@ -72,7 +73,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
     """200 when the pages can be served; 503 naming what would make them fail.
 
     Checked: the database answers, no migration is waiting, the static manifest names the
-    files every page links. Messages name the failure, never credentials or host names.
+    files every page links, the cache answers. Reported as "degraded" (still 200, so that the
+    load balancer keeps the server): the read replica does not answer, no job worker is alive,
+    or due jobs wait too long. Messages name the failure, never credentials or host names.
     """
     failures: dict[str, str] = {}
     try:
@@ -90,10 +93,28 @@ def healthz(request: HttpRequest) -> HttpResponse:
     static = _static_problem()
     if static:
         failures["static"] = static
+    # Rate limits count in the cache on most pages: without it they fail too.
+    if cache_problem := monitoring.check_cache():
+        failures["cache"] = cache_problem
+    # Pages work without these; what needs them waits (mail, imports) or reads the primary.
+    warnings = {}
+    if not failures:
+        warnings = {
+            name: problem
+            for name, problem in (
+                ("replica", monitoring.check_replica()),
+                ("queue", monitoring.check_queue()),
+            )
+            if problem
+        }
     if failures:
         return JsonResponse(
             {"status": "error", "failures": failures},
             status=503,
             json_dumps_params={"ensure_ascii": False},
+        )
+    if warnings:
+        return JsonResponse(
+            {"status": "degraded", "warnings": warnings}, json_dumps_params={"ensure_ascii": False}
         )
     return JsonResponse({"status": "ok"})

@@ -122,3 +122,22 @@ def test_a_real_form_shows_the_linked_summary(client: Client) -> None:
     body = response.content.decode()
     assert 'class="notice error error-summary"' in body
     assert 'href="#id_email"' in body and 'id="id_email"' in body
+
+
+def test_every_form_with_several_fields_includes_the_error_summary() -> None:
+    """A form drawn field by field (components/field.html) with two fields or more also draws
+    the summary for that form, so its errors are listed at the top and linked."""
+    root = Path(__file__).resolve().parent.parent / "templates"
+    field_re = re.compile(r'components/field\.html" with field=(\w+)\.')
+    summary_re = re.compile(r'components/form_errors\.html"(?: with form=(\w+))?')
+    missing = []
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        forms_drawn: dict[str, int] = {}
+        for name in field_re.findall(text):
+            forms_drawn[name] = forms_drawn.get(name, 0) + 1
+        summarised = {m or "form" for m in summary_re.findall(text)}
+        for name, count in forms_drawn.items():
+            if count >= 2 and name not in summarised:
+                missing.append(f"{template.relative_to(root)}: {name}")
+    assert not missing, missing

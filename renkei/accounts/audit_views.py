@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import Count, Max, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -48,6 +49,14 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(
         label="終了日", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    # A breach is bounded by hours, not days: the window can start and end at a time.
+    time_from = forms.TimeField(
+        label="開始時刻", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    time_to = forms.TimeField(
+        label="終了時刻", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    ip = forms.GenericIPAddressField(label="IPアドレス", required=False)
 
     def __init__(self, data: Any, *, actions: Iterable[str]) -> None:
         super().__init__(data)
@@ -60,6 +69,19 @@ class AuditFilterForm(forms.Form):
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "終了日は開始日と同じか、それより後の日付にしてください")
+        if data.get("time_from") and not start:
+            self.add_error("time_from", "開始時刻を指定するときは開始日も指定してください")
+        if data.get("time_to") and not end:
+            self.add_error("time_to", "終了時刻を指定するときは終了日も指定してください")
+        if (
+            start
+            and end
+            and start == end
+            and data.get("time_from")
+            and data.get("time_to")
+            and data["time_from"] > data["time_to"]
+        ):
+            self.add_error("time_to", "終了時刻は開始時刻より後にしてください")
         return data
 
     def apply(self, qs: AuditQuerySet) -> AuditQuerySet:
@@ -69,13 +91,18 @@ class AuditFilterForm(forms.Form):
             qs = qs.filter(actor_label__icontains=d["actor"])
         if d.get("action"):
             qs = qs.filter(action=d["action"])
+        if d.get("ip"):
+            qs = qs.filter(ip=d["ip"])
         if d.get("date_from"):
-            qs = qs.filter(
-                at__gte=timezone.make_aware(dt.datetime.combine(d["date_from"], dt.time.min))
-            )
+            start = dt.datetime.combine(d["date_from"], d.get("time_from") or dt.time.min)
+            qs = qs.filter(at__gte=timezone.make_aware(start))
         if d.get("date_to"):
-            next_day = d["date_to"] + dt.timedelta(days=1)
-            qs = qs.filter(at__lt=timezone.make_aware(dt.datetime.combine(next_day, dt.time.min)))
+            if d.get("time_to"):
+                # Up to and including the minute given.
+                end = dt.datetime.combine(d["date_to"], d["time_to"]) + dt.timedelta(minutes=1)
+            else:
+                end = dt.datetime.combine(d["date_to"] + dt.timedelta(days=1), dt.time.min)
+            qs = qs.filter(at__lt=timezone.make_aware(end))
         return qs
 
     def as_detail(self) -> dict[str, str]:
@@ -105,6 +132,61 @@ def _csv(entries: Iterable[AuditEntry]) -> HttpResponse:
     )
 
 
+SCOPE_COLUMNS = [
+    "対象種別",
+    "対象ID",
+    "対象",
+    "記録数",
+    "最初（日本時間）",
+    "最後（日本時間）",
+    "操作",
+]
+
+
+def _scope(entries: AuditQuerySet) -> HttpResponse:
+    """The breach scope: each record the filtered entries touched, once, with how often and
+    when first and last, for the 個人情報保護委員会 report."""
+    touched = (
+        entries.exclude(target_id="")
+        .order_by()
+        .values("target_type", "target_id")
+        .annotate(
+            n=Count("id"),
+            first=Min("at"),
+            last=Max("at"),
+            label=Max("target_repr"),
+        )
+        .order_by("target_type", "target_id")[:EXPORT_LIMIT]
+    )
+    actions: dict[tuple[str, str], set[str]] = {}
+    for kind, ident, action in (
+        entries.exclude(target_id="")
+        .order_by()
+        .values_list("target_type", "target_id", "action")
+        .distinct()
+    ):
+        actions.setdefault((kind, ident), set()).add(action)
+    rows = [
+        (
+            t["target_type"],
+            t["target_id"],
+            t["label"],
+            t["n"],
+            timezone.localtime(t["first"]).isoformat(timespec="seconds"),
+            timezone.localtime(t["last"]).isoformat(timespec="seconds"),
+            " ".join(
+                AUDIT_ACTION_LABELS.get(a, a)
+                for a in sorted(actions.get((t["target_type"], t["target_id"]), ()))
+            ),
+        )
+        for t in touched
+    ]
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return exports.response(
+        "csv", f"renkei-breach-scope-{stamp}", exports.Sheet("影響範囲", SCOPE_COLUMNS, rows)
+    )
+
+
 @never_cache
 @member_required
 @require_GET
@@ -125,6 +207,14 @@ def audit_log(request: MemberRequest) -> HttpResponse:
             status=400,
         )
     entries = form.apply(visible).select_related("organization")
+    if request.GET.get("format") == "scope":
+        if (prompt := reauthentication(request)) is not None:
+            return prompt
+        if (wait := ratelimit.hit("export", ratelimit.by_user_or_ip(request))) is not None:
+            return ratelimit.too_many(request, wait)
+        response = _scope(form.apply(visible))
+        AuditEntry.record("audit.scope_exported", request=request, detail=form.as_detail())
+        return response
     if request.GET.get("format") == "csv":
         if (prompt := reauthentication(request)) is not None:
             return prompt

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -13,6 +15,10 @@ from django.urls import reverse
 
 SESSION_MEMBERSHIP_KEY = "renkei_membership"
 SESSION_STARTED_KEY = "renkei_started"
+
+# Records a request was refused (renkei.lib.actions.refused_read), kept until the response is
+# ready: the view's transaction, which the 404 rolls back, must not take the audit entry along.
+pending_refusals: ContextVar[list[Any] | None] = ContextVar("renkei_refusals", default=None)
 
 
 class SessionLifetimeMiddleware:
@@ -59,7 +65,23 @@ class MembershipMiddleware:
             ).first()
         request.membership = membership  # type: ignore[attr-defined]
         request.organization = membership.organization if membership else None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        refused: list[Any] = []
+        token = pending_refusals.set(refused)
+        try:
+            response = self.get_response(request)
+        finally:
+            pending_refusals.reset(token)
+        if refused:
+            from renkei.accounts.models import AuditEntry
+
+            for record in refused:
+                AuditEntry.record(
+                    "access.refused",
+                    request=request,
+                    target=record,
+                    detail={"path": request.path[:200], "status": response.status_code},
+                )
+        return response
 
 
 class TwoFactorRequiredMiddleware:

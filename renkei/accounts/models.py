@@ -186,6 +186,8 @@ AUDIT_ACTION_LABELS = {
     "auth.otp_locked": "二要素認証のロック",
     "audit.viewed": "監査ログの閲覧",
     "audit.exported": "監査ログの出力",
+    "audit.scope_exported": "漏えい等の影響範囲の出力",
+    "access.refused": "閲覧の拒否（権限のない記録）",
     "directory.vacancy_updated": "空き状況の更新",
     "directory.vacancy_confirmed": "空き状況の確認（変わりなし）",
     "directory.facility_updated": "施設情報の更新",
@@ -244,6 +246,22 @@ AUDIT_ACTION_LABELS = {
     "mentoring.notices_resent": "同行研修の通知の再送",
     "mentoring.reported": "同行研修の報告",
     "mentoring.honorarium_recorded": "謝金の記録",
+    "oncall.rota_saved": "当番表の保存",
+    "oncall.member_added": "当番メンバーの追加",
+    "oncall.member_removed": "当番メンバーの削除",
+    "oncall.rule_added": "当番ルールの追加",
+    "oncall.unavailable_marked": "当番不可日の登録",
+    "oncall.month_generated": "月間当番表の作成",
+    "oncall.month_published": "月間当番表の公開",
+    "oncall.shift_assigned": "当番の割当",
+    "oncall.period_overridden": "当番期間の変更",
+    "oncall.swap_requested": "当番交代の依頼",
+    "oncall.swap_answered": "当番交代への回答",
+    "oncall.swap_decided": "当番交代の決定",
+    "care.emergency_sheet_updated": "救急情報シートの更新",
+    "care.ambulance_code_issued": "救急隊用コードの発行",
+    "care.ambulance_codes_revoked": "救急隊用コードの失効",
+    "care.acp_recorded": "ACP（人生会議）の記録",
 }
 
 
@@ -441,3 +459,39 @@ def first_broken_audit_entry(using: str = "default") -> tuple[AuditEntry | None,
     rows = AuditEntry.objects.using(using).order_by("id").iterator(chunk_size=2000)
     broken = first_broken(rows, content=audit_chain_content, digest=digest)
     return broken, counted
+
+
+class IdempotencyKey(models.Model):
+    """A submitted form token or Idempotency-Key header and what it produced (security R23).
+
+    The one submit-once record of every app (`renkei.accounts.idempotency`): a signed-in
+    caller's keys are theirs alone; an anonymous caller's (a public application form) are
+    kept apart by the scope they were used in.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", null=True)
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=120)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "二重送信防止キー"
+        verbose_name_plural = "二重送信防止キー"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=models.Q(user__isnull=False),
+                name="uniq_idempotency_user_key",
+            ),
+            models.UniqueConstraint(
+                fields=["scope", "key"],
+                condition=models.Q(user__isnull=True),
+                name="uniq_idempotency_anonymous_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id or '-'}:{self.key}"

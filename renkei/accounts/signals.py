@@ -11,8 +11,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from renkei.accounts.http import AUTHENTICATED_AT_KEY
-from renkei.accounts.middleware import SESSION_STARTED_KEY
+from renkei.accounts.middleware import SESSION_STARTED_KEY, pending_refusals
 from renkei.accounts.models import AuditEntry, Membership, User
+from renkei.lib.actions import refused_read
 
 
 def _default_membership(user: User | None) -> Membership | None:
@@ -83,3 +84,18 @@ def _locked_out(
         membership=_default_membership(_attempted_user(name)),
         detail={"username": name},
     )
+
+
+@receiver(refused_read)
+def _refused_read(sender: type[Any], lookup: dict[str, Any], **kwargs: Any) -> None:
+    """A record that exists was refused to its caller (a 404 to an outsider): keep who tried
+    which record. Written once the response is ready (MembershipMiddleware), outside the
+    transaction the refusal rolls back; outside a request, at once."""
+    record = sender._base_manager.filter(**lookup).first()
+    if record is None:
+        return
+    pending = pending_refusals.get()
+    if pending is None:
+        AuditEntry.record("access.refused", target=record)
+    else:
+        pending.append(record)

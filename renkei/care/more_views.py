@@ -19,6 +19,7 @@ from renkei.care.actions import timeline as tl
 from renkei.care.actions.patients import view_patient
 from renkei.care.forms import ConsentForm, PostForm, RevokeForm
 from renkei.care.models import CareTeamMember, Patient, ProvisionRecord
+from renkei.care.panels import render_panels
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.inputs import parse_query
@@ -145,6 +146,7 @@ def timeline_page(
         "querystring_base": f"q={query.q}&" if query.q else "",
         "post_form": form or PostForm(initial={"category": "visit"} if quick_visit else None),
         "quick_visit": quick_visit,
+        "panels": render_panels(request, p),
     }
     return render(request, "care/patient.html", context, status=status)
 

@@ -221,6 +221,9 @@ def import_areas(
         by_pref.setdefault(r.prefecture.pk, []).append(r)
     for pref_rows in by_pref.values():
         results.append(_replace(pref_rows))
+    from renkei.directory.views import forget_filter_choices
+
+    transaction.on_commit(forget_filter_choices)
     AuditEntry.record(
         "regions.areas_imported",
         request=request,

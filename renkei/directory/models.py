@@ -195,6 +195,10 @@ class Vocabulary:
     def codes_of(self, mask: int) -> list[str]:
         return [c.code for c in self.ordered if mask >> c.bit & 1]
 
+    def of(self, mask: int) -> list[Capability]:
+        """The capabilities of a capability_mask, in the vocabulary's order."""
+        return [c for c in self.ordered if mask >> c.bit & 1]
+
 
 # The vocabulary changes a few times a year (a region adds an item) and is read by every
 # search. Each process keeps it for VOCABULARY_SECONDS; a save or delete here drops it at

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.accounts.models import AuditEntry
 from renkei.directory import actions
 from renkei.directory.forms import ConfirmForm, FacilityCreateForm, FacilityForm, VacancyForm
-from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus
+from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus, vocabulary
 from renkei.directory.search import SORTS, FacilitySearch, SearchError, total_label
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
@@ -32,18 +33,42 @@ EXPORT_LIMIT = 20_000
 MAP_LIMIT = 5_000
 
 
+# The search form's option lists change a few times a year (an administrator's 二次医療圏 upload,
+# a new capability) and were read on every view: each process keeps them for
+# FILTER_CHOICES_SECONDS (ADR 0040); the area upload drops this process's copy at once.
+FILTER_CHOICES_SECONDS = 60.0
+_filter_cache: tuple[float, str, dict[str, Any]] | None = None
+
+
+def forget_filter_choices() -> None:
+    global _filter_cache
+    _filter_cache = None
+
+
 def _filter_choices() -> dict[str, Any]:
-    return {
+    global _filter_cache
+    cached = _filter_cache
+    home = settings.HOME_PREFECTURE
+    if (
+        cached is not None
+        and cached[1] == home
+        and time.monotonic() - cached[0] < FILTER_CHOICES_SECONDS
+    ):
+        return cached[2]
+    choices = {
         "kinds": FacilityKind.choices,
-        "capabilities": Capability.objects.all(),
-        "areas": SecondaryArea.objects.select_related("prefecture").filter(
-            prefecture__code=settings.HOME_PREFECTURE
+        "capabilities": list(vocabulary().ordered),
+        "areas": list(SecondaryArea.objects.filter(prefecture__code=home).only("pk", "name")),
+        "municipalities": list(
+            Municipality.objects.selectable()
+            .filter(prefecture__code=home)
+            .order_by("code")
+            .only("code", "name")
         ),
-        "municipalities": Municipality.objects.selectable()
-        .filter(prefecture__code=settings.HOME_PREFECTURE)
-        .order_by("code"),
         "sorts": SORTS,
     }
+    _filter_cache = (time.monotonic(), home, choices)
+    return choices
 
 
 def _querystring(request: RenkeiRequest) -> str:

@@ -415,8 +415,6 @@ class Application(models.Model):
     status = models.CharField("状態", max_length=20, choices=Status.choices, default=Status.ACTIVE)
     source = models.CharField("受付方法", max_length=10, choices=Source.choices, default=Source.WEB)
     cancel_token = models.CharField(max_length=64, unique=True, editable=False)
-    idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
-    request_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField("申込日時", auto_now_add=True)
     cancelled_at = models.DateTimeField("取消日時", null=True, blank=True)
 
@@ -426,14 +424,6 @@ class Application(models.Model):
         verbose_name = "申込"
         verbose_name_plural = "申込"
         ordering = ["created_at", "pk"]
-        constraints = [
-            # A retried API call with the same Idempotency-Key finds the first application.
-            models.UniqueConstraint(
-                fields=["event", "idempotency_key"],
-                condition=~models.Q(idempotency_key=""),
-                name="uniq_event_idempotency_key",
-            )
-        ]
 
     def __str__(self) -> str:
         # No person's name: this string is copied into audit entries.

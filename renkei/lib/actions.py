@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.http import Http404
 
 M = TypeVar("M", bound=models.Model)
@@ -54,6 +55,11 @@ class NotFound(ActionError, Http404):
     status = 404
 
 
+# Sent by get_visible when the record asked for exists outside the caller's scope, with
+# sender (the model) and lookup; renkei.accounts records it in the audit log.
+refused_read = Signal()
+
+
 def get_visible(queryset: models.QuerySet[M], message: str, **lookup: Any) -> M:
     """The one object of an already scoped queryset, or NotFound(message).
 
@@ -67,6 +73,10 @@ def get_visible(queryset: models.QuerySet[M], message: str, **lookup: Any) -> M:
     try:
         return queryset.get(**lookup)
     except ObjectDoesNotExist:
+        # The record exists but is not this caller's to see: a refused read, which the audit
+        # log keeps with who tried which id (issue 17 §7). The answer stays the same 404.
+        if queryset.model._base_manager.filter(**lookup).exists():
+            refused_read.send(sender=queryset.model, lookup=lookup)
         raise NotFound(message) from None
 
 

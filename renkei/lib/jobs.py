@@ -46,6 +46,8 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from procrastinate import BaseRetryStrategy, JobContext, RetryDecision
 
+from renkei.lib import observability
+
 if TYPE_CHECKING:
     import procrastinate
     from procrastinate.jobs import Job as QueuedJob
@@ -59,6 +61,9 @@ registry: dict[str, Job] = {}
 # Sent when an attempt of a job fails, with job_name, job_id (None on the immediate backend),
 # attempt, will_retry and error (the traceback); renkei.ops records it for the admin.
 job_failed = Signal()
+
+# The key under which a job's stored arguments carry the id of the request that enqueued it.
+REQUEST_ID_ARG = "_request_id"
 
 # Modules outside an app's jobs.py that define jobs; imported with them.
 EXTRA_JOB_MODULES = ("renkei.lib.mail",)
@@ -87,6 +92,11 @@ class Job:
         """Run the job in the background once the current transaction commits."""
         # Fail at the call site, not in a worker, when an argument cannot be stored.
         json.dumps(kwargs)
+        if REQUEST_ID_ARG in kwargs:
+            raise TypeError(f"{REQUEST_ID_ARG} is reserved for the request id")
+        # The request's id travels with the job, so the worker's log lines carry it too.
+        if rid := observability.request_id.get():
+            kwargs = {**kwargs, REQUEST_ID_ARG: rid}
         _backend().enqueue(self, kwargs)
 
 
@@ -138,8 +148,11 @@ class ImmediateBackend:
 
     @staticmethod
     def _run(job: Job, kwargs: dict[str, Any]) -> None:
+        kwargs = dict(kwargs)
+        rid = kwargs.pop(REQUEST_ID_ARG, "")
         try:
-            job.func(**kwargs)
+            with observability.bound(rid or observability.request_id.get(), job.name):
+                job.func(**kwargs)
         except Exception:
             # The request that enqueued this has committed; its user must not see a failure
             # of the mail server. Logged with the traceback for the operator.
@@ -199,8 +212,10 @@ def _register_task(app: procrastinate.App, registered: Job) -> Any:
         if registered.periodic:
             # Procrastinate passes the scheduled time; our periodic jobs take no arguments.
             kwargs.pop("timestamp", None)
+        rid = kwargs.pop(REQUEST_ID_ARG, "") or observability.new_id()
         try:
-            return registered.func(**kwargs)
+            with observability.bound(rid, f"{registered.name}#{context.job.id}"):
+                return registered.func(**kwargs)
         except Exception:
             attempts = context.job.attempts
             will_retry = attempts < registered.retries
@@ -336,5 +351,6 @@ def retry_stalled_jobs() -> int:
             job_id=queued.id, status=Status.FAILED, delete_job=False
         )
         if registered and registered.on_stalled:
-            registered.on_stalled(**queued.args)
+            args = {k: v for k, v in queued.args.items() if k != REQUEST_ID_ARG}
+            registered.on_stalled(**args)
     return found

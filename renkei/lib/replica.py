@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, models
+from django.db import OperationalError, connections, models
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
@@ -95,9 +95,20 @@ def _user_id(request: HttpRequest) -> object | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
+DOWN_KEY = "renkei:replica_down"
+# After the replica failed a request (or the health check), reads stay on the primary this long.
+DOWN_SECONDS = 30
+
+
+def mark_down() -> None:
+    cache.set(DOWN_KEY, 1, timeout=DOWN_SECONDS)
+
+
 def may_read_replica(request: HttpRequest) -> bool:
     """Is this request one whose reads the replica may serve, for a client without fresh writes?"""
     if request.method not in SAFE_METHODS or COOKIE in request.COOKIES:
+        return False
+    if cache.get(DOWN_KEY):
         return False
     anonymous = _user_id(request) is None
     try:
@@ -155,6 +166,12 @@ class ReplicaMiddleware:
         if request.method not in SAFE_METHODS and response.status_code < 400:
             mark_written(request, response)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """A replica that fails a request sends everyone's reads to the primary for a while
+        (this request still fails: its view has already read half its data)."""
+        if _reading_replica.get() and isinstance(exception, OperationalError):
+            mark_down()
 
 
 def _on_replica(chunks: Iterator[Any]) -> Iterator[Any]:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.security import SessionAuth
 from pydantic import Field
 
 from renkei.accounts.http import api_membership
+from renkei.care import actions as care_actions
+from renkei.care.access import api_care_membership, visible_patient
 from renkei.lib.actions import ActionError, NotFound
-from renkei.lib.inputs import Input
-from renkei.oncall import actions
+from renkei.lib.inputs import CalendarDateTime, Input
+from renkei.oncall import actions, cover
 from renkei.oncall.access import visible_rota, visible_shift, visible_swap
-from renkei.oncall.models import Rota, RotaMember, RotaMonth, Shift, SwapRequest
+from renkei.oncall.models import (
+    Absence,
+    CoverAgreement,
+    Rota,
+    RotaMember,
+    RotaMonth,
+    Shift,
+    SwapRequest,
+)
 from renkei.oncall.schemas import (
     CountOut,
     MemberOut,
@@ -248,3 +259,76 @@ def now(request: HttpRequest, q: Query[NowQuery]) -> list[dict[str, object]]:
         {"rota": r, "now": cur, "next": nxt}
         for r, cur, nxt in actions.on_duty(rotas, timezone.now())
     ]
+
+
+# The cover chain per patient (ADR 0036): scoped exactly like the patient -----------------------
+
+
+class StepOut(Schema):
+    role: str
+    name: str
+    phone: str
+    note: str
+    skipped: bool
+    organization: str
+    doctor: str
+
+
+class ChainOut(Schema):
+    at: datetime.datetime
+    steps: list[StepOut]
+
+
+class CoverOut(Schema):
+    code: uuid.UUID
+    valid_from: datetime.date
+    valid_until: datetime.date | None
+
+
+class ChainQuery(Input):
+    at: CalendarDateTime | None = Field(None, description="この時刻の連絡順（省略時は現在）")
+
+
+@router.get(
+    "/patients/{code}/chain",
+    response={200: ChainOut, 400: ErrorOut, **ERRORS},
+    summary="患者の急変時の連絡順（主治医→副主治医→当番医→当番病院）",
+)
+def patient_chain(request: HttpRequest, code: uuid.UUID, q: Query[ChainQuery]) -> ChainOut:
+    m = api_care_membership(request)
+    patient = visible_patient(m, code)
+    care_actions.view_patient(patient, by=m, what="cover_chain", request=request)
+    moment = q.at or timezone.now()
+    steps = cover.cover_chain(patient, moment)
+    return ChainOut(at=moment, steps=[StepOut(**vars(s)) for s in steps])
+
+
+@router.post(
+    "/patients/{code}/cover",
+    response={201: CoverOut, **WRITE_ERRORS},
+    summary="主治医・副主治医の取り決めを記録（主治医の医療機関）",
+)
+def save_cover(
+    request: HttpRequest, code: uuid.UUID, payload: cover.CoverInput
+) -> Status[CoverAgreement]:
+    m = api_care_membership(request)
+    patient = visible_patient(m, code)
+    return Status(201, cover.save_cover(patient, by=m, data=payload, request=request))
+
+
+class AbsenceOut(Schema):
+    code: uuid.UUID
+    doctor: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+
+
+@router.post(
+    "/absences",
+    response={201: AbsenceOut, **WRITE_ERRORS},
+    summary="不在の記録（自院・自院の医師）",
+)
+def record_absence(request: HttpRequest, payload: cover.AbsenceInput) -> Status[Absence]:
+    return Status(
+        201, cover.record_absence(by=api_membership(request), data=payload, request=request)
+    )

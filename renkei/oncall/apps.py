@@ -25,8 +25,20 @@ class OncallConfig(AppConfig):
     def ready(self) -> None:
         from renkei.accounts import menu
         from renkei.accounts.models import AUDIT_ACTION_LABELS
+        from renkei.care import panels
+        from renkei.care.actions.emergency import register_contacts
+        from renkei.oncall import cover
+        from renkei.oncall.cover_views import chain_panel
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        AUDIT_ACTION_LABELS.update(
+            {
+                "oncall.cover_saved": "主治医・副主治医の取り決めの記録",
+                "oncall.absence_recorded": "不在の記録",
+            }
+        )
+        panels.register(chain_panel)
+        register_contacts(cover.doctor_contacts)
 
         menu.register(
             menu.Entry("oncall:home", "当番表", order=45, badge="renkei.oncall.views.pending_swaps")

@@ -310,3 +310,94 @@ class SwapRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_SWAPS
+
+
+# The cover chain per patient (ADR 0036) -------------------------------------------------------
+
+
+class CoverQuerySet(models.QuerySet["CoverAgreement"]):
+    def active(self, day: dt.date) -> Self:
+        return self.filter(valid_from__lte=day).filter(
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day)
+        )
+
+
+class CoverAgreement(models.Model):
+    """Who answers for one patient at night: the 主治医's clinic, the 副主治医's clinic that agreed
+    to cover, the clinic's own night arrangement, and the municipality whose rotas come next."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "care.Patient", on_delete=models.CASCADE, related_name="cover_agreements"
+    )
+    primary = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="主治医の医療機関"
+    )
+    primary_doctor = models.CharField("主治医", max_length=60, blank=True)
+    primary_phone = models.CharField("主治医の連絡先電話", max_length=30)
+    night_arrangement = models.CharField("夜間の体制", max_length=200, blank=True)
+    night_phone = models.CharField("夜間の連絡先電話", max_length=30, blank=True)
+    secondary = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="副主治医の医療機関",
+    )
+    secondary_doctor = models.CharField("副主治医", max_length=60, blank=True)
+    secondary_phone = models.CharField("副主治医の連絡先電話", max_length=30, blank=True)
+    agreed_on = models.DateField("副主治医の同意日", null=True, blank=True)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name="患者の市区町村"
+    )
+    valid_from = models.DateField("開始日")
+    valid_until = models.DateField("終了日", null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CoverQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "主治医・副主治医の取り決め"
+        verbose_name_plural = "主治医・副主治医の取り決め"
+        ordering = ["-valid_from", "-pk"]
+
+    def __str__(self) -> str:
+        return f"取り決め {str(self.code)[:8]}"
+
+
+class AbsenceQuerySet(models.QuerySet["Absence"]):
+    def at(self, moment: dt.datetime) -> Self:
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+
+class Absence(models.Model):
+    """A clinic (doctor blank) or one of its doctors away for a period: the chain skips them."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="absences"
+    )
+    doctor = models.CharField("医師（空欄なら医療機関全体）", max_length=60, blank=True)
+    starts_at = models.DateTimeField("開始")
+    ends_at = models.DateTimeField("終了")
+    note = models.CharField("理由", max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AbsenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "不在"
+        verbose_name_plural = "不在"
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["organization", "starts_at", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.doctor} 不在"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.oncall import views
+from renkei.oncall import cover_views, views
 
 app_name = "oncall"
 
@@ -22,5 +22,8 @@ urlpatterns = [
     path("members/<uuid:code>/remove/", views.member_remove, name="member_remove"),
     path("shifts/<uuid:code>/", views.shift_detail, name="shift"),
     path("swaps/<uuid:code>/", views.swap_detail, name="swap"),
+    path("patients/<uuid:code>/chain/", cover_views.chain, name="chain"),
+    path("patients/<uuid:code>/cover/", cover_views.cover_edit, name="cover"),
+    path("absences/", cover_views.absences, name="absences"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
 ]

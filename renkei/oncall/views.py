@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.accounts.models import Membership
+from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
 from renkei.oncall import actions, ical
@@ -491,43 +491,34 @@ def rota_print(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_GET
 def rota_xlsx(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    from openpyxl import Workbook
-
     rota = visible_rota(request.membership, code)
     ctx = _month_context(rota, _month_param(request))
     if rota.organizer_id != request.organization.pk and not (
         ctx["month"] and ctx["month"].is_published
     ):
         raise Http404
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"{ctx['first']:%Y-%m}"
-    ws.append(["日付", "曜日", "区分", "枠", "開始", "終了", "当番", "連絡先"])
     weekdays = "月火水木金土日"
-    for day, shifts in ctx["days"]:
-        for s in shifts:
-            ws.append(
-                [
-                    day,
-                    weekdays[day.weekday()],
-                    s.holiday_name or s.get_day_type_display(),
-                    s.label,
-                    timezone.localtime(s.starts_at).strftime("%H:%M"),
-                    timezone.localtime(s.ends_at).strftime("%m/%d %H:%M"),
-                    str(s.member) if s.member else "（空き）",
-                    s.member.phone if s.member else "",
-                ]
-            )
-    for col in "ABCDEFGH":
-        ws.column_dimensions[col].width = 14 if col != "G" else 36
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    rows = [
+        [
+            day,
+            weekdays[day.weekday()],
+            s.holiday_name or s.get_day_type_display(),
+            s.label,
+            timezone.localtime(s.starts_at).strftime("%H:%M"),
+            timezone.localtime(s.ends_at).strftime("%m/%d %H:%M"),
+            str(s.member) if s.member else "（空き）",
+            s.member.phone if s.member else "",
+        ]
+        for day, shifts in ctx["days"]
+        for s in shifts
+    ]
+    sheet = exports.Sheet(
+        f"{ctx['first']:%Y-%m}",
+        ["日付", "曜日", "区分", "枠", "開始", "終了", "当番", "連絡先"],
+        rows,
+        widths=[14, 14, 14, 14, 14, 14, 36, 14],
     )
-    response["Content-Disposition"] = f'attachment; filename="rota-{ctx["first"]:%Y-%m}.xlsx"'
-    return response
+    return exports.response("xlsx", f"rota-{ctx['first']:%Y-%m}", sheet)
 
 
 @require_GET

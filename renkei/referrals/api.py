@@ -22,11 +22,11 @@ from ninja.security import SessionAuth
 from pydantic import TypeAdapter
 
 from renkei.accounts.http import api_membership as _member
+from renkei.accounts.idempotency import run_once, valid_key
 from renkei.accounts.models import User
 from renkei.lib.actions import ActionError, Conflict
 from renkei.lib.http import json_bytes
 from renkei.referrals import access, actions, metrics
-from renkei.referrals.idempotency import run_once, valid_key
 from renkei.referrals.inputs import (
     AdmissionQuery,
     AnswerInput,

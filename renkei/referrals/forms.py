@@ -9,9 +9,9 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from renkei.accounts.idempotency import new_form_token
 from renkei.accounts.models import Organization
 from renkei.directory.models import Capability, CareLevel, WardKind
-from renkei.referrals.idempotency import new_form_token
 from renkei.referrals.inputs import ADMISSION_SORTS, CASE_FIELDS
 from renkei.referrals.models import (
     Answer,

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from renkei.accounts import idempotency
 from renkei.lib.jobs import job
 from renkei.referrals import notifications
 from renkei.referrals.models import CaseEvent, EventKind, PlacementRequest, RequestStatus
@@ -41,15 +42,6 @@ def expire_overdue(now: dt.datetime | None = None) -> int:
                 )
                 expired += 1
     return expired
-
-
-def purge_idempotency_keys(days: int = 7, now: dt.datetime | None = None) -> int:
-    """Form tokens and API keys only matter while a retry is plausible; a week is plenty."""
-    from renkei.referrals.models import IdempotencyKey
-
-    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
 
 
 def claim_reminders(hours: int, now: dt.datetime | None = None) -> list[int]:
@@ -100,4 +92,4 @@ def send_referral_reminders() -> tuple[int, int]:
 @job(periodic="*/10 * * * *", retries=0)
 def expire_referral_requests() -> tuple[int, int]:
     """Requests past their deadline become 期限切れ; old idempotency keys are purged."""
-    return expire_overdue(), purge_idempotency_keys()
+    return expire_overdue(), idempotency.purge()

@@ -735,25 +735,6 @@ class SurveyResponse(models.Model):
         return self.minutes_before - self.minutes_now
 
 
-class IdempotencyKey(models.Model):
-    """A submitted form token or Idempotency-Key header, with the response it produced (R23)."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    scope = models.CharField(max_length=120)
-    status_code = models.PositiveSmallIntegerField(null=True)
-    response = models.JSONField(null=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = "二重送信防止キー"
-        verbose_name_plural = "二重送信防止キー"
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_key")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
-
-
 def unread_count(membership: Membership) -> int:
     """Requests with something new for this organisation: the navigation badge (one query)."""
     org_id = membership.organization_id

@@ -22,15 +22,15 @@ FUJISAWA = "lat=35.3389&lng=139.4911"
 def test_page_capabilities_are_loaded_in_vocabulary_order(
     django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    """Each facility on the page lists its own capabilities, in the vocabulary's order,
-    without a query per facility."""
+    """Each facility on the page lists its own capabilities (decoded from capability_mask),
+    in the vocabulary's order, without a query (ADR 0040)."""
     make_facility("甲", capability_codes=["oxygen", "drip", "suction"])
     make_facility("乙", capability_codes=["suction"], lat=35.35)
     make_facility("丙", lat=35.36)
     page, total = FacilitySearch.from_querydict(QueryDict(f"{FUJISAWA}&radius_km=20")).results()
     assert total == 3
     with django_assert_num_queries(0):
-        caps = {f.name: [c.code for c in f.capabilities.all()] for f in page}
+        caps = {f.name: [c.code for c in f.capability_tags] for f in page}  # type: ignore[attr-defined]
     assert caps == {"甲": ["drip", "oxygen", "suction"], "乙": ["suction"], "丙": []}
 
 

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core import ValidationError as PydanticValidationError
 
+from renkei.accounts import idempotency
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.events import emails
 from renkei.events.actions.rules import (
@@ -312,16 +313,49 @@ def _apply_locked(
     notify: bool,
 ) -> tuple[Application, bool]:
     event = Event.objects.select_for_update().get(pk=event.pk)
-    if idempotency_key:
-        existing = Application.objects.filter(event=event, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.request_hash != fingerprint:
-                raise Conflict(
-                    "この申込フォームは既に送信されています。続けて申し込む場合は、申込ページを開き直してください。"
-                    if source == Application.Source.WEB
-                    else "同じIdempotency-Keyで異なる内容の申込が送信されました。"
-                )
-            return existing, False
+
+    def create() -> Application:
+        return _create_application(
+            event,
+            sheet,
+            source=source,
+            enforce_deadline=enforce_deadline,
+            by=by,
+            request=request,
+            now=now,
+            notify=notify,
+        )
+
+    if not idempotency_key:
+        return create(), True
+    # A retried submission (the same form token or Idempotency-Key) finds the first
+    # application through the platform's one submit-once record (renkei.accounts.idempotency).
+    _, body, replayed = idempotency.run_once(
+        None,
+        idempotency_key,
+        f"events:{event.pk}:apply",
+        lambda: (201, {"application": create().pk}),
+        fingerprint=fingerprint,
+        mismatch=(
+            "この申込フォームは既に送信されています。続けて申し込む場合は、申込ページを開き直してください。"
+            if source == Application.Source.WEB
+            else "同じIdempotency-Keyで異なる内容の申込が送信されました。"
+        ),
+    )
+    return Application.objects.get(pk=body["application"]), not replayed
+
+
+def _create_application(
+    event: Event,
+    sheet: _Sheet,
+    *,
+    source: str,
+    enforce_deadline: bool,
+    by: Membership | None,
+    request: HttpRequest | None,
+    now: dt.datetime,
+    notify: bool,
+) -> Application:
     if enforce_deadline:
         reason = event.closed_reason(now)
         if reason:
@@ -335,8 +369,6 @@ def _apply_locked(
     app = Application.objects.create(
         event=event,
         source=source,
-        idempotency_key=idempotency_key,
-        request_hash=fingerprint,
         **{f.name: getattr(sheet, f.name) for f in fields(sheet) if f.name != "people"},
     )
     confirmed = event.applicants.confirmed().count()
@@ -365,7 +397,7 @@ def _apply_locked(
     )
     if notify:
         emails.confirmation(app)
-    return app, True
+    return app
 
 
 # --- cancelling and the waiting list ---------------------------------------------------------

@@ -218,3 +218,24 @@ def test_s3_bucket_puts_uploads_in_the_object_store() -> None:
         "from django.core.files.storage import storages; d = storages['default']; print(type(d).__name__)"
     )
     assert r.stdout.split() == ["FileSystemStorage"]
+
+
+@REPLICA_DB
+def test_a_failing_replica_sends_reads_to_the_primary_for_a_while(
+    facility: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    def gone(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("the replica went away")
+
+    monkeypatch.setattr(connections[replica.REPLICA], "cursor", gone)
+    client = Client(raise_request_exception=False)
+    assert client.get("/directory/points.json").status_code == 500
+    assert cache.get(replica.DOWN_KEY)
+    monkeypatch.undo()
+    status, primary, rep = _reads(Client(), "/directory/?q=さくら")
+    assert status == 200 and rep == [] and _touches(primary, "directory_facility")
+    cache.delete(replica.DOWN_KEY)
+    status, primary, rep = _reads(Client(), "/directory/?q=さくら")
+    assert status == 200 and _touches(rep, "directory_facility")

@@ -97,7 +97,7 @@ def test_expiry_closes_unanswered_requests_past_their_deadline(
 
 def test_old_idempotency_keys_are_purged(msw: Membership) -> None:
     """The expiry run also removes form tokens and API keys older than a week, not newer ones."""
-    from renkei.referrals.models import IdempotencyKey
+    from renkei.accounts.models import IdempotencyKey
 
     old = IdempotencyKey.objects.create(user=msw.user, key="old-key-0001", scope="x")
     IdempotencyKey.objects.filter(pk=old.pk).update(

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest, member_required
+from renkei.accounts.idempotency import new_form_token
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.lib.actions import ActionError
@@ -21,7 +22,6 @@ from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.inputs import parse, parse_query
 from renkei.referrals import access, actions
 from renkei.referrals.forms import CaseForm, HandoverForm, SendForm, WithdrawCaseForm
-from renkei.referrals.idempotency import new_form_token
 from renkei.referrals.inputs import (
     AssignInput,
     CaseInput,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from django.contrib import messages
 
 from renkei.accounts.http import MemberRequest
+from renkei.accounts.idempotency import KeyReused, run_once, valid_key
 from renkei.lib.actions import ActionError
-from renkei.referrals.idempotency import KeyReused, run_once, valid_key
 
 PER_PAGE = 20
 
