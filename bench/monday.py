@@ -21,7 +21,6 @@ machine with the servers, the workers and PostgreSQL: read the numbers with the 
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
 import os
 import random
@@ -166,21 +165,13 @@ def env_for(url: str, smtp_port: int) -> dict[str, str]:
     }
 
 
-class HttpIsFine(http.cookiejar.DefaultCookiePolicy):
-    """DEBUG off marks the session and CSRF cookies Secure; this bench speaks plain HTTP to
-    127.0.0.1 (no TLS proxy in front), so send them anyway."""
-
-    def return_ok_secure(self, cookie: Any, request: Any) -> bool:
-        return True
-
-
 class Person:
     def __init__(self, base: str, username: str | None = None) -> None:
         self.base = base
         self.http = requests.Session()
-        self.http.cookies.set_policy(HttpIsFine())
         if username:
             self.http.get(f"{base}/accounts/login/", timeout=60)
+            self.plain()
             r = self.http.post(
                 f"{base}/accounts/login/",
                 data={
@@ -193,6 +184,7 @@ class Person:
             )
             if r.status_code != 302:
                 raise SystemExit(f"sign-in of {username} failed: {r.status_code}")
+            self.plain()
         self.lock = threading.Lock()  # one request at a time per person, as a browser tab
 
     def send(self, method: str, path: str, body: Any = None, **kw: Any) -> requests.Response:
@@ -201,7 +193,15 @@ class Person:
             headers["Content-Type"] = "application/json"
             kw["data"] = json.dumps(body)
         with self.lock:
-            return self.http.request(method, self.base + path, headers=headers, timeout=120, **kw)
+            r = self.http.request(method, self.base + path, headers=headers, timeout=120, **kw)
+            self.plain()
+            return r
+
+    def plain(self) -> None:
+        """DEBUG off marks the session and CSRF cookies Secure; this bench speaks plain HTTP to
+        127.0.0.1 (no TLS proxy in front), so the client keeps sending them."""
+        for cookie in self.http.cookies:
+            cookie.secure = False
 
 
 def main() -> None:
@@ -367,7 +367,9 @@ def run(sc: dict[str, Any], world: dict[str, Any], ports: list[int], sink: Any) 
             return rnd.choice(facilities)[0].send("GET", "/api/v1/referrals/requests").status_code
         if name == "facility_vacancy":
             person, code = rnd.choice(facilities)
-            body = {"status": rnd.choice(["available", "few", "none"]), "count": rnd.randint(0, 5)}
+            status = rnd.choice(["available", "few", "none"])
+            # A count goes with places left only ("none" with a count is refused, 400).
+            body = {"status": status, "count": rnd.randint(1, 5) if status != "none" else None}
             return person.send(
                 "PUT", f"/api/v1/directory/facilities/{code}/vacancy", body
             ).status_code

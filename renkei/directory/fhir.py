@@ -28,7 +28,7 @@ from fhir.resources.R4B.organization import Organization
 from renkei.directory import interop
 from renkei.directory.interop import OrgRecord
 from renkei.directory.models import Capability, Facility
-from renkei.directory.search import MAX_PER_PAGE, FacilitySearch, SearchError
+from renkei.directory.search import MAX_PAGE, MAX_PER_PAGE, FacilitySearch, SearchError
 from renkei.lib.text import nfkc
 
 FHIR_VERSION = "4.3.0"
@@ -390,7 +390,9 @@ def _paging(data: QueryDict) -> tuple[int, int]:
         "application/fhir+json",
     ):
         raise BadRequest("_format は JSON（application/fhir+json）のみに対応しています")
-    return _int(data, "_count", 20, MAX_PER_PAGE), _int(data, "_offset", 0)
+    # The offset is bounded like the pages of every other door (renkei.directory.search).
+    offset_limit = MAX_PAGE * MAX_PER_PAGE
+    return _int(data, "_count", 20, MAX_PER_PAGE), _int(data, "_offset", 0, offset_limit)
 
 
 def _bundle(

@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from renkei.directory.models import Capability, CareLevel, Facility, FacilityKind, SexAccepted
-from renkei.directory.search import MAX_PER_PAGE, SearchError
+from renkei.directory.search import MAX_PAGE, MAX_PER_PAGE, SearchError
 from renkei.lib.text import nfkc, normalize_search
 
 # Changing either constant changes every published id and code system: never edit them.
@@ -481,7 +481,7 @@ def integer_param(
 
 def page_params(data: QueryDict) -> tuple[int, int]:
     return (
-        integer_param(data, "page", 1, minimum=1),
+        integer_param(data, "page", 1, minimum=1, maximum=MAX_PAGE),
         integer_param(data, "per_page", 20, minimum=1, maximum=MAX_PER_PAGE),
     )
 

@@ -32,6 +32,9 @@ from renkei.regions.models import Municipality, SecondaryArea
 
 MAX_RADIUS_KM = 200.0
 MAX_PER_PAGE = 100
+# Past this page no search has rows (the whole country is ~250,000 facilities); beyond it the
+# offset itself overflowed the database's 64-bit integer (HSDS with page=9e17 was a 500).
+MAX_PAGE = 10_000
 SORTS = {"distance": "距離が近い順", "name": "名称順", "fresh": "更新が新しい順"}
 
 
@@ -167,8 +170,8 @@ class FacilitySearch:
                 raise SearchError(f"市区町村コードは6桁の数字です（{code}）")
         if self.area is not None and not SecondaryArea.objects.filter(pk=self.area).exists():
             raise SearchError("指定された二次医療圏が見つかりません")
-        if self.page < 1:
-            raise SearchError("ページは1以上で指定してください")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise SearchError(f"ページは1〜{MAX_PAGE}で指定してください")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise SearchError(f"1ページの件数は1〜{MAX_PER_PAGE}で指定してください")
         if self.sort and self.sort not in SORTS:

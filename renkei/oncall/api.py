@@ -270,6 +270,8 @@ class StepOut(Schema):
     phone: str
     note: str
     skipped: bool
+    organization: str
+    doctor: str
 
 
 class ChainOut(Schema):

@@ -26,6 +26,8 @@ class OncallConfig(AppConfig):
         from renkei.accounts import menu
         from renkei.accounts.models import AUDIT_ACTION_LABELS
         from renkei.care import panels
+        from renkei.care.actions.emergency import register_contacts
+        from renkei.oncall import cover
         from renkei.oncall.cover_views import chain_panel
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
@@ -36,6 +38,7 @@ class OncallConfig(AppConfig):
             }
         )
         panels.register(chain_panel)
+        register_contacts(cover.doctor_contacts)
 
         menu.register(
             menu.Entry("oncall:home", "当番表", order=45, badge="renkei.oncall.views.pending_swaps")

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, Field
 
 from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind
 from renkei.care.actions import require_on_team
+from renkei.care.actions.emergency import DoctorContact
 from renkei.care.models import Patient
 from renkei.lib.actions import ActionError, Forbidden, full_clean
 from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input, Phone, _phone, required
@@ -46,6 +47,8 @@ class Step:
     phone: str
     note: str = ""
     skipped: bool = False
+    organization: str = ""
+    doctor: str = ""
 
 
 class CoverInput(Input):
@@ -176,8 +179,16 @@ def _doctor_step(
     away = is_absent(org, doctor, moment)
     if away is not None:
         until = timezone.localtime(away.ends_at)
-        return Step(role, name, phone, f"不在（{until:%-m/%-d %H:%M}まで）", skipped=True)
-    return Step(role, name, phone)
+        return Step(
+            role,
+            name,
+            phone,
+            f"不在（{until:%-m/%-d %H:%M}まで）",
+            skipped=True,
+            organization=org.name,
+            doctor=doctor,
+        )
+    return Step(role, name, phone, organization=org.name, doctor=doctor)
 
 
 def _rota_steps(kind: str, role: str, muni: Municipality, moment: dt.datetime) -> list[Step]:
@@ -210,6 +221,8 @@ def cover_chain(patient: Patient, moment: dt.datetime | None = None) -> list[Ste
                 agreement.night_phone or agreement.primary_phone,
                 skipped=steps[0].skipped,
                 note="不在" if steps[0].skipped else "",
+                organization=agreement.primary.name,
+                doctor=agreement.primary_doctor,
             )
         )
     if agreement.secondary is not None:
@@ -229,3 +242,18 @@ def cover_chain(patient: Patient, moment: dt.datetime | None = None) -> list[Ste
 
 def first_to_call(steps: list[Step]) -> Step | None:
     return next((s for s in steps if not s.skipped), None)
+
+
+def doctor_contacts(patient: Patient, moment: dt.datetime) -> list[DoctorContact]:
+    """The emergency sheet's 「いま医師に連絡するには」 (care's hook): the chain's live lines."""
+    return [
+        DoctorContact(
+            label=s.role,
+            name=s.doctor or "担当医",
+            organization=s.organization,
+            phone=s.phone,
+            source="oncall",
+        )
+        for s in cover_chain(patient, moment)
+        if not s.skipped
+    ]

@@ -7,6 +7,7 @@ audit rows and e-mails carry item names, never values.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -72,6 +73,17 @@ class DoctorContact:
     source: str = "team"  # "team" today; "oncall" when the cover chain fills it
 
 
+ContactProvider = Callable[[Patient, dt.datetime], list[DoctorContact]]
+# Apps that depend on care register here in AppConfig.ready (renkei.oncall: the cover chain,
+# ADR 0036); care never imports them.
+CONTACT_PROVIDERS: list[ContactProvider] = []
+
+
+def register_contacts(provider: ContactProvider) -> None:
+    if provider not in CONTACT_PROVIDERS:
+        CONTACT_PROVIDERS.append(provider)
+
+
 def doctor_contacts(patient: Patient, *, at: dt.datetime | None = None) -> list[DoctorContact]:
     """Who to call about `patient` now, for the emergency sheet and the ambulance view.
 
@@ -80,6 +92,10 @@ def doctor_contacts(patient: Patient, *, at: dt.datetime | None = None) -> list[
     the doctor covering at `at` first (source="oncall"), then these. Callers show the list in
     order and must not assume its length. No audit here: callers have already audited the read.
     """
+    for provider in CONTACT_PROVIDERS:
+        found = provider(patient, at or timezone.now())
+        if found:  # the cover chain answers; the team's phones are the fallback
+            return found
     order = {TeamRole.PRIMARY_DOCTOR: 0, TeamRole.SECONDARY_DOCTOR: 1}
     rows = [r for r in patient.current_team() if r.team_role in order]
     rows.sort(key=lambda r: (order[TeamRole(r.team_role)], r.pk))

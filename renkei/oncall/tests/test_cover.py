@@ -239,3 +239,25 @@ def test_cover_doors_agree_and_refuse_bad_input(
     )
     assert r.status_code == 302
     assert Absence.objects.get().organization == doctor_a.organization
+
+
+@pytest.mark.django_db
+def test_emergency_sheet_contacts_come_from_the_chain(
+    patient: Patient, doctor_a: Membership
+) -> None:
+    from renkei.care.actions import emergency as em
+
+    moment = _at(2026, 11, 24, 23, 0)
+    contacts = em.doctor_contacts(patient, at=moment)
+    assert [(c.label, c.phone, c.source) for c in contacts][:3] == [
+        ("主治医", "046-100-0001", "oncall"),
+        ("主治医の夜間体制", "090-1000-0001", "oncall"),
+        ("副主治医", "046-100-0002", "oncall"),
+    ]
+    cover.record_absence(
+        by=doctor_a,
+        data=cover.AbsenceInput(
+            starts_at=_at(2026, 11, 24, 18, 0), ends_at=_at(2026, 11, 25, 9, 0)
+        ),
+    )
+    assert em.doctor_contacts(patient, at=moment)[0].label == "副主治医"
