@@ -10,7 +10,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +18,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest
+from renkei.accounts.models import AuditEntry
 from renkei.care.access import care_view, visible_patient
 from renkei.care.actions import emergency as em
 from renkei.care.forms import AcpForm, SheetForm
-from renkei.care.models import CareTeamMember, Patient, Resuscitation
+from renkei.care.models import (
+    PARTNERS_REQUIRED,
+    CareTeamMember,
+    PartnerList,
+    Patient,
+    Resuscitation,
+    partner_organizations,
+)
 from renkei.lib.actions import ActionError, NotFound, StaleVersion
 from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.mail import site_url
@@ -214,3 +222,66 @@ def acp(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         return _acp_page(request, p, form, status=e.status)
     messages.success(request, f"人生会議の記録（第{record.number}版）を保存しました。")
     return redirect("care:acp", code=p.code)
+
+
+# The published partner list (在宅医療情報連携加算) -----------------------------------------
+
+
+@care_view
+@require_http_methods(["GET", "POST"])
+def partners(request: MemberRequest) -> HttpResponse:
+    """The member's organisation's partner list: preview for members, publish for its admin."""
+    m = request.membership
+    org = m.organization
+    listing = PartnerList.objects.filter(organization=org).first()
+    if request.method == "POST":
+        if not m.is_org_admin:
+            messages.error(request, "公開・非公開を切り替えられるのは組織の管理者です。")
+            return redirect("care:partners")
+        publish = request.POST.get("published") == "1"
+        PartnerList.objects.update_or_create(
+            organization=org, defaults={"published": publish, "updated_by": m}
+        )
+        AuditEntry.record(
+            "care.partner_list_published" if publish else "care.partner_list_withdrawn",
+            request=request,
+            membership=m,
+            target=org,
+        )
+        messages.success(
+            request, "連携先リストを公開しました。" if publish else "公開をやめました。"
+        )
+        return redirect("care:partners")
+    return render(
+        request,
+        "care/partners.html",
+        {
+            "org": org,
+            "partners": partner_organizations(org),
+            "listing": listing,
+            "required": PARTNERS_REQUIRED,
+            "public_url": site_url(reverse("care:partners_public", args=[org.code])),
+            "is_admin": m.is_org_admin,
+        },
+    )
+
+
+@require_GET
+def partners_public(request: HttpRequest, org: uuid.UUID) -> HttpResponse:
+    """Public and printable; 404 until the organisation publishes it."""
+    listing = (
+        PartnerList.objects.filter(organization__code=org, published=True)
+        .select_related("organization")
+        .first()
+    )
+    if listing is None:
+        raise Http404("公開されていません")
+    return render(
+        request,
+        "care/partners_public.html",
+        {
+            "org": listing.organization,
+            "partners": partner_organizations(listing.organization),
+            "today": timezone.localdate(),
+        },
+    )

@@ -49,4 +49,6 @@ urlpatterns = [
     ),
     path("p/<uuid:code>/acp/", emergency_views.acp, name="acp"),
     path("e/<str:token>/", emergency_views.ambulance, name="ambulance"),
+    path("partners/", emergency_views.partners, name="partners"),
+    path("partners/<uuid:org>/", emergency_views.partners_public, name="partners_public"),
 ]

@@ -71,3 +71,50 @@ def seed_oncall(today: dt.date | None = None) -> Rota | None:
         for month in months:
             publish(rota, organiser, month)
     return night
+
+
+# 主治医・副主治医 pairs on the care demo's patients (ADR 0036): the care-doctor's clinic with
+# あおば在宅クリニック as 副主治医; the 夜間体制 is the clinic's own mobile.
+_PAIRS: list[tuple[str, str, str, str]] = [
+    # patient name, 副主治医 clinic key, 副主治医, patient's municipality
+    ("見本 花子（仮名）", "oncall-1", "青葉 次郎（仮名）", "142051"),
+    ("例示 トメ（仮名）", "oncall-2", "海老名 三郎（仮名）", "142077"),
+]
+
+
+def seed_cover(today: dt.date | None = None) -> int:
+    """Idempotent: pairs only for the care demo patients that have no agreement yet."""
+    from renkei.care.models import CareTeamMember, Patient
+    from renkei.oncall import cover
+    from renkei.oncall.models import CoverAgreement
+
+    doctor = Membership.objects.filter(user__username="care-doctor").first()
+    if doctor is None:
+        return 0
+    today = today or timezone.localdate()
+    on_team = CareTeamMember.objects.current(today).filter(membership=doctor)
+    patients = {p.name: p for p in Patient.objects.filter(pk__in=on_team.values("patient_id"))}
+    made = 0
+    for name, clinic_key, secondary_doctor, municipality in _PAIRS:
+        p = patients.get(name)
+        clinic = next(_org(k, n, OrgKind.CLINIC, m) for k, n, m in _CLINICS if k == clinic_key)
+        if p is None or CoverAgreement.objects.filter(patient=p).exists():
+            continue
+        cover.save_cover(
+            p,
+            by=doctor,
+            data=cover.CoverInput(
+                primary_doctor=str(doctor.user),
+                primary_phone=doctor.organization.phone or "0466-00-1000",
+                night_arrangement="夜間・休日は院長の携帯に転送（デモ）",
+                night_phone="090-0000-1000",
+                secondary=clinic.code,
+                secondary_doctor=secondary_doctor,
+                secondary_phone="046-200-0001" if clinic_key == "oncall-1" else "046-200-0002",
+                agreed_on=today.replace(day=1),
+                municipality=municipality,
+                valid_from=today.replace(day=1),
+            ),
+        )
+        made += 1
+    return made

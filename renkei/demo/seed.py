@@ -20,7 +20,7 @@ from renkei.demo.desk import seed_desk
 from renkei.demo.directory import plan_facilities, write_facilities
 from renkei.demo.events import seed_events
 from renkei.demo.mentoring import seed_mentoring
-from renkei.demo.oncall import seed_oncall
+from renkei.demo.oncall import seed_cover, seed_oncall
 from renkei.demo.organizations import (
     DEMO_ORGS,
     create_logins,
@@ -220,6 +220,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_care()
         with transaction.atomic():
             seed_oncall()
+        with transaction.atomic():
+            seed_cover()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)

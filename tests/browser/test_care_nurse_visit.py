@@ -82,3 +82,33 @@ def test_nurse_posts_a_visit_note_from_the_list_at_390px(browser, live_server) -
     pg.set_viewport_size({"width": 390, "height": 844})
     screenshot(pg, "care-nurse-visit-posted-390", full_page=False)
     context.close()
+
+
+def test_published_partner_list_page(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The page a clinic links from its web site: organisations only, printable."""
+    from renkei.care.models import PartnerList
+
+    clinic = make_org("えびな在宅クリニック（仮名）", OrgKind.CLINIC, municipality_code="142158")
+    clinic.phone = "046-200-1111"
+    clinic.save()
+    doctor = make_member(clinic, Role.DOCTOR, username="dr_sato", display_name="佐藤 医師（仮名）")
+    p = make_patient(doctor)
+    make_consent(p, by=doctor)
+    partners = [
+        ("海老名訪問看護ステーション（仮名）", OrgKind.VISITING_NURSE, Role.VISITING_NURSE),
+        ("綾瀬訪問看護ステーション（仮名）", OrgKind.VISITING_NURSE, Role.VISITING_NURSE),
+        ("海老名中央薬局（仮名）", OrgKind.PHARMACY, Role.PHARMACIST),
+        ("えびな居宅介護支援事業所（仮名）", OrgKind.CARE_PROVIDER, Role.CARE_MANAGER),
+        ("座間ヘルパーステーション（仮名）", OrgKind.CARE_PROVIDER, Role.CARE_WORKER),
+    ]
+    for i, (name, kind, role) in enumerate(partners):
+        org = make_org(name, kind, municipality_code="142158")
+        add_to_team(
+            p, make_member(org, role, username=f"p{i}", display_name=f"連携先{i}"), by=doctor
+        )
+    PartnerList.objects.create(organization=clinic, published=True, updated_by=doctor)
+    page.set_viewport_size({"width": 794, "height": 1123})
+    page.goto(f"{live_server.url}/care/partners/{clinic.code}/")
+    text = page.content()
+    assert all(name in text for name, _, _ in partners) and p.name not in text
+    screenshot(page, "care-partner-list-public")

@@ -16,6 +16,11 @@ from renkei.care.models.emergency import (
     EmergencySheet,
     Resuscitation,
 )
+from renkei.care.models.partners import (
+    PARTNERS_REQUIRED,
+    PartnerList,
+    partner_organizations,
+)
 from renkei.care.models.patients import (
     BREAK_GLASS_HOURS,
     BREAK_GLASS_ROLES,
@@ -34,6 +39,9 @@ from renkei.care.models.patients import (
 from renkei.care.models.timeline import Category, Post, PostRead, unread_counts, unread_total
 
 __all__ = [
+    "PARTNERS_REQUIRED",
+    "PartnerList",
+    "partner_organizations",
     "AMBULANCE_WINDOW",
     "AcpRecord",
     "AmbulanceCode",

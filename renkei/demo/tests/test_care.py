@@ -35,3 +35,17 @@ def test_the_care_demo_matches_the_logins_table() -> None:
         device = TOTPDevice.objects.get(user__username=username)
         assert device.key == totp_key(username)
         assert device.verify_token(totp(bytes.fromhex(device.key)))
+
+
+def test_the_demo_has_cover_pairs_on_the_care_patients() -> None:
+    from renkei.demo.oncall import seed_cover
+    from renkei.oncall.cover import cover_chain
+    from renkei.oncall.models import CoverAgreement
+
+    seed_demo(facilities=20)
+    seed_care()
+    assert seed_cover() == 2
+    assert CoverAgreement.objects.count() == 2
+    assert seed_cover() == 0  # idempotent
+    roles = [s.role for s in cover_chain(CoverAgreement.objects.first().patient)]  # type: ignore[union-attr]
+    assert roles[:3] == ["主治医", "主治医の夜間体制", "副主治医"]
