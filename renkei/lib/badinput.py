@@ -70,10 +70,15 @@ def _check_text(text: str) -> None:
         raise Refused(ENCODING_MESSAGE) from None
 
 
-def _check_number(raw: bytes) -> None:
+def _huge(field: str) -> Refused:
+    # The field's name tells the caller which value to fix (a list of ids, a page number).
+    return Refused(f"{HUGE_NUMBER_MESSAGE}（{field}）" if field else HUGE_NUMBER_MESSAGE)
+
+
+def _check_number(raw: bytes, field: str = "") -> None:
     digits = raw.strip().lstrip(b"+-")
     if len(digits) > 18 and digits.isdigit() and int(digits) > INT64:
-        raise Refused(HUGE_NUMBER_MESSAGE)
+        raise _huge(field)
 
 
 def _check_urlencoded(raw: str | bytes, *, max_value: int | None = None) -> None:
@@ -82,24 +87,24 @@ def _check_urlencoded(raw: str | bytes, *, max_value: int | None = None) -> None
     for pair in data.split(b"&"):
         decoded = unquote_to_bytes(pair.replace(b"+", b" "))
         _check_bytes(decoded)
-        _, _, value = decoded.partition(b"=")
-        _check_number(value)
+        name, _, value = decoded.partition(b"=")
+        _check_number(value, name.decode("utf-8", "replace")[:40])
         if max_value is not None and len(value) > max_value and len(value.decode()) > max_value:
             raise Refused(LONG_PARAMETER_MESSAGE.format(limit=max_value))
 
 
-def _check_json(value: Any) -> None:
+def _check_json(value: Any, field: str = "") -> None:
     if isinstance(value, str):
         _check_text(value)
     elif isinstance(value, int) and abs(value) > INT64:
-        raise Refused(HUGE_NUMBER_MESSAGE)
+        raise _huge(field)
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key)
-            _check_json(item)
+            _check_json(item, key[:40] if isinstance(key, str) else field)
     elif isinstance(value, list):
         for item in value:
-            _check_json(item)
+            _check_json(item, field)
 
 
 def _raw_path(request: HttpRequest) -> bytes:

@@ -86,7 +86,9 @@ def test_a_refused_follow_up_stays_open_with_its_input_and_the_reason(page, live
     page.locator("input[name=note]").fill("ケアマネジャーに確認する")
     page.get_by_role("button", name="追加する").click()
 
-    page.get_by_text("期日は2000年以降、3年以内の日付を入力してください").wait_for()
+    # Beside the field (exact); the summary at the top repeats it as 「期日: …」.
+    page.get_by_text("期日は2000年以降、3年以内の日付を入力してください", exact=True).wait_for()
+    page.get_by_text("期日: 期日は2000年以降、3年以内の日付を入力してください").wait_for()
     assert page.locator("input[name=note]").input_value() == "ケアマネジャーに確認する"
     screenshot(page, "desk-followup-refused-phone")
     assert not c.followups.exists()
