@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.apps import AppConfig
 
 AUDIT_LABELS = {
+    "care.partner_list_published": "連携先一覧の公開",
+    "care.partner_list_withdrawn": "連携先一覧の公開停止",
     "care.patient_created": "患者の登録",
     "care.patient_updated": "患者情報の更新",
     "care.patient_viewed": "患者情報の閲覧",

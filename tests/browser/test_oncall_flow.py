@@ -74,7 +74,17 @@ def test_a_clinic_asks_for_a_swap_on_a_phone_and_the_other_accepts(browser, live
         "timezone_id": "Asia/Tokyo",
     }
 
-    a = browser.new_context(**phone).new_page()
+    contexts = [browser.new_context(**phone), browser.new_context(**phone)]
+    try:
+        _swap_on_phones(contexts, live_server, rota, clinics, first)
+    finally:
+        # Closed before the live server stops, so no request is still in flight.
+        for c in contexts:
+            c.close()
+
+
+def _swap_on_phones(contexts, live_server, rota, clinics, first) -> None:  # type: ignore[no-untyped-def]
+    a = contexts[0].new_page()
     _login(a, live_server, "dr-a", "/oncall/")
     a.get_by_role("link", name="交代を頼む").first.click()
     a.get_by_label("代わりに入ってもらう医療機関").select_option(
@@ -85,7 +95,7 @@ def test_a_clinic_asks_for_a_swap_on_a_phone_and_the_other_accepts(browser, live
     a.get_by_role("button", name="交代を頼む").click()
     a.get_by_text("交代をお願いしました").wait_for()
 
-    b = browser.new_context(**phone).new_page()
+    b = contexts[1].new_page()
     _login(b, live_server, "dr-b", "/oncall/")
     b.get_by_role(
         "link", name="見本在宅クリニックA（仮名） → 見本在宅クリニックB（仮名）", exact=False
