@@ -14,7 +14,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,9 +39,23 @@ RECOVERY_DEVICE = "リカバリーコード"
 RECOVERY_CODE_COUNT = 10
 
 
+class LoginForm(AuthenticationForm):
+    """Django's form, with the login ID's length enforced before authentication: Django sets
+    the field's max_length after building its validators, so a 1 KB ID reached authenticate()
+    and django-axes' varchar(255) record of the failure (a 500 on PostgreSQL)."""
+
+    def clean_username(self) -> str:
+        username = str(self.cleaned_data.get("username") or "")
+        limit = 150  # User.username's max_length (AbstractUser)
+        if len(username) > limit:
+            raise ValidationError(f"ログインIDは{limit}文字以内で入力してください")
+        return username
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
 
 class PasswordResetView(auth_views.PasswordResetView):

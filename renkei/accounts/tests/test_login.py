@@ -134,3 +134,15 @@ def test_deactivated_user_loses_existing_session(client: Client, member_username
     response = client.get(reverse("accounts:profile"))
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
+
+
+@pytest.mark.django_db
+def test_an_overlong_login_id_is_refused_before_authentication(client: Client) -> None:
+    """A 1 KB login ID gets the form's Japanese message and records no failed attempt (django-axes
+    keeps usernames in varchar(255): on PostgreSQL the record itself was a 500)."""
+    from axes.models import AccessAttempt
+
+    response = client.post("/accounts/login/", {"username": "x" * 1024, "password": "pw"})
+    assert response.status_code == 200
+    assert "ログインIDは150文字以内で入力してください" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
