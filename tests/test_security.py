@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from renkei.accounts.models import OrgKind
-from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
+from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -311,7 +311,7 @@ def test_member_post_without_csrf_token_is_403() -> None:
     member = make_member(org, username="csrf-msw")
     facility = make_facility("CSRF苑", organization=org)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     response = client.post(
         reverse("directory:vacancy", args=[facility.code]),
         {"status": "available", "count": "2", "version": str(facility.version)},
@@ -327,7 +327,7 @@ def test_api_write_with_session_cookie_needs_csrf_header() -> None:
     member = make_member(org, username="csrf-msw")
     facility = make_facility("CSRF苑", organization=org)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     url = f"/api/v1/directory/facilities/{facility.code}/vacancy"
     body = {"status": "few", "count": 1}
     refused = client.put(url, body, content_type="application/json")

@@ -96,6 +96,8 @@ class TwoFactorRequiredMiddleware:
         "/accounts/login/",
         "/accounts/logout/",
         "/accounts/2fa/",
+        # Setting up the second factor long after the password asks for it again (R07).
+        "/accounts/reauth/",
         "/accounts/password/",
         "/static/",
         "/api/hsds/",

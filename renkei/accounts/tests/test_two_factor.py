@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
@@ -205,13 +206,28 @@ def test_policy_for_a_role_forces_setup(member: Membership) -> None:
     assert client.get(PROFILE).status_code == 200
 
 
-def test_policy_for_another_role_does_not_apply(member: Membership) -> None:
-    """A policy for doctors does not affect a discharge nurse, nor does a policy set to off."""
+def test_policy_for_another_role_does_not_apply() -> None:
+    """A policy for doctors does not affect a prefecture's officer whose organisation holds
+    no named records (no desk, no events, no programme): the password alone lets them in."""
+    pref = make_org("神奈川県 医療課", OrgKind.PREFECTURE, prefecture_code="14")
+    make_member(pref, Role.PREFECTURAL_OFFICER, username="otp-pref")
     TwoFactorPolicy.objects.create(role=Role.DOCTOR, required=True)
-    TwoFactorPolicy.objects.create(role=Role.DISCHARGE_NURSE, required=False)
-    client = sign_in()
+    client = sign_in("otp-pref")
     assert client.get(PROFILE).status_code == 200
     assert SESSION_KEY in client.session
+
+
+def test_policy_cannot_exempt_a_role_that_reads_named_data(member: Membership) -> None:
+    """Setting 2FA to optional for a role that reads named data is refused with the reason,
+    and even a row that got in (written past the model) changes nothing."""
+    with pytest.raises(ValidationError, match="任意にはできません"):
+        TwoFactorPolicy.objects.create(role=Role.DISCHARGE_NURSE, required=False)
+    TwoFactorPolicy.objects.bulk_create(
+        [TwoFactorPolicy(role=Role.DISCHARGE_NURSE, required=False)]
+    )
+    client = sign_in()
+    response = client.get(PROFILE)
+    assert response.status_code == 302 and response["Location"] == SETUP
 
 
 def test_unverified_user_does_not_see_member_only_facility_fields(member: Membership) -> None:
