@@ -13,7 +13,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from renkei.accounts.models import OrgKind
-from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org, sign_in
+from renkei.testing import (
+    DEMO_PASSWORD,
+    make_facility,
+    make_member,
+    make_org,
+    pass_second_factor,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -241,10 +248,10 @@ def _csp(response: HttpResponseBase) -> dict[str, list[str]]:
 @pytest.fixture
 def member_client() -> Client:
     org = make_org("藤沢テスト病院", OrgKind.HOSPITAL, municipality_code="142051")
-    make_member(org, username="header-msw")
+    m = make_member(org, username="header-msw")
     client = Client()
     client.post(reverse("accounts:login"), {"username": "header-msw", "password": DEMO_PASSWORD})
-    return client
+    return pass_second_factor(client, m.user)
 
 
 @pytest.mark.parametrize("signed_in", [False, True])

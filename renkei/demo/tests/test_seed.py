@@ -16,10 +16,11 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
+from renkei.accounts.models import Membership, Organization, OrgKind, Role, TwoFactorPolicy, User
 from renkei.demo import seed
-from renkei.demo.authenticators import demo_secrets
+from renkei.demo.authenticators import demo_secrets, totp_secret
 from renkei.demo.common import DEMO_SOURCE
 from renkei.demo.directory import capability_mask, plan_facilities
 from renkei.demo.organizations import DEMO_LOGINS, OWN_FACILITIES
@@ -217,6 +218,25 @@ def test_second_run_creates_nothing() -> None:
     assert [m.objects.count() for m in (Facility, Organization, User, Membership, Ward)] == counts
     assert "作成済み" in out.getvalue()
     assert "msw" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
+
+
+def test_each_login_needing_a_second_factor_has_its_secret_on_its_line() -> None:
+    """The logins table prints the base32 secret on the line of every account that must use a
+    second factor (administrators, desk, events, care …), and the device holds that key."""
+    out = StringIO()
+    call_command("seed_demo", "--facilities", "40", stdout=out)
+    lines = out.getvalue().splitlines()
+    required = [u for u in User.objects.filter(is_active=True) if TwoFactorPolicy.required_for(u)]
+    assert {"admin", "desk-counselor", "events-ebina", "care-doctor"} <= {
+        u.username for u in required
+    }
+    for user in required:
+        listed = [line for line in lines if line.startswith(f"{user.username} ")]
+        if not listed:
+            continue  # an account the table does not list (the bulk facilities' staff)
+        secret = totp_secret(user.username)
+        assert secret in listed[0], user.username
+        assert base64.b32decode(secret).hex() == TOTPDevice.objects.get(user=user, name="デモ").key
 
 
 def test_every_demo_user_can_sign_in(region: seed.SeedReport) -> None:

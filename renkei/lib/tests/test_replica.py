@@ -19,7 +19,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from renkei.lib import replica
-from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org, sign_in
+from renkei.testing import (
+    DEMO_PASSWORD,
+    make_facility,
+    make_member,
+    make_org,
+    pass_second_factor,
+    sign_in,
+)
 
 REPLICA_DB = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -106,6 +113,7 @@ def test_who_has_just_written_reads_the_primary_for_a_while(facility: Any) -> No
     assert response.status_code == 302
     cookie = response.cookies[replica.COOKIE]
     assert cookie["max-age"] == 15 and cookie["httponly"]
+    pass_second_factor(client, member.user)  # a member who reads named data (care: MSW)
     status, primary, rep = _reads(client, "/directory/export.csv?q=さくら")
     assert status == 200
     assert _touches(primary, "directory_facility") and rep == []
