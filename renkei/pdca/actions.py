@@ -47,7 +47,9 @@ REMIND_DAYS = 3
 
 
 class QuestionInput(Input):
-    key: str = Field(..., pattern=r"^[a-z][a-z0-9_]{0,39}$", description="識別子（年度をまたいで回答を引き継ぐ）")
+    key: str = Field(
+        ..., pattern=r"^[a-z][a-z0-9_]{0,39}$", description="識別子（年度をまたいで回答を引き継ぐ）"
+    )
     number: str = Field("", max_length=10)
     label: Annotated[str, Field(min_length=1, max_length=300), required("設問を入力してください")]
     help_text: str = Field("", max_length=500)
@@ -59,7 +61,9 @@ class SurveyInput(Input):
     title: Annotated[str, Field(min_length=1, max_length=200), required("調査名を入力してください")]
     fiscal_year: FiscalYear
     deadline: CalendarDate = Field(..., description="回答期限")
-    area_id: int | None = Field(None, ge=1, le=2**31 - 1, description="二次医療圏（保健福祉事務所の所管区域）")
+    area_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="二次医療圏（保健福祉事務所の所管区域）"
+    )
     instructions: str = Field("", max_length=2000)
     questions: list[QuestionInput] | None = Field(None, max_length=30)
 
@@ -96,16 +100,17 @@ def _recipients(municipality_ids: list[int]) -> dict[int, list[str]]:
 
 
 @transaction.atomic
-def send_survey(
-    *, by: Membership, data: SurveyInput, request: HttpRequest | None = None
-) -> Survey:
+def send_survey(*, by: Membership, data: SurveyInput, request: HttpRequest | None = None) -> Survey:
     org = by.organization
     if org.kind != OrgKind.PREFECTURE or org.prefecture_id is None:
         raise Forbidden("市町村調査を送れるのは都道府県（保健福祉事務所）です")
-    targets = Municipality.objects.selectable().filter(prefecture_id=org.prefecture_id)
+    # Cities, towns and villages answer; a 政令市 answers once, not ward by ward.
+    targets = Municipality.objects.filter(prefecture_id=org.prefecture_id, parent__isnull=True)
     area = None
     if data.area_id is not None:
-        area = SecondaryArea.objects.filter(pk=data.area_id, prefecture_id=org.prefecture_id).first()
+        area = SecondaryArea.objects.filter(
+            pk=data.area_id, prefecture_id=org.prefecture_id
+        ).first()
         if area is None:
             raise ActionError("二次医療圏が見つかりません", field="area_id")
         targets = targets.in_area(area)
@@ -155,7 +160,8 @@ def send_survey(
             survey=survey,
             municipality=m,
             answers={
-                k: v for k, v in (previous[m.pk].answers if m.pk in previous else {}).items()
+                k: v
+                for k, v in (previous[m.pk].answers if m.pk in previous else {}).items()
                 if k in keys
             },
             prefilled_from=previous.get(m.pk),
@@ -220,7 +226,11 @@ def save_answers(
     if data.submit:
         number = response.submissions.count() + 1
         Submission.objects.create(
-            response=response, number=number, answers=answers, submitted_at=now, submitted_by=by.user
+            response=response,
+            number=number,
+            answers=answers,
+            submitted_at=now,
+            submitted_by=by.user,
         )
         response.status = ResponseStatus.SUBMITTED
         response.submitted_at = now

@@ -14,12 +14,15 @@ Facility counts are a snapshot of the directory: they are computed for the curre
 year only, and a past year keeps the snapshot taken while it was current.
 """
 
+# ruff: noqa: S608 - table names come from the models' Meta, every value is a bound parameter
+
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -93,7 +96,7 @@ def _bounds(years: list[int]) -> tuple[object, object]:
     )
 
 
-def _rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return list(cur.fetchall())
@@ -123,16 +126,14 @@ def consultations(t: Tally, years: list[int], muni: int | None) -> None:
         f"WHERE {where} GROUP BY 1, 2, 3"
     )
     for m, fy, scene, n in _rows(sql, params):
-        t.add("desk.consultations", m, fy, n)  # type: ignore[arg-type]
-        t.add(f"desk.consultations.{scene}", m, fy, n)  # type: ignore[arg-type]
+        t.add("desk.consultations", m, fy, n)
+        t.add(f"desk.consultations.{scene}", m, fy, n)
 
 
 def _event_where(years: list[int], muni: int | None) -> tuple[str, list[object]]:
     where, params = "e.starts_at >= %s AND e.starts_at < %s", list(_bounds(years))
     if muni is not None:
-        where += (
-            " AND (e.municipality_id = %s OR (e.municipality_id IS NULL AND o.municipality_id = %s))"
-        )
+        where += " AND (e.municipality_id = %s OR (e.municipality_id IS NULL AND o.municipality_id = %s))"
         params += [muni, muni]
     return where, params
 
@@ -149,8 +150,8 @@ def events(t: Tally, years: list[int], muni: int | None) -> None:
         f"FROM {e} e JOIN {o} o ON o.id = e.organization_id WHERE {where} GROUP BY 1, 2"
     )
     for m, fy, trainings, lectures in _rows(sql, tparams + pparams + params):
-        t.add("events.trainings", m, fy, trainings or 0)  # type: ignore[arg-type]
-        t.add("events.public", m, fy, lectures or 0)  # type: ignore[arg-type]
+        t.add("events.trainings", m, fy, trainings or 0)
+        t.add("events.public", m, fy, lectures or 0)
 
 
 def attendance(t: Tally, years: list[int], muni: int | None) -> None:
@@ -164,8 +165,8 @@ def attendance(t: Tally, years: list[int], muni: int | None) -> None:
         f"WHERE a.attended AND e.kind IN ({training}) AND {where} GROUP BY 1, 2, 3"
     )
     for m, fy, occupation, n in _rows(sql, tparams + params):
-        t.add("events.attended", m, fy, n)  # type: ignore[arg-type]
-        t.add(f"events.attended.{occupation}", m, fy, n)  # type: ignore[arg-type]
+        t.add("events.attended", m, fy, n)
+        t.add(f"events.attended.{occupation}", m, fy, n)
 
 
 def placements(t: Tally, years: list[int], muni: int | None) -> None:
@@ -181,16 +182,16 @@ def placements(t: Tally, years: list[int], muni: int | None) -> None:
         f"FROM {p} p WHERE {where} GROUP BY 1, 2"
     )
     for m, fy, n, total_days in _rows(sql, params):
-        t.add("referrals.placements", m, fy, n)  # type: ignore[arg-type]
-        t.add("referrals.days", m, fy, float(total_days or 0), n)  # type: ignore[arg-type]
+        t.add("referrals.placements", m, fy, n)
+        t.add("referrals.days", m, fy, float(total_days or 0), n)
         # Every placement counts in the ratio's denominator, with or without requests.
-        t.add("referrals.requests_per_placement", m, fy, 0, n)  # type: ignore[arg-type]
+        t.add("referrals.requests_per_placement", m, fy, 0, n)
     sql = (
         f"SELECT p.residence_id, {_fy('p.decided_at')}, COUNT(*) "
         f"FROM {p} p JOIN {r} r ON r.case_id = p.id WHERE {where} GROUP BY 1, 2"
     )
     for m, fy, n in _rows(sql, params):
-        t.add("referrals.requests_per_placement", m, fy, n)  # type: ignore[arg-type]
+        t.add("referrals.requests_per_placement", m, fy, n)
 
 
 def mentoring(t: Tally, years: list[int], muni: int | None) -> None:
@@ -208,7 +209,7 @@ def mentoring(t: Tally, years: list[int], muni: int | None) -> None:
         f"JOIN {o} o ON o.id = tp.organizer_id WHERE {where} GROUP BY 1, 2"
     )
     for m, fy, n in _rows(sql, params):
-        t.add("mentoring.done", m, fy, n)  # type: ignore[arg-type]
+        t.add("mentoring.done", m, fy, n)
 
 
 def facilities(t: Tally, years: list[int], muni: int | None) -> None:
@@ -231,7 +232,7 @@ def facilities(t: Tally, years: list[int], muni: int | None) -> None:
     )
     for m, key, n in _rows(sql, params):
         if key:
-            t.add(f"directory.{key}.per65", m, current, n)  # type: ignore[arg-type]
+            t.add(f"directory.{key}.per65", m, current, n)
 
 
 SOURCES: list[Callable[[Tally, list[int], int | None], None]] = [

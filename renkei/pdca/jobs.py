@@ -47,7 +47,9 @@ def compute_indicators(*, run_id: int) -> None:
         )
     except Exception:
         ComputeRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=traceback.format_exc()[-2000:], finished_at=timezone.now()
+            status=RunStatus.FAILED,
+            error=traceback.format_exc()[-2000:],
+            finished_at=timezone.now(),
         )
         raise
     ComputeRun.objects.filter(pk=run.pk).update(

@@ -20,13 +20,12 @@ import uuid
 from typing import Self
 
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, OrgKind, User
 from renkei.lib.dates import fiscal_year_label
 from renkei.lib.programme import ProgrammeItem, Scene
-from renkei.regions.models import Municipality, SecondaryArea
+from renkei.regions.models import Municipality, MunicipalityQuerySet, SecondaryArea
 
 
 def _government(m: Membership | None) -> Organization | None:
@@ -36,13 +35,15 @@ def _government(m: Membership | None) -> Organization | None:
     return org if org.kind in (OrgKind.MUNICIPALITY, OrgKind.PREFECTURE, OrgKind.OPERATOR) else None
 
 
-def readable_municipalities(m: Membership | None) -> models.QuerySet[Municipality]:
+def readable_municipalities(m: Membership | None) -> MunicipalityQuerySet:
     """Municipalities whose answers and indicators a member may read: a municipality its own
     (and its wards), a prefecture all of its municipalities, the operator all."""
     org = _government(m)
     if org is None:
         return Municipality.objects.none()
-    return org.curated_municipalities()
+    if org.kind == OrgKind.OPERATOR:
+        return Municipality.objects.all()
+    return Municipality.objects.filter(pk__in=org.curated_municipalities().values("pk"))
 
 
 def own_municipality_id(m: Membership | None) -> int | None:
@@ -343,9 +344,7 @@ class ComputeRun(models.Model):
     municipality = models.ForeignKey(
         Municipality, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(
-        max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
-    )
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     steps_total = models.PositiveIntegerField(default=0)
     steps_done = models.PositiveIntegerField(default=0)
     values_written = models.PositiveIntegerField(default=0)
@@ -364,8 +363,3 @@ class ComputeRun(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.steps_done / self.steps_total) if self.steps_total else 0
-
-
-def visible_filter(m: Membership | None) -> Q:
-    """Q over Municipality for the municipalities a member may read (for raw joins)."""
-    return Q(pk__in=readable_municipalities(m).values("pk"))

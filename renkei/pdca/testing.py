@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 from renkei.accounts.models import Membership, Organization, OrgKind, Role
 from renkei.pdca import actions
 from renkei.pdca.models import Response, Survey
@@ -19,7 +21,9 @@ def make_prefecture_officer(username: str = "pref-officer") -> Membership:
 
 
 def make_city_officer(code: str, name: str, *, username: str | None = None) -> Membership:
-    org = make_org(f"{name} 地域包括ケア推進課（テスト）", OrgKind.MUNICIPALITY, municipality_code=code)
+    org = make_org(
+        f"{name} 地域包括ケア推進課（テスト）", OrgKind.MUNICIPALITY, municipality_code=code
+    )
     return make_member(org, Role.MUNICIPAL_OFFICER, username=username or f"city-{code}")
 
 
@@ -36,7 +40,7 @@ def send_kenou_survey(
         data=actions.SurveyInput(
             title=title,
             fiscal_year=fiscal_year,
-            deadline=deadline or dt.date.today() + dt.timedelta(days=20),
+            deadline=deadline or timezone.localdate() + dt.timedelta(days=20),
             area_id=area.pk,
         ),
     )
@@ -46,7 +50,7 @@ def answer(
     survey: Survey, by: Membership, answers: dict[str, str], *, submit: bool = True
 ) -> Response:
     org: Organization = by.organization
-    response = Response.objects.get(survey=survey, municipality_id=org.municipality_id)
+    response = Response.objects.get(survey=survey, municipality_id=org.municipality_id or 0)
     return actions.save_answers(
         response, by=by, data=actions.AnswerInput(answers=answers, submit=submit)
     )

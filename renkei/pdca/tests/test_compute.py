@@ -31,9 +31,7 @@ def at(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> dt.datetime:
 
 
 def value(code: str, muni: str, fy: int) -> IndicatorValue:
-    return IndicatorValue.objects.get(
-        indicator__code=code, municipality__code=muni, fiscal_year=fy
-    )
+    return IndicatorValue.objects.get(indicator__code=code, municipality__code=muni, fiscal_year=fy)
 
 
 @pytest.fixture
@@ -66,9 +64,7 @@ def records(db: None) -> None:
         strict=True,
     ):
         Applicant.objects.filter(pk=a.pk).update(occupation=occupation, attended=attended)
-    make_event(
-        city, kind=EventKind.PUBLIC_LECTURE, starts_at=at(2025, 9, 1, 14), apply_until=None
-    )
+    make_event(city, kind=EventKind.PUBLIC_LECTURE, starts_at=at(2025, 9, 1, 14), apply_until=None)
     symposium = make_event(
         city, kind=EventKind.SYMPOSIUM, starts_at=at(2025, 11, 1, 14), apply_until=None
     )
@@ -120,9 +116,7 @@ def records(db: None) -> None:
     make_facility("えびな見本クリニック", FacilityKind.CLINIC, municipality_code=EBINA)
     make_facility("えびな見本診療所", FacilityKind.CLINIC, municipality_code=EBINA)
     make_facility("えびな見本ホーム", FacilityKind.TOKUYO, municipality_code=EBINA)
-    make_facility(
-        "閉院した見本医院", FacilityKind.CLINIC, municipality_code=EBINA, is_active=False
-    )
+    make_facility("閉院した見本医院", FacilityKind.CLINIC, municipality_code=EBINA, is_active=False)
     pop = ensure_indicators()[POPULATION_65]
     IndicatorValue.objects.create(
         indicator=pop,
@@ -175,9 +169,7 @@ def test_one_municipality_is_recomputed_alone(records: None) -> None:
     compute([2025])
     atsugi = value("desk.consultations", ATSUGI, 2025)
     desk_member = make_desk_member(make_desk("二つ目の窓口"), username="second")
-    make_consultation(
-        desk_member.organization.desks.get(), desk_member, received_at=at(2025, 8, 1)
-    )
+    make_consultation(desk_member.organization.desks.get(), desk_member, received_at=at(2025, 8, 1))
     make_consultation(
         desk_member.organization.desks.get(),
         desk_member,
