@@ -9,6 +9,12 @@ AUDIT_LABELS = {
     "courses.certificate_revoked": "修了証の取消",
     "courses.round_viewed": "研修の回の受講者一覧の閲覧",
     "courses.completers_exported": "修了者一覧の書き出し",
+    "courses.specialist_added": "派遣専門職の名簿への追加",
+    "courses.dispatch_requested": "専門職派遣の依頼",
+    "courses.dispatch_decided": "専門職派遣の決定・見送り",
+    "courses.dispatch_withdrawn": "専門職派遣の依頼の取下げ",
+    "courses.dispatch_reported": "専門職派遣の実施報告",
+    "courses.dispatch_fee_recorded": "専門職派遣の謝金の記録",
 }
 
 
@@ -22,3 +28,4 @@ class CoursesConfig(AppConfig):
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
         menu.register(menu.Entry("courses:manage", "研修コース", order=31))
+        menu.register(menu.Entry("courses:dispatch", "専門職派遣", order=32))

@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from typing import Self
 
+from django.core import signing
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -381,3 +382,161 @@ class Certificate(models.Model):
         """令和7年度 訪看導入 第003号."""
         label = f" {self.course.certificate_label}" if self.course.certificate_label else ""
         return f"{fiscal_year_label(self.fiscal_year)}{label} 第{self.number:03d}号"
+
+
+# --- specialist dispatch (専門職員等派遣) ------------------------------------------------------
+
+
+class SpecialistKind(models.TextChoices):
+    REHAB = "rehab", "リハ職（PT・OT・ST）"
+    DIETITIAN = "dietitian", "管理栄養士"
+    DENTAL_HYGIENIST = "dental_hygienist", "歯科衛生士"
+    PHARMACIST = "pharmacist", "薬剤師"
+    DEMENTIA = "dementia", "認知症の専門職"
+    NURSE = "nurse", "看護師"
+    OTHER = "other", "その他"
+
+
+class DispatchPurpose(models.TextChoices):
+    CARE_MEETING = "care_meeting", "地域ケア会議"
+    TRAINING = "training", "研修・勉強会の講師"
+    CONSULTATION = "consultation", "個別相談・同行"
+    OTHER = "other", "その他"
+
+
+class SpecialistQuerySet(models.QuerySet["Specialist"]):
+    def of(self, organization: Organization | None) -> Self:
+        if organization is None:
+            return self.none()
+        return self.filter(organization=organization)
+
+
+class Specialist(models.Model):
+    """One person on the prefecture's roster. Their mail gets the confirmed dispatches and
+    the link to report; they need no account."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="specialists",
+        verbose_name="名簿の管理",
+    )
+    name = models.CharField("氏名", max_length=60)
+    kind = models.CharField("職種", max_length=20, choices=SpecialistKind.choices)
+    affiliation = models.CharField("所属", max_length=120, blank=True)
+    email = models.EmailField("メールアドレス")
+    areas = models.ManyToManyField(
+        Municipality, related_name="+", blank=True, verbose_name="派遣できる市区町村"
+    )
+    weekdays = models.JSONField("派遣できる曜日", default=list, blank=True, help_text="0=月〜6=日")
+    availability_note = models.CharField("都合の補足", max_length=200, blank=True)
+    active = models.BooleanField("名簿に掲載", default=True)
+
+    objects = SpecialistQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "派遣専門職"
+        verbose_name_plural = "派遣専門職"
+        ordering = ["kind", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"
+
+    @property
+    def weekday_labels(self) -> str:
+        return "".join("月火水木金土日"[d] for d in sorted(self.weekdays or []) if 0 <= d <= 6)
+
+
+class DispatchQuerySet(models.QuerySet["DispatchRequest"]):
+    def visible_to(self, organization: Organization | None) -> Self:
+        """The requesting municipality's and the handling prefecture's; nobody else's."""
+        if organization is None:
+            return self.none()
+        return self.filter(Q(requester=organization) | Q(prefecture=organization))
+
+    def in_fiscal_year(self, fy: int) -> Self:
+        return self.filter(date__gte=dt.date(fy, 4, 1), date__lt=dt.date(fy + 1, 4, 1))
+
+
+class DispatchRequest(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "依頼受付"
+        CONFIRMED = "confirmed", "派遣決定"
+        DECLINED = "declined", "派遣できず"
+        REPORTED = "reported", "報告済み"
+        WITHDRAWN = "withdrawn", "取下げ"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requester = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="依頼した市区町村"
+    )
+    prefecture = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="調整する都道府県"
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name="市区町村"
+    )
+    date = models.DateField("希望日")
+    starts = models.TimeField("開始")
+    ends = models.TimeField("終了")
+    purpose = models.CharField("目的", max_length=20, choices=DispatchPurpose.choices)
+    kind = models.CharField("希望する職種", max_length=20, choices=SpecialistKind.choices)
+    venue = models.CharField("場所", max_length=200)
+    detail = models.TextField("内容", max_length=2000, blank=True)
+    status = models.CharField(
+        "状態", max_length=20, choices=Status.choices, default=Status.REQUESTED
+    )
+    specialist = models.ForeignKey(
+        Specialist,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispatches",
+        verbose_name="派遣する専門職",
+    )
+    answer_note = models.CharField("調整結果の連絡事項", max_length=300, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    report = models.TextField("実施報告", max_length=4000, blank=True)
+    participants = models.PositiveIntegerField("参加者数", null=True, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    fee = models.PositiveIntegerField("謝金（円）", null=True, blank=True)
+    fee_recorded_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DispatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "専門職派遣の依頼"
+        verbose_name_plural = "専門職派遣の依頼"
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["prefecture", "date"], name="dispatch_pref_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.municipality.name} {self.date:%Y-%m-%d} {self.get_purpose_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:dispatch_detail", args=[self.code])
+
+    @property
+    def date_label(self) -> str:
+        return f"{wareki_day(self.date)} {self.starts:%H:%M}〜{self.ends:%H:%M}"
+
+    REPORT = "courses.dispatch_report"
+
+    @property
+    def report_token(self) -> str:
+        return signing.Signer(salt=self.REPORT).sign(str(self.code))
+
+    @classmethod
+    def code_from_token(cls, token: str) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(signing.Signer(salt=cls.REPORT).unsign(token))
+        except (signing.BadSignature, ValueError):
+            return None
+
+    def get_report_url(self) -> str:
+        return reverse("courses:dispatch_report", args=[self.report_token])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.courses import views
+from renkei.courses import dispatch_views, views
 
 app_name = "courses"
 
@@ -40,4 +40,17 @@ urlpatterns = [
         views.completers_export,
         name="completers_export",
     ),
+]
+
+urlpatterns += [
+    path("dispatch/", dispatch_views.dispatch_list, name="dispatch"),
+    path("dispatch/new/", dispatch_views.dispatch_new, name="dispatch_new"),
+    path("dispatch/specialists/", dispatch_views.specialists, name="specialists"),
+    path(
+        "dispatch/specialists/<uuid:code>/toggle/",
+        dispatch_views.specialist_toggle,
+        name="specialist_toggle",
+    ),
+    path("dispatch/r/<str:token>/", dispatch_views.dispatch_report, name="dispatch_report"),
+    path("dispatch/<uuid:code>/", dispatch_views.dispatch_detail, name="dispatch_detail"),
 ]
