@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "renkei.oncall",
     "renkei.courses",
     "renkei.care",
+    "renkei.programmes",
     "renkei.ops",
     "renkei.demo",
 ]
