@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "renkei.events",
     "renkei.mentoring",
     "renkei.oncall",
+    "renkei.courses",
     "renkei.care",
     "renkei.programmes",
     "renkei.pdca",

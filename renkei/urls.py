@@ -19,6 +19,7 @@ urlpatterns = [
     path("events/", include("renkei.events.urls")),
     path("mentoring/", include("renkei.mentoring.urls")),
     path("oncall/", include("renkei.oncall.urls")),
+    path("courses/", include("renkei.courses.urls")),
     path("care/", include("renkei.care.urls")),
     path("programmes/", include("renkei.programmes.urls")),
     path("pdca/", include("renkei.pdca.urls")),
