@@ -147,7 +147,9 @@ INSTALLED_APPS = [
     "renkei.events",
     "renkei.mentoring",
     "renkei.oncall",
+    "renkei.courses",
     "renkei.care",
+    "renkei.programmes",
     "renkei.ops",
     "renkei.demo",
 ]
