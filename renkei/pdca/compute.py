@@ -34,6 +34,7 @@ from renkei.directory.models import Facility
 from renkei.events.models import Applicant, Event
 from renkei.lib.dates import fiscal_year, fiscal_year_range
 from renkei.mentoring.models import Match, TraineeApplication, TrainingProgram
+from renkei.oncall.models import MonthStatus, Rota, RotaMonth, Shift
 from renkei.pdca.catalogue import (
     COMPUTED_CODES,
     FACILITY_GROUPS,
@@ -235,6 +236,25 @@ def facilities(t: Tally, years: list[int], muni: int | None) -> None:
             t.add(f"directory.{key}.per65", m, current, n)
 
 
+def rota_gaps(t: Tally, years: list[int], muni: int | None) -> None:
+    """Published night and holiday shifts with nobody on duty, of the rotas an organisation
+    of the municipality organises (the 医師会's or the city's)."""
+    s, mo, r, o = _t(Shift), _t(RotaMonth), _t(Rota), _t(Organization)
+    where = "mo.status = %s AND s.starts_at >= %s AND s.starts_at < %s"
+    params: list[object] = [MonthStatus.PUBLISHED, *_bounds(years)]
+    if muni is not None:
+        where += " AND o.municipality_id = %s"
+        params.append(muni)
+    sql = (
+        f"SELECT o.municipality_id, {_fy('s.starts_at')}, COUNT(*), "
+        f"SUM(CASE WHEN s.member_id IS NULL THEN 1 ELSE 0 END) FROM {s} s "
+        f"JOIN {mo} mo ON mo.id = s.month_id JOIN {r} r ON r.id = s.rota_id "
+        f"JOIN {o} o ON o.id = r.organizer_id WHERE {where} GROUP BY 1, 2"
+    )
+    for m, fy, shifts, gaps in _rows(sql, params):
+        t.add("oncall.gaps", m, fy, gaps or 0, shifts)
+
+
 SOURCES: list[Callable[[Tally, list[int], int | None], None]] = [
     consultations,
     events,
@@ -242,6 +262,7 @@ SOURCES: list[Callable[[Tally, list[int], int | None], None]] = [
     placements,
     mentoring,
     facilities,
+    rota_gaps,
 ]
 
 
