@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -111,31 +111,47 @@ def save_cover(
             raise ActionError("副主治医の連絡先電話を入力してください", field="secondary_phone")
     if data.valid_until and data.valid_until < data.valid_from:
         raise ActionError("終了日は開始日以降にしてください", field="valid_until")
-    # The open agreement ends the day before the new one starts.
-    open_rows = CoverAgreement.objects.filter(patient=patient, valid_until__isnull=True)
-    open_rows.filter(valid_from__lt=data.valid_from).update(
-        valid_until=data.valid_from - dt.timedelta(days=1)
-    )
-    open_rows.filter(valid_from__gte=data.valid_from).delete()
-    row = CoverAgreement(
-        patient=patient,
+    row = store_agreement(
+        patient,
+        by=by,
         primary=by.organization,
+        secondary=secondary,
         primary_doctor=data.primary_doctor,
         primary_phone=data.primary_phone,
         night_arrangement=data.night_arrangement,
         night_phone=data.night_phone,
-        secondary=secondary,
         secondary_doctor=data.secondary_doctor if secondary else "",
         secondary_phone=data.secondary_phone if secondary else "",
         agreed_on=data.agreed_on if secondary else None,
         municipality=muni,
         valid_from=data.valid_from,
         valid_until=data.valid_until,
-        created_by=by.user,
+    )
+    _audit("oncall.cover_saved", patient, request, by)
+    return row
+
+
+def store_agreement(
+    patient: Patient,
+    *,
+    by: Membership,
+    primary: Organization,
+    secondary: Organization | None,
+    **fields: Any,
+) -> CoverAgreement:
+    """Write one agreement (validated by the caller); the open one ends the day before it
+    starts. Shared by the 主治医's form and the 副主治医 search's choice."""
+    valid_from: dt.date = fields["valid_from"]
+    open_rows = CoverAgreement.objects.filter(patient=patient, valid_until__isnull=True)
+    open_rows.filter(valid_from__lt=valid_from).update(
+        valid_until=valid_from - dt.timedelta(days=1)
+    )
+    open_rows.filter(valid_from__gte=valid_from).delete()
+    row = CoverAgreement(
+        patient=patient, primary=primary, secondary=secondary, created_by=by.user, **fields
     )
     full_clean(row)
     row.save()
-    _audit("oncall.cover_saved", patient, request, by)
     return row
 
 
