@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/hsds/", include("renkei.directory.hsds")),
     path("api/fhir/", include("renkei.referrals.fhir_urls")),
+    path("api/fhir/", include("renkei.oncall.fhir")),
     path("api/fhir/", include("renkei.directory.fhir")),
     path("admin/", admin.site.urls),
 ]

@@ -59,6 +59,16 @@ ORG_PARAMS = [
 ]
 
 
+# Resources other apps serve under /api/fhir/ (registered in their AppConfig.ready, so the
+# directory imports none of them): (type, search parameters, documentation) for metadata.
+EXTRA_RESOURCES: list[tuple[str, list[tuple[str, str, str]], str]] = []
+
+
+def register_resource(kind: str, params: list[tuple[str, str, str]], documentation: str) -> None:
+    if all(k != kind for k, _, _ in EXTRA_RESOURCES):
+        EXTRA_RESOURCES.append((kind, params, documentation))
+
+
 class BadRequest(ValueError):
     """A search the server refuses; the message is the OperationOutcome's diagnostics."""
 
@@ -475,9 +485,12 @@ def _facility(id: str, entity: str | None, prefetch: tuple[str, ...] = ()) -> Fa
 # Views --------------------------------------------------------------------------------
 @_refusing_bad_input
 def metadata(request: HttpRequest) -> HttpResponse:
-    def resource(kind: str, params: list[tuple[str, str, str]]) -> dict[str, Any]:
+    def resource(
+        kind: str, params: list[tuple[str, str, str]], documentation: str = ""
+    ) -> dict[str, Any]:
         return {
             "type": kind,
+            **({"documentation": documentation} if documentation else {}),
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [
                 {"name": n, "type": t, "documentation": doc}
@@ -506,6 +519,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
                         resource("Organization", ORG_PARAMS),
                         resource("Location", FACILITY_PARAMS),
                         resource("HealthcareService", FACILITY_PARAMS),
+                        *(resource(k, p, d) for k, p, d in EXTRA_RESOURCES),
                     ],
                 }
             ],

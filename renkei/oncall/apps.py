@@ -40,7 +40,7 @@ class OncallConfig(AppConfig):
         from renkei.accounts.models import AUDIT_ACTION_LABELS
         from renkei.care import panels
         from renkei.care.actions.emergency import register_contacts
-        from renkei.oncall import cover
+        from renkei.oncall import cover, fhir
         from renkei.oncall.cover_views import chain_panel
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
@@ -51,6 +51,7 @@ class OncallConfig(AppConfig):
             }
         )
         panels.register(chain_panel)
+        fhir.register()
         register_contacts(cover.doctor_contacts)
 
         menu.register(
