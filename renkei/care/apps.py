@@ -21,6 +21,11 @@ AUDIT_LABELS = {
     "care.post_created": "タイムラインへの投稿",
     "care.emergency_sheet_saved": "救急医療情報シートの更新",
     "care.acp_saved": "人生会議（ACP）記録の更新",
+    "care.form_created": "連携様式の作成",
+    "care.form_saved": "連携様式の保存",
+    "care.form_sent": "連携様式の送付",
+    "care.form_received": "連携様式の受領（開封）",
+    "care.form_replied": "連絡票への返信",
 }
 
 

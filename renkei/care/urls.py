@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.care import emergency_views, more_views, views
+from renkei.care import emergency_views, form_views, more_views, views
 
 app_name = "care"
 urlpatterns = [
@@ -48,6 +48,13 @@ urlpatterns = [
         name="emergency_revoke",
     ),
     path("p/<uuid:code>/acp/", emergency_views.acp, name="acp"),
+    path("p/<uuid:code>/forms/", form_views.forms, name="forms"),
+    path("p/<uuid:code>/forms/<uuid:form>/", form_views.form_detail, name="form"),
+    path("p/<uuid:code>/forms/<uuid:form>/edit/", form_views.form_edit, name="form_edit"),
+    path("p/<uuid:code>/forms/<uuid:form>/send/", form_views.form_send, name="form_send"),
+    path("p/<uuid:code>/forms/<uuid:form>/reply/", form_views.form_reply, name="form_reply"),
+    path("p/<uuid:code>/forms/<uuid:form>/print/", form_views.form_print, name="form_print"),
+    path("forms/", form_views.inbox, name="inbox"),
     path("e/<str:token>/", emergency_views.ambulance, name="ambulance"),
     path("partners/", emergency_views.partners, name="partners"),
     path("partners/<uuid:org>/", emergency_views.partners_public, name="partners_public"),
