@@ -38,6 +38,13 @@ class CareConfig(AppConfig):
         from renkei.accounts.models import AUDIT_ACTION_LABELS
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        from renkei.care.fhir import RESOURCES
+        from renkei.lib import fhir
+
+        for kind, params in RESOURCES:
+            fhir.register(
+                kind, params, "患者情報共有（ログインと二要素認証が必要、チームの範囲のみ）"
+            )
         menu.register(
             menu.Entry(
                 "care:home",
