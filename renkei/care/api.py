@@ -55,6 +55,7 @@ from renkei.care.schemas import (
     PostOut,
     ProvisionOut,
     SheetOut,
+    SinceOut,
     TeamMemberOut,
     TimelineOut,
 )
@@ -475,3 +476,13 @@ def reply_form(
 )
 def form_inbox(request: HttpRequest) -> list[SharedForm]:
     return fa.inbox(by=api_care_membership(request), request=request)
+
+
+@router.get(
+    "/patients/{code}/since",
+    response={200: SinceOut, **ERRORS},
+    summary="前回の訪問から（自分の最後の記録より後の他のメンバーの記録、監査）",
+)
+def since_last_visit(request: HttpRequest, code: uuid.UUID) -> tl.Changes:
+    m = api_care_membership(request)
+    return tl.changes_since_last_visit(visible_patient(m, code), by=m, request=request)

@@ -26,6 +26,7 @@ AUDIT_LABELS = {
     "care.form_sent": "連携様式の送付",
     "care.form_received": "連携様式の受領（開封）",
     "care.form_replied": "連絡票への返信",
+    "care.provisions_purged": "第三者提供記録の削除（保存期間満了）",
 }
 
 

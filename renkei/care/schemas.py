@@ -313,3 +313,26 @@ class FormOut(FormRow):
     shown_version: int
     content: Content
     reply: str
+
+
+class SincePostOut(ReplyOut):
+    category: Category
+    parent: uuid.UUID | None
+    plan_changed: bool
+    plan_summary: str
+    next_visit: dt.date | None
+
+    @staticmethod
+    def resolve_parent(obj: Post) -> uuid.UUID | None:
+        return obj.parent.code if obj.parent else None
+
+
+class SinceOut(Schema):
+    """What the others recorded since the caller's own last post on the timeline."""
+
+    since: dt.datetime | None
+    posts: list[SincePostOut]
+    sheet_updated: bool
+    acp_versions: int
+    forms_received: int
+    truncated: bool

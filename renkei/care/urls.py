@@ -40,6 +40,7 @@ urlpatterns = [
     path("p/<uuid:code>/posts/", more_views.post, name="post"),
     path("p/<uuid:code>/posts/<uuid:post>/read/", more_views.read, name="read"),
     path("p/<uuid:code>/print/", more_views.timeline_print, name="timeline_print"),
+    path("p/<uuid:code>/since/", more_views.since, name="since"),
     path("p/<uuid:code>/emergency/", emergency_views.emergency, name="emergency"),
     path("p/<uuid:code>/emergency/print/", emergency_views.emergency_print, name="emergency_print"),
     path(

@@ -72,6 +72,7 @@ SCREENS: dict[str, tuple[str, Extra, dict[str, Any]]] = {
     "emergency_revoke": ("post", _none, {}),
     "acp": ("get", _none, {}),
     "forms": ("get", _none, {}),
+    "since": ("get", _none, {}),
     "form": ("get", _first_form, {}),
     "form_edit": ("get", _first_form, {}),
     "form_send": ("post", _first_form, {"recipient": "00000000-0000-0000-0000-000000000001"}),
