@@ -115,7 +115,7 @@ def build() -> dict[str, Any]:
             p = make_patient(
                 doctor,
                 name=f"ベンチ 患者{n:03d}",
-                kana=f"べんち かんじゃ{n:03d}",
+                kana="べんち " + "".join("あいうえおかきくけこ"[int(d)] for d in f"{n:03d}"),
                 birth_date=dt.date(1930 + n % 60, 1 + n % 12, 1 + n % 28),
                 allow_duplicate=True,
             )
