@@ -29,6 +29,7 @@ from renkei.directory import interop
 from renkei.directory.interop import OrgRecord
 from renkei.directory.models import Capability, Facility
 from renkei.directory.search import MAX_PAGE, MAX_PER_PAGE, FacilitySearch, SearchError
+from renkei.lib import fhir as fhir_registry
 from renkei.lib.text import nfkc
 
 FHIR_VERSION = "4.3.0"
@@ -57,16 +58,6 @@ ORG_PARAMS = [
     ("name", "string", "組織名・施設名（かな・全角半角を区別しない部分一致）"),
     ("identifier", "token", "法人番号・医療機関ID・介護事業所番号（system|value）"),
 ]
-
-
-# Resources other apps serve under /api/fhir/ (registered in their AppConfig.ready, so the
-# directory imports none of them): (type, search parameters, documentation) for metadata.
-EXTRA_RESOURCES: list[tuple[str, list[tuple[str, str, str]], str]] = []
-
-
-def register_resource(kind: str, params: list[tuple[str, str, str]], documentation: str) -> None:
-    if all(k != kind for k, _, _ in EXTRA_RESOURCES):
-        EXTRA_RESOURCES.append((kind, params, documentation))
 
 
 class BadRequest(ValueError):
@@ -485,12 +476,9 @@ def _facility(id: str, entity: str | None, prefetch: tuple[str, ...] = ()) -> Fa
 # Views --------------------------------------------------------------------------------
 @_refusing_bad_input
 def metadata(request: HttpRequest) -> HttpResponse:
-    def resource(
-        kind: str, params: list[tuple[str, str, str]], documentation: str = ""
-    ) -> dict[str, Any]:
+    def resource(kind: str, params: list[tuple[str, str, str]]) -> dict[str, Any]:
         return {
             "type": kind,
-            **({"documentation": documentation} if documentation else {}),
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [
                 {"name": n, "type": t, "documentation": doc}
@@ -519,7 +507,8 @@ def metadata(request: HttpRequest) -> HttpResponse:
                         resource("Organization", ORG_PARAMS),
                         resource("Location", FACILITY_PARAMS),
                         resource("HealthcareService", FACILITY_PARAMS),
-                        *(resource(k, p, d) for k, p, d in EXTRA_RESOURCES),
+                        # Other apps' resources (care, signed-in only), registered at start.
+                        *fhir_registry.statement_entries(),
                     ],
                 }
             ],

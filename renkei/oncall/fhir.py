@@ -31,8 +31,8 @@ from renkei.directory.fhir import (
     _outcome,
     _paging,
     _refusing_bad_input,
-    register_resource,
 )
+from renkei.lib import fhir as fhir_registry
 from renkei.oncall.models import MonthStatus, Rota, Shift
 from renkei.regions.models import Municipality
 
@@ -56,9 +56,12 @@ ROLE_PARAMS = [
 
 
 def register() -> None:
-    register_resource("Schedule", SCHEDULE_PARAMS, "当番表（公開済みの月があるもの）")
-    register_resource("Slot", SLOT_PARAMS, "当番の時間帯（公開済み）。空き枠は free")
-    register_resource("PractitionerRole", ROLE_PARAMS, "いまの当番（医療機関・担当医・電話）")
+    count = [("_count", "number", "1ページの件数（0〜100）")]
+    fhir_registry.register("Schedule", SCHEDULE_PARAMS + count, "当番表（公開済みの月があるもの）")
+    fhir_registry.register("Slot", SLOT_PARAMS + count, "当番の時間帯（公開済み）。空き枠は free")
+    fhir_registry.register(
+        "PractitionerRole", ROLE_PARAMS + count, "いまの当番（医療機関・担当医・電話）"
+    )
 
 
 def _member(request: HttpRequest) -> Membership | HttpResponse:

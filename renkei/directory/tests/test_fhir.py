@@ -114,16 +114,14 @@ def directory() -> dict[str, Facility]:
 
 
 def test_metadata_is_a_capability_statement(client: Client) -> None:
-    """GET /metadata is a valid R4B CapabilityStatement listing the three searchable types,
-    and exactly the types other apps registered (oncall's Schedule, Slot, PractitionerRole)."""
-    from renkei.directory.fhir import EXTRA_RESOURCES
-
+    """GET /metadata is a valid R4B CapabilityStatement listing the three searchable types
+    of the directory and the care and oncall apps' (registered through renkei.lib.fhir)."""
     statement = read(client, "metadata", CapabilityStatement)
     assert statement["fhirVersion"] == "4.3.0"
     [rest] = statement["rest"]
-    extra = {kind for kind, _, _ in EXTRA_RESOURCES}
-    assert {"Schedule", "Slot", "PractitionerRole"} <= extra
-    assert {r["type"] for r in rest["resource"]} == set(MODELS) | extra
+    care = {"Patient", "CareTeam", "Consent", "Communication", "Task", "DocumentReference"}
+    oncall = {"Schedule", "Slot", "PractitionerRole"}
+    assert {r["type"] for r in rest["resource"]} == set(MODELS) | care | {"AuditEvent"} | oncall
     location = next(r for r in rest["resource"] if r["type"] == "Location")
     assert {"near", "address-city", "name"} <= {p["name"] for p in location["searchParam"]}
 
