@@ -29,8 +29,10 @@ def fiscal_year(day: dt.date) -> int:
 
 
 def fiscal_year_label(fy: int) -> str:
-    """令和7年度（2025年度）. The fiscal year's era is that of its April."""
-    era = wareki_year(fy, 4, 1)
+    """令和7年度（2025年度）. A fiscal year is named in the era its calendar year ends in, as
+    the government named them: April 2019–March 2020 is 令和元年度 (not 平成31年度, although
+    its April was still 平成), and April 1988–March 1989 stays 昭和63年度."""
+    era = wareki_year(fy, 12, 31)
     return f"{era[:-1]}年度（{fy}年度）"
 
 
