@@ -30,6 +30,7 @@ from renkei.demo.organizations import (
     demo_usernames,
 )
 from renkei.demo.places import load_places
+from renkei.demo.programmes import PROGRAMME_HINTS, seed_programmes
 from renkei.demo.referrals import seed_referrals
 from renkei.directory.models import Facility
 from renkei.testing import DEMO_PASSWORD, make_member
@@ -181,6 +182,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("events-ebina", "研修: 申込者一覧・当日の出欠チェック・職種別集計を見る"),
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
     *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
+    *PROGRAMME_HINTS,
 ]
 
 
@@ -222,6 +224,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_oncall()
         with transaction.atomic():
             seed_cover()
+        with transaction.atomic():
+            seed_programmes()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)

@@ -458,7 +458,7 @@ def send_notice(meeting: Meeting, *, by: Membership, request: HttpRequest | None
         sent = notify(
             to=to,
             subject=f"{meeting.body} 第{meeting.number}回 開催のお知らせ",
-            template="emails/programmes_meeting_notice.txt",
+            template="programmes_meeting_notice.txt",
             context={"meeting": meeting, "body": meeting.body, "owner": meeting.body.owner},
         )
         meeting.notice_sent_at = timezone.now()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership
@@ -65,8 +65,10 @@ def list_tables(request: HttpRequest) -> list[ProgrammeTable]:
 
 
 @router.post("/tables", response={201: TableOut, **WRITE_ERRORS}, summary="事業一覧を作る")
-def create_table(request: HttpRequest, payload: actions.TableInput) -> tuple[int, ProgrammeTable]:
-    return 201, actions.save_table(by=api_membership(request), data=payload, request=request)
+def create_table(request: HttpRequest, payload: actions.TableInput) -> Status[ProgrammeTable]:
+    return Status(
+        201, actions.save_table(by=api_membership(request), data=payload, request=request)
+    )
 
 
 @router.get(
@@ -92,18 +94,20 @@ def update_table(
     response={201: TableOut, **WRITE_ERRORS},
     summary="翌年度の事業一覧を作る（予定を実績の下書きに写す）",
 )
-def rollover(request: HttpRequest, code: uuid.UUID) -> tuple[int, ProgrammeTable]:
+def rollover(request: HttpRequest, code: uuid.UUID) -> Status[ProgrammeTable]:
     m = api_membership(request)
-    return 201, actions.roll_over(access.visible_table(m, code, edit=True), by=m, request=request)
+    return Status(
+        201, actions.roll_over(access.visible_table(m, code, edit=True), by=m, request=request)
+    )
 
 
 @router.post("/tables/{code}/lines", response={201: LineOut, **WRITE_ERRORS}, summary="事業を追加")
 def create_line(
     request: HttpRequest, code: uuid.UUID, payload: actions.LineInput
-) -> tuple[int, ProgrammeLine]:
+) -> Status[ProgrammeLine]:
     m = api_membership(request)
     table = access.visible_table(m, code, edit=True)
-    return 201, actions.save_line(table, by=m, data=payload, request=request)
+    return Status(201, actions.save_line(table, by=m, data=payload, request=request))
 
 
 @router.get("/lines/{code}", response={200: LineOut, **ERRORS}, summary="事業")
@@ -119,10 +123,10 @@ def update_line(request: HttpRequest, code: uuid.UUID, payload: actions.LineInpu
 
 
 @router.delete("/lines/{code}", response={204: None, **WRITE_ERRORS}, summary="事業を削除")
-def delete_line(request: HttpRequest, code: uuid.UUID) -> tuple[int, None]:
+def delete_line(request: HttpRequest, code: uuid.UUID) -> Status[None]:
     m = api_membership(request)
     actions.remove_line(access.visible_line(m, code, edit=True), by=m, request=request)
-    return 204, None
+    return Status(204, None)
 
 
 # 会議体と会議 ------------------------------------------------------------------------------------
@@ -136,8 +140,8 @@ def list_bodies(request: HttpRequest) -> list[MeetingBody]:
 
 
 @router.post("/bodies", response={201: BodyOut, **WRITE_ERRORS}, summary="会議体を作る")
-def create_body(request: HttpRequest, payload: actions.BodyInput) -> tuple[int, MeetingBody]:
-    return 201, actions.save_body(by=api_membership(request), data=payload, request=request)
+def create_body(request: HttpRequest, payload: actions.BodyInput) -> Status[MeetingBody]:
+    return Status(201, actions.save_body(by=api_membership(request), data=payload, request=request))
 
 
 @router.get("/bodies/{code}", response={200: BodyDetailOut, **ERRORS}, summary="会議体と構成員")
@@ -157,10 +161,10 @@ def update_body(request: HttpRequest, code: uuid.UUID, payload: actions.BodyInpu
 )
 def add_member(
     request: HttpRequest, code: uuid.UUID, payload: actions.MemberInput
-) -> tuple[int, object]:
+) -> Status[object]:
     m = api_membership(request)
     body = access.visible_body(m, code, edit=True)
-    return 201, actions.add_member(body, by=m, data=payload, request=request)
+    return Status(201, actions.add_member(body, by=m, data=payload, request=request))
 
 
 @router.get(
@@ -176,10 +180,10 @@ def list_meetings(request: HttpRequest, code: uuid.UUID) -> list[Meeting]:
 )
 def create_meeting(
     request: HttpRequest, code: uuid.UUID, payload: actions.MeetingInput
-) -> tuple[int, Meeting]:
+) -> Status[Meeting]:
     m = api_membership(request)
     body = access.visible_body(m, code, edit=True)
-    return 201, actions.save_meeting(body, by=m, data=payload, request=request)
+    return Status(201, actions.save_meeting(body, by=m, data=payload, request=request))
 
 
 @router.post(
@@ -189,10 +193,10 @@ def create_meeting(
 )
 def plan_year(
     request: HttpRequest, code: uuid.UUID, payload: actions.ScheduleInput
-) -> tuple[int, list[Meeting]]:
+) -> Status[list[Meeting]]:
     m = api_membership(request)
     body = access.visible_body(m, code, edit=True)
-    return 201, actions.plan_year(body, by=m, data=payload, request=request)
+    return Status(201, actions.plan_year(body, by=m, data=payload, request=request))
 
 
 @router.get("/meetings/{code}", response={200: MeetingOut, **ERRORS}, summary="会議")
@@ -233,11 +237,11 @@ def put_attendance(
 )
 def add_decision(
     request: HttpRequest, code: uuid.UUID, payload: actions.DecisionInput
-) -> tuple[int, Meeting]:
+) -> Status[Meeting]:
     m = api_membership(request)
     meeting = access.visible_meeting(m, code, edit=True)
     actions.add_decision(meeting, by=m, data=payload, request=request)
-    return 201, meeting
+    return Status(201, meeting)
 
 
 # 課題と対応策 ------------------------------------------------------------------------------------
@@ -251,8 +255,10 @@ def list_issues(request: HttpRequest) -> list[Issue]:
 
 
 @router.post("/issues", response={201: IssueOut, **WRITE_ERRORS}, summary="課題を登録")
-def create_issue(request: HttpRequest, payload: actions.IssueInput) -> tuple[int, Issue]:
-    return 201, actions.save_issue(by=api_membership(request), data=payload, request=request)
+def create_issue(request: HttpRequest, payload: actions.IssueInput) -> Status[Issue]:
+    return Status(
+        201, actions.save_issue(by=api_membership(request), data=payload, request=request)
+    )
 
 
 @router.get("/issues/{code}", response={200: IssueDetailOut, **ERRORS}, summary="課題と対応策")
@@ -274,10 +280,10 @@ def update_issue(request: HttpRequest, code: uuid.UUID, payload: actions.IssueIn
 )
 def create_measure(
     request: HttpRequest, code: uuid.UUID, payload: actions.CountermeasureInput
-) -> tuple[int, object]:
+) -> Status[object]:
     m = api_membership(request)
     issue = access.visible_issue(m, code, edit=True)
-    return 201, actions.save_countermeasure(issue, by=m, data=payload, request=request)
+    return Status(201, actions.save_countermeasure(issue, by=m, data=payload, request=request))
 
 
 @router.put(
@@ -300,8 +306,8 @@ def update_measure(
 )
 def add_progress(
     request: HttpRequest, code: uuid.UUID, payload: actions.ProgressInput
-) -> tuple[int, object]:
+) -> Status[object]:
     m = api_membership(request)
     measure = access.visible_measure(m, code, edit=True)
     actions.note_progress(measure, by=m, data=payload, request=request)
-    return 201, measure
+    return Status(201, measure)
