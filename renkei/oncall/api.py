@@ -16,6 +16,7 @@ from renkei.accounts.http import api_membership
 from renkei.care import actions as care_actions
 from renkei.care.access import api_care_membership, visible_patient
 from renkei.lib.actions import ActionError, NotFound
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from renkei.lib.inputs import CalendarDateTime, Input
 from renkei.oncall import actions, cover
 from renkei.oncall.access import visible_rota, visible_shift, visible_swap
@@ -42,14 +43,6 @@ from renkei.regions.models import Municipality
 router = Router(tags=["oncall"], auth=SessionAuth())
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
-
-
 class NowQuery(Input):
     municipality: str = Field(..., pattern=r"^\d{6}$", description="市区町村コード（6桁）")
 
@@ -73,7 +66,9 @@ def _month(rota: Rota, month: str, *, organiser: bool) -> RotaMonth:
     return found
 
 
-@router.get("/rotas", response={200: list[RotaOut], **ERRORS}, summary="参加・主催している当番表")
+@router.get(
+    "/rotas", response={200: list[RotaOut], **READ_ERRORS}, summary="参加・主催している当番表"
+)
 def list_rotas(request: HttpRequest) -> QuerySet[Rota]:
     return (
         Rota.objects.visible_to(api_membership(request))
@@ -87,7 +82,7 @@ def create_rota(request: HttpRequest, payload: actions.RotaInput) -> tuple[int, 
     return 201, actions.save_rota(by=api_membership(request), data=payload, request=request)
 
 
-@router.get("/rotas/{code}", response={200: RotaOut, **ERRORS}, summary="当番表")
+@router.get("/rotas/{code}", response={200: RotaOut, **READ_ERRORS}, summary="当番表")
 def get_rota(request: HttpRequest, code: uuid.UUID) -> Rota:
     return visible_rota(api_membership(request), code)
 
@@ -100,7 +95,9 @@ def update_rota(request: HttpRequest, code: uuid.UUID, payload: actions.RotaInpu
     return actions.save_rota(by=m, data=payload, rota=visible_rota(m, code), request=request)
 
 
-@router.get("/rotas/{code}/members", response={200: list[MemberOut], **ERRORS}, summary="参加機関")
+@router.get(
+    "/rotas/{code}/members", response={200: list[MemberOut], **READ_ERRORS}, summary="参加機関"
+)
 def list_members(request: HttpRequest, code: uuid.UUID) -> QuerySet[RotaMember]:
     return visible_rota(api_membership(request), code).members.select_related("organization")
 
@@ -146,7 +143,7 @@ def mark_unavailable(
 
 @router.get(
     "/rotas/{code}/months/{month}",
-    response={200: MonthOut, 400: ErrorOut, **ERRORS},
+    response={200: MonthOut, 400: ErrorOut, **READ_ERRORS},
     summary="月の当番表",
 )
 def get_month(request: HttpRequest, code: uuid.UUID, month: str) -> RotaMonth:
@@ -246,7 +243,7 @@ def decide_swap(request: HttpRequest, code: uuid.UUID, payload: actions.AnswerIn
 
 @router.get(
     "/now",
-    response={200: list[OnDutyOut], 400: ErrorOut, **ERRORS},
+    response={200: list[OnDutyOut], 400: ErrorOut, **READ_ERRORS},
     summary="いまの当番（市区町村を担当する公開済みの当番表）",
 )
 def now(request: HttpRequest, q: Query[NowQuery]) -> list[dict[str, object]]:
@@ -291,7 +288,7 @@ class ChainQuery(Input):
 
 @router.get(
     "/patients/{code}/chain",
-    response={200: ChainOut, 400: ErrorOut, **ERRORS},
+    response={200: ChainOut, 400: ErrorOut, **READ_ERRORS},
     summary="患者の急変時の連絡順（主治医→副主治医→当番医→当番病院）",
 )
 def patient_chain(request: HttpRequest, code: uuid.UUID, q: Query[ChainQuery]) -> ChainOut:
