@@ -122,7 +122,9 @@ def test_a_refused_consultation_keeps_what_was_typed(page, live_server, size: st
     assert page.get_by_role("radio", name="電話").is_checked()
     assert page.get_by_role("radio", name="ケアマネジャー").is_checked()
     assert page.get_by_label("同意あり").is_checked()
-    assert page.locator(".error-summary").get_by_text("相談内容の分類を1つ以上選んでください").count()
+    assert (
+        page.locator(".error-summary").get_by_text("相談内容の分類を1つ以上選んでください").count()
+    )
     message.scroll_into_view_if_needed()
     screenshot(page, f"desk-consultation-refused-{size}", full_page=False)
 
