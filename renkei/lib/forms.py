@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import pydantic
 from django import forms
@@ -12,6 +13,7 @@ from renkei.lib.actions import ActionError, StaleVersion
 from renkei.lib.inputs import errors_of
 
 I = TypeVar("I", bound=pydantic.BaseModel)  # noqa: E741
+R = TypeVar("R")
 
 
 def form_field(form: forms.BaseForm, path: str) -> str | None:
@@ -52,3 +54,36 @@ def input_from_form(
         for field, message in errors_of(e):
             form.add_error(form_field(form, field), message)
         return None
+
+
+@dataclass(frozen=True)
+class Submitted(Generic[R]):
+    """What `submit` did: the action's result, or the status a refusal answers with."""
+
+    result: R | None
+    status: int
+
+    @property
+    def done(self) -> bool:
+        return self.status < 400
+
+
+def submit(
+    form: forms.BaseForm,
+    model: type[I],
+    action: Callable[[I], R],
+    extra: Mapping[str, Any] | None = None,
+) -> Submitted[R]:
+    """The HTML door in one call: the form's typed input handed to the action.
+
+    A refusal, the form's, the input's (400) or the action's (its status), lands beside the
+    field it names with the user's input kept; the view answers with `status` and the form.
+    """
+    data = input_from_form(form, model, extra)
+    if data is None:
+        return Submitted(None, 400)
+    try:
+        return Submitted(action(data), 200)
+    except ActionError as e:
+        show_error(form, e)
+        return Submitted(None, e.status)

@@ -470,8 +470,7 @@ def view_request(
     AuditEntry.record(
         "referrals.request_viewed",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=req,
         detail={"via": via} if via else None,
     )
@@ -507,8 +506,7 @@ def view_case(
     AuditEntry.record(
         "referrals.case_viewed",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=case,
         detail={"via": via} if via else None,
     )
