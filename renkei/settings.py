@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "renkei.mentoring",
     "renkei.oncall",
     "renkei.care",
+    "renkei.programmes",
     "renkei.ops",
     "renkei.demo",
 ]

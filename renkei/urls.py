@@ -20,6 +20,7 @@ urlpatterns = [
     path("mentoring/", include("renkei.mentoring.urls")),
     path("oncall/", include("renkei.oncall.urls")),
     path("care/", include("renkei.care.urls")),
+    path("programmes/", include("renkei.programmes.urls")),
     path("api/v1/", api.urls),
     path("api/hsds/", include("renkei.directory.hsds")),
     path("api/fhir/", include("renkei.referrals.fhir_urls")),
