@@ -477,7 +477,9 @@ def _registration(m: Membership, code: uuid.UUID, request: HttpRequest) -> Backu
     return reg
 
 
-@router.get("/beds/offers", response={200: list[OfferOut], **ERRORS}, summary="受付中の後方ベッド")
+@router.get(
+    "/beds/offers", response={200: list[OfferOut], **READ_ERRORS}, summary="受付中の後方ベッド"
+)
 def list_offers(request: HttpRequest) -> QuerySet[BackupBedOffer]:
     api_membership(request)
     return BackupBedOffer.objects.filter(is_active=True).select_related("hospital")
@@ -502,7 +504,7 @@ def update_offer(request: HttpRequest, code: uuid.UUID, payload: beds.OfferInput
 
 @router.get(
     "/beds/registrations",
-    response={200: list[RegistrationOut], **ERRORS},
+    response={200: list[RegistrationOut], **READ_ERRORS},
     summary="後方ベッドの登録（病院: 登録患者と最後の情報交換、診療所: 自院の患者）",
 )
 def list_registrations(request: HttpRequest) -> list[BackupBedRegistration]:
@@ -533,7 +535,7 @@ def register_backup_bed(
 
 @router.get(
     "/beds/registrations/{code}",
-    response={200: RegistrationDetailOut, **ERRORS},
+    response={200: RegistrationDetailOut, **READ_ERRORS},
     summary="後方ベッドの登録（情報交換・利用の記録を含む）",
 )
 def get_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistration:
@@ -592,7 +594,7 @@ def end_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistra
 
 @router.get(
     "/cooperation",
-    response={200: list[CooperationOut], **ERRORS},
+    response={200: list[CooperationOut], **READ_ERRORS},
     summary="協力医療機関（自施設のもの・自院が協力するもの）",
 )
 def list_cooperation(request: HttpRequest) -> QuerySet[CooperatingInstitution]:
