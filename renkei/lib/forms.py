@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar
 
 import pydantic
 from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
 
 from renkei.lib.actions import ActionError, StaleVersion
 from renkei.lib.inputs import errors_of
@@ -33,6 +35,17 @@ def show_error(form: forms.BaseForm, exc: ActionError) -> None:
     """Put the action's refusal beside the field it names, or at the top of the form."""
     field = None if isinstance(exc, StaleVersion) else form_field(form, exc.field or "")
     form.add_error(field, exc.message)
+
+
+def refuse(request: HttpRequest, form: forms.BaseForm | None, exc: ActionError) -> int:
+    """A refusal on a page of several small forms: beside its field when this form has that
+    field, otherwise as a message at the top of the page. Returns the status to answer with."""
+    field = form_field(form, exc.field) if form is not None and exc.field else None
+    if form is not None and field is not None and not isinstance(exc, StaleVersion):
+        form.add_error(field, exc.message)
+    else:
+        messages.error(request, exc.message)
+    return exc.status
 
 
 def input_from_form(

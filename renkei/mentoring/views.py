@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year
-from renkei.lib.forms import input_from_form, show_error, submit
+from renkei.lib.forms import input_from_form, refuse, submit
 from renkei.lib.inputs import parse_query
 from renkei.lib.ratelimit import rate_limited
 from renkei.mentoring import actions
@@ -47,15 +47,6 @@ from renkei.mentoring.models import (
     suggestions,
 )
 from renkei.mentoring.summary import summary_response, yearly_summary
-
-
-def _refuse(request: RenkeiRequest, form: Form, e: ActionError) -> int:
-    """A refusal on a page of several small forms: beside its field, or as a message."""
-    if e.field and e.field.split(".")[0] in form.fields:
-        show_error(form, e)
-    else:
-        messages.error(request, e.message)
-    return e.status
 
 
 def _flash_errors(request: RenkeiRequest, form: Form) -> None:
@@ -291,7 +282,7 @@ def match_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
                 raise ActionError("操作の指定が正しくありません")
             status = 400
         except ActionError as e:
-            status = _refuse(request, hform if what == "honorarium" else vform, e)
+            status = refuse(request, hform if what == "honorarium" else vform, e)
         match.refresh_from_db()
     return render(
         request,
@@ -439,7 +430,7 @@ def party_page(request: RenkeiRequest, token: str) -> HttpResponse:
                 raise ActionError("操作の指定が正しくありません")
             status = 400
         except ActionError as e:
-            status = _refuse(request, rform if what == "report" else vform, e)
+            status = refuse(request, rform if what == "report" else vform, e)
         match.refresh_from_db()
     a = match.application
     return render(
