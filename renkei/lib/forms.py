@@ -18,6 +18,24 @@ I = TypeVar("I", bound=pydantic.BaseModel)  # noqa: E741
 R = TypeVar("R")
 
 
+class DatePicker(forms.DateInput):
+    """The browser's date picker; its value is ISO whatever the locale's display formats."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimePicker(forms.DateTimeInput):
+    """The browser's date-and-time picker (Japan time, to the minute)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
 def form_field(form: forms.BaseForm, path: str) -> str | None:
     """The form field that shows an input field's error, or None for the top of the form.
 
