@@ -31,6 +31,7 @@ from renkei.demo.organizations import (
 )
 from renkei.demo.pdca import seed_pdca
 from renkei.demo.places import load_places
+from renkei.demo.programmes import PROGRAMME_HINTS, seed_programmes
 from renkei.demo.referrals import seed_referrals
 from renkei.directory.models import Facility
 from renkei.testing import DEMO_PASSWORD, make_member
@@ -185,6 +186,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
     ("beds-msw", "後方ベッド（/oncall/beds/）: 登録患者と最後の情報交換、受入れの回答と利用の記録"),
     ("cover-doctor", "副主治医の募集（/oncall/searches/）: 届いた匿名の案件に名乗り出る"),
+    *PROGRAMME_HINTS,
 ]
 
 
@@ -229,6 +231,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
         with transaction.atomic():
             seed_beds()
         seed_pdca()
+        with transaction.atomic():
+            seed_programmes()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)
