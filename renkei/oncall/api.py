@@ -18,13 +18,15 @@ from renkei.care import actions as care_actions
 from renkei.care.access import api_care_membership, visible_patient
 from renkei.lib.actions import ActionError, NotFound
 from renkei.lib.inputs import CalendarDateTime, Input
-from renkei.oncall import actions, beds, cover
+from renkei.oncall import actions, beds, cover, search
 from renkei.oncall.access import (
     own_offer,
     registrations_visible_to,
+    searches_visible_to,
     visible_cooperation,
     visible_registration,
     visible_rota,
+    visible_search,
     visible_shift,
     visible_swap,
 )
@@ -38,6 +40,9 @@ from renkei.oncall.models import (
     CooperatingInstitution,
     CooperationConfirmation,
     CoverAgreement,
+    CoverSearch,
+    CoverShare,
+    CoverVolunteer,
     Rota,
     RotaMember,
     RotaMonth,
@@ -632,3 +637,179 @@ def record_confirmation(
     m = api_membership(request)
     coop = visible_cooperation(m, code)
     return Status(201, beds.record_confirmation(coop, by=m, data=payload, request=request))
+
+
+# The 副主治医 search and the 往診時医療情報連携加算 record (ADR 0016) -------------------------------
+
+
+class VolunteerOut(Schema):
+    code: uuid.UUID
+    organization: str
+    organization_code: uuid.UUID
+    role: str
+    doctor: str
+    phone: str
+    message: str
+    status: str
+
+    @staticmethod
+    def resolve_organization(obj: CoverVolunteer) -> str:
+        return obj.organization.name
+
+    @staticmethod
+    def resolve_organization_code(obj: CoverVolunteer) -> uuid.UUID:
+        return obj.organization.code
+
+
+class SearchOut(Schema):
+    """The anonymous case, as every recipient sees it."""
+
+    code: uuid.UUID
+    requester: str
+    wanted: str
+    municipality: str
+    age_band: str
+    disease_group: str
+    needs: str
+    status: str
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_requester(obj: CoverSearch) -> str:
+        return obj.requester.name
+
+    @staticmethod
+    def resolve_municipality(obj: CoverSearch) -> str:
+        return obj.municipality.code
+
+
+class SearchDetailOut(SearchOut):
+    patient: uuid.UUID | None = Field(description="募集元にだけ返します")
+    volunteers: list[VolunteerOut] = Field(description="募集元には全件、名乗り出た側には自院の分")
+
+    @staticmethod
+    def resolve_patient(obj: CoverSearch) -> uuid.UUID | None:
+        return obj.patient.code if getattr(obj, "shown_to_requester", False) else None
+
+    @staticmethod
+    def resolve_volunteers(obj: CoverSearch) -> list[CoverVolunteer]:
+        return list(getattr(obj, "shown_volunteers", []))
+
+
+class ShareOut(Schema):
+    month: str
+    shared_on: datetime.date
+    note: str
+
+    @staticmethod
+    def resolve_month(obj: CoverShare) -> str:
+        return f"{obj.month:%Y-%m}"
+
+
+def _search_detail(m: Membership, s: CoverSearch, request: HttpRequest) -> CoverSearch:
+    """What this side may see: the requester the patient and every volunteer, a recipient
+    the anonymous case and its own offer."""
+    mine = s.requester_id == m.organization_id
+    if mine:
+        care_actions.view_patient(s.patient, by=m, what="cover_search", request=request)
+    volunteers = s.volunteers.select_related("organization")
+    if not mine:
+        volunteers = volunteers.filter(organization_id=m.organization_id)
+    s.shown_to_requester = mine  # type: ignore[attr-defined]
+    s.shown_volunteers = list(volunteers)  # type: ignore[attr-defined]
+    return s
+
+
+def _search_member(request: HttpRequest, s_code: uuid.UUID) -> tuple[Membership, CoverSearch]:
+    m = api_membership(request)
+    s = visible_search(m, s_code)
+    if s.requester_id == m.organization_id:
+        m = api_care_membership(request)  # the requesting side reaches the patient
+    return m, s
+
+
+@router.post(
+    "/patients/{code}/cover-searches",
+    response={201: SearchDetailOut, **WRITE_ERRORS},
+    summary="副主治医・主治医を地域で募集する（匿名の案件）",
+)
+def post_search(
+    request: HttpRequest, code: uuid.UUID, payload: search.SearchInput
+) -> Status[CoverSearch]:
+    m = api_care_membership(request)
+    patient = visible_patient(m, code)
+    s = search.post_search(patient, by=m, data=payload, request=request)
+    return Status(201, _search_detail(m, s, request))
+
+
+@router.get(
+    "/cover-searches",
+    response={200: list[SearchOut], **ERRORS},
+    summary="届いている募集・自院の募集",
+)
+def list_searches(request: HttpRequest) -> QuerySet[CoverSearch]:
+    m = api_membership(request)
+    return (
+        searches_visible_to(m)
+        .filter(Q(status="open") | Q(requester_id=m.organization_id))
+        .select_related("requester", "municipality")
+        .order_by("-created_at")[:100]
+    )
+
+
+@router.get("/cover-searches/{code}", response={200: SearchDetailOut, **ERRORS}, summary="募集")
+def get_search(request: HttpRequest, code: uuid.UUID) -> CoverSearch:
+    m, s = _search_member(request, code)
+    return _search_detail(m, s, request)
+
+
+@router.post(
+    "/cover-searches/{code}/volunteers",
+    response={201: VolunteerOut, **WRITE_ERRORS},
+    summary="名乗り出る（募集を受け取った医療機関）",
+)
+def volunteer(
+    request: HttpRequest, code: uuid.UUID, payload: search.VolunteerInput
+) -> Status[CoverVolunteer]:
+    m, s = _search_member(request, code)
+    return Status(201, search.volunteer(s, by=m, data=payload, request=request))
+
+
+@router.post(
+    "/cover-searches/{code}/choose",
+    response={201: CoverOut, **WRITE_ERRORS},
+    summary="名乗り出た医療機関に決め、取り決めを記録する（募集元）",
+)
+def choose(
+    request: HttpRequest, code: uuid.UUID, payload: search.ChooseInput
+) -> Status[CoverAgreement]:
+    m, s = _search_member(request, code)
+    if s.requester_id != m.organization_id:
+        raise NotFound("募集が見つかりません")
+    return Status(201, search.choose(s, by=m, data=payload, request=request))
+
+
+@router.post(
+    "/cover-searches/{code}/withdraw",
+    response={200: SearchOut, **WRITE_ERRORS},
+    summary="募集を取り下げる（募集元）",
+)
+def withdraw_search(request: HttpRequest, code: uuid.UUID) -> CoverSearch:
+    m, s = _search_member(request, code)
+    return search.withdraw(s, by=m, request=request)
+
+
+@router.post(
+    "/patients/{code}/cover/shares",
+    response={201: ShareOut, **WRITE_ERRORS},
+    summary="副主治医との診療情報・急変時の方針の共有を記録する（月次）",
+)
+def record_share(
+    request: HttpRequest, code: uuid.UUID, payload: search.ShareInput
+) -> Status[CoverShare]:
+    m = api_care_membership(request)
+    patient = visible_patient(m, code)
+    agreement = search.current_agreement(patient)
+    if agreement is None:
+        raise ActionError("主治医・副主治医の取り決めが記録されていません")
+    return Status(201, search.record_share(agreement, by=m, data=payload, request=request))
