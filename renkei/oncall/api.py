@@ -17,6 +17,7 @@ from renkei.accounts.models import Membership
 from renkei.care import actions as care_actions
 from renkei.care.access import api_care_membership, visible_patient
 from renkei.lib.actions import ActionError, NotFound
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from renkei.lib.inputs import CalendarDateTime, Input
 from renkei.oncall import actions, beds, cover, search
 from renkei.oncall.access import (
@@ -63,14 +64,6 @@ from renkei.regions.models import Municipality
 router = Router(tags=["oncall"], auth=SessionAuth())
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
-
-
 class NowQuery(Input):
     municipality: str = Field(..., pattern=r"^\d{6}$", description="市区町村コード（6桁）")
 
@@ -94,7 +87,9 @@ def _month(rota: Rota, month: str, *, organiser: bool) -> RotaMonth:
     return found
 
 
-@router.get("/rotas", response={200: list[RotaOut], **ERRORS}, summary="参加・主催している当番表")
+@router.get(
+    "/rotas", response={200: list[RotaOut], **READ_ERRORS}, summary="参加・主催している当番表"
+)
 def list_rotas(request: HttpRequest) -> QuerySet[Rota]:
     return (
         Rota.objects.visible_to(api_membership(request))
@@ -108,7 +103,7 @@ def create_rota(request: HttpRequest, payload: actions.RotaInput) -> tuple[int, 
     return 201, actions.save_rota(by=api_membership(request), data=payload, request=request)
 
 
-@router.get("/rotas/{code}", response={200: RotaOut, **ERRORS}, summary="当番表")
+@router.get("/rotas/{code}", response={200: RotaOut, **READ_ERRORS}, summary="当番表")
 def get_rota(request: HttpRequest, code: uuid.UUID) -> Rota:
     return visible_rota(api_membership(request), code)
 
@@ -121,7 +116,9 @@ def update_rota(request: HttpRequest, code: uuid.UUID, payload: actions.RotaInpu
     return actions.save_rota(by=m, data=payload, rota=visible_rota(m, code), request=request)
 
 
-@router.get("/rotas/{code}/members", response={200: list[MemberOut], **ERRORS}, summary="参加機関")
+@router.get(
+    "/rotas/{code}/members", response={200: list[MemberOut], **READ_ERRORS}, summary="参加機関"
+)
 def list_members(request: HttpRequest, code: uuid.UUID) -> QuerySet[RotaMember]:
     return visible_rota(api_membership(request), code).members.select_related("organization")
 
@@ -167,7 +164,7 @@ def mark_unavailable(
 
 @router.get(
     "/rotas/{code}/months/{month}",
-    response={200: MonthOut, 400: ErrorOut, **ERRORS},
+    response={200: MonthOut, 400: ErrorOut, **READ_ERRORS},
     summary="月の当番表",
 )
 def get_month(request: HttpRequest, code: uuid.UUID, month: str) -> RotaMonth:
@@ -267,7 +264,7 @@ def decide_swap(request: HttpRequest, code: uuid.UUID, payload: actions.AnswerIn
 
 @router.get(
     "/now",
-    response={200: list[OnDutyOut], 400: ErrorOut, **ERRORS},
+    response={200: list[OnDutyOut], 400: ErrorOut, **READ_ERRORS},
     summary="いまの当番（市区町村を担当する公開済みの当番表）",
 )
 def now(request: HttpRequest, q: Query[NowQuery]) -> list[dict[str, object]]:
@@ -312,7 +309,7 @@ class ChainQuery(Input):
 
 @router.get(
     "/patients/{code}/chain",
-    response={200: ChainOut, 400: ErrorOut, **ERRORS},
+    response={200: ChainOut, 400: ErrorOut, **READ_ERRORS},
     summary="患者の急変時の連絡順（主治医→副主治医→当番医→当番病院）",
 )
 def patient_chain(request: HttpRequest, code: uuid.UUID, q: Query[ChainQuery]) -> ChainOut:
@@ -485,7 +482,9 @@ def _registration(m: Membership, code: uuid.UUID, request: HttpRequest) -> Backu
     return reg
 
 
-@router.get("/beds/offers", response={200: list[OfferOut], **ERRORS}, summary="受付中の後方ベッド")
+@router.get(
+    "/beds/offers", response={200: list[OfferOut], **READ_ERRORS}, summary="受付中の後方ベッド"
+)
 def list_offers(request: HttpRequest) -> QuerySet[BackupBedOffer]:
     api_membership(request)
     return BackupBedOffer.objects.filter(is_active=True).select_related("hospital")
@@ -510,7 +509,7 @@ def update_offer(request: HttpRequest, code: uuid.UUID, payload: beds.OfferInput
 
 @router.get(
     "/beds/registrations",
-    response={200: list[RegistrationOut], **ERRORS},
+    response={200: list[RegistrationOut], **READ_ERRORS},
     summary="後方ベッドの登録（病院: 登録患者と最後の情報交換、診療所: 自院の患者）",
 )
 def list_registrations(request: HttpRequest) -> list[BackupBedRegistration]:
@@ -541,7 +540,7 @@ def register_backup_bed(
 
 @router.get(
     "/beds/registrations/{code}",
-    response={200: RegistrationDetailOut, **ERRORS},
+    response={200: RegistrationDetailOut, **READ_ERRORS},
     summary="後方ベッドの登録（情報交換・利用の記録を含む）",
 )
 def get_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistration:
@@ -600,7 +599,7 @@ def end_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistra
 
 @router.get(
     "/cooperation",
-    response={200: list[CooperationOut], **ERRORS},
+    response={200: list[CooperationOut], **READ_ERRORS},
     summary="協力医療機関（自施設のもの・自院が協力するもの）",
 )
 def list_cooperation(request: HttpRequest) -> QuerySet[CooperatingInstitution]:
@@ -744,7 +743,7 @@ def post_search(
 
 @router.get(
     "/cover-searches",
-    response={200: list[SearchOut], **ERRORS},
+    response={200: list[SearchOut], **READ_ERRORS},
     summary="届いている募集・自院の募集",
 )
 def list_searches(request: HttpRequest) -> QuerySet[CoverSearch]:
@@ -757,7 +756,9 @@ def list_searches(request: HttpRequest) -> QuerySet[CoverSearch]:
     )
 
 
-@router.get("/cover-searches/{code}", response={200: SearchDetailOut, **ERRORS}, summary="募集")
+@router.get(
+    "/cover-searches/{code}", response={200: SearchDetailOut, **READ_ERRORS}, summary="募集"
+)
 def get_search(request: HttpRequest, code: uuid.UUID) -> CoverSearch:
     m, s = _search_member(request, code)
     return _search_detail(m, s, request)

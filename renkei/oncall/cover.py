@@ -84,10 +84,6 @@ class AbsenceInput(Input):
     note: str = Field("", max_length=100)
 
 
-def _audit(action: str, target: models.Model, request: HttpRequest | None, by: Membership) -> None:
-    AuditEntry.record(action, request=request, actor=by.user, membership=by, target=target)
-
-
 @transaction.atomic
 def save_cover(
     patient: Patient, *, by: Membership, data: CoverInput, request: HttpRequest | None = None
@@ -128,7 +124,7 @@ def save_cover(
         valid_from=data.valid_from,
         valid_until=data.valid_until,
     )
-    _audit("oncall.cover_saved", patient, request, by)
+    AuditEntry.record("oncall.cover_saved", by=by, target=patient, request=request)
     return row
 
 
@@ -173,7 +169,7 @@ def record_absence(
         note=data.note,
         created_by=by.user,
     )
-    _audit("oncall.absence_recorded", row, request, by)
+    AuditEntry.record("oncall.absence_recorded", by=by, target=row, request=request)
     return row
 
 

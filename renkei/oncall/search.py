@@ -90,7 +90,7 @@ def _screen(text: str, field: str) -> str:
 
 
 def _audit(action: str, target: models.Model, request: HttpRequest | None, by: Membership) -> None:
-    AuditEntry.record(action, request=request, actor=by.user, membership=by, target=target)
+    AuditEntry.record(action, request=request, by=by, target=target)
 
 
 def area_clinics(muni: Municipality, exclude: int) -> list[Organization]:

@@ -48,9 +48,7 @@ LONG = 4000
 def _audit(
     action: str, target: Any, by: Membership, request: HttpRequest | None, **detail: Any
 ) -> None:
-    AuditEntry.record(
-        action, request=request, actor=by.user, membership=by, target=target, detail=detail
-    )
+    AuditEntry.record(action, request=request, by=by, target=target, detail=detail)
 
 
 def require_owner_kind(by: Membership) -> None:

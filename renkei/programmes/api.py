@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS
 from renkei.programmes import access, actions
 from renkei.programmes.models import (
     FundingSource,
@@ -36,20 +37,12 @@ from renkei.programmes.schemas import (
 router = Router(tags=["programmes"], auth=SessionAuth())
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
-
-
 class CountOut(Schema):
     count: int
 
 
 @router.get(
-    "/funding-sources", response={200: list[FundingSourceOut], **ERRORS}, summary="財源の一覧"
+    "/funding-sources", response={200: list[FundingSourceOut], **READ_ERRORS}, summary="財源の一覧"
 )
 def funding_sources(request: HttpRequest) -> list[FundingSource]:
     api_membership(request)
@@ -59,7 +52,7 @@ def funding_sources(request: HttpRequest) -> list[FundingSource]:
 # 事業一覧 ---------------------------------------------------------------------------------------
 
 
-@router.get("/tables", response={200: list[TableOut], **ERRORS}, summary="見られる事業一覧")
+@router.get("/tables", response={200: list[TableOut], **READ_ERRORS}, summary="見られる事業一覧")
 def list_tables(request: HttpRequest) -> list[ProgrammeTable]:
     return list(ProgrammeTable.objects.visible_to(api_membership(request)).select_related("owner"))
 
@@ -73,7 +66,7 @@ def create_table(request: HttpRequest, payload: actions.TableInput) -> Status[Pr
 
 @router.get(
     "/tables/{code}",
-    response={200: TableDetailOut, **ERRORS},
+    response={200: TableDetailOut, **READ_ERRORS},
     summary="事業一覧（事業・予算・財源別と項目別の合計）",
 )
 def get_table(request: HttpRequest, code: uuid.UUID) -> ProgrammeTable:
@@ -110,7 +103,7 @@ def create_line(
     return Status(201, actions.save_line(table, by=m, data=payload, request=request))
 
 
-@router.get("/lines/{code}", response={200: LineOut, **ERRORS}, summary="事業")
+@router.get("/lines/{code}", response={200: LineOut, **READ_ERRORS}, summary="事業")
 def get_line(request: HttpRequest, code: uuid.UUID) -> ProgrammeLine:
     return access.visible_line(api_membership(request), code)
 
@@ -132,7 +125,7 @@ def delete_line(request: HttpRequest, code: uuid.UUID) -> Status[None]:
 # 会議体と会議 ------------------------------------------------------------------------------------
 
 
-@router.get("/bodies", response={200: list[BodyOut], **ERRORS}, summary="会議体")
+@router.get("/bodies", response={200: list[BodyOut], **READ_ERRORS}, summary="会議体")
 def list_bodies(request: HttpRequest) -> list[MeetingBody]:
     return list(
         MeetingBody.objects.visible_to(api_membership(request)).select_related("owner", "parent")
@@ -144,7 +137,9 @@ def create_body(request: HttpRequest, payload: actions.BodyInput) -> Status[Meet
     return Status(201, actions.save_body(by=api_membership(request), data=payload, request=request))
 
 
-@router.get("/bodies/{code}", response={200: BodyDetailOut, **ERRORS}, summary="会議体と構成員")
+@router.get(
+    "/bodies/{code}", response={200: BodyDetailOut, **READ_ERRORS}, summary="会議体と構成員"
+)
 def get_body(request: HttpRequest, code: uuid.UUID) -> MeetingBody:
     return access.visible_body(api_membership(request), code)
 
@@ -168,7 +163,9 @@ def add_member(
 
 
 @router.get(
-    "/bodies/{code}/meetings", response={200: list[MeetingOut], **ERRORS}, summary="会議体の会議"
+    "/bodies/{code}/meetings",
+    response={200: list[MeetingOut], **READ_ERRORS},
+    summary="会議体の会議",
 )
 def list_meetings(request: HttpRequest, code: uuid.UUID) -> list[Meeting]:
     body = access.visible_body(api_membership(request), code)
@@ -199,7 +196,7 @@ def plan_year(
     return Status(201, actions.plan_year(body, by=m, data=payload, request=request))
 
 
-@router.get("/meetings/{code}", response={200: MeetingOut, **ERRORS}, summary="会議")
+@router.get("/meetings/{code}", response={200: MeetingOut, **READ_ERRORS}, summary="会議")
 def get_meeting(request: HttpRequest, code: uuid.UUID) -> Meeting:
     return access.visible_meeting(api_membership(request), code)
 
@@ -247,7 +244,7 @@ def add_decision(
 # 課題と対応策 ------------------------------------------------------------------------------------
 
 
-@router.get("/issues", response={200: list[IssueOut], **ERRORS}, summary="課題")
+@router.get("/issues", response={200: list[IssueOut], **READ_ERRORS}, summary="課題")
 def list_issues(request: HttpRequest) -> list[Issue]:
     return list(
         Issue.objects.visible_to(api_membership(request)).select_related("owner", "meeting")
@@ -261,7 +258,7 @@ def create_issue(request: HttpRequest, payload: actions.IssueInput) -> Status[Is
     )
 
 
-@router.get("/issues/{code}", response={200: IssueDetailOut, **ERRORS}, summary="課題と対応策")
+@router.get("/issues/{code}", response={200: IssueDetailOut, **READ_ERRORS}, summary="課題と対応策")
 def get_issue(request: HttpRequest, code: uuid.UUID) -> Issue:
     return access.visible_issue(api_membership(request), code)
 
