@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Self
 
 from django.core import signing
@@ -313,6 +314,48 @@ def completers(rnd: CourseRound) -> models.QuerySet[Applicant]:
     """Those who met the course's rule: all sessions, or the course's minimum."""
     # The annotation is not a model field to the type checker: spelt as a lookup string.
     return participants(rnd).filter(**{"n_attended__gte": max(rnd.required_sessions(), 1)})
+
+
+@dataclass
+class Progress:
+    """One person's days and completion in a round, as the employer and the organiser see it."""
+
+    person: Applicant
+    marks: list[tuple[CourseSession, bool]]
+    attended: int
+    completed: bool
+    certificate: Certificate | None
+
+
+def progress_rows(rnd: CourseRound, people: list[Applicant]) -> list[Progress]:
+    """Each person's attendance per session and completion, in three queries for the round."""
+    sessions = list(rnd.sessions.all())
+    came = set(
+        SessionAttendance.objects.filter(session__round=rnd, applicant__in=people).values_list(
+            "applicant_id", "session_id"
+        )
+    )
+    certs = {
+        c.applicant_id: c
+        for c in Certificate.objects.filter(
+            applicant__in=people, revoked_at__isnull=True
+        ).select_related("course")
+    }
+    need = max(rnd.required_sessions(), 1)
+    rows = []
+    for p in people:
+        marks = [(s, (p.pk, s.pk) in came) for s in sessions]
+        attended = sum(1 for _, m in marks if m)
+        rows.append(
+            Progress(
+                person=p,
+                marks=marks,
+                attended=attended,
+                completed=attended >= need and p.status == Applicant.Status.CONFIRMED,
+                certificate=certs.get(p.pk),
+            )
+        )
+    return rows
 
 
 # --- certificates -----------------------------------------------------------------------------
