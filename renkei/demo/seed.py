@@ -16,6 +16,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Organization, Role, User
 from renkei.demo.care import CARE_HINTS, care_hint, seed_care
 from renkei.demo.common import DEFAULT_FACILITIES, DEMO_SOURCE, MAX_FACILITIES, demo_uuid
+from renkei.demo.courses import COURSE_LOGINS, seed_courses
 from renkei.demo.desk import seed_desk
 from renkei.demo.directory import plan_facilities, write_facilities
 from renkei.demo.events import seed_events
@@ -181,6 +182,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("events-ebina", "研修: 申込者一覧・当日の出欠チェック・職種別集計を見る"),
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
     *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
+    *COURSE_LOGINS,
 ]
 
 
@@ -222,6 +224,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_oncall()
         with transaction.atomic():
             seed_cover()
+        with transaction.atomic():
+            seed_courses()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)
