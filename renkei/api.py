@@ -25,6 +25,7 @@ from renkei.lib.inputs import error_field, japanese_message
 from renkei.lib.ratelimit import RateLimited
 from renkei.mentoring.api import router as mentoring_router
 from renkei.oncall.api import router as oncall_router
+from renkei.pdca.api import indicators_router, surveys_router
 from renkei.referrals.api import router as referrals_router
 
 API_ERROR_SCHEMA = {
@@ -185,3 +186,5 @@ api.add_router("/mentoring/", mentoring_router)
 api.add_router("/oncall/", oncall_router)
 api.add_router("/care/", care_router)
 api.add_router("/courses/", courses_router)
+api.add_router("/programmes/surveys/", surveys_router)
+api.add_router("/programmes/indicators/", indicators_router)

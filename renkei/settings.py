@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "renkei.courses",
     "renkei.care",
     "renkei.programmes",
+    "renkei.pdca",
     "renkei.ops",
     "renkei.demo",
 ]

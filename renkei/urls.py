@@ -23,6 +23,7 @@ urlpatterns = [
     path("materials/", include("renkei.courses.urls_materials")),
     path("care/", include("renkei.care.urls")),
     path("programmes/", include("renkei.programmes.urls")),
+    path("pdca/", include("renkei.pdca.urls")),
     path("api/v1/", api.urls),
     path("api/hsds/", include("renkei.directory.hsds")),
     path("api/fhir/", include("renkei.referrals.fhir_urls")),

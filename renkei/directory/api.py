@@ -246,6 +246,7 @@ def search_facilities(
     kind: list[str] | None = None,
     capability: list[str] | None = None,
     municipality: list[str] | None = None,
+    prefecture: str = "",
     area: str = "",
     vacancy: bool = False,
     serves: str = "",
