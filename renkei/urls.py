@@ -26,6 +26,8 @@ urlpatterns = [
     path("pdca/", include("renkei.pdca.urls")),
     path("api/v1/", api.urls),
     path("api/hsds/", include("renkei.directory.hsds")),
+    path("api/fhir/", include("renkei.fhir_routes")),
+    path("api/fhir/", include("renkei.care.fhir_urls")),
     path("api/fhir/", include("renkei.referrals.fhir_urls")),
     path("api/fhir/", include("renkei.directory.fhir")),
     path("admin/", admin.site.urls),

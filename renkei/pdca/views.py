@@ -198,7 +198,7 @@ def dashboard(request: MemberRequest, code: str) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         return exports.response("xlsx", f"indicators-{muni.code}", tables.trends_sheet(muni, items))
     charts = [
-        (t, bars([(y.label.split("（")[0], y.value) for y in t.years], width=200)) for t in items
+        (t, bars([(y.label.split("（")[0], y.value) for y in t.years], width=170)) for t in items
     ]
     editable = own_municipality_id(request.membership) == muni.pk
     return render(
