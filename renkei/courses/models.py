@@ -196,6 +196,12 @@ class CourseRound(models.Model):
         return "・".join(f"{d.month}月{d.day}日" for d in days)
 
 
+def round_page(event: Event) -> str | None:
+    """A round's event sends its applicants to the course's page (events' mails)."""
+    rnd = CourseRound.objects.filter(event=event).select_related("course").first()
+    return rnd.course.get_absolute_url() if rnd else None
+
+
 class SessionKind(models.TextChoices):
     LECTURE = "lecture", "講義"
     PRACTICUM = "practicum", "実習"
