@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from renkei.accounts.models import Membership, Organization, OrgKind, Role
+from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
 from renkei.courses import actions, dispatch, materials
 from renkei.courses.models import (
     Audience,
@@ -31,6 +31,7 @@ from renkei.courses.models import (
     SpecialistKind,
 )
 from renkei.courses.testing import course_application, nurse, two_day_round
+from renkei.demo.common import demo_uuid
 from renkei.events.models import Applicant
 from renkei.lib.dates import fiscal_year
 from renkei.lib.programme import ProgrammeItem
@@ -51,14 +52,18 @@ COURSE_LOGINS = [
 
 
 def _member(org: Organization, role: str, username: str, name: str) -> Membership:
-    found = Membership.objects.filter(user__username=username).first()
-    return found or make_member(
-        org, role, username=username, password=DEMO_PASSWORD, display_name=name
-    )
+    found = Membership.objects.filter(user__username=username, organization=org).first()
+    if found is not None:
+        return found
+    # After `seed_demo --reset` the account survives its retired organisation: join it anew.
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return Membership.objects.create(user=user, organization=org, role=role)
+    return make_member(org, role, username=username, password=DEMO_PASSWORD, display_name=name)
 
 
 def _org(name: str, kind: str, code: str) -> Organization:
-    return Organization.objects.filter(name=name).first() or make_org(
+    return Organization.objects.filter(name=name, is_active=True).first() or make_org(
         name, kind, municipality_code=code
     )
 
@@ -72,10 +77,17 @@ def _prefecture() -> Organization:
 
 
 def _city(code: str) -> Organization:
-    return Organization.objects.filter(kind=OrgKind.MUNICIPALITY, municipality__code=code).order_by(
-        "pk"
-    ).first() or make_org(
-        f"{code} 在宅医療・介護連携担当（デモ）", OrgKind.MUNICIPALITY, municipality_code=code
+    """The demo's office of the municipality (as renkei.demo.pdca finds it), else any."""
+    return (
+        Organization.objects.filter(code=demo_uuid("org", f"city-{code}"), is_active=True).first()
+        or Organization.objects.filter(
+            kind=OrgKind.MUNICIPALITY, municipality__code=code, is_active=True
+        )
+        .order_by("pk")
+        .first()
+        or make_org(
+            f"{code} 在宅医療・介護連携担当（デモ）", OrgKind.MUNICIPALITY, municipality_code=code
+        )
     )
 
 
@@ -273,8 +285,9 @@ def _seed_dispatch(pref: Organization, officer: Membership, today: dt.date) -> N
     while day < today + dt.timedelta(days=30) and n < 40:
         code = KENOU[n % len(KENOU)]
         city = _city(code)
-        asker = Membership.objects.filter(organization=city).first() or _member(
-            city, Role.MUNICIPAL_OFFICER, f"dispatch-{code}", f"{code} 担当（デモ）"
+        # The same member renkei.demo.pdca gives a city office without one (kenou-<code>).
+        asker = Membership.objects.filter(organization=city, is_active=True).first() or _member(
+            city, Role.MUNICIPAL_OFFICER, f"kenou-{code}", f"{city.name} 担当（仮名）"
         )
         wanted = roster[n % len(roster)]
         req = dispatch.request_dispatch(
