@@ -16,6 +16,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Organization, Role, User
 from renkei.demo.care import CARE_HINTS, care_hint, seed_care
 from renkei.demo.common import DEFAULT_FACILITIES, DEMO_SOURCE, MAX_FACILITIES, demo_uuid
+from renkei.demo.courses import COURSE_LOGINS, seed_courses
 from renkei.demo.desk import seed_desk
 from renkei.demo.directory import plan_facilities, write_facilities
 from renkei.demo.events import seed_events
@@ -187,6 +188,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("beds-msw", "後方ベッド（/oncall/beds/）: 登録患者と最後の情報交換、受入れの回答と利用の記録"),
     ("cover-doctor", "副主治医の募集（/oncall/searches/）: 届いた匿名の案件に名乗り出る"),
     *PROGRAMME_HINTS,
+    *COURSE_LOGINS,
 ]
 
 
@@ -230,6 +232,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_cover()
         with transaction.atomic():
             seed_beds()
+        with transaction.atomic():
+            seed_courses()
         seed_pdca()
         with transaction.atomic():
             seed_programmes()
