@@ -29,7 +29,6 @@ from renkei.pdca.models import (
     Survey,
     own_municipality_id,
 )
-from renkei.programmes.models import Countermeasure
 from renkei.regions.models import Municipality, SecondaryArea
 
 # Seed 002: 県央's survey of its municipalities, 設問1 and 設問2 (1)–(3).
@@ -372,37 +371,3 @@ def start_compute(
 def default_years() -> list[int]:
     current = fiscal_year(timezone.localdate())
     return [current - 1, current]
-
-
-class IndicatorLinkInput(Input):
-    """The indicators a countermeasure should move, by code (replaces the list)."""
-
-    indicators: list[Annotated[str, Field(max_length=60, pattern=r"^[a-z0-9_.]+$")]] = Field(
-        ..., max_length=50
-    )
-
-
-@transaction.atomic
-def link_indicators(
-    measure: Countermeasure,
-    *,
-    by: Membership,
-    data: IndicatorLinkInput,
-    request: HttpRequest | None = None,
-) -> list[Indicator]:
-    """Only the countermeasure's owner links it (the caller fetched it with edit=True)."""
-    if measure.issue.owner_id != by.organization_id:
-        raise Forbidden("対応策を編集できるのは担当の組織だけです")
-    found = list(Indicator.objects.filter(code__in=data.indicators))
-    missing = sorted(set(data.indicators) - {i.code for i in found})
-    if missing:
-        raise ActionError(f"指標が見つかりません: {', '.join(missing)}", field="indicators")
-    measure.indicators.set(found)
-    AuditEntry.record(
-        "pdca.indicators_linked",
-        request=request,
-        membership=by,
-        target=measure,
-        detail={"indicators": sorted(data.indicators)},
-    )
-    return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -33,7 +32,6 @@ from renkei.pdca.models import (
     Survey,
     readable_municipalities,
 )
-from renkei.programmes.access import visible_measure
 
 surveys_router = Router(tags=["programmes: surveys"], auth=SessionAuth())
 indicators_router = Router(tags=["programmes: indicators"], auth=SessionAuth())
@@ -339,50 +337,9 @@ def get_run(request: HttpRequest, code: uuid.UUID) -> ComputeRun:
     return found
 
 
-def _indicators(found: Iterable[Indicator]) -> list[IndicatorOut]:
-    ordered = sorted(found, key=lambda i: (i.sort_order, i.code))
-    return [IndicatorOut.model_validate(i, from_attributes=True) for i in ordered]
-
-
-class LinkOut(Schema):
-    countermeasure: uuid.UUID
-    indicators: list[IndicatorOut]
-
-
 class CountsQuery(Input):
     municipality: str = Field(..., pattern=r"^\d{6}$", description="市区町村コード（6桁）")
     fiscal_year: FiscalYear
-
-
-@indicators_router.get(
-    "/countermeasures/{code}",
-    response={200: LinkOut, **READ_ERRORS},
-    summary="対応策が動かしたい指標",
-)
-def get_links(request: HttpRequest, code: uuid.UUID) -> LinkOut:
-    measure = visible_measure(api_membership(request), code)
-    return LinkOut(
-        countermeasure=measure.code,
-        indicators=_indicators(measure.indicators.all()),
-    )
-
-
-@indicators_router.put(
-    "/countermeasures/{code}",
-    response={200: LinkOut, **WRITE_ERRORS},
-    summary="対応策に指標を関連付ける（対応策の担当組織）",
-)
-def put_links(
-    request: HttpRequest, code: uuid.UUID, payload: actions.IndicatorLinkInput
-) -> LinkOut:
-    m = api_membership(request)
-    ensure_indicators()
-    measure = visible_measure(m, code, edit=True)
-    found = actions.link_indicators(measure, by=m, data=payload, request=request)
-    return LinkOut(
-        countermeasure=measure.code,
-        indicators=_indicators(found),
-    )
 
 
 @indicators_router.get(

@@ -8,7 +8,6 @@ AUDIT_LABELS = {
     "pdca.response_submitted": "市町村調査の回答の提出",
     "pdca.value_entered": "指標の値の入力",
     "pdca.compute_started": "指標の算出の開始",
-    "pdca.indicators_linked": "対応策と指標の関連付け",
 }
 
 

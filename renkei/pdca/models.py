@@ -268,14 +268,6 @@ class Indicator(models.Model):
     source = models.CharField("出典", max_length=10, choices=Source.choices)
     source_note = models.CharField("出典の説明", max_length=300, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
-    # The countermeasures (issue 15 §2) this indicator should move: the trace decision →
-    # money → result ends here. Kept on this side so that programmes needs no pdca migration.
-    countermeasures = models.ManyToManyField(
-        "programmes.Countermeasure",
-        blank=True,
-        related_name="indicators",
-        verbose_name="動かしたい対応策",
-    )
 
     class Meta:
         verbose_name = "指標"

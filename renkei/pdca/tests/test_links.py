@@ -1,9 +1,7 @@
-"""Countermeasures ↔ indicators (the trace decision → money → result) and the yearly event
-counts a programme table shows."""
+"""The yearly event counts a programme table shows (the countermeasure ↔ indicator link is
+programmes' Countermeasure.indicators)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pytest
 from django.test import Client
@@ -12,43 +10,7 @@ from renkei.accounts.models import Membership
 from renkei.pdca.catalogue import ensure_indicators
 from renkei.pdca.models import IndicatorValue
 from renkei.pdca.tables import event_counts
-from renkei.programmes.models import Countermeasure, Issue, IssueSource
 from renkei.testing import municipality
-
-
-@pytest.fixture
-def measure(ebina: Membership) -> Countermeasure:
-    issue = Issue.objects.create(
-        owner=ebina.organization,
-        title="退院時の情報共有が遅れる",
-        source=IssueSource.choices[0][0],
-        raised_on=dt.date(2026, 5, 1),
-    )
-    return Countermeasure.objects.create(issue=issue, title="入退院支援ルールの研修")
-
-
-@pytest.mark.django_db
-def test_only_the_owner_links_indicators_and_the_prefecture_reads_them(
-    client: Client, measure: Countermeasure, ebina: Membership, pref: Membership, atsugi: Membership
-) -> None:
-    ensure_indicators()
-    url = f"/api/v1/programmes/indicators/countermeasures/{measure.code}"
-    body = {"indicators": ["referrals.days", "events.trainings"]}
-    client.force_login(atsugi.user)
-    assert client.put(url, body, content_type="application/json").status_code == 404
-    assert client.get(url).status_code == 404
-    client.force_login(pref.user)
-    assert client.put(url, body, content_type="application/json").status_code == 404
-    client.force_login(ebina.user)
-    bad = client.put(url, {"indicators": ["no.such"]}, content_type="application/json")
-    assert bad.status_code == 400 and "no.such" in bad.json()["detail"]
-    assert not measure.indicators.exists()
-    ok = client.put(url, body, content_type="application/json")
-    assert ok.status_code == 200, ok.content
-    assert set(measure.indicators.values_list("code", flat=True)) == set(body["indicators"])
-    client.force_login(pref.user)
-    got = client.get(url).json()
-    assert [i["code"] for i in got["indicators"]] == ["events.trainings", "referrals.days"]
 
 
 @pytest.mark.django_db
