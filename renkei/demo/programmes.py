@@ -403,6 +403,13 @@ def _meeting_year(city: Membership, fy: int) -> dict[str, MeetingBody]:
 def _issues(
     city: Membership, fy: int, bodies: dict[str, MeetingBody], lines: dict[str, Any]
 ) -> None:
+    from renkei.pdca.catalogue import ensure_indicators
+
+    catalogue = ensure_indicators()
+
+    def indicators(*codes: str) -> list[str]:
+        return [c for c in codes if c in catalogue]
+
     first = bodies["plenary"].meetings.get(fiscal_year=fy, number=1)
     d1, d2 = list(first.decisions.all())
     doctors = make_issue(
@@ -425,6 +432,7 @@ def _issues(
             status="active",
             decision=str(d1.code),
             programme_lines=[str(lines["開業医対象研修（在宅医療セミナー・在宅医同行研修）"].code)],
+            indicators=indicators("mentoring.done", "events.attended.doctor"),
         ),
     )
     actions.note_progress(
@@ -463,6 +471,7 @@ def _issues(
             status="active",
             decision=str(d2.code),
             programme_lines=[str(lines["病院医療職対象研修（病院内在宅療養出前セミナー）"].code)],
+            indicators=indicators("referrals.days", "desk.consultations.discharge"),
         ),
     )
     acp = make_issue(

@@ -628,6 +628,11 @@ class CountermeasureInput(Input):
     programme_lines: list[str] = Field(
         default_factory=list, max_length=50, description="財源となる事業のコード"
     )
+    indicators: list[str] = Field(
+        default_factory=list,
+        max_length=30,
+        description="動かしたい指標のコード（/api/v1/programmes/indicators/ の指標）",
+    )
     version: int | None = None
 
 
@@ -653,6 +658,12 @@ def save_countermeasure(
     lines = list(ProgrammeLine.objects.filter(table__owner_id=by.organization_id, code__in=codes))
     if len(lines) != len(codes):
         raise ActionError("財源となる事業が見つかりません", field="programme_lines")
+    from renkei.pdca.models import Indicator
+
+    wanted = set(data.indicators)
+    indicators = list(Indicator.objects.filter(code__in=wanted))
+    if len(indicators) != len(wanted):
+        raise ActionError("指標が見つかりません", field="indicators")
     if measure is None:
         measure = Countermeasure(issue=issue)
     else:
@@ -662,6 +673,7 @@ def save_countermeasure(
     measure.status, measure.decision = data.status, decision
     measure.save()
     measure.programme_lines.set(lines)
+    measure.indicators.set(indicators)
     if issue.status == IssueStatus.OPEN and data.status == MeasureStatus.ACTIVE:
         issue.status = IssueStatus.ACTING
         issue.save(update_fields=["status"])

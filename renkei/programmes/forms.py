@@ -246,6 +246,7 @@ class MeasureForm(forms.Form):
     status = forms.ChoiceField(label="状態", choices=MeasureStatus.choices)
     decision = forms.ChoiceField(label="根拠となる会議の決定事項", required=False)
     programme_lines = _checks("財源となる事業", [])
+    indicators = _checks("動かしたい指標", [])
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(
@@ -253,6 +254,7 @@ class MeasureForm(forms.Form):
         *args: Any,
         decisions: list[tuple[str, str]],
         lines: list[tuple[str, str]],
+        indicators: list[tuple[str, str]] = (),  # type: ignore[assignment]
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -262,6 +264,9 @@ class MeasureForm(forms.Form):
         lines_field = self.fields["programme_lines"]
         assert isinstance(lines_field, forms.ChoiceField)
         lines_field.choices = lines
+        indicators_field = self.fields["indicators"]
+        assert isinstance(indicators_field, forms.ChoiceField)
+        indicators_field.choices = list(indicators)
 
 
 class ProgressForm(forms.Form):

@@ -207,6 +207,7 @@ class MeasureOut(Schema):
     status: str
     decision: uuid.UUID | None
     programme_lines: list[uuid.UUID]
+    indicators: list[str] = Field(description="動かしたい指標のコード")
     notes: list[NoteOut]
     version: int
 
@@ -217,6 +218,10 @@ class MeasureOut(Schema):
     @staticmethod
     def resolve_programme_lines(obj: Countermeasure) -> list[uuid.UUID]:
         return [ln.code for ln in obj.programme_lines.all()]
+
+    @staticmethod
+    def resolve_indicators(obj: Countermeasure) -> list[str]:
+        return [i.code for i in obj.indicators.all()]
 
     @staticmethod
     def resolve_notes(obj: Countermeasure) -> list[NoteOut]:

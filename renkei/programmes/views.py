@@ -781,6 +781,7 @@ def _issues_for_trace(qs: Any) -> list[Issue]:
                 "countermeasures",
                 Countermeasure.objects.select_related("decision__meeting__body").prefetch_related(
                     "notes",
+                    "indicators",
                     Prefetch(
                         "programme_lines",
                         ProgrammeLine.objects.select_related("table").prefetch_related(
@@ -798,6 +799,7 @@ def _issues_for_trace(qs: Any) -> list[Issue]:
 def issue_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     issue = access.visible_issue(request.membership, code)
     (issue,) = _issues_for_trace(Issue.objects.filter(pk=issue.pk))
+    _attach_indicator_values([issue])
     can_edit = access.can_edit(request.membership, issue.owner_id)
     return render(
         request,
@@ -822,7 +824,36 @@ def trace_print(request: MemberRequest, code: uuid.UUID | None = None) -> HttpRe
         issues = _issues_for_trace(
             Issue.objects.visible_to(request.membership).order_by("raised_on", "pk")[:200]
         )
+    _attach_indicator_values(issues)
     return render(request, "programmes/trace_print.html", {"issues": issues})
+
+
+def _attach_indicator_values(issues: list[Issue]) -> None:
+    """Each countermeasure's indicators with the owner municipality's values by year: the
+    result end of the trace, read from the pdca app's values."""
+    from renkei.pdca.models import IndicatorValue
+
+    wanted = {
+        (i.pk, issue.owner.municipality_id)
+        for issue in issues
+        if issue.owner.municipality_id
+        for m in issue.countermeasures.all()
+        for i in m.indicators.all()
+    }
+    values: dict[tuple[int, int], list[IndicatorValue]] = {}
+    if wanted:
+        rows = IndicatorValue.objects.filter(
+            indicator_id__in={i for i, _ in wanted},
+            municipality_id__in={mu for _, mu in wanted},
+        ).order_by("fiscal_year")
+        for v in rows:
+            values.setdefault((v.indicator_id, v.municipality_id), []).append(v)
+    for issue in issues:
+        for m in issue.countermeasures.all():
+            m.indicator_rows = [  # type: ignore[attr-defined]
+                (i, values.get((i.pk, issue.owner.municipality_id or 0), [])[-3:])
+                for i in m.indicators.all()
+            ]
 
 
 def _measure_choices(request: MemberRequest) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -860,8 +891,17 @@ def measure_edit(
         initial = {n: getattr(measure, n) for n in names}
         initial["decision"] = str(measure.decision.code) if measure.decision else ""
         initial["programme_lines"] = [str(ln.code) for ln in measure.programme_lines.all()]
+        initial["indicators"] = [i.code for i in measure.indicators.all()]
     decisions, lines = _measure_choices(request)
-    form = MeasureForm(request.POST or None, initial=initial, decisions=decisions, lines=lines)
+    from renkei.pdca.models import Indicator
+
+    form = MeasureForm(
+        request.POST or None,
+        initial=initial,
+        decisions=decisions,
+        lines=lines,
+        indicators=[(i.code, f"{i.name}（{i.unit}）") for i in Indicator.objects.all()],
+    )
     status = 200
     if request.method == "POST":
         saved, status = _act(

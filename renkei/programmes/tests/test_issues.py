@@ -126,3 +126,36 @@ def test_issue_api_round_trip(client: Client, city: Membership, table: Programme
         content_type="application/json",
     )
     assert bad.status_code in (400, 422)
+
+
+def test_countermeasure_names_the_indicators_that_should_move(
+    client: Client, city: Membership, table: ProgrammeTable
+) -> None:
+    from renkei.pdca.catalogue import ensure_indicators
+    from renkei.pdca.models import IndicatorValue
+
+    catalogue = ensure_indicators()
+    done = catalogue["mentoring.done"]
+    muni = city.organization.municipality
+    assert muni is not None
+    for fy, n in ((2018, 3.0), (2019, 7.0)):
+        IndicatorValue.objects.create(
+            indicator=done, municipality=muni, fiscal_year=fy, numerator=n, value=n
+        )
+    issue = make_issue(city, "在宅医が足りない", dt.date(2019, 6, 1))
+    client.force_login(city.user)
+    response = client.post(
+        f"/programmes/issues/{issue.code}/measures/new/",
+        {"title": "同行研修を年2回にする", "status": "planned", "indicators": ["mentoring.done"]},
+    )
+    assert response.status_code == 302
+    measure = Countermeasure.objects.get()
+    assert [i.code for i in measure.indicators.all()] == ["mentoring.done"]
+    page = client.get(f"/programmes/issues/{issue.code}/trace/").content.decode()
+    assert f"{done.name}: 2018年度 3.0{done.unit} → 2019年度 7.0{done.unit}" in page
+    api = client.get(f"/api/v1/programmes/issues/{issue.code}").json()
+    assert api["countermeasures"][0]["indicators"] == ["mentoring.done"]
+    with pytest.raises(ActionError, match="指標が見つかりません"):
+        actions.save_countermeasure(
+            issue, by=city, data=actions.CountermeasureInput(title="x", indicators=["no.such"])
+        )
