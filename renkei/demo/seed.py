@@ -16,6 +16,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Organization, Role, User
 from renkei.demo.care import CARE_HINTS, care_hint, seed_care
 from renkei.demo.common import DEFAULT_FACILITIES, DEMO_SOURCE, MAX_FACILITIES, demo_uuid
+from renkei.demo.courses import COURSE_LOGINS, seed_courses
 from renkei.demo.desk import seed_desk
 from renkei.demo.directory import plan_facilities, write_facilities
 from renkei.demo.events import seed_events
@@ -185,6 +186,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("kenou-142182", "調査・指標（/pdca/）: 綾瀬市として下書きの調査回答を仕上げて提出する"),
     *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
     *PROGRAMME_HINTS,
+    *COURSE_LOGINS,
 ]
 
 
@@ -226,6 +228,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_oncall()
         with transaction.atomic():
             seed_cover()
+        with transaction.atomic():
+            seed_courses()
         seed_pdca()
         with transaction.atomic():
             seed_programmes()
