@@ -243,6 +243,9 @@ API_MODULES = (
     "renkei.desk.api",
     "renkei.events.api",
     "renkei.mentoring.api",
+    "renkei.programmes.actions",
+    "renkei.programmes.api",
+    "renkei.programmes.schemas",
 )
 
 

@@ -17,11 +17,12 @@ from renkei.accounts.models import Membership, Organization, Role, User
 from renkei.demo.authenticators import ensure_authenticators
 from renkei.demo.care import CARE_HINTS, seed_care
 from renkei.demo.common import DEFAULT_FACILITIES, DEMO_SOURCE, MAX_FACILITIES, demo_uuid
+from renkei.demo.courses import COURSE_LOGINS, seed_courses
 from renkei.demo.desk import seed_desk
 from renkei.demo.directory import plan_facilities, write_facilities
 from renkei.demo.events import seed_events
 from renkei.demo.mentoring import seed_mentoring
-from renkei.demo.oncall import seed_cover, seed_oncall
+from renkei.demo.oncall import seed_beds, seed_cover, seed_oncall
 from renkei.demo.organizations import (
     DEMO_ORGS,
     create_logins,
@@ -32,6 +33,7 @@ from renkei.demo.organizations import (
 )
 from renkei.demo.pdca import seed_pdca
 from renkei.demo.places import load_places
+from renkei.demo.programmes import PROGRAMME_HINTS, seed_programmes
 from renkei.demo.referrals import seed_referrals
 from renkei.directory.models import Facility
 from renkei.testing import DEMO_PASSWORD, make_member
@@ -185,6 +187,10 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
     ("kenou-142182", "調査・指標（/pdca/）: 綾瀬市として下書きの調査回答を仕上げて提出する"),
     *CARE_HINTS,
+    ("beds-msw", "後方ベッド（/oncall/beds/）: 登録患者と最後の情報交換、受入れの回答と利用の記録"),
+    ("cover-doctor", "副主治医の募集（/oncall/searches/）: 届いた匿名の案件に名乗り出る"),
+    *PROGRAMME_HINTS,
+    *COURSE_LOGINS,
 ]
 
 
@@ -226,7 +232,13 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_oncall()
         with transaction.atomic():
             seed_cover()
+        with transaction.atomic():
+            seed_beds()
+        with transaction.atomic():
+            seed_courses()
         seed_pdca()
+        with transaction.atomic():
+            seed_programmes()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     # After every part exists: whether a login reads named data depends on what its

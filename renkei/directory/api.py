@@ -25,6 +25,7 @@ from renkei.directory.models import (
 )
 from renkei.directory.search import FacilitySearch, SearchError
 from renkei.lib import ratelimit
+from renkei.lib.api import WRITE_ERRORS, ErrorOut
 from renkei.lib.dates import ago_ja
 from renkei.lib.http import json_bytes
 from renkei.regions.models import Municipality, SecondaryArea
@@ -128,10 +129,6 @@ class ProfileIn(Schema):
     service_radius_km: float | None = Field(None, gt=0, le=100)
     service_municipalities: list[str] | None = None
     version: int | None = None
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 def _member(request: HttpRequest) -> Membership | None:
@@ -309,7 +306,7 @@ def _editable(request: HttpRequest, code: uuid.UUID) -> tuple[Facility, Membersh
 
 @router.put(
     "/facilities/{code}/vacancy",
-    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: FacilityMemberOut, **WRITE_ERRORS},
     auth=SessionAuth(),
     summary="空き状況を更新する",
 )
@@ -325,7 +322,7 @@ def put_vacancy(
 
 @router.post(
     "/facilities/{code}/vacancy/confirm",
-    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: FacilityMemberOut, **WRITE_ERRORS},
     auth=SessionAuth(),
     summary="空き状況は変わりなし（確認日時を更新する）",
 )
@@ -340,7 +337,7 @@ def confirm_vacancy(
 
 @router.patch(
     "/facilities/{code}",
-    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: FacilityMemberOut, **WRITE_ERRORS},
     auth=SessionAuth(),
     summary="対応できる処置・受入れ条件を更新する",
 )

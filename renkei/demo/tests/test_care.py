@@ -7,7 +7,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.models import Membership
-from renkei.care.models import Consent, Patient, Post
+from renkei.care.models import Consent, Patient, Post, SharedForm
 from renkei.demo.authenticators import totp_key
 from renkei.demo.care import CARE_LOGINS, seed_care
 from renkei.demo.seed import seed_demo
@@ -32,6 +32,13 @@ def test_the_care_demo_matches_the_logins_table() -> None:
     assert visible_names("care-cm") == {hanako, tome}
     assert visible_names("care-pharmacist") == {hanako}
     assert visible_names("care-msw") == set()
+    # A 連絡票 sent from the care manager to the doctor, and an 入院時情報提供書 draft.
+    sent = SharedForm.objects.get(kind="doctor_cm")
+    assert (
+        sent.sent_at is not None
+        and sent.recipient == Membership.objects.get(user__username="care-doctor").organization
+    )
+    assert SharedForm.objects.get(kind="admission").sent_at is None
     for username, *_ in CARE_LOGINS:
         device = TOTPDevice.objects.get(user__username=username)
         assert device.key == totp_key(username)
@@ -50,3 +57,27 @@ def test_the_demo_has_cover_pairs_on_the_care_patients() -> None:
     assert seed_cover() == 0  # idempotent
     roles = [s.role for s in cover_chain(CoverAgreement.objects.first().patient)]  # type: ignore[union-attr]
     assert roles[:3] == ["主治医", "主治医の夜間体制", "副主治医"]
+
+
+def test_the_demo_has_a_backup_bed_and_an_open_cover_search() -> None:
+    from renkei.demo.oncall import seed_beds, seed_cover, seed_oncall
+    from renkei.oncall.cover import cover_chain
+    from renkei.oncall.models import (
+        BackupBedRegistration,
+        CoverSearch,
+        CoverVolunteer,
+        RegistrationStatus,
+    )
+
+    seed_demo(facilities=20)
+    seed_care()
+    seed_oncall()
+    seed_cover()
+    assert seed_beds() == 3  # the offer, 見本 花子's accepted bed, the search with a volunteer
+    assert seed_beds() == 0  # idempotent
+    reg = BackupBedRegistration.objects.get()
+    assert reg.status == RegistrationStatus.ACCEPTED
+    assert cover_chain(reg.patient)[-1].role == "後方支援病院（登録済み）"
+    search = CoverSearch.objects.get()
+    assert search.status == "open" and search.recipients.exists()
+    assert CoverVolunteer.objects.get().organization.name == "あおば在宅クリニック（仮名）"

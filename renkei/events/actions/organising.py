@@ -171,25 +171,26 @@ def save_event(
         for i, lec in enumerate(data.lecturers)
     )
     promoted = [] if creating else fill_places(event)
-    _audit(
+    AuditEntry.record(
         "events.created" if creating else "events.updated",
-        event,
-        by,
-        request,
-        {"promoted": len(promoted)} if promoted else {},
+        by=by,
+        target=event,
+        request=request,
+        detail={"promoted": len(promoted)} if promoted else {},
     )
     return event, promoted
 
 
-def check_upload(upload: UploadedFile[bytes]) -> str:
-    """Return the content type of an acceptable attachment or raise ActionError."""
+def check_upload(upload: UploadedFile[bytes], max_bytes: int = ATTACHMENT_MAX_BYTES) -> str:
+    """Return the content type of an acceptable attachment or raise ActionError. `max_bytes`
+    is larger for a published guidebook (renkei.courses' materials) than for a flyer."""
     name = (upload.name or "").lower()
     ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     if ext not in ATTACHMENT_TYPES:
         raise ActionError("添付できるのはPDF・PNG・JPEGファイルです。", field="file")
-    if (upload.size or 0) > ATTACHMENT_MAX_BYTES:
+    if (upload.size or 0) > max_bytes:
         raise ActionError(
-            f"ファイルが大きすぎます（上限{ATTACHMENT_MAX_BYTES // (1024 * 1024)}MB）。",
+            f"ファイルが大きすぎます（上限{max_bytes // (1024 * 1024)}MB）。",
             field="file",
         )
     content_type, magics = ATTACHMENT_TYPES[ext]
@@ -219,7 +220,13 @@ def add_attachment(
     )
     att.file.save(upload.name or "file", upload, save=False)
     att.save()
-    _audit("events.attachment_added", event, by, request, {"title": att.title, "size": att.size})
+    AuditEntry.record(
+        "events.attachment_added",
+        by=by,
+        target=event,
+        request=request,
+        detail={"title": att.title, "size": att.size},
+    )
     return att
 
 
@@ -233,14 +240,8 @@ def remove_attachment(
     att.delete()
     storage = att.file.storage
     on_commit(lambda: storage.delete(name) if name else None)
-    _audit("events.attachment_removed", event, by, request, {"title": title})
-
-
-def _audit(
-    action: str, event: Event, by: Membership, request: HttpRequest | None, detail: dict[str, Any]
-) -> None:
     AuditEntry.record(
-        action, request=request, actor=by.user, membership=by, target=event, detail=detail
+        "events.attachment_removed", by=by, target=event, request=request, detail={"title": title}
     )
 
 
@@ -265,12 +266,12 @@ def set_attendance(
     applicant.attended = data.attended
     applicant.attended_at = (now or timezone.now()) if data.attended else None
     applicant.save(update_fields=["attended", "attended_at"])
-    _audit(
+    AuditEntry.record(
         "events.attendance_marked",
-        applicant.event,
-        by,
-        request,
-        {"applicant": str(applicant.code), "attended": data.attended},
+        by=by,
+        target=applicant.event,
+        request=request,
+        detail={"applicant": str(applicant.code), "attended": data.attended},
     )
     return applicant
 
@@ -294,7 +295,13 @@ def request_feedback(
         )
     pending = list(attendees.filter(feedback_sent_at__isnull=True).select_related("application"))
     Applicant.objects.filter(pk__in=[a.pk for a in pending]).update(feedback_sent_at=now)
-    _audit("events.feedback_requested", event, by, request, {"sent": len(pending)})
+    AuditEntry.record(
+        "events.feedback_requested",
+        by=by,
+        target=event,
+        request=request,
+        detail={"sent": len(pending)},
+    )
     emails.feedback_requests(event, pending)
     return len(pending)
 
