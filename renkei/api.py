@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
@@ -18,6 +19,7 @@ from renkei.care.api import router as care_router
 from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
 from renkei.events.api import router as events_router
+from renkei.lib import badinput
 from renkei.lib.actions import ActionError
 from renkei.lib.http import json_bytes
 from renkei.lib.inputs import error_field, japanese_message
@@ -78,6 +80,27 @@ class RenkeiRenderer(BaseRenderer):
         return json_bytes(data)
 
 
+class SchemaNameClash(ImproperlyConfigured):
+    pass
+
+
+class _OneNamePerSchema(OpenAPISchema):
+    """Ninja files every model's schema under its class name and lets a second one of the same
+    name silently replace the first: referrals' and oncall's AnswerInput were documented with one
+    set of fields, so every generated client and schemathesis sent the wrong body to one of them.
+    Here a second, different definition under a taken name stops the document being built."""
+
+    def add_schema_definitions(self, definitions: dict[str, Any]) -> None:
+        for name, definition in definitions.items():
+            taken = self.schemas.get(name)
+            if taken is not None and taken != definition:
+                raise SchemaNameClash(
+                    f"Two different schemas are named {name!r} in the API; give one of the "
+                    "classes a name of its own (the OpenAPI document keys them by class name)."
+                )
+        super().add_schema_definitions(definitions)
+
+
 class RenkeiAPI(NinjaAPI):
     """Its schema also lists the errors that the API-wide handlers below return for any operation:
     400 for input that fails validation (or a body that cannot be parsed), 401 without a session,
@@ -86,7 +109,9 @@ class RenkeiAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        schema = _OneNamePerSchema(self, path_prefix)
         schema.setdefault("components", {}).setdefault("schemas", {})["ApiError"] = API_ERROR_SCHEMA
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
@@ -111,13 +136,45 @@ class RenkeiAPI(NinjaAPI):
                 for code, description in wanted.items():
                     if code not in declared:
                         responses[code] = {"description": description, **error}
+                for parameter in operation.get("parameters", ()):
+                    query = parameter.get("in") == "query"
+                    limit = badinput.MAX_QUERY_VALUE if query else None
+                    _bounded(parameter.get("schema"), text=limit)
+        for component in schema["components"]["schemas"].values():
+            _bounded(component)
         return schema
+
+
+def _bounded(schema: Any, *, text: int | None = None) -> None:
+    """The limits renkei.lib.badinput puts on every request, written into each schema that
+    does not state tighter ones: no integer past 64 bits, no query value past its length."""
+    if isinstance(schema, list):
+        for item in schema:
+            _bounded(item, text=text)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "integer":
+        schema.setdefault("minimum", -badinput.INT64)
+        schema.setdefault("maximum", badinput.INT64)
+    if text is not None and schema.get("type") == "string" and "maxLength" not in schema:
+        schema["maxLength"] = text
+    for key, value in schema.items():
+        if key in ("properties", "$defs"):
+            for sub in value.values():
+                _bounded(sub, text=text)
+        elif key in ("items", "anyOf", "allOf", "oneOf", "additionalProperties", "not"):
+            _bounded(value, text=text)
 
 
 api = RenkeiAPI(
     title="Renkei API",
     version="1",
-    description="在宅医療・介護連携プラットフォームのAPI。画面と同じ操作をJSONで提供します。",
+    description=(
+        "在宅医療・介護連携プラットフォームのAPI。画面と同じ操作をJSONで提供します。"
+        "本文はJSONのオブジェクト（Content-Type: application/json）で送ってください。"
+        "文字列にNUL文字（U+0000）や不正なUTF-8を含むリクエストは、どの操作でも400で断ります。"
+    ),
     urls_namespace="api",
     parser=RenkeiParser(),
     renderer=RenkeiRenderer(),

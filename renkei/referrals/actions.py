@@ -34,12 +34,12 @@ from renkei.referrals.inputs import (
     MAX_INTERVIEW_DATES,
     MAX_REQUESTS_PER_SEND,
     AdmissionQuery,
-    AnswerInput,
-    AssignInput,
+    CaseAssignInput,
     CaseInput,
     CaseUpdate,
     HandoverInput,
     MessageInput,
+    RequestAnswerInput,
     SendInput,
     WithdrawCaseInput,
     WithdrawRequestInput,
@@ -258,7 +258,7 @@ def assign_case(
     case: PlacementCase,
     *,
     by: Membership,
-    data: AssignInput,
+    data: CaseAssignInput,
     request: HttpRequest | None = None,
 ) -> PlacementCase:
     """A colleague of the same hospital picks the case up (no username: the actor)."""
@@ -518,7 +518,7 @@ def answer_request(
     req: PlacementRequest,
     *,
     by: Membership,
-    data: AnswerInput,
+    data: RequestAnswerInput,
     request: HttpRequest | None = None,
 ) -> PlacementRequest:
     _require_receiver(req, by)

@@ -44,7 +44,7 @@ class AgeBand(models.TextChoices):
     AGE_95 = "95", "95歳以上"
 
 
-class Sex(models.TextChoices):
+class CaseSex(models.TextChoices):
     MALE = "male", "男性"
     FEMALE = "female", "女性"
 
@@ -191,7 +191,7 @@ class PlacementCase(models.Model):
     )
 
     age_band = models.CharField("年齢", max_length=4, choices=AgeBand.choices)
-    sex = models.CharField("性別", max_length=6, choices=Sex.choices)
+    sex = models.CharField("性別", max_length=6, choices=CaseSex.choices)
     care_level = models.PositiveSmallIntegerField(
         "要介護度",
         choices=CareLevel.choices,

@@ -15,13 +15,13 @@ from renkei.referrals import actions
 from renkei.referrals.inputs import CaseInput, SendInput
 from renkei.referrals.models import (
     AgeBand,
+    CaseSex,
     DementiaLevel,
     Household,
     KeyPerson,
     PlacementCase,
     PlacementRequest,
     Relation,
-    Sex,
 )
 from renkei.testing import make_facility, make_member, make_org, municipality
 
@@ -94,7 +94,7 @@ def make_case(
     """A case registered through the real action, with plausible defaults."""
     values: dict[str, Any] = {
         "age_band": AgeBand.AGE_85,
-        "sex": Sex.FEMALE,
+        "sex": CaseSex.FEMALE,
         "care_level": CareLevel.CARE_3,
         "dementia": DementiaLevel.IIA,
         "infections": [],

@@ -8,7 +8,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership
 from renkei.directory.models import CareLevel, Facility, FacilityKind, SexAccepted, VacancyStatus
 from renkei.lib.geo import KM_PER_DEG_LAT
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.matching import (
     Criteria,
     MatchResult,
@@ -17,7 +17,7 @@ from renkei.referrals.matching import (
     find_candidates,
     find_hospitals,
 )
-from renkei.referrals.models import Answer, DementiaLevel, Infection, PlacementRequest, Sex
+from renkei.referrals.models import Answer, CaseSex, DementiaLevel, Infection, PlacementRequest
 from renkei.referrals.testing import make_case, make_receiver, send
 from renkei.referrals.tests.conftest import FUJISAWA
 from renkei.testing import make_facility
@@ -116,8 +116,8 @@ def test_mild_dementia_does_not_require_acceptance(msw: Membership) -> None:
 def test_sex_restriction(msw: Membership) -> None:
     """A women-only facility is a near-miss for a man and a match for a woman."""
     place("女性のみ", sex_accepted=SexAccepted.FEMALE)
-    man = make_case(msw, sex=Sex.MALE)
-    woman = make_case(msw, sex=Sex.FEMALE)
+    man = make_case(msw, sex=CaseSex.MALE)
+    woman = make_case(msw, sex=CaseSex.FEMALE)
     assert by_name(find_candidates(man))["女性のみ"].missing == ["性別: 女性のみ"]
     assert by_name(find_candidates(woman))["女性のみ"].is_match
 
@@ -273,7 +273,9 @@ def test_ranking_rewards_answering_and_accepting(
         reqs = send(past, msw, [good, silent])
         from renkei.referrals import actions
 
-        actions.answer_request(reqs[0], by=good_staff, data=AnswerInput(answer=Answer.ACCEPTED))
+        actions.answer_request(
+            reqs[0], by=good_staff, data=RequestAnswerInput(answer=Answer.ACCEPTED)
+        )
         PlacementRequest.objects.filter(pk=reqs[1].pk).update(deadline=timezone.now())
     case = make_case(msw)
     result = find_candidates(case)

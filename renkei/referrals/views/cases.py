@@ -23,7 +23,7 @@ from renkei.lib.inputs import parse, parse_query
 from renkei.referrals import access, actions
 from renkei.referrals.forms import CaseForm, HandoverForm, SendForm, WithdrawCaseForm
 from renkei.referrals.inputs import (
-    AssignInput,
+    CaseAssignInput,
     CaseInput,
     CaseListQuery,
     CaseUpdate,
@@ -347,7 +347,7 @@ def case_withdraw(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def case_assign(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     case = access.own_case(request.membership, code)
     try:
-        data = parse(AssignInput, {"username": request.POST.get("username") or None})
+        data = parse(CaseAssignInput, {"username": request.POST.get("username") or None})
         actions.assign_case(case, by=request.membership, data=data, request=request)
         case.refresh_from_db(fields=["assignee"])
         messages.success(request, f"担当者を{case.assignee}にしました。")
