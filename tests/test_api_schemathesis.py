@@ -121,6 +121,9 @@ INHERENT: dict[str, dict[str, str]] = {
     "POST /api/v1/events/manage/events": {
         "会場かオンライン参加URLのどちらか": "a venue or an online URL (across two fields)",
     },
+    "POST /api/v1/events/{code}/resident-applications": {
+        "この研修は医療・介護の従事者向けです": "the event's audience decides the form (the data)",
+    },
     "POST /api/v1/mentoring/programs": {
         "この年度の同行研修は既に登録されています": "one programme per fiscal year (the data)",
     },
@@ -474,3 +477,19 @@ def test_nul_characters_and_non_json_bodies_get_a_japanese_400(client: Client, d
     response = client.get("/api/v1/directory/facilities", {"q": "特養\x00"})
     assert response.status_code == 400
     assert "NUL" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"title": "所要時間調査"', "{not json", '{"title": "\\u0000"', "[1,", "\ufeff{}x"],
+)
+def test_a_json_parse_error_says_json_not_nul(client: Client, db: None, body: str) -> None:
+    """Issue 17: a body that is not JSON is refused as a JSON error, whatever it contains (an
+    escaped NUL that was never decoded included), and nothing is created."""
+    city = make_org("藤沢市（テスト）", OrgKind.MUNICIPALITY, municipality_code="142051")
+    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="json-error").user)
+    response = client.post("/api/v1/referrals/surveys", body, content_type="application/json")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "JSON" in detail and "NUL" not in detail
+    assert not Survey.objects.filter(owner=city).exists()

@@ -32,6 +32,12 @@ def _kana(value: str) -> str:
     return kana[:80]
 
 
+_ADDRESS = (
+    r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,10}"
+)
+
+
 def _email(value: str) -> str:
     email = normalize_email(value)
     try:
@@ -86,7 +92,12 @@ Email = Annotated[
     AfterValidator(_email),
 ]
 # Blank, 「同上」 (the contact's address, as the paper form allows) or an address.
-EmailOrBlank = Annotated[str, AfterValidator(_email_or_blank)]
+EmailOrBlank = Annotated[
+    str,
+    # A documentation pattern within what the validator takes (Django's validate_email).
+    Field(json_schema_extra={"pattern": rf"^(同上|〃|{_ADDRESS})?$"}),
+    AfterValidator(_email_or_blank),
+]
 # Blank or a phone number (the pattern documents the ASCII form; see lib.inputs.Phone).
 Phone = Annotated[
     str,
