@@ -65,10 +65,12 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         return
     request.getfixturevalue("transactional_db")
     from renkei.desk.vocabulary import ensure_default_topics
+    from renkei.programmes.models import ensure_funding_sources
     from renkei.testing import ensure_reference_data
 
     ensure_reference_data()
     ensure_default_topics()
+    ensure_funding_sources()
 
 
 @pytest.fixture(autouse=True)

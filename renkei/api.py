@@ -26,6 +26,7 @@ from renkei.lib.inputs import error_field, japanese_message
 from renkei.lib.ratelimit import RateLimited
 from renkei.mentoring.api import router as mentoring_router
 from renkei.oncall.api import router as oncall_router
+from renkei.pdca.api import indicators_router, surveys_router
 from renkei.referrals.api import router as referrals_router
 
 API_ERROR_SCHEMA = {
@@ -240,3 +241,5 @@ api.add_router("/events/", events_router)
 api.add_router("/mentoring/", mentoring_router)
 api.add_router("/oncall/", oncall_router)
 api.add_router("/care/", care_router)
+api.add_router("/programmes/surveys/", surveys_router)
+api.add_router("/programmes/indicators/", indicators_router)

@@ -147,7 +147,10 @@ INSTALLED_APPS = [
     "renkei.events",
     "renkei.mentoring",
     "renkei.oncall",
+    "renkei.courses",
     "renkei.care",
+    "renkei.programmes",
+    "renkei.pdca",
     "renkei.ops",
     "renkei.demo",
 ]

@@ -96,6 +96,7 @@ INHERENT: dict[str, dict[str, str]] = {
         "郵便番号「.*」の地点がわかりません": "a postal code must be known",
         "基準施設が見つからない": "the reference facility must exist and have a position",
         "市区町村を特定できません": "the address must name a municipality",
+        "の医療圏です。都道府県と合わせて": "an area of another prefecture (across fields)",
     },
     "GET /api/v1/desk/desks/{desk}/consultations": {
         r"ページ\d+はありません": "a page past the last of this desk's list",

@@ -18,7 +18,14 @@ from django.urls import reverse
 
 from renkei.accounts.http import api_membership, member_required
 from renkei.accounts.models import Membership
-from renkei.care.models import CareTeamMember, Consent, MemberStatus, Patient, Post
+from renkei.care.models import (
+    CareTeamMember,
+    Consent,
+    MemberStatus,
+    Patient,
+    Post,
+    SharedForm,
+)
 from renkei.lib.actions import Forbidden, get_visible
 
 PATIENT_NOT_FOUND = "患者が見つかりません"
@@ -103,3 +110,15 @@ def visible_consent(patient: Patient, code: uuid.UUID) -> Consent:
 
 def visible_post(patient: Patient, code: uuid.UUID) -> Post:
     return get_visible(Post.objects.filter(patient=patient), "投稿が見つかりません", code=code)
+
+
+def visible_form(m: Membership, patient: Patient, code: uuid.UUID) -> SharedForm:
+    """A shared form of a patient the member may open: drafted by their organisation or sent
+    to it. Other team members get 404 like outsiders: the form is addressed."""
+    return get_visible(
+        SharedForm.objects.filter(patient=patient)
+        .for_org(m)
+        .select_related("patient", "sender", "recipient", "read_by__user", "replied_by__user"),
+        "様式が見つかりません",
+        code=code,
+    )

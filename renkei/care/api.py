@@ -7,12 +7,14 @@ get 404. A second factor is required (403 without). Every read is audited.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.paginator import Page
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
+from renkei.accounts.models import Membership
 from renkei.care import actions
 from renkei.care.access import (
     api_care_membership,
@@ -20,11 +22,13 @@ from renkei.care.access import (
     my_invitation,
     team_row,
     visible_consent,
+    visible_form,
     visible_patient,
     visible_post,
 )
 from renkei.care.actions import consent as consent_actions
 from renkei.care.actions import emergency as em
+from renkei.care.actions import forms as fa
 from renkei.care.actions import timeline as tl
 from renkei.care.models import (
     AcpRecord,
@@ -36,18 +40,22 @@ from renkei.care.models import (
     Post,
     ProvisionRecord,
     Resuscitation,
+    SharedForm,
     unread_counts,
 )
 from renkei.care.schemas import (
     AcpOut,
     ConsentOut,
     DoctorContactOut,
+    FormOut,
+    FormRow,
     InvitationOut,
     PatientOut,
     PatientRow,
     PostOut,
     ProvisionOut,
     SheetOut,
+    SinceOut,
     TeamMemberOut,
     TimelineOut,
 )
@@ -366,3 +374,115 @@ def create_acp(request: HttpRequest, code: uuid.UUID, payload: em.AcpInput) -> S
             pk=record.pk
         ),
     )
+
+
+# Shared forms (ADR 0046) ------------------------------------------------------------
+
+
+def _form_out(form: SharedForm, m: Membership, content: Any) -> SharedForm:
+    """The instance with what FormOut reads beside the columns: the version shown and its
+    items (the recipient sees what was sent)."""
+    form.shown_version = fa.shown_version(form, m)  # type: ignore[attr-defined]
+    form.content = content  # type: ignore[attr-defined]
+    return form
+
+
+@router.get(
+    "/patients/{code}/forms",
+    response={200: list[FormRow], **ERRORS},
+    summary="連携様式の一覧（自組織が作成・受信したもの、監査）",
+)
+def list_forms(request: HttpRequest, code: uuid.UUID) -> list[SharedForm]:
+    m = api_care_membership(request)
+    return fa.view_forms(visible_patient(m, code), by=m, request=request)
+
+
+@router.post(
+    "/patients/{code}/forms",
+    response={201: FormOut, **WRITE_ERRORS},
+    summary="連携様式の下書きを記録から作る",
+)
+def create_form(
+    request: HttpRequest, code: uuid.UUID, payload: fa.NewFormInput
+) -> Status[SharedForm]:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    form = fa.create_form(p, by=m, data=payload, request=request)
+    sf = visible_form(m, p, form.code)
+    return Status(201, _form_out(sf, m, fa.content_of(sf)))
+
+
+@router.get(
+    "/patients/{code}/forms/{form}",
+    response={200: FormOut, **ERRORS},
+    summary="連携様式（監査。送付先の最初の閲覧が受領になる）",
+)
+def get_form(request: HttpRequest, code: uuid.UUID, form: uuid.UUID) -> SharedForm:
+    m = api_care_membership(request)
+    sf = visible_form(m, visible_patient(m, code), form)
+    content = fa.view_form(sf, by=m, request=request)
+    return _form_out(sf, m, content)
+
+
+@router.put(
+    "/patients/{code}/forms/{form}",
+    response={200: FormOut, **WRITE_ERRORS},
+    summary="連携様式の新しい版を保存する（version が古ければ 409）",
+)
+def save_form(
+    request: HttpRequest, code: uuid.UUID, form: uuid.UUID, payload: fa.FormSaveInput
+) -> SharedForm:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    sf = fa.save_form(visible_form(m, p, form), by=m, data=payload, request=request)
+    sf = visible_form(m, p, sf.code)
+    return _form_out(sf, m, fa.content_of(sf))
+
+
+@router.post(
+    "/patients/{code}/forms/{form}/send",
+    response={200: FormOut, **WRITE_ERRORS},
+    summary="チームの他の組織へ送付する（同意の範囲内、第29条の記録）",
+)
+def send_form(
+    request: HttpRequest, code: uuid.UUID, form: uuid.UUID, payload: fa.SendInput
+) -> SharedForm:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    fa.send_form(visible_form(m, p, form), by=m, data=payload, request=request)
+    sf = visible_form(m, p, form)
+    return _form_out(sf, m, fa.content_of(sf))
+
+
+@router.post(
+    "/patients/{code}/forms/{form}/reply",
+    response={200: FormOut, **WRITE_ERRORS},
+    summary="連絡票に返信する（送付先の組織）",
+)
+def reply_form(
+    request: HttpRequest, code: uuid.UUID, form: uuid.UUID, payload: fa.ReplyInput
+) -> SharedForm:
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    fa.reply_form(visible_form(m, p, form), by=m, data=payload, request=request)
+    sf = visible_form(m, p, form)
+    return _form_out(sf, m, fa.content_of(sf, fa.shown_version(sf, m)))
+
+
+@router.get(
+    "/forms/inbox",
+    response={200: list[FormRow], 403: ErrorOut},
+    summary="自組織に届いた連携様式（新しい順、200件まで）",
+)
+def form_inbox(request: HttpRequest) -> list[SharedForm]:
+    return fa.inbox(by=api_care_membership(request), request=request)
+
+
+@router.get(
+    "/patients/{code}/since",
+    response={200: SinceOut, **ERRORS},
+    summary="前回の訪問から（自分の最後の記録より後の他のメンバーの記録、監査）",
+)
+def since_last_visit(request: HttpRequest, code: uuid.UUID) -> tl.Changes:
+    m = api_care_membership(request)
+    return tl.changes_since_last_visit(visible_patient(m, code), by=m, request=request)

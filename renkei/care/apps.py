@@ -21,6 +21,12 @@ AUDIT_LABELS = {
     "care.post_created": "タイムラインへの投稿",
     "care.emergency_sheet_saved": "救急医療情報シートの更新",
     "care.acp_saved": "人生会議（ACP）記録の更新",
+    "care.form_created": "連携様式の作成",
+    "care.form_saved": "連携様式の保存",
+    "care.form_sent": "連携様式の送付",
+    "care.form_received": "連携様式の受領（開封）",
+    "care.form_replied": "連絡票への返信",
+    "care.provisions_purged": "第三者提供記録の削除（保存期間満了）",
 }
 
 
@@ -33,6 +39,13 @@ class CareConfig(AppConfig):
         from renkei.accounts.models import AUDIT_ACTION_LABELS
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        from renkei.care.fhir import RESOURCES
+        from renkei.lib import fhir
+
+        for kind, params in RESOURCES:
+            fhir.register(
+                kind, params, "患者情報共有（ログインと二要素認証が必要、チームの範囲のみ）"
+            )
         menu.register(
             menu.Entry(
                 "care:home",

@@ -197,3 +197,120 @@ class AcpForm(forms.Form):
     discussed_on = forms.DateField(label="話し合った日", widget=DATE, required=False)
     next_review_on = forms.DateField(label="次に見直す日", widget=DATE, required=False)
     base = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+# Shared forms (ADR 0046): the widgets are derived from the typed items, so the screen, the
+# print and the API cannot list different items.
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(the item's type without Optional/Annotated, whether it is a list)."""
+    import types
+    import typing
+
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        elif origin is list:
+            return typing.get_args(annotation)[0], True
+        else:
+            return annotation, False
+
+
+def _max_length(info: Any) -> int | None:
+    return next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
+
+
+class ContentForm(forms.Form):
+    """Base of the generated forms: an unchosen radio item is "no answer" (None)."""
+
+    optional_choices: tuple[str, ...] = ()
+    input_fields = {"content.kind": "__all__"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.optional_choices:
+            if data.get(name) == "":
+                data[name] = None
+        return data
+
+
+def content_form_class(kind: str) -> type[ContentForm]:
+    """A Django form for one kind's items, read from its pydantic model."""
+    import datetime as dt
+    import enum
+
+    from renkei.care.form_kinds import CONTENT_MODELS
+
+    fields: dict[str, forms.Field] = {}
+    optional: list[str] = []
+    for name, info in CONTENT_MODELS[kind].model_fields.items():
+        if name == "kind":
+            continue
+        label = info.title or name
+        base, many = _unwrap(info.annotation)
+        field: forms.Field
+        if many:
+            field = forms.MultipleChoiceField(
+                label=label,
+                required=False,
+                choices=[(e.value, e.value) for e in base],
+                widget=forms.CheckboxSelectMultiple,
+            )
+        elif isinstance(base, type) and issubclass(base, enum.Enum):
+            field = forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("", "未記入"), *((e.value, e.value) for e in base)],
+                widget=forms.RadioSelect,
+            )
+            optional.append(name)
+        elif base is bool:
+            field = forms.BooleanField(label=label, required=False)
+        elif base is dt.date:
+            field = forms.DateField(label=label, required=False, widget=DATE)
+        else:
+            rows = (info.json_schema_extra or {}).get("rows", 0)  # type: ignore[union-attr]
+            field = forms.CharField(
+                label=label,
+                required=False,
+                max_length=_max_length(info),
+                widget=forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput,
+            )
+        fields[name] = field
+    fields["admission_date"] = forms.DateField(
+        label="入院日",
+        required=False,
+        widget=DATE,
+        help_text="入院後3日以内の情報提供の指標に使います",
+    )
+    fields["version"] = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    attrs: dict[str, Any] = {**fields, "optional_choices": tuple(optional)}
+    return type(f"{kind.title()}Form", (ContentForm,), attrs)
+
+
+class NewFormForm(forms.Form):
+    kind = forms.ChoiceField(label="様式", choices=())
+    admission_date = forms.DateField(label="入院日", required=False, widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from renkei.care.models import FormKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = FormKind.choices  # type: ignore[attr-defined]
+
+
+class SendForm(forms.Form):
+    recipient = forms.TypedChoiceField(label="送付先", coerce=uuid.UUID, choices=())
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, orgs: list[Organization] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].choices = [(str(o.code), o.name) for o in orgs]  # type: ignore[attr-defined]
+
+
+class ReplyForm(forms.Form):
+    reply = _text("返信", 2000, rows=5)

@@ -188,3 +188,17 @@ def timeline_print(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         )
     )
     return render(request, "care/timeline_print.html", {"p": p, "posts": posts})
+
+
+@care_view
+@require_GET
+def since(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
+    """前回の訪問から: what the others recorded since the member's own last post."""
+    p = visible_patient(request.membership, code)
+    changes = tl.changes_since_last_visit(p, by=request.membership, request=request)
+    on_team = CareTeamMember.objects.current().filter(patient=p, membership=request.membership)
+    return render(
+        request,
+        "care/since.html",
+        {"p": p, "on_team": on_team.exists(), "c": changes, "limit": tl.SINCE_LIMIT},
+    )

@@ -11,17 +11,20 @@ import uuid
 from django.core.paginator import Page
 from ninja import Schema
 
+from renkei.care.form_kinds import Content
 from renkei.care.models import (
     AcpRecord,
     CareLevel,
     CareTeamMember,
     Category,
     Consent,
+    FormKind,
     Patient,
     Post,
     ProvisionRecord,
     Resuscitation,
     Sex,
+    SharedForm,
     TeamRole,
 )
 
@@ -258,3 +261,78 @@ class AcpOut(Schema):
     @staticmethod
     def resolve_recorded_by(obj: AcpRecord) -> str:
         return f"{obj.recorded_by.user}（{obj.recorded_by.organization.name}）"
+
+
+class OrgRef(Schema):
+    code: uuid.UUID
+    name: str
+
+
+class FormRow(Schema):
+    """A shared form without its items (the lists)."""
+
+    code: uuid.UUID
+    patient: uuid.UUID
+    kind: FormKind
+    kind_label: str
+    status: str
+    sender: OrgRef
+    recipient: OrgRef | None
+    admission_date: dt.date | None
+    version: int
+    sent_version: int | None
+    first_sent_at: dt.datetime | None
+    sent_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    read_at: dt.datetime | None
+    read_by: str | None
+    days_to_send: int | None
+    replied_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_patient(obj: SharedForm) -> uuid.UUID:
+        return obj.patient.code
+
+    @staticmethod
+    def resolve_kind_label(obj: SharedForm) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_read_by(obj: SharedForm) -> str | None:
+        return str(obj.read_by.user) if obj.read_by else None
+
+    @staticmethod
+    def resolve_days_to_send(obj: SharedForm) -> int | None:
+        return obj.days_to_send()
+
+
+class FormOut(FormRow):
+    """One form with the items of the version the caller sees (the sent one for the
+    recipient) and the reply."""
+
+    shown_version: int
+    content: Content
+    reply: str
+
+
+class SincePostOut(ReplyOut):
+    category: Category
+    parent: uuid.UUID | None
+    plan_changed: bool
+    plan_summary: str
+    next_visit: dt.date | None
+
+    @staticmethod
+    def resolve_parent(obj: Post) -> uuid.UUID | None:
+        return obj.parent.code if obj.parent else None
+
+
+class SinceOut(Schema):
+    """What the others recorded since the caller's own last post on the timeline."""
+
+    since: dt.datetime | None
+    posts: list[SincePostOut]
+    sheet_updated: bool
+    acp_versions: int
+    forms_received: int
+    truncated: bool

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.care import emergency_views, more_views, views
+from renkei.care import emergency_views, form_views, more_views, views
 
 app_name = "care"
 urlpatterns = [
@@ -40,6 +40,7 @@ urlpatterns = [
     path("p/<uuid:code>/posts/", more_views.post, name="post"),
     path("p/<uuid:code>/posts/<uuid:post>/read/", more_views.read, name="read"),
     path("p/<uuid:code>/print/", more_views.timeline_print, name="timeline_print"),
+    path("p/<uuid:code>/since/", more_views.since, name="since"),
     path("p/<uuid:code>/emergency/", emergency_views.emergency, name="emergency"),
     path("p/<uuid:code>/emergency/print/", emergency_views.emergency_print, name="emergency_print"),
     path(
@@ -48,6 +49,13 @@ urlpatterns = [
         name="emergency_revoke",
     ),
     path("p/<uuid:code>/acp/", emergency_views.acp, name="acp"),
+    path("p/<uuid:code>/forms/", form_views.forms, name="forms"),
+    path("p/<uuid:code>/forms/<uuid:form>/", form_views.form_detail, name="form"),
+    path("p/<uuid:code>/forms/<uuid:form>/edit/", form_views.form_edit, name="form_edit"),
+    path("p/<uuid:code>/forms/<uuid:form>/send/", form_views.form_send, name="form_send"),
+    path("p/<uuid:code>/forms/<uuid:form>/reply/", form_views.form_reply, name="form_reply"),
+    path("p/<uuid:code>/forms/<uuid:form>/print/", form_views.form_print, name="form_print"),
+    path("forms/", form_views.inbox, name="inbox"),
     path("e/<str:token>/", emergency_views.ambulance, name="ambulance"),
     path("partners/", emergency_views.partners, name="partners"),
     path("partners/<uuid:org>/", emergency_views.partners_public, name="partners_public"),

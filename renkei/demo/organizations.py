@@ -274,7 +274,8 @@ DEMO_LOGINS: list[DemoLogin] = [
               "監査ログ（/accounts/audit/）でサインインや施設情報の変更の記録を確かめる"),
     DemoLogin("pref-kanagawa", "神奈川 一郎（デモ）", R.PREFECTURAL_OFFICER, "pref",
               "二次医療圏で絞り込み、県内の施設情報を確認・修正する。"
-              "入退院支援の実績ダッシュボード（/referrals/dashboard/）で効果を見る", True),
+              "入退院支援の実績ダッシュボード（/referrals/dashboard/）で効果を見る。"
+              "調査・指標（/pdca/）で県央の市町村調査の比較表と市町村の指標を比べる", True),
     DemoLogin("city-fujisawa", "藤沢 みどり（デモ）", R.MUNICIPAL_OFFICER, "city-142051",
               "「担当の施設」で空き情報が古い施設を探し、藤沢市のハンドブックを開く", True),
     DemoLogin("city-yokohama", "横浜 港（デモ）", R.MUNICIPAL_OFFICER, "city-141003",
@@ -282,7 +283,8 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin("city-yokosuka", "横須賀 健（デモ）", R.MUNICIPAL_OFFICER, "city-142018",
               "横須賀市内の訪問看護ステーションの訪問範囲を確認する", True),
     DemoLogin("city-atsugi", "厚木 さくら（デモ）", R.MUNICIPAL_OFFICER, "city-142123",
-              "県央の医療・介護資源を地図で確認する", True),
+              "県央の医療・介護資源を地図で確認する。調査・指標（/pdca/）で今年度の調査に答え、"
+              "厚木市の指標の推移を見る", True),
     DemoLogin("city-kiyokawa", "清川 ゆかり（デモ）", R.MUNICIPAL_OFFICER, "city-144029",
               "清川村の在宅医療介護福祉ハンドブックを印刷する", True),
     DemoLogin("msw", "相談 花子（デモ）", R.MSW, "hospital",

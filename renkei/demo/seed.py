@@ -29,6 +29,7 @@ from renkei.demo.organizations import (
     demo_org_codes,
     demo_usernames,
 )
+from renkei.demo.pdca import seed_pdca
 from renkei.demo.places import load_places
 from renkei.demo.referrals import seed_referrals
 from renkei.directory.models import Facility
@@ -180,6 +181,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("city-ebina", "相談窓口の委託元として、年間集計と報告書の印刷レイアウトを見る"),
     ("events-ebina", "研修: 申込者一覧・当日の出欠チェック・職種別集計を見る"),
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
+    ("kenou-142182", "調査・指標（/pdca/）: 綾瀬市として下書きの調査回答を仕上げて提出する"),
     *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
 ]
 
@@ -222,6 +224,7 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_oncall()
         with transaction.atomic():
             seed_cover()
+        seed_pdca()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)

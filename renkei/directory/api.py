@@ -253,6 +253,9 @@ class FacilityQuery(Input):
         default_factory=list, description="処置項目のコード（すべてに対応）"
     )
     municipality: list[MunicipalityCode] = Field(default_factory=list, description="市区町村")
+    prefecture: str = Field(
+        "", pattern=r"^(0[1-9]|[1-3][0-9]|4[0-7])?$", description="都道府県コード（01〜47）"
+    )
     area: int | None = Field(None, ge=1, description="二次保健医療圏のID")
     vacancy: bool = Field(False, description="空きのある施設だけ")
     serves: str = Field("", description="この住所・郵便番号を対象地域に含む施設")

@@ -29,6 +29,7 @@ from renkei.lib.geo import KM_PER_DEG_LAT, cells_covering, lng_scale
 
 FACILITY = "directory_facility"
 MUNICIPALITY = "regions_municipality"
+PREFECTURE = "regions_prefecture"
 SERVICE_AREA = "directory_facility_service_municipalities"
 # Statuses spelled as constants, not parameters: a prepared statement's generic plan then
 # still reads them from the index (facility_search_idx).
@@ -159,6 +160,15 @@ def in_municipalities(t: str, codes: Sequence[str], connection: BaseDatabaseWrap
         f"{t}.municipality_id IN (SELECT m.id FROM {MUNICIPALITY} m LEFT JOIN {MUNICIPALITY} p"
         f" ON p.id = m.parent_id WHERE {mine.text} OR {parents.text})",
         mine.params + parents.params,
+    )
+
+
+def in_prefecture(t: str, code: str) -> SQL:
+    """Located in the prefecture (by its two-digit code); wards carry their prefecture too."""
+    return SQL(
+        f"{t}.municipality_id IN (SELECT m.id FROM {MUNICIPALITY} m INNER JOIN {PREFECTURE} p"
+        " ON p.id = m.prefecture_id WHERE p.code = %s)",
+        [code],
     )
 
 

@@ -29,6 +29,7 @@ from renkei.directory import interop
 from renkei.directory.interop import OrgRecord
 from renkei.directory.models import Capability, Facility
 from renkei.directory.search import MAX_PAGE, MAX_PER_PAGE, FacilitySearch, SearchError
+from renkei.lib import fhir as fhir_registry
 from renkei.lib.text import nfkc
 
 FHIR_VERSION = "4.3.0"
@@ -506,6 +507,8 @@ def metadata(request: HttpRequest) -> HttpResponse:
                         resource("Organization", ORG_PARAMS),
                         resource("Location", FACILITY_PARAMS),
                         resource("HealthcareService", FACILITY_PARAMS),
+                        # Other apps' resources (care, signed-in only), registered at start.
+                        *fhir_registry.statement_entries(),
                     ],
                 }
             ],

@@ -29,7 +29,7 @@ from renkei.directory.models import (
 )
 from renkei.lib import inputs
 from renkei.lib.text import normalize_search
-from renkei.regions.models import Municipality, SecondaryArea
+from renkei.regions.models import Municipality, Prefecture, SecondaryArea
 
 MAX_RADIUS_KM = 200.0
 # Past MAX_PAGE no search has rows (the whole country is ~250,000 facilities); beyond it the
@@ -78,6 +78,7 @@ class FacilitySearch:
     kinds: list[str] = field(default_factory=list)
     capabilities: list[str] = field(default_factory=list)
     municipalities: list[str] = field(default_factory=list)
+    prefecture: str = ""
     area: int | None = None
     vacancy: bool = False
     serves: str = ""
@@ -149,6 +150,7 @@ class FacilitySearch:
             kinds=many("kind"),
             capabilities=many("capability"),
             municipalities=many("municipality"),
+            prefecture=one("prefecture"),
             area=area,
             vacancy=one("vacancy") in ("1", "true", "on", "yes"),
             serves=one("serves"),
@@ -180,8 +182,19 @@ class FacilitySearch:
         for code in self.municipalities:
             if not re.fullmatch(r"\d{6}", code):
                 raise SearchError(f"市区町村コードは6桁の数字です（{code}）")
-        if self.area is not None and not SecondaryArea.objects.filter(pk=self.area).exists():
-            raise SearchError("指定された二次医療圏が見つかりません")
+        if self.prefecture and not (
+            re.fullmatch(r"[0-9]{2}", self.prefecture) and 1 <= int(self.prefecture) <= 47
+        ):
+            raise SearchError(f"都道府県コードは01〜47の2桁の数字です（{self.prefecture}）")
+        if self.area is not None:
+            area = SecondaryArea.objects.filter(pk=self.area).select_related("prefecture").first()
+            if area is None:
+                raise SearchError("指定された二次医療圏が見つかりません")
+            # An area left selected after the prefecture changed would silently match nothing.
+            if self.prefecture and area.prefecture.code != self.prefecture:
+                raise SearchError(
+                    f"二次医療圏「{area.name}」は{area.prefecture.name}の医療圏です。都道府県と合わせて指定してください"
+                )
         if not 1 <= self.page <= MAX_PAGE:
             raise SearchError(f"ページは1〜{MAX_PAGE}で指定してください")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
@@ -243,6 +256,8 @@ class FacilitySearch:
             parts.append(fsql.with_all_capabilities(t, self.capability_mask))
         if self.municipalities:
             parts.append(fsql.in_municipalities(t, self.municipalities, connection))
+        if self.prefecture:
+            parts.append(fsql.in_prefecture(t, self.prefecture))
         if self.area is not None:
             parts.append(fsql.in_secondary_area(t, self.area))
         if self.vacancy:
@@ -504,6 +519,10 @@ class FacilitySearch:
             out += [by_code[c].name for c in self.capabilities if c in by_code]
         if self.vacancy:
             out.append("空きあり")
+        if self.prefecture:
+            pref = Prefecture.objects.filter(code=self.prefecture).first()
+            if pref is not None:
+                out.append(pref.name)
         if self.area is not None:
             area = SecondaryArea.objects.filter(pk=self.area).first()
             if area is not None:
@@ -527,6 +546,7 @@ class FacilitySearch:
             "kind": self.kinds,
             "capability": self.capabilities,
             "municipality": self.municipalities,
+            "prefecture": self.prefecture,
             "area": self.area,
             "vacancy": "1" if self.vacancy else "",
             "serves": self.serves,
@@ -602,7 +622,6 @@ def resolve_place(text: str) -> Municipality | None:
     if re.fullmatch(r"[0-9０-９]{7}", digits):
         return municipality_for_postal(digits)
     from renkei.lib.text import nfkc
-    from renkei.regions.models import Prefecture
 
     address = nfkc(text)
     for pref_name in Prefecture.objects.values_list("name", flat=True):

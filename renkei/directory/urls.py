@@ -9,6 +9,7 @@ app_name = "directory"
 urlpatterns = [
     path("", views.search, name="search"),
     path("points.json", views.points, name="points"),
+    path("places/", views.place_fields, name="place_fields"),
     path("export.<str:fmt>", views.export, name="export"),
     path("mine/", views.mine, name="mine"),
     path("new/", views.new, name="new"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -27,7 +28,7 @@ from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
 from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.ratelimit import by_user_or_ip, rate_limited
-from renkei.regions.models import Municipality, SecondaryArea
+from renkei.regions.models import Municipality, Prefecture, SecondaryArea
 
 EXPORT_LIMIT = 20_000
 MAP_LIMIT = 5_000
@@ -37,27 +38,25 @@ MAP_LIMIT = 5_000
 # a new capability) and were read on every view: each process keeps them for
 # FILTER_CHOICES_SECONDS (ADR 0040); the area upload drops this process's copy at once.
 FILTER_CHOICES_SECONDS = 60.0
-_filter_cache: tuple[float, str, dict[str, Any]] | None = None
+_filter_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
 def forget_filter_choices() -> None:
-    global _filter_cache
-    _filter_cache = None
+    _filter_cache.clear()
 
 
-def _filter_choices() -> dict[str, Any]:
-    global _filter_cache
-    cached = _filter_cache
-    home = settings.HOME_PREFECTURE
-    if (
-        cached is not None
-        and cached[1] == home
-        and time.monotonic() - cached[0] < FILTER_CHOICES_SECONDS
-    ):
-        return cached[2]
+def _filter_choices(prefecture: str = "") -> dict[str, Any]:
+    """The search form's option lists; the 二次医療圏 and municipalities are the chosen
+    prefecture's (HOME_PREFECTURE until one is chosen), so the directory serves the nation."""
+    home = prefecture or settings.HOME_PREFECTURE
+    cached = _filter_cache.get(home)
+    if cached is not None and time.monotonic() - cached[0] < FILTER_CHOICES_SECONDS:
+        return cached[1]
     choices = {
         "kinds": FacilityKind.choices,
         "capabilities": list(vocabulary().ordered),
+        "prefectures": list(Prefecture.objects.only("code", "name")),
+        "place_prefecture": home,
         "areas": list(SecondaryArea.objects.filter(prefecture__code=home).only("pk", "name")),
         "municipalities": list(
             Municipality.objects.selectable()
@@ -67,8 +66,12 @@ def _filter_choices() -> dict[str, Any]:
         ),
         "sorts": SORTS,
     }
-    _filter_cache = (time.monotonic(), home, choices)
+    _filter_cache[home] = (time.monotonic(), choices)
     return choices
+
+
+def _valid_prefecture(raw: str) -> str:
+    return raw if re.fullmatch(r"[0-9]{2}", raw) and 1 <= int(raw) <= 47 else ""
 
 
 def _querystring(request: RenkeiRequest) -> str:
@@ -113,8 +116,19 @@ def search(request: RenkeiRequest) -> HttpResponse:
         status = 400
     template = "directory/search.html#results" if request.htmx else "directory/search.html"
     if not request.htmx:
-        context.update(_filter_choices())
+        context.update(_filter_choices(_valid_prefecture(request.GET.get("prefecture", ""))))
     return render(request, template, context, status=status)
+
+
+@require_GET
+def place_fields(request: RenkeiRequest) -> HttpResponse:
+    """The 二次医療圏 and municipality selects for the prefecture just chosen (htmx); the
+    header asks the search form to run again, now without the other prefecture's choices."""
+    context = dict(_filter_choices(_valid_prefecture(request.GET.get("prefecture", ""))))
+    context.update(search=None, params={})
+    response = render(request, "directory/search.html#places", context)
+    response["HX-Trigger-After-Swap"] = "places-changed"
+    return response
 
 
 @rate_limited("search", key=by_user_or_ip)

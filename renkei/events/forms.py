@@ -8,7 +8,7 @@ input with the same message.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any, TypeVar, cast, overload
 
 import pydantic
 from django import forms
@@ -154,10 +154,13 @@ class BaseApplicantFormSet(BaseFormSet[ApplicantForm]):
         return [f for f in self.forms if f.has_changed() and f.cleaned_data]
 
 
-def applicant_formset_class(extra: int = 2, min_num: int = 1) -> type[BaseApplicantFormSet]:
-    """Three rows like the paper form by default; more through 「申込者を追加」."""
+def applicant_formset_class(
+    extra: int = 2, min_num: int = 1, form: type[ApplicantForm] | None = None
+) -> type[BaseApplicantFormSet]:
+    """Three rows like the paper form by default; more through 「申込者を追加」. `form` is a
+    row that asks more than seed 002's (a course round's)."""
     return formset_factory(  # type: ignore[return-value]
-        ApplicantForm,
+        form or ApplicantForm,
         formset=BaseApplicantFormSet,
         extra=extra,
         min_num=min_num,
@@ -168,19 +171,33 @@ def applicant_formset_class(extra: int = 2, min_num: int = 1) -> type[BaseApplic
     )
 
 
+A = TypeVar("A", bound=EventApplicationInput)
+
+
+@overload
 def application_input(
     form: ApplicationForm, formset: BaseApplicantFormSet
+) -> EventApplicationInput | None: ...
+@overload
+def application_input(
+    form: ApplicationForm, formset: BaseApplicantFormSet, model: type[A]
+) -> A | None: ...
+def application_input(
+    form: ApplicationForm,
+    formset: BaseApplicantFormSet,
+    model: type[EventApplicationInput] = EventApplicationInput,
 ) -> EventApplicationInput | None:
     """The form and its applicant rows as the action's input; None with the errors placed
-    beside the fields (and rows) they concern."""
+    beside the fields (and rows) they concern. `model` is the input of a form that extends
+    seed 002's (a course round's asks for experience and employer too)."""
     if not (form.is_valid() and formset.is_valid()):
         return None
     rows = formset.filled()
-    data = {k: v for k, v in form.cleaned_data.items() if k in EventApplicationInput.model_fields}
+    data = {k: v for k, v in form.cleaned_data.items() if k in model.model_fields}
     data["question_to"] = data["question_to"] or None
     data["applicants"] = [dict(row.cleaned_data) for row in rows]
     try:
-        return EventApplicationInput.model_validate(data)
+        return model.model_validate(data)
     except pydantic.ValidationError as e:
         for path, message in errors_of(e):
             parts = path.split(".")

@@ -29,8 +29,12 @@ def fiscal_year(day: dt.date) -> int:
 
 
 def fiscal_year_label(fy: int) -> str:
-    """令和7年度（2025年度）. The fiscal year's era is that of its April."""
-    era = wareki_year(fy, 4, 1)
+    """令和7年度（2025年度）.
+
+    A fiscal year takes the era in force at the end of its first calendar year: April 2019
+    was still 平成, but the government names April 2019 – March 2020 令和元年度 (seed 000),
+    while 1988 – 1989 stayed 昭和63年度 (平成 began in January 1989)."""
+    era = wareki_year(fy, 12, 31)
     return f"{era[:-1]}年度（{fy}年度）"
 
 

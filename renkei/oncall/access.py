@@ -6,10 +6,21 @@ from __future__ import annotations
 import uuid
 
 from django.core import signing
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from renkei.accounts.models import Membership
 from renkei.lib.actions import NotFound, get_visible
-from renkei.oncall.models import FEED_SALT, Rota, RotaMember, Shift, SwapRequest
+from renkei.oncall.models import (
+    FEED_SALT,
+    BackupBedOffer,
+    BackupBedRegistration,
+    CooperatingInstitution,
+    Rota,
+    RotaMember,
+    Shift,
+    SwapRequest,
+)
 
 ROTA_NOT_FOUND = "当番表が見つかりません"
 
@@ -44,8 +55,6 @@ def visible_swap(m: Membership | None, code: uuid.UUID) -> SwapRequest:
     """The organiser and the two members concerned see a swap; nobody else."""
     if m is None:
         raise NotFound("交代の申し出が見つかりません")
-    from django.db.models import Q
-
     return get_visible(
         SwapRequest.objects.filter(
             Q(shift__rota__organizer_id=m.organization_id)
@@ -79,3 +88,56 @@ def feed_owner(token: str) -> Rota | RotaMember:
     if found is None:
         raise NotFound("カレンダーのリンクが無効です")
     return found
+
+
+# Backup beds and 協力医療機関 (ADR 0047) ----------------------------------------------------------
+
+
+def registrations_visible_to(m: Membership | None) -> QuerySet[BackupBedRegistration]:
+    """The hospital's members while the consent that let the information reach it holds, and
+    whoever may open the patient (the team within consent, a break-glass grant)."""
+    from renkei.care.models import CARE_ROLES, Patient
+
+    if m is None or m.role not in CARE_ROLES:
+        return BackupBedRegistration.objects.none()
+    today = timezone.localdate()
+    hospital = (
+        Q(hospital_id=m.organization_id, consent__revoked_at__isnull=True)
+        & Q(consent__valid_from__lte=today)
+        & (Q(consent__valid_until__isnull=True) | Q(consent__valid_until__gte=today))
+    )
+    team = Q(patient__in=Patient.objects.visible_to(m).values("pk"))
+    return BackupBedRegistration.objects.filter(hospital | team)
+
+
+def visible_registration(m: Membership | None, code: uuid.UUID) -> BackupBedRegistration:
+    return get_visible(
+        registrations_visible_to(m).select_related(
+            "patient", "offer", "hospital", "clinic", "consent", "registered_by__user"
+        ),
+        "後方ベッドの登録が見つかりません",
+        code=code,
+    )
+
+
+def own_offer(m: Membership | None, code: uuid.UUID) -> BackupBedOffer:
+    if m is None:
+        raise NotFound("後方ベッドの提供が見つかりません")
+    return get_visible(
+        BackupBedOffer.objects.filter(hospital_id=m.organization_id),
+        "後方ベッドの提供が見つかりません",
+        code=code,
+    )
+
+
+def visible_cooperation(m: Membership | None, code: uuid.UUID) -> CooperatingInstitution:
+    """The care facility and its 協力医療機関 see the record; nobody else."""
+    if m is None:
+        raise NotFound("協力医療機関の記録が見つかりません")
+    return get_visible(
+        CooperatingInstitution.objects.filter(
+            Q(facility_id=m.organization_id) | Q(institution_id=m.organization_id)
+        ).select_related("facility", "institution"),
+        "協力医療機関の記録が見つかりません",
+        code=code,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
@@ -13,14 +13,30 @@ from ninja.security import SessionAuth
 from pydantic import Field
 
 from renkei.accounts.http import api_membership
+from renkei.accounts.models import Membership
 from renkei.care import actions as care_actions
 from renkei.care.access import api_care_membership, visible_patient
 from renkei.lib.actions import ActionError, NotFound
 from renkei.lib.inputs import CalendarDateTime, Input
-from renkei.oncall import actions, cover
-from renkei.oncall.access import visible_rota, visible_shift, visible_swap
+from renkei.oncall import actions, beds, cover
+from renkei.oncall.access import (
+    own_offer,
+    registrations_visible_to,
+    visible_cooperation,
+    visible_registration,
+    visible_rota,
+    visible_shift,
+    visible_swap,
+)
 from renkei.oncall.models import (
+    OPEN_REGISTRATIONS,
     Absence,
+    BackupBedExchange,
+    BackupBedOffer,
+    BackupBedRegistration,
+    BackupBedUse,
+    CooperatingInstitution,
+    CooperationConfirmation,
     CoverAgreement,
     Rota,
     RotaMember,
@@ -332,3 +348,287 @@ def record_absence(request: HttpRequest, payload: cover.AbsenceInput) -> Status[
     return Status(
         201, cover.record_absence(by=api_membership(request), data=payload, request=request)
     )
+
+
+# Backup beds and 協力医療機関 (ADR 0047) ---------------------------------------------------------
+
+
+class OfferOut(Schema):
+    code: uuid.UUID
+    hospital: str
+    hospital_code: uuid.UUID
+    scheme: str
+    name: str
+    phone: str
+    beds: int | None
+    note: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_hospital(obj: BackupBedOffer) -> str:
+        return obj.hospital.name
+
+    @staticmethod
+    def resolve_hospital_code(obj: BackupBedOffer) -> uuid.UUID:
+        return obj.hospital.code
+
+
+class ExchangeOut(Schema):
+    at: datetime.datetime
+    from_hospital: bool
+    organization: str
+    summary: str
+
+    @staticmethod
+    def resolve_organization(obj: BackupBedExchange) -> str:
+        return obj.by.organization.name
+
+
+class UseOut(Schema):
+    code: uuid.UUID
+    admitted_on: datetime.date
+    outcome: str
+    discharged_on: datetime.date | None
+    note: str
+
+
+class RegistrationOut(Schema):
+    code: uuid.UUID
+    patient: uuid.UUID
+    hospital: str
+    clinic: str
+    offer: uuid.UUID
+    status: str
+    registered_at: datetime.datetime
+    decided_at: datetime.datetime | None
+    decline_reason: str
+    last_exchange_at: datetime.datetime
+    stale: bool = Field(description="最後の情報交換から3か月以上")
+    version: int
+
+    @staticmethod
+    def resolve_patient(obj: BackupBedRegistration) -> uuid.UUID:
+        return obj.patient.code
+
+    @staticmethod
+    def resolve_hospital(obj: BackupBedRegistration) -> str:
+        return obj.hospital.name
+
+    @staticmethod
+    def resolve_clinic(obj: BackupBedRegistration) -> str:
+        return obj.clinic.name
+
+    @staticmethod
+    def resolve_offer(obj: BackupBedRegistration) -> uuid.UUID:
+        return obj.offer.code
+
+    @staticmethod
+    def resolve_stale(obj: BackupBedRegistration) -> bool:
+        today = timezone.localdate()
+        return timezone.localdate(obj.last_exchange_at) < beds.months_before(
+            today, beds.STALE_MONTHS
+        )
+
+
+class RegistrationDetailOut(RegistrationOut):
+    exchanges: list[ExchangeOut]
+    uses: list[UseOut]
+
+    @staticmethod
+    def resolve_exchanges(obj: BackupBedRegistration) -> list[BackupBedExchange]:
+        return list(obj.exchanges.select_related("by__organization"))
+
+    @staticmethod
+    def resolve_uses(obj: BackupBedRegistration) -> list[BackupBedUse]:
+        return list(obj.uses.all())
+
+
+class ConfirmationOut(Schema):
+    code: uuid.UUID
+    fiscal_year: int
+    confirmed_on: datetime.date
+    filed_on: datetime.date | None
+    note: str
+
+
+class CooperationOut(Schema):
+    code: uuid.UUID
+    facility: str
+    institution: uuid.UUID | None
+    name: str
+    phone: str
+    valid_from: datetime.date
+    valid_until: datetime.date | None
+    confirmations: list[ConfirmationOut]
+
+    @staticmethod
+    def resolve_facility(obj: CooperatingInstitution) -> str:
+        return obj.facility.name
+
+    @staticmethod
+    def resolve_institution(obj: CooperatingInstitution) -> uuid.UUID | None:
+        return obj.institution.code if obj.institution else None
+
+    @staticmethod
+    def resolve_confirmations(obj: CooperatingInstitution) -> list[CooperationConfirmation]:
+        return list(obj.confirmations.all())
+
+
+def _registration(m: Membership, code: uuid.UUID, request: HttpRequest) -> BackupBedRegistration:
+    reg = visible_registration(m, code)
+    care_actions.view_patient(reg.patient, by=m, what="backup_bed", request=request)
+    return reg
+
+
+@router.get("/beds/offers", response={200: list[OfferOut], **ERRORS}, summary="受付中の後方ベッド")
+def list_offers(request: HttpRequest) -> QuerySet[BackupBedOffer]:
+    api_membership(request)
+    return BackupBedOffer.objects.filter(is_active=True).select_related("hospital")
+
+
+@router.post(
+    "/beds/offers", response={201: OfferOut, **WRITE_ERRORS}, summary="後方ベッドを提供する（病院）"
+)
+def create_offer(request: HttpRequest, payload: beds.OfferInput) -> Status[BackupBedOffer]:
+    return Status(201, beds.save_offer(by=api_membership(request), data=payload, request=request))
+
+
+@router.put(
+    "/beds/offers/{code}",
+    response={200: OfferOut, **WRITE_ERRORS},
+    summary="後方ベッドの提供を変更する",
+)
+def update_offer(request: HttpRequest, code: uuid.UUID, payload: beds.OfferInput) -> BackupBedOffer:
+    m = api_membership(request)
+    return beds.save_offer(by=m, data=payload, offer=own_offer(m, code), request=request)
+
+
+@router.get(
+    "/beds/registrations",
+    response={200: list[RegistrationOut], **ERRORS},
+    summary="後方ベッドの登録（病院: 登録患者と最後の情報交換、診療所: 自院の患者）",
+)
+def list_registrations(request: HttpRequest) -> list[BackupBedRegistration]:
+    m = api_care_membership(request)
+    rows = list(
+        registrations_visible_to(m)
+        .filter(status__in=OPEN_REGISTRATIONS)
+        .select_related("patient", "hospital", "clinic", "offer")
+        .order_by("last_exchange_at")
+    )
+    for r in rows:
+        care_actions.view_patient(r.patient, by=m, what="backup_bed_list", request=request)
+    return rows
+
+
+@router.post(
+    "/patients/{code}/backup-bed",
+    response={201: RegistrationOut, **WRITE_ERRORS},
+    summary="後方ベッドに事前登録して情報を送る（主治医の医療機関・1か所のみ）",
+)
+def register_backup_bed(
+    request: HttpRequest, code: uuid.UUID, payload: beds.RegisterInput
+) -> Status[BackupBedRegistration]:
+    m = api_care_membership(request)
+    patient = visible_patient(m, code)
+    return Status(201, beds.register_patient(patient, by=m, data=payload, request=request))
+
+
+@router.get(
+    "/beds/registrations/{code}",
+    response={200: RegistrationDetailOut, **ERRORS},
+    summary="後方ベッドの登録（情報交換・利用の記録を含む）",
+)
+def get_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistration:
+    return _registration(api_care_membership(request), code, request)
+
+
+@router.post(
+    "/beds/registrations/{code}/decide",
+    response={200: RegistrationOut, **WRITE_ERRORS},
+    summary="事前登録に回答する（病院）",
+)
+def decide_registration(
+    request: HttpRequest, code: uuid.UUID, payload: beds.DecisionInput
+) -> BackupBedRegistration:
+    m = api_care_membership(request)
+    return beds.decide_registration(
+        visible_registration(m, code), by=m, data=payload, request=request
+    )
+
+
+@router.post(
+    "/beds/registrations/{code}/exchanges",
+    response={201: ExchangeOut, **WRITE_ERRORS},
+    summary="情報を送る（病院・主治医の医療機関）",
+)
+def send_information(
+    request: HttpRequest, code: uuid.UUID, payload: beds.ExchangeInput
+) -> Status[BackupBedExchange]:
+    m = api_care_membership(request)
+    reg = visible_registration(m, code)
+    return Status(201, beds.send_information(reg, by=m, data=payload, request=request))
+
+
+@router.post(
+    "/beds/registrations/{code}/uses",
+    response={201: UseOut, **WRITE_ERRORS},
+    summary="後方ベッドの利用を記録する",
+)
+def record_use(
+    request: HttpRequest, code: uuid.UUID, payload: beds.BedUseInput
+) -> Status[BackupBedUse]:
+    m = api_care_membership(request)
+    reg = visible_registration(m, code)
+    return Status(201, beds.record_use(reg, by=m, data=payload, request=request))
+
+
+@router.post(
+    "/beds/registrations/{code}/end",
+    response={200: RegistrationOut, **WRITE_ERRORS},
+    summary="登録を終了する",
+)
+def end_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistration:
+    m = api_care_membership(request)
+    return beds.end_registration(visible_registration(m, code), by=m, request=request)
+
+
+@router.get(
+    "/cooperation",
+    response={200: list[CooperationOut], **ERRORS},
+    summary="協力医療機関（自施設のもの・自院が協力するもの）",
+)
+def list_cooperation(request: HttpRequest) -> QuerySet[CooperatingInstitution]:
+    m = api_membership(request)
+    return (
+        CooperatingInstitution.objects.filter(
+            Q(facility_id=m.organization_id) | Q(institution_id=m.organization_id)
+        )
+        .select_related("facility", "institution")
+        .prefetch_related("confirmations")
+    )
+
+
+@router.post(
+    "/cooperation",
+    response={201: CooperationOut, **WRITE_ERRORS},
+    summary="協力医療機関を記録する（介護施設）",
+)
+def save_cooperation(
+    request: HttpRequest, payload: beds.CooperationInput
+) -> Status[CooperatingInstitution]:
+    row = beds.save_cooperation(by=api_membership(request), data=payload, request=request)
+    return Status(201, row)
+
+
+@router.post(
+    "/cooperation/{code}/confirmations",
+    response={201: ConfirmationOut, **WRITE_ERRORS},
+    summary="年1回の急変時対応の確認と自治体への届出日を記録する",
+)
+def record_confirmation(
+    request: HttpRequest, code: uuid.UUID, payload: beds.ConfirmationInput
+) -> Status[CooperationConfirmation]:
+    m = api_membership(request)
+    coop = visible_cooperation(m, code)
+    return Status(201, beds.record_confirmation(coop, by=m, data=payload, request=request))

@@ -15,6 +15,14 @@ AUDIT_LABELS = {
     "oncall.swap_requested": "当番交代の申し出",
     "oncall.swap_answered": "当番交代への回答",
     "oncall.swap_decided": "当番交代の承認・不承認",
+    "oncall.bed_offer_saved": "後方ベッドの提供の登録・変更",
+    "oncall.bed_registered": "後方ベッドへの患者の事前登録",
+    "oncall.bed_decided": "後方ベッドの事前登録への回答",
+    "oncall.bed_information_sent": "後方ベッド登録患者の情報交換",
+    "oncall.bed_used": "後方ベッドの利用の記録",
+    "oncall.bed_ended": "後方ベッドの登録の終了",
+    "oncall.cooperation_saved": "協力医療機関の記録",
+    "oncall.cooperation_confirmed": "協力医療機関との年1回の確認の記録",
 }
 
 

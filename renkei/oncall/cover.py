@@ -25,7 +25,14 @@ from renkei.care.models import Patient
 from renkei.lib.actions import ActionError, Forbidden, full_clean
 from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input, Phone, _phone, required
 from renkei.oncall.actions import on_duty
-from renkei.oncall.models import Absence, CoverAgreement, Rota, RotaKind
+from renkei.oncall.models import (
+    Absence,
+    BackupBedRegistration,
+    CoverAgreement,
+    RegistrationStatus,
+    Rota,
+    RotaKind,
+)
 from renkei.regions.models import Municipality
 
 DOCTOR_KINDS = (OrgKind.CLINIC, OrgKind.HOSPITAL)
@@ -207,7 +214,8 @@ def cover_chain(patient: Patient, moment: dt.datetime | None = None) -> list[Ste
     moment = moment or timezone.now()
     agreement = agreement_at(patient, moment)
     if agreement is None:
-        return []
+        bed = backup_bed_step(patient)
+        return [bed] if bed is not None else []
     steps = [
         _doctor_step(
             "主治医", agreement.primary, agreement.primary_doctor, agreement.primary_phone, moment
@@ -237,7 +245,29 @@ def cover_chain(patient: Patient, moment: dt.datetime | None = None) -> list[Ste
         )
     steps += _rota_steps(RotaKind.NIGHT_HOLIDAY, "地域の当番医", agreement.municipality, moment)
     steps += _rota_steps(RotaKind.HOSPITAL, "当番病院", agreement.municipality, moment)
+    bed = backup_bed_step(patient)
+    if bed is not None:
+        steps.append(bed)
     return steps
+
+
+def backup_bed_step(patient: Patient) -> Step | None:
+    """The hospital that accepted the patient's pre-registration (ADR 0047); a registration
+    still awaiting the hospital's answer is not a bed anyone can count on."""
+    reg = (
+        BackupBedRegistration.objects.filter(patient=patient, status=RegistrationStatus.ACCEPTED)
+        .select_related("offer", "hospital")
+        .first()
+    )
+    if reg is None:
+        return None
+    return Step(
+        "後方支援病院（登録済み）",
+        reg.hospital.name,
+        reg.offer.phone,
+        reg.offer.get_scheme_display(),
+        organization=reg.hospital.name,
+    )
 
 
 def first_to_call(steps: list[Step]) -> Step | None:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization
+from renkei.lib.fields import EncryptedTextField
 from renkei.regions.models import Municipality, SecondaryArea
 
 
@@ -401,3 +402,209 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.doctor} 不在"
+
+
+# Backup beds (後方ベッド) and care facilities' 協力医療機関 (issue 14 §3, ADR 0047) -------------
+
+
+class BedScheme(models.TextChoices):
+    SUPPORT_HOSPITAL = "support_hospital", "在宅療養後方支援病院"
+    ASSOCIATION = "association", "医師会等の後方ベッド確保事業"
+
+
+class BackupBedOffer(models.Model):
+    """A hospital's offer of backup beds to pre-registered home patients."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    hospital = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="backup_bed_offers"
+    )
+    scheme = models.CharField("制度", max_length=20, choices=BedScheme.choices)
+    name = models.CharField("名称", max_length=100)
+    phone = models.CharField("入院依頼の連絡先電話", max_length=30)
+    beds = models.PositiveSmallIntegerField("確保病床数", null=True, blank=True)
+    note = models.CharField("受入れの条件など", max_length=300, blank=True)
+    is_active = models.BooleanField("受付中", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "後方ベッドの提供"
+        verbose_name_plural = "後方ベッドの提供"
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.hospital.name}（{self.get_scheme_display()}）"
+
+
+class RegistrationStatus(models.TextChoices):
+    REQUESTED = "requested", "病院の受入れ確認中"
+    ACCEPTED = "accepted", "登録済み"
+    DECLINED = "declined", "病院がお断り"
+    ENDED = "ended", "登録終了"
+
+
+OPEN_REGISTRATIONS = (RegistrationStatus.REQUESTED, RegistrationStatus.ACCEPTED)
+
+
+class BackupBedRegistration(models.Model):
+    """One patient pre-registered with one hospital: at most one open registration per patient
+    (the partial unique constraint is the last line behind the action's row lock)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("care.Patient", on_delete=models.CASCADE, related_name="+")
+    offer = models.ForeignKey(BackupBedOffer, on_delete=models.PROTECT, related_name="+")
+    hospital = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="backup_bed_patients"
+    )
+    clinic = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="主治医の医療機関"
+    )
+    consent = models.ForeignKey("care.Consent", on_delete=models.PROTECT, related_name="+")
+    registered_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.REQUESTED
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.CharField("お断りの理由", max_length=200, blank=True)
+    last_exchange_at = models.DateTimeField("最後の情報交換")
+    stale_alerted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "後方ベッドの事前登録"
+        verbose_name_plural = "後方ベッドの事前登録"
+        ordering = ["-registered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(status__in=["requested", "accepted"]),
+                name="one_open_backup_bed_per_patient",
+            )
+        ]
+        indexes = [models.Index(fields=["hospital", "status", "last_exchange_at"])]
+
+    def __str__(self) -> str:
+        return f"後方ベッド登録 {str(self.code)[:8]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REGISTRATIONS
+
+
+class BackupBedExchange(models.Model):
+    """Information sent in advance or refreshed since (either side); the last one dates the
+    registration's 「最後の情報交換」."""
+
+    registration = models.ForeignKey(
+        BackupBedRegistration, on_delete=models.CASCADE, related_name="exchanges"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    from_hospital = models.BooleanField(default=False)
+    summary = EncryptedTextField("内容（病状・方針・服薬など）", max_length=2000)
+    by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "後方ベッドの情報交換"
+        verbose_name_plural = "後方ベッドの情報交換"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"情報交換 {self.at:%Y-%m-%d}"
+
+
+class BedOutcome(models.TextChoices):
+    HOME = "home", "在宅に復帰"
+    STAYING = "staying", "入院継続中"
+    TRANSFERRED = "transferred", "転院・施設入所"
+    DIED = "died", "死亡退院"
+    NOT_ADMITTED = "not_admitted", "入院に至らず（外来対応）"
+
+
+class BackupBedUse(models.Model):
+    """Each use of a backup bed, for the indicators (uses per month, outcomes)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    registration = models.ForeignKey(
+        BackupBedRegistration, on_delete=models.CASCADE, related_name="uses"
+    )
+    admitted_on = models.DateField("受診・入院日")
+    outcome = models.CharField("転帰", max_length=15, choices=BedOutcome.choices)
+    discharged_on = models.DateField("退院日", null=True, blank=True)
+    note = EncryptedTextField("メモ", max_length=300, blank=True, default="")
+    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "後方ベッドの利用"
+        verbose_name_plural = "後方ベッドの利用"
+        ordering = ["-admitted_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"後方ベッド利用 {self.admitted_on}"
+
+
+class CooperatingInstitution(models.Model):
+    """A care facility's 協力医療機関 (GH, 地域密着型特養 …), confirmed once a fiscal year."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="cooperating_institutions"
+    )
+    institution = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cooperating_facilities",
+        verbose_name="協力医療機関（登録済みの組織）",
+    )
+    name = models.CharField("協力医療機関の名称", max_length=120)
+    phone = models.CharField("急変時の連絡先電話", max_length=30)
+    valid_from = models.DateField("協力の開始日")
+    valid_until = models.DateField("協力の終了日", null=True, blank=True)
+    reminded_fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "協力医療機関"
+        verbose_name_plural = "協力医療機関"
+        ordering = ["facility", "name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CooperationConfirmation(models.Model):
+    """The year's confirmation of how sudden deterioration is handled, and when it was filed
+    to the municipality (指定権者)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    cooperation = models.ForeignKey(
+        CooperatingInstitution, on_delete=models.CASCADE, related_name="confirmations"
+    )
+    fiscal_year = models.PositiveSmallIntegerField("年度")
+    confirmed_on = models.DateField("協力医療機関と確認した日")
+    filed_on = models.DateField("自治体に届け出た日", null=True, blank=True)
+    note = models.CharField("確認した内容", max_length=500, blank=True)
+    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "協力医療機関との年1回の確認"
+        verbose_name_plural = "協力医療機関との年1回の確認"
+        ordering = ["-fiscal_year", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperation", "fiscal_year"], name="uniq_cooperation_fiscal_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fiscal_year}年度の確認"

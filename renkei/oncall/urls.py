@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.oncall import cover_views, views
+from renkei.oncall import beds_views, cover_views, views
 
 app_name = "oncall"
 
@@ -25,5 +25,13 @@ urlpatterns = [
     path("patients/<uuid:code>/chain/", cover_views.chain, name="chain"),
     path("patients/<uuid:code>/cover/", cover_views.cover_edit, name="cover"),
     path("absences/", cover_views.absences, name="absences"),
+    path("patients/<uuid:code>/backup-bed/", beds_views.register, name="bed_register"),
+    path("beds/", beds_views.bed_list, name="beds"),
+    path("beds/offers/new/", beds_views.offer_edit, name="offer_new"),
+    path("beds/offers/<uuid:code>/", beds_views.offer_edit, name="offer_edit"),
+    path("beds/<uuid:code>/", beds_views.bed_detail, name="bed"),
+    path("beds/<uuid:code>/<str:step>/", beds_views.bed_step, name="bed_step"),
+    path("cooperation/", beds_views.cooperation, name="cooperation"),
+    path("cooperation/<uuid:code>/", beds_views.confirm, name="confirm"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
 ]

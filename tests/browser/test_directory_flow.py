@@ -108,3 +108,21 @@ def test_facility_user_updates_vacancy_and_search_shows_freshness(page, live_ser
     assert "空きあり" in item.inner_text()
     assert "たった今に更新" in item.inner_text()
     screenshot(page, "directory-search-after-update-phone")
+
+
+def test_choosing_a_prefecture_lists_its_places_and_searches_again(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """A nurse in Iwate picks 岩手県: the 市区町村 list becomes Iwate's, a municipality left
+    selected from Kanagawa is dropped, and the results show Iwate's facilities only."""
+    _directory()
+    make_facility("盛岡ケアホーム", municipality_code="032018", lat=39.70, lng=141.15)
+    page.goto(live_server.url + "/directory/?municipality=142051")
+    expect(page.locator("ol.results > li")).to_have_count(2)
+    page.get_by_label("都道府県").select_option(label="岩手県")
+    muni = page.get_by_label("市区町村")
+    expect(muni.locator("option", has_text="盛岡市")).to_have_count(1)
+    expect(muni.locator("option", has_text="藤沢市")).to_have_count(0)
+    page.wait_for_url(re.compile(r"prefecture=03"))
+    expect(page.locator("ol.results > li")).to_have_count(1)
+    expect(page.locator("ol.results")).to_contain_text("盛岡ケアホーム")
+    assert "municipality=142051" not in page.url
+    screenshot(page, "directory-prefecture-iwate")

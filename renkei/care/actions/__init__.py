@@ -48,6 +48,6 @@ __all__ = [
     "view_patient",
 ]
 
-from renkei.care.actions import consent, emergency, timeline  # noqa: E402
+from renkei.care.actions import consent, emergency, forms, timeline  # noqa: E402
 
-__all__ += ["consent", "emergency", "timeline"]
+__all__ += ["consent", "emergency", "forms", "timeline"]

@@ -6,6 +6,7 @@ needs no cache to clear: the next request of an uncovered organisation gets 404.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from pydantic import Field, model_validator
 
 from renkei.accounts.models import AuditEntry, Membership, Organization, User
 from renkei.care.actions.patients import require_on_team
-from renkei.care.models import Consent, ConsentScope, Patient
+from renkei.care.models import Consent, ConsentScope, Patient, ProvisionRecord
 from renkei.lib.actions import ActionError, Conflict
 from renkei.lib.inputs import CalendarDate, Input, required
 
@@ -160,3 +161,21 @@ def consents_of(patient: Patient) -> list[Consent]:
         .select_related("recorded_by__user", "recorded_by__organization", "revoked_by__user")
         .prefetch_related("organizations", "people")
     )
+
+
+@transaction.atomic
+def purge_expired_provisions(today: dt.date | None = None) -> int:
+    """Delete provision records kept past their period (個人情報保護法 第29条, 施行規則 第21条:
+    3 years here). A record is kept through its `keep_until` day itself; the deletion is
+    audited with the count and the cut-off, never with patients' data. Safe to run twice."""
+    today = today or timezone.localdate()
+    expired = ProvisionRecord.objects.filter(keep_until__lt=today)
+    patients = sorted({str(c) for c in expired.values_list("patient__code", flat=True)})
+    count, _ = expired.delete()
+    if count:
+        AuditEntry.record(
+            "care.provisions_purged",
+            actor_label="定期処理（第三者提供記録の保存期間満了）",
+            detail={"count": count, "kept_from": today.isoformat(), "patients": patients},
+        )
+    return count

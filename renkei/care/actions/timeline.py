@@ -5,8 +5,10 @@ Mails of mentions and requests carry a link only (renkei.lib.mail: no patient da
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from django.core.paginator import Page, Paginator
@@ -196,3 +198,67 @@ def _texts(patient: Patient) -> list[tuple[int, int | None, str]]:
 def mark_read(post: Post, *, by: Membership, request: HttpRequest | None = None) -> Post:
     PostRead.objects.get_or_create(post=post, user=by.user)
     return post
+
+
+# What changed since my last visit ------------------------------------------------------
+
+SINCE_LIMIT = 200
+
+
+@dataclass
+class Changes:
+    """What others recorded about the patient since the member's own last post."""
+
+    since: dt.datetime | None
+    posts: list[Post]
+    sheet_updated: bool
+    acp_versions: int
+    forms_received: int
+    truncated: bool
+
+
+def changes_since_last_visit(
+    patient: Patient, *, by: Membership, request: HttpRequest | None = None
+) -> Changes:
+    """The doctor's view (issue 13 §6): since the member last wrote on this timeline (a visit
+    note or any post), what the others wrote, newest first, and whether the emergency sheet,
+    the ACP record or forms to the member's organisation changed. The first time, everything
+    (up to SINCE_LIMIT posts). Audited as a read; nothing is marked read here."""
+    from renkei.care.models import AcpRecord, EmergencySheet, SharedForm
+
+    since = (
+        Post.objects.filter(patient=patient, author__user=by.user)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    posts_qs = (
+        Post.objects.filter(patient=patient)
+        .exclude(author__user=by.user)
+        .select_related("author__user", "author__organization", "parent")
+        .order_by("-created_at", "-pk")
+    )
+    if since is not None:
+        posts_qs = posts_qs.filter(created_at__gt=since)
+    posts = list(posts_qs[: SINCE_LIMIT + 1])
+    after = {"updated_at__gt": since} if since else {}
+    changes = Changes(
+        since=since,
+        posts=posts[:SINCE_LIMIT],
+        sheet_updated=EmergencySheet.objects.filter(patient=patient, **after)
+        .exclude(updated_by__user=by.user)
+        .exists(),
+        acp_versions=AcpRecord.objects.filter(
+            patient=patient, **({"recorded_at__gt": since} if since else {})
+        )
+        .exclude(recorded_by__user=by.user)
+        .count(),
+        forms_received=SharedForm.objects.filter(
+            patient=patient,
+            recipient_id=by.organization_id,
+            **({"sent_at__gt": since} if since else {"sent_at__isnull": False}),
+        ).count(),
+        truncated=len(posts) > SINCE_LIMIT,
+    )
+    audit_read(patient, by=by, what="since_last_visit", request=request)
+    return changes

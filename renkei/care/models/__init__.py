@@ -16,6 +16,13 @@ from renkei.care.models.emergency import (
     EmergencySheet,
     Resuscitation,
 )
+from renkei.care.models.forms import (
+    ADMISSION_INFO_DAYS,
+    FormKind,
+    SharedForm,
+    SharedFormVersion,
+    admission_timeliness,
+)
 from renkei.care.models.partners import (
     PARTNERS_REQUIRED,
     PartnerList,
@@ -39,6 +46,11 @@ from renkei.care.models.patients import (
 from renkei.care.models.timeline import Category, Post, PostRead, unread_counts, unread_total
 
 __all__ = [
+    "ADMISSION_INFO_DAYS",
+    "FormKind",
+    "SharedForm",
+    "SharedFormVersion",
+    "admission_timeliness",
     "PARTNERS_REQUIRED",
     "PartnerList",
     "partner_organizations",

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from renkei.accounts.models import Membership
+from renkei.accounts.models import AuditEntry, Membership
 from renkei.care.models import Consent, ConsentScope, Patient, Post, PostRead, unread_counts
 from renkei.care.testing import make_consent, make_patient, make_post
 from renkei.care.tests.conftest import verified
@@ -239,3 +239,29 @@ def test_print_view_lists_every_post_oldest_first(
     html = verified(Client(), nurse).get(reverse("care:timeline_print", args=[patient.code]))
     text = html.content.decode()
     assert text.index("一つ目") < text.index("二つ目")
+
+
+def test_what_changed_since_my_last_visit(
+    patient: Patient, doctor: Membership, nurse: Membership
+) -> None:
+    from renkei.care.actions import timeline as tl
+
+    before = make_post(patient, nurse, body="訪問前の記録")
+    first = tl.changes_since_last_visit(patient, by=doctor)
+    assert first.since is None and [p.code for p in first.posts] == [before.code]
+    mine = make_post(patient, doctor, body="往診しました", category="daily")
+    after = make_post(patient, nurse, body="夜間に発熱 38.2℃", category="vitals")
+    reply = make_post(patient, nurse, body="解熱しました", parent=mine)
+    changes = tl.changes_since_last_visit(patient, by=doctor)
+    assert changes.since == mine.created_at
+    assert [p.code for p in changes.posts] == [reply.code, after.code]  # newest first
+    assert not changes.sheet_updated and changes.acp_versions == 0
+    entry = AuditEntry.objects.filter(actor=doctor.user).latest("id")
+    assert entry.detail["what"] == "since_last_visit" and entry.target_id == str(patient.code)
+    page = verified(Client(), doctor).get(reverse("care:since", args=[patient.code]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "夜間に発熱" in body and "訪問前の記録" not in body and "往診しました" not in body
+    api = verified(Client(), doctor).get(f"/api/v1/care/patients/{patient.code}/since").json()
+    assert [p["code"] for p in api["posts"]] == [str(reply.code), str(after.code)]
+    assert api["posts"][0]["parent"] == str(mine.code)

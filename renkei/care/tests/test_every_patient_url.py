@@ -19,7 +19,8 @@ from django.urls import reverse
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.api import api
 from renkei.care import urls as care_urls
-from renkei.care.models import CareTeamMember, Patient
+from renkei.care.actions import forms
+from renkei.care.models import CareTeamMember, FormKind, Patient
 from renkei.care.testing import make_consent, make_post
 from renkei.care.tests.conftest import verified
 
@@ -45,6 +46,10 @@ def _first_consent(p: Patient) -> dict[str, Any]:
     return {"consent": p.consents.order_by("-pk").first().code}  # type: ignore[union-attr]
 
 
+def _first_form(p: Patient) -> dict[str, Any]:
+    return {"form": p.shared_forms.order_by("pk").first().code}  # type: ignore[union-attr]
+
+
 def _none(p: Patient) -> dict[str, Any]:
     return {}
 
@@ -66,6 +71,13 @@ SCREENS: dict[str, tuple[str, Extra, dict[str, Any]]] = {
     "emergency_print": ("get", _none, {}),
     "emergency_revoke": ("post", _none, {}),
     "acp": ("get", _none, {}),
+    "forms": ("get", _none, {}),
+    "since": ("get", _none, {}),
+    "form": ("get", _first_form, {}),
+    "form_edit": ("get", _first_form, {}),
+    "form_send": ("post", _first_form, {"recipient": "00000000-0000-0000-0000-000000000001"}),
+    "form_reply": ("post", _first_form, {"reply": "外部からの返信"}),
+    "form_print": ("get", _first_form, {}),
 }
 
 API_WRITES: dict[str, dict[str, Any]] = {
@@ -91,6 +103,12 @@ API_WRITES: dict[str, dict[str, Any]] = {
     "post /api/v1/care/patients/{code}/posts/{post}/read": {},
     "put /api/v1/care/patients/{code}/emergency-sheet": {"diagnoses": "外部"},
     "post /api/v1/care/patients/{code}/acp": {"discussed_on": "2026-01-01"},
+    "post /api/v1/care/patients/{code}/forms": {"kind": "admission"},
+    "put /api/v1/care/patients/{code}/forms/{form}": {"content": {"kind": "admission"}},
+    "post /api/v1/care/patients/{code}/forms/{form}/send": {
+        "recipient": "00000000-0000-0000-0000-000000000001"
+    },
+    "post /api/v1/care/patients/{code}/forms/{form}/reply": {"reply": "外部"},
 }
 
 
@@ -112,18 +130,23 @@ def _fill(path: str, p: Patient) -> str:
     post = p.posts.order_by("pk").first()
     consent = p.consents.order_by("-pk").first()
     row = CareTeamMember.objects.filter(patient=p).order_by("-pk").first()
+    form = p.shared_forms.order_by("pk").first()
     return (
         path.replace("{code}", str(p.code))
         .replace("{member_id}", str(row.pk if row else 1))
         .replace("{post}", str(post.code if post else ""))
         .replace("{consent}", str(consent.code if consent else ""))
+        .replace("{form}", str(form.code if form else ""))
     )
 
 
 @pytest.fixture
-def seeded(patient: Patient, doctor: Membership) -> Patient:
-    """A post, and a consent with its scanned form (the latest consent)."""
+def seeded(patient: Patient, doctor: Membership, nurse: Membership) -> Patient:
+    """A post, a consent with its scanned form (the latest consent), and a shared form the
+    nurse's station drafted and sent to the clinic."""
     make_post(patient, doctor)
+    sf = forms.create_form(patient, by=nurse, data=forms.NewFormInput(kind=FormKind.DOCTOR_CM))
+    forms.send_form(sf, by=nurse, data=forms.SendInput(recipient=doctor.organization.code))
     make_consent(
         patient,
         by=doctor,

@@ -66,6 +66,8 @@ def random_search(rng: random.Random, areas: list[int]) -> dict[str, Any]:
         p["municipality"] = rng.sample([*MUNICIPALITIES, "141003", "141305"], rng.randint(1, 2))
     if rng.random() < 0.2:
         p["area"] = rng.choice(areas)
+    if rng.random() < 0.15:
+        p["prefecture"] = rng.choice(["14", "14", "03"])
     if rng.random() < 0.3:
         p["vacancy"] = "1"
     if rng.random() < 0.2:

@@ -30,6 +30,9 @@ def test_wareki_and_fiscal_year() -> None:
     assert fiscal_year(dt.date(2026, 3, 31)) == 2025
     assert fiscal_year(dt.date(2026, 4, 1)) == 2026
     assert fiscal_year_label(2025) == "令和7年度（2025年度）"
+    assert fiscal_year_label(2019) == "令和元年度（2019年度）"
+    assert fiscal_year_label(2018) == "平成30年度（2018年度）"
+    assert fiscal_year_label(1988) == "昭和63年度（1988年度）"
 
 
 def test_freshness_words() -> None:

@@ -1,0 +1,398 @@
+"""Course workflows: setting up a course and its rounds, applying to a round, attendance per
+session, completion and certificates.
+
+Applying to a round is events' `apply` on the round's event, after the course's own checks
+(the application period and eligibility): capacity, the waiting list, duplicates, the
+submit-once key, the confirmation mail and the event row lock are events' (ADR 0030). The
+course's extra answers (experience, employer) are written in the same transaction.
+
+Certificates are numbered per course and fiscal year from `CertificateSequence`, taken
+under a row lock; a number once given stays with its certificate, revoked or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+
+from renkei.accounts.models import AuditEntry, Membership, OrgKind
+from renkei.courses.models import (
+    Certificate,
+    CertificateSequence,
+    Course,
+    CourseRound,
+    CourseSession,
+    Enrolment,
+    SessionAttendance,
+    SessionKind,
+    completers,
+)
+from renkei.events import actions as events
+from renkei.events.actions.rules import clipped, distinct
+from renkei.events.models import Applicant, Application, Event, EventKind, Occupation
+from renkei.lib.actions import ActionError, Conflict, NotFound
+from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input
+from renkei.lib.programme import ProgrammeItem
+from renkei.regions.models import Municipality
+
+MAX_ROUNDS = 12
+MAX_SESSIONS = 60  # a five-month 講習会 has a session most weeks
+
+
+def _audit(
+    action: str,
+    target: Any,
+    by: Membership | None,
+    request: HttpRequest | None,
+    detail: dict[str, Any],
+) -> None:
+    AuditEntry.record(
+        action,
+        request=request,
+        actor=by.user if by else None,
+        membership=by,
+        target=target,
+        actor_label="" if by else "申込者",
+        detail=detail,
+    )
+
+
+# --- setting up a course -----------------------------------------------------------------------
+
+
+class SessionInput(Input):
+    date: CalendarDate = Field(description="日付")
+    starts: dt.time = Field(description="開始時刻")
+    ends: dt.time = Field(description="終了時刻")
+    kind: SessionKind = Field(SessionKind.LECTURE, description="講義 または 実習")
+    title: Annotated[str, clipped(200)] = Field("", max_length=200, description="内容")
+    venue: Annotated[str, clipped(200)] = Field("", max_length=200, description="会場")
+    online: bool = Field(False, description="オンライン")
+
+    @model_validator(mode="after")
+    def _sane(self) -> SessionInput:
+        if self.ends <= self.starts:
+            raise ValueError("終了時刻は開始時刻より後にしてください")
+        if not self.venue and not self.online:
+            raise ValueError("会場を入力するか、オンラインにしてください")
+        return self
+
+
+class RoundInput(Input):
+    number: int = Field(ge=1, le=99, description="第n回")
+    capacity: int | None = Field(None, ge=1, le=9999, description="定員（空欄は定員なし）")
+    apply_from: CalendarDateTime | None = Field(None, description="申込開始")
+    apply_until: CalendarDateTime | None = Field(None, description="申込期限")
+    sessions: list[SessionInput] = Field(min_length=1, max_length=MAX_SESSIONS)
+
+    @model_validator(mode="after")
+    def _period(self) -> RoundInput:
+        if self.apply_from and self.apply_until and self.apply_until <= self.apply_from:
+            raise ValueError("申込期限は申込開始より後にしてください")
+        return self
+
+
+class CourseInput(Input):
+    title: Annotated[str, clipped(200)] = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=4000)
+    programme_item: ProgrammeItem = ProgrammeItem.KA
+    municipality_code: str | None = Field(None, pattern=r"^[0-9]{6}$")
+    eligible_occupations: Annotated[list[Occupation], AfterValidator(distinct)] = Field(
+        default_factory=list, max_length=len(Occupation.values)
+    )
+    min_years_experience: int | None = Field(None, ge=0, le=60)
+    employer_kinds: Annotated[list[OrgKind], AfterValidator(distinct)] = Field(
+        default_factory=list, max_length=len(OrgKind.values)
+    )
+    fee: int = Field(0, ge=0, le=1_000_000, description="受講料（円）")
+    min_sessions: int | None = Field(None, ge=1, le=MAX_SESSIONS)
+    certificate_label: Annotated[str, clipped(20)] = Field("", max_length=20)
+    contact: str = Field("", max_length=1000)
+    published: bool = False
+    rounds: list[RoundInput] = Field(min_length=1, max_length=MAX_ROUNDS)
+
+    @field_validator("rounds")
+    @classmethod
+    def _numbers_once(cls, rounds: list[RoundInput]) -> list[RoundInput]:
+        numbers = [r.number for r in rounds]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("同じ回の番号が2回あります")
+        return rounds
+
+
+def _local(day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=timezone.get_current_timezone())
+
+
+@transaction.atomic
+def create_course(
+    data: CourseInput, *, by: Membership, request: HttpRequest | None = None
+) -> Course:
+    """A course with its rounds; each round gets its event (places, deadline, applicants)."""
+    municipality = None
+    if data.municipality_code:
+        municipality = Municipality.objects.filter(code=data.municipality_code).first()
+        if municipality is None:
+            raise ActionError("市区町村コードが見つかりません", field="municipality_code")
+    course = Course.objects.create(
+        organization=by.organization,
+        municipality=municipality,
+        **data.model_dump(exclude={"rounds", "municipality_code"}),
+    )
+    for r in data.rounds:
+        add_round(course, r)
+    _audit("courses.course_created", course, by, request, {"rounds": len(data.rounds)})
+    return course
+
+
+def add_round(course: Course, data: RoundInput) -> CourseRound:
+    sessions = sorted(data.sessions, key=lambda s: (s.date, s.starts))
+    starts = _local(sessions[0].date, sessions[0].starts)
+    if data.apply_until and data.apply_until > starts:
+        raise ActionError("申込期限は初日より前にしてください", field="apply_until")
+    first_place = next((s for s in sessions if s.venue), None)
+    # The round's event is never published itself: it is applied to from the course's page,
+    # where eligibility is checked; events' public pages do not list it.
+    event = Event.objects.create(
+        organization=course.organization,
+        title=f"{course.title} 第{data.number}回"[:200],
+        kind=EventKind.OTHER,
+        programme_item=course.programme_item,
+        municipality=course.municipality,
+        starts_at=starts,
+        ends_at=_local(sessions[-1].date, sessions[-1].ends),
+        venue_name=first_place.venue if first_place else "",
+        online_url="",
+        capacity=data.capacity,
+        apply_until=data.apply_until,
+        description=course.description,
+        contact=course.contact,
+        published=False,
+    )
+    rnd = CourseRound.objects.create(
+        course=course, number=data.number, event=event, apply_from=data.apply_from
+    )
+    CourseSession.objects.bulk_create(CourseSession(round=rnd, **s.model_dump()) for s in sessions)
+    return rnd
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+def _blank_is_none(value: object) -> object:
+    # The form sends "" for a field left empty; the API may send null.
+    return value or None
+
+
+class CourseApplicantInput(events.EventApplicantInput):
+    """One person on the 申込書, with what the course asks beyond the events form."""
+
+    years_experience: int = Field(ge=0, le=60, description="経験年数（年）")
+
+
+class CourseApplicationInput(events.EventApplicationInput):
+    """Seed 002's 申込書 for a course round: an employer applies for several staff at once."""
+
+    employer_kind: OrgKind = Field(description="勤務先の種別（例: visiting_nurse）")
+    municipality_code: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        None, pattern=r"^[0-9]{6}$", description="勤務先の市区町村コード（集計用）"
+    )
+    applicants: list[CourseApplicantInput] = Field(  # type: ignore[assignment]
+        ..., min_length=1, max_length=events.MAX_APPLICANTS
+    )
+
+    def for_event(self) -> events.EventApplicationInput:
+        """The part events' apply takes; the rest is the course's."""
+        data = self.model_dump(exclude={"employer_kind", "municipality_code"})
+        for row in data["applicants"]:
+            row.pop("years_experience")
+        return events.EventApplicationInput.model_validate(data)
+
+
+def apply(
+    rnd: CourseRound,
+    data: CourseApplicationInput,
+    *,
+    by: Membership | None = None,
+    request: HttpRequest | None = None,
+    idempotency_key: str = "",
+    now: dt.datetime | None = None,
+    notify: bool = True,
+) -> tuple[Application, bool]:
+    """Apply for staff to one round; returns the events application and whether it is new.
+
+    Refused whole when the round is closed or any one applicant is not eligible.
+    """
+    now = now or timezone.now()
+    course = rnd.course
+    reason = rnd.closed_reason(now)
+    if reason:
+        raise Conflict(reason)
+    for i, a in enumerate(data.applicants, start=1):
+        problem = course.eligibility_problem(a.occupation, a.years_experience, data.employer_kind)
+        if problem:
+            raise ActionError(f"申込者{i}（{a.name}）: {problem}", field="applicants")
+    municipality = None
+    if data.municipality_code:
+        municipality = Municipality.objects.filter(code=data.municipality_code).first()
+        if municipality is None:
+            raise ActionError("市区町村コードが見つかりません", field="municipality_code")
+    emails = [a.email.lower() for a in data.applicants if a.email]
+    elsewhere = (
+        Applicant.objects.active()
+        .filter(email_key__in=emails, enrolment__round__course=course)
+        .exclude(event_id=rnd.event_id)
+        .values_list("email_key", flat=True)
+    )
+    if taken := sorted(set(elsewhere)):
+        raise Conflict(
+            f"{'、'.join(taken)} は、この研修の別の回に申し込まれています。"
+            "回を変える場合は、先にその回の申込を取り消してください。",
+            field="applicants",
+        )
+    with transaction.atomic():
+        app, created = events.apply(
+            rnd.event,
+            data.for_event(),
+            idempotency_key=idempotency_key,
+            # The course checked its own period above; events' "published" is not the
+            # course's (the round's event is never listed on its own).
+            enforce_deadline=False,
+            by=by,
+            request=request,
+            now=now,
+            notify=notify,
+        )
+        if created:
+            people = list(app.applicants.order_by("position"))
+            Enrolment.objects.bulk_create(
+                Enrolment(
+                    applicant=p,
+                    round=rnd,
+                    years_experience=row.years_experience,
+                    employer_kind=data.employer_kind,
+                    municipality=municipality,
+                    employer=by.organization if by else None,
+                )
+                for p, row in zip(people, data.applicants, strict=True)
+            )
+    return app, created
+
+
+# --- attendance and completion -----------------------------------------------------------------
+
+
+class SessionAttendanceInput(Input):
+    applicant: uuid.UUID = Field(description="申込者のcode")
+    attended: bool = Field(description="出席ならtrue、取り消すならfalse")
+
+
+@transaction.atomic
+def set_session_attendance(
+    session: CourseSession,
+    data: SessionAttendanceInput,
+    *,
+    by: Membership,
+    request: HttpRequest | None = None,
+) -> Applicant:
+    applicant = Applicant.objects.filter(
+        event_id=session.round.event_id, code=data.applicant
+    ).first()
+    if applicant is None:
+        raise NotFound("この回の申込者が見つかりません")
+    if data.attended and applicant.status != Applicant.Status.CONFIRMED:
+        raise Conflict("参加確定ではない申込者は出席にできません。")
+    if data.attended:
+        SessionAttendance.objects.get_or_create(
+            session=session, applicant=applicant, defaults={"recorded_by": by.user}
+        )
+    else:
+        if applicant.certificates.filter(revoked_at__isnull=True).exists():
+            raise Conflict(
+                "修了証を発行済みです。出席を取り消す場合は、先に修了証を取り消してください。"
+            )
+        SessionAttendance.objects.filter(session=session, applicant=applicant).delete()
+    # The event's own 出席 (its tallies) means "came at least once".
+    came = applicant.session_attendance.exists()
+    if applicant.attended != came:
+        applicant.attended = came
+        applicant.attended_at = timezone.now() if came else None
+        applicant.save(update_fields=["attended", "attended_at"])
+    _audit(
+        "courses.attendance_marked",
+        session.round,
+        by,
+        request,
+        {"session": str(session.code), "applicant": str(applicant.code), "attended": data.attended},
+    )
+    return applicant
+
+
+@transaction.atomic
+def issue_certificates(
+    rnd: CourseRound, *, by: Membership, request: HttpRequest | None = None
+) -> list[Certificate]:
+    """A certificate for each completer of the round who has none yet, numbered in order."""
+    sessions = list(rnd.sessions.all())
+    if not sessions:
+        raise ActionError("日程がありません")
+    last_day = max(s.date for s in sessions)
+    if timezone.localdate() < last_day:
+        raise ActionError("修了証は最終日以降に発行できます。")
+    fy = rnd.fiscal_year
+    Course.objects.select_for_update().get(pk=rnd.course_id)
+    seq, _ = CertificateSequence.objects.get_or_create(course_id=rnd.course_id, fiscal_year=fy)
+    seq = CertificateSequence.objects.select_for_update().get(pk=seq.pk)
+    holders = set(
+        Certificate.objects.filter(round=rnd, revoked_at__isnull=True).values_list(
+            "applicant_id", flat=True
+        )
+    )
+    issued: list[Certificate] = []
+    for person in completers(rnd):
+        if person.pk in holders:
+            continue
+        seq.last += 1
+        issued.append(
+            Certificate(
+                course_id=rnd.course_id,
+                round=rnd,
+                applicant=person,
+                fiscal_year=fy,
+                number=seq.last,
+                issued_on=last_day,
+                issued_by=by,
+            )
+        )
+    try:
+        Certificate.objects.bulk_create(issued)
+    except IntegrityError as e:  # the constraints are the last line; the lock comes first
+        raise Conflict("修了証の番号が重複しました。もう一度お試しください。") from e
+    seq.save(update_fields=["last"])
+    _audit("courses.certificates_issued", rnd, by, request, {"issued": len(issued)})
+    return issued
+
+
+class RevokeInput(Input):
+    reason: Annotated[str, clipped(200)] = Field(min_length=1, max_length=200)
+
+
+@transaction.atomic
+def revoke_certificate(
+    cert: Certificate, data: RevokeInput, *, by: Membership, request: HttpRequest | None = None
+) -> Certificate:
+    """The certificate stays with its number; a new one for the same person gets a new number."""
+    cert = Certificate.objects.select_for_update().get(pk=cert.pk)
+    if cert.revoked_at:
+        raise Conflict("この修了証は既に取り消されています。")
+    cert.revoked_at = timezone.now()
+    cert.revoked_reason = data.reason
+    cert.save(update_fields=["revoked_at", "revoked_reason"])
+    _audit("courses.certificate_revoked", cert.round, by, request, {"number": cert.number_label})
+    return cert

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+AUDIT_LABELS = {
+    "courses.course_created": "研修コースの作成",
+    "courses.attendance_marked": "研修（日程）の出席の記録",
+    "courses.certificates_issued": "修了証の発行",
+    "courses.certificate_revoked": "修了証の取消",
+    "courses.round_viewed": "研修の回の受講者一覧の閲覧",
+    "courses.completers_exported": "修了者一覧の書き出し",
+    "courses.specialist_added": "派遣専門職の名簿への追加",
+    "courses.dispatch_requested": "専門職派遣の依頼",
+    "courses.dispatch_decided": "専門職派遣の決定・見送り",
+    "courses.dispatch_withdrawn": "専門職派遣の依頼の取下げ",
+    "courses.dispatch_reported": "専門職派遣の実施報告",
+    "courses.dispatch_fee_recorded": "専門職派遣の謝金の記録",
+}
+
+
+class CoursesConfig(AppConfig):
+    name = "renkei.courses"
+    verbose_name = "研修コース・専門職派遣・普及啓発資料"
+
+    def ready(self) -> None:
+        from renkei.accounts import menu
+        from renkei.accounts.models import AUDIT_ACTION_LABELS
+
+        AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        menu.register(menu.Entry("courses:manage", "研修コース", order=31))
+        menu.register(menu.Entry("courses:dispatch", "専門職派遣", order=32))

@@ -1,0 +1,117 @@
+"""The course round's application form: seed 002's (events') with what a course asks more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from renkei.accounts.models import OrgKind
+from renkei.courses.models import DispatchPurpose, Specialist, SpecialistKind
+from renkei.events.forms import ApplicantForm, ApplicationForm
+
+
+class CourseApplicationForm(ApplicationForm):
+    employer_kind = forms.ChoiceField(
+        label="勤務先の種別",
+        choices=[("", "選択してください"), *OrgKind.choices[:-3]],
+    )
+    municipality_code = forms.CharField(
+        label="勤務先の市区町村コード（6桁、任意）",
+        max_length=6,
+        required=False,
+        help_text="例: 142158（海老名市）。集計に使います",
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+
+    field_order = ["office_name", "employer_kind", "municipality_code"]
+
+
+class CourseApplicantForm(ApplicantForm):
+    years_experience = forms.IntegerField(
+        label="経験年数（年）",
+        min_value=0,
+        max_value=60,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+class SessionAttendanceForm(forms.Form):
+    applicant = forms.UUIDField(widget=forms.HiddenInput)
+    attended = forms.BooleanField(required=False)
+
+
+# --- specialist dispatch ---------------------------------------------------------------------
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class DispatchRequestForm(forms.Form):
+    date = forms.DateField(label="希望日", widget=DATE_WIDGET)
+    starts = forms.TimeField(label="開始時刻", widget=TIME_WIDGET)
+    ends = forms.TimeField(label="終了時刻", widget=TIME_WIDGET)
+    purpose = forms.ChoiceField(
+        label="目的", choices=[("", "選択してください"), *DispatchPurpose.choices]
+    )
+    kind = forms.ChoiceField(
+        label="希望する職種", choices=[("", "選択してください"), *SpecialistKind.choices]
+    )
+    venue = forms.CharField(label="場所", max_length=200)
+    detail = forms.CharField(
+        label="内容・参加予定者など",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class DispatchDecisionForm(forms.Form):
+    specialist = forms.ChoiceField(label="派遣する専門職", required=False)
+    note = forms.CharField(label="依頼元への連絡事項", max_length=300, required=False)
+
+    def __init__(self, *args: Any, candidates: list[Specialist], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["specialist"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            ("", "派遣できない（理由を連絡事項に）"),
+            *[(str(s.code), f"{s}｜{s.affiliation}") for s in candidates],
+        ]
+
+    def clean_specialist(self) -> str | None:
+        return self.cleaned_data["specialist"] or None
+
+
+class DispatchReportForm(forms.Form):
+    report = forms.CharField(
+        label="実施内容・所感", max_length=4000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    participants = forms.IntegerField(label="参加者数", min_value=0, max_value=10000)
+
+
+class FeeForm(forms.Form):
+    fee = forms.IntegerField(label="謝金（円）", min_value=0, max_value=10_000_000)
+
+
+class SpecialistForm(forms.Form):
+    name = forms.CharField(label="氏名", max_length=60)
+    kind = forms.ChoiceField(label="職種", choices=SpecialistKind.choices)
+    affiliation = forms.CharField(label="所属", max_length=120, required=False)
+    email = forms.CharField(label="メールアドレス", max_length=254)
+    areas = forms.CharField(
+        label="派遣できる市区町村コード",
+        required=False,
+        max_length=800,
+        help_text="6桁のコードを空白またはカンマで区切って。空欄は県内全域",
+    )
+    weekdays = forms.MultipleChoiceField(
+        label="派遣できる曜日",
+        required=False,
+        choices=[(str(i), d) for i, d in enumerate("月火水木金土日")],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    availability_note = forms.CharField(label="都合の補足", max_length=200, required=False)
+
+    def clean_areas(self) -> list[str]:
+        return [c for c in self.cleaned_data["areas"].replace(",", " ").split() if c]

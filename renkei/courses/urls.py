@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from renkei.courses import dispatch_views, views
+
+app_name = "courses"
+
+urlpatterns = [
+    # Public
+    path("", views.course_list, name="list"),
+    path("<uuid:code>/", views.course_detail, name="detail"),
+    path("<uuid:code>/<int:number>/apply/", views.apply, name="apply"),
+    path("progress/<str:token>/", views.progress, name="progress"),
+    # Employers (members)
+    path("staff/", views.staff, name="staff"),
+    # Organiser
+    path("manage/", views.manage, name="manage"),
+    path("manage/tally/", views.year_tally, name="year_tally"),
+    path("manage/tally.<str:fmt>", views.year_tally_export, name="year_tally_export"),
+    path("manage/<uuid:code>/", views.manage_course, name="manage_course"),
+    path("manage/<uuid:code>/<int:number>/", views.manage_round, name="manage_round"),
+    path(
+        "manage/<uuid:code>/<int:number>/sessions/<uuid:session>/",
+        views.session_attendance,
+        name="session",
+    ),
+    path(
+        "manage/<uuid:code>/<int:number>/certificates/",
+        views.certificates_print,
+        name="certificates",
+    ),
+    path(
+        "manage/<uuid:code>/<int:number>/certificates/issue/",
+        views.certificates_issue,
+        name="certificates_issue",
+    ),
+    path(
+        "manage/<uuid:code>/<int:number>/completers.<str:fmt>",
+        views.completers_export,
+        name="completers_export",
+    ),
+]
+
+urlpatterns += [
+    path("dispatch/", dispatch_views.dispatch_list, name="dispatch"),
+    path("dispatch/new/", dispatch_views.dispatch_new, name="dispatch_new"),
+    path("dispatch/specialists/", dispatch_views.specialists, name="specialists"),
+    path(
+        "dispatch/specialists/<uuid:code>/toggle/",
+        dispatch_views.specialist_toggle,
+        name="specialist_toggle",
+    ),
+    path("dispatch/r/<str:token>/", dispatch_views.dispatch_report, name="dispatch_report"),
+    path("dispatch/<uuid:code>/", dispatch_views.dispatch_detail, name="dispatch_detail"),
+]

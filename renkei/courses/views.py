@@ -1,0 +1,400 @@
+"""Course screens: the public course page and its application form, the employer's view of
+its staff, and the organiser's rounds, attendance per session, certificates and tallies."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
+from renkei.accounts.models import AuditEntry
+from renkei.courses import access, actions, tally
+from renkei.courses.forms import CourseApplicantForm, CourseApplicationForm
+from renkei.courses.models import (
+    Certificate,
+    Course,
+    CourseRound,
+    Enrolment,
+    SessionAttendance,
+    completers,
+    participants,
+)
+from renkei.events.forms import applicant_formset_class, application_input
+from renkei.events.models import Applicant
+from renkei.lib import exports
+from renkei.lib.actions import ActionError
+from renkei.lib.dates import fiscal_year, fiscal_year_label
+from renkei.lib.forms import show_error
+from renkei.lib.ratelimit import rate_limited
+
+APPLICANT_PREFIX = "a"
+# An employer sends several staff at once: five rows to start with.
+FORM_ROWS = 5
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store, private"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- public --------------------------------------------------------------------------------
+
+
+@require_GET
+def course_list(request: RenkeiRequest) -> HttpResponse:
+    courses = (
+        Course.objects.published()
+        .select_related("organization")
+        .prefetch_related("rounds__event", "rounds__sessions")
+        .order_by("-created_at", "pk")[:100]
+    )
+    return render(request, "courses/list.html", {"courses": courses})
+
+
+@require_GET
+def course_detail(request: RenkeiRequest, code: uuid.UUID) -> HttpResponse:
+    course = access.public_course(request.organization, code)
+    rounds = list(course.rounds.for_display())
+    now = timezone.now()
+    return render(
+        request,
+        "courses/detail.html",
+        {
+            "course": course,
+            "rounds": [(r, r.event.places_left(), r.closed_reason(now)) for r in rounds],
+            "is_organiser": request.organization is not None
+            and request.organization.pk == course.organization_id,
+        },
+    )
+
+
+@rate_limited("public_form", methods=["POST"])
+@require_http_methods(["GET", "POST"])
+def apply(request: RenkeiRequest, code: uuid.UUID, number: int) -> HttpResponse:
+    rnd = access.public_round(request.organization, code, number)
+    closed = rnd.closed_reason()
+    formset_class = applicant_formset_class(extra=FORM_ROWS - 1, form=CourseApplicantForm)
+    status = 200
+    if request.method == "POST":
+        form = CourseApplicationForm(request.POST)
+        formset = formset_class(request.POST, prefix=APPLICANT_PREFIX)
+        data = application_input(form, formset, actions.CourseApplicationInput)
+        if closed:
+            form.add_error(None, closed)
+            status = 409
+        elif data is None:
+            status = 400
+        else:
+            token = form.cleaned_data["form_token"]
+            try:
+                app, _ = actions.apply(
+                    rnd,
+                    data,
+                    by=request.membership,
+                    request=request,
+                    idempotency_key=f"web:{token}" if token else "",
+                )
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
+            else:
+                messages.success(
+                    request,
+                    "申込を受け付けました。確認メールをお送りしました。受講状況はこのページで確認できます。",
+                )
+                return redirect("courses:progress", token=app.signed_token)
+    else:
+        form = CourseApplicationForm(initial={"form_token": uuid.uuid4().hex})
+        formset = formset_class(prefix=APPLICANT_PREFIX)
+    return render(
+        request,
+        "courses/apply.html",
+        {
+            "round": rnd,
+            "course": rnd.course,
+            "form": form,
+            "formset": formset,
+            "closed_reason": closed,
+            "places_left": rnd.event.places_left(),
+        },
+        status=status,
+    )
+
+
+def _progress_rows(rnd: CourseRound, people: list[Applicant]) -> list[dict[str, object]]:
+    sessions = list(rnd.sessions.all())
+    came = set(
+        SessionAttendance.objects.filter(session__round=rnd, applicant__in=people).values_list(
+            "applicant_id", "session_id"
+        )
+    )
+    certs = {
+        c.applicant_id: c
+        for c in Certificate.objects.filter(
+            applicant__in=people, revoked_at__isnull=True
+        ).select_related("course")
+    }
+    need = max(rnd.required_sessions(), 1)
+    rows = []
+    for p in people:
+        marks = [(s, (p.pk, s.pk) in came) for s in sessions]
+        attended = sum(1 for _, m in marks if m)
+        rows.append(
+            {
+                "person": p,
+                "marks": marks,
+                "attended": attended,
+                "completed": attended >= need and p.status == Applicant.Status.CONFIRMED,
+                "certificate": certs.get(p.pk),
+            }
+        )
+    return rows
+
+
+@require_GET
+def progress(request: RenkeiRequest, token: str) -> HttpResponse:
+    """The employer's page for its application (the e-mailed link): each staff member's
+    place, days attended and completion. Cancelling is events' page for the same link."""
+    app, rnd = access.application_by_token(token)
+    people = list(app.applicants.with_waitlist_rank().order_by("position"))
+    return _private(
+        render(
+            request,
+            "courses/progress.html",
+            {
+                "app": app,
+                "round": rnd,
+                "course": rnd.course,
+                "sessions": list(rnd.sessions.all()),
+                "rows": _progress_rows(rnd, people),
+                "required": rnd.required_sessions(),
+            },
+        )
+    )
+
+
+@member_required
+@require_GET
+def staff(request: MemberRequest) -> HttpResponse:
+    """Every course round the member's organisation applied its staff to from its account."""
+    enrolments = (
+        Enrolment.objects.filter(employer=request.organization)
+        .select_related("round__course", "round__event", "applicant")
+        .order_by("-round__event__starts_at", "applicant__position")
+    )
+    by_round: dict[int, tuple[CourseRound, list[Applicant]]] = {}
+    for e in enrolments[:500]:
+        by_round.setdefault(e.round_id, (e.round, []))[1].append(e.applicant)
+    blocks = [(rnd, _progress_rows(rnd, people)) for rnd, people in by_round.values()]
+    return render(request, "courses/staff.html", {"blocks": blocks})
+
+
+# --- organiser ---------------------------------------------------------------------------------
+
+
+def _fy(request: MemberRequest) -> int:
+    value = request.GET.get("fy", "")
+    if value.isdigit() and 2000 <= int(value) <= 2100:
+        return int(value)
+    return fiscal_year(timezone.localdate())
+
+
+@member_required
+@require_GET
+def manage(request: MemberRequest) -> HttpResponse:
+    courses = (
+        Course.objects.organised_by(request.organization)
+        .prefetch_related("rounds__event", "rounds__sessions")
+        .order_by("-created_at", "pk")
+    )
+    fy = _fy(request)
+    return render(
+        request,
+        "courses/manage.html",
+        {
+            "courses": courses[:200],
+            "fy": fy,
+            "fy_label": fiscal_year_label(fy),
+            "figures": tally.yearly(request.organization, fy),
+        },
+    )
+
+
+@member_required
+@require_GET
+def manage_course(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
+    course = access.own_course(request.membership, code)
+    rounds = list(course.rounds.for_display())
+    return render(
+        request,
+        "courses/manage_course.html",
+        {
+            "course": course,
+            "rounds": [(r, r.event.places_left(), completers(r).count()) for r in rounds],
+        },
+    )
+
+
+@member_required
+@require_GET
+def manage_round(request: MemberRequest, code: uuid.UUID, number: int) -> HttpResponse:
+    rnd = access.own_round(request.membership, code, number)
+    people = list(participants(rnd))
+    waiting = list(
+        Applicant.objects.filter(event_id=rnd.event_id, status=Applicant.Status.WAITLISTED)
+        .select_related("application")
+        .order_by("position")
+    )
+    AuditEntry.record(
+        "courses.round_viewed", request=request, target=rnd, detail={"rows": len(people)}
+    )
+    return render(
+        request,
+        "courses/manage_round.html",
+        {
+            "round": rnd,
+            "course": rnd.course,
+            "sessions": list(rnd.sessions.all()),
+            "rows": _progress_rows(rnd, people),
+            "waiting": waiting,
+            "required": rnd.required_sessions(),
+            "certificates": Certificate.objects.filter(round=rnd).select_related(
+                "applicant", "course"
+            ),
+        },
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def session_attendance(
+    request: MemberRequest, code: uuid.UUID, number: int, session: uuid.UUID
+) -> HttpResponse:
+    """The day's 出席簿: one button per confirmed participant."""
+    rnd = access.own_round(request.membership, code, number)
+    day = access.own_session(rnd, session)
+    if request.method == "POST":
+        try:
+            data = actions.SessionAttendanceInput(
+                applicant=request.POST.get("applicant", ""),
+                attended=request.POST.get("attended") == "1",
+            )
+        except ValueError:
+            messages.error(request, "申込者が正しく指定されていません。")
+        else:
+            try:
+                actions.set_session_attendance(day, data, by=request.membership, request=request)
+            except ActionError as e:
+                messages.error(request, e.message)
+        return redirect("courses:session", code=code, number=number, session=session)
+    came = set(day.attendance.values_list("applicant_id", flat=True))
+    people = list(participants(rnd))
+    return render(
+        request,
+        "courses/session.html",
+        {
+            "round": rnd,
+            "course": rnd.course,
+            "day": day,
+            "rows": [(p, p.pk in came) for p in people],
+            "present": len(came),
+        },
+    )
+
+
+@member_required
+@require_POST
+def certificates_issue(request: MemberRequest, code: uuid.UUID, number: int) -> HttpResponse:
+    rnd = access.own_round(request.membership, code, number)
+    try:
+        issued = actions.issue_certificates(rnd, by=request.membership, request=request)
+    except ActionError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(
+            request,
+            f"修了証を{len(issued)}件発行しました。"
+            if issued
+            else "新たに修了した方はいません（発行済みです）。",
+        )
+    return redirect("courses:manage_round", code=code, number=number)
+
+
+@member_required
+@require_GET
+def certificates_print(request: MemberRequest, code: uuid.UUID, number: int) -> HttpResponse:
+    """A4, one certificate a page."""
+    rnd = access.own_round(request.membership, code, number)
+    certs = Certificate.objects.filter(round=rnd, revoked_at__isnull=True).select_related(
+        "applicant", "course__organization", "round"
+    )
+    return render(request, "courses/certificates.html", {"round": rnd, "certificates": certs})
+
+
+@member_required
+@require_GET
+def completers_export(
+    request: MemberRequest, code: uuid.UUID, number: int, fmt: str
+) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404
+    rnd = access.own_round(request.membership, code, number)
+    certs = {
+        c.applicant_id: c.number_label
+        for c in Certificate.objects.filter(round=rnd, revoked_at__isnull=True).select_related(
+            "course"
+        )
+    }
+    rows = [
+        [
+            p.name,
+            p.kana,
+            p.occupation_label,
+            p.application.office_name,
+            p.enrolment.get_employer_kind_display() if hasattr(p, "enrolment") else "",
+            getattr(p, "n_attended", 0),
+            certs.get(p.pk, ""),
+        ]
+        for p in completers(rnd)
+    ]
+    AuditEntry.record(
+        "courses.completers_exported", request=request, target=rnd, detail={"rows": len(rows)}
+    )
+    sheet = exports.Sheet(
+        title=f"第{rnd.number}回 修了者",
+        header=["氏名", "ふりがな", "職種", "事業所", "勤務先の種別", "出席日数", "修了証番号"],
+        rows=rows,
+        widths=[16, 20, 14, 30, 24, 10, 28],
+    )
+    return exports.response(fmt, f"course-{rnd.course.code}-round{rnd.number}-completers", sheet)
+
+
+@member_required
+@require_GET
+def year_tally(request: MemberRequest) -> HttpResponse:
+    fy = _fy(request)
+    b = tally.breakdown(request.organization, fy)
+    return render(
+        request,
+        "courses/tally.html",
+        {"b": b, "fy": fy, "fy_label": fiscal_year_label(fy), "sheets": tally.breakdown_sheets(b)},
+    )
+
+
+@member_required
+@require_GET
+def year_tally_export(request: MemberRequest, fmt: str) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404
+    fy = _fy(request)
+    sheets = [
+        exports.Sheet(title=title, header=header, rows=rows)
+        for title, header, rows in tally.breakdown_sheets(tally.breakdown(request.organization, fy))
+    ]
+    return exports.response(fmt, f"courses-fy{fy}", *sheets)

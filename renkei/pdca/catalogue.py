@@ -1,0 +1,223 @@
+"""The indicators Renkei defines itself: computed from its records, or entered.
+
+Definitions are rows (`Indicator`), so that a prefecture's own indicators sit beside these;
+this catalogue only makes sure the platform's own exist with their current wording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from renkei.directory.models import FacilityKind
+from renkei.events.models import EventKind, Occupation
+from renkei.lib.programme import ProgrammeItem, Scene
+from renkei.pdca.models import Direction, Indicator, IndicatorType, Source
+
+POPULATION_65 = "population.aged65"
+
+# Event kinds that are trainings of professionals (カ); the rest is 普及啓発 (キ).
+TRAINING_KINDS: tuple[str, ...] = (
+    EventKind.INTERPROFESSIONAL,
+    EventKind.HOSPITAL_SEMINAR,
+    EventKind.CARE_MEDICAL_SEMINAR,
+    EventKind.OTHER,
+)
+PUBLIC_KINDS: tuple[str, ...] = (EventKind.PUBLIC_LECTURE, EventKind.SYMPOSIUM)
+
+# Facility kinds counted per 10,000 people aged 65+: each kind alone, and the residential
+# kinds together (a placement's destinations).
+FACILITY_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "hospital": ("病院", (FacilityKind.HOSPITAL,)),
+    "clinic": ("診療所", (FacilityKind.CLINIC,)),
+    "dental": ("歯科診療所", (FacilityKind.DENTAL,)),
+    "pharmacy": ("薬局", (FacilityKind.PHARMACY,)),
+    "visiting_nurse": ("訪問看護ステーション", (FacilityKind.VISITING_NURSE,)),
+    "care_management": ("居宅介護支援事業所", (FacilityKind.CARE_MANAGEMENT,)),
+    "residential": ("入所・居住系の介護施設", tuple(FacilityKind.residential())),
+}
+
+
+@dataclass(frozen=True)
+class Definition:
+    code: str
+    name: str
+    kind: str
+    numerator: str
+    unit: str
+    direction: str = Direction.UP
+    denominator: str = ""
+    scale: int = 1
+    scene: str = ""
+    item: str = ""
+    source: str = Source.COMPUTED
+    source_note: str = ""
+
+
+def _definitions() -> list[Definition]:
+    out = [
+        Definition(
+            POPULATION_65,
+            "65歳以上人口",
+            IndicatorType.STRUCTURE,
+            "65歳以上人口（年度当初）",
+            "人",
+            direction=Direction.NONE,
+            source=Source.ENTERED,
+            source_note="住民基本台帳による年度当初の人数を市町村が入力",
+        ),
+        Definition(
+            "desk.consultations",
+            "相談窓口の相談件数",
+            IndicatorType.PROCESS,
+            "受け付けた相談の件数（受付日の年度）",
+            "件",
+            item=ProgrammeItem.O,
+            source_note="相談窓口（desk）の相談記録。居住地、なければ窓口の組織の市町村",
+        ),
+    ]
+    for scene, label in Scene.choices:
+        out.append(
+            Definition(
+                f"desk.consultations.{scene}",
+                f"相談件数（{label}）",
+                IndicatorType.PROCESS,
+                f"場面が「{label}」の相談の件数",
+                "件",
+                scene=scene,
+                item=ProgrammeItem.O,
+                source_note="相談窓口（desk）の相談記録",
+            )
+        )
+    out += [
+        Definition(
+            "events.trainings",
+            "医療・介護関係者の研修の開催回数",
+            IndicatorType.PROCESS,
+            "開催日が年度内の研修（多職種研修・出前セミナー等）の回数",
+            "回",
+            item=ProgrammeItem.KA,
+            source_note="研修・講座（events）。開催市町村、なければ主催組織の市町村",
+        ),
+        Definition(
+            "events.public",
+            "地域住民への普及啓発の開催回数",
+            IndicatorType.PROCESS,
+            "開催日が年度内の市民向け講座・シンポジウムの回数",
+            "回",
+            item=ProgrammeItem.KI,
+            source_note="研修・講座（events）",
+        ),
+        Definition(
+            "events.attended",
+            "研修の受講者数",
+            IndicatorType.PROCESS,
+            "研修で出席が確認された受講者の人数",
+            "人",
+            item=ProgrammeItem.KA,
+            source_note="研修・講座（events）の出席確認",
+        ),
+    ]
+    for occupation, label in Occupation.choices:
+        out.append(
+            Definition(
+                f"events.attended.{occupation}",
+                f"研修の受講者数（{label}）",
+                IndicatorType.PROCESS,
+                f"研修で出席が確認された{label}の人数",
+                "人",
+                item=ProgrammeItem.KA,
+                source_note="研修・講座（events）の出席確認",
+            )
+        )
+    out += [
+        Definition(
+            "referrals.placements",
+            "入退院支援の決定件数",
+            IndicatorType.OUTCOME,
+            "決定日が年度内の入退院支援の案件数（居住地の市町村）",
+            "件",
+            scene=Scene.DISCHARGE,
+            item=ProgrammeItem.U,
+            source_note="入退院支援（referrals）",
+        ),
+        Definition(
+            "referrals.days",
+            "登録から決定までの平均日数",
+            IndicatorType.OUTCOME,
+            "決定した案件の登録から決定までの日数の合計",
+            "日",
+            direction=Direction.DOWN,
+            denominator="決定した案件の数",
+            scene=Scene.DISCHARGE,
+            item=ProgrammeItem.U,
+            source_note="入退院支援（referrals）",
+        ),
+        Definition(
+            "referrals.requests_per_placement",
+            "決定1件あたりの依頼数",
+            IndicatorType.PROCESS,
+            "決定した案件で送った依頼の数",
+            "件",
+            direction=Direction.DOWN,
+            denominator="決定した案件の数",
+            scene=Scene.DISCHARGE,
+            item=ProgrammeItem.U,
+            source_note="入退院支援（referrals）",
+        ),
+        Definition(
+            "mentoring.done",
+            "同行研修の実施数",
+            IndicatorType.PROCESS,
+            "年度の同行研修で、指導医または受講者の報告があったもの",
+            "件",
+            item=ProgrammeItem.KA,
+            source_note="同行研修（mentoring）。主催組織の市町村",
+        ),
+    ]
+    for key, (label, _kinds) in FACILITY_GROUPS.items():
+        out.append(
+            Definition(
+                f"directory.{key}.per65",
+                f"{label}数（65歳以上人口1万人あたり）",
+                IndicatorType.STRUCTURE,
+                f"掲載中の{label}の数（年度中の算出時点）",
+                "か所",
+                denominator="65歳以上人口",
+                scale=10_000,
+                item=ProgrammeItem.A,
+                source_note="資源情報（directory）と65歳以上人口（入力値）",
+            )
+        )
+    return out
+
+
+DEFINITIONS: list[Definition] = _definitions()
+COMPUTED_CODES: list[str] = [d.code for d in DEFINITIONS if d.source == Source.COMPUTED]
+
+
+def ensure_indicators() -> dict[str, Indicator]:
+    """The catalogue's rows, created or brought up to date; every indicator by code."""
+    existing = {i.code: i for i in Indicator.objects.all()}
+    for order, d in enumerate(DEFINITIONS):
+        fields = {
+            "name": d.name,
+            "kind": d.kind,
+            "numerator": d.numerator,
+            "denominator": d.denominator,
+            "scale": d.scale,
+            "unit": d.unit,
+            "direction": d.direction,
+            "source": d.source,
+            "source_note": d.source_note,
+            "scene": d.scene,
+            "item": d.item,
+            "sort_order": order * 10,
+        }
+        row = existing.get(d.code)
+        if row is None:
+            existing[d.code] = Indicator.objects.create(code=d.code, **fields)
+        elif any(getattr(row, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.save()
+    return existing
