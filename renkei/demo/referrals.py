@@ -14,9 +14,9 @@ from renkei.referrals.inputs import HandoverInput, RequestAnswerInput, WithdrawC
 from renkei.referrals.models import (
     AgeBand,
     Answer,
+    CaseDementiaLevel,
     CaseSex,
     DeclineReason,
-    DementiaLevel,
     PlacementRequest,
     WithdrawalReason,
 )
@@ -122,7 +122,7 @@ def seed_referrals() -> dict[str, Any]:
         age_band=AgeBand.AGE_80,
         sex=CaseSex.MALE,
         care_level=CareLevel.CARE_2,
-        dementia=DementiaLevel.I,
+        dementia=CaseDementiaLevel.I,
         note="在宅酸素 2L。リハビリ継続の希望あり。",
     )
     send(waiting, nurse, [roken, hospital_b])

@@ -40,7 +40,7 @@ from renkei.referrals.inputs import (
     HandoverInput,
     MessageInput,
     RequestAnswerInput,
-    SendInput,
+    SendRequestsInput,
     WithdrawCaseInput,
     WithdrawRequestInput,
     values_of,
@@ -370,7 +370,7 @@ def send_requests(
     case: PlacementCase,
     *,
     by: Membership,
-    data: SendInput,
+    data: SendRequestsInput,
     request: HttpRequest | None = None,
 ) -> list[PlacementRequest]:
     """Send one case to many facilities at once: one bulk insert, one audit row.

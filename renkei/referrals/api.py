@@ -39,7 +39,7 @@ from renkei.referrals.inputs import (
     MessageInput,
     PlacementConfirmInput,
     RequestAnswerInput,
-    SendInput,
+    SendRequestsInput,
     WithdrawCaseInput,
     WithdrawRequestInput,
 )
@@ -220,7 +220,9 @@ def list_case_requests(request: HttpRequest, code: uuid.UUID) -> Any:
     response={201: list[ReferralRequestOut], **ERRORS},
     summary="選んだ施設に一斉に受入れ依頼を送る",
 )
-def send_requests(request: HttpRequest, code: uuid.UUID, payload: SendInput) -> HttpResponse:
+def send_requests(
+    request: HttpRequest, code: uuid.UUID, payload: SendRequestsInput
+) -> HttpResponse:
     m = _member(request)
     case = access.own_case(m, code)
 

@@ -30,14 +30,14 @@ from renkei.lib.inputs import (
 from renkei.referrals.models import (
     AgeBand,
     Answer,
+    CaseDementiaLevel,
+    CaseHousehold,
     CaseSex,
     CaseStatus,
     DeclineReason,
-    DementiaLevel,
     Destination,
     HandoverKind,
     HandoverMethod,
-    Household,
     Infection,
     KeyPerson,
     Relation,
@@ -76,7 +76,7 @@ class CaseFields(BaseModel):
     care_level: int | None = Field(
         ..., ge=0, le=7, title="要介護度", description="0=自立 … 7=要介護5、null=申請中"
     )
-    dementia: DementiaLevel = Field(DementiaLevel.NONE, title="認知症の自立度")
+    dementia: CaseDementiaLevel = Field(CaseDementiaLevel.NONE, title="認知症の自立度")
     required_capabilities: list[CapabilityCode] = Field(
         default_factory=list, max_length=40, title="必要な処置", description="処置項目のコード"
     )
@@ -95,7 +95,7 @@ class CaseFields(BaseModel):
     radius_km: int = Field(20, ge=1, le=100, title="居住地からの距離")
     budget_monthly: int | None = Field(None, ge=0, le=2_000_000, title="月額予算")
     target_date: CalendarDate | None = Field(None, title="退院・転院の目標日")
-    household: Household = Field(Household.UNKNOWN, title="同居者の有無")
+    household: CaseHousehold = Field(CaseHousehold.UNKNOWN, title="同居者の有無")
     key_person: KeyPerson = Field(KeyPerson.YES, title="キーパーソン")
     key_person_relation: Annotated[Relation | None, BeforeValidator(_blank_is_none)] = Field(
         None, title="キーパーソンの続柄"
@@ -143,7 +143,7 @@ def _at_most(n: int, message: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-class SendInput(Input):
+class SendRequestsInput(Input):
     facilities: Annotated[
         list[uuid.UUID],
         Field(min_length=1, max_length=MAX_REQUESTS_PER_SEND),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Role
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import RequestAnswerInput, SendInput
+from renkei.referrals.inputs import RequestAnswerInput, SendRequestsInput
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -192,7 +192,7 @@ def test_concurrent_sends_to_the_same_facility_make_one_request(
             actions.send_requests(
                 case,
                 by=(msw, colleague)[i],
-                data=SendInput(facilities=[f.code for f in [tokuyo[0]]], deadline=deadline),
+                data=SendRequestsInput(facilities=[f.code for f in [tokuyo[0]]], deadline=deadline),
             )
         ),
     )

@@ -28,7 +28,7 @@ from renkei.referrals.inputs import (
     CaseListQuery,
     CaseUpdate,
     HandoverInput,
-    SendInput,
+    SendRequestsInput,
     WithdrawCaseInput,
 )
 from renkei.referrals.matching import find_candidates
@@ -229,7 +229,7 @@ def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     selected = request.POST.getlist("facility")
     if request.method == "POST":
         status = 400
-        data = input_from_form(form, SendInput, {"facilities": selected})
+        data = input_from_form(form, SendRequestsInput, {"facilities": selected})
         if data is not None:
 
             def work() -> str:

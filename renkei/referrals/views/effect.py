@@ -20,7 +20,7 @@ from renkei.lib.forms import input_from_form, show_error
 from renkei.referrals import metrics, surveys
 from renkei.referrals.forms import SurveyForm, SurveyResponseForm
 from renkei.referrals.models import Survey, SurveyResponse
-from renkei.referrals.surveys import SurveyAnswerInput, SurveyInput
+from renkei.referrals.surveys import PlacementSurveyInput, SurveyAnswerInput
 from renkei.regions.models import SecondaryArea
 
 # 効果検証 -----------------------------------------------------------------------
@@ -162,7 +162,7 @@ def survey_new(request: MemberRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        data = input_from_form(form, SurveyInput)
+        data = input_from_form(form, PlacementSurveyInput)
         if data is not None:
             try:
                 surveys.create_survey(by=request.membership, data=data, request=request)
