@@ -32,32 +32,6 @@ SEED = 20260630
 
 sys.path.insert(0, str(ROOT))
 
-HEADER = [
-    "都道府県コード又は市町村コード",
-    "No",
-    "都道府県名",
-    "市区町村名",
-    "事業所名",
-    "事業所名カナ",
-    "サービスの種類",
-    "住所",
-    "方書（ビル名等）",
-    "緯度",
-    "経度",
-    "電話番号",
-    "FAX番号",
-    "法人番号",
-    "法人の名称",
-    "事業所番号",
-    "利用可能曜日",
-    "利用可能曜日特記事項",
-    "定員",
-    "URL",
-    "高齢者の方と障害者の方が同時一体的に利用できるサービス",
-    "介護保険の通常の指定基準を満たしている",
-    "障害福祉の通常の指定基準を満たしている",
-    "備考",
-]
 # Relative sizes of the real files (訪問介護 and 居宅介護支援 are the big ones).
 WEIGHTS = {"110": 14, "430": 14, "150": 9, "780": 8, "130": 7, "170": 3, "410": 3, "160": 3}
 RESIDENTIAL = {"510", "520", "540", "550", "530", "320", "331", "332", "334", "335", "336", "337"}
@@ -101,7 +75,7 @@ def generate(rows: int, path: Path) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
     django.setup()  # no database access: only for the service-name table
-    from renkei.directory.imports import KAIGO_SERVICE_NAMES
+    from renkei.directory.imports import KAIGO_COLUMNS, KAIGO_SERVICE_NAMES
 
     data = json.loads((ROOT / "renkei/regions/data/municipalities.json").read_text("utf-8"))
     prefs = {p["code"]: p["name"] for p in data["prefectures"]}
@@ -114,7 +88,7 @@ def generate(rows: int, path: Path) -> None:
     pending: list[list[str]] = []
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(HEADER)
+        w.writerow(KAIGO_COLUMNS)
         written = 0
         while written < rows:
             if pending and rnd.random() < 0.5:

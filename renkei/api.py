@@ -27,6 +27,7 @@ from renkei.lib.ratelimit import RateLimited
 from renkei.mentoring.api import router as mentoring_router
 from renkei.oncall.api import router as oncall_router
 from renkei.pdca.api import indicators_router, surveys_router
+from renkei.programmes.api import router as programmes_router
 from renkei.referrals.api import router as referrals_router
 
 API_ERROR_SCHEMA = {
@@ -246,3 +247,4 @@ api.add_router("/oncall/", oncall_router)
 api.add_router("/care/", care_router)
 api.add_router("/programmes/surveys/", surveys_router)
 api.add_router("/programmes/indicators/", indicators_router)
+api.add_router("/programmes/", programmes_router)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from renkei.accounts.http import MemberRequest, member_required, reauthentication
 from renkei.accounts.models import AUDIT_ACTION_LABELS, AuditEntry, AuditQuerySet
 from renkei.lib import exports, ratelimit
+from renkei.lib.forms import DatePicker
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000
@@ -43,12 +44,8 @@ EXPORT_COLUMNS = [
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label="実行者（ログインID）", required=False, max_length=150)
     action = forms.ChoiceField(label="操作", required=False)
-    date_from = forms.DateField(
-        label="開始日", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="終了日", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label="開始日", required=False, widget=DatePicker())
+    date_to = forms.DateField(label="終了日", required=False, widget=DatePicker())
     # A breach is bounded by hours, not days: the window can start and end at a time.
     time_from = forms.TimeField(
         label="開始時刻", required=False, widget=forms.TimeInput(attrs={"type": "time"})

@@ -426,7 +426,13 @@ class AuditEntry(models.Model):
         target: models.Model | None = None,
         detail: dict[str, Any] | None = None,
         actor_label: str = "",
+        by: Membership | None = None,
     ) -> AuditEntry:
+        """`by` is the membership acting (its user is the actor); without it, an anonymous
+        actor (an applicant's link) is named by `actor_label`."""
+        if by is not None:
+            actor = actor or by.user
+            membership = membership or by
         if request is not None:
             user = getattr(request, "user", None)
             if actor is None and user is not None and user.is_authenticated:

@@ -59,16 +59,11 @@ from renkei.care.schemas import (
     TeamMemberOut,
     TimelineOut,
 )
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
 router = Router(tags=["care"], auth=SessionAuth())
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
 RowId = Path(..., ge=1, le=2**31 - 1)  # type: ignore[type-arg]
 
 
@@ -102,7 +97,7 @@ def create_patient(request: HttpRequest, payload: actions.NewPatientInput) -> St
 
 
 @router.get(
-    "/patients/{code}", response={200: PatientOut, **ERRORS}, summary="患者の基本情報（監査）"
+    "/patients/{code}", response={200: PatientOut, **READ_ERRORS}, summary="患者の基本情報（監査）"
 )
 def get_patient(request: HttpRequest, code: uuid.UUID) -> Patient:
     m = api_care_membership(request)
@@ -121,7 +116,7 @@ def update_patient(
 
 @router.get(
     "/patients/{code}/team",
-    response={200: list[TeamMemberOut], **ERRORS},
+    response={200: list[TeamMemberOut], **READ_ERRORS},
     summary="ケアチーム（監査）",
 )
 def get_team(request: HttpRequest, code: uuid.UUID) -> list[CareTeamMember]:
@@ -216,7 +211,7 @@ def break_glass(request: HttpRequest, payload: actions.BreakGlassInput) -> Statu
 
 @router.get(
     "/patients/{code}/consents",
-    response={200: list[ConsentOut], **ERRORS},
+    response={200: list[ConsentOut], **READ_ERRORS},
     summary="情報共有の同意（監査）",
 )
 def list_consents(request: HttpRequest, code: uuid.UUID) -> list[Consent]:
@@ -257,7 +252,7 @@ def revoke_consent(
 
 @router.get(
     "/patients/{code}/provisions",
-    response={200: list[ProvisionOut], **ERRORS},
+    response={200: list[ProvisionOut], **READ_ERRORS},
     summary="第三者提供の記録（第29条、監査）",
 )
 def list_provisions(request: HttpRequest, code: uuid.UUID) -> list[ProvisionRecord]:
@@ -272,7 +267,7 @@ def list_provisions(request: HttpRequest, code: uuid.UUID) -> list[ProvisionReco
 
 @router.get(
     "/patients/{code}/posts",
-    response={200: TimelineOut, 400: ErrorOut, **ERRORS},
+    response={200: TimelineOut, 400: ErrorOut, **READ_ERRORS},
     summary="タイムライン（新しい順、返信と既読つき、監査、表示分は既読になる）",
 )
 def list_posts(
@@ -329,7 +324,7 @@ def _sheet_out(p: Patient, sheet: EmergencySheet | None) -> SheetOut:
 
 @router.get(
     "/patients/{code}/emergency-sheet",
-    response={200: SheetOut, **ERRORS},
+    response={200: SheetOut, **READ_ERRORS},
     summary="救急医療情報シート（監査）",
 )
 def get_sheet(request: HttpRequest, code: uuid.UUID) -> SheetOut:
@@ -351,7 +346,7 @@ def put_sheet(request: HttpRequest, code: uuid.UUID, payload: em.SheetInput) -> 
 
 @router.get(
     "/patients/{code}/acp",
-    response={200: list[AcpOut], **ERRORS},
+    response={200: list[AcpOut], **READ_ERRORS},
     summary="人生会議（ACP）の記録、新しい版から（監査）",
 )
 def list_acp(request: HttpRequest, code: uuid.UUID) -> list[AcpRecord]:
@@ -389,7 +384,7 @@ def _form_out(form: SharedForm, m: Membership, content: Any) -> SharedForm:
 
 @router.get(
     "/patients/{code}/forms",
-    response={200: list[FormRow], **ERRORS},
+    response={200: list[FormRow], **READ_ERRORS},
     summary="連携様式の一覧（自組織が作成・受信したもの、監査）",
 )
 def list_forms(request: HttpRequest, code: uuid.UUID) -> list[SharedForm]:
@@ -414,7 +409,7 @@ def create_form(
 
 @router.get(
     "/patients/{code}/forms/{form}",
-    response={200: FormOut, **ERRORS},
+    response={200: FormOut, **READ_ERRORS},
     summary="連携様式（監査。送付先の最初の閲覧が受領になる）",
 )
 def get_form(request: HttpRequest, code: uuid.UUID, form: uuid.UUID) -> SharedForm:
@@ -480,7 +475,7 @@ def form_inbox(request: HttpRequest) -> list[SharedForm]:
 
 @router.get(
     "/patients/{code}/since",
-    response={200: SinceOut, **ERRORS},
+    response={200: SinceOut, **READ_ERRORS},
     summary="前回の訪問から（自分の最後の記録より後の他のメンバーの記録、監査）",
 )
 def since_last_visit(request: HttpRequest, code: uuid.UUID) -> tl.Changes:

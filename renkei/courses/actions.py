@@ -55,8 +55,7 @@ def _audit(
     AuditEntry.record(
         action,
         request=request,
-        actor=by.user if by else None,
-        membership=by,
+        by=by,
         target=target,
         actor_label="" if by else "申込者",
         detail=detail,

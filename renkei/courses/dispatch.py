@@ -46,8 +46,7 @@ def _audit(
     AuditEntry.record(
         action,
         request=request,
-        actor=by.user if by else None,
-        membership=by,
+        by=by,
         target=req,
         actor_label="" if by else "派遣専門職",
         detail=detail,

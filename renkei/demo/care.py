@@ -16,7 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.models import Membership, Organization, Role
 from renkei.care.actions import emergency as em
-from renkei.care.models import ConsentScope, Patient, Resuscitation
+from renkei.care.actions import forms as fa
+from renkei.care.form_kinds import Purpose, ReplyMethod, ReplyWanted
+from renkei.care.models import ConsentScope, FormKind, Patient, Resuscitation
 from renkei.care.testing import add_to_team, make_consent, make_patient, make_post
 from renkei.demo.common import demo_uuid
 from renkei.testing import DEMO_PASSWORD, make_member
@@ -165,6 +167,26 @@ def seed_care() -> list[Patient]:
     make_consent(tome, by=cm, scope=ConsentScope.PEOPLE, people=[doctor.user], given_by="長女")
     add_to_team(tome, doctor, by=cm, team_role="primary_doctor")
     make_post(tome, cm, category="request", body="@care-doctor 主治医意見書の更新時期です。")
+
+    # Shared forms (ADR 0046): a 連絡票 the care manager sent to the doctor, a draft
+    # 入院時情報提供書 prefilled from 見本 花子's record.
+    note = fa.create_form(hanako, by=cm, data=fa.NewFormInput(kind=FormKind.DOCTOR_CM))
+    content = fa.content_of(note).model_copy(
+        update={
+            "purposes": [Purpose.CARE_PLAN, Purpose.MEDICAL_SERVICE],
+            "message": "デイサービスを週2回に増やします。入浴時の褥瘡の処置について、"
+            "ご指示をいただけますか。",
+            "reply_wanted": ReplyWanted.YES,
+            "reply_method": ReplyMethod.FORM,
+        }
+    )
+    fa.save_form(note, by=cm, data=fa.FormSaveInput(content=content, version=1))
+    fa.send_form(note, by=cm, data=fa.SendInput(recipient=doctor.organization.code))
+    fa.create_form(
+        hanako,
+        by=cm,
+        data=fa.NewFormInput(kind=FormKind.ADMISSION, admission_date=today),
+    )
     return [hanako, ichiro, tome]
 
 

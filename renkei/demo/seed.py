@@ -31,6 +31,7 @@ from renkei.demo.organizations import (
 )
 from renkei.demo.pdca import seed_pdca
 from renkei.demo.places import load_places
+from renkei.demo.programmes import PROGRAMME_HINTS, seed_programmes
 from renkei.demo.referrals import seed_referrals
 from renkei.directory.models import Facility
 from renkei.testing import DEMO_PASSWORD, make_member
@@ -183,6 +184,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
     ("kenou-142182", "調査・指標（/pdca/）: 綾瀬市として下書きの調査回答を仕上げて提出する"),
     *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
+    *PROGRAMME_HINTS,
 ]
 
 
@@ -225,6 +227,8 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
         with transaction.atomic():
             seed_cover()
         seed_pdca()
+        with transaction.atomic():
+            seed_programmes()
     finally:
         settings.EMAIL_BACKEND = previous_backend
     roles = dict(Role.choices)

@@ -329,18 +329,6 @@ def _write_version(
     return v
 
 
-def _audit(
-    action: str,
-    by: Membership,
-    target: Any,
-    request: HttpRequest | None,
-    **detail: Any,
-) -> None:
-    AuditEntry.record(
-        action, request=request, actor=by.user, membership=by, target=target, detail=detail
-    )
-
-
 # Consultations ------------------------------------------------------------------------------
 
 
@@ -364,13 +352,12 @@ def create_consultation(
     c.save()
     c.topics.set(topics)
     c.referred_facilities.set(facilities)
-    _audit(
+    AuditEntry.record(
         "desk.consultation_created",
-        by,
-        c,
-        request,
-        desk=str(desk.code),
-        named=c.is_named,
+        by=by,
+        target=c,
+        request=request,
+        detail={"desk": str(desk.code), "named": c.is_named},
     )
     if data.followup is not None:
         _create_followup(c, by=by, data=data.followup, assignee=assignee, request=request)
@@ -412,14 +399,12 @@ def update_consultation(
         if not changes:
             raise ActionError("変更された項目がありません")
         _write_version(c, by=by.user, changes=changes, reason=reason)
-    _audit(
+    AuditEntry.record(
         "desk.consultation_revised" if c.is_confirmed else "desk.consultation_updated",
-        by,
-        c,
-        request,
-        fields=sorted(changes),
-        reason=reason,
-        version=c.version,
+        by=by,
+        target=c,
+        request=request,
+        detail={"fields": sorted(changes), "reason": reason, "version": c.version},
     )
     return c
 
@@ -450,7 +435,13 @@ def confirm_consultation(
     c.confirmed_at = timezone.now()
     c.save(update_fields=["confirmed_by", "confirmed_at", "updated_at"])
     _write_version(c, by=by.user, changes={}, reason="確定")
-    _audit("desk.consultation_confirmed", by, c, request, version=c.version)
+    AuditEntry.record(
+        "desk.consultation_confirmed",
+        by=by,
+        target=c,
+        request=request,
+        detail={"version": c.version},
+    )
     return c
 
 
@@ -591,7 +582,13 @@ def _create_followup(
         assignee=assignee,
         created_by=by.user,
     )
-    _audit("desk.followup_added", by, c, request, followup=f.pk, due=data.due_date.isoformat())
+    AuditEntry.record(
+        "desk.followup_added",
+        by=by,
+        target=c,
+        request=request,
+        detail={"followup": f.pk, "due": data.due_date.isoformat()},
+    )
     return f
 
 
@@ -623,7 +620,13 @@ def complete_followup(
     f.done_at = timezone.now()
     f.done_by = by.user
     f.save(update_fields=["done_at", "done_by"])
-    _audit("desk.followup_done", by, f.consultation, request, followup=f.pk)
+    AuditEntry.record(
+        "desk.followup_done",
+        by=by,
+        target=f.consultation,
+        request=request,
+        detail={"followup": f.pk},
+    )
     return f
 
 
@@ -688,7 +691,9 @@ def add_topic(
     if not created:
         topic.is_active = True
         topic.save(update_fields=["is_active"])
-    _audit("desk.topic_added", by, desk, request, topic=name)
+    AuditEntry.record(
+        "desk.topic_added", by=by, target=desk, request=request, detail={"topic": name}
+    )
     return topic
 
 
@@ -703,5 +708,11 @@ def retire_topic(topic: Topic, *, by: Membership, request: HttpRequest | None = 
         raise Conflict(f"「{topic.name}」は既に使用停止です")
     topic.is_active = False
     topic.save(update_fields=["is_active"])
-    _audit("desk.topic_retired", by, topic.desk, request, topic=topic.name)
+    AuditEntry.record(
+        "desk.topic_retired",
+        by=by,
+        target=topic.desk,
+        request=request,
+        detail={"topic": topic.name},
+    )
     return topic

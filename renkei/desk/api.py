@@ -36,17 +36,10 @@ from renkei.desk.schemas import (
     VersionOut,
 )
 from renkei.desk.tally import Tally, yearly_tally
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from renkei.lib.inputs import CalendarDate
 
 router = Router(tags=["desk"], auth=SessionAuth())
-
-
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
 
 
 def _detail(c: Consultation) -> Consultation:
@@ -73,7 +66,7 @@ def list_desks(request: HttpRequest) -> QuerySet[Desk]:
 
 @router.get(
     "/desks/{desk}/topics",
-    response={200: list[TopicOut], **ERRORS},
+    response={200: list[TopicOut], **READ_ERRORS},
     summary="相談内容の分類（共通＋窓口独自）",
 )
 def list_topics(request: HttpRequest, desk: uuid.UUID) -> QuerySet[Topic]:
@@ -111,7 +104,7 @@ def retire_topic(
 
 @router.get(
     "/desks/{desk}/consultations",
-    response={200: ConsultationPage, 400: ErrorOut, **ERRORS},
+    response={200: ConsultationPage, 400: ErrorOut, **READ_ERRORS},
     summary="相談記録の一覧（閲覧は監査ログに記録）",
 )
 def list_consultations(
@@ -136,7 +129,7 @@ def create_consultation(
 
 @router.get(
     "/consultations/{code}",
-    response={200: ConsultationOut, **ERRORS},
+    response={200: ConsultationOut, **READ_ERRORS},
     summary="相談記録の詳細（閲覧は監査ログに記録）",
 )
 def get_consultation(request: HttpRequest, code: uuid.UUID) -> Consultation:
@@ -176,7 +169,7 @@ def confirm_consultation(
 
 @router.get(
     "/consultations/{code}/versions",
-    response={200: list[VersionOut], **ERRORS},
+    response={200: list[VersionOut], **READ_ERRORS},
     summary="確定・修正の履歴（各版の内容と変更点）",
 )
 def list_versions(request: HttpRequest, code: uuid.UUID) -> list[ConsultationVersion]:
@@ -186,7 +179,7 @@ def list_versions(request: HttpRequest, code: uuid.UUID) -> list[ConsultationVer
 
 @router.get(
     "/consultations/{code}/versions/{number}",
-    response={200: VersionOut, **ERRORS},
+    response={200: VersionOut, **READ_ERRORS},
     summary="特定の版",
 )
 def get_version(
@@ -233,7 +226,7 @@ class FollowUpFilter(Schema):
 
 @router.get(
     "/desks/{desk}/followups",
-    response={200: list[FollowUpOut], 400: ErrorOut, **ERRORS},
+    response={200: list[FollowUpOut], 400: ErrorOut, **READ_ERRORS},
     summary="未完了のフォローアップ（期日順、期限切れを含む）",
 )
 def list_followups(
@@ -251,7 +244,7 @@ def list_followups(
 
 @router.get(
     "/desks/{desk}/tally",
-    response={200: DeskTallyOut, 400: ErrorOut, **ERRORS},
+    response={200: DeskTallyOut, 400: ErrorOut, **READ_ERRORS},
     summary="年度の月別集計（相談方法・相談者・相談内容・場面）",
 )
 def get_tally(request: HttpRequest, desk: uuid.UUID, query: Query[actions.TallyQuery]) -> Tally:

@@ -29,6 +29,7 @@ from renkei.desk.models import (
     Topic,
 )
 from renkei.directory.models import Facility
+from renkei.lib.forms import DatePicker
 from renkei.regions.models import Municipality
 
 
@@ -46,9 +47,7 @@ class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 class ConsultationForm(forms.Form):
     """Phone-friendly entry: date and time apart, choices as radios, the first follow-up inline."""
 
-    received_date = forms.DateField(
-        label="受付日", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    received_date = forms.DateField(label="受付日", widget=DatePicker())
     received_time = forms.TimeField(
         label="受付時刻",
         required=False,
@@ -94,7 +93,7 @@ class ConsultationForm(forms.Form):
     consent_date = forms.DateField(
         label="同意の確認日",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker(),
     )
     summary = forms.CharField(
         label="相談内容", widget=forms.Textarea(attrs={"rows": 5}), max_length=4000
@@ -120,7 +119,7 @@ class ConsultationForm(forms.Form):
     followup_due = forms.DateField(
         label="フォローアップの期日",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker(),
     )
     followup_note = forms.CharField(label="フォローアップの内容", required=False, max_length=300)
     followup_assignee = UserChoiceField(
@@ -278,7 +277,7 @@ def initial_from(c: Consultation) -> dict[str, Any]:
 class FollowUpForm(forms.Form):
     due_date = forms.DateField(
         label="期日",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker(),
         error_messages={"required": DUE_REQUIRED},
     )
     note = forms.CharField(label="内容", max_length=300, error_messages={"required": NOTE_REQUIRED})

@@ -33,7 +33,7 @@ from renkei.directory.search import FacilitySearch, SearchError
 from renkei.lib import exports
 from renkei.lib.actions import ActionError, StaleVersion
 from renkei.lib.dates import fiscal_year, fiscal_year_label
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, show_error, submit
 from renkei.lib.inputs import parse, parse_query
 from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 from renkei.lib.text import normalize_search
@@ -234,19 +234,17 @@ def consultation_new(request: MemberRequest, desk: uuid.UUID) -> HttpResponse:
     form = ConsultationForm(request.POST or None, desk=d, can_confirm=can_confirm)
     status = 200
     if request.method == "POST":
-        data = input_from_form(form, actions.NewConsultationInput)
-        status = 400
-        if data is not None:
-            try:
-                c = actions.create_consultation(
-                    d, by=request.membership, data=data, request=request
-                )
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                messages.success(request, "相談記録を登録しました。")
-                return redirect(c)
+        sent = submit(
+            form,
+            actions.NewConsultationInput,
+            lambda data: actions.create_consultation(
+                d, by=request.membership, data=data, request=request
+            ),
+        )
+        if sent.result is not None:
+            messages.success(request, "相談記録を登録しました。")
+            return redirect(sent.result)
+        status = sent.status
     return render(
         request,
         "desk/form.html",
@@ -380,16 +378,15 @@ def consultation_confirm(request: MemberRequest, code: uuid.UUID) -> HttpRespons
 def followup_add(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     c = visible_consultation(request.membership, code)
     form = FollowUpForm(request.POST, desk=c.desk)
-    data = input_from_form(form, actions.FollowUpInput)
-    if data is not None:
-        try:
-            actions.add_followup(c, by=request.membership, data=data, request=request)
-        except ActionError as e:
-            show_error(form, e)
-            return _detail(request, c, form, status=e.status)
-        messages.success(request, "フォローアップを追加しました。")
-        return redirect(c)
-    return _detail(request, c, form, status=400)
+    sent = submit(
+        form,
+        actions.FollowUpInput,
+        lambda data: actions.add_followup(c, by=request.membership, data=data, request=request),
+    )
+    if not sent.done:
+        return _detail(request, c, form, status=sent.status)
+    messages.success(request, "フォローアップを追加しました。")
+    return redirect(c)
 
 
 @member_required

@@ -95,8 +95,7 @@ def update_vacancy(
     AuditEntry.record(
         "directory.vacancy_updated",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=facility,
         detail={"before": before, "after": {"status": status, "count": count}},
     )
@@ -143,8 +142,7 @@ def confirm_vacancy(
     AuditEntry.record(
         "directory.vacancy_confirmed",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=facility,
         detail={
             "status": facility.vacancy_status,
@@ -196,8 +194,7 @@ def update_facility(
     AuditEntry.record(
         "directory.facility_updated",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=facility,
         detail=diff,
     )
@@ -227,8 +224,7 @@ def create_facility(
     AuditEntry.record(
         "directory.facility_created",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=facility,
         detail={k: _jsonable(v) for k, v in fields.items()},
     )

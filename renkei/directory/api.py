@@ -31,6 +31,7 @@ from renkei.directory.search import (
     SearchError,
 )
 from renkei.lib import ratelimit
+from renkei.lib.api import WRITE_ERRORS, ErrorOut
 from renkei.lib.dates import ago_ja
 from renkei.lib.http import json_bytes
 from renkei.lib.inputs import CapabilityCode, Input, MunicipalityCode, PageNumber, PerPage
@@ -135,10 +136,6 @@ class ProfileIn(Schema):
     service_radius_km: float | None = Field(None, gt=0, le=100)
     service_municipalities: list[MunicipalityCode] | None = None
     version: int | None = None
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 def _member(request: HttpRequest) -> Membership | None:
@@ -328,7 +325,7 @@ def _editable(request: HttpRequest, code: uuid.UUID) -> tuple[Facility, Membersh
 
 @router.put(
     "/facilities/{code}/vacancy",
-    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: FacilityMemberOut, **WRITE_ERRORS},
     auth=SessionAuth(),
     summary="空き状況を更新する",
 )
@@ -344,7 +341,7 @@ def put_vacancy(
 
 @router.post(
     "/facilities/{code}/vacancy/confirm",
-    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: FacilityMemberOut, **WRITE_ERRORS},
     auth=SessionAuth(),
     summary="空き状況は変わりなし（確認日時を更新する）",
 )
@@ -359,7 +356,7 @@ def confirm_vacancy(
 
 @router.patch(
     "/facilities/{code}",
-    response={200: FacilityMemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: FacilityMemberOut, **WRITE_ERRORS},
     auth=SessionAuth(),
     summary="対応できる処置・受入れ条件を更新する",
 )

@@ -67,16 +67,12 @@ CURATOR_FIELDS = [
 NULL_BOOLEAN = [("", "未回答"), ("true", "受け入れる"), ("false", "受け入れない")]
 
 
-class FacilityForm(forms.ModelForm[Facility]):
+class _FacilityFields(forms.ModelForm[Facility]):
+    """The fields both facility forms declare the same way."""
+
     capabilities = forms.ModelMultipleChoiceField(
         label="対応できる処置",
-        queryset=Capability.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    service_municipalities = forms.ModelMultipleChoiceField(
-        label="サービス提供地域（訪問サービスの場合）",
-        queryset=Municipality.objects.none(),
+        queryset=Capability.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -84,6 +80,15 @@ class FacilityForm(forms.ModelForm[Facility]):
     # deprecation warning the generated field raises on 5.2.
     website = forms.URLField(
         label="ウェブサイト", max_length=300, required=False, assume_scheme="https"
+    )
+
+
+class FacilityForm(_FacilityFields):
+    service_municipalities = forms.ModelMultipleChoiceField(
+        label="サービス提供地域（訪問サービスの場合）",
+        queryset=Municipality.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -146,18 +151,8 @@ class FacilityForm(forms.ModelForm[Facility]):
         return {k: v for k, v in self.cleaned_data.items() if k not in skip}
 
 
-class FacilityCreateForm(forms.ModelForm[Facility]):
+class FacilityCreateForm(_FacilityFields):
     """A curator adds a facility that the open data does not contain."""
-
-    capabilities = forms.ModelMultipleChoiceField(
-        label="対応できる処置",
-        queryset=Capability.objects.all(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    website = forms.URLField(
-        label="ウェブサイト", max_length=300, required=False, assume_scheme="https"
-    )
 
     class Meta:
         model = Facility

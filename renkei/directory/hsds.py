@@ -531,33 +531,23 @@ def taxonomy_term(request: HttpRequest, id: str) -> HttpResponse:
     return _not_found("分類語")
 
 
+# A service and its one service_at_location are searched alike.
+_SERVICE_PARAMETERS = [
+    "search",
+    "page",
+    "per_page",
+    "format",
+    "full",
+    "taxonomy_term_id",
+    "taxonomy_id",
+    "organization_id",
+    "modified_after",
+    "postcode",
+    "proximity",
+]
 LIST_PARAMETERS = {
-    "services": [
-        "search",
-        "page",
-        "per_page",
-        "format",
-        "full",
-        "taxonomy_term_id",
-        "taxonomy_id",
-        "organization_id",
-        "modified_after",
-        "postcode",
-        "proximity",
-    ],
-    "service_at_locations": [
-        "search",
-        "page",
-        "per_page",
-        "format",
-        "full",
-        "taxonomy_term_id",
-        "taxonomy_id",
-        "organization_id",
-        "modified_after",
-        "postcode",
-        "proximity",
-    ],
+    "services": _SERVICE_PARAMETERS,
+    "service_at_locations": _SERVICE_PARAMETERS,
     "organizations": ["search", "page", "per_page", "format", "full", "full_service"],
     "taxonomies": ["search", "page", "per_page"],
     "taxonomy_terms": ["search", "page", "per_page", "taxonomy_id"],

@@ -29,6 +29,7 @@ from renkei.directory.imports import (
 )
 from renkei.directory.models import ImportRun
 from renkei.lib import exports
+from renkei.lib.forms import DatePicker
 
 MAX_UPLOAD_MB = 300
 REPORTS_PER_PAGE = 100
@@ -48,7 +49,7 @@ class ImportForm(forms.Form):
     source_date = forms.DateField(
         label="データの時点（任意）",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DatePicker(),
         help_text="例: 2026-06-30。空欄の場合はファイル名の日付（…_20260601.csv）を使います。",
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Status
 from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership as _membership
@@ -45,6 +45,7 @@ from renkei.events.schemas import (
 from renkei.events.search import EventFilter, public_events
 from renkei.lib import ratelimit
 from renkei.lib.actions import NotFound
+from renkei.lib.api import ErrorOut, errors
 from renkei.lib.dates import fiscal_year
 from renkei.lib.inputs import merge
 
@@ -52,10 +53,6 @@ router = Router(tags=["events"])
 session_auth = SessionAuth()
 
 EVENT_NOT_FOUND = "研修・イベントが見つかりません"
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class EventListQuery(EventFilter):
@@ -208,8 +205,7 @@ def cancel_application(request: HttpRequest, token: str, payload: EventCancelInp
 def _answers(ok: Any, *, status: int = 200, conflict: bool = False) -> dict[int, Any]:
     """The organiser's answer and refusals: bad input, no session, no membership (or the CSRF
     check), not theirs; 409 where the state can refuse."""
-    errors = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-    return {status: ok, **errors, **({409: ErrorOut} if conflict else {})}
+    return {status: ok, **errors(400, 401, 403, 404, *((409,) if conflict else ()))}
 
 
 def _my_event(request: HttpRequest, code: uuid.UUID) -> tuple[Event, Membership]:

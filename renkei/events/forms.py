@@ -26,7 +26,7 @@ from renkei.events.actions import (
 )
 from renkei.events.models import Event, Need, Occupation
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import input_from_form
+from renkei.lib.forms import DatePicker, DateTimePicker, input_from_form
 from renkei.lib.inputs import errors_of
 from renkei.regions.models import Municipality
 
@@ -209,7 +209,7 @@ def application_input(
         return None
 
 
-DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATETIME_WIDGET = DateTimePicker()
 
 
 class EventForm(forms.ModelForm[Event]):
@@ -225,7 +225,7 @@ class EventForm(forms.ModelForm[Event]):
     apply_until_date = forms.DateField(
         label="申込期限（日付）",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker(),
     )
     apply_until_time = forms.TimeField(
         label="申込期限（時刻）",

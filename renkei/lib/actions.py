@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.dispatch import Signal
 from django.http import Http404
+from django.template.loader import render_to_string
 
 M = TypeVar("M", bound=models.Model)
 
@@ -176,6 +177,8 @@ def notify(
     """
     from renkei.lib import mail
 
-    return mail.send_templated(
-        to=to, subject=subject, template=template, context=context, reply_to=reply_to
-    )
+    recipients = list(to)
+    if not recipients:
+        return 0
+    body = render_to_string(f"emails/{template}", dict(context))
+    return mail.send(to=recipients, subject=subject, body=body, reply_to=reply_to)

@@ -6,12 +6,10 @@ carry identifying data about a patient or a consultation: a link to sign in and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 
 from renkei.lib.jobs import job
 
@@ -36,21 +34,6 @@ def send(*, to: Iterable[str], subject: str, body: str, reply_to: Iterable[str] 
             to=address, subject=subject_line(subject), body=body, reply_to=list(reply_to)
         )
     return len(seen)
-
-
-def send_templated(
-    *,
-    to: Iterable[str],
-    subject: str,
-    template: str,
-    context: Mapping[str, Any],
-    reply_to: Iterable[str] = (),
-) -> int:
-    recipients = list(to)
-    if not recipients:
-        return 0
-    body = render_to_string(f"emails/{template}", dict(context))
-    return send(to=recipients, subject=subject, body=body, reply_to=reply_to)
 
 
 def site_url(path: str) -> str:

@@ -183,26 +183,6 @@ def _areas(program_or_office: Any, codes: Sequence[str], field: str) -> list[Mun
     return found
 
 
-def _audit(
-    action: str,
-    target: Any,
-    request: HttpRequest | None,
-    *,
-    by: Membership | None = None,
-    actor_label: str = "",
-    **detail: Any,
-) -> None:
-    AuditEntry.record(
-        action,
-        request=request,
-        actor=by.user if by else None,
-        membership=by,
-        target=target,
-        actor_label=actor_label,
-        detail=detail,
-    )
-
-
 # Programmes and mentors ------------------------------------------------------------------
 
 
@@ -233,7 +213,9 @@ def save_program(
         raise ActionError("この年度の同行研修は既に登録されています", field="fiscal_year")
     full_clean(program)
     program.save()
-    _audit("mentoring.program_saved", program, request, by=by, **fields)
+    AuditEntry.record(
+        "mentoring.program_saved", by=by, target=program, request=request, detail=fields
+    )
     return program
 
 
@@ -264,7 +246,7 @@ def save_mentor(
     full_clean(mentor, exclude=["areas"])
     mentor.save()
     mentor.areas.set(areas)
-    _audit("mentoring.mentor_saved", mentor, request, by=by)
+    AuditEntry.record("mentoring.mentor_saved", by=by, target=mentor, request=request)
     return mentor
 
 
@@ -311,14 +293,13 @@ def apply(
     full_clean(application, exclude=["preferred_areas", "trainee_key", "program"])
     application.save()
     application.preferred_areas.set(areas)
-    _audit(
+    AuditEntry.record(
         "mentoring.applied",
-        application,
-        request,
         by=by,
+        target=application,
+        request=request,
         actor_label="" if by else "申込者（公開フォーム）",
-        program=str(program.code),
-        profession=application.profession,
+        detail={"program": str(program.code), "profession": application.profession},
     )
     notify(
         to=[application.email],
@@ -349,7 +330,13 @@ def cancel_application(
     application.cancelled_at = timezone.now()
     application.cancel_reason = data.reason
     application.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-    _audit("mentoring.cancelled", application, request, by=by, reason=data.reason)
+    AuditEntry.record(
+        "mentoring.cancelled",
+        by=by,
+        target=application,
+        request=request,
+        detail={"reason": data.reason},
+    )
     return application
 
 
@@ -394,13 +381,12 @@ def decide_match(
     )
     application.status = ApplicationStatus.MATCHED
     application.save(update_fields=["status"])
-    _audit(
+    AuditEntry.record(
         "mentoring.matched",
-        match,
-        request,
         by=by,
-        application=str(application.code),
-        mentor=str(mentor.code),
+        target=match,
+        request=request,
+        detail={"application": str(application.code), "mentor": str(mentor.code)},
     )
     _send_decision_notices(match)
     return match
@@ -441,7 +427,7 @@ def resend_decision_notices(
     if match.application.status == ApplicationStatus.CANCELLED:
         raise Conflict("この研修は取り消されています")
     _send_decision_notices(match)
-    _audit("mentoring.notices_resent", match, request, by=by)
+    AuditEntry.record("mentoring.notices_resent", by=by, target=match, request=request)
     return match
 
 
@@ -471,14 +457,13 @@ def set_visit_date(
     match.save(update_fields=["visit_date"])
     a.status = ApplicationStatus.SCHEDULED
     a.save(update_fields=["status"])
-    _audit(
+    AuditEntry.record(
         "mentoring.scheduled",
-        match,
-        request,
         by=by,
+        target=match,
+        request=request,
         actor_label="" if by else Match.Side(side).label if side else "",
-        visit_date=data.visit_date.isoformat(),
-        side=side,
+        detail={"visit_date": data.visit_date.isoformat(), "side": side},
     )
     return match
 
@@ -518,7 +503,13 @@ def file_report(
     both = match.mentor_report_at is not None and match.trainee_report_at is not None
     a.status = ApplicationStatus.REPORTED if both else ApplicationStatus.DONE
     a.save(update_fields=["status"])
-    _audit("mentoring.reported", match, request, actor_label=Match.Side(side).label, side=side)
+    AuditEntry.record(
+        "mentoring.reported",
+        target=match,
+        request=request,
+        actor_label=Match.Side(side).label,
+        detail={"side": side},
+    )
     return match
 
 
@@ -542,12 +533,11 @@ def record_honorarium(
     match.honorarium_paid_at = data.paid_at
     match.honorarium_recorded_by = by.user
     match.save(update_fields=["honorarium_amount", "honorarium_paid_at", "honorarium_recorded_by"])
-    _audit(
+    AuditEntry.record(
         "mentoring.honorarium_recorded",
-        match,
-        request,
         by=by,
-        amount=data.amount,
-        paid_at=data.paid_at.isoformat(),
+        target=match,
+        request=request,
+        detail={"amount": data.amount, "paid_at": data.paid_at.isoformat()},
     )
     return match

@@ -11,11 +11,12 @@ import uuid
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership
 from renkei.lib import ratelimit
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, errors
 from renkei.mentoring import actions
 from renkei.mentoring.access import (
     Party,
@@ -49,13 +50,7 @@ from renkei.mentoring.summary import Summary, yearly_summary
 router = Router(tags=["mentoring"], auth=SessionAuth())
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
-PARTY_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+PARTY_ERRORS = errors(400, 404, 409)
 
 
 def _match(match: Match) -> Match:
@@ -104,7 +99,7 @@ def update_program(
 
 @router.get(
     "/programs/{code}/summary",
-    response={200: SummaryOut, **ERRORS},
+    response={200: SummaryOut, **READ_ERRORS},
     summary="年度の実績（申込・実施・職種別・指導医別・謝礼）",
 )
 def get_summary(request: HttpRequest, code: uuid.UUID) -> Summary:
@@ -116,7 +111,7 @@ def get_summary(request: HttpRequest, code: uuid.UUID) -> Summary:
 
 @router.get(
     "/programs/{code}/applications",
-    response={200: list[TraineeApplicationOut], 400: ErrorOut, **ERRORS},
+    response={200: list[TraineeApplicationOut], 400: ErrorOut, **READ_ERRORS},
     summary="申込の一覧",
 )
 def list_applications(
@@ -155,7 +150,7 @@ def apply_public(
 
 @router.get(
     "/applications/{code}",
-    response={200: TraineeApplicationOut, **ERRORS},
+    response={200: TraineeApplicationOut, **READ_ERRORS},
     summary="申込の詳細",
 )
 def get_application(request: HttpRequest, code: uuid.UUID) -> TraineeApplication:
@@ -164,7 +159,7 @@ def get_application(request: HttpRequest, code: uuid.UUID) -> TraineeApplication
 
 @router.get(
     "/applications/{code}/suggestions",
-    response={200: list[SuggestionOut], **ERRORS},
+    response={200: list[SuggestionOut], **READ_ERRORS},
     summary="指導医の候補（地域・曜日・今年度の担当件数で順位付け、理由つき）",
 )
 def get_suggestions(request: HttpRequest, code: uuid.UUID) -> list[Suggestion]:
@@ -200,7 +195,7 @@ def cancel(
 # Matches ---------------------------------------------------------------------------------
 
 
-@router.get("/matches/{code}", response={200: MatchOut, **ERRORS}, summary="マッチングの詳細")
+@router.get("/matches/{code}", response={200: MatchOut, **READ_ERRORS}, summary="マッチングの詳細")
 def get_match(request: HttpRequest, code: uuid.UUID) -> Match:
     return office_match(api_membership(request), code)
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import Organization
 from renkei.lib.dates import fiscal_year
+from renkei.lib.forms import DatePicker
 from renkei.mentoring.actions import AREAS_UNKNOWN
 from renkei.mentoring.models import WEEKDAYS, Mentor, Profession, area_choices
 from renkei.regions.models import Municipality
@@ -73,9 +74,7 @@ class MatchForm(forms.Form):
 
 
 class VisitDateForm(forms.Form):
-    visit_date = forms.DateField(
-        label="研修日", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    visit_date = forms.DateField(label="研修日", widget=DatePicker())
 
 
 class ReportForm(forms.Form):
@@ -86,9 +85,7 @@ class ReportForm(forms.Form):
 
 class HonorariumForm(forms.Form):
     amount = forms.IntegerField(label="支払額（円）", min_value=1, max_value=1_000_000)
-    paid_at = forms.DateField(
-        label="支払日", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    paid_at = forms.DateField(label="支払日", widget=DatePicker())
 
 
 class CancelForm(forms.Form):
@@ -127,7 +124,7 @@ class MentorForm(forms.Form):
     recommended_on = forms.DateField(
         label="推薦日",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker(),
     )
     areas = AreasField(label="訪問地域")
     weekdays = forms.MultipleChoiceField(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, refuse, submit
 from renkei.lib.inputs import parse_query
 from renkei.lib.ratelimit import rate_limited
 from renkei.mentoring import actions
@@ -47,15 +47,6 @@ from renkei.mentoring.models import (
     suggestions,
 )
 from renkei.mentoring.summary import summary_response, yearly_summary
-
-
-def _refuse(request: RenkeiRequest, form: Form, e: ActionError) -> int:
-    """A refusal on a page of several small forms: beside its field, or as a message."""
-    if e.field and e.field.split(".")[0] in form.fields:
-        show_error(form, e)
-    else:
-        messages.error(request, e.message)
-    return e.status
 
 
 def _flash_errors(request: RenkeiRequest, form: Form) -> None:
@@ -116,19 +107,17 @@ def program_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpR
     form = ProgramForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        data = input_from_form(form, actions.TrainingProgramInput)
-        status = 400
-        if data is not None:
-            try:
-                saved = actions.save_program(
-                    by=request.membership, data=data, program=program, request=request
-                )
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                messages.success(request, "研修の設定を保存しました。")
-                return redirect(saved)
+        sent = submit(
+            form,
+            actions.TrainingProgramInput,
+            lambda data: actions.save_program(
+                by=request.membership, data=data, program=program, request=request
+            ),
+        )
+        if sent.result is not None:
+            messages.success(request, "研修の設定を保存しました。")
+            return redirect(sent.result)
+        status = sent.status
     return render(
         request, "mentoring/program_form.html", {"form": form, "program": program}, status=status
     )
@@ -183,24 +172,20 @@ def _apply(request: RenkeiRequest, program: TrainingProgram, *, office: bool) ->
     form = ApplicationForm(request.POST or None, organizer=program.organizer)
     status = 200
     if request.method == "POST":
-        data = input_from_form(form, actions.TraineeApplicationInput)
-        status = 400
-        if data is not None:
-            try:
-                a = actions.apply(
-                    program,
-                    data=data,
-                    by=request.membership if office else None,
-                    request=request,
-                )
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                if office:
-                    messages.success(request, "申込を登録しました。")
-                    return redirect(a)
-                return render(request, "mentoring/apply_done.html", {"program": program, "a": a})
+        sent = submit(
+            form,
+            actions.TraineeApplicationInput,
+            lambda data: actions.apply(
+                program, data=data, by=request.membership if office else None, request=request
+            ),
+        )
+        a = sent.result
+        if a is not None:
+            if office:
+                messages.success(request, "申込を登録しました。")
+                return redirect(a)
+            return render(request, "mentoring/apply_done.html", {"program": program, "a": a})
+        status = sent.status
     return render(
         request,
         "mentoring/apply.html",
@@ -297,7 +282,7 @@ def match_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
                 raise ActionError("操作の指定が正しくありません")
             status = 400
         except ActionError as e:
-            status = _refuse(request, hform if what == "honorarium" else vform, e)
+            status = refuse(request, hform if what == "honorarium" else vform, e)
         match.refresh_from_db()
     return render(
         request,
@@ -374,19 +359,17 @@ def mentor_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpRe
     )
     status = 200
     if request.method == "POST":
-        data = input_from_form(form, actions.MentorInput)
-        status = 400
-        if data is not None:
-            try:
-                actions.save_mentor(
-                    by=request.membership, data=data, mentor=mentor, request=request
-                )
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                messages.success(request, "指導医を保存しました。")
-                return redirect("mentoring:mentors")
+        sent = submit(
+            form,
+            actions.MentorInput,
+            lambda data: actions.save_mentor(
+                by=request.membership, data=data, mentor=mentor, request=request
+            ),
+        )
+        if sent.done:
+            messages.success(request, "指導医を保存しました。")
+            return redirect("mentoring:mentors")
+        status = sent.status
     return render(
         request, "mentoring/mentor_form.html", {"form": form, "mentor": mentor}, status=status
     )
@@ -447,7 +430,7 @@ def party_page(request: RenkeiRequest, token: str) -> HttpResponse:
                 raise ActionError("操作の指定が正しくありません")
             status = 400
         except ActionError as e:
-            status = _refuse(request, rform if what == "report" else vform, e)
+            status = refuse(request, rform if what == "report" else vform, e)
         match.refresh_from_db()
     a = match.application
     return render(

@@ -16,6 +16,8 @@ from renkei.oncall.models import (
     BackupBedOffer,
     BackupBedRegistration,
     CooperatingInstitution,
+    CoverSearch,
+    CoverSearchRecipient,
     Rota,
     RotaMember,
     Shift,
@@ -139,5 +141,29 @@ def visible_cooperation(m: Membership | None, code: uuid.UUID) -> CooperatingIns
             Q(facility_id=m.organization_id) | Q(institution_id=m.organization_id)
         ).select_related("facility", "institution"),
         "協力医療機関の記録が見つかりません",
+        code=code,
+    )
+
+
+def searches_visible_to(m: Membership | None) -> QuerySet[CoverSearch]:
+    """The requesting clinic's members who may open the patient, and the clinics it was sent to
+    (they see the anonymous case only: the views never show them the patient)."""
+    from renkei.care.models import Patient
+
+    if m is None:
+        return CoverSearch.objects.none()
+    own = Q(requester_id=m.organization_id, patient__in=Patient.objects.visible_to(m).values("pk"))
+    sent = Q(
+        pk__in=CoverSearchRecipient.objects.filter(organization_id=m.organization_id).values(
+            "search_id"
+        )
+    )
+    return CoverSearch.objects.filter(own | sent)
+
+
+def visible_search(m: Membership | None, code: uuid.UUID) -> CoverSearch:
+    return get_visible(
+        searches_visible_to(m).select_related("requester", "municipality", "requested_by__user"),
+        "募集が見つかりません",
         code=code,
     )

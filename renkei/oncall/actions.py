@@ -7,7 +7,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.db import transaction
 from django.db.models import Q
@@ -142,14 +142,6 @@ class SwapAnswerInput(Input):
 # Helpers ------------------------------------------------------------------------------------
 
 
-def _audit(
-    action: str, target: Any, request: HttpRequest | None, by: Membership, **detail: Any
-) -> None:
-    AuditEntry.record(
-        action, request=request, actor=by.user, membership=by, target=target, detail=detail
-    )
-
-
 def require_organiser(rota: Rota, by: Membership) -> None:
     if rota.organizer_id != by.organization_id:
         raise Forbidden("当番表を編集できるのは主催者だけです")
@@ -212,7 +204,9 @@ def save_rota(
     full_clean(rota, exclude=["organizer"])
     rota.save()
     rota.municipalities.set(munis)
-    _audit("oncall.rota_saved", rota, request, by, name=rota.name)
+    AuditEntry.record(
+        "oncall.rota_saved", by=by, target=rota, request=request, detail={"name": rota.name}
+    )
     return rota
 
 
@@ -233,7 +227,9 @@ def add_member(
         phone=data.phone,
         sort_order=data.sort_order,
     )
-    _audit("oncall.member_added", rota, request, by, member=str(member))
+    AuditEntry.record(
+        "oncall.member_added", by=by, target=rota, request=request, detail={"member": str(member)}
+    )
     return member
 
 
@@ -245,7 +241,13 @@ def remove_member(
     require_organiser(member.rota, by)
     member.is_active = False
     member.save(update_fields=["is_active"])
-    _audit("oncall.member_removed", member.rota, request, by, member=str(member))
+    AuditEntry.record(
+        "oncall.member_removed",
+        by=by,
+        target=member.rota,
+        request=request,
+        detail={"member": str(member)},
+    )
 
 
 @transaction.atomic
@@ -254,7 +256,9 @@ def add_rule(
 ) -> ShiftRule:
     require_organiser(rota, by)
     rule = ShiftRule.objects.create(rota=rota, **data.model_dump())
-    _audit("oncall.rule_added", rota, request, by, rule=str(rule))
+    AuditEntry.record(
+        "oncall.rule_added", by=by, target=rota, request=request, detail={"rule": str(rule)}
+    )
     return rule
 
 
@@ -273,7 +277,13 @@ def mark_unavailable(
             member=member, day=day, defaults={"note": data.note}
         )
         made += created
-    _audit("oncall.unavailable_marked", rota, request, by, member=str(member), days=len(data.days))
+    AuditEntry.record(
+        "oncall.unavailable_marked",
+        by=by,
+        target=rota,
+        request=request,
+        detail={"member": str(member), "days": len(data.days)},
+    )
     return made
 
 
@@ -335,7 +345,13 @@ def generate_month(
         for p, m in zip(planned, who, strict=True)
     )
     gaps = who.count(None)
-    _audit("oncall.month_generated", month, request, by, shifts=len(planned), gaps=gaps)
+    AuditEntry.record(
+        "oncall.month_generated",
+        by=by,
+        target=month,
+        request=request,
+        detail={"shifts": len(planned), "gaps": gaps},
+    )
     return month
 
 
@@ -357,7 +373,9 @@ def publish_month(
     month.published_by = by.user
     month.save(update_fields=["status", "published_at", "published_by"])
     gaps = month.shifts.gaps().count()
-    _audit("oncall.month_published", month, request, by, gaps=gaps)
+    AuditEntry.record(
+        "oncall.month_published", by=by, target=month, request=request, detail={"gaps": gaps}
+    )
     orgs = Organization.objects.filter(
         rota_memberships__rota=rota, rota_memberships__is_active=True
     ).distinct()
@@ -407,13 +425,12 @@ def assign_shift(
     shift.member = member
     shift.gap_alerted_at = None if member is None else shift.gap_alerted_at
     shift.save(update_fields=["member", "gap_alerted_at"])
-    _audit(
+    AuditEntry.record(
         "oncall.shift_assigned",
-        shift,
-        request,
-        by,
-        before=str(before or "空き"),
-        after=str(member or "空き"),
+        by=by,
+        target=shift,
+        request=request,
+        detail={"before": str(before or "空き"), "after": str(member or "空き")},
     )
     _tell_about_change(shift, before, member)
     return shift
@@ -446,15 +463,17 @@ def override_period(
         s.save(update_fields=["member", "version"])
         _tell_about_change(s, before, member)
         changed += 1
-    _audit(
+    AuditEntry.record(
         "oncall.period_overridden",
-        rota,
-        request,
-        by,
-        start=data.start.isoformat(),
-        end=data.end.isoformat(),
-        member=str(member or "空き"),
-        shifts=changed,
+        by=by,
+        target=rota,
+        request=request,
+        detail={
+            "start": data.start.isoformat(),
+            "end": data.end.isoformat(),
+            "member": str(member or "空き"),
+            "shifts": changed,
+        },
     )
     return changed
 
@@ -482,7 +501,9 @@ def request_swap(
     swap = SwapRequest.objects.create(
         shift=shift, from_member=shift.member, to_member=to, note=data.note, requested_by=by.user
     )
-    _audit("oncall.swap_requested", swap, request, by, to=str(to))
+    AuditEntry.record(
+        "oncall.swap_requested", by=by, target=swap, request=request, detail={"to": str(to)}
+    )
     notify(
         to=_emails([to.organization]),
         subject=f"当番交代のお願い: {shift.day:%-m月%-d日} {shift.label}",
@@ -532,7 +553,13 @@ def answer_swap(
     else:
         swap.status = SwapStatus.ACCEPTED
     swap.save(update_fields=["status", "decided_at"])
-    _audit("oncall.swap_answered", swap, request, by, accept=data.accept, status=swap.status)
+    AuditEntry.record(
+        "oncall.swap_answered",
+        by=by,
+        target=swap,
+        request=request,
+        detail={"accept": data.accept, "status": swap.status},
+    )
     notify(
         to=_emails(
             [swap.from_member.organization]
@@ -569,7 +596,9 @@ def decide_swap(
     else:
         swap.status = SwapStatus.REJECTED
     swap.save(update_fields=["status", "decided_at"])
-    _audit("oncall.swap_decided", swap, request, by, approve=data.accept)
+    AuditEntry.record(
+        "oncall.swap_decided", by=by, target=swap, request=request, detail={"approve": data.accept}
+    )
     if swap.status == SwapStatus.REJECTED:
         notify(
             to=_emails([swap.from_member.organization, swap.to_member.organization]),

@@ -17,14 +17,17 @@ from renkei.accounts.models import Membership
 from renkei.care import actions as care_actions
 from renkei.care.access import api_care_membership, visible_patient
 from renkei.lib.actions import ActionError, NotFound
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from renkei.lib.inputs import CalendarDateTime, Input
-from renkei.oncall import actions, beds, cover
+from renkei.oncall import actions, beds, cover, search
 from renkei.oncall.access import (
     own_offer,
     registrations_visible_to,
+    searches_visible_to,
     visible_cooperation,
     visible_registration,
     visible_rota,
+    visible_search,
     visible_shift,
     visible_swap,
 )
@@ -38,6 +41,9 @@ from renkei.oncall.models import (
     CooperatingInstitution,
     CooperationConfirmation,
     CoverAgreement,
+    CoverSearch,
+    CoverShare,
+    CoverVolunteer,
     Rota,
     RotaMember,
     RotaMonth,
@@ -56,14 +62,6 @@ from renkei.oncall.schemas import (
 from renkei.regions.models import Municipality
 
 router = Router(tags=["oncall"], auth=SessionAuth())
-
-
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
 
 
 class NowQuery(Input):
@@ -89,7 +87,9 @@ def _month(rota: Rota, month: str, *, organiser: bool) -> RotaMonth:
     return found
 
 
-@router.get("/rotas", response={200: list[RotaOut], **ERRORS}, summary="参加・主催している当番表")
+@router.get(
+    "/rotas", response={200: list[RotaOut], **READ_ERRORS}, summary="参加・主催している当番表"
+)
 def list_rotas(request: HttpRequest) -> QuerySet[Rota]:
     return (
         Rota.objects.visible_to(api_membership(request))
@@ -103,7 +103,7 @@ def create_rota(request: HttpRequest, payload: actions.RotaInput) -> tuple[int, 
     return 201, actions.save_rota(by=api_membership(request), data=payload, request=request)
 
 
-@router.get("/rotas/{code}", response={200: RotaOut, **ERRORS}, summary="当番表")
+@router.get("/rotas/{code}", response={200: RotaOut, **READ_ERRORS}, summary="当番表")
 def get_rota(request: HttpRequest, code: uuid.UUID) -> Rota:
     return visible_rota(api_membership(request), code)
 
@@ -116,7 +116,9 @@ def update_rota(request: HttpRequest, code: uuid.UUID, payload: actions.RotaInpu
     return actions.save_rota(by=m, data=payload, rota=visible_rota(m, code), request=request)
 
 
-@router.get("/rotas/{code}/members", response={200: list[MemberOut], **ERRORS}, summary="参加機関")
+@router.get(
+    "/rotas/{code}/members", response={200: list[MemberOut], **READ_ERRORS}, summary="参加機関"
+)
 def list_members(request: HttpRequest, code: uuid.UUID) -> QuerySet[RotaMember]:
     return visible_rota(api_membership(request), code).members.select_related("organization")
 
@@ -162,7 +164,7 @@ def mark_unavailable(
 
 @router.get(
     "/rotas/{code}/months/{month}",
-    response={200: MonthOut, 400: ErrorOut, **ERRORS},
+    response={200: MonthOut, 400: ErrorOut, **READ_ERRORS},
     summary="月の当番表",
 )
 def get_month(request: HttpRequest, code: uuid.UUID, month: str) -> RotaMonth:
@@ -266,7 +268,7 @@ def decide_swap(
 
 @router.get(
     "/now",
-    response={200: list[OnDutyOut], 400: ErrorOut, **ERRORS},
+    response={200: list[OnDutyOut], 400: ErrorOut, **READ_ERRORS},
     summary="いまの当番（市区町村を担当する公開済みの当番表）",
 )
 def now(request: HttpRequest, q: Query[NowQuery]) -> list[dict[str, object]]:
@@ -311,7 +313,7 @@ class ChainQuery(Input):
 
 @router.get(
     "/patients/{code}/chain",
-    response={200: ChainOut, 400: ErrorOut, **ERRORS},
+    response={200: ChainOut, 400: ErrorOut, **READ_ERRORS},
     summary="患者の急変時の連絡順（主治医→副主治医→当番医→当番病院）",
 )
 def patient_chain(request: HttpRequest, code: uuid.UUID, q: Query[ChainQuery]) -> ChainOut:
@@ -484,7 +486,9 @@ def _registration(m: Membership, code: uuid.UUID, request: HttpRequest) -> Backu
     return reg
 
 
-@router.get("/beds/offers", response={200: list[OfferOut], **ERRORS}, summary="受付中の後方ベッド")
+@router.get(
+    "/beds/offers", response={200: list[OfferOut], **READ_ERRORS}, summary="受付中の後方ベッド"
+)
 def list_offers(request: HttpRequest) -> QuerySet[BackupBedOffer]:
     api_membership(request)
     return BackupBedOffer.objects.filter(is_active=True).select_related("hospital")
@@ -509,7 +513,7 @@ def update_offer(request: HttpRequest, code: uuid.UUID, payload: beds.OfferInput
 
 @router.get(
     "/beds/registrations",
-    response={200: list[RegistrationOut], **ERRORS},
+    response={200: list[RegistrationOut], **READ_ERRORS},
     summary="後方ベッドの登録（病院: 登録患者と最後の情報交換、診療所: 自院の患者）",
 )
 def list_registrations(request: HttpRequest) -> list[BackupBedRegistration]:
@@ -540,7 +544,7 @@ def register_backup_bed(
 
 @router.get(
     "/beds/registrations/{code}",
-    response={200: RegistrationDetailOut, **ERRORS},
+    response={200: RegistrationDetailOut, **READ_ERRORS},
     summary="後方ベッドの登録（情報交換・利用の記録を含む）",
 )
 def get_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistration:
@@ -599,7 +603,7 @@ def end_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistra
 
 @router.get(
     "/cooperation",
-    response={200: list[CooperationOut], **ERRORS},
+    response={200: list[CooperationOut], **READ_ERRORS},
     summary="協力医療機関（自施設のもの・自院が協力するもの）",
 )
 def list_cooperation(request: HttpRequest) -> QuerySet[CooperatingInstitution]:
@@ -636,3 +640,181 @@ def record_confirmation(
     m = api_membership(request)
     coop = visible_cooperation(m, code)
     return Status(201, beds.record_confirmation(coop, by=m, data=payload, request=request))
+
+
+# The 副主治医 search and the 往診時医療情報連携加算 record (ADR 0016) -------------------------------
+
+
+class VolunteerOut(Schema):
+    code: uuid.UUID
+    organization: str
+    organization_code: uuid.UUID
+    role: str
+    doctor: str
+    phone: str
+    message: str
+    status: str
+
+    @staticmethod
+    def resolve_organization(obj: CoverVolunteer) -> str:
+        return obj.organization.name
+
+    @staticmethod
+    def resolve_organization_code(obj: CoverVolunteer) -> uuid.UUID:
+        return obj.organization.code
+
+
+class SearchOut(Schema):
+    """The anonymous case, as every recipient sees it."""
+
+    code: uuid.UUID
+    requester: str
+    wanted: str
+    municipality: str
+    age_band: str
+    disease_group: str
+    needs: str
+    status: str
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_requester(obj: CoverSearch) -> str:
+        return obj.requester.name
+
+    @staticmethod
+    def resolve_municipality(obj: CoverSearch) -> str:
+        return obj.municipality.code
+
+
+class SearchDetailOut(SearchOut):
+    patient: uuid.UUID | None = Field(description="募集元にだけ返します")
+    volunteers: list[VolunteerOut] = Field(description="募集元には全件、名乗り出た側には自院の分")
+
+    @staticmethod
+    def resolve_patient(obj: CoverSearch) -> uuid.UUID | None:
+        return obj.patient.code if getattr(obj, "shown_to_requester", False) else None
+
+    @staticmethod
+    def resolve_volunteers(obj: CoverSearch) -> list[CoverVolunteer]:
+        return list(getattr(obj, "shown_volunteers", []))
+
+
+class ShareOut(Schema):
+    month: str
+    shared_on: datetime.date
+    note: str
+
+    @staticmethod
+    def resolve_month(obj: CoverShare) -> str:
+        return f"{obj.month:%Y-%m}"
+
+
+def _search_detail(m: Membership, s: CoverSearch, request: HttpRequest) -> CoverSearch:
+    """What this side may see: the requester the patient and every volunteer, a recipient
+    the anonymous case and its own offer."""
+    mine = s.requester_id == m.organization_id
+    if mine:
+        care_actions.view_patient(s.patient, by=m, what="cover_search", request=request)
+    volunteers = s.volunteers.select_related("organization")
+    if not mine:
+        volunteers = volunteers.filter(organization_id=m.organization_id)
+    s.shown_to_requester = mine  # type: ignore[attr-defined]
+    s.shown_volunteers = list(volunteers)  # type: ignore[attr-defined]
+    return s
+
+
+def _search_member(request: HttpRequest, s_code: uuid.UUID) -> tuple[Membership, CoverSearch]:
+    m = api_membership(request)
+    s = visible_search(m, s_code)
+    if s.requester_id == m.organization_id:
+        m = api_care_membership(request)  # the requesting side reaches the patient
+    return m, s
+
+
+@router.post(
+    "/patients/{code}/cover-searches",
+    response={201: SearchDetailOut, **WRITE_ERRORS},
+    summary="副主治医・主治医を地域で募集する（匿名の案件）",
+)
+def post_search(
+    request: HttpRequest, code: uuid.UUID, payload: search.SearchInput
+) -> Status[CoverSearch]:
+    m = api_care_membership(request)
+    patient = visible_patient(m, code)
+    s = search.post_search(patient, by=m, data=payload, request=request)
+    return Status(201, _search_detail(m, s, request))
+
+
+@router.get(
+    "/cover-searches",
+    response={200: list[SearchOut], **READ_ERRORS},
+    summary="届いている募集・自院の募集",
+)
+def list_searches(request: HttpRequest) -> QuerySet[CoverSearch]:
+    m = api_membership(request)
+    return (
+        searches_visible_to(m)
+        .filter(Q(status="open") | Q(requester_id=m.organization_id))
+        .select_related("requester", "municipality")
+        .order_by("-created_at")[:100]
+    )
+
+
+@router.get(
+    "/cover-searches/{code}", response={200: SearchDetailOut, **READ_ERRORS}, summary="募集"
+)
+def get_search(request: HttpRequest, code: uuid.UUID) -> CoverSearch:
+    m, s = _search_member(request, code)
+    return _search_detail(m, s, request)
+
+
+@router.post(
+    "/cover-searches/{code}/volunteers",
+    response={201: VolunteerOut, **WRITE_ERRORS},
+    summary="名乗り出る（募集を受け取った医療機関）",
+)
+def volunteer(
+    request: HttpRequest, code: uuid.UUID, payload: search.VolunteerInput
+) -> Status[CoverVolunteer]:
+    m, s = _search_member(request, code)
+    return Status(201, search.volunteer(s, by=m, data=payload, request=request))
+
+
+@router.post(
+    "/cover-searches/{code}/choose",
+    response={201: CoverOut, **WRITE_ERRORS},
+    summary="名乗り出た医療機関に決め、取り決めを記録する（募集元）",
+)
+def choose(
+    request: HttpRequest, code: uuid.UUID, payload: search.ChooseInput
+) -> Status[CoverAgreement]:
+    m, s = _search_member(request, code)
+    if s.requester_id != m.organization_id:
+        raise NotFound("募集が見つかりません")
+    return Status(201, search.choose(s, by=m, data=payload, request=request))
+
+
+@router.post(
+    "/cover-searches/{code}/withdraw",
+    response={200: SearchOut, **WRITE_ERRORS},
+    summary="募集を取り下げる（募集元）",
+)
+def withdraw_search(request: HttpRequest, code: uuid.UUID) -> CoverSearch:
+    m, s = _search_member(request, code)
+    return search.withdraw(s, by=m, request=request)
+
+
+@router.post(
+    "/patients/{code}/cover/shares",
+    response={201: ShareOut, **WRITE_ERRORS},
+    summary="副主治医との診療情報・急変時の方針の共有を記録する（月次）",
+)
+def record_share(
+    request: HttpRequest, code: uuid.UUID, payload: search.ShareInput
+) -> Status[CoverShare]:
+    m = api_care_membership(request)
+    patient = visible_patient(m, code)
+    agreement = search.current_agreement(patient)
+    if agreement is None:
+        raise ActionError("主治医・副主治医の取り決めが記録されていません")
+    return Status(201, search.record_share(agreement, by=m, data=payload, request=request))

@@ -23,6 +23,11 @@ AUDIT_LABELS = {
     "oncall.bed_ended": "後方ベッドの登録の終了",
     "oncall.cooperation_saved": "協力医療機関の記録",
     "oncall.cooperation_confirmed": "協力医療機関との年1回の確認の記録",
+    "oncall.cover_search_posted": "副主治医の募集",
+    "oncall.cover_volunteered": "副主治医の募集への名乗り出",
+    "oncall.cover_search_decided": "副主治医の募集の決定（取り決めの記録）",
+    "oncall.cover_search_withdrawn": "副主治医の募集の取下げ",
+    "oncall.cover_shared": "副主治医との診療情報・急変時の方針の共有の記録",
 }
 
 
@@ -35,7 +40,7 @@ class OncallConfig(AppConfig):
         from renkei.accounts.models import AUDIT_ACTION_LABELS
         from renkei.care import panels
         from renkei.care.actions.emergency import register_contacts
-        from renkei.oncall import cover
+        from renkei.oncall import cover, fhir
         from renkei.oncall.cover_views import chain_panel
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
@@ -46,6 +51,7 @@ class OncallConfig(AppConfig):
             }
         )
         panels.register(chain_panel)
+        fhir.register()
         register_contacts(cover.doctor_contacts)
 
         menu.register(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
@@ -123,14 +123,6 @@ class ConfirmationInput(Input):
 # Helpers ------------------------------------------------------------------------------------
 
 
-def _audit(
-    action: str, target: models.Model, request: HttpRequest | None, by: Membership, **detail: Any
-) -> None:
-    AuditEntry.record(
-        action, request=request, actor=by.user, membership=by, target=target, detail=detail
-    )
-
-
 def is_hospital_side(reg: BackupBedRegistration, by: Membership) -> bool:
     return reg.hospital_id == by.organization_id
 
@@ -192,7 +184,9 @@ def save_offer(
         setattr(offer, name, getattr(data, name))
     full_clean(offer, exclude=["hospital"])
     offer.save()
-    _audit("oncall.bed_offer_saved", offer, request, by, name=offer.name)
+    AuditEntry.record(
+        "oncall.bed_offer_saved", by=by, target=offer, request=request, detail={"name": offer.name}
+    )
     return offer
 
 
@@ -267,7 +261,13 @@ def register_patient(
         ) from e
     BackupBedExchange.objects.create(registration=reg, at=now, summary=data.summary, by=by)
     _provide(reg, by)
-    _audit("oncall.bed_registered", patient, request, by, hospital=offer.hospital.name)
+    AuditEntry.record(
+        "oncall.bed_registered",
+        by=by,
+        target=patient,
+        request=request,
+        detail={"hospital": offer.hospital.name},
+    )
     notify(
         to=_emails([offer.hospital]),
         subject=f"後方ベッドの事前登録の依頼: {by.organization.name}",
@@ -297,7 +297,9 @@ def decide_registration(
     reg.decided_by = by
     reg.decline_reason = "" if data.accept else data.reason.strip()
     reg.save(update_fields=["status", "decided_at", "decided_by", "decline_reason"])
-    _audit("oncall.bed_decided", reg, request, by, accept=data.accept)
+    AuditEntry.record(
+        "oncall.bed_decided", by=by, target=reg, request=request, detail={"accept": data.accept}
+    )
     notify(
         to=_emails([reg.clinic]),
         subject=f"後方ベッドの事前登録: {by.organization.name}が{reg.get_status_display()}",
@@ -332,7 +334,13 @@ def send_information(
     reg.last_exchange_at, reg.stale_alerted_at = now, None
     if not from_hospital:
         _provide(reg, by)
-    _audit("oncall.bed_information_sent", reg, request, by, from_hospital=from_hospital)
+    AuditEntry.record(
+        "oncall.bed_information_sent",
+        by=by,
+        target=reg,
+        request=request,
+        detail={"from_hospital": from_hospital},
+    )
     notify(
         to=_emails([reg.clinic if from_hospital else reg.hospital]),
         subject=f"後方ベッドの情報が更新されました（{by.organization.name}）",
@@ -368,7 +376,9 @@ def record_use(
         note=data.note,
         recorded_by=by,
     )
-    _audit("oncall.bed_used", reg, request, by, outcome=data.outcome)
+    AuditEntry.record(
+        "oncall.bed_used", by=by, target=reg, request=request, detail={"outcome": data.outcome}
+    )
     return row
 
 
@@ -385,7 +395,7 @@ def end_registration(
     reg.status = RegistrationStatus.ENDED
     reg.decided_at = timezone.now()
     reg.save(update_fields=["status", "decided_at"])
-    _audit("oncall.bed_ended", reg, request, by)
+    AuditEntry.record("oncall.bed_ended", by=by, target=reg, request=request)
     return reg
 
 
@@ -467,7 +477,9 @@ def save_cooperation(
     )
     full_clean(row)
     row.save()
-    _audit("oncall.cooperation_saved", row, request, by, name=name)
+    AuditEntry.record(
+        "oncall.cooperation_saved", by=by, target=row, request=request, detail={"name": name}
+    )
     return row
 
 
@@ -506,7 +518,13 @@ def record_confirmation(
             "recorded_by": by,
         },
     )
-    _audit("oncall.cooperation_confirmed", coop, request, by, fiscal_year=data.fiscal_year)
+    AuditEntry.record(
+        "oncall.cooperation_confirmed",
+        by=by,
+        target=coop,
+        request=request,
+        detail={"fiscal_year": data.fiscal_year},
+    )
     return row
 
 

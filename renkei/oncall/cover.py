@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -32,6 +32,7 @@ from renkei.oncall.models import (
     RegistrationStatus,
     Rota,
     RotaKind,
+    Shift,
 )
 from renkei.regions.models import Municipality
 
@@ -83,10 +84,6 @@ class AbsenceInput(Input):
     note: str = Field("", max_length=100)
 
 
-def _audit(action: str, target: models.Model, request: HttpRequest | None, by: Membership) -> None:
-    AuditEntry.record(action, request=request, actor=by.user, membership=by, target=target)
-
-
 @transaction.atomic
 def save_cover(
     patient: Patient, *, by: Membership, data: CoverInput, request: HttpRequest | None = None
@@ -111,31 +108,47 @@ def save_cover(
             raise ActionError("副主治医の連絡先電話を入力してください", field="secondary_phone")
     if data.valid_until and data.valid_until < data.valid_from:
         raise ActionError("終了日は開始日以降にしてください", field="valid_until")
-    # The open agreement ends the day before the new one starts.
-    open_rows = CoverAgreement.objects.filter(patient=patient, valid_until__isnull=True)
-    open_rows.filter(valid_from__lt=data.valid_from).update(
-        valid_until=data.valid_from - dt.timedelta(days=1)
-    )
-    open_rows.filter(valid_from__gte=data.valid_from).delete()
-    row = CoverAgreement(
-        patient=patient,
+    row = store_agreement(
+        patient,
+        by=by,
         primary=by.organization,
+        secondary=secondary,
         primary_doctor=data.primary_doctor,
         primary_phone=data.primary_phone,
         night_arrangement=data.night_arrangement,
         night_phone=data.night_phone,
-        secondary=secondary,
         secondary_doctor=data.secondary_doctor if secondary else "",
         secondary_phone=data.secondary_phone if secondary else "",
         agreed_on=data.agreed_on if secondary else None,
         municipality=muni,
         valid_from=data.valid_from,
         valid_until=data.valid_until,
-        created_by=by.user,
+    )
+    AuditEntry.record("oncall.cover_saved", by=by, target=patient, request=request)
+    return row
+
+
+def store_agreement(
+    patient: Patient,
+    *,
+    by: Membership,
+    primary: Organization,
+    secondary: Organization | None,
+    **fields: Any,
+) -> CoverAgreement:
+    """Write one agreement (validated by the caller); the open one ends the day before it
+    starts. Shared by the 主治医's form and the 副主治医 search's choice."""
+    valid_from: dt.date = fields["valid_from"]
+    open_rows = CoverAgreement.objects.filter(patient=patient, valid_until__isnull=True)
+    open_rows.filter(valid_from__lt=valid_from).update(
+        valid_until=valid_from - dt.timedelta(days=1)
+    )
+    open_rows.filter(valid_from__gte=valid_from).delete()
+    row = CoverAgreement(
+        patient=patient, primary=primary, secondary=secondary, created_by=by.user, **fields
     )
     full_clean(row)
     row.save()
-    _audit("oncall.cover_saved", patient, request, by)
     return row
 
 
@@ -156,7 +169,7 @@ def record_absence(
         note=data.note,
         created_by=by.user,
     )
-    _audit("oncall.absence_recorded", row, request, by)
+    AuditEntry.record("oncall.absence_recorded", by=by, target=row, request=request)
     return row
 
 
@@ -287,3 +300,224 @@ def doctor_contacts(patient: Patient, moment: dt.datetime) -> list[DoctorContact
         for s in cover_chain(patient, moment)
         if not s.skipped
     ]
+
+
+# The chain for many patients over a month, in bulk (issue 14 §4's benchmark) ------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end): the chain is the same for the whole period."""
+
+    start: dt.datetime
+    end: dt.datetime
+    steps: tuple[Step, ...]
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), timezone.get_current_timezone())
+
+
+def _first_of_next(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _rota_timeline(
+    rotas: list[Rota], shifts: dict[int, list[Any]], start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime, tuple[Step, ...]]]:
+    """One municipality's rota lines over [start, end): the night rotas then the hospital
+    rotas, each by name, each its earliest shift covering the moment (as on_duty picks it)."""
+    cuts = {start, end}
+    for rota in rotas:
+        for s in shifts.get(rota.pk, ()):
+            cuts.update(t for t in (s.starts_at, s.ends_at) if start < t < end)
+    points = sorted(cuts)
+    out = []
+    for a, b in zip(points, points[1:], strict=False):
+        steps: list[Step] = []
+        for rota in rotas:
+            role = "地域の当番医" if rota.kind == RotaKind.NIGHT_HOLIDAY else "当番病院"
+            live = next((s for s in shifts.get(rota.pk, ()) if s.starts_at <= a < s.ends_at), None)
+            if live is not None and live.member is not None:
+                m = live.member
+                steps.append(Step(role, str(m), m.phone, f"{rota.name} {live.label}"))
+        out.append((a, b, tuple(steps)))
+    return out
+
+
+def month_chains(patient_ids: list[int], month: dt.date) -> dict[int, list[Period]]:
+    """For each patient, the chain over the whole month as periods where it does not change:
+    the same answer as cover_chain(patient, moment) for every moment of the month, from a
+    handful of queries instead of a dozen per patient and moment."""
+    start, end = _local_midnight(month), _local_midnight(_first_of_next(month))
+    last_day = _first_of_next(month) - dt.timedelta(days=1)
+    agreements: dict[int, list[CoverAgreement]] = {}
+    for a in (
+        CoverAgreement.objects.filter(patient_id__in=patient_ids, valid_from__lte=last_day)
+        .filter(models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=month))
+        .select_related("primary", "secondary", "municipality")
+        .order_by("-valid_from", "-pk")
+    ):
+        agreements.setdefault(a.patient_id, []).append(a)
+    org_ids = {
+        o for rows in agreements.values() for a in rows for o in (a.primary_id, a.secondary_id) if o
+    }
+    absences: dict[int, list[Absence]] = {}
+    for ab in Absence.objects.filter(
+        organization_id__in=org_ids, starts_at__lt=end, ends_at__gt=start
+    ).order_by("starts_at", "pk"):
+        absences.setdefault(ab.organization_id, []).append(ab)
+    beds = {
+        r.patient_id: Step(
+            "後方支援病院（登録済み）",
+            r.hospital.name,
+            r.offer.phone,
+            r.offer.get_scheme_display(),
+            organization=r.hospital.name,
+        )
+        for r in BackupBedRegistration.objects.filter(
+            patient_id__in=patient_ids, status=RegistrationStatus.ACCEPTED
+        ).select_related("offer", "hospital")
+    }
+    munis = {a.municipality_id: a.municipality for rows in agreements.values() for a in rows}
+    rotas_of: dict[int, list[Rota]] = {}
+    for muni_id, muni in munis.items():
+        covering = list(Rota.objects.covering(muni).order_by("name", "pk"))
+        rotas_of[muni_id] = [r for r in covering if r.kind == RotaKind.NIGHT_HOLIDAY] + [
+            r for r in covering if r.kind == RotaKind.HOSPITAL
+        ]
+    shifts: dict[int, list[Any]] = {}
+    all_rotas = {r.pk for rows in rotas_of.values() for r in rows}
+    for s in (
+        Shift.objects.published()
+        .filter(rota_id__in=all_rotas, starts_at__lt=end, ends_at__gt=start)
+        .select_related("member__organization")
+        .order_by("starts_at", "pk")
+    ):
+        shifts.setdefault(s.rota_id, []).append(s)
+    timelines = {m: _rota_timeline(rotas_of[m], shifts, start, end) for m in munis}
+
+    out: dict[int, list[Period]] = {}
+    for pid in patient_ids:
+        bed = (beds[pid],) if pid in beds else ()
+        rows = agreements.get(pid)
+        if not rows:
+            out[pid] = [Period(start, end, bed)]
+            continue
+        periods: list[Period] = []
+        # Agreements change at midnight; the latest start wins where two overlap.
+        days = sorted(
+            {start, end}
+            | {
+                t
+                for a in rows
+                for t in (
+                    _local_midnight(a.valid_from),
+                    _local_midnight(a.valid_until + dt.timedelta(days=1)) if a.valid_until else end,
+                )
+                if start < t < end
+            }
+        )
+        for d0, d1 in zip(days, days[1:], strict=False):
+            day = timezone.localdate(d0)
+            current = next(
+                (
+                    row
+                    for row in rows
+                    if row.valid_from <= day and (row.valid_until is None or row.valid_until >= day)
+                ),
+                None,
+            )
+            if current is None:
+                periods.append(Period(d0, d1, bed))
+                continue
+            a = current
+            away = [
+                ab
+                for o in (a.primary_id, a.secondary_id)
+                if o
+                for ab in absences.get(o, ())
+                if ab.starts_at < d1 and ab.ends_at > d0
+            ]
+            cuts = {d0, d1} | {t for ab in away for t in (ab.starts_at, ab.ends_at) if d0 < t < d1}
+            for t0, t1, _steps in timelines[a.municipality_id]:
+                if t1 <= d0 or t0 >= d1:
+                    continue
+                cuts.update(t for t in (t0, t1) if d0 < t < d1)
+            points = sorted(cuts)
+            timeline = timelines[a.municipality_id]
+            ti = 0
+            for p0, p1 in zip(points, points[1:], strict=False):
+                while timeline[ti][1] <= p0:
+                    ti += 1
+                doctors = _doctor_steps_at(a, away, p0)
+                periods.append(Period(p0, p1, doctors + timeline[ti][2] + bed))
+        out[pid] = periods
+    return out
+
+
+def _absent_in(
+    away: list[Absence], org: Organization, doctor: str, moment: dt.datetime
+) -> Absence | None:
+    """is_absent() over rows already loaded (the whole clinic first, then the named doctor)."""
+    here = [
+        ab for ab in away if ab.organization_id == org.pk and ab.starts_at <= moment < ab.ends_at
+    ]
+    whole = next((ab for ab in here if ab.doctor == ""), None)
+    if whole is not None or not doctor:
+        return whole
+    return next((ab for ab in here if ab.doctor == doctor), None)
+
+
+def _doctor_line(
+    role: str, org: Organization, doctor: str, phone: str, away: Absence | None
+) -> Step:
+    name = f"{org.name}（{doctor}）" if doctor else org.name
+    if away is not None:
+        until = timezone.localtime(away.ends_at)
+        return Step(
+            role,
+            name,
+            phone,
+            f"不在（{until:%-m/%-d %H:%M}まで）",
+            skipped=True,
+            organization=org.name,
+            doctor=doctor,
+        )
+    return Step(role, name, phone, organization=org.name, doctor=doctor)
+
+
+def _doctor_steps_at(
+    a: CoverAgreement, away: list[Absence], moment: dt.datetime
+) -> tuple[Step, ...]:
+    first = _doctor_line(
+        "主治医",
+        a.primary,
+        a.primary_doctor,
+        a.primary_phone,
+        _absent_in(away, a.primary, a.primary_doctor, moment),
+    )
+    steps = [first]
+    if a.night_phone or a.night_arrangement:
+        steps.append(
+            Step(
+                "主治医の夜間体制",
+                a.night_arrangement or a.primary.name,
+                a.night_phone or a.primary_phone,
+                skipped=first.skipped,
+                note="不在" if first.skipped else "",
+                organization=a.primary.name,
+                doctor=a.primary_doctor,
+            )
+        )
+    if a.secondary is not None:
+        steps.append(
+            _doctor_line(
+                "副主治医",
+                a.secondary,
+                a.secondary_doctor,
+                a.secondary_phone,
+                _absent_in(away, a.secondary, a.secondary_doctor, moment),
+            )
+        )
+    return tuple(steps)

@@ -608,3 +608,140 @@ class CooperationConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fiscal_year}年度の確認"
+
+
+# The 副主治医 search through the placement network (issue 14 §2, ADR 0016) ---------------------
+
+
+class CoverRole(models.TextChoices):
+    PRIMARY = "primary", "主治医"
+    SECONDARY = "secondary", "副主治医"
+
+
+class DiseaseGroup(models.TextChoices):
+    CANCER = "cancer", "がん（終末期を含む）"
+    HEART = "heart", "心不全・循環器疾患"
+    RESPIRATORY = "respiratory", "呼吸器疾患（在宅酸素など）"
+    NEURO = "neuro", "神経難病"
+    DEMENTIA = "dementia", "認知症"
+    FRAILTY = "frailty", "老衰・フレイル"
+    RENAL = "renal", "腎不全"
+    PEDIATRIC = "pediatric", "小児（医療的ケア児）"
+    OTHER = "other", "その他"
+
+
+class SearchStatus(models.TextChoices):
+    OPEN = "open", "募集中"
+    DECIDED = "decided", "決定"
+    WITHDRAWN = "withdrawn", "取下げ"
+
+
+class CoverSearch(models.Model):
+    """An anonymous case posted to the clinics of an area (長崎在宅Dr.ネット's way): area,
+    disease group, needs. The patient stays with the requesting clinic; recipients never see it."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("care.Patient", on_delete=models.CASCADE, related_name="+")
+    requester = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="cover_searches"
+    )
+    requested_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    wanted = models.CharField("募集する役割", max_length=10, choices=CoverRole.choices)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name="患者の市区町村"
+    )
+    age_band = models.CharField("年代", max_length=5, blank=True)
+    disease_group = models.CharField("疾患群", max_length=15, choices=DiseaseGroup.choices)
+    needs = models.CharField("必要な医療・ケア（個人を特定する情報は書かない）", max_length=500)
+    status = models.CharField(
+        max_length=10, choices=SearchStatus.choices, default=SearchStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "副主治医の募集"
+        verbose_name_plural = "副主治医の募集"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"募集 {str(self.code)[:8]}"
+
+
+class CoverSearchRecipient(models.Model):
+    search = models.ForeignKey(CoverSearch, on_delete=models.CASCADE, related_name="recipients")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["search", "organization"], name="uniq_cover_search_recipient"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "search"])]
+
+    def __str__(self) -> str:
+        return f"{self.search} → {self.organization_id}"
+
+
+class VolunteerStatus(models.TextChoices):
+    OFFERED = "offered", "名乗り出"
+    CHOSEN = "chosen", "決定"
+    NOT_CHOSEN = "not_chosen", "見送り"
+
+
+class CoverVolunteer(models.Model):
+    """A clinic volunteering as 主治医 or 副主治医 for a search."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    search = models.ForeignKey(CoverSearch, on_delete=models.CASCADE, related_name="volunteers")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField("引き受ける役割", max_length=10, choices=CoverRole.choices)
+    doctor = models.CharField("担当医", max_length=60)
+    phone = models.CharField("連絡先電話", max_length=30)
+    message = models.CharField("ひとこと", max_length=300, blank=True)
+    by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=VolunteerStatus.choices, default=VolunteerStatus.OFFERED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "副主治医への名乗り出"
+        verbose_name_plural = "副主治医への名乗り出"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["search", "organization"], name="uniq_cover_volunteer"),
+            models.UniqueConstraint(
+                fields=["search"],
+                condition=models.Q(status="chosen"),
+                name="one_chosen_volunteer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}（{self.get_role_display()}）"
+
+
+class CoverShare(models.Model):
+    """往診時医療情報連携加算: the month's record that the patient's information and the plan for
+    sudden deterioration were shared with the cover clinic."""
+
+    agreement = models.ForeignKey(CoverAgreement, on_delete=models.CASCADE, related_name="shares")
+    month = models.DateField("対象月（1日）")
+    shared_on = models.DateField("共有した日")
+    note = models.CharField("共有した内容", max_length=300, blank=True)
+    by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "診療情報・急変時の方針の共有（月次）"
+        verbose_name_plural = "診療情報・急変時の方針の共有（月次）"
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "month"], name="uniq_cover_share_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"共有 {self.month:%Y-%m}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.oncall import beds_views, cover_views, views
+from renkei.oncall import beds_views, cover_views, search_views, views
 
 app_name = "oncall"
 
@@ -32,6 +32,11 @@ urlpatterns = [
     path("beds/<uuid:code>/", beds_views.bed_detail, name="bed"),
     path("beds/<uuid:code>/<str:step>/", beds_views.bed_step, name="bed_step"),
     path("cooperation/", beds_views.cooperation, name="cooperation"),
+    path("patients/<uuid:code>/search/", search_views.new_search, name="search_new"),
+    path("patients/<uuid:code>/cover/print/", search_views.cover_print, name="cover_print"),
+    path("searches/", search_views.search_list, name="searches"),
+    path("searches/<uuid:code>/", search_views.search_detail, name="search"),
+    path("searches/<uuid:code>/<str:step>/", search_views.search_step, name="search_step"),
     path("cooperation/<uuid:code>/", beds_views.confirm, name="confirm"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
 ]

@@ -19,7 +19,7 @@ from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.accounts.models import Membership
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, refuse
 from renkei.oncall import actions, ical
 from renkei.oncall.access import (
     feed_owner,
@@ -62,14 +62,6 @@ def _month_param(request: RenkeiRequest) -> dt.date:
     if actions.MONTH_RE.match(value):
         return actions.first_of(value)
     return timezone.localdate().replace(day=1)
-
-
-def _refuse(request: RenkeiRequest, form: forms.Form | None, e: ActionError) -> int:
-    if form is not None and e.field and e.field in form.fields:
-        show_error(form, e)
-    else:
-        messages.error(request, e.message)
-    return e.status
 
 
 @member_required
@@ -137,7 +129,7 @@ def rota_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpResp
                     by=request.membership, data=data, rota=rota, request=request
                 )
             except ActionError as e:
-                status = _refuse(request, form, e)
+                status = refuse(request, form, e)
             else:
                 messages.success(request, "当番表の設定を保存しました。")
                 return redirect(rota)
@@ -231,7 +223,7 @@ def _rota_form_post(
         try:
             act(rota, by=request.membership, data=data, request=request)
         except ActionError as e:
-            status = _refuse(request, form, e)
+            status = refuse(request, form, e)
         else:
             messages.success(request, done)
             return redirect(rota)
@@ -370,7 +362,7 @@ def shift_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
                 try:
                     actions.assign_shift(shift, by=request.membership, data=data, request=request)
                 except ActionError as e:
-                    status = _refuse(request, assign_form, e)
+                    status = refuse(request, assign_form, e)
                 else:
                     messages.success(request, "当番を変更しました。")
                     return redirect(f"{rota.get_absolute_url()}?month={shift.day:%Y-%m}")
@@ -385,7 +377,7 @@ def shift_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
                         shift, by=request.membership, data=swap_data, request=request
                     )
                 except ActionError as e:
-                    status = _refuse(request, swap_form, e)
+                    status = refuse(request, swap_form, e)
                 else:
                     messages.success(request, "交代をお願いしました。相手の回答をお待ちください。")
                     return redirect("oncall:home")

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from renkei.accounts.http import api_membership
 from renkei.lib.actions import NotFound
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS
 from renkei.lib.inputs import FiscalYear, Input
 from renkei.pdca import actions, tables
 from renkei.pdca.access import (
@@ -34,14 +35,6 @@ from renkei.pdca.models import (
 
 surveys_router = Router(tags=["programmes: surveys"], auth=SessionAuth())
 indicators_router = Router(tags=["programmes: indicators"], auth=SessionAuth())
-
-
-class ErrorOut(Schema):
-    detail: str
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, **ERRORS, 409: ErrorOut}
 
 
 class QuestionOut(Schema):
@@ -119,7 +112,7 @@ class TableRowOut(Schema):
 
 
 @surveys_router.get(
-    "", response={200: list[SurveyOut], **ERRORS}, summary="送った・回答する市町村調査"
+    "", response={200: list[SurveyOut], **READ_ERRORS}, summary="送った・回答する市町村調査"
 )
 def list_surveys(request: HttpRequest) -> QuerySet[Survey]:
     return (
@@ -137,13 +130,15 @@ def post_survey(request: HttpRequest, payload: actions.SurveyInput) -> Status[Su
     return Status(201, survey)
 
 
-@surveys_router.get("/{code}", response={200: SurveyOut, **ERRORS}, summary="市町村調査")
+@surveys_router.get("/{code}", response={200: SurveyOut, **READ_ERRORS}, summary="市町村調査")
 def get_survey(request: HttpRequest, code: uuid.UUID) -> Survey:
     return visible_survey(api_membership(request), code)
 
 
 @surveys_router.get(
-    "/{code}/table", response={200: list[TableRowOut], **ERRORS}, summary="比較表（1市町村1行）"
+    "/{code}/table",
+    response={200: list[TableRowOut], **READ_ERRORS},
+    summary="比較表（1市町村1行）",
 )
 def survey_table(request: HttpRequest, code: uuid.UUID) -> list[TableRowOut]:
     c = tables.comparison(sent_survey(api_membership(request), code))
@@ -164,7 +159,7 @@ def survey_table(request: HttpRequest, code: uuid.UUID) -> list[TableRowOut]:
 
 
 @surveys_router.get(
-    "/responses/{code}", response={200: ResponseOut, **ERRORS}, summary="回答と提出の履歴"
+    "/responses/{code}", response={200: ResponseOut, **READ_ERRORS}, summary="回答と提出の履歴"
 )
 def get_response(request: HttpRequest, code: uuid.UUID) -> Response:
     return visible_response(api_membership(request), code)
@@ -257,7 +252,7 @@ class RunOut(Schema):
 
 
 @indicators_router.get(
-    "/definitions", response={200: list[IndicatorOut], **ERRORS}, summary="指標の定義"
+    "/definitions", response={200: list[IndicatorOut], **READ_ERRORS}, summary="指標の定義"
 )
 def definitions(request: HttpRequest) -> list[Indicator]:
     api_membership(request)
@@ -265,7 +260,9 @@ def definitions(request: HttpRequest) -> list[Indicator]:
 
 
 @indicators_router.get(
-    "/municipalities/{code}", response={200: list[ValueOut], **ERRORS}, summary="市町村の指標の値"
+    "/municipalities/{code}",
+    response={200: list[ValueOut], **READ_ERRORS},
+    summary="市町村の指標の値",
 )
 def municipality_values(
     request: HttpRequest, code: str, q: Query[YearQuery]
@@ -280,7 +277,9 @@ def municipality_values(
 
 
 @indicators_router.get(
-    "/compare", response={200: CompareOut, **ERRORS}, summary="市町村の比較と二次医療圏・全体の集計"
+    "/compare",
+    response={200: CompareOut, **READ_ERRORS},
+    summary="市町村の比較と二次医療圏・全体の集計",
 )
 def compare(request: HttpRequest, q: Query[CompareQuery]) -> CompareOut:
     m = api_membership(request)
@@ -327,7 +326,9 @@ def post_compute(request: HttpRequest, payload: actions.ComputeInput) -> Status[
     return Status(202, run)
 
 
-@indicators_router.get("/runs/{code}", response={200: RunOut, **ERRORS}, summary="算出の進み具合")
+@indicators_router.get(
+    "/runs/{code}", response={200: RunOut, **READ_ERRORS}, summary="算出の進み具合"
+)
 def get_run(request: HttpRequest, code: uuid.UUID) -> ComputeRun:
     m = api_membership(request)
     found = ComputeRun.objects.filter(organization_id=m.organization_id, code=code).first()

@@ -664,6 +664,10 @@ class Countermeasure(models.Model):
     programme_lines = models.ManyToManyField(
         ProgrammeLine, blank=True, related_name="countermeasures", verbose_name="財源となる事業"
     )
+    # The indicators that should move when the countermeasure works (the pdca app's catalogue).
+    indicators = models.ManyToManyField(
+        "pdca.Indicator", blank=True, related_name="countermeasures", verbose_name="動かしたい指標"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 

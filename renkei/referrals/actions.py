@@ -107,18 +107,6 @@ def _event(
     )
 
 
-def _audit(
-    action: str,
-    by: Membership,
-    target: Any,
-    request: HttpRequest | None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    AuditEntry.record(
-        action, request=request, actor=by.user, membership=by, target=target, detail=detail
-    )
-
-
 # Cases -----------------------------------------------------------------------
 
 
@@ -193,7 +181,7 @@ def create_case(
         organization=by.organization,
         text="下書きとして保存" if data.draft else "案件を登録",
     )
-    _audit("referrals.case_created", by, case, request)
+    AuditEntry.record("referrals.case_created", by=by, target=case, request=request)
     return case
 
 
@@ -249,7 +237,13 @@ def update_case(
             "変更: " + "、".join(labels.get(n, n) for n in changed),
             detail={"fields": changed},
         ).save()
-        _audit("referrals.case_updated", by, case, request, {"fields": changed})
+        AuditEntry.record(
+            "referrals.case_updated",
+            by=by,
+            target=case,
+            request=request,
+            detail={"fields": changed},
+        )
     return case
 
 
@@ -279,7 +273,13 @@ def assign_case(
     case.assignee = to
     case.save(update_fields=["assignee", "updated_at"])
     _event(case, EventKind.ASSIGNED, by, f"担当: {to}").save()
-    _audit("referrals.case_assigned", by, case, request, {"assignee": to.get_username()})
+    AuditEntry.record(
+        "referrals.case_assigned",
+        by=by,
+        target=case,
+        request=request,
+        detail={"assignee": to.get_username()},
+    )
     return case
 
 
@@ -316,7 +316,13 @@ def withdraw_case(
     closed = _withdraw_open_requests(case, by, "案件の取下げ", now)
     events = [_event(case, EventKind.CASE_WITHDRAWN, by, case.get_withdrawal_reason_display())]
     CaseEvent.objects.bulk_create(events)
-    _audit("referrals.case_withdrawn", by, case, request, {"reason": str(data.reason)})
+    AuditEntry.record(
+        "referrals.case_withdrawn",
+        by=by,
+        target=case,
+        request=request,
+        detail={"reason": str(data.reason)},
+    )
     notifications.withdrawn(closed)
     return case
 
@@ -438,12 +444,12 @@ def send_requests(
     if case.status != CaseStatus.REQUESTING:
         case.status = CaseStatus.REQUESTING
         case.save(update_fields=["status", "updated_at"])
-    _audit(
+    AuditEntry.record(
         "referrals.requests_sent",
-        by,
-        case,
-        request,
-        {"facilities": [str(f.code) for f in new], "skipped": len(targets) - len(new)},
+        by=by,
+        target=case,
+        request=request,
+        detail={"facilities": [str(f.code) for f in new], "skipped": len(targets) - len(new)},
     )
     notifications.new_requests([r.pk for r in created])
     return created
@@ -464,8 +470,7 @@ def view_request(
     AuditEntry.record(
         "referrals.request_viewed",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=req,
         detail={"via": via} if via else None,
     )
@@ -501,8 +506,7 @@ def view_case(
     AuditEntry.record(
         "referrals.case_viewed",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=case,
         detail={"via": via} if via else None,
     )
@@ -571,12 +575,12 @@ def answer_request(
     _event(
         req.case, EventKind.ANSWERED, by, f"{req.facility.name}: {label}", req=req, at=now
     ).save()
-    _audit(
+    AuditEntry.record(
         "referrals.request_answered",
-        by,
-        req,
-        request,
-        {"answer": str(answer), "decline_reason": req.decline_reason},
+        by=by,
+        target=req,
+        request=request,
+        detail={"answer": str(answer), "decline_reason": req.decline_reason},
     )
     notifications.answered(req.pk)
     return req
@@ -610,7 +614,7 @@ def post_message(
         req.save(update_fields=["unread_by_hospital"])
     side = "病院から" if is_hospital else f"{req.facility.name}から"
     _event(case, EventKind.MESSAGE, by, f"{side}: {body[:60]}", req=req).save()
-    _audit("referrals.message_posted", by, req, request)
+    AuditEntry.record("referrals.message_posted", by=by, target=req, request=request)
     notifications.message_posted(message.pk)
     return message
 
@@ -635,7 +639,7 @@ def withdraw_request(
     req.unread_by_facility = True
     req.save(update_fields=["status", "withdrawn_at", "withdrawal_note", "unread_by_facility"])
     _event(req.case, EventKind.REQUEST_WITHDRAWN, by, req.facility.name, req=req, at=now).save()
-    _audit("referrals.request_withdrawn", by, req, request)
+    AuditEntry.record("referrals.request_withdrawn", by=by, target=req, request=request)
     notifications.withdrawn([req.pk])
     return req
 
@@ -681,12 +685,16 @@ def confirm_placement(
     case.save(update_fields=["status", "placed_facility", "decided_at", "updated_at"])
     closed = _withdraw_open_requests(case, by, "他の施設に決定したため", now, exclude_pk=req.pk)
     _event(case, EventKind.DECIDED, by, req.facility.name, req=req, at=now).save()
-    _audit(
+    AuditEntry.record(
         "referrals.placement_confirmed",
-        by,
-        case,
-        request,
-        {"request": str(req.code), "facility": str(req.facility.code), "withdrawn": len(closed)},
+        by=by,
+        target=case,
+        request=request,
+        detail={
+            "request": str(req.code),
+            "facility": str(req.facility.code),
+            "withdrawn": len(closed),
+        },
     )
     notifications.decided(req.pk)
     notifications.withdrawn(closed)
@@ -732,7 +740,13 @@ def record_handover(
         by,
         f"{record.get_kind_display()}（{record.get_method_display()}・{exchanged_on:%Y-%m-%d}）",
     ).save()
-    _audit("referrals.handover_recorded", by, case, request, {"kind": str(kind)})
+    AuditEntry.record(
+        "referrals.handover_recorded",
+        by=by,
+        target=case,
+        request=request,
+        detail={"kind": str(kind)},
+    )
     return record
 
 

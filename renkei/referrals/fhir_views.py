@@ -9,7 +9,9 @@ Access is the case's: the hospital's members, and a facility for its own Task on
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -72,10 +74,32 @@ def _fhir(body: dict[str, Any]) -> JsonResponse:
     return JsonResponse(body, content_type=FHIR_JSON, json_dumps_params={"ensure_ascii": False})
 
 
-def _member(request: HttpRequest) -> Membership | JsonResponse:
+class _Refused(Exception):
+    """A request answered with an OperationOutcome instead of the resource."""
+
+    def __init__(self, status: int, code: str, text: str) -> None:
+        super().__init__(text)
+        self.response = _outcome(status, code, text)
+
+
+def _endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A GET of the FHIR API whose refusals (`_Refused`) become their OperationOutcome."""
+
+    @require_GET
+    @functools.wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _Refused as e:
+            return e.response
+
+    return answer
+
+
+def _member(request: HttpRequest) -> Membership:
     user = request.user
     if not user.is_authenticated:
-        return _outcome(401, "login", "ログインが必要です")
+        raise _Refused(401, "login", "ログインが必要です")
     # /api/fhir/ is exempt from the two-factor middleware (public directory feeds), so the
     # case data behind it checks the second factor itself.
     from django_otp import user_has_device
@@ -83,10 +107,10 @@ def _member(request: HttpRequest) -> Membership | JsonResponse:
     if not user.is_verified() and (  # type: ignore[attr-defined]
         user_has_device(user) or TwoFactorPolicy.required_for(user)
     ):
-        return _outcome(401, "login", "二要素認証を完了してください")
+        raise _Refused(401, "login", "二要素認証を完了してください")
     membership: Membership | None = getattr(request, "membership", None)
     if membership is None:
-        return _outcome(403, "forbidden", "所属組織のある利用者だけが利用できます")
+        raise _Refused(403, "forbidden", "所属組織のある利用者だけが利用できます")
     return membership
 
 
@@ -249,35 +273,37 @@ def _cases(m: Membership) -> QuerySet[PlacementCase]:
     )
 
 
-def _count(request: HttpRequest) -> int | JsonResponse:
+def _count(request: HttpRequest) -> int:
     raw = request.GET.get("_count", "")
     if not raw:
         return MAX_COUNT
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
-        return _outcome(400, "invalid", f"_count は1〜{MAX_COUNT}で指定してください")
+        raise _Refused(400, "invalid", f"_count は1〜{MAX_COUNT}で指定してください")
     return int(raw)
 
 
-@require_GET
+def _read(
+    request: HttpRequest, qs: QuerySet[Any], resource: str, code: uuid.UUID, audit: str
+) -> Any:
+    """One resource the caller may see, its reading audited; another's is not found."""
+    found = qs.filter(code=code).first()
+    if found is None:
+        raise _Refused(404, "not-found", f"{resource}/{code} は見つかりません")
+    AuditEntry.record(audit, request=request, target=found, detail={"via": "fhir"})
+    return found
+
+
+@_endpoint
 def service_request_read(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     m = _member(request)
-    if isinstance(m, JsonResponse):
-        return m
-    case = _cases(m).filter(code=code).first()
-    if case is None:
-        return _outcome(404, "not-found", f"ServiceRequest/{code} は見つかりません")
-    AuditEntry.record("referrals.case_viewed", request=request, target=case, detail={"via": "fhir"})
+    case = _read(request, _cases(m), "ServiceRequest", code, "referrals.case_viewed")
     return _fhir(service_request(case))
 
 
-@require_GET
+@_endpoint
 def service_request_search(request: HttpRequest) -> HttpResponse:
     m = _member(request)
-    if isinstance(m, JsonResponse):
-        return m
     count = _count(request)
-    if isinstance(count, JsonResponse):
-        return count
     qs = _cases(m).exclude(status=CaseStatus.DRAFT).order_by("-created_at", "-id")
     status = request.GET.get("status", "")
     if status:
@@ -294,29 +320,18 @@ def _tasks(m: Membership) -> QuerySet[PlacementRequest]:
     )
 
 
-@require_GET
+@_endpoint
 def task_read(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     m = _member(request)
-    if isinstance(m, JsonResponse):
-        return m
-    req = _tasks(m).filter(code=code).first()
-    if req is None:
-        return _outcome(404, "not-found", f"Task/{code} は見つかりません")
-    AuditEntry.record(
-        "referrals.request_viewed", request=request, target=req, detail={"via": "fhir"}
-    )
+    req = _read(request, _tasks(m), "Task", code, "referrals.request_viewed")
     return _fhir(task(req))
 
 
-@require_GET
+@_endpoint
 def task_search(request: HttpRequest) -> HttpResponse:
     """Task?focus=ServiceRequest/<id>: the requests of one case (a facility sees its own only)."""
     m = _member(request)
-    if isinstance(m, JsonResponse):
-        return m
     count = _count(request)
-    if isinstance(count, JsonResponse):
-        return count
     qs = _tasks(m).order_by("sent_at", "id")
     focus = request.GET.get("focus", "")
     if focus:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from renkei.accounts.idempotency import new_form_token
 from renkei.accounts.models import Organization
 from renkei.directory.models import Capability, CareLevel, WardKind
+from renkei.lib.forms import DatePicker, DateTimePicker
 from renkei.referrals.inputs import ADMISSION_SORTS, CASE_FIELDS
 from renkei.referrals.models import (
     Answer,
@@ -91,9 +92,7 @@ class CaseForm(forms.ModelForm[PlacementCase]):
     radius_km = forms.TypedChoiceField(
         label="居住地からの距離", choices=RADIUS_CHOICES, coerce=int, initial=20
     )
-    target_date = forms.DateField(
-        label="退院・転院の目標日", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    target_date = forms.DateField(label="退院・転院の目標日", required=False, widget=DatePicker())
     form_token = forms.CharField(widget=forms.HiddenInput, max_length=100, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -138,7 +137,7 @@ class CaseForm(forms.ModelForm[PlacementCase]):
 class SendForm(TokenMixin):
     deadline = forms.DateTimeField(
         label="回答期限",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimePicker(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
@@ -172,19 +171,19 @@ class AnswerForm(TokenMixin):
     interview_1 = forms.DateTimeField(
         label="面談の候補日時1",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimePicker(),
         input_formats=["%Y-%m-%dT%H:%M"],
     )
     interview_2 = forms.DateTimeField(
         label="面談の候補日時2",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimePicker(),
         input_formats=["%Y-%m-%dT%H:%M"],
     )
     interview_3 = forms.DateTimeField(
         label="面談の候補日時3",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimePicker(),
         input_formats=["%Y-%m-%dT%H:%M"],
     )
     note = forms.CharField(
@@ -221,9 +220,7 @@ class MessageForm(TokenMixin):
 class HandoverForm(TokenMixin):
     kind = forms.ChoiceField(label="書類", choices=HandoverKind.choices)
     method = forms.ChoiceField(label="方法", choices=HandoverMethod.choices)
-    exchanged_on = forms.DateField(
-        label="受け渡した日", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    exchanged_on = forms.DateField(label="受け渡した日", widget=DatePicker())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -272,8 +269,8 @@ class AdmissionSearchForm(forms.Form):
 
 
 class SurveyForm(forms.ModelForm[Survey]):
-    closes_on = forms.DateField(label="締切日", widget=forms.DateInput(attrs={"type": "date"}))
-    opens_on = forms.DateField(label="開始日", widget=forms.DateInput(attrs={"type": "date"}))
+    closes_on = forms.DateField(label="締切日", widget=DatePicker())
+    opens_on = forms.DateField(label="開始日", widget=DatePicker())
 
     class Meta:
         model = Survey

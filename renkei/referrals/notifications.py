@@ -39,6 +39,10 @@ def _emails_of(org_ids: Iterable[int], roles: Sequence[str] | None = None) -> di
     return out
 
 
+# The same recipients for other broadcasts of the network (oncall's 副主治医 search, ADR 0016).
+emails_of = _emails_of
+
+
 def _hospital_emails(req: PlacementRequest) -> list[str]:
     case = req.case
     emails = _emails_of([case.hospital_id], HOSPITAL_ROLES).get(case.hospital_id, [])

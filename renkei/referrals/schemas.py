@@ -15,6 +15,7 @@ from typing import Any
 from ninja import Schema
 
 from renkei.directory.models import Ward
+from renkei.lib.api import errors
 from renkei.referrals import metrics
 from renkei.referrals.inputs import CaseFields
 from renkei.referrals.matching import Candidate, HospitalHit
@@ -26,19 +27,8 @@ from renkei.referrals.models import (
     RequestMessage,
 )
 
-
-class ReferralErrorOut(Schema):
-    detail: str
-    field: str | None = None
-
-
-ERRORS: dict[int, Any] = {
-    400: ReferralErrorOut,
-    401: ReferralErrorOut,
-    403: ReferralErrorOut,
-    404: ReferralErrorOut,
-    409: ReferralErrorOut,
-}
+# Every refusal the referral routes answer (the survey routes check the session themselves).
+ERRORS = errors(400, 401, 403, 404, 409)
 
 
 def _viewer_org(context: Any) -> int | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest
@@ -15,6 +14,7 @@ from renkei.accounts.models import Membership
 from renkei.lib.actions import Forbidden, get_visible
 from renkei.referrals import metrics, surveys
 from renkei.referrals.models import Survey, SurveyResponse
+from renkei.referrals.schemas import ERRORS
 from renkei.referrals.surveys import PlacementSurveyInput, SurveyAnswerInput
 
 router = Router(tags=["referrals"])
@@ -85,20 +85,6 @@ class ReferralSurveyTallyOut(Schema):
     @staticmethod
     def resolve_by_kind(obj: metrics.SurveyTally) -> list[ReferralSurveyKindOut]:
         return [ReferralSurveyKindOut(label=k, count=n) for k, n in obj.by_kind]
-
-
-class ReferralSurveyError(Schema):
-    detail: str
-    field: str | None = None
-
-
-ERRORS: dict[int, Any] = {
-    400: ReferralSurveyError,
-    401: ReferralSurveyError,
-    403: ReferralSurveyError,
-    404: ReferralSurveyError,
-    409: ReferralSurveyError,
-}
 
 
 def _surveys(membership: Membership) -> QuerySet[Survey]:

@@ -52,9 +52,7 @@ def create_survey(
     survey = Survey(**data.model_dump(), owner=by.organization, created_by=by.user)
     full_clean(survey)
     survey.save()
-    AuditEntry.record(
-        "referrals.survey_created", request=request, actor=by.user, membership=by, target=survey
-    )
+    AuditEntry.record("referrals.survey_created", request=request, by=by, target=survey)
     return survey
 
 
@@ -84,7 +82,5 @@ def answer_survey(
     response.submitted_at = timezone.now()
     full_clean(response, exclude=["survey", "organization", "respondent"])
     response.save()
-    AuditEntry.record(
-        "referrals.survey_answered", request=request, actor=by.user, membership=by, target=survey
-    )
+    AuditEntry.record("referrals.survey_answered", request=request, by=by, target=survey)
     return response

@@ -124,9 +124,10 @@ def test_a_resident_finds_a_lecture_from_home_and_applies_for_two(
     assert (app.applicants.count(), app.needs) == (2, ["wheelchair", "sign_language"])
 
 
-def test_a_bad_resident_form_keeps_what_was_typed(page: Any, live_server: Any) -> None:
-    """At phone width: kana in kanji is refused beside the field, the rest stays filled."""
-    _size(page, "phone")
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_bad_resident_form_keeps_what_was_typed(page: Any, live_server: Any, width: str) -> None:
+    """Kana in kanji is refused beside the field, the rest stays filled, nothing is saved."""
+    _size(page, width)
     org = make_org("愛川町 高齢介護課", OrgKind.MUNICIPALITY, municipality_code="144011")
     lecture = make_event(org, title="人生会議（ACP）を知ろう", kind=EventKind.PUBLIC_LECTURE)
     page.goto(live_server.url + f"/events/{lecture.code}/apply/")
@@ -135,9 +136,12 @@ def test_a_bad_resident_form_keeps_what_was_typed(page: Any, live_server: Any) -
     page.get_by_label("メールアドレス").fill("haruko@example.jp")
     page.get_by_label("いただいた情報を研修の運営のため主催者が共有することに同意します").check()
     page.get_by_role("button", name="申し込む").click()
-    page.get_by_text("ひらがなで入力してください").first.wait_for()
+    beside = page.locator(".field.has-error").filter(has=page.get_by_label("ふりがな"))
+    beside.get_by_text("ひらがなで入力してください").wait_for()
+    assert page.get_by_label("ふりがな").input_value() == "海老名春子"
+    assert page.get_by_label("お名前").input_value() == "海老名 春子"
     assert page.get_by_label("メールアドレス").input_value() == "haruko@example.jp"
-    screenshot(page, "events-resident-form-error-phone", full_page=False)
+    screenshot(page, f"events-resident-form-error-{width}", full_page=False)
     assert not Application.objects.exists()
 
 

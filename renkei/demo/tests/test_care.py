@@ -7,7 +7,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.models import Membership
-from renkei.care.models import Consent, Patient, Post
+from renkei.care.models import Consent, Patient, Post, SharedForm
 from renkei.demo.care import CARE_LOGINS, seed_care, totp_key
 from renkei.demo.seed import seed_demo
 
@@ -31,6 +31,13 @@ def test_the_care_demo_matches_the_logins_table() -> None:
     assert visible_names("care-cm") == {hanako, tome}
     assert visible_names("care-pharmacist") == {hanako}
     assert visible_names("care-msw") == set()
+    # A 連絡票 sent from the care manager to the doctor, and an 入院時情報提供書 draft.
+    sent = SharedForm.objects.get(kind="doctor_cm")
+    assert (
+        sent.sent_at is not None
+        and sent.recipient == Membership.objects.get(user__username="care-doctor").organization
+    )
+    assert SharedForm.objects.get(kind="admission").sent_at is None
     for username, *_ in CARE_LOGINS:
         device = TOTPDevice.objects.get(user__username=username)
         assert device.key == totp_key(username)

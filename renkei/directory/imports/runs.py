@@ -80,8 +80,7 @@ def start_import(
         AuditEntry.record(
             "directory.import_started",
             request=request,
-            actor=membership.user,
-            membership=membership,
+            by=membership,
             target=run,
             detail={"filename": run.filename, "format": fmt, "bytes": upload.size},
         )

@@ -253,10 +253,9 @@ def _audit(
     """Applicants act by the public form or their link; an organiser (by) on their behalf."""
     AuditEntry.record(
         action,
-        request=request,
-        actor=by.user if by else None,
-        membership=by,
+        by=by,
         target=app,
+        request=request,
         actor_label="" if by else "申込者",
         detail=detail,
     )

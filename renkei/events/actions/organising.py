@@ -182,12 +182,12 @@ def save_event(
         for i, lec in enumerate(data.lecturers)
     )
     promoted = [] if creating else fill_places(event)
-    _audit(
+    AuditEntry.record(
         "events.created" if creating else "events.updated",
-        event,
-        by,
-        request,
-        {"promoted": len(promoted)} if promoted else {},
+        by=by,
+        target=event,
+        request=request,
+        detail={"promoted": len(promoted)} if promoted else {},
     )
     return event, promoted
 
@@ -230,7 +230,13 @@ def add_attachment(
     )
     att.file.save(upload.name or "file", upload, save=False)
     att.save()
-    _audit("events.attachment_added", event, by, request, {"title": att.title, "size": att.size})
+    AuditEntry.record(
+        "events.attachment_added",
+        by=by,
+        target=event,
+        request=request,
+        detail={"title": att.title, "size": att.size},
+    )
     return att
 
 
@@ -244,14 +250,8 @@ def remove_attachment(
     att.delete()
     storage = att.file.storage
     on_commit(lambda: storage.delete(name) if name else None)
-    _audit("events.attachment_removed", event, by, request, {"title": title})
-
-
-def _audit(
-    action: str, event: Event, by: Membership, request: HttpRequest | None, detail: dict[str, Any]
-) -> None:
     AuditEntry.record(
-        action, request=request, actor=by.user, membership=by, target=event, detail=detail
+        "events.attachment_removed", by=by, target=event, request=request, detail={"title": title}
     )
 
 
@@ -276,12 +276,12 @@ def set_attendance(
     applicant.attended = data.attended
     applicant.attended_at = (now or timezone.now()) if data.attended else None
     applicant.save(update_fields=["attended", "attended_at"])
-    _audit(
+    AuditEntry.record(
         "events.attendance_marked",
-        applicant.event,
-        by,
-        request,
-        {"applicant": str(applicant.code), "attended": data.attended},
+        by=by,
+        target=applicant.event,
+        request=request,
+        detail={"applicant": str(applicant.code), "attended": data.attended},
     )
     return applicant
 
@@ -305,7 +305,13 @@ def request_feedback(
         )
     pending = list(attendees.filter(feedback_sent_at__isnull=True).select_related("application"))
     Applicant.objects.filter(pk__in=[a.pk for a in pending]).update(feedback_sent_at=now)
-    _audit("events.feedback_requested", event, by, request, {"sent": len(pending)})
+    AuditEntry.record(
+        "events.feedback_requested",
+        by=by,
+        target=event,
+        request=request,
+        detail={"sent": len(pending)},
+    )
     emails.feedback_requests(event, pending)
     return len(pending)
 

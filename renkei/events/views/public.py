@@ -45,7 +45,7 @@ from renkei.events.models import (
 )
 from renkei.events.search import EventFilter, public_events
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, show_error, submit
 from renkei.lib.inputs import parse
 from renkei.lib.mail import site_url
 from renkei.lib.ratelimit import rate_limited
@@ -435,17 +435,8 @@ def feedback(request: RenkeiRequest, token: str) -> HttpResponse:
     form = FeedbackForm(request.POST or None)
     status = 200
     if request.method == "POST" and not answered:
-        data = input_from_form(form, EventFeedbackInput)
-        if data is None:
-            status = 400
-        else:
-            try:
-                actions.submit_feedback(person, data)
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                answered = True
+        sent = submit(form, EventFeedbackInput, lambda data: actions.submit_feedback(person, data))
+        answered, status = sent.done, sent.status
     return _private(
         render(
             request,

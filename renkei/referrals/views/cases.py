@@ -18,7 +18,7 @@ from renkei.accounts.idempotency import new_form_token
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, show_error, submit
 from renkei.lib.inputs import parse, parse_query
 from renkei.referrals import access, actions
 from renkei.referrals.forms import CaseForm, HandoverForm, SendForm, WithdrawCaseForm
@@ -324,16 +324,17 @@ def case_withdraw(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     form = WithdrawCaseForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 400
-        data = input_from_form(form, WithdrawCaseInput)
-        if data is not None:
-            try:
-                actions.withdraw_case(case, by=request.membership, data=data, request=request)
-                messages.success(request, "案件を取り下げました。依頼先には通知しました。")
-                return redirect(case)
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
+        sent = submit(
+            form,
+            WithdrawCaseInput,
+            lambda data: actions.withdraw_case(
+                case, by=request.membership, data=data, request=request
+            ),
+        )
+        if sent.done:
+            messages.success(request, "案件を取り下げました。依頼先には通知しました。")
+            return redirect(case)
+        status = sent.status
     return render(
         request,
         "referrals/case_withdraw.html",

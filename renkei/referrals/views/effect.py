@@ -16,7 +16,7 @@ from renkei.accounts.http import MemberRequest, member_required
 from renkei.accounts.models import AuditEntry
 from renkei.lib import exports
 from renkei.lib.actions import ActionError, Conflict
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, show_error, submit
 from renkei.referrals import metrics, surveys
 from renkei.referrals.forms import SurveyForm, SurveyResponseForm
 from renkei.referrals.models import Survey, SurveyResponse
@@ -161,16 +161,15 @@ def survey_new(request: MemberRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        status = 400
-        data = input_from_form(form, PlacementSurveyInput)
-        if data is not None:
-            try:
-                surveys.create_survey(by=request.membership, data=data, request=request)
-                messages.success(request, "アンケートを作成しました。")
-                return redirect("referrals:survey_list")
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
+        sent = submit(
+            form,
+            PlacementSurveyInput,
+            lambda data: surveys.create_survey(by=request.membership, data=data, request=request),
+        )
+        if sent.done:
+            messages.success(request, "アンケートを作成しました。")
+            return redirect("referrals:survey_list")
+        status = sent.status
     return render(request, "referrals/survey_form.html", {"form": form}, status=status)
 
 

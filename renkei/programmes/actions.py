@@ -1,0 +1,723 @@
+"""Programme workflows: each takes the acting membership and one typed input, which the HTML
+form and the API body both produce (docs/architecture.md). Only the owning organisation writes;
+the access getters have already given everyone else a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from pydantic import Field
+
+from renkei.accounts.models import AuditEntry, Membership, Organization
+from renkei.lib.actions import ActionError, Conflict, bump_version, notify
+from renkei.lib.inputs import CalendarDate, FiscalYear, Input
+from renkei.lib.programme import ProgrammeItem, Scene
+from renkei.programmes.models import (
+    MATERIAL_MAX_BYTES,
+    MATERIAL_TYPES,
+    OWNER_KINDS,
+    Attendance,
+    AttendanceStatus,
+    BodyKind,
+    BodyMember,
+    BudgetLine,
+    Countermeasure,
+    Decision,
+    FundingSource,
+    Issue,
+    IssueSource,
+    IssueStatus,
+    Material,
+    MeasureStatus,
+    Meeting,
+    MeetingBody,
+    MeetingStatus,
+    ProgrammeLine,
+    ProgrammeTable,
+    ProgressNote,
+)
+
+LONG = 4000
+
+
+def _audit(
+    action: str, target: Any, by: Membership, request: HttpRequest | None, **detail: Any
+) -> None:
+    AuditEntry.record(action, request=request, by=by, target=target, detail=detail)
+
+
+def require_owner_kind(by: Membership) -> None:
+    if by.organization.kind not in OWNER_KINDS:
+        raise ActionError("事業の記録を作れるのは市区町村・都道府県・医師会などの組織です")
+
+
+# ---------------------------------------------------------------------------------------------
+# 事業一覧
+
+
+class TableInput(Input):
+    """A 事業一覧's heading: the fiscal year and title, and when its 実績 were counted."""
+
+    fiscal_year: FiscalYear
+    title: str = Field(..., min_length=1, max_length=120, description="表題")
+    results_as_of: CalendarDate | None = Field(None, description="実績の時点（例: 2月末）")
+    note: str = Field("", max_length=2000)
+    version: int | None = None
+
+
+@transaction.atomic
+def save_table(
+    *,
+    by: Membership,
+    data: TableInput,
+    table: ProgrammeTable | None = None,
+    request: HttpRequest | None = None,
+) -> ProgrammeTable:
+    require_owner_kind(by)
+    clash = ProgrammeTable.objects.filter(owner_id=by.organization_id, fiscal_year=data.fiscal_year)
+    if table is not None:
+        clash = clash.exclude(pk=table.pk)
+        bump_version(table, data.version)
+    if clash.exists():
+        raise Conflict("この年度の事業一覧はすでにあります", field="fiscal_year")
+    if table is None:
+        table = ProgrammeTable(owner=by.organization)
+    table.fiscal_year = data.fiscal_year
+    table.title = data.title
+    table.results_as_of = data.results_as_of
+    table.note = data.note
+    table.save()
+    _audit("programmes.table_saved", table, by, request, fiscal_year=table.fiscal_year)
+    return table
+
+
+class BudgetInput(Input):
+    """One amount in 千円 from one 財源."""
+
+    source_id: int = Field(
+        ..., ge=1, le=2**31 - 1, description="財源（/api/v1/programmes/funding-sources の id）"
+    )
+    amount: int = Field(..., ge=0, le=10**10, description="予算額（千円）")
+    label: str = Field("", max_length=120, description="内訳・摘要（例: H26繰越分）")
+
+
+class LineInput(Input):
+    """One programme line of a 事業一覧 (seed 000's columns, seed 003's items and effect)."""
+
+    name: str = Field(..., min_length=1, max_length=200, description="事業名称")
+    section: str = Field("", max_length=120, description="区分（表の見出し）")
+    is_new: bool = False
+    items: list[ProgrammeItem] = Field(default_factory=list, max_length=8)
+    scenes: list[Scene] = Field(default_factory=list, max_length=5)
+    content: str = Field("", max_length=LONG, description="事業内容")
+    results: str = Field("", max_length=LONG, description="実績")
+    plan: str = Field("", max_length=LONG, description="次年度の予定")
+    effect: str = Field("", max_length=LONG, description="事業効果")
+    contractor_name: str = Field("", max_length=120, description="受託者")
+    sort_order: int | None = Field(None, ge=0, le=100000)
+    budget: list[BudgetInput] | None = Field(
+        None, max_length=20, description="予算（財源別）。省略すると変えません"
+    )
+    version: int | None = None
+
+
+def _sources(budget: list[BudgetInput]) -> dict[int, FundingSource]:
+    ids = {b.source_id for b in budget}
+    found = {s.pk: s for s in FundingSource.objects.filter(pk__in=ids)}
+    if missing := ids - set(found):
+        raise ActionError(f"財源が見つかりません（{min(missing)}）", field="budget")
+    return found
+
+
+@transaction.atomic
+def save_line(
+    table: ProgrammeTable,
+    *,
+    by: Membership,
+    data: LineInput,
+    line: ProgrammeLine | None = None,
+    request: HttpRequest | None = None,
+) -> ProgrammeLine:
+    if table.owner_id != by.organization_id:
+        raise ActionError("この事業一覧は編集できません")
+    sources = _sources(data.budget) if data.budget is not None else {}
+    if line is None:
+        last = table.lines.order_by("-sort_order").values_list("sort_order", flat=True).first()
+        line = ProgrammeLine(table=table, sort_order=(last or 0) + 10)
+    else:
+        bump_version(line, data.version)
+    for name in ("name", "section", "is_new", "content", "results", "plan", "effect"):
+        setattr(line, name, getattr(data, name))
+    line.contractor_name = data.contractor_name
+    line.items = _ordered(data.items, ProgrammeItem)
+    line.scenes = _ordered(data.scenes, Scene)
+    if data.sort_order is not None:
+        line.sort_order = data.sort_order
+    line.save()
+    if data.budget is not None:
+        line.budget_lines.all().delete()
+        BudgetLine.objects.bulk_create(
+            BudgetLine(line=line, source=sources[b.source_id], amount=b.amount, label=b.label)
+            for b in data.budget
+        )
+    _audit("programmes.line_saved", line, by, request, table=str(table.code), name=line.name)
+    return line
+
+
+def _ordered(values: list[Any], enum: Any) -> list[str]:
+    chosen = {str(v.value if hasattr(v, "value") else v) for v in values}
+    return [e.value for e in enum if e.value in chosen]
+
+
+@transaction.atomic
+def remove_line(line: ProgrammeLine, *, by: Membership, request: HttpRequest | None = None) -> None:
+    if line.table.owner_id != by.organization_id:
+        raise ActionError("この事業一覧は編集できません")
+    _audit("programmes.line_removed", line.table, by, request, name=line.name)
+    line.delete()
+
+
+@transaction.atomic
+def add_budget(
+    line: ProgrammeLine, *, by: Membership, data: BudgetInput, request: HttpRequest | None = None
+) -> BudgetLine:
+    if line.table.owner_id != by.organization_id:
+        raise ActionError("この事業一覧は編集できません")
+    source = _sources([data])[data.source_id]
+    budget = BudgetLine.objects.create(
+        line=line, source=source, amount=data.amount, label=data.label
+    )
+    _audit("programmes.budget_saved", line, by, request, source=source.name, amount=data.amount)
+    return budget
+
+
+@transaction.atomic
+def remove_budget(
+    budget: BudgetLine, *, by: Membership, request: HttpRequest | None = None
+) -> None:
+    line = budget.line
+    if line.table.owner_id != by.organization_id:
+        raise ActionError("この事業一覧は編集できません")
+    _audit("programmes.budget_removed", line, by, request, amount=budget.amount)
+    budget.delete()
+
+
+@transaction.atomic
+def roll_over(
+    table: ProgrammeTable, *, by: Membership, request: HttpRequest | None = None
+) -> ProgrammeTable:
+    """Next year's table from this year's: each line's 予定 becomes the draft of next year's
+    実績 (edited from 「2回開催予定」 into 「2回開催」 as the year goes), the 予定 column starts
+    empty, and the budget lines are carried over for review."""
+    if table.owner_id != by.organization_id:
+        raise ActionError("この事業一覧は編集できません")
+    year = table.fiscal_year + 1
+    if ProgrammeTable.objects.filter(owner_id=table.owner_id, fiscal_year=year).exists():
+        raise Conflict("翌年度の事業一覧はすでにあります")
+    title = table.title.replace(table.era_year, ProgrammeTable(fiscal_year=year).era_year)
+    new = ProgrammeTable.objects.create(
+        owner=table.owner, fiscal_year=year, title=title, copied_from=table
+    )
+    lines = list(table.lines.prefetch_related("budget_lines__source"))
+    copies = ProgrammeLine.objects.bulk_create(
+        ProgrammeLine(
+            table=new,
+            sort_order=ln.sort_order,
+            section=ln.section,
+            name=ln.name,
+            items=ln.items,
+            scenes=ln.scenes,
+            content=ln.content,
+            results=ln.plan,
+            plan="",
+            effect=ln.effect,
+            contractor=ln.contractor,
+            contractor_name=ln.contractor_name,
+        )
+        for ln in lines
+    )
+    BudgetLine.objects.bulk_create(
+        BudgetLine(line=copy, source=b.source, amount=b.amount, label=b.label)
+        for ln, copy in zip(lines, copies, strict=True)
+        for b in ln.budget_lines.all()
+    )
+    _audit(
+        "programmes.table_rolled_over", new, by, request, source=str(table.code), lines=len(lines)
+    )
+    return new
+
+
+# ---------------------------------------------------------------------------------------------
+# 会議体と会議
+
+
+class BodyInput(Input):
+    name: str = Field(..., min_length=1, max_length=120, description="会議体の名称")
+    kind: BodyKind
+    parent: str = Field("", max_length=40, description="上位の会議体のコード（専門部会の親）")
+    team: str = Field("", max_length=30, description="チーム（Aチームなど）")
+    items: list[ProgrammeItem] = Field(default_factory=list, max_length=8)
+    purpose: str = Field("", max_length=2000)
+    meetings_per_year: int = Field(4, ge=0, le=52)
+    is_active: bool = True
+    version: int | None = None
+
+
+@transaction.atomic
+def save_body(
+    *,
+    by: Membership,
+    data: BodyInput,
+    body: MeetingBody | None = None,
+    request: HttpRequest | None = None,
+) -> MeetingBody:
+    require_owner_kind(by)
+    parent = None
+    if data.parent:
+        parent = MeetingBody.objects.filter(
+            owner_id=by.organization_id, code=_uuid(data.parent, "parent")
+        ).first()
+        if parent is None or (body is not None and parent.pk == body.pk):
+            raise ActionError("上位の会議体が見つかりません", field="parent")
+    if body is None:
+        body = MeetingBody(owner=by.organization)
+    else:
+        bump_version(body, data.version)
+    body.name, body.kind, body.team, body.parent = data.name, data.kind, data.team, parent
+    body.items = _ordered(data.items, ProgrammeItem)
+    body.purpose, body.meetings_per_year, body.is_active = (
+        data.purpose,
+        data.meetings_per_year,
+        data.is_active,
+    )
+    body.save()
+    _audit("programmes.body_saved", body, by, request, name=body.name)
+    return body
+
+
+def _uuid(value: str, field: str) -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ActionError("コードの形式が正しくありません", field=field) from None
+
+
+class MemberInput(Input):
+    organization: str = Field("", max_length=40, description="組織のコード（任意）")
+    name: str = Field("", max_length=60, description="氏名")
+    affiliation: str = Field("", max_length=120, description="所属（組織として登録のない場合）")
+    title: str = Field("", max_length=60, description="役職")
+    email: str = Field(
+        "", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$", description="通知先メール"
+    )
+
+
+@transaction.atomic
+def add_member(
+    body: MeetingBody, *, by: Membership, data: MemberInput, request: HttpRequest | None = None
+) -> BodyMember:
+    if body.owner_id != by.organization_id:
+        raise ActionError("この会議体は編集できません")
+    org = None
+    if data.organization:
+        org = Organization.objects.filter(
+            code=_uuid(data.organization, "organization"), is_active=True
+        ).first()
+        if org is None:
+            raise ActionError("組織が見つかりません", field="organization")
+    if org is None and not data.name and not data.affiliation:
+        raise ActionError("組織か氏名のどちらかを入力してください", field="name")
+    last = body.members.order_by("-sort_order").values_list("sort_order", flat=True).first()
+    member = BodyMember.objects.create(
+        body=body,
+        organization=org,
+        name=data.name,
+        affiliation=data.affiliation,
+        title=data.title,
+        email=data.email,
+        sort_order=(last or 0) + 1,
+    )
+    _audit("programmes.member_saved", body, by, request, member=str(member))
+    return member
+
+
+@transaction.atomic
+def remove_member(
+    member: BodyMember, *, by: Membership, request: HttpRequest | None = None
+) -> None:
+    if member.body.owner_id != by.organization_id:
+        raise ActionError("この会議体は編集できません")
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    _audit("programmes.member_removed", member.body, by, request, member=str(member))
+
+
+class MeetingInput(Input):
+    fiscal_year: FiscalYear
+    number: int = Field(..., ge=1, le=99, description="第何回")
+    held_on: CalendarDate = Field(..., description="開催日")
+    starts_at: dt.time | None = None
+    place: str = Field("", max_length=120)
+    status: MeetingStatus = MeetingStatus.PLANNED
+    agenda: str = Field("", max_length=LONG, description="議題")
+    minutes: str = Field("", max_length=20000, description="議事録")
+    version: int | None = None
+
+
+@transaction.atomic
+def save_meeting(
+    body: MeetingBody,
+    *,
+    by: Membership,
+    data: MeetingInput,
+    meeting: Meeting | None = None,
+    request: HttpRequest | None = None,
+) -> Meeting:
+    if body.owner_id != by.organization_id:
+        raise ActionError("この会議体は編集できません")
+    from renkei.lib.dates import fiscal_year
+
+    if fiscal_year(data.held_on) != data.fiscal_year:
+        raise ActionError("開催日がその年度に入っていません", field="held_on")
+    if meeting is None:
+        meeting = Meeting(body=body)
+    else:
+        bump_version(meeting, data.version)
+    for name in (
+        "fiscal_year",
+        "number",
+        "held_on",
+        "starts_at",
+        "place",
+        "status",
+        "agenda",
+        "minutes",
+    ):
+        setattr(meeting, name, getattr(data, name))
+    try:
+        with transaction.atomic():
+            meeting.save()
+    except IntegrityError:
+        raise Conflict("その年度のその回の会議はすでにあります", field="number") from None
+    _audit("programmes.meeting_saved", meeting, by, request, number=meeting.number)
+    return meeting
+
+
+class ScheduleInput(Input):
+    """A year's schedule in one go: the dates of the 第1回 … 第N回 meetings."""
+
+    fiscal_year: FiscalYear
+    dates: list[CalendarDate] = Field(..., min_length=1, max_length=24)
+    place: str = Field("", max_length=120)
+
+
+@transaction.atomic
+def plan_year(
+    body: MeetingBody, *, by: Membership, data: ScheduleInput, request: HttpRequest | None = None
+) -> list[Meeting]:
+    from renkei.lib.dates import fiscal_year
+
+    if body.owner_id != by.organization_id:
+        raise ActionError("この会議体は編集できません")
+    if any(fiscal_year(d) != data.fiscal_year for d in data.dates):
+        raise ActionError("開催日がその年度に入っていません", field="dates")
+    if body.meetings.filter(fiscal_year=data.fiscal_year).exists():
+        raise Conflict(
+            "この年度の予定はすでにあります。会議を一つずつ追加してください", field="fiscal_year"
+        )
+    meetings = [
+        Meeting.objects.create(
+            body=body, fiscal_year=data.fiscal_year, number=i, held_on=d, place=data.place
+        )
+        for i, d in enumerate(sorted(data.dates), start=1)
+    ]
+    _audit("programmes.meeting_saved", body, by, request, planned=len(meetings))
+    return meetings
+
+
+def send_notice(meeting: Meeting, *, by: Membership, request: HttpRequest | None = None) -> int:
+    """Tell the body's members the date, place and agenda; mail goes once the change commits."""
+    with transaction.atomic():
+        if meeting.body.owner_id != by.organization_id:
+            raise ActionError("この会議は編集できません")
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise Conflict("中止した会議の通知は送れません")
+        members = list(meeting.body.members.filter(is_active=True).select_related("organization"))
+        to = sorted({a for a in (mm.notice_address() for mm in members) if a})
+        if not to:
+            raise ActionError("通知先メールのある構成員がいません")
+        sent = notify(
+            to=to,
+            subject=f"{meeting.body} 第{meeting.number}回 開催のお知らせ",
+            template="programmes_meeting_notice.txt",
+            context={"meeting": meeting, "body": meeting.body, "owner": meeting.body.owner},
+        )
+        meeting.notice_sent_at = timezone.now()
+        meeting.save(update_fields=["notice_sent_at"])
+        _audit("programmes.meeting_notice_sent", meeting, by, request, recipients=len(to))
+    return sent
+
+
+class AttendanceRow(Input):
+    member: str = Field(..., max_length=40, description="構成員のコード")
+    status: AttendanceStatus
+    note: str = Field("", max_length=120)
+
+
+class AttendanceInput(Input):
+    rows: list[AttendanceRow] = Field(..., max_length=200)
+
+
+@transaction.atomic
+def record_attendance(
+    meeting: Meeting, *, by: Membership, data: AttendanceInput, request: HttpRequest | None = None
+) -> int:
+    if meeting.body.owner_id != by.organization_id:
+        raise ActionError("この会議は編集できません")
+    members = {str(mm.code): mm for mm in meeting.body.members.all()}
+    for row in data.rows:
+        if row.member not in members:
+            raise ActionError("構成員が見つかりません", field="rows")
+    for row in data.rows:
+        Attendance.objects.update_or_create(
+            meeting=meeting,
+            member=members[row.member],
+            defaults={"status": row.status, "note": row.note},
+        )
+    _audit("programmes.attendance_saved", meeting, by, request, rows=len(data.rows))
+    return len(data.rows)
+
+
+class DecisionInput(Input):
+    text: str = Field(..., min_length=1, max_length=2000, description="決定事項")
+
+
+@transaction.atomic
+def add_decision(
+    meeting: Meeting, *, by: Membership, data: DecisionInput, request: HttpRequest | None = None
+) -> Decision:
+    if meeting.body.owner_id != by.organization_id:
+        raise ActionError("この会議は編集できません")
+    number = meeting.decisions.count() + 1
+    decision = Decision.objects.create(meeting=meeting, number=number, text=data.text)
+    _audit("programmes.decision_saved", meeting, by, request, number=number)
+    return decision
+
+
+def check_material(upload: UploadedFile[bytes]) -> str:
+    name = upload.name or ""
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in MATERIAL_TYPES:
+        raise ActionError(
+            "資料は PDF・画像・Excel・Word・PowerPoint のファイルにしてください", field="file"
+        )
+    if (upload.size or 0) > MATERIAL_MAX_BYTES:
+        raise ActionError("資料は10MBまでにしてください", field="file")
+    content_type, magics = MATERIAL_TYPES[ext]
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(m) for m in magics):
+        raise ActionError("ファイルの中身が拡張子と一致しません", field="file")
+    return content_type
+
+
+@transaction.atomic
+def add_material(
+    meeting: Meeting,
+    *,
+    by: Membership,
+    title: str,
+    upload: UploadedFile[bytes],
+    request: HttpRequest | None = None,
+) -> Material:
+    if meeting.body.owner_id != by.organization_id:
+        raise ActionError("この会議は編集できません")
+    title = title.strip()
+    if not title or len(title) > 120:
+        raise ActionError("資料名を120文字以内で入力してください", field="title")
+    content_type = check_material(upload)
+    material = Material(
+        meeting=meeting,
+        title=title,
+        filename=(upload.name or "")[-200:],
+        content_type=content_type,
+        size=upload.size or 0,
+    )
+    material.file.save(upload.name or "material", upload, save=False)
+    material.save()
+    _audit("programmes.material_added", meeting, by, request, title=title, size=material.size)
+    return material
+
+
+@transaction.atomic
+def remove_material(
+    material: Material, *, by: Membership, request: HttpRequest | None = None
+) -> None:
+    meeting = material.meeting
+    if meeting.body.owner_id != by.organization_id:
+        raise ActionError("この会議は編集できません")
+    _audit("programmes.material_removed", meeting, by, request, title=material.title)
+    stored = material.file.name or ""
+    storage = material.file.storage
+    material.delete()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))
+
+
+# ---------------------------------------------------------------------------------------------
+# 課題と対応策
+
+
+class IssueInput(Input):
+    title: str = Field(..., min_length=1, max_length=200, description="課題")
+    description: str = Field("", max_length=LONG)
+    scenes: list[Scene] = Field(default_factory=list, max_length=5)
+    items: list[ProgrammeItem] = Field(default_factory=list, max_length=8)
+    source: IssueSource
+    meeting: str = Field("", max_length=40, description="提起された会議のコード")
+    raised_on: CalendarDate = Field(..., description="提起日")
+    status: IssueStatus = IssueStatus.OPEN
+    version: int | None = None
+
+
+@transaction.atomic
+def save_issue(
+    *,
+    by: Membership,
+    data: IssueInput,
+    issue: Issue | None = None,
+    request: HttpRequest | None = None,
+) -> Issue:
+    require_owner_kind(by)
+    meeting = None
+    if data.meeting:
+        meeting = (
+            Meeting.objects.editable_by(by).filter(code=_uuid(data.meeting, "meeting")).first()
+        )
+        if meeting is None:
+            raise ActionError("会議が見つかりません", field="meeting")
+    if data.source == IssueSource.MEETING and meeting is None:
+        raise ActionError("会議で提起された課題は、その会議を選んでください", field="meeting")
+    if issue is None:
+        issue = Issue(owner=by.organization)
+    else:
+        bump_version(issue, data.version)
+    issue.title, issue.description, issue.source = data.title, data.description, data.source
+    issue.scenes = _ordered(data.scenes, Scene)
+    issue.items = _ordered(data.items, ProgrammeItem)
+    issue.meeting, issue.raised_on, issue.status = meeting, data.raised_on, data.status
+    issue.save()
+    _audit("programmes.issue_saved", issue, by, request, title=issue.title)
+    return issue
+
+
+class CountermeasureInput(Input):
+    title: str = Field(..., min_length=1, max_length=200, description="対応策")
+    description: str = Field("", max_length=LONG)
+    responsible_name: str = Field("", max_length=120, description="担当（部署・チーム）")
+    due_on: CalendarDate | None = None
+    status: MeasureStatus = MeasureStatus.PLANNED
+    decision: str = Field("", max_length=40, description="根拠となる会議の決定事項のコード")
+    programme_lines: list[str] = Field(
+        default_factory=list, max_length=50, description="財源となる事業のコード"
+    )
+    indicators: list[str] = Field(
+        default_factory=list,
+        max_length=30,
+        description="動かしたい指標のコード（/api/v1/programmes/indicators/ の指標）",
+    )
+    version: int | None = None
+
+
+@transaction.atomic
+def save_countermeasure(
+    issue: Issue,
+    *,
+    by: Membership,
+    data: CountermeasureInput,
+    measure: Countermeasure | None = None,
+    request: HttpRequest | None = None,
+) -> Countermeasure:
+    if issue.owner_id != by.organization_id:
+        raise ActionError("この課題は編集できません")
+    decision = None
+    if data.decision:
+        decision = Decision.objects.filter(
+            meeting__body__owner_id=by.organization_id, code=_uuid(data.decision, "decision")
+        ).first()
+        if decision is None:
+            raise ActionError("決定事項が見つかりません", field="decision")
+    codes = {_uuid(c, "programme_lines") for c in data.programme_lines}
+    lines = list(ProgrammeLine.objects.filter(table__owner_id=by.organization_id, code__in=codes))
+    if len(lines) != len(codes):
+        raise ActionError("財源となる事業が見つかりません", field="programme_lines")
+    from renkei.pdca.models import Indicator
+
+    wanted = set(data.indicators)
+    indicators = list(Indicator.objects.filter(code__in=wanted))
+    if len(indicators) != len(wanted):
+        raise ActionError("指標が見つかりません", field="indicators")
+    if measure is None:
+        measure = Countermeasure(issue=issue)
+    else:
+        bump_version(measure, data.version)
+    measure.title, measure.description = data.title, data.description
+    measure.responsible_name, measure.due_on = data.responsible_name, data.due_on
+    measure.status, measure.decision = data.status, decision
+    measure.save()
+    measure.programme_lines.set(lines)
+    measure.indicators.set(indicators)
+    if issue.status == IssueStatus.OPEN and data.status == MeasureStatus.ACTIVE:
+        issue.status = IssueStatus.ACTING
+        issue.save(update_fields=["status"])
+    _audit("programmes.countermeasure_saved", measure, by, request, issue=str(issue.code))
+    return measure
+
+
+class ProgressInput(Input):
+    written_on: CalendarDate
+    text: str = Field(..., min_length=1, max_length=2000, description="進捗")
+    status: MeasureStatus | None = Field(None, description="状態も変えるときに")
+
+
+@transaction.atomic
+def note_progress(
+    measure: Countermeasure,
+    *,
+    by: Membership,
+    data: ProgressInput,
+    request: HttpRequest | None = None,
+) -> ProgressNote:
+    if measure.issue.owner_id != by.organization_id:
+        raise ActionError("この課題は編集できません")
+    note = ProgressNote.objects.create(
+        countermeasure=measure, written_on=data.written_on, text=data.text, by=by.user
+    )
+    if data.status is not None and data.status != measure.status:
+        measure.status = data.status
+        measure.save(update_fields=["status"])
+    _audit("programmes.progress_noted", measure, by, request, status=measure.status)
+    return note
+
+
+__all__ = [
+    "AttendanceInput",
+    "BodyInput",
+    "BudgetInput",
+    "CountermeasureInput",
+    "DecisionInput",
+    "IssueInput",
+    "LineInput",
+    "MeetingInput",
+    "MemberInput",
+    "ProgressInput",
+    "ScheduleInput",
+    "TableInput",
+]
