@@ -309,16 +309,16 @@ def _meeting_year(city: Membership, fy: int) -> dict[str, MeetingBody]:
         city, "4市1町在宅医療・介護連携推進担当者会議", "liaison", items=["ku"], meetings_per_year=2
     )
     members = [
-        actions.MemberInput(organization=str(ishikai.code), name="港 誠一", title="委員長"),
-        actions.MemberInput(organization=str(hospital.code), name="中央 美和", title="委員"),
-        actions.MemberInput(organization=str(houkatsu.code), name="浜 正子", title="委員"),
-        actions.MemberInput(
+        actions.BodyMemberInput(organization=str(ishikai.code), name="港 誠一", title="委員長"),
+        actions.BodyMemberInput(organization=str(hospital.code), name="中央 美和", title="委員"),
+        actions.BodyMemberInput(organization=str(houkatsu.code), name="浜 正子", title="委員"),
+        actions.BodyMemberInput(
             name="潮見 花子",
             affiliation="訪問看護ステーションしおさい",
             title="委員",
             email="shiosai@example.jp",
         ),
-        actions.MemberInput(name="岬 健", affiliation="居宅介護支援事業所みさき", title="委員"),
+        actions.BodyMemberInput(name="岬 健", affiliation="居宅介護支援事業所みさき", title="委員"),
     ]
     for body in (plenary, *committees):
         for data in members:
@@ -329,7 +329,7 @@ def _meeting_year(city: Membership, fy: int) -> dict[str, MeetingBody]:
         actions.add_member(
             liaison,
             by=city,
-            data=actions.MemberInput(affiliation=f"{town} 高齢福祉担当", title="担当者"),
+            data=actions.BodyMemberInput(affiliation=f"{town} 高齢福祉担当", title="担当者"),
         )
 
     dates = [dt.date(fy, 5, 29), dt.date(fy, 8, 28), dt.date(fy, 11, 27), dt.date(fy + 1, 2, 26)]
@@ -377,7 +377,7 @@ def _meeting_year(city: Membership, fy: int) -> dict[str, MeetingBody]:
     actions.record_attendance(
         first,
         by=city,
-        data=actions.AttendanceInput(
+        data=actions.MeetingAttendanceInput(
             rows=[
                 actions.AttendanceRow(
                     member=c,
@@ -390,12 +390,12 @@ def _meeting_year(city: Membership, fy: int) -> dict[str, MeetingBody]:
     actions.add_decision(
         first,
         by=city,
-        data=actions.DecisionInput(text="在宅医同行研修を年2回に拡充し、医師会と共催する"),
+        data=actions.MeetingDecisionInput(text="在宅医同行研修を年2回に拡充し、医師会と共催する"),
     )
     actions.add_decision(
         first,
         by=city,
-        data=actions.DecisionInput(text="退院調整ルールの周知状況を病院ごとに確認する"),
+        data=actions.MeetingDecisionInput(text="退院調整ルールの周知状況を病院ごとに確認する"),
     )
     return {"plenary": plenary, "a": committees[0], "block": block}
 

@@ -309,7 +309,7 @@ def _uuid(value: str, field: str) -> Any:
         raise ActionError("コードの形式が正しくありません", field=field) from None
 
 
-class MemberInput(Input):
+class BodyMemberInput(Input):
     organization: str = Field("", max_length=40, description="組織のコード（任意）")
     name: str = Field("", max_length=60, description="氏名")
     affiliation: str = Field("", max_length=120, description="所属（組織として登録のない場合）")
@@ -321,7 +321,7 @@ class MemberInput(Input):
 
 @transaction.atomic
 def add_member(
-    body: MeetingBody, *, by: Membership, data: MemberInput, request: HttpRequest | None = None
+    body: MeetingBody, *, by: Membership, data: BodyMemberInput, request: HttpRequest | None = None
 ) -> BodyMember:
     if body.owner_id != by.organization_id:
         raise ActionError("この会議体は編集できません")
@@ -471,13 +471,17 @@ class AttendanceRow(Input):
     note: str = Field("", max_length=120)
 
 
-class AttendanceInput(Input):
+class MeetingAttendanceInput(Input):
     rows: list[AttendanceRow] = Field(..., max_length=200)
 
 
 @transaction.atomic
 def record_attendance(
-    meeting: Meeting, *, by: Membership, data: AttendanceInput, request: HttpRequest | None = None
+    meeting: Meeting,
+    *,
+    by: Membership,
+    data: MeetingAttendanceInput,
+    request: HttpRequest | None = None,
 ) -> int:
     if meeting.body.owner_id != by.organization_id:
         raise ActionError("この会議は編集できません")
@@ -495,13 +499,17 @@ def record_attendance(
     return len(data.rows)
 
 
-class DecisionInput(Input):
+class MeetingDecisionInput(Input):
     text: str = Field(..., min_length=1, max_length=2000, description="決定事項")
 
 
 @transaction.atomic
 def add_decision(
-    meeting: Meeting, *, by: Membership, data: DecisionInput, request: HttpRequest | None = None
+    meeting: Meeting,
+    *,
+    by: Membership,
+    data: MeetingDecisionInput,
+    request: HttpRequest | None = None,
 ) -> Decision:
     if meeting.body.owner_id != by.organization_id:
         raise ActionError("この会議は編集できません")
@@ -708,15 +716,15 @@ def note_progress(
 
 
 __all__ = [
-    "AttendanceInput",
+    "MeetingAttendanceInput",
     "BodyInput",
     "BudgetInput",
     "CountermeasureInput",
-    "DecisionInput",
+    "MeetingDecisionInput",
     "IssueInput",
     "LineInput",
     "MeetingInput",
-    "MemberInput",
+    "BodyMemberInput",
     "ProgressInput",
     "ScheduleInput",
     "TableInput",

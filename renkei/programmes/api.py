@@ -22,6 +22,7 @@ from renkei.programmes.models import (
 )
 from renkei.programmes.schemas import (
     BodyDetailOut,
+    BodyMemberOut,
     BodyOut,
     FundingSourceOut,
     IssueDetailOut,
@@ -29,7 +30,6 @@ from renkei.programmes.schemas import (
     LineOut,
     MeasureOut,
     MeetingOut,
-    MemberOut,
     TableDetailOut,
     TableOut,
 )
@@ -37,7 +37,7 @@ from renkei.programmes.schemas import (
 router = Router(tags=["programmes"], auth=SessionAuth())
 
 
-class CountOut(Schema):
+class ProgrammeCountOut(Schema):
     count: int
 
 
@@ -152,10 +152,10 @@ def update_body(request: HttpRequest, code: uuid.UUID, payload: actions.BodyInpu
 
 
 @router.post(
-    "/bodies/{code}/members", response={201: MemberOut, **WRITE_ERRORS}, summary="構成員を追加"
+    "/bodies/{code}/members", response={201: BodyMemberOut, **WRITE_ERRORS}, summary="構成員を追加"
 )
 def add_member(
-    request: HttpRequest, code: uuid.UUID, payload: actions.MemberInput
+    request: HttpRequest, code: uuid.UUID, payload: actions.BodyMemberInput
 ) -> Status[object]:
     m = api_membership(request)
     body = access.visible_body(m, code, edit=True)
@@ -209,19 +209,21 @@ def update_meeting(request: HttpRequest, code: uuid.UUID, payload: actions.Meeti
 
 
 @router.post(
-    "/meetings/{code}/notice", response={200: CountOut, **WRITE_ERRORS}, summary="開催通知を送る"
+    "/meetings/{code}/notice",
+    response={200: ProgrammeCountOut, **WRITE_ERRORS},
+    summary="開催通知を送る",
 )
-def notice(request: HttpRequest, code: uuid.UUID) -> CountOut:
+def notice(request: HttpRequest, code: uuid.UUID) -> ProgrammeCountOut:
     m = api_membership(request)
     sent = actions.send_notice(access.visible_meeting(m, code, edit=True), by=m, request=request)
-    return CountOut(count=sent)
+    return ProgrammeCountOut(count=sent)
 
 
 @router.put(
     "/meetings/{code}/attendance", response={200: MeetingOut, **WRITE_ERRORS}, summary="出欠"
 )
 def put_attendance(
-    request: HttpRequest, code: uuid.UUID, payload: actions.AttendanceInput
+    request: HttpRequest, code: uuid.UUID, payload: actions.MeetingAttendanceInput
 ) -> Meeting:
     m = api_membership(request)
     meeting = access.visible_meeting(m, code, edit=True)
@@ -233,7 +235,7 @@ def put_attendance(
     "/meetings/{code}/decisions", response={201: MeetingOut, **WRITE_ERRORS}, summary="決定事項"
 )
 def add_decision(
-    request: HttpRequest, code: uuid.UUID, payload: actions.DecisionInput
+    request: HttpRequest, code: uuid.UUID, payload: actions.MeetingDecisionInput
 ) -> Status[Meeting]:
     m = api_membership(request)
     meeting = access.visible_meeting(m, code, edit=True)

@@ -102,7 +102,7 @@ class TableDetailOut(TableOut):
         return [TotalOut(label=label, lines=n, amount=t) for label, n, t in totals_by_item(lines)]
 
 
-class MemberOut(Schema):
+class BodyMemberOut(Schema):
     code: uuid.UUID
     label: str
     organization_code: uuid.UUID | None
@@ -142,7 +142,7 @@ class BodyOut(Schema):
 
 
 class BodyDetailOut(BodyOut):
-    members: list[MemberOut]
+    members: list[BodyMemberOut]
 
     @staticmethod
     def resolve_members(obj: MeetingBody) -> list[BodyMember]:

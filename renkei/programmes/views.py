@@ -495,7 +495,7 @@ def member_add(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     _, status = _act(
         request,
         form,
-        actions.MemberInput,
+        actions.BodyMemberInput,
         lambda d: actions.add_member(body, by=request.membership, data=d, request=request),
     )
     _flash(request, form, status, "構成員を追加しました。")
@@ -625,7 +625,7 @@ def attendance(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         _, status = _act(
             request,
             form,
-            actions.AttendanceInput,
+            actions.MeetingAttendanceInput,
             lambda d: actions.record_attendance(
                 meeting, by=request.membership, data=d, request=request
             ),
@@ -645,7 +645,7 @@ def decision_add(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     _, status = _act(
         request,
         form,
-        actions.DecisionInput,
+        actions.MeetingDecisionInput,
         lambda d: actions.add_decision(meeting, by=request.membership, data=d, request=request),
     )
     _flash(request, form, status, "決定事項を記録しました。")

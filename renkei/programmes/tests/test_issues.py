@@ -23,7 +23,7 @@ def test_trace_from_decision_to_money_to_result(
     body = make_body(city, "在宅療養連携会議 全体会議", "plenary")
     meeting = make_meeting(body, city, dt.date(2019, 5, 29), 1)
     decision = actions.add_decision(
-        meeting, by=city, data=actions.DecisionInput(text="同行研修を拡充する")
+        meeting, by=city, data=actions.MeetingDecisionInput(text="同行研修を拡充する")
     )
     issue = make_issue(
         city,

@@ -39,17 +39,19 @@ def body(city: Membership) -> MeetingBody:
         email="office@ishikai.example.jp",
     )
     actions.add_member(
-        committee, by=city, data=actions.MemberInput(organization=str(ishikai.code), title="委員")
+        committee,
+        by=city,
+        data=actions.BodyMemberInput(organization=str(ishikai.code), title="委員"),
     )
     actions.add_member(
         committee,
         by=city,
-        data=actions.MemberInput(
+        data=actions.BodyMemberInput(
             name="港 花子", affiliation="訪問看護ステーションみなと", email="minato@example.jp"
         ),
     )
     actions.add_member(
-        committee, by=city, data=actions.MemberInput(name="山手 次郎", title="委員長")
+        committee, by=city, data=actions.BodyMemberInput(name="山手 次郎", title="委員長")
     )
     return committee
 
