@@ -16,6 +16,7 @@ from ninja.renderers import BaseRenderer
 from ninja.security import SessionAuth
 
 from renkei.care.api import router as care_router
+from renkei.courses.api import router as courses_router
 from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
 from renkei.events.api import router as events_router
@@ -250,6 +251,7 @@ api.add_router("/events/", events_router)
 api.add_router("/mentoring/", mentoring_router)
 api.add_router("/oncall/", oncall_router)
 api.add_router("/care/", care_router)
+api.add_router("/courses/", courses_router)
 api.add_router("/programmes/surveys/", surveys_router)
 api.add_router("/programmes/indicators/", indicators_router)
 api.add_router("/programmes/", programmes_router)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("mentoring/", include("renkei.mentoring.urls")),
     path("oncall/", include("renkei.oncall.urls")),
     path("courses/", include("renkei.courses.urls")),
+    path("materials/", include("renkei.courses.urls_materials")),
     path("care/", include("renkei.care.urls")),
     path("programmes/", include("renkei.programmes.urls")),
     path("pdca/", include("renkei.pdca.urls")),

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.api import api
+from renkei.courses.models import DispatchRequest, Material
+from renkei.demo.courses import seed_courses
 from renkei.demo.desk import seed_desk
 from renkei.demo.events import seed_events
 from renkei.demo.mentoring import seed_mentoring
@@ -52,6 +54,7 @@ def build_world() -> World:
     desk_data = seed_desk(count=8)
     seed_events()
     seed_mentoring()
+    course_data = seed_courses()
 
     members: dict[str, Membership] = {
         "msw": Membership.objects.get(user__username="demo-msw"),
@@ -76,6 +79,7 @@ def build_world() -> World:
     )
     ebina = Event.objects.filter(title="在宅での看取りを支える多職種連携").get().organization
     members["organiser"] = make_member(ebina, Role.COUNSELOR, username="fuzz-organiser")
+    members["courses"] = Membership.objects.get(user__username="courses-pref")
 
     world = World(sessions={role: _session(m) for role, m in members.items()})
 
@@ -111,6 +115,19 @@ def build_world() -> World:
     matches = list(Match.objects.order_by("pk"))
     report_tokens = [m.token(side) for m in matches for side in Match.Side.values]
 
+    intro = course_data.intro
+    course_round = intro.rounds.get(number=1)
+    course_session = course_round.sessions.order_by("pk")[0]
+    course_app = Application.objects.filter(event=course_round.event).order_by("pk")[0]
+    dispatches = list(DispatchRequest.objects.order_by("pk")[:3])
+    material = Material.objects.order_by("pk")[0]
+    material_version = material.versions.order_by("pk")[0]
+    course_params = {
+        "code": str(intro.code),
+        "number": "1",
+        "session": str(course_session.code),
+    }
+
     def one(name: str, values: list[str]) -> list[dict[str, str]]:
         return [{name: v} for v in values]
 
@@ -127,6 +144,15 @@ def build_world() -> World:
         (r"/events/manage/events/\{code\}", one("code", events)),
         (r"/events/applications/\{token\}", one("token", applications)),
         (r"/events/\{code\}", one("code", events)),
+        (r"/courses/courses/\{code\}", [course_params]),
+        (r"/courses/manage/courses/\{code\}", [course_params]),
+        (r"/courses/progress/\{token\}", one("token", [course_app.signed_token])),
+        (r"/courses/dispatch/requests/\{code\}", one("code", [str(d.code) for d in dispatches])),
+        (
+            r"/courses/dispatch/reports/\{token\}",
+            one("token", [d.report_token for d in dispatches]),
+        ),
+        (r"/courses/materials/\{code\}", one("code", [str(material.code)])),
         (r"/mentoring/programs/\{code\}", one("code", programs)),
         (r"/mentoring/applications/\{code\}", one("code", trainees)),
         (r"/mentoring/matches/\{code\}", one("code", [str(m.code) for m in matches])),
@@ -184,6 +210,11 @@ def build_world() -> World:
         },
         r"events/a/": {"token": applications[0] if applications else "x"},
         r"events/": {"code": events[0]},
+        r"courses/dispatch/r/": {"token": dispatches[0].report_token},
+        r"courses/dispatch/": {"code": str(dispatches[0].code)},
+        r"courses/progress/": {"token": course_app.signed_token},
+        r"courses/": {**course_params, "fmt": "csv"},
+        r"materials/": {"code": str(material.code), "pk": str(material_version.pk)},
         r"mentoring/p/": {"code": programs[0], "fmt": "csv"},
         r"mentoring/a/": {"code": trainees[0]},
         r"mentoring/m/": {"code": str(matches[0].code)},

@@ -15,6 +15,7 @@ AUDIT_LABELS = {
     "courses.dispatch_withdrawn": "専門職派遣の依頼の取下げ",
     "courses.dispatch_reported": "専門職派遣の実施報告",
     "courses.dispatch_fee_recorded": "専門職派遣の謝金の記録",
+    "courses.material_version_added": "資料（版）の公開",
 }
 
 
@@ -25,7 +26,11 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from renkei.accounts import menu
         from renkei.accounts.models import AUDIT_ACTION_LABELS
+        from renkei.courses.models import round_page
+        from renkei.events.models import register_page
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        register_page(round_page)
         menu.register(menu.Entry("courses:manage", "研修コース", order=31))
         menu.register(menu.Entry("courses:dispatch", "専門職派遣", order=32))
+        menu.register(menu.Entry("materials:manage", "資料の公開", order=33))

@@ -7,8 +7,15 @@ from typing import Any
 from django import forms
 
 from renkei.accounts.models import OrgKind
-from renkei.courses.models import DispatchPurpose, Specialist, SpecialistKind
+from renkei.courses.models import (
+    Audience,
+    DispatchPurpose,
+    MaterialKind,
+    Specialist,
+    SpecialistKind,
+)
 from renkei.events.forms import ApplicantForm, ApplicationForm
+from renkei.lib.programme import ProgrammeItem
 
 
 class CourseApplicationForm(ApplicationForm):
@@ -115,3 +122,28 @@ class SpecialistForm(forms.Form):
 
     def clean_areas(self) -> list[str]:
         return [c for c in self.cleaned_data["areas"].replace(",", " ").split() if c]
+
+
+# --- public materials --------------------------------------------------------------------------
+
+
+class MaterialForm(forms.Form):
+    title = forms.CharField(label="題名", max_length=200)
+    kind = forms.ChoiceField(label="種類", choices=MaterialKind.choices)
+    audience = forms.ChoiceField(label="対象", choices=Audience.choices)
+    municipality_code = forms.CharField(
+        label="市区町村コード（6桁、県全体の資料は空欄）", max_length=6, required=False
+    )
+    programme_item = forms.ChoiceField(
+        label="事業項目", choices=ProgrammeItem.choices, initial=ProgrammeItem.KI
+    )
+    description = forms.CharField(
+        label="説明", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    published = forms.BooleanField(label="公開する", required=False, initial=True)
+
+
+class VersionForm(forms.Form):
+    file = forms.FileField(label="ファイル（PDF・PNG・JPEG、20MBまで）")
+    published_on = forms.DateField(label="発行日", widget=DATE_WIDGET)
+    note = forms.CharField(label="改訂の内容", max_length=200, required=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Self
 
 from django.core import signing
@@ -195,6 +196,12 @@ class CourseRound(models.Model):
         return "・".join(f"{d.month}月{d.day}日" for d in days)
 
 
+def round_page(event: Event) -> str | None:
+    """A round's event sends its applicants to the course's page (events' mails)."""
+    rnd = CourseRound.objects.filter(event=event).select_related("course").first()
+    return rnd.course.get_absolute_url() if rnd else None
+
+
 class SessionKind(models.TextChoices):
     LECTURE = "lecture", "講義"
     PRACTICUM = "practicum", "実習"
@@ -313,6 +320,48 @@ def completers(rnd: CourseRound) -> models.QuerySet[Applicant]:
     """Those who met the course's rule: all sessions, or the course's minimum."""
     # The annotation is not a model field to the type checker: spelt as a lookup string.
     return participants(rnd).filter(**{"n_attended__gte": max(rnd.required_sessions(), 1)})
+
+
+@dataclass
+class Progress:
+    """One person's days and completion in a round, as the employer and the organiser see it."""
+
+    person: Applicant
+    marks: list[tuple[CourseSession, bool]]
+    attended: int
+    completed: bool
+    certificate: Certificate | None
+
+
+def progress_rows(rnd: CourseRound, people: list[Applicant]) -> list[Progress]:
+    """Each person's attendance per session and completion, in three queries for the round."""
+    sessions = list(rnd.sessions.all())
+    came = set(
+        SessionAttendance.objects.filter(session__round=rnd, applicant__in=people).values_list(
+            "applicant_id", "session_id"
+        )
+    )
+    certs = {
+        c.applicant_id: c
+        for c in Certificate.objects.filter(
+            applicant__in=people, revoked_at__isnull=True
+        ).select_related("course")
+    }
+    need = max(rnd.required_sessions(), 1)
+    rows = []
+    for p in people:
+        marks = [(s, (p.pk, s.pk) in came) for s in sessions]
+        attended = sum(1 for _, m in marks if m)
+        rows.append(
+            Progress(
+                person=p,
+                marks=marks,
+                attended=attended,
+                completed=attended >= need and p.status == Applicant.Status.CONFIRMED,
+                certificate=certs.get(p.pk),
+            )
+        )
+    return rows
 
 
 # --- certificates -----------------------------------------------------------------------------
@@ -540,3 +589,119 @@ class DispatchRequest(models.Model):
 
     def get_report_url(self) -> str:
         return reverse("courses:dispatch_report", args=[self.report_token])
+
+
+# --- public materials (普及啓発資料・ルール) ---------------------------------------------------
+
+
+class MaterialKind(models.TextChoices):
+    GUIDEBOOK = "guidebook", "ガイドブック"
+    RULE = "rule", "ルール・手順（退院調整ルールなど）"
+    ETIQUETTE = "etiquette", "エチケット集"
+    FORM = "form", "様式・書式"
+    ACP = "acp", "リビング・ウィル・ACPのリーフレット"
+    LEAFLET = "leaflet", "チラシ・リーフレット"
+    OTHER = "other", "その他"
+
+
+class Audience(models.TextChoices):
+    RESIDENTS = "residents", "市民・家族向け"
+    PROFESSIONALS = "professionals", "専門職向け"
+    BOTH = "both", "どなたでも"
+
+
+class MaterialQuerySet(models.QuerySet["Material"]):
+    def published(self) -> Self:
+        return self.filter(published=True, versions__isnull=False).distinct()
+
+    def organised_by(self, organization: Organization | None) -> Self:
+        if organization is None:
+            return self.none()
+        return self.filter(organization=organization)
+
+
+class Material(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="materials", verbose_name="発行"
+    )
+    title = models.CharField("題名", max_length=200)
+    kind = models.CharField("種類", max_length=20, choices=MaterialKind.choices)
+    audience = models.CharField("対象", max_length=20, choices=Audience.choices)
+    municipality = models.ForeignKey(
+        Municipality,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="市区町村",
+    )
+    programme_item = models.CharField(
+        "事業項目", max_length=2, choices=ProgrammeItem.choices, default=ProgrammeItem.KI
+    )
+    description = models.TextField("説明", max_length=2000, blank=True)
+    published = models.BooleanField("公開", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MaterialQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "資料"
+        verbose_name_plural = "資料"
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("materials:detail", args=[self.code])
+
+    def current(self) -> MaterialVersion | None:
+        """The newest version (by publication date); earlier ones stay downloadable."""
+        versions = list(self.versions.all())
+        return max(versions, key=lambda v: (v.published_on, v.pk)) if versions else None
+
+
+def material_path(instance: MaterialVersion, filename: str) -> str:
+    ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    # Random names: an upload's own name never reaches the file system.
+    return f"materials/{instance.material.code}/{uuid.uuid4().hex}{ext}"
+
+
+class MaterialVersion(models.Model):
+    material = models.ForeignKey(
+        Material, on_delete=models.CASCADE, related_name="versions", verbose_name="資料"
+    )
+    file = models.FileField("ファイル", upload_to=material_path)
+    content_type = models.CharField(max_length=60, editable=False)
+    size = models.PositiveIntegerField(editable=False, default=0)
+    published_on = models.DateField("発行日")
+    note = models.CharField("改訂の内容", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "資料の版"
+        verbose_name_plural = "資料の版"
+        ordering = ["-published_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.material}（{self.published_on:%Y-%m-%d}）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("materials:version", args=[self.material.code, self.pk])
+
+
+class MaterialDownload(models.Model):
+    """Downloads per material and month: the figure 普及啓発 indicators read."""
+
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="downloads")
+    month = models.DateField("月（1日）")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["material", "month"], name="uniq_material_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material_id} {self.month:%Y-%m}: {self.count}"

@@ -20,9 +20,9 @@ from renkei.courses.models import (
     Course,
     CourseRound,
     Enrolment,
-    SessionAttendance,
     completers,
     participants,
+    progress_rows,
 )
 from renkei.events.forms import applicant_formset_class, application_input
 from renkei.events.models import Applicant
@@ -127,36 +127,6 @@ def apply(request: RenkeiRequest, code: uuid.UUID, number: int) -> HttpResponse:
     )
 
 
-def _progress_rows(rnd: CourseRound, people: list[Applicant]) -> list[dict[str, object]]:
-    sessions = list(rnd.sessions.all())
-    came = set(
-        SessionAttendance.objects.filter(session__round=rnd, applicant__in=people).values_list(
-            "applicant_id", "session_id"
-        )
-    )
-    certs = {
-        c.applicant_id: c
-        for c in Certificate.objects.filter(
-            applicant__in=people, revoked_at__isnull=True
-        ).select_related("course")
-    }
-    need = max(rnd.required_sessions(), 1)
-    rows = []
-    for p in people:
-        marks = [(s, (p.pk, s.pk) in came) for s in sessions]
-        attended = sum(1 for _, m in marks if m)
-        rows.append(
-            {
-                "person": p,
-                "marks": marks,
-                "attended": attended,
-                "completed": attended >= need and p.status == Applicant.Status.CONFIRMED,
-                "certificate": certs.get(p.pk),
-            }
-        )
-    return rows
-
-
 @require_GET
 def progress(request: RenkeiRequest, token: str) -> HttpResponse:
     """The employer's page for its application (the e-mailed link): each staff member's
@@ -172,7 +142,7 @@ def progress(request: RenkeiRequest, token: str) -> HttpResponse:
                 "round": rnd,
                 "course": rnd.course,
                 "sessions": list(rnd.sessions.all()),
-                "rows": _progress_rows(rnd, people),
+                "rows": progress_rows(rnd, people),
                 "required": rnd.required_sessions(),
             },
         )
@@ -191,7 +161,7 @@ def staff(request: MemberRequest) -> HttpResponse:
     by_round: dict[int, tuple[CourseRound, list[Applicant]]] = {}
     for e in enrolments[:500]:
         by_round.setdefault(e.round_id, (e.round, []))[1].append(e.applicant)
-    blocks = [(rnd, _progress_rows(rnd, people)) for rnd, people in by_round.values()]
+    blocks = [(rnd, progress_rows(rnd, people)) for rnd, people in by_round.values()]
     return render(request, "courses/staff.html", {"blocks": blocks})
 
 
@@ -261,7 +231,7 @@ def manage_round(request: MemberRequest, code: uuid.UUID, number: int) -> HttpRe
             "round": rnd,
             "course": rnd.course,
             "sessions": list(rnd.sessions.all()),
-            "rows": _progress_rows(rnd, people),
+            "rows": progress_rows(rnd, people),
             "waiting": waiting,
             "required": rnd.required_sessions(),
             "certificates": Certificate.objects.filter(round=rnd).select_related(

@@ -118,3 +118,97 @@ def seed_cover(today: dt.date | None = None) -> int:
         )
         made += 1
     return made
+
+
+# Backup beds and a 副主治医 search (ADR 0047, 0016): 県央中央病院 offers backup beds with
+# 見本 花子 registered and accepted; the care-doctor's search for 例示 トメ is open, with
+# あおば在宅クリニック volunteering as 副主治医.
+BED_LOGIN = "beds-msw"
+COVER_LOGIN = "cover-doctor"
+
+
+def seed_beds() -> int:
+    """Idempotent: each step only when its record is missing. Returns records made."""
+    from renkei.accounts.models import Role
+    from renkei.care.models import Patient
+    from renkei.lib.actions import ActionError
+    from renkei.oncall import beds, search
+    from renkei.oncall.models import (
+        BackupBedOffer,
+        BackupBedRegistration,
+        BedScheme,
+        CoverRole,
+        CoverSearch,
+        DiseaseGroup,
+    )
+    from renkei.testing import make_member
+
+    doctor = Membership.objects.filter(user__username="care-doctor").first()
+    if doctor is None:
+        return 0
+    made = 0
+    hospital = _org("oncall-h1", "県央中央病院（仮名）", OrgKind.HOSPITAL, "142123")
+    msw = Membership.objects.filter(user__username=BED_LOGIN).first() or make_member(
+        hospital, Role.MSW, username=BED_LOGIN, display_name="地域連携室 見本（仮名）"
+    )
+    offer = BackupBedOffer.objects.filter(hospital=hospital).first()
+    if offer is None:
+        offer = beds.save_offer(
+            by=msw,
+            data=beds.OfferInput(
+                scheme=BedScheme.SUPPORT_HOSPITAL,
+                name="県央中央病院 在宅療養後方支援病床（デモ）",
+                phone="046-221-0100",
+                beds=4,
+                note="事前登録の患者は24時間受け入れます（デモ）",
+            ),
+        )
+        made += 1
+    patients = {p.name: p for p in Patient.objects.filter(owner_id=doctor.organization_id)}
+    hanako = patients.get("見本 花子（仮名）")
+    if hanako is not None and not BackupBedRegistration.objects.filter(patient=hanako).exists():
+        try:
+            reg = beds.register_patient(
+                hanako,
+                by=doctor,
+                data=beds.RegisterInput(
+                    offer=offer.code,
+                    summary="慢性心不全（NYHA III）。急変時は入院を希望（本人・長男と確認済み）。"
+                    "利尿薬の調整中。（デモ）",
+                ),
+            )
+            beds.decide_registration(reg, by=msw, data=beds.DecisionInput(accept=True))
+            made += 1
+        except ActionError:
+            pass  # the demo patient's consent or team changed: nothing to show
+    clinic = _org("oncall-1", "あおば在宅クリニック（仮名）", OrgKind.CLINIC, "142123")
+    volunteer = Membership.objects.filter(user__username=COVER_LOGIN).first() or make_member(
+        clinic, Role.DOCTOR, username=COVER_LOGIN, display_name="青葉 次郎（仮名）"
+    )
+    tome = next((p for p in Patient.objects.all() if p.name == "例示 トメ（仮名）"), None)
+    if tome is not None and not CoverSearch.objects.filter(patient=tome).exists():
+        try:
+            s = search.post_search(
+                tome,
+                by=doctor,
+                data=search.SearchInput(
+                    wanted=CoverRole.SECONDARY,
+                    municipality="142123",
+                    disease_group=DiseaseGroup.DEMENTIA,
+                    needs="認知症と慢性腎臓病。夜間の不穏時に往診できる医療機関を探しています。",
+                ),
+            )
+            search.volunteer(
+                s,
+                by=volunteer,
+                data=search.VolunteerInput(
+                    role=CoverRole.SECONDARY,
+                    doctor="青葉 次郎（仮名）",
+                    phone="046-200-0001",
+                    message="平日夜間と土曜は対応できます。",
+                ),
+            )
+            made += 1
+        except ActionError:
+            pass
+    return made

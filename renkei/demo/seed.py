@@ -16,11 +16,12 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Organization, Role, User
 from renkei.demo.care import CARE_HINTS, care_hint, seed_care
 from renkei.demo.common import DEFAULT_FACILITIES, DEMO_SOURCE, MAX_FACILITIES, demo_uuid
+from renkei.demo.courses import COURSE_LOGINS, seed_courses
 from renkei.demo.desk import seed_desk
 from renkei.demo.directory import plan_facilities, write_facilities
 from renkei.demo.events import seed_events
 from renkei.demo.mentoring import seed_mentoring
-from renkei.demo.oncall import seed_cover, seed_oncall
+from renkei.demo.oncall import seed_beds, seed_cover, seed_oncall
 from renkei.demo.organizations import (
     DEMO_ORGS,
     create_logins,
@@ -184,7 +185,10 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
     ("kenou-142182", "調査・指標（/pdca/）: 綾瀬市として下書きの調査回答を仕上げて提出する"),
     *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
+    ("beds-msw", "後方ベッド（/oncall/beds/）: 登録患者と最後の情報交換、受入れの回答と利用の記録"),
+    ("cover-doctor", "副主治医の募集（/oncall/searches/）: 届いた匿名の案件に名乗り出る"),
     *PROGRAMME_HINTS,
+    *COURSE_LOGINS,
 ]
 
 
@@ -226,6 +230,10 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_oncall()
         with transaction.atomic():
             seed_cover()
+        with transaction.atomic():
+            seed_beds()
+        with transaction.atomic():
+            seed_courses()
         seed_pdca()
         with transaction.atomic():
             seed_programmes()

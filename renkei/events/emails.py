@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from renkei.events.models import Applicant, Application, Event
+from renkei.events.models import Applicant, Application, Event, public_page
 from renkei.lib.actions import notify
 from renkei.lib.mail import site_url
 
@@ -35,7 +35,7 @@ def confirmation(app: Application) -> None:
     """One message to the contact listing everyone, and one to each applicant whose own
     address differs (the paper form lets the contact pass it on instead)."""
     applicants = list(app.applicants.order_by("position"))
-    common = {"app": app, "event_url": site_url(app.event.get_absolute_url())}
+    common = {"app": app, "event_url": site_url(public_page(app.event))}
     whole = {"applicants": applicants, "link": site_url(app.get_absolute_url())}
     _send([app.contact_email], "申込受付", app.event, "events_confirmation.txt", common | whole)
     for a in applicants:

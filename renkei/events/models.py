@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any, Literal, Self, get_args
 
 from django.core import signing
@@ -320,6 +321,25 @@ class Event(models.Model):
 
     def has_started(self, now: dt.datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.starts_at
+
+
+# An app that takes applications through an event it keeps off the public list (a course's
+# round, renkei.courses) names the page its applicants are sent to; events imports no such app.
+_page_resolvers: list[Callable[[Event], str | None]] = []
+
+
+def register_page(resolver: Callable[[Event], str | None]) -> None:
+    _page_resolvers.append(resolver)
+
+
+def public_page(event: Event) -> str:
+    """Where a mail about this event sends the reader: its own page, or the page of the
+    record it belongs to."""
+    for resolver in _page_resolvers:
+        url = resolver(event)
+        if url:
+            return url
+    return event.get_absolute_url()
 
 
 class Lecturer(models.Model):

@@ -27,6 +27,7 @@ from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input, Phone, _pho
 from renkei.oncall.actions import on_duty
 from renkei.oncall.models import (
     Absence,
+    BackupBedOffer,
     BackupBedRegistration,
     CoverAgreement,
     RegistrationStatus,
@@ -345,41 +346,106 @@ def _rota_timeline(
     return out
 
 
-def month_chains(patient_ids: list[int], month: dt.date) -> dict[int, list[Period]]:
+@dataclass(frozen=True)
+class Terms:
+    """An agreement's terms as month_chains reads them: plain values, the clinics shared."""
+
+    primary: Organization
+    primary_doctor: str
+    primary_phone: str
+    night_arrangement: str
+    night_phone: str
+    secondary: Organization | None
+    secondary_doctor: str
+    secondary_phone: str
+    municipality_id: int
+    valid_from: dt.date
+    valid_until: dt.date | None
+
+    @property
+    def primary_id(self) -> int:
+        return self.primary.pk
+
+    @property
+    def secondary_id(self) -> int | None:
+        return self.secondary.pk if self.secondary else None
+
+
+TERMS = (
+    "patient_id",
+    "primary_id",
+    "primary_doctor",
+    "primary_phone",
+    "night_arrangement",
+    "night_phone",
+    "secondary_id",
+    "secondary_doctor",
+    "secondary_phone",
+    "municipality_id",
+    "valid_from",
+    "valid_until",
+)
+
+
+def month_chains(
+    patients: list[int] | models.QuerySet[Patient], month: dt.date
+) -> dict[int, list[Period]]:
     """For each patient, the chain over the whole month as periods where it does not change:
     the same answer as cover_chain(patient, moment) for every moment of the month, from a
-    handful of queries instead of a dozen per patient and moment."""
+    handful of queries instead of a dozen per patient and moment. Agreements are read as plain
+    rows and their clinics once each (model instances for 10,000 patients cost more than the
+    chains); a queryset of patients is used as a subquery."""
     start, end = _local_midnight(month), _local_midnight(_first_of_next(month))
     last_day = _first_of_next(month) - dt.timedelta(days=1)
-    agreements: dict[int, list[CoverAgreement]] = {}
-    for a in (
-        CoverAgreement.objects.filter(patient_id__in=patient_ids, valid_from__lte=last_day)
+    if isinstance(patients, models.QuerySet):
+        wanted: Any = patients.values("pk")
+        patient_ids = list(patients.values_list("pk", flat=True))
+    else:
+        wanted = patient_ids = list(patients)
+    rows = list(
+        CoverAgreement.objects.filter(patient_id__in=wanted, valid_from__lte=last_day)
         .filter(models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=month))
-        .select_related("primary", "secondary", "municipality")
         .order_by("-valid_from", "-pk")
-    ):
-        agreements.setdefault(a.patient_id, []).append(a)
-    org_ids = {
-        o for rows in agreements.values() for a in rows for o in (a.primary_id, a.secondary_id) if o
-    }
+        .values_list(*TERMS)
+    )
+    org_ids = {r[1] for r in rows} | {r[6] for r in rows if r[6]}
+    orgs = {o.pk: o for o in Organization.objects.filter(pk__in=org_ids)}
+    agreements: dict[int, list[Terms]] = {}
+    for r in rows:
+        agreements.setdefault(r[0], []).append(
+            Terms(orgs[r[1]], r[2], r[3], r[4], r[5], orgs.get(r[6]) if r[6] else None, *r[7:])
+        )
     absences: dict[int, list[Absence]] = {}
     for ab in Absence.objects.filter(
         organization_id__in=org_ids, starts_at__lt=end, ends_at__gt=start
     ).order_by("starts_at", "pk"):
         absences.setdefault(ab.organization_id, []).append(ab)
-    beds = {
-        r.patient_id: Step(
+    offers = {
+        o.pk: Step(
             "後方支援病院（登録済み）",
-            r.hospital.name,
-            r.offer.phone,
-            r.offer.get_scheme_display(),
-            organization=r.hospital.name,
+            o.hospital.name,
+            o.phone,
+            o.get_scheme_display(),
+            organization=o.hospital.name,
         )
-        for r in BackupBedRegistration.objects.filter(
-            patient_id__in=patient_ids, status=RegistrationStatus.ACCEPTED
-        ).select_related("offer", "hospital")
+        for o in BackupBedOffer.objects.select_related("hospital").filter(
+            pk__in=BackupBedRegistration.objects.filter(
+                patient_id__in=wanted, status=RegistrationStatus.ACCEPTED
+            ).values("offer_id")
+        )
     }
-    munis = {a.municipality_id: a.municipality for rows in agreements.values() for a in rows}
+    beds = {
+        pid: offers[offer_id]
+        for pid, offer_id in BackupBedRegistration.objects.filter(
+            patient_id__in=wanted, status=RegistrationStatus.ACCEPTED
+        ).values_list("patient_id", "offer_id")
+    }
+    munis = {
+        m.pk: m
+        for m in Municipality.objects.filter(
+            pk__in={t.municipality_id for ts in agreements.values() for t in ts}
+        ).select_related("parent", "secondary_area")
+    }
     rotas_of: dict[int, list[Rota]] = {}
     for muni_id, muni in munis.items():
         covering = list(Rota.objects.covering(muni).order_by("name", "pk"))
@@ -398,62 +464,97 @@ def month_chains(patient_ids: list[int], month: dt.date) -> dict[int, list[Perio
     timelines = {m: _rota_timeline(rotas_of[m], shifts, start, end) for m in munis}
 
     out: dict[int, list[Period]] = {}
+    # Patients with the same terms (clinics, doctors, phones, municipality, period) and the same
+    # backup bed have the same chain: computed once, the list shared (callers must not mutate).
+    shared: dict[tuple[Any, ...], list[Period]] = {}
     for pid in patient_ids:
         bed = (beds[pid],) if pid in beds else ()
-        rows = agreements.get(pid)
-        if not rows:
-            out[pid] = [Period(start, end, bed)]
-            continue
-        periods: list[Period] = []
-        # Agreements change at midnight; the latest start wins where two overlap.
-        days = sorted(
-            {start, end}
-            | {
-                t
-                for a in rows
-                for t in (
-                    _local_midnight(a.valid_from),
-                    _local_midnight(a.valid_until + dt.timedelta(days=1)) if a.valid_until else end,
-                )
-                if start < t < end
-            }
-        )
-        for d0, d1 in zip(days, days[1:], strict=False):
-            day = timezone.localdate(d0)
-            current = next(
-                (
-                    row
-                    for row in rows
-                    if row.valid_from <= day and (row.valid_until is None or row.valid_until >= day)
-                ),
-                None,
-            )
-            if current is None:
-                periods.append(Period(d0, d1, bed))
-                continue
-            a = current
-            away = [
-                ab
-                for o in (a.primary_id, a.secondary_id)
-                if o
-                for ab in absences.get(o, ())
-                if ab.starts_at < d1 and ab.ends_at > d0
-            ]
-            cuts = {d0, d1} | {t for ab in away for t in (ab.starts_at, ab.ends_at) if d0 < t < d1}
-            for t0, t1, _steps in timelines[a.municipality_id]:
-                if t1 <= d0 or t0 >= d1:
-                    continue
-                cuts.update(t for t in (t0, t1) if d0 < t < d1)
-            points = sorted(cuts)
-            timeline = timelines[a.municipality_id]
-            ti = 0
-            for p0, p1 in zip(points, points[1:], strict=False):
-                while timeline[ti][1] <= p0:
-                    ti += 1
-                doctors = _doctor_steps_at(a, away, p0)
-                periods.append(Period(p0, p1, doctors + timeline[ti][2] + bed))
-        out[pid] = periods
+        rows = agreements.get(pid, [])
+        key = (tuple(_terms(a) for a in rows), bed)
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = _periods(rows, bed, absences, timelines, start, end)
+        out[pid] = found
     return out
+
+
+def _terms(a: Terms) -> tuple[Any, ...]:
+    return (
+        a.primary.pk,
+        a.primary_doctor,
+        a.primary_phone,
+        a.night_arrangement,
+        a.night_phone,
+        a.secondary.pk if a.secondary else None,
+        a.secondary_doctor,
+        a.secondary_phone,
+        a.municipality_id,
+        a.valid_from,
+        a.valid_until,
+    )
+
+
+def _periods(
+    rows: list[Terms],
+    bed: tuple[Step, ...],
+    absences: dict[int, list[Absence]],
+    timelines: dict[int, list[tuple[dt.datetime, dt.datetime, tuple[Step, ...]]]],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Period]:
+    if not rows:
+        return [Period(start, end, bed)]
+    periods: list[Period] = []
+    # Agreements change at midnight; the latest start wins where two overlap.
+    days = sorted(
+        {start, end}
+        | {
+            t
+            for a in rows
+            for t in (
+                _local_midnight(a.valid_from),
+                _local_midnight(a.valid_until + dt.timedelta(days=1)) if a.valid_until else end,
+            )
+            if start < t < end
+        }
+    )
+    for d0, d1 in zip(days, days[1:], strict=False):
+        day = timezone.localdate(d0)
+        current = next(
+            (
+                row
+                for row in rows
+                if row.valid_from <= day and (row.valid_until is None or row.valid_until >= day)
+            ),
+            None,
+        )
+        if current is None:
+            periods.append(Period(d0, d1, bed))
+            continue
+        a = current
+        away = [
+            ab
+            for o in (a.primary_id, a.secondary_id)
+            if o
+            for ab in absences.get(o, ())
+            if ab.starts_at < d1 and ab.ends_at > d0
+        ]
+        timeline = timelines[a.municipality_id]
+        cuts = {d0, d1} | {t for ab in away for t in (ab.starts_at, ab.ends_at) if d0 < t < d1}
+        cuts.update(t for t0, t1, _ in timeline for t in (t0, t1) if d0 < t < d1)
+        points = sorted(cuts)
+        # The doctor lines change only where an absence starts or ends.
+        doctors: dict[tuple[int, ...], tuple[Step, ...]] = {}
+        ti = 0
+        for p0, p1 in zip(points, points[1:], strict=False):
+            while timeline[ti][1] <= p0:
+                ti += 1
+            state = tuple(ab.pk for ab in away if ab.starts_at <= p0 < ab.ends_at)
+            lines = doctors.get(state)
+            if lines is None:
+                lines = doctors[state] = _doctor_steps_at(a, away, p0)
+            periods.append(Period(p0, p1, lines + timeline[ti][2] + bed))
+    return periods
 
 
 def _absent_in(
@@ -487,9 +588,7 @@ def _doctor_line(
     return Step(role, name, phone, organization=org.name, doctor=doctor)
 
 
-def _doctor_steps_at(
-    a: CoverAgreement, away: list[Absence], moment: dt.datetime
-) -> tuple[Step, ...]:
+def _doctor_steps_at(a: Terms, away: list[Absence], moment: dt.datetime) -> tuple[Step, ...]:
     first = _doctor_line(
         "主治医",
         a.primary,

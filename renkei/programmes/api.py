@@ -37,7 +37,7 @@ from renkei.programmes.schemas import (
 router = Router(tags=["programmes"], auth=SessionAuth())
 
 
-class ProgrammeCountOut(Schema):
+class NoticeCountOut(Schema):
     count: int
 
 
@@ -210,13 +210,13 @@ def update_meeting(request: HttpRequest, code: uuid.UUID, payload: actions.Meeti
 
 @router.post(
     "/meetings/{code}/notice",
-    response={200: ProgrammeCountOut, **WRITE_ERRORS},
+    response={200: NoticeCountOut, **WRITE_ERRORS},
     summary="開催通知を送る",
 )
-def notice(request: HttpRequest, code: uuid.UUID) -> ProgrammeCountOut:
+def notice(request: HttpRequest, code: uuid.UUID) -> NoticeCountOut:
     m = api_membership(request)
     sent = actions.send_notice(access.visible_meeting(m, code, edit=True), by=m, request=request)
-    return ProgrammeCountOut(count=sent)
+    return NoticeCountOut(count=sent)
 
 
 @router.put(

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
@@ -179,3 +181,15 @@ def test_the_form_refuses_beside_the_field(course: Course, client: Client) -> No
     assert r.status_code == 400
     assert "対象職種" in r.content.decode()
     assert Applicant.objects.count() == 0
+
+
+def test_the_confirmation_mail_links_the_course_page(
+    course: Course, django_capture_on_commit_callbacks: Any
+) -> None:
+    """events' mail names the course's page, not the round's unlisted event page."""
+    rnd = course.rounds.get(number=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.apply(rnd, course_application([nurse(3)]))
+    body = next(m.body for m in mail.outbox if "office@example.jp" in m.to)
+    assert course.get_absolute_url() in body
+    assert f"/events/{rnd.event.code}/" not in body

@@ -56,3 +56,27 @@ def test_the_demo_has_cover_pairs_on_the_care_patients() -> None:
     assert seed_cover() == 0  # idempotent
     roles = [s.role for s in cover_chain(CoverAgreement.objects.first().patient)]  # type: ignore[union-attr]
     assert roles[:3] == ["主治医", "主治医の夜間体制", "副主治医"]
+
+
+def test_the_demo_has_a_backup_bed_and_an_open_cover_search() -> None:
+    from renkei.demo.oncall import seed_beds, seed_cover, seed_oncall
+    from renkei.oncall.cover import cover_chain
+    from renkei.oncall.models import (
+        BackupBedRegistration,
+        CoverSearch,
+        CoverVolunteer,
+        RegistrationStatus,
+    )
+
+    seed_demo(facilities=20)
+    seed_care()
+    seed_oncall()
+    seed_cover()
+    assert seed_beds() == 3  # the offer, 見本 花子's accepted bed, the search with a volunteer
+    assert seed_beds() == 0  # idempotent
+    reg = BackupBedRegistration.objects.get()
+    assert reg.status == RegistrationStatus.ACCEPTED
+    assert cover_chain(reg.patient)[-1].role == "後方支援病院（登録済み）"
+    search = CoverSearch.objects.get()
+    assert search.status == "open" and search.recipients.exists()
+    assert CoverVolunteer.objects.get().organization.name == "あおば在宅クリニック（仮名）"

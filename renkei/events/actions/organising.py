@@ -192,15 +192,16 @@ def save_event(
     return event, promoted
 
 
-def check_upload(upload: UploadedFile[bytes]) -> str:
-    """Return the content type of an acceptable attachment or raise ActionError."""
+def check_upload(upload: UploadedFile[bytes], max_bytes: int = ATTACHMENT_MAX_BYTES) -> str:
+    """Return the content type of an acceptable attachment or raise ActionError. `max_bytes`
+    is larger for a published guidebook (renkei.courses' materials) than for a flyer."""
     name = (upload.name or "").lower()
     ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     if ext not in ATTACHMENT_TYPES:
         raise ActionError("添付できるのはPDF・PNG・JPEGファイルです。", field="file")
-    if (upload.size or 0) > ATTACHMENT_MAX_BYTES:
+    if (upload.size or 0) > max_bytes:
         raise ActionError(
-            f"ファイルが大きすぎます（上限{ATTACHMENT_MAX_BYTES // (1024 * 1024)}MB）。",
+            f"ファイルが大きすぎます（上限{max_bytes // (1024 * 1024)}MB）。",
             field="file",
         )
     content_type, magics = ATTACHMENT_TYPES[ext]

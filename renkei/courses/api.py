@@ -1,0 +1,434 @@
+"""Courses, specialist dispatch and public materials in /api/v1/courses/.
+
+The handlers take the actions' typed inputs as their bodies and call the same actions and
+scoped getters as the screens (`renkei.courses.access`); an outsider gets the same 404.
+A course round's application is cancelled through events' /events/applications/{token}.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Header, Query, Router, Schema, Status
+from ninja.security import SessionAuth
+
+from renkei.accounts.http import api_membership as _membership
+from renkei.accounts.models import AuditEntry, Membership, Organization
+from renkei.courses import access, actions, dispatch, materials, tally
+from renkei.courses.models import (
+    Certificate,
+    Course,
+    DispatchRequest,
+    Material,
+    Specialist,
+    participants,
+    progress_rows,
+)
+from renkei.courses.schemas import (
+    CertificateOut,
+    CourseCountOut,
+    CourseOut,
+    DispatchOut,
+    DispatchYearOut,
+    MaterialOut,
+    ParticipantOut,
+    SpecialistOut,
+    YearlyOut,
+)
+from renkei.events.models import Application
+from renkei.events.schemas import ApplicationOut
+from renkei.lib import ratelimit
+from renkei.lib.actions import get_visible
+from renkei.lib.dates import fiscal_year
+from renkei.lib.inputs import FiscalYear
+
+router = Router(tags=["courses"])
+session_auth = SessionAuth()
+
+
+class CourseErrorOut(Schema):
+    detail: str
+
+
+class CourseYearQuery(Schema):
+    fy: FiscalYear | None = Field(None, description="年度（省略すると今年度）")
+
+
+def _org(request: HttpRequest) -> Organization | None:
+    m: Membership | None = getattr(request, "membership", None)
+    return m.organization if m else None
+
+
+def _year(q: CourseYearQuery) -> int:
+    return q.fy or fiscal_year(timezone.localdate())
+
+
+ERRORS: Any = {400: CourseErrorOut, 403: CourseErrorOut, 404: CourseErrorOut, 409: CourseErrorOut}
+
+# --- courses: public ------------------------------------------------------------------------
+
+
+@router.get("/", response={200: list[CourseOut]}, auth=None, summary="公開中の研修コース")
+def list_courses(request: HttpRequest) -> list[Course]:
+    return list(
+        Course.objects.published()
+        .select_related("organization", "municipality")
+        .order_by("-created_at", "pk")[:100]
+    )
+
+
+@router.get(
+    "/courses/{code}",
+    response={200: CourseOut, 400: CourseErrorOut, 404: CourseErrorOut},
+    auth=None,
+    summary="研修コースの詳細（回・日程・残席）",
+)
+def get_course(request: HttpRequest, code: uuid.UUID) -> Course:
+    return access.public_course(_org(request), code)
+
+
+KEY: Any = Header(  # type: ignore[type-arg]
+    None,
+    alias="Idempotency-Key",
+    max_length=100,
+    description="再送しても二重に申し込まれないためのキー",
+)
+
+
+@router.post(
+    "/courses/{code}/rounds/{number}/applications",
+    response={200: ApplicationOut, 201: ApplicationOut, 429: CourseErrorOut, **ERRORS},
+    auth=None,
+    summary="回を選んで申し込む（事業所から複数名）",
+)
+def apply(
+    request: HttpRequest,
+    code: uuid.UUID,
+    number: int,
+    payload: actions.CourseApplicationInput,
+    key: str | None = KEY,
+) -> Status[Application]:
+    """Public: eligibility is checked for every applicant; places are given in the order
+    listed and the rest wait (per round). Cancel through /events/applications/{token}."""
+    ratelimit.check(request, "public_form")
+    rnd = access.public_round(_org(request), code, number)
+    m: Membership | None = getattr(request, "membership", None)
+    app, created = actions.apply(rnd, payload, by=m, request=request, idempotency_key=key or "")
+    return Status(201 if created else 200, app)
+
+
+def _participants(rows: list[Any]) -> list[ParticipantOut]:
+    return [
+        ParticipantOut(
+            code=r.person.code,
+            name=r.person.name,
+            kana=r.person.kana,
+            occupation=r.person.occupation,
+            office_name=r.person.application.office_name,
+            status=r.person.status,
+            sessions_attended=[s.code for s, came in r.marks if came],
+            completed=r.completed,
+            certificate=r.certificate.number_label if r.certificate else None,
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/progress/{token}",
+    response={200: list[ParticipantOut], 400: CourseErrorOut, 404: CourseErrorOut},
+    auth=None,
+    summary="申込した職員の受講状況（申込受付メールのトークン）",
+)
+def get_progress(request: HttpRequest, token: str) -> list[ParticipantOut]:
+    app, rnd = access.application_by_token(token)
+    people = list(app.applicants.select_related("application").order_by("position"))
+    return _participants(progress_rows(rnd, people))
+
+
+# --- courses: organiser ----------------------------------------------------------------------
+
+
+@router.get(
+    "/manage/courses",
+    response={200: list[CourseOut]},
+    auth=session_auth,
+    summary="自組織の研修コース",
+)
+def managed_courses(request: HttpRequest) -> list[Course]:
+    m = _membership(request)
+    return list(
+        Course.objects.organised_by(m.organization)
+        .select_related("organization", "municipality")
+        .order_by("-created_at", "pk")[:200]
+    )
+
+
+@router.post(
+    "/manage/courses",
+    response={201: CourseOut, **ERRORS},
+    auth=session_auth,
+    summary="研修コースを作成する（回と日程を含む）",
+)
+def create_course(request: HttpRequest, payload: actions.CourseInput) -> Status[Course]:
+    m = _membership(request)
+    return Status(201, actions.create_course(payload, by=m, request=request))
+
+
+@router.get(
+    "/manage/courses/{code}/rounds/{number}/participants",
+    response={200: list[ParticipantOut], 400: CourseErrorOut, 404: CourseErrorOut},
+    auth=session_auth,
+    summary="回の受講者と日程ごとの出席・修了",
+)
+def round_participants(request: HttpRequest, code: uuid.UUID, number: int) -> list[ParticipantOut]:
+    rnd = access.own_round(_membership(request), code, number)
+    people = list(participants(rnd))
+    AuditEntry.record(
+        "courses.round_viewed", request=request, target=rnd, detail={"rows": len(people)}
+    )
+    return _participants(progress_rows(rnd, people))
+
+
+@router.put(
+    "/manage/courses/{code}/rounds/{number}/sessions/{session}/attendance",
+    response={200: ParticipantOut, **ERRORS},
+    auth=session_auth,
+    summary="日程ごとの出席を記録する",
+)
+def put_attendance(
+    request: HttpRequest,
+    code: uuid.UUID,
+    number: int,
+    session: uuid.UUID,
+    payload: actions.SessionAttendanceInput,
+) -> ParticipantOut:
+    m = _membership(request)
+    rnd = access.own_round(m, code, number)
+    day = access.own_session(rnd, session)
+    person = actions.set_session_attendance(day, payload, by=m, request=request)
+    person = participants(rnd).get(pk=person.pk)
+    return _participants(progress_rows(rnd, [person]))[0]
+
+
+@router.post(
+    "/manage/courses/{code}/rounds/{number}/certificates",
+    response={200: list[CertificateOut], **ERRORS},
+    auth=session_auth,
+    summary="修了者に修了証を発行する（番号は年度ごとの連番、再利用なし）",
+)
+def issue_certificates(request: HttpRequest, code: uuid.UUID, number: int) -> list[Certificate]:
+    m = _membership(request)
+    rnd = access.own_round(m, code, number)
+    actions.issue_certificates(rnd, by=m, request=request)
+    return list(
+        Certificate.objects.filter(round=rnd)
+        .select_related("applicant", "course")
+        .order_by("number")
+    )
+
+
+@router.get(
+    "/manage/yearly",
+    response={200: YearlyOut, 400: CourseErrorOut},
+    auth=session_auth,
+    summary="年度の実績（回数・受講者数・修了者数）",
+)
+def yearly(request: HttpRequest, q: Query[CourseYearQuery]) -> tally.YearlyFigures:
+    return tally.yearly(_membership(request).organization, _year(q))
+
+
+# --- specialist dispatch ---------------------------------------------------------------------
+
+
+def _dispatch(request: HttpRequest, code: uuid.UUID) -> tuple[DispatchRequest, Membership]:
+    m = _membership(request)
+    req = get_visible(
+        DispatchRequest.objects.visible_to(m.organization).select_related(
+            "municipality", "specialist", "requester"
+        ),
+        "派遣の依頼が見つかりません",
+        code=code,
+    )
+    return req, m
+
+
+@router.get(
+    "/dispatch/requests",
+    response={200: list[DispatchOut], 400: CourseErrorOut},
+    auth=session_auth,
+    summary="専門職派遣の依頼（自組織が依頼した・調整する）",
+)
+def list_dispatches(request: HttpRequest, q: Query[CourseYearQuery]) -> list[DispatchRequest]:
+    m = _membership(request)
+    return list(
+        DispatchRequest.objects.visible_to(m.organization)
+        .in_fiscal_year(_year(q))
+        .select_related("municipality", "specialist", "requester")[:500]
+    )
+
+
+@router.post(
+    "/dispatch/requests",
+    response={201: DispatchOut, **ERRORS},
+    auth=session_auth,
+    summary="専門職の派遣を依頼する（市区町村）",
+)
+def request_dispatch(
+    request: HttpRequest, payload: dispatch.DispatchRequestInput
+) -> Status[DispatchRequest]:
+    return Status(201, dispatch.request_dispatch(payload, by=_membership(request), request=request))
+
+
+@router.get(
+    "/dispatch/requests/{code}",
+    response={200: DispatchOut, 400: CourseErrorOut, 404: CourseErrorOut},
+    auth=session_auth,
+)
+def get_dispatch(request: HttpRequest, code: uuid.UUID) -> DispatchRequest:
+    return _dispatch(request, code)[0]
+
+
+@router.post(
+    "/dispatch/requests/{code}/decision",
+    response={200: DispatchOut, **ERRORS},
+    auth=session_auth,
+    summary="派遣する専門職を決定する／派遣を見送る（都道府県）",
+)
+def decide(
+    request: HttpRequest, code: uuid.UUID, payload: dispatch.DispatchDecisionInput
+) -> DispatchRequest:
+    req, m = _dispatch(request, code)
+    return dispatch.decide(req, payload, by=m, request=request)
+
+
+@router.post(
+    "/dispatch/requests/{code}/withdraw",
+    response={200: DispatchOut, **ERRORS},
+    auth=session_auth,
+    summary="依頼を取り下げる（市区町村）",
+)
+def withdraw(request: HttpRequest, code: uuid.UUID) -> DispatchRequest:
+    req, m = _dispatch(request, code)
+    return dispatch.withdraw(req, by=m, request=request)
+
+
+@router.post(
+    "/dispatch/requests/{code}/report",
+    response={200: DispatchOut, **ERRORS},
+    auth=session_auth,
+    summary="実施報告を代わりに登録する（都道府県）",
+)
+def report(
+    request: HttpRequest, code: uuid.UUID, payload: dispatch.DispatchReportInput
+) -> DispatchRequest:
+    req, m = _dispatch(request, code)
+    return dispatch.file_report(req, payload, by=m, request=request)
+
+
+@router.post(
+    "/dispatch/requests/{code}/fee",
+    response={200: DispatchOut, **ERRORS},
+    auth=session_auth,
+    summary="謝金を記録する（都道府県）",
+)
+def fee(request: HttpRequest, code: uuid.UUID, payload: dispatch.FeeInput) -> DispatchRequest:
+    req, m = _dispatch(request, code)
+    return dispatch.record_fee(req, payload, by=m, request=request)
+
+
+@router.post(
+    "/dispatch/reports/{token}",
+    response={200: DispatchOut, 400: CourseErrorOut, 404: CourseErrorOut, 409: CourseErrorOut},
+    auth=None,
+    summary="実施報告を提出する（専門職、メールのトークン）",
+)
+def report_by_token(
+    request: HttpRequest, token: str, payload: dispatch.DispatchReportInput
+) -> DispatchRequest:
+    return dispatch.file_report(dispatch.by_token(token), payload, request=request)
+
+
+@router.get(
+    "/dispatch/yearly",
+    response={200: DispatchYearOut, 400: CourseErrorOut},
+    auth=session_auth,
+    summary="年度の派遣人数（市区町村別・目的別・職種別）",
+)
+def dispatch_yearly(request: HttpRequest, q: Query[CourseYearQuery]) -> DispatchYearOut:
+    c = dispatch.yearly_counts(_membership(request).organization, _year(q))
+
+    def rows(pairs: list[tuple[str, int]]) -> list[CourseCountOut]:
+        return [CourseCountOut(label=k, count=n) for k, n in pairs]
+
+    return DispatchYearOut(
+        fiscal_year=c.fiscal_year,
+        total=c.total,
+        by_municipality=rows(c.by_municipality),
+        by_purpose=rows(c.by_purpose),
+        by_kind=rows(c.by_kind),
+    )
+
+
+@router.get(
+    "/dispatch/specialists",
+    response={200: list[SpecialistOut]},
+    auth=session_auth,
+    summary="派遣専門職の名簿（都道府県）",
+)
+def list_specialists(request: HttpRequest) -> list[Specialist]:
+    m = _membership(request)
+    return list(Specialist.objects.of(m.organization).prefetch_related("areas"))
+
+
+@router.post(
+    "/dispatch/specialists",
+    response={201: SpecialistOut, **ERRORS},
+    auth=session_auth,
+    summary="名簿に専門職を追加する（都道府県）",
+)
+def add_specialist(request: HttpRequest, payload: dispatch.SpecialistInput) -> Status[Specialist]:
+    return Status(201, dispatch.add_specialist(payload, by=_membership(request), request=request))
+
+
+# --- public materials ------------------------------------------------------------------------
+
+
+@router.get("/materials/", response={200: list[MaterialOut]}, auth=None, summary="公開中の資料")
+def list_materials(request: HttpRequest) -> list[Material]:
+    return list(
+        Material.objects.published()
+        .select_related("organization", "municipality")
+        .prefetch_related("versions")
+        .order_by("-created_at", "pk")[:200]
+    )
+
+
+@router.get(
+    "/materials/{code}",
+    response={200: MaterialOut, 400: CourseErrorOut, 404: CourseErrorOut},
+    auth=None,
+    summary="資料の詳細（版の一覧）",
+)
+def get_material(request: HttpRequest, code: uuid.UUID) -> Material:
+    return get_visible(
+        Material.objects.published()
+        .select_related("organization", "municipality")
+        .prefetch_related("versions"),
+        "資料が見つかりません",
+        code=code,
+    )
+
+
+@router.get(
+    "/materials/yearly/downloads",
+    response={200: list[CourseCountOut], 400: CourseErrorOut},
+    auth=session_auth,
+    summary="自組織の資料の月別ダウンロード数",
+)
+def material_downloads(request: HttpRequest, q: Query[CourseYearQuery]) -> list[CourseCountOut]:
+    rows = materials.monthly_downloads(_membership(request).organization, _year(q))
+    return [CourseCountOut(label=f"{m:%Y-%m}", count=n) for m, n in rows]
