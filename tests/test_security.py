@@ -38,6 +38,7 @@ PUBLIC_ROUTES = frozenset(
         "directory:export",
         "directory:handbook",
         "directory:print",
+        "directory:place_fields",
         # Training events: public listing and sign-up, personal links sent by e-mail.
         "events:list",
         "events:detail",
@@ -49,6 +50,17 @@ PUBLIC_ROUTES = frozenset(
         "events:application",
         "events:applicant",
         "events:feedback",
+        # Training courses: the public list, a course's page, applying to a round, the
+        # applicant's own progress link.
+        "courses:list",
+        "courses:detail",
+        "courses:apply",
+        "courses:progress",
+        # Public materials (guides, rules, leaflets) and their downloads.
+        "materials:list",
+        "materials:detail",
+        "materials:download",
+        "materials:version",
         # 同行研修: the public application form and each party's signed report link.
         "mentoring:apply",
         "mentoring:party",
@@ -77,6 +89,11 @@ PUBLIC_API_OPERATIONS = frozenset(
         "renkei_events_api_get_event",
         "renkei_events_api_get_application",
         "renkei_mentoring_api_get_party",
+        "renkei_courses_api_list_courses",
+        "renkei_courses_api_get_course",
+        "renkei_courses_api_get_progress",
+        "renkei_courses_api_list_materials",
+        "renkei_courses_api_get_material",
     }
 )
 # Writes open to anyone: signing up for a public training event or mentoring programme, and
@@ -89,6 +106,10 @@ PUBLIC_API_WRITES = frozenset(
         "renkei_mentoring_api_apply_public",
         "renkei_mentoring_api_put_party_visit",
         "renkei_mentoring_api_post_party_report",
+        # A course round's application (as for events) and a dispatched specialist's report
+        # through the signed link e-mailed to them.
+        "renkei_courses_api_apply",
+        "renkei_courses_api_report_by_token",
     }
 )
 

@@ -42,15 +42,12 @@ from renkei.events.models import Application
 from renkei.events.schemas import ApplicationOut
 from renkei.lib import ratelimit
 from renkei.lib.actions import get_visible
+from renkei.lib.api import WRITE_ERRORS, ErrorOut
 from renkei.lib.dates import fiscal_year
 from renkei.lib.inputs import FiscalYear
 
 router = Router(tags=["courses"])
 session_auth = SessionAuth()
-
-
-class CourseErrorOut(Schema):
-    detail: str
 
 
 class CourseYearQuery(Schema):
@@ -66,8 +63,6 @@ def _year(q: CourseYearQuery) -> int:
     return q.fy or fiscal_year(timezone.localdate())
 
 
-ERRORS: Any = {400: CourseErrorOut, 403: CourseErrorOut, 404: CourseErrorOut, 409: CourseErrorOut}
-
 # --- courses: public ------------------------------------------------------------------------
 
 
@@ -82,7 +77,7 @@ def list_courses(request: HttpRequest) -> list[Course]:
 
 @router.get(
     "/courses/{code}",
-    response={200: CourseOut, 400: CourseErrorOut, 404: CourseErrorOut},
+    response={200: CourseOut, 400: ErrorOut, 404: ErrorOut},
     auth=None,
     summary="研修コースの詳細（回・日程・残席）",
 )
@@ -100,7 +95,7 @@ KEY: Any = Header(  # type: ignore[type-arg]
 
 @router.post(
     "/courses/{code}/rounds/{number}/applications",
-    response={200: ApplicationOut, 201: ApplicationOut, 429: CourseErrorOut, **ERRORS},
+    response={200: ApplicationOut, 201: ApplicationOut, 429: ErrorOut, **WRITE_ERRORS},
     auth=None,
     summary="回を選んで申し込む（事業所から複数名）",
 )
@@ -139,7 +134,7 @@ def _participants(rows: list[Any]) -> list[ParticipantOut]:
 
 @router.get(
     "/progress/{token}",
-    response={200: list[ParticipantOut], 400: CourseErrorOut, 404: CourseErrorOut},
+    response={200: list[ParticipantOut], 400: ErrorOut, 404: ErrorOut},
     auth=None,
     summary="申込した職員の受講状況（申込受付メールのトークン）",
 )
@@ -169,7 +164,7 @@ def managed_courses(request: HttpRequest) -> list[Course]:
 
 @router.post(
     "/manage/courses",
-    response={201: CourseOut, **ERRORS},
+    response={201: CourseOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="研修コースを作成する（回と日程を含む）",
 )
@@ -180,7 +175,7 @@ def create_course(request: HttpRequest, payload: actions.CourseInput) -> Status[
 
 @router.get(
     "/manage/courses/{code}/rounds/{number}/participants",
-    response={200: list[ParticipantOut], 400: CourseErrorOut, 404: CourseErrorOut},
+    response={200: list[ParticipantOut], 400: ErrorOut, 404: ErrorOut},
     auth=session_auth,
     summary="回の受講者と日程ごとの出席・修了",
 )
@@ -195,7 +190,7 @@ def round_participants(request: HttpRequest, code: uuid.UUID, number: int) -> li
 
 @router.put(
     "/manage/courses/{code}/rounds/{number}/sessions/{session}/attendance",
-    response={200: ParticipantOut, **ERRORS},
+    response={200: ParticipantOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="日程ごとの出席を記録する",
 )
@@ -216,7 +211,7 @@ def put_attendance(
 
 @router.post(
     "/manage/courses/{code}/rounds/{number}/certificates",
-    response={200: list[CertificateOut], **ERRORS},
+    response={200: list[CertificateOut], **WRITE_ERRORS},
     auth=session_auth,
     summary="修了者に修了証を発行する（番号は年度ごとの連番、再利用なし）",
 )
@@ -233,7 +228,7 @@ def issue_certificates(request: HttpRequest, code: uuid.UUID, number: int) -> li
 
 @router.get(
     "/manage/yearly",
-    response={200: YearlyOut, 400: CourseErrorOut},
+    response={200: YearlyOut, 400: ErrorOut},
     auth=session_auth,
     summary="年度の実績（回数・受講者数・修了者数）",
 )
@@ -258,7 +253,7 @@ def _dispatch(request: HttpRequest, code: uuid.UUID) -> tuple[DispatchRequest, M
 
 @router.get(
     "/dispatch/requests",
-    response={200: list[DispatchOut], 400: CourseErrorOut},
+    response={200: list[DispatchOut], 400: ErrorOut},
     auth=session_auth,
     summary="専門職派遣の依頼（自組織が依頼した・調整する）",
 )
@@ -273,7 +268,7 @@ def list_dispatches(request: HttpRequest, q: Query[CourseYearQuery]) -> list[Dis
 
 @router.post(
     "/dispatch/requests",
-    response={201: DispatchOut, **ERRORS},
+    response={201: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="専門職の派遣を依頼する（市区町村）",
 )
@@ -285,7 +280,7 @@ def request_dispatch(
 
 @router.get(
     "/dispatch/requests/{code}",
-    response={200: DispatchOut, 400: CourseErrorOut, 404: CourseErrorOut},
+    response={200: DispatchOut, 400: ErrorOut, 404: ErrorOut},
     auth=session_auth,
 )
 def get_dispatch(request: HttpRequest, code: uuid.UUID) -> DispatchRequest:
@@ -294,7 +289,7 @@ def get_dispatch(request: HttpRequest, code: uuid.UUID) -> DispatchRequest:
 
 @router.post(
     "/dispatch/requests/{code}/decision",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="派遣する専門職を決定する／派遣を見送る（都道府県）",
 )
@@ -307,7 +302,7 @@ def decide(
 
 @router.post(
     "/dispatch/requests/{code}/withdraw",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="依頼を取り下げる（市区町村）",
 )
@@ -318,7 +313,7 @@ def withdraw(request: HttpRequest, code: uuid.UUID) -> DispatchRequest:
 
 @router.post(
     "/dispatch/requests/{code}/report",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="実施報告を代わりに登録する（都道府県）",
 )
@@ -331,7 +326,7 @@ def report(
 
 @router.post(
     "/dispatch/requests/{code}/fee",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="謝金を記録する（都道府県）",
 )
@@ -342,7 +337,7 @@ def fee(request: HttpRequest, code: uuid.UUID, payload: dispatch.FeeInput) -> Di
 
 @router.post(
     "/dispatch/reports/{token}",
-    response={200: DispatchOut, 400: CourseErrorOut, 404: CourseErrorOut, 409: CourseErrorOut},
+    response={200: DispatchOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     auth=None,
     summary="実施報告を提出する（専門職、メールのトークン）",
 )
@@ -354,7 +349,7 @@ def report_by_token(
 
 @router.get(
     "/dispatch/yearly",
-    response={200: DispatchYearOut, 400: CourseErrorOut},
+    response={200: DispatchYearOut, 400: ErrorOut},
     auth=session_auth,
     summary="年度の派遣人数（市区町村別・目的別・職種別）",
 )
@@ -386,7 +381,7 @@ def list_specialists(request: HttpRequest) -> list[Specialist]:
 
 @router.post(
     "/dispatch/specialists",
-    response={201: SpecialistOut, **ERRORS},
+    response={201: SpecialistOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="名簿に専門職を追加する（都道府県）",
 )
@@ -409,7 +404,7 @@ def list_materials(request: HttpRequest) -> list[Material]:
 
 @router.get(
     "/materials/{code}",
-    response={200: MaterialOut, 400: CourseErrorOut, 404: CourseErrorOut},
+    response={200: MaterialOut, 400: ErrorOut, 404: ErrorOut},
     auth=None,
     summary="資料の詳細（版の一覧）",
 )
@@ -425,7 +420,7 @@ def get_material(request: HttpRequest, code: uuid.UUID) -> Material:
 
 @router.get(
     "/materials/yearly/downloads",
-    response={200: list[CourseCountOut], 400: CourseErrorOut},
+    response={200: list[CourseCountOut], 400: ErrorOut},
     auth=session_auth,
     summary="自組織の資料の月別ダウンロード数",
 )

@@ -12,7 +12,19 @@ pytestmark = pytest.mark.django_db
 
 def test_each_feature_app_registers_its_entry_in_order() -> None:
     names = [e.url_name for e in menu.entries()]
-    assert names[:4] == ["referrals:home", "desk:home", "events:manage", "mentoring:home"]
+    assert names == [
+        "referrals:home",
+        "desk:home",
+        "events:manage",
+        "courses:manage",
+        "courses:dispatch",
+        "materials:manage",
+        "mentoring:home",
+        "oncall:home",
+        "care:home",
+        "programmes:home",
+        "pdca:home",
+    ]
 
 
 def test_the_menu_shows_registered_entries_and_hides_invisible_ones(

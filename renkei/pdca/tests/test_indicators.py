@@ -99,7 +99,7 @@ def test_recompute_runs_as_a_job_with_progress(
     run = ComputeRun.objects.get()
     assert got.status_code == 302 and got["Location"] == f"/pdca/indicators/runs/{run.code}"
     assert run.status == RunStatus.DONE
-    assert run.steps_done == run.steps_total == 7
+    assert run.steps_done == run.steps_total == 8
     assert run.municipality == municipality("142158")
     assert set(IndicatorValue.objects.values_list("municipality__code", flat=True).distinct()) == {
         "142158"
