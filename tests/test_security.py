@@ -13,7 +13,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from renkei.accounts.models import OrgKind
-from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
+from renkei.testing import (
+    DEMO_PASSWORD,
+    make_facility,
+    make_member,
+    make_org,
+    pass_second_factor,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -262,10 +269,10 @@ def _csp(response: HttpResponseBase) -> dict[str, list[str]]:
 @pytest.fixture
 def member_client() -> Client:
     org = make_org("藤沢テスト病院", OrgKind.HOSPITAL, municipality_code="142051")
-    make_member(org, username="header-msw")
+    m = make_member(org, username="header-msw")
     client = Client()
     client.post(reverse("accounts:login"), {"username": "header-msw", "password": DEMO_PASSWORD})
-    return client
+    return pass_second_factor(client, m.user)
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
@@ -332,7 +339,7 @@ def test_member_post_without_csrf_token_is_403() -> None:
     member = make_member(org, username="csrf-msw")
     facility = make_facility("CSRF苑", organization=org)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     response = client.post(
         reverse("directory:vacancy", args=[facility.code]),
         {"status": "available", "count": "2", "version": str(facility.version)},
@@ -348,7 +355,7 @@ def test_api_write_with_session_cookie_needs_csrf_header() -> None:
     member = make_member(org, username="csrf-msw")
     facility = make_facility("CSRF苑", organization=org)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     url = f"/api/v1/directory/facilities/{facility.code}/vacancy"
     body = {"status": "few", "count": 1}
     refused = client.put(url, body, content_type="application/json")

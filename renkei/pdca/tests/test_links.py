@@ -10,7 +10,7 @@ from renkei.accounts.models import Membership
 from renkei.pdca.catalogue import ensure_indicators
 from renkei.pdca.models import IndicatorValue
 from renkei.pdca.tables import event_counts
-from renkei.testing import municipality
+from renkei.testing import municipality, sign_in
 
 
 @pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_event_counts_sum_the_computed_figures(client: Client, ebina: Membership
         "研修の受講者数": 140.0,
     }
     assert event_counts([ebina_m.pk], 2025)["研修の受講者数"] == 0.0
-    client.force_login(ebina.user)
+    sign_in(client, ebina.user)
     got = client.get(
         "/api/v1/programmes/indicators/event-counts?municipality=142158&fiscal_year=2026"
     )
