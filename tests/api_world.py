@@ -26,7 +26,7 @@ from renkei.events.models import Applicant, Application, Event
 from renkei.mentoring.models import Match, Mentor, TraineeApplication, TrainingProgram
 from renkei.referrals.models import PlacementCase, PlacementRequest
 from renkei.referrals.surveys import SurveyInput, create_survey
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 # Django accepts an unmasked 32-character secret as both the cookie and the header value.
 CSRF_TOKEN = "SchemathesisCsrfToken0123456789a"
@@ -45,7 +45,7 @@ class World:
 
 def _session(member: Membership) -> str:
     client = Client()
-    client.force_login(member.user)
+    sign_in(client, member.user)
     return client.cookies["sessionid"].value
 
 

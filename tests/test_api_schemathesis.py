@@ -38,7 +38,7 @@ from renkei.desk.models import Consultation
 from renkei.desk.testing import make_desk, make_desk_member
 from renkei.events.models import Event
 from renkei.referrals.models import Survey
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 from renkei.wsgi import application
 from tests.api_world import CSRF_TOKEN, World, build_world
 
@@ -279,7 +279,7 @@ def test_event_times_at_the_ends_of_the_calendar_get_a_400(
     """Found by this fuzzing: such a time overflowed on its way to UTC for storage (a 500). Now it
     gets a Japanese message and no event is created."""
     org = make_org("研修主催（テスト）", OrgKind.COORDINATION_CENTER, municipality_code="142158")
-    client.force_login(make_member(org, Role.COUNSELOR, username="calendar-ends").user)
+    sign_in(client, make_member(org, Role.COUNSELOR, username="calendar-ends").user)
     before = Event.objects.count()
     response = client.post(
         "/api/v1/events/manage/events",
@@ -295,7 +295,7 @@ def test_null_on_the_facility_note_clears_it(client: Client, db: None) -> None:
     """Found by this fuzzing: PATCH with "conditions_note": null reached the NOT NULL column (a
     500). null now clears the note, like the other optional fields it is sent with."""
     city = make_org("藤沢市（テスト）", OrgKind.MUNICIPALITY, municipality_code="142051")
-    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="null-note").user)
+    sign_in(client, make_member(city, Role.MUNICIPAL_OFFICER, username="null-note").user)
     facility = make_facility(
         "特養テスト苑",
         municipality_code="142051",
@@ -315,7 +315,7 @@ def test_null_on_the_facility_note_clears_it(client: Client, db: None) -> None:
 def test_a_topic_id_beyond_the_column_gets_a_400(client: Client, db: None) -> None:
     """Found by this fuzzing: a topic id past 64 bits reached the database lookup (a 500)."""
     desk = make_desk()
-    client.force_login(make_desk_member(desk).user)
+    sign_in(client, make_desk_member(desk).user)
     response = client.post(
         f"/api/v1/desk/desks/{desk.code}/consultations",
         {
@@ -338,7 +338,7 @@ def test_nul_characters_and_non_json_bodies_get_a_japanese_400(client: Client, d
     Every body and query string with a NUL is refused (renkei.lib.badinput), and a body that
     is not JSON gets a Japanese message that says so, instead of Ninja's English one."""
     city = make_org("藤沢市（テスト）", OrgKind.MUNICIPALITY, municipality_code="142051")
-    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="nul-test").user)
+    sign_in(client, make_member(city, Role.MUNICIPAL_OFFICER, username="nul-test").user)
     survey = {"title": "所要時間\x00調査", "opens_on": "2026-04-01", "closes_on": "2026-05-01"}
     response = client.post("/api/v1/referrals/surveys", survey, content_type="application/json")
     assert response.status_code == 400

@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.lib import exports
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ def test_desk_consultation_export(client: Client, fmt: str) -> None:
     counselor = make_desk_member(desk)
     for text in FORMULAS:
         make_consultation(desk, counselor, summary=text, subject_name=text, actions_taken=text)
-    client.force_login(counselor.user)
+    sign_in(client, counselor.user)
     _recently_authenticated(client)
     response = client.get(reverse("desk:export", args=[desk.code, fmt]))
     assert_neutralised(response, FORMULAS)
@@ -142,7 +142,7 @@ def test_desk_tally_export(client: Client, fmt: str) -> None:
     for text in FORMULAS:
         Topic.objects.create(desk=desk, name=text)
         make_consultation(desk, counselor, topic_names=[text])
-    client.force_login(counselor.user)
+    sign_in(client, counselor.user)
     fy = (
         timezone.localdate().year
         if timezone.localdate().month >= 4
@@ -164,7 +164,7 @@ def test_event_applicants_export(client: Client, fmt: str) -> None:
         actions.apply(
             event, application_data([applicant(text, "いこーる", f"x{i}@example.jp", "nurse")])
         )
-    client.force_login(member.user)
+    sign_in(client, member.user)
     _recently_authenticated(client)
     response = client.get(reverse("events:applicants_export", args=[event.code, fmt]))
     assert_neutralised(response, FORMULAS)
@@ -178,7 +178,7 @@ def test_mentoring_summary_export(client: Client, fmt: str) -> None:
     office = make_office_member(program)
     for text in FORMULAS:
         make_mentor(program.organizer, name=text, affiliation=text)
-    client.force_login(office.user)
+    sign_in(client, office.user)
     response = client.get(reverse("mentoring:summary_export", args=[program.code, fmt]))
     values = cells(response)
     assert [v for v in values if v.startswith(PREFIXES)] == []

@@ -13,7 +13,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from renkei.accounts.models import OrgKind
-from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
+from renkei.testing import (
+    DEMO_PASSWORD,
+    make_facility,
+    make_member,
+    make_org,
+    pass_second_factor,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +45,7 @@ PUBLIC_ROUTES = frozenset(
         "directory:export",
         "directory:handbook",
         "directory:print",
+        "directory:place_fields",
         # Training events: public listing and sign-up, personal links sent by e-mail.
         "events:list",
         "events:detail",
@@ -49,6 +57,17 @@ PUBLIC_ROUTES = frozenset(
         "events:application",
         "events:applicant",
         "events:feedback",
+        # Training courses: the public list, a course's page, applying to a round, the
+        # applicant's own progress link.
+        "courses:list",
+        "courses:detail",
+        "courses:apply",
+        "courses:progress",
+        # Public materials (guides, rules, leaflets) and their downloads.
+        "materials:list",
+        "materials:detail",
+        "materials:download",
+        "materials:version",
         # 同行研修: the public application form and each party's signed report link.
         "mentoring:apply",
         "mentoring:party",
@@ -77,6 +96,11 @@ PUBLIC_API_OPERATIONS = frozenset(
         "renkei_events_api_get_event",
         "renkei_events_api_get_application",
         "renkei_mentoring_api_get_party",
+        "renkei_courses_api_list_courses",
+        "renkei_courses_api_get_course",
+        "renkei_courses_api_get_progress",
+        "renkei_courses_api_list_materials",
+        "renkei_courses_api_get_material",
     }
 )
 # Writes open to anyone: signing up for a public training event or mentoring programme, and
@@ -89,6 +113,10 @@ PUBLIC_API_WRITES = frozenset(
         "renkei_mentoring_api_apply_public",
         "renkei_mentoring_api_put_party_visit",
         "renkei_mentoring_api_post_party_report",
+        # A course round's application (as for events) and a dispatched specialist's report
+        # through the signed link e-mailed to them.
+        "renkei_courses_api_apply",
+        "renkei_courses_api_report_by_token",
     }
 )
 
@@ -241,10 +269,10 @@ def _csp(response: HttpResponseBase) -> dict[str, list[str]]:
 @pytest.fixture
 def member_client() -> Client:
     org = make_org("藤沢テスト病院", OrgKind.HOSPITAL, municipality_code="142051")
-    make_member(org, username="header-msw")
+    m = make_member(org, username="header-msw")
     client = Client()
     client.post(reverse("accounts:login"), {"username": "header-msw", "password": DEMO_PASSWORD})
-    return client
+    return pass_second_factor(client, m.user)
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
@@ -311,7 +339,7 @@ def test_member_post_without_csrf_token_is_403() -> None:
     member = make_member(org, username="csrf-msw")
     facility = make_facility("CSRF苑", organization=org)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     response = client.post(
         reverse("directory:vacancy", args=[facility.code]),
         {"status": "available", "count": "2", "version": str(facility.version)},
@@ -327,7 +355,7 @@ def test_api_write_with_session_cookie_needs_csrf_header() -> None:
     member = make_member(org, username="csrf-msw")
     facility = make_facility("CSRF苑", organization=org)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     url = f"/api/v1/directory/facilities/{facility.code}/vacancy"
     body = {"status": "few", "count": 1}
     refused = client.put(url, body, content_type="application/json")

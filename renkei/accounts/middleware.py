@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -96,6 +96,8 @@ class TwoFactorRequiredMiddleware:
         "/accounts/login/",
         "/accounts/logout/",
         "/accounts/2fa/",
+        # Setting up the second factor long after the password asks for it again (R07).
+        "/accounts/reauth/",
         "/accounts/password/",
         "/static/",
         "/api/hsds/",
@@ -119,6 +121,13 @@ class TwoFactorRequiredMiddleware:
             elif TwoFactorPolicy.required_for(user):
                 pending = reverse("accounts:otp_setup")
             if pending is not None:
+                if request.path.startswith("/api/v1/"):
+                    # A program cannot follow a redirect to a setup page: say why, as JSON.
+                    return JsonResponse(
+                        {"detail": "二要素認証を完了してからご利用ください"},
+                        status=403,
+                        json_dumps_params={"ensure_ascii": False},
+                    )
                 if not request.path.startswith(self.ALLOWED_PREFIXES):
                     return redirect(pending)
                 request.membership = None  # type: ignore[attr-defined]

@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, router, transaction
+from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -52,6 +53,31 @@ class Role(models.TextChoices):
     PREFECTURAL_OFFICER = "prefectural_officer", "行政担当（都道府県）"
     AUDITOR = "auditor", "監査担当"
     ADMIN = "admin", "システム管理者"
+
+
+# Roles that read an organisation's named records (a consultation naming the person) unless its
+# administrator chooses otherwise: the desk's professional staff and the government officers,
+# not 介護職 (ADR 0043).
+DEFAULT_NAMED_READ_ROLES: tuple[str, ...] = (
+    Role.COUNSELOR,
+    Role.NURSE,
+    Role.VISITING_NURSE,
+    Role.DOCTOR,
+    Role.MSW,
+    Role.DISCHARGE_NURSE,
+    Role.MUNICIPAL_OFFICER,
+    Role.PREFECTURAL_OFFICER,
+)
+
+# Roles that read the audit log, which names who looked at which records (security R10).
+AUDIT_ROLES: frozenset[str] = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+def encode_roles(roles: Iterable[str]) -> str:
+    """Stored as ",a,b,": a role is in the set when ",role," is in the text, in Python and in SQL."""
+    wanted = set(roles)
+    chosen = [r for r in Role.values if r in wanted]
+    return f",{','.join(chosen)}," if chosen else ""
 
 
 class User(AbstractUser):
@@ -96,6 +122,13 @@ class Organization(models.Model):
     email = models.EmailField("代表メール", blank=True)
     phone = models.CharField("代表電話", max_length=20, blank=True)
     is_active = models.BooleanField("有効", default=True)
+    named_read_roles = models.CharField(
+        "氏名入りの記録を閲覧できる職種",
+        max_length=400,
+        default=encode_roles(DEFAULT_NAMED_READ_ROLES),
+        blank=True,
+        help_text="組織の管理者が設定します。管理者自身は常に閲覧できます。",
+    )
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -110,6 +143,9 @@ class Organization(models.Model):
     @property
     def is_government(self) -> bool:
         return self.kind in (OrgKind.MUNICIPALITY, OrgKind.PREFECTURE, OrgKind.OPERATOR)
+
+    def named_roles(self) -> frozenset[str]:
+        return frozenset(r for r in self.named_read_roles.split(",") if r)
 
     def curated_municipalities(self) -> models.QuerySet[Municipality]:
         """Municipalities whose directory this organisation curates."""
@@ -149,11 +185,31 @@ class Membership(models.Model):
     @property
     def can_review_audit(self) -> bool:
         """Auditors and administrators may read the audit log (security R10)."""
-        return self.role in (Role.AUDITOR, Role.ADMIN)
+        return self.role in AUDIT_ROLES
+
+    @property
+    def reads_named_records(self) -> bool:
+        """Whether the organisation lets this member's role read its named records (ADR 0043).
+
+        No query when the organisation came with the membership (the middleware selects it)."""
+        return self.is_org_admin or f",{self.role}," in self.organization.named_read_roles
+
+    @staticmethod
+    def named_readers() -> models.Q:
+        """The same rule as `reads_named_records`, as a filter on memberships."""
+        return models.Q(is_org_admin=True) | models.Q(
+            organization__named_read_roles__contains=Concat(
+                models.Value(","), models.F("role"), models.Value(",")
+            )
+        )
 
 
 class TwoFactorPolicy(models.Model):
-    """Roles whose members must use a second factor (set by a system administrator)."""
+    """Roles an administrator adds to those that must use a second factor.
+
+    The second factor is required anyway for staff, superusers and every membership that reads
+    named personal data (renkei.accounts.named); a row here can add a role, never exempt one
+    (ADR 0043)."""
 
     role = models.CharField("職種・役割", max_length=30, choices=Role.choices, unique=True)
     required = models.BooleanField("二要素認証を必須にする", default=True)
@@ -165,11 +221,51 @@ class TwoFactorPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {'必須' if self.required else '任意'}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Not silently, from code or a shell either: the admin's form shows the same message.
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if not self.required and self.role in named_read_roles():
+            raise ValidationError(
+                {
+                    "required": "この職種は氏名入りの個人情報を閲覧できるため、"
+                    "二要素認証を任意にはできません（ADR 0043）"
+                }
+            )
+
     @classmethod
     def required_for(cls, user: User) -> bool:
-        # One query: this runs on every request of a signed-in user without a second factor.
-        roles = Membership.objects.filter(user=user, is_active=True).values("role")
-        return cls.objects.filter(role__in=roles, required=True).exists()
+        # One query (after the staff flags): this runs on every request of a signed-in user
+        # who has not passed the second factor.
+        if user.is_staff or user.is_superuser:
+            return True
+        from renkei.accounts import named
+
+        listed = cls.objects.filter(required=True).values("role")
+        return (
+            Membership.objects.filter(user=user, is_active=True, organization__is_active=True)
+            .filter(named.readers() | models.Q(role__in=listed))
+            .exists()
+        )
+
+
+def named_read_roles() -> set[str]:
+    """Roles that read named data somewhere: granted by role alone (care's professions, the
+    auditors), in some organisation's setting or its defaults, or held now by a membership a
+    registered read matches (an events organiser's staff …) (ADR 0043)."""
+    from renkei.accounts import named
+
+    roles: set[str] = set(DEFAULT_NAMED_READ_ROLES)
+    for read in named.reads():
+        roles |= read.roles
+    for setting in Organization.objects.values_list("named_read_roles", flat=True).distinct():
+        roles |= {r for r in setting.split(",") if r}
+    roles |= set(
+        Membership.objects.filter(named.readers()).values_list("role", flat=True).distinct()
+    )
+    return roles
 
 
 AUDIT_ACTION_LABELS = {
@@ -184,6 +280,7 @@ AUDIT_ACTION_LABELS = {
     "auth.otp_verified": "二要素認証の成功",
     "auth.otp_failed": "二要素認証の失敗",
     "auth.otp_locked": "二要素認証のロック",
+    "accounts.named_roles_changed": "氏名入りの記録を閲覧できる職種の変更",
     "audit.viewed": "監査ログの閲覧",
     "audit.exported": "監査ログの出力",
     "audit.scope_exported": "漏えい等の影響範囲の出力",

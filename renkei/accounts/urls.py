@@ -16,6 +16,7 @@ urlpatterns = [
     path("2fa/setup/", views.otp_setup, name="otp_setup"),
     path("2fa/verify/", views.otp_verify, name="otp_verify"),
     path("audit/", audit_views.audit_log, name="audit"),
+    path("organization/named-roles/", views.named_roles, name="named_roles"),
     path(
         "password/reset/",
         views.PasswordResetView.as_view(

@@ -16,7 +16,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,10 +28,19 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from renkei.accounts.http import AUTHENTICATED_AT_KEY, RenkeiRequest, recent_authentication_required
+from renkei.accounts.actions import NamedRolesInput, set_named_read_roles
+from renkei.accounts.http import (
+    AUTHENTICATED_AT_KEY,
+    MemberRequest,
+    RenkeiRequest,
+    member_required,
+    recent_authentication_required,
+)
 from renkei.accounts.middleware import SESSION_MEMBERSHIP_KEY
-from renkei.accounts.models import AuditEntry, Membership, User
+from renkei.accounts.models import DEFAULT_NAMED_READ_ROLES, AuditEntry, Membership, Role, User
 from renkei.lib import ratelimit
+from renkei.lib.actions import ActionError
+from renkei.lib.forms import input_from_form, show_error
 
 OTP_FAILURE_LIMIT = 5
 OTP_FAILURE_WINDOW = dt.timedelta(minutes=30)
@@ -266,4 +275,50 @@ def profile(request: RenkeiRequest) -> HttpResponse:
     has_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
     return render(
         request, "accounts/profile.html", {"memberships": memberships, "has_device": has_device}
+    )
+
+
+class NamedRolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label="氏名入りの記録を閲覧できる職種",
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "職種の選択が正しくありません（%(value)s）"},
+    )
+
+
+@never_cache
+@member_required
+@require_http_methods(["GET", "POST"])
+def named_roles(request: MemberRequest) -> HttpResponse:
+    """The organisation's administrator chooses which roles read its named records (ADR 0043).
+
+    Anyone else, a member of the same organisation included, is told the page does not exist."""
+    m = request.membership
+    if not m.is_org_admin:
+        raise Http404
+    org = m.organization
+    status = 200
+    if request.method == "POST":
+        form = NamedRolesForm(request.POST)
+        data = input_from_form(form, NamedRolesInput)
+        if data is not None:
+            try:
+                set_named_read_roles(org, by=m, data=data, request=request)
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
+            else:
+                messages.success(request, "氏名入りの記録を閲覧できる職種を保存しました")
+                return redirect("accounts:named_roles")
+        else:
+            status = 400
+    else:
+        form = NamedRolesForm(initial={"roles": sorted(org.named_roles())})
+    return render(
+        request,
+        "accounts/named_roles.html",
+        {"form": form, "organization": org, "defaults": DEFAULT_NAMED_READ_ROLES},
+        status=status,
     )

@@ -35,8 +35,11 @@ class CareConfig(AppConfig):
     verbose_name = "多職種連携（患者情報共有）"
 
     def ready(self) -> None:
-        from renkei.accounts import menu
+        from django.db.models import Q
+
+        from renkei.accounts import menu, named
         from renkei.accounts.models import AUDIT_ACTION_LABELS
+        from renkei.care.models.patients import CARE_ROLES
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
         from renkei.care.fhir import RESOURCES
@@ -53,5 +56,11 @@ class CareConfig(AppConfig):
                 order=50,
                 badge="renkei.care.models.unread_badge",
                 visible="renkei.care.models.patients.may_use_care",
+            )
+        )
+        # Any of the care professions may open a patient (on the team, or break-glass).
+        named.register(
+            named.NamedRead(
+                "care.patients", "患者情報", lambda: Q(role__in=CARE_ROLES), roles=CARE_ROLES
             )
         )

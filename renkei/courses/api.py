@@ -42,15 +42,12 @@ from renkei.events.models import Application
 from renkei.events.schemas import ApplicationOut
 from renkei.lib import ratelimit
 from renkei.lib.actions import get_visible
+from renkei.lib.api import WRITE_ERRORS, ErrorOut
 from renkei.lib.dates import fiscal_year
 from renkei.lib.inputs import FiscalYear
 
 router = Router(tags=["courses"])
 session_auth = SessionAuth()
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class YearQuery(Schema):
@@ -65,8 +62,6 @@ def _org(request: HttpRequest) -> Organization | None:
 def _year(q: YearQuery) -> int:
     return q.fy or fiscal_year(timezone.localdate())
 
-
-ERRORS: Any = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 # --- courses: public ------------------------------------------------------------------------
 
@@ -100,7 +95,7 @@ KEY: Any = Header(  # type: ignore[type-arg]
 
 @router.post(
     "/courses/{code}/rounds/{number}/applications",
-    response={200: ApplicationOut, 201: ApplicationOut, 429: ErrorOut, **ERRORS},
+    response={200: ApplicationOut, 201: ApplicationOut, 429: ErrorOut, **WRITE_ERRORS},
     auth=None,
     summary="回を選んで申し込む（事業所から複数名）",
 )
@@ -169,7 +164,7 @@ def managed_courses(request: HttpRequest) -> list[Course]:
 
 @router.post(
     "/manage/courses",
-    response={201: CourseOut, **ERRORS},
+    response={201: CourseOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="研修コースを作成する（回と日程を含む）",
 )
@@ -195,7 +190,7 @@ def round_participants(request: HttpRequest, code: uuid.UUID, number: int) -> li
 
 @router.put(
     "/manage/courses/{code}/rounds/{number}/sessions/{session}/attendance",
-    response={200: ParticipantOut, **ERRORS},
+    response={200: ParticipantOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="日程ごとの出席を記録する",
 )
@@ -216,7 +211,7 @@ def put_attendance(
 
 @router.post(
     "/manage/courses/{code}/rounds/{number}/certificates",
-    response={200: list[CertificateOut], **ERRORS},
+    response={200: list[CertificateOut], **WRITE_ERRORS},
     auth=session_auth,
     summary="修了者に修了証を発行する（番号は年度ごとの連番、再利用なし）",
 )
@@ -273,7 +268,7 @@ def list_dispatches(request: HttpRequest, q: Query[YearQuery]) -> list[DispatchR
 
 @router.post(
     "/dispatch/requests",
-    response={201: DispatchOut, **ERRORS},
+    response={201: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="専門職の派遣を依頼する（市区町村）",
 )
@@ -294,7 +289,7 @@ def get_dispatch(request: HttpRequest, code: uuid.UUID) -> DispatchRequest:
 
 @router.post(
     "/dispatch/requests/{code}/decision",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="派遣する専門職を決定する／派遣を見送る（都道府県）",
 )
@@ -307,7 +302,7 @@ def decide(
 
 @router.post(
     "/dispatch/requests/{code}/withdraw",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="依頼を取り下げる（市区町村）",
 )
@@ -318,7 +313,7 @@ def withdraw(request: HttpRequest, code: uuid.UUID) -> DispatchRequest:
 
 @router.post(
     "/dispatch/requests/{code}/report",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="実施報告を代わりに登録する（都道府県）",
 )
@@ -331,7 +326,7 @@ def report(
 
 @router.post(
     "/dispatch/requests/{code}/fee",
-    response={200: DispatchOut, **ERRORS},
+    response={200: DispatchOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="謝金を記録する（都道府県）",
 )
@@ -386,7 +381,7 @@ def list_specialists(request: HttpRequest) -> list[Specialist]:
 
 @router.post(
     "/dispatch/specialists",
-    response={201: SpecialistOut, **ERRORS},
+    response={201: SpecialistOut, **WRITE_ERRORS},
     auth=session_auth,
     summary="名簿に専門職を追加する（都道府県）",
 )

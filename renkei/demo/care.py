@@ -2,17 +2,14 @@
 one consent of each shape, timeline posts, and care logins with published TOTP secrets.
 
 The care screens need a second factor, so each care login gets a TOTP device whose secret is
-derived from its name and printed in the logins table (demo only; never in production).
+derived from its name and printed in the logins table (renkei.demo.authenticators).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.models import Membership, Organization, Role
 from renkei.care.actions import emergency as em
@@ -20,6 +17,7 @@ from renkei.care.actions import forms as fa
 from renkei.care.form_kinds import Purpose, ReplyMethod, ReplyWanted
 from renkei.care.models import ConsentScope, FormKind, Patient, Resuscitation
 from renkei.care.testing import add_to_team, make_consent, make_patient, make_post
+from renkei.demo.authenticators import give_device
 from renkei.demo.common import demo_uuid
 from renkei.testing import DEMO_PASSWORD, make_member
 
@@ -33,16 +31,6 @@ CARE_LOGINS: list[tuple[str, str, str, str]] = [
 ]
 
 
-def totp_key(username: str) -> str:
-    """The demo's published TOTP secret of a care login (hex, as django-otp stores it)."""
-    return hashlib.sha256(f"renkei-demo-totp:{username}".encode()).hexdigest()[:40]
-
-
-def totp_secret(username: str) -> str:
-    """The same secret in base32, as authenticator apps take it."""
-    return base64.b32encode(bytes.fromhex(totp_key(username))).decode()
-
-
 def _login(username: str, name: str, role: str, org_key: str) -> Membership | None:
     existing = Membership.objects.filter(user__username=username).first()
     if existing is not None:
@@ -51,7 +39,7 @@ def _login(username: str, name: str, role: str, org_key: str) -> Membership | No
     if org is None:
         return None
     m = make_member(org, role, username=username, password=DEMO_PASSWORD, display_name=name)
-    TOTPDevice.objects.create(user=m.user, name="デモ", key=totp_key(username), confirmed=True)
+    give_device(m.user)
     return m
 
 
@@ -198,7 +186,3 @@ CARE_HINTS: list[tuple[str, str]] = [
     ("care-pharmacist", "患者情報共有: 見本 花子（返信依頼あり）"),
     ("care-msw", "患者情報共有: 担当患者なし。緊急時の閲覧（みほん はなこ・1936-05-20）"),
 ]
-
-
-def care_hint(username: str, text: str) -> str:
-    return f"{text}。二要素認証の秘密鍵 {totp_secret(username)}"

@@ -14,7 +14,8 @@ from django.db.models import Count, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, Role, User
-from renkei.demo.care import CARE_HINTS, care_hint, seed_care
+from renkei.demo.authenticators import ensure_authenticators
+from renkei.demo.care import CARE_HINTS, seed_care
 from renkei.demo.common import DEFAULT_FACILITIES, DEMO_SOURCE, MAX_FACILITIES, demo_uuid
 from renkei.demo.courses import COURSE_LOGINS, seed_courses
 from renkei.demo.desk import seed_desk
@@ -95,6 +96,7 @@ def seed_demo(
     create_own_facilities(orgs, {p.municipality.code: p for p in places}, now)
     reserved = [o.name for o in DEMO_ORGS]
     write_facilities(plan_facilities(places, facilities, reserved), now)
+    ensure_authenticators(demo_usernames())
     return demo_counts()
 
 
@@ -184,7 +186,7 @@ FEATURE_LOGINS: list[tuple[str, str]] = [
     ("events-ebina", "研修: 申込者一覧・当日の出欠チェック・職種別集計を見る"),
     ("mentoring-office", "同行研修: 申込みに指導医を提案・決定し、決定連絡票を印刷する"),
     ("kenou-142182", "調査・指標（/pdca/）: 綾瀬市として下書きの調査回答を仕上げて提出する"),
-    *[(username, care_hint(username, text)) for username, text in CARE_HINTS],
+    *CARE_HINTS,
     ("beds-msw", "後方ベッド（/oncall/beds/）: 登録患者と最後の情報交換、受入れの回答と利用の記録"),
     ("cover-doctor", "副主治医の募集（/oncall/searches/）: 届いた匿名の案件に名乗り出る"),
     *PROGRAMME_HINTS,
@@ -239,6 +241,9 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_programmes()
     finally:
         settings.EMAIL_BACKEND = previous_backend
+    # After every part exists: whether a login reads named data depends on what its
+    # organisation runs (a desk, events, a programme).
+    ensure_authenticators(demo_usernames() + [username for username, _ in FEATURE_LOGINS])
     roles = dict(Role.choices)
     rows = []
     for username, hint in FEATURE_LOGINS:

@@ -236,6 +236,18 @@ def _require_member(desk: Desk, by: Membership) -> None:
         raise NotFound(NOT_A_MEMBER)
 
 
+NAME_NOT_ALLOWED = (
+    "相談対象者の氏名・ふりがなを記録できるのは、氏名入りの相談記録を閲覧できる職種の方です"
+    "（組織の管理者が設定します）"
+)
+
+
+def _require_name_reader(by: Membership, data: ConsultationInput) -> None:
+    # A name written by someone who may not read it back would be a record they lose sight of.
+    if (data.subject_name or data.subject_kana) and not by.reads_named_records:
+        raise Forbidden(NAME_NOT_ALLOWED, field="subject_name")
+
+
 def _topics(desk: Desk, ids: Sequence[int]) -> list[Topic]:
     unique = list(dict.fromkeys(ids))
     if not unique:
@@ -343,6 +355,7 @@ def create_consultation(
     _require_member(desk, by)
     if data.confirm:
         _require_confirmer(desk, by)
+    _require_name_reader(by, data)
     topics = _topics(desk, data.topics)
     facilities = _facilities(data.referred_facilities)
     c = Consultation(desk=desk, entered_by=by.user, **_content(data))
@@ -380,6 +393,7 @@ def update_consultation(
     """
     c = _locked(c)
     _require_member(c.desk, by)
+    _require_name_reader(by, data)
     bump_version(c, data.version, message=STALE_MESSAGE)
     reason = data.reason
     if c.is_confirmed and not reason:
@@ -520,18 +534,23 @@ def view_versions(
 PER_PAGE = 30
 
 
-def filtered(desk: Desk, filters: ConsultationFilter) -> Any:
-    """The desk's consultations that match the filters (ordered newest first)."""
+def filtered(desk: Desk, filters: ConsultationFilter, *, by: Membership) -> Any:
+    """The desk's consultations that match the filters (ordered newest first), of those the
+    member may read (named ones only to the named-read roles)."""
     if filters.topic is not None and not desk.topics().filter(pk=filters.topic).exists():
         raise ActionError("相談内容の分類が正しくありません", field="topic")
-    return Consultation.objects.filter(desk=desk).matching(
-        month=month_of(filters.month) if filters.month else None,
-        channel=filters.channel,
-        asker=filters.asker,
-        topic=filters.topic,
-        scene=filters.scene,
-        status=filters.status,
-        q=filters.q,
+    return (
+        Consultation.objects.visible_to(by)
+        .filter(desk=desk)
+        .matching(
+            month=month_of(filters.month) if filters.month else None,
+            channel=filters.channel,
+            asker=filters.asker,
+            topic=filters.topic,
+            scene=filters.scene,
+            status=filters.status,
+            q=filters.q,
+        )
     )
 
 
@@ -544,7 +563,11 @@ def list_consultations(
 ) -> Page[Consultation]:
     """One page of the list, audited with the ids of exactly the rows on it."""
     _require_member(desk, by)
-    qs = filtered(desk, filters).select_related("subject_municipality").prefetch_related("topics")
+    qs = (
+        filtered(desk, filters, by=by)
+        .select_related("subject_municipality")
+        .prefetch_related("topics")
+    )
     paginator = Paginator(qs, PER_PAGE)
     if filters.page > max(paginator.num_pages, 1):
         raise ActionError(

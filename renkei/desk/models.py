@@ -194,11 +194,24 @@ class ConfirmedRecordError(Exception):
     """A confirmed consultation was about to be overwritten without a new version (R12)."""
 
 
+def consultation_readers() -> models.Q:
+    """Memberships that read named consultations: of an organisation running an active desk,
+    in a role the organisation lets read named records (`visible_to`), as a filter on
+    Membership for the two-factor policy (ADR 0043)."""
+    return models.Q(organization__desks__is_active=True) & Membership.named_readers()
+
+
+UNNAMED = models.Q(subject_name="", subject_kana="")
+
+
 class ConsultationQuerySet(models.QuerySet["Consultation"]):
     def visible_to(self, membership: Membership | None) -> Self:
+        """The desk's records; a record naming its person only to the roles the organisation
+        lets read named records (ADR 0043). Others do not learn that it exists."""
         if membership is None:
             return self.none()
-        return self.filter(desk__organization_id=membership.organization_id, desk__is_active=True)
+        qs = self.filter(desk__organization_id=membership.organization_id, desk__is_active=True)
+        return qs if membership.reads_named_records else qs.filter(UNNAMED)
 
     def in_fiscal_year(self, fy: int) -> Self:
         tz = timezone.get_current_timezone()

@@ -201,7 +201,7 @@ def export(request: MemberRequest, desk: uuid.UUID, fmt: str) -> HttpResponse:
     d = member_desk(request.membership, desk)
     try:
         filters = parse_query(actions.ConsultationFilter, request.GET)
-        selected = actions.filtered(d, filters)
+        selected = actions.filtered(d, filters, by=request.membership)
     except ActionError as e:
         return HttpResponse(e.message, status=e.status, content_type="text/plain; charset=utf-8")
     rows = list(

@@ -117,6 +117,12 @@ def normalize_email(value: str) -> str:
     return "" if text in ("同上", "同上。", "〃") else text
 
 
+def applicant_readers() -> Q:
+    """Memberships that read applicants' names and contacts: those of an organisation with an
+    event (`organised_by`), as a filter on Membership for the two-factor policy (ADR 0043)."""
+    return Q(organization__events__isnull=False)
+
+
 class EventQuerySet(models.QuerySet["Event"]):
     def published(self) -> Self:
         return self.filter(published=True)
@@ -125,6 +131,7 @@ class EventQuerySet(models.QuerySet["Event"]):
         return self.filter(starts_at__gte=(now or timezone.now()) - dt.timedelta(hours=6))
 
     def organised_by(self, organization: Organization) -> Self:
+        """The organiser's events: every member of the organisation reads their applicants."""
         return self.filter(organization=organization)
 
     def visible_to(self, organization: Organization | None) -> Self:

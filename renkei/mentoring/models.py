@@ -191,6 +191,12 @@ class Mentor(models.Model):
         return weekday_labels(self.weekdays)
 
 
+def application_readers() -> Q:
+    """Memberships that read trainees' applications: those of an organisation that organises a
+    programme (`for_office`), as a filter on Membership for the two-factor policy (ADR 0043)."""
+    return Q(organization__training_programs__isnull=False)
+
+
 class ProgramQuerySet(models.QuerySet["TrainingProgram"]):
     def for_office(self, membership: Membership | None) -> Self:
         if membership is None:

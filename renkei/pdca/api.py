@@ -335,3 +335,18 @@ def get_run(request: HttpRequest, code: uuid.UUID) -> ComputeRun:
     if found is None:
         raise NotFound("算出の記録が見つかりません")
     return found
+
+
+class CountsQuery(Input):
+    municipality: str = Field(..., pattern=r"^\d{6}$", description="市区町村コード（6桁）")
+    fiscal_year: FiscalYear
+
+
+@indicators_router.get(
+    "/event-counts",
+    response={200: dict[str, float], **READ_ERRORS},
+    summary="研修・普及啓発の回数と受講者数（年度）",
+)
+def event_counts(request: HttpRequest, q: Query[CountsQuery]) -> dict[str, float]:
+    muni = visible_municipality(api_membership(request), q.municipality)
+    return tables.event_counts([muni.pk], q.fiscal_year)

@@ -25,7 +25,7 @@ class PdcaConfig(AppConfig):
             menu.Entry(
                 "pdca:home",
                 "調査・指標",
-                order=60,
+                order=65,
                 visible="renkei.pdca.access.is_government",
             )
         )

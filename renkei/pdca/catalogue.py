@@ -174,6 +174,21 @@ def _definitions() -> list[Definition]:
             source_note="同行研修（mentoring）。主催組織の市町村",
         ),
     ]
+    out.append(
+        Definition(
+            "oncall.gaps",
+            "夜間・休日当番の空き枠の割合",
+            IndicatorType.PROCESS,
+            "公開した当番表で当番が決まっていない枠の数",
+            "%",
+            direction=Direction.DOWN,
+            denominator="公開した当番表の枠の数",
+            scale=100,
+            scene=Scene.EMERGENCY,
+            item=ProgrammeItem.U,
+            source_note="当番表（oncall）。主催組織の市町村",
+        )
+    )
     for key, (label, _kinds) in FACILITY_GROUPS.items():
         out.append(
             Definition(

@@ -309,3 +309,27 @@ def trends_sheet(municipality: Municipality, items: list[Trend]) -> exports.Shee
         widths=[28, 40, 8, *([20] * len(years))],
         bold_first_row=True,
     )
+
+
+# The yearly figures a programme table shows beside a line of trainings or public events.
+EVENT_COUNTS = {
+    "events.trainings": "研修の回数",
+    "events.public": "普及啓発の回数",
+    "events.attended": "研修の受講者数",
+}
+
+
+def event_counts(municipality_ids: list[int], fiscal_year: int) -> dict[str, float]:
+    """研修・普及啓発の回数 and 受講者数 of the municipalities for one fiscal year, from the
+    computed indicators (one query): what programmes' tables show as 実績 without retyping."""
+    sums = dict(
+        IndicatorValue.objects.filter(
+            indicator__code__in=list(EVENT_COUNTS),
+            municipality_id__in=municipality_ids,
+            fiscal_year=fiscal_year,
+        )
+        .values("indicator__code")
+        .annotate(total=Sum("numerator"))
+        .values_list("indicator__code", "total")
+    )
+    return {label: float(sums.get(code) or 0) for code, label in EVENT_COUNTS.items()}

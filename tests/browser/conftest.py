@@ -68,3 +68,33 @@ def screenshot(pg, name: str, full_page: bool = True) -> Path:  # type: ignore[n
     path = folder / f"{name}.png"
     pg.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _authenticators() -> Iterator[None]:
+    """Every account a browser test creates has an authenticator with the known test key, as
+    the second factor is required for most roles: `second_factor(page)` then completes the
+    verify step through the real form."""
+    from django.db.models.signals import post_save
+
+    from renkei.accounts.models import User
+    from renkei.testing import give_authenticator
+
+    def receiver(sender: type[User], instance: User, created: bool, **kwargs: object) -> None:
+        if created:
+            give_authenticator(instance)
+
+    post_save.connect(receiver, sender=User, dispatch_uid="browser-authenticators")
+    yield
+    post_save.disconnect(sender=User, dispatch_uid="browser-authenticators")
+
+
+def second_factor(pg) -> None:  # type: ignore[no-untyped-def]
+    """After the password: type the current code of the test authenticator when asked."""
+    from renkei.testing import totp_code
+
+    pg.wait_for_load_state()
+    if "/accounts/2fa/verify/" in pg.url:
+        pg.get_by_label("確認コード").fill(totp_code())
+        pg.get_by_role("button", name="確認").click()
+        pg.wait_for_load_state()

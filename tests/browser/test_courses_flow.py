@@ -14,7 +14,7 @@ from renkei.courses import actions, dispatch
 from renkei.courses.models import Certificate, DispatchRequest, Enrolment, SpecialistKind
 from renkei.courses.testing import course_application, make_course, nurse, two_day_round
 from renkei.testing import DEMO_PASSWORD, make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,7 @@ def _sign_in(page: Any, live_server: Any, username: str, next_url: str) -> None:
     page.get_by_label("ログインID").fill(username)
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
 
 
 def test_a_nurse_applies_to_round_two_on_a_phone(page: Any, live_server: Any) -> None:

@@ -10,7 +10,7 @@ from renkei.desk.models import Consultation
 from renkei.desk.testing import make_desk, make_desk_member
 from renkei.desk.vocabulary import ensure_default_topics
 from renkei.testing import DEMO_PASSWORD, make_facility, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,7 @@ def test_desk_officer_records_consultation_and_finds_it_in_month_tally(page, liv
     page.get_by_label("ログインID").fill("soudan")
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
     page.get_by_role("link", name="相談を記録する").click()
 
     page.get_by_role("radio", name="電話").check()
@@ -80,6 +81,7 @@ def test_a_refused_follow_up_stays_open_with_its_input_and_the_reason(page, live
     page.get_by_label("ログインID").fill("soudan2")
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
     page.get_by_text("フォローアップを追加").click()
     far = timezone.localdate() + dt.timedelta(days=4 * 366)
     page.locator("input[name=due_date]").fill(far.isoformat())

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,6 +94,7 @@ def test_facility_user_updates_vacancy_and_search_shows_freshness(page, live_ser
     page.get_by_label("ログインID").fill("tokuyo-staff")
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
     page.wait_for_url(re.compile(r"/directory/mine/"))
     page.get_by_role("link", name="更新").first.click()
     page.wait_for_selector("#vacancy-form")

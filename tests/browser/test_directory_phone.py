@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -140,6 +140,7 @@ def test_unchanged_vacancy_in_one_tap_and_old_information_flagged(page, live_ser
     page.get_by_label("ログインID").fill("tokuyo-staff")
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
     page.wait_for_url(re.compile(r"/directory/mine/"))
     expect(page.locator("table.data")).to_contain_text("情報が古い可能性があります")
     page.get_by_role("button", name=re.compile("変わりなし")).click()

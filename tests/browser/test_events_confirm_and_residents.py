@@ -11,7 +11,7 @@ from renkei.accounts.models import OrgKind, Role
 from renkei.events.models import Applicant, Application, EventKind
 from renkei.events.testing import make_application, make_event, person
 from renkei.testing import DEMO_PASSWORD, make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,6 +74,7 @@ def test_the_organisers_cancel_asks_first(page: Any, live_server: Any, width: st
     page.get_by_label("ログインID").fill("organiser")
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
     page.get_by_role("link", name="取消").first.click()
     page.get_by_role("heading", name=f"{person(1).name} さんの申込を取り消しますか").wait_for()
     assert page.get_by_text(f"{person(2).name}（受付2番").is_visible()

@@ -19,7 +19,7 @@ from renkei.directory.models import Facility, VacancyStatus
 from renkei.events.models import Applicant
 from renkei.referrals.models import RequestMessage
 from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +36,7 @@ def login(pg, live_server, username: str, next_url: str) -> None:  # type: ignor
     pg.get_by_label("ログインID").fill(username)
     pg.get_by_label("パスワード").fill(DEMO_PASSWORD)
     pg.get_by_role("button", name="ログイン").click()
+    second_factor(pg)
     pg.wait_for_url(re.compile(re.escape(next_url.split("?")[0])))
 
 

@@ -20,7 +20,7 @@ from renkei.referrals.inputs import AnswerInput
 from renkei.referrals.models import CaseStatus, RequestStatus
 from renkei.referrals.testing import make_case, make_hospital, make_receiver, send
 from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,7 @@ def login(pg, live_server, username: str, next_url: str) -> None:  # type: ignor
     pg.get_by_label("ログインID").fill(username)
     pg.get_by_label("パスワード").fill(DEMO_PASSWORD)
     pg.get_by_role("button", name="ログイン").click()
+    second_factor(pg)
     pg.wait_for_url(re.compile(re.escape(next_url.split("?")[0])))
 
 

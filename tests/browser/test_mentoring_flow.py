@@ -10,7 +10,7 @@ from renkei.lib.dates import fiscal_year
 from renkei.mentoring.models import ApplicationStatus, TraineeApplication
 from renkei.mentoring.testing import make_mentor, make_office_member, make_program
 from renkei.testing import DEMO_PASSWORD
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,6 +41,7 @@ def test_office_matches_a_ride_along_and_both_sides_report(page, live_server, se
     page.get_by_label("ログインID").fill("office")
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
     page.get_by_role("link", name="受講 花子（仮名）").click()
     assert page.get_by_text("希望地域に対応（1/1地域）").is_visible()
     screenshot(page, "mentoring-suggestions")

@@ -9,7 +9,7 @@ from renkei.accounts.models import Role
 from renkei.oncall.models import Rota, Shift, SwapStatus
 from renkei.oncall.testing import make_clinic, make_organiser, make_rota, publish
 from renkei.testing import DEMO_PASSWORD, make_member
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,6 +19,7 @@ def _login(page, live_server, username: str, next_url: str) -> None:  # type: ig
     page.get_by_label("ログインID").fill(username)
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
 
 
 def _next_month() -> str:

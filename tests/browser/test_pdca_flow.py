@@ -18,7 +18,7 @@ from renkei.pdca.testing import (
     send_kenou_survey,
 )
 from renkei.testing import DEMO_PASSWORD, municipality
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,7 @@ def _login(page, live_server, username: str, next_url: str) -> None:  # type: ig
     page.get_by_label("ログインID").fill(username)
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    second_factor(page)
 
 
 def test_a_municipality_submits_and_the_prefecture_reads_the_table(page, live_server) -> None:  # type: ignore[no-untyped-def]

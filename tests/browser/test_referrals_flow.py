@@ -13,7 +13,7 @@ from renkei.directory.models import FacilityKind, VacancyStatus
 from renkei.referrals.models import CaseStatus, PlacementCase, PlacementRequest, RequestStatus
 from renkei.referrals.testing import make_hospital, make_receiver
 from renkei.testing import DEMO_PASSWORD
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,6 +24,7 @@ def login(pg, live_server, username: str, next_url: str) -> None:  # type: ignor
     pg.get_by_label("ログインID").fill(username)
     pg.get_by_label("パスワード").fill(DEMO_PASSWORD)
     pg.get_by_role("button", name="ログイン").click()
+    second_factor(pg)
 
 
 def test_register_send_answer_confirm(page, live_server) -> None:  # type: ignore[no-untyped-def]

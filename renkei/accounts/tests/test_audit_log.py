@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
-from renkei.testing import DEMO_PASSWORD, make_member, make_org
+from renkei.testing import DEMO_PASSWORD, make_member, make_org, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ def test_failed_sign_in_for_unknown_id_is_recorded(client: Client) -> None:
 def test_sign_out_is_recorded(client: Client, member: Membership) -> None:
     """Logging out writes a logout row for the user."""
     client.post(LOGIN, {"username": "audit-msw", "password": DEMO_PASSWORD})
+    pass_second_factor(client, member.user)  # until then the session acts for no organisation
     client.post(reverse("accounts:logout"))
     row = AuditEntry.objects.get(action="auth.logout")
     assert row.actor == member.user

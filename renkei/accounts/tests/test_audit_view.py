@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.audit_views import PER_PAGE
 from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind, Role
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def verified_client(member: Membership) -> Client:
     """Signed in with password and a confirmed TOTP device, as after the real 2FA step."""
     device = TOTPDevice.objects.create(user=member.user, name="test", confirmed=True)
     client = Client()
-    client.force_login(member.user)
+    sign_in(client, member.user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from renkei.accounts.models import OrgKind
-from renkei.testing import DEMO_PASSWORD, make_member, make_org
+from renkei.testing import DEMO_PASSWORD, make_member, make_org, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +129,7 @@ def test_deactivated_user_loses_existing_session(client: Client, member_username
     from renkei.accounts.models import User
 
     client.post(LOGIN, {"username": member_username, "password": DEMO_PASSWORD})
+    pass_second_factor(client, User.objects.get(username=member_username))
     assert client.get(reverse("accounts:profile")).status_code == 200
     User.objects.filter(username=member_username).update(is_active=False)
     response = client.get(reverse("accounts:profile"))

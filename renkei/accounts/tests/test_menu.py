@@ -6,13 +6,26 @@ import pytest
 from django.test import Client
 
 from renkei.accounts import menu
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def test_each_feature_app_registers_its_entry_in_order() -> None:
     names = [e.url_name for e in menu.entries()]
-    assert names[:4] == ["referrals:home", "desk:home", "events:manage", "mentoring:home"]
+    assert names == [
+        "referrals:home",
+        "desk:home",
+        "events:manage",
+        "courses:manage",
+        "courses:dispatch",
+        "materials:manage",
+        "mentoring:home",
+        "oncall:home",
+        "care:home",
+        "programmes:home",
+        "pdca:home",
+    ]
 
 
 def test_the_menu_shows_registered_entries_and_hides_invisible_ones(
@@ -27,7 +40,7 @@ def test_the_menu_shows_registered_entries_and_hides_invisible_ones(
     m = make_member(
         make_org("メニュー病院", OrgKind.HOSPITAL, municipality_code="142051"), Role.MSW
     )
-    client.force_login(m.user)
+    sign_in(client, m.user)
     body = client.get("/directory/").content.decode()
     assert "入退院支援" in body and "隠しメニュー" in body
     menu.register(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from renkei.accounts.models import OrgKind
-from renkei.testing import DEMO_PASSWORD, make_member, make_org
+from renkei.testing import DEMO_PASSWORD, make_member, make_org, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,10 @@ def clock_at(offset: dt.timedelta) -> Iterator[None]:
 @pytest.fixture
 def signed_in() -> Client:
     org = make_org("藤沢テスト病院", OrgKind.HOSPITAL, municipality_code="142051")
-    make_member(org, username="lifetime-msw")
+    m = make_member(org, username="lifetime-msw")
     client = Client()
     client.post(LOGIN, {"username": "lifetime-msw", "password": DEMO_PASSWORD})
+    pass_second_factor(client, m.user)
     assert client.get(PROFILE).status_code == 200
     return client
 

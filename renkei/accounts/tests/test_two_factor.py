@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
@@ -116,10 +117,15 @@ def test_wrong_setup_token_does_not_enable(member: Membership) -> None:
 def test_password_alone_reaches_nothing_once_totp_is_on(
     member: Membership, url_name: str, args: list[str]
 ) -> None:
-    """After enrolment, signing in with only the password redirects every page to the code."""
+    """After enrolment, signing in with only the password redirects every page to the code;
+    the API, which a program calls, answers 403 with the reason instead of a redirect."""
     enrol(sign_in())
     client = sign_in()
     response = client.get(reverse(url_name, args=args))
+    if url_name.startswith("api:"):
+        assert response.status_code == 403
+        assert "二要素認証" in response.json()["detail"]
+        return
     assert response.status_code == 302
     assert response["Location"].startswith(VERIFY)
 
@@ -205,13 +211,28 @@ def test_policy_for_a_role_forces_setup(member: Membership) -> None:
     assert client.get(PROFILE).status_code == 200
 
 
-def test_policy_for_another_role_does_not_apply(member: Membership) -> None:
-    """A policy for doctors does not affect a discharge nurse, nor does a policy set to off."""
+def test_policy_for_another_role_does_not_apply() -> None:
+    """A policy for doctors does not affect a prefecture's officer whose organisation holds
+    no named records (no desk, no events, no programme): the password alone lets them in."""
+    pref = make_org("神奈川県 医療課", OrgKind.PREFECTURE, prefecture_code="14")
+    make_member(pref, Role.PREFECTURAL_OFFICER, username="otp-pref")
     TwoFactorPolicy.objects.create(role=Role.DOCTOR, required=True)
-    TwoFactorPolicy.objects.create(role=Role.DISCHARGE_NURSE, required=False)
-    client = sign_in()
+    client = sign_in("otp-pref")
     assert client.get(PROFILE).status_code == 200
     assert SESSION_KEY in client.session
+
+
+def test_policy_cannot_exempt_a_role_that_reads_named_data(member: Membership) -> None:
+    """Setting 2FA to optional for a role that reads named data is refused with the reason,
+    and even a row that got in (written past the model) changes nothing."""
+    with pytest.raises(ValidationError, match="任意にはできません"):
+        TwoFactorPolicy.objects.create(role=Role.DISCHARGE_NURSE, required=False)
+    TwoFactorPolicy.objects.bulk_create(
+        [TwoFactorPolicy(role=Role.DISCHARGE_NURSE, required=False)]
+    )
+    client = sign_in()
+    response = client.get(PROFILE)
+    assert response.status_code == 302 and response["Location"] == SETUP
 
 
 def test_unverified_user_does_not_see_member_only_facility_fields(member: Membership) -> None:

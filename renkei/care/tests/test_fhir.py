@@ -27,6 +27,7 @@ from renkei.care.actions.patients import view_patient
 from renkei.care.models import FormKind, Patient, PostRead
 from renkei.care.testing import make_post
 from renkei.care.tests.conftest import verified
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +175,7 @@ def test_outsiders_get_404_and_anonymous_401_as_operation_outcomes(
 
 def test_a_password_alone_is_refused(patient: Patient, nurse: Membership) -> None:
     client = Client()
-    client.force_login(nurse.user)
+    sign_in(client, nurse.user)
     r = client.get(f"{BASE}/Patient/{patient.code}")
     assert r.status_code == 401 and "二要素認証" in r.json()["issue"][0]["diagnostics"]
 

@@ -6,7 +6,7 @@ from django.test import Client
 from renkei.accounts.models import Membership, Organization, OrgKind, Role
 from renkei.courses.models import Course
 from renkei.courses.testing import make_course
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 
 @pytest.fixture
@@ -34,5 +34,5 @@ def course(alice: Membership) -> Course:
 
 def client_for(m: Membership) -> Client:
     c = Client()
-    c.force_login(m.user)
+    sign_in(c, m.user)
     return c

@@ -8,7 +8,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.models import Membership
 from renkei.care.models import Consent, Patient, Post, SharedForm
-from renkei.demo.care import CARE_LOGINS, seed_care, totp_key
+from renkei.demo.authenticators import totp_key
+from renkei.demo.care import CARE_LOGINS, seed_care
 from renkei.demo.seed import seed_demo
 
 pytestmark = pytest.mark.django_db

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import re
@@ -15,9 +16,11 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
+from renkei.accounts.models import Membership, Organization, OrgKind, Role, TwoFactorPolicy, User
 from renkei.demo import seed
+from renkei.demo.authenticators import demo_secrets, totp_secret
 from renkei.demo.common import DEMO_SOURCE
 from renkei.demo.directory import capability_mask, plan_facilities
 from renkei.demo.organizations import DEMO_LOGINS, OWN_FACILITIES
@@ -34,7 +37,7 @@ from renkei.directory.vocabulary import KAIGO_SERVICE_KIND
 from renkei.lib.geo import distance_km
 from renkei.regions.loader import WARD_POINTS
 from renkei.regions.models import SecondaryArea
-from renkei.testing import DEMO_PASSWORD
+from renkei.testing import DEMO_PASSWORD, sign_in, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +77,17 @@ def region_digest() -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
-def sign_in(username: str) -> Client:
+def demo_sign_in(username: str) -> Client:
+    """The password, then the code of the secret the logins table prints for this account
+    (when it needs a second factor), through the real forms."""
     client = Client()
     response = client.post(LOGIN, {"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 302, username
+    secret = demo_secrets([username]).get(username)
+    if secret is not None:
+        key = base64.b32decode(secret).hex()
+        verify = client.post(reverse("accounts:otp_verify"), {"token": totp_code(key)})
+        assert verify.status_code == 302, username
     return client
 
 
@@ -210,11 +220,32 @@ def test_second_run_creates_nothing() -> None:
     assert "msw" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
 
 
+def test_each_login_needing_a_second_factor_has_its_secret_on_its_line() -> None:
+    """The logins table prints the base32 secret on the line of every account that must use a
+    second factor (administrators, desk, events, care …), and the device holds that key."""
+    out = StringIO()
+    call_command("seed_demo", "--facilities", "40", stdout=out)
+    lines = out.getvalue().splitlines()
+    required = [u for u in User.objects.filter(is_active=True) if TwoFactorPolicy.required_for(u)]
+    assert {"admin", "desk-counselor", "events-ebina", "care-doctor"} <= {
+        u.username for u in required
+    }
+    for user in required:
+        listed = [line for line in lines if line.startswith(f"{user.username} ")]
+        if not listed:
+            continue  # an account the table does not list (the bulk facilities' staff)
+        secret = totp_secret(user.username)
+        assert secret in listed[0], user.username
+        assert base64.b32decode(secret).hex() == TOTPDevice.objects.get(user=user, name="デモ").key
+
+
 def test_every_demo_user_can_sign_in(region: seed.SeedReport) -> None:
     """Each listed login signs in through the real form with the shared demo password."""
     for login in DEMO_LOGINS:
-        client = sign_in(login.username)
+        client = demo_sign_in(login.username)
         assert client.session.get(SESSION_KEY) is not None
+        # Signed in fully: the second factor, when required, is passed with the printed secret.
+        assert client.get(reverse("accounts:profile")).status_code == 200, login.username
 
 
 def test_facility_staff_edit_their_own_facility_and_outsiders_get_404(
@@ -229,11 +260,11 @@ def test_facility_staff_edit_their_own_facility_and_outsiders_get_404(
     assert len(own) == len(OWN_FACILITIES)
     for username, facility in own.items():
         client = Client()
-        client.force_login(User.objects.get(username=username))
+        sign_in(client, User.objects.get(username=username))
         edit = reverse("directory:edit", args=[facility.code])
         assert client.get(edit).status_code == 200, username
     outsider = Client()
-    outsider.force_login(User.objects.get(username="caremanager"))
+    sign_in(outsider, User.objects.get(username="caremanager"))
     hospital = Facility.objects.get(organization__memberships__user__username="msw")
     assert outsider.get(reverse("directory:edit", args=[hospital.code])).status_code == 404
 
@@ -241,7 +272,7 @@ def test_facility_staff_edit_their_own_facility_and_outsiders_get_404(
 def test_city_office_curates_only_its_own_municipality(region: seed.SeedReport) -> None:
     """藤沢市's officer may edit a 藤沢 facility but gets 404 for one in 平塚."""
     client = Client()
-    client.force_login(User.objects.get(username="city-fujisawa"))
+    sign_in(client, User.objects.get(username="city-fujisawa"))
     demo = Facility.objects.filter(source=DEMO_SOURCE, organization__isnull=True)
     fujisawa = demo.filter(municipality__code="142051").first()
     hiratsuka = demo.filter(municipality__code="142034").first()
@@ -252,7 +283,7 @@ def test_city_office_curates_only_its_own_municipality(region: seed.SeedReport) 
 
 def test_reset_recreates_the_demo_even_after_sign_ins(region: seed.SeedReport) -> None:
     """--reset works although the audit log references the old accounts, which are retired."""
-    sign_in("msw")
+    demo_sign_in("msw")
     old = User.objects.get(username="msw")
     out = StringIO()
     call_command("seed_demo", "--reset", "--facilities", "40", stdout=out)
@@ -263,7 +294,7 @@ def test_reset_recreates_the_demo_even_after_sign_ins(region: seed.SeedReport) -
     assert seed.demo_present()
     active = Facility.objects.filter(source=DEMO_SOURCE, is_active=True)
     assert active.count() == 40 + len(OWN_FACILITIES)
-    sign_in("msw")
+    demo_sign_in("msw")
 
 
 def test_bad_facility_count_is_refused_and_changes_nothing() -> None:

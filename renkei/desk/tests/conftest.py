@@ -9,7 +9,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.desk.models import Desk
 from renkei.desk.testing import make_desk, make_desk_member
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def charlie(other_desk: Desk) -> Membership:
 
 
 def login(client: Client, m: Membership) -> Client:
-    client.force_login(m.user)
+    sign_in(client, m.user)
     return client
 
 

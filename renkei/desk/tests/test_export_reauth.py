@@ -9,14 +9,14 @@ from pytest_django.fixtures import Settings
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.desk.models import Desk
 from renkei.desk.testing import make_consultation
-from renkei.testing import DEMO_PASSWORD, age_password_entry
+from renkei.testing import DEMO_PASSWORD, age_password_entry, sign_in
 
 
 def test_stale_session_is_sent_to_the_password_prompt_first(
     client: Client, desk: Desk, counselor: Membership, settings: Settings
 ) -> None:
     make_consultation(desk, counselor, subject_name="相談 太郎（仮名）")
-    client.force_login(counselor.user)
+    sign_in(client, counselor.user)
     age_password_entry(client, settings.REAUTH_SECONDS + 1)
     url = reverse("desk:export", args=[desk.code, "csv"])
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from renkei.accounts.models import AuditEntry, OrgKind, Role
 from renkei.directory.search import FacilitySearch
 from renkei.regions.models import Municipality, SecondaryArea
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 URL = "/directory/imports/areas/"
@@ -32,7 +32,7 @@ MIYAGI = (
 def signed_in(kind: str, role: str, **org: Any) -> Client:
     client = Client()
     member = make_member(make_org(f"{kind}の組織", kind, **org), role)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     return client
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.directory.models import Facility
-from renkei.testing import make_facility, make_member, make_org, make_user
+from renkei.testing import make_facility, make_member, make_org, make_user, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def world() -> World:
 def client_for(member: Membership | None) -> Client:
     client = Client()
     if member is not None:
-        client.force_login(member.user)
+        sign_in(client, member.user)
     return client
 
 
@@ -177,7 +177,7 @@ def test_anonymous_api_writes_get_401(world: World) -> None:
 def test_signed_in_user_without_membership_cannot_edit(world: World) -> None:
     """A user who belongs to no organisation gets the no-membership page (HTML) or 403 (API)."""
     client = Client()
-    client.force_login(make_user("lonely-user"))
+    sign_in(client, make_user("lonely-user"))
     assert client.get(reverse("directory:edit", args=[world.own.code])).status_code == 403
     response = client.put(
         f"/api/v1/directory/facilities/{world.own.code}/vacancy",

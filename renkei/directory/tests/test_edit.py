@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
 from renkei.directory.models import Facility, VacancyReport
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def facility(staff: Membership) -> Facility:
 
 def signed_in(member: Membership) -> Client:
     client = Client()
-    client.force_login(member.user)
+    sign_in(client, member.user)
     return client
 
 

@@ -19,7 +19,7 @@ from fhir.resources.R4B.organization import Organization
 
 from renkei.directory import interop
 from renkei.directory.models import Facility, VacancyStatus
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -302,7 +302,7 @@ def test_only_public_fields_are_published(
 ) -> None:
     """The member-only notes and the vacancy count never leave the FHIR API."""
     if signed_in:
-        client.force_login(make_member(make_org("藤沢病院", municipality_code="142051")).user)
+        sign_in(client, make_member(make_org("藤沢病院", municipality_code="142051")).user)
     code = directory["sakura"].code
     for path in (f"HealthcareService/{code}", "HealthcareService", "Location", "Organization"):
         text = client.get(API + path).content.decode()

@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 
 from renkei.directory import interop
 from renkei.directory.models import Facility, VacancyStatus
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -368,7 +368,7 @@ def test_only_public_fields_are_published(
     """空き数, 空き状況の補足, 連携窓口 and 受入れ条件の補足 never appear, even to a member."""
     if signed_in:
         member = make_member(make_org("藤沢病院", municipality_code="142051"))
-        client.force_login(member.user)
+        sign_in(client, member.user)
     code = directory["sakura"].code
     for path in (
         f"services/{code}",

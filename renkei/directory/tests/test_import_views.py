@@ -14,7 +14,7 @@ from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
 from renkei.directory import imports
 from renkei.directory.jobs import sweep_stalled_imports
 from renkei.directory.models import Facility, ImportRun
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def yokohama() -> Membership:
 
 
 def login(client: Client, membership: Membership) -> Client:
-    client.force_login(membership.user)
+    sign_in(client, membership.user)
     return client
 
 

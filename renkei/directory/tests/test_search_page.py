@@ -12,7 +12,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from renkei.directory.api import FacilityMemberOut, FacilityOut
 from renkei.directory.search import FacilitySearch
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_api_search_items_are_exactly_their_schema(client: Client, signed_in: bo
     )
     make_facility("乙", lat=35.35)
     if signed_in:
-        client.force_login(make_member(make_org("藤沢病院", municipality_code="142051")).user)
+        sign_in(client, make_member(make_org("藤沢病院", municipality_code="142051")).user)
     r = client.get(
         "/api/v1/directory/facilities", {"lat": "35.34", "lng": "139.49", "radius_km": "5"}
     )

@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, OrgKind, Role
 from renkei.directory.models import Facility, VacancyReport
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def _setup(client: Client, vacancy: str = "few") -> Facility:
     org = make_org("ひだまり会", OrgKind.CARE_PROVIDER, municipality_code="142051")
-    client.force_login(make_member(org, Role.COUNSELOR, username="hidamari").user)
+    sign_in(client, make_member(org, Role.COUNSELOR, username="hidamari").user)
     return make_facility(
         "ひだまりの家", organization=org, vacancy=vacancy, vacancy_count=2, confirmed_days_ago=40
     )
@@ -118,7 +118,7 @@ def test_an_unregistered_vacancy_cannot_be_confirmed(client: Client, door: str) 
 def test_another_organisations_user_gets_404(client: Client, door: str) -> None:
     f = _setup(client)
     other = make_org("よその会", OrgKind.CARE_PROVIDER, municipality_code="142077")
-    client.force_login(make_member(other, Role.COUNSELOR, username="other").user)
+    sign_in(client, make_member(other, Role.COUNSELOR, username="other").user)
     before = _state(f)
     assert _confirm(client, door, f, f.version) == 404
     assert _state(f) == before

@@ -9,14 +9,14 @@ from django.test import Client
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.directory.models import Facility, VacancyReport
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def _setup(client: Client) -> Facility:
     org = make_org("ひだまり会", OrgKind.CARE_PROVIDER, municipality_code="142051")
-    client.force_login(make_member(org, Role.COUNSELOR, username="hidamari").user)
+    sign_in(client, make_member(org, Role.COUNSELOR, username="hidamari").user)
     return make_facility("ひだまりの家", organization=org)
 
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from renkei.directory.models import Capability
 from renkei.directory.search import FacilitySearch
-from renkei.testing import capabilities, make_facility
+from renkei.testing import capabilities, make_facility, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_curator_adds_a_facility_with_municipality_point(client: Client) -> None
         "藤沢市 地域包括ケアシステム推進室", OrgKind.MUNICIPALITY, municipality_code="142051"
     )
     member = make_member(city, Role.MUNICIPAL_OFFICER, username="city-fujisawa")
-    client.force_login(member.user)
+    sign_in(client, member.user)
     from renkei.regions.models import Municipality
 
     muni = Municipality.objects.get(code="142051")
@@ -179,7 +179,7 @@ def test_facility_outside_curated_area_cannot_be_added(client: Client) -> None:
     from renkei.testing import make_member, make_org
 
     city = make_org("藤沢市", OrgKind.MUNICIPALITY, municipality_code="142051")
-    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="city-f").user)
+    sign_in(client, make_member(city, Role.MUNICIPAL_OFFICER, username="city-f").user)
     other = Municipality.objects.get(code="142034")
     r = client.post(
         "/directory/new/",
@@ -200,7 +200,7 @@ def test_facility_member_cannot_open_the_new_facility_form(client: Client) -> No
     from renkei.testing import make_member, make_org
 
     org = make_org("さくら会", OrgKind.CARE_PROVIDER, municipality_code="142051")
-    client.force_login(make_member(org, Role.CARE_WORKER, username="care1").user)
+    sign_in(client, make_member(org, Role.CARE_WORKER, username="care1").user)
     assert client.get("/directory/new/").status_code == 404
 
 
@@ -216,7 +216,7 @@ def test_after_a_conflict_the_form_keeps_input_and_saves_on_second_try(client: C
     f = make_facility("若葉の里", organization=org)
     stale = f.version
     actions.update_vacancy(f, by=other, data=actions.VacancyInput(status="few", count=1))
-    client.force_login(staff.user)
+    sign_in(client, staff.user)
     url = f"/directory/{f.code}/vacancy/"
     r = client.post(url, {"status": "available", "count": "3", "note": "男性1床", "version": stale})
     assert r.status_code == 409
@@ -239,7 +239,7 @@ def test_admin_edit_of_capabilities_updates_the_search_mask(client: Client) -> N
 
     f = make_facility("管理画面の施設", capability_codes=["suction"])
     admin_user = User.objects.create_superuser("root-admin", "root@example.jp", "pw-12345678")
-    client.force_login(admin_user)
+    sign_in(client, admin_user)
     page = client.get(f"/admin/directory/facility/{f.pk}/change/")
     assert page.status_code == 200
     form = page.context["adminform"].form

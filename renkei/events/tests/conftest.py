@@ -9,7 +9,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Organization, OrgKind, Role
 from renkei.events.models import Event
 from renkei.events.testing import make_event
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 
 @pytest.fixture
@@ -44,14 +44,14 @@ def event(organiser: Organization) -> Event:
 @pytest.fixture
 def alice_client(alice: Membership) -> Client:
     c = Client()
-    c.force_login(alice.user)
+    sign_in(c, alice.user)
     return c
 
 
 @pytest.fixture
 def charlie_client(charlie: Membership) -> Client:
     c = Client()
-    c.force_login(charlie.user)
+    sign_in(c, charlie.user)
     return c
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from renkei.accounts.models import AuditEntry, Membership, Organization
 from renkei.events.models import Applicant, Application, Event
 from renkei.events.testing import make_application, make_event, person
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +181,7 @@ def test_organiser_reads_applicants_audited_and_marks_attendance(
 def test_session_api_enforces_csrf(alice: Membership, event: Event) -> None:
     """A cookie-authenticated POST without the CSRF token is refused."""
     c = Client(enforce_csrf_checks=True)
-    c.force_login(alice.user)
+    sign_in(c, alice.user)
     a = make_application(event, [person(1)]).applicants.get()
     r = post(
         c, f"{BASE}/manage/events/{event.code}/applicants/{a.code}/attendance", {"attended": True}
@@ -253,7 +254,7 @@ def test_malformed_multipart_is_a_400_not_a_500(alice: Membership, event: Event)
     reads the body) is refused with 400, not a server error."""
     token = "abcdefghijklmnopqrstuvwxyz012345"
     c = Client(enforce_csrf_checks=True)
-    c.force_login(alice.user)
+    sign_in(c, alice.user)
     c.cookies["csrftoken"] = token
     response = c.post(
         f"{BASE}/manage/events/{event.code}/feedback-requests",

@@ -9,7 +9,7 @@ from django.test import Client
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.directory.models import Facility
-from renkei.testing import make_facility, make_member, make_org
+from renkei.testing import make_facility, make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_a_megabyte_query_value_is_refused_plainly(client: Client) -> None:
 
 def test_form_and_json_bodies_are_checked_and_nothing_changes(client: Client) -> None:
     city = make_org("藤沢市（テスト）", OrgKind.MUNICIPALITY, municipality_code="142051")
-    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="badinput").user)
+    sign_in(client, make_member(city, Role.MUNICIPAL_OFFICER, username="badinput").user)
     facility = make_facility("特養テスト苑", municipality_code="142051")
     url = f"/api/v1/directory/facilities/{facility.code}"
     for body in ('{"name": "a\\u0000b"}', '{"name": "\\ud800"}', '{"care_level_max": 1e400}'):
@@ -90,7 +90,7 @@ def test_form_and_json_bodies_are_checked_and_nothing_changes(client: Client) ->
 
 def test_multipart_type_with_a_json_body_is_a_4xx(client: Client) -> None:
     city = make_org("藤沢市（テスト）", OrgKind.MUNICIPALITY, municipality_code="142051")
-    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="multipart").user)
+    sign_in(client, make_member(city, Role.MUNICIPAL_OFFICER, username="multipart").user)
     for content_type in ("multipart/form-data; boundary=xx", "multipart/form-data"):
         response = client.post(
             "/api/v1/referrals/surveys", b'{"title": "x"}', content_type=content_type
@@ -101,7 +101,7 @@ def test_multipart_type_with_a_json_body_is_a_4xx(client: Client) -> None:
 def test_the_api_reads_json_only(client: Client) -> None:
     """A form or plain text sent to the API is a 415, not read as an empty body."""
     city = make_org("藤沢市（テスト）", OrgKind.MUNICIPALITY, municipality_code="142051")
-    client.force_login(make_member(city, Role.MUNICIPAL_OFFICER, username="unsupported").user)
+    sign_in(client, make_member(city, Role.MUNICIPAL_OFFICER, username="unsupported").user)
     url = "/api/v1/referrals/surveys"
     for body, content_type in (
         ("title=x", "application/x-www-form-urlencoded"),
@@ -120,7 +120,7 @@ def test_api_bodies_are_json_objects(client: Client, body: str) -> None:
     from renkei.events.testing import make_event
 
     org = make_org("研修主催（テスト）", OrgKind.COORDINATION_CENTER, municipality_code="142158")
-    client.force_login(make_member(org, Role.COUNSELOR, username="object-body").user)
+    sign_in(client, make_member(org, Role.COUNSELOR, username="object-body").user)
     event = make_event(org, title="多職種研修会")
     response = client.patch(
         f"/api/v1/events/manage/events/{event.code}", body, content_type="application/json"

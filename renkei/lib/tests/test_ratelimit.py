@@ -18,7 +18,7 @@ from renkei.events.models import Application
 from renkei.events.testing import make_event
 from renkei.lib import ratelimit
 from renkei.lib.clientip import client_ip
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 SEARCH_API = "/api/v1/directory/facilities"
 
@@ -177,7 +177,7 @@ def test_signed_in_users_behind_one_address_count_per_user(
     clients = []
     for name in ("nat-nurse-a", "nat-nurse-b"):
         c = Client()
-        c.force_login(make_member(org, Role.NURSE, username=name).user)
+        sign_in(c, make_member(org, Role.NURSE, username=name).user)
         clients.append(c)
     a, b = clients
     for _ in range(2):
@@ -194,7 +194,7 @@ def test_signed_in_users_behind_one_address_count_per_user(
     assert client.get(page, REMOTE_ADDR=nat).status_code == 429
     # …and another user elsewhere is not touched by any of it.
     c = Client()
-    c.force_login(make_member(org, Role.NURSE, username="nat-nurse-c").user)
+    sign_in(c, make_member(org, Role.NURSE, username="nat-nurse-c").user)
     assert c.get(page, REMOTE_ADDR="203.0.113.5").status_code == 200
 
 

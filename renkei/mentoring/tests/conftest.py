@@ -6,7 +6,7 @@ from django.test import Client
 from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.mentoring.models import TrainingProgram
 from renkei.mentoring.testing import make_office_member, make_program
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 
 @pytest.fixture
@@ -29,5 +29,5 @@ def charlie(db: None) -> Membership:
 
 
 def login(client: Client, m: Membership) -> Client:
-    client.force_login(m.user)
+    sign_in(client, m.user)
     return client

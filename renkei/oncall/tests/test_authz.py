@@ -9,6 +9,7 @@ from django.test import Client
 from renkei.accounts.models import Membership
 from renkei.oncall.models import Rota, Shift
 from renkei.oncall.testing import publish
+from renkei.testing import sign_in
 
 
 def _routes(rota: Rota) -> tuple[list[str], list[tuple[str, str, dict[str, object]]]]:
@@ -47,7 +48,7 @@ def test_an_outsider_gets_404_on_every_rota_route(
 ) -> None:
     publish(rota, organiser, "2026-11")
     html, api = _routes(rota)
-    client.force_login(outsider.user)
+    sign_in(client, outsider.user)
     for url in html:
         assert client.get(url).status_code == 404, url
     for method, url, body in api:
@@ -80,7 +81,7 @@ def test_a_member_does_not_see_a_draft_nor_edit_the_rota(
     actions.generate_month(rota, by=organiser, data=actions.MonthInput(month="2026-11"))
     shift = Shift.objects.filter(rota=rota).first()
     assert shift is not None
-    client.force_login(doctor_a.user)
+    sign_in(client, doctor_a.user)
     assert client.get(f"/oncall/shifts/{shift.code}/").status_code == 404
     assert client.get(f"/api/v1/oncall/rotas/{rota.code}/months/2026-11").status_code == 404
     assert (

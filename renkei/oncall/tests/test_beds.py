@@ -31,7 +31,7 @@ from renkei.oncall.models import (
     RegistrationStatus,
 )
 from renkei.oncall.tests.test_cover import verified
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -394,7 +394,7 @@ def test_cooperation_doors_scoped(
     assert client.get("/oncall/cooperation/").status_code == 302
     assert client.get("/api/v1/oncall/cooperation").status_code == 401
     o = Client()
-    o.force_login(outsider.user)
+    sign_in(o, outsider.user)
     assert o.get(f"/oncall/cooperation/{coop.code}/").status_code == 404
     r = o.post(
         f"/api/v1/oncall/cooperation/{coop.code}/confirmations",
@@ -405,10 +405,10 @@ def test_cooperation_doors_scoped(
     assert o.get("/api/v1/oncall/cooperation").json() == []
     # The 協力医療機関 sees it; the facility records the year's confirmation on both doors.
     d = Client()
-    d.force_login(doctor_a.user)
+    sign_in(d, doctor_a.user)
     assert d.get(f"/oncall/cooperation/{coop.code}/").status_code == 200
     g = Client()
-    g.force_login(gh.user)
+    sign_in(g, gh.user)
     r = g.post(
         f"/api/v1/oncall/cooperation/{coop.code}/confirmations",
         {"fiscal_year": 2026, "confirmed_on": "2099-06-01"},

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from renkei.accounts.models import Membership, Organization
 from renkei.oncall.models import MonthStatus, Rota, RotaMonth, Shift
 from renkei.oncall.testing import make_clinic, make_organiser, make_rota, member_of, publish
+from renkei.testing import sign_in
 
 
 def _state(rota: Rota) -> list[tuple[str, str, str, str | None]]:
@@ -33,7 +34,7 @@ def test_generating_and_publishing_a_month_through_either_door_gives_the_same_ro
         organiser = make_organiser(f"{door}医師会", username=f"org-{door}")
         clinics = [make_clinic(f"{door}クリニック{c}") for c in "ABC"]
         rota = make_rota(organiser, clinics, name=f"{door} 当番")
-        client.force_login(organiser.user)
+        sign_in(client, organiser.user)
         if door == "html":
             for step in ("generate", "publish"):
                 page = client.get(f"/oncall/rotas/{rota.code}/month/{step}/?month=2026-11")
@@ -65,7 +66,7 @@ def test_a_published_month_is_not_drawn_again_on_either_door(
 ) -> None:
     publish(rota, organiser, "2026-11")
     before = _state(rota)
-    client.force_login(organiser.user)
+    sign_in(client, organiser.user)
     api = client.post(
         f"/api/v1/oncall/rotas/{rota.code}/generate",
         {"month": "2026-11"},
@@ -89,7 +90,7 @@ def test_a_published_month_is_not_drawn_again_on_either_door(
 def test_a_bad_month_is_refused_in_japanese_and_changes_nothing(
     client: Client, rota: Rota, organiser: Membership, body: dict[str, object]
 ) -> None:
-    client.force_login(organiser.user)
+    sign_in(client, organiser.user)
     r = client.post(
         f"/api/v1/oncall/rotas/{rota.code}/generate", body, content_type="application/json"
     )
@@ -109,7 +110,7 @@ def test_assigning_a_member_of_another_rota_is_refused_on_both_doors(
     shift = Shift.objects.filter(rota=rota).first()
     assert shift is not None
     before = shift.member_id
-    client.force_login(organiser.user)
+    sign_in(client, organiser.user)
     api = client.put(
         f"/api/v1/oncall/shifts/{shift.code}",
         {"member": str(stranger.code)},
@@ -150,7 +151,7 @@ def test_assigning_a_member_of_another_rota_is_refused_on_both_doors(
 def test_a_bad_member_form_keeps_the_input_and_says_why(
     client: Client, rota: Rota, organiser: Membership, clinics: list[Organization]
 ) -> None:
-    client.force_login(organiser.user)
+    sign_in(client, organiser.user)
     newcomer = make_clinic("新しい在宅クリニック")
     r = client.post(
         f"/oncall/rotas/{rota.code}/members/",
@@ -184,7 +185,7 @@ def test_print_excel_and_calendar_show_the_published_month(
     client: Client, rota: Rota, organiser: Membership, doctor_a: Membership
 ) -> None:
     publish(rota, organiser, "2026-11")
-    client.force_login(doctor_a.user)
+    sign_in(client, doctor_a.user)
     printed = client.get(f"/oncall/rotas/{rota.code}/print/?month=2026-11").content.decode()
     assert "勤労感謝の日" in printed and "2026年11月" in printed
     xlsx = client.get(f"/oncall/rotas/{rota.code}/export.xlsx?month=2026-11")
@@ -212,7 +213,7 @@ def test_the_exports_carry_no_live_formula(client: Client, organiser: Membership
     evil = make_clinic('=HYPERLINK("http://evil.example/")')
     rota = make_rota(organiser, [evil], name="@SUM(1)")
     publish(rota, organiser, "2026-11")
-    client.force_login(organiser.user)
+    sign_in(client, organiser.user)
     xlsx = client.get(f"/oncall/rotas/{rota.code}/export.xlsx?month=2026-11")
     ws = load_workbook(io.BytesIO(xlsx.content)).active
     assert ws is not None

@@ -19,13 +19,14 @@ from renkei.accounts.models import Membership, Organization
 from renkei.oncall import actions
 from renkei.oncall.models import Rota, Shift
 from renkei.oncall.testing import member_of, publish
+from renkei.testing import sign_in
 
 NIGHT = quote("2026-11-24T23:00:00+09:00")
 
 
 def login(m: Membership) -> Client:
     c = Client()
-    c.force_login(m.user)
+    sign_in(c, m.user)
     return c
 
 

@@ -16,6 +16,7 @@ from renkei.lib.actions import Conflict, Forbidden
 from renkei.oncall import actions
 from renkei.oncall.models import Rota, Shift, SwapStatus
 from renkei.oncall.testing import member_of, publish
+from renkei.testing import sign_in
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -66,7 +67,7 @@ def test_a_swap_changes_who_is_on_duty_across_midnight(
     assert any("当番交代のお願い" in s for s in subjects)
     assert any("当番の変更" in s for s in subjects)
 
-    client.force_login(doctor_a.user)
+    sign_in(client, doctor_a.user)
     with mock.patch("django.utils.timezone.now", return_value=_at(2026, 11, 25, 0, 1)):
         body = client.get("/api/v1/oncall/now?municipality=142123").json()
         page = client.get("/oncall/now/?municipality=142123").content.decode()

@@ -22,7 +22,7 @@ from renkei.directory.jobs import purge_import_files
 from renkei.directory.models import Facility, ImportRun
 from renkei.lib import jobs
 from renkei.ops.models import JobFailure
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 SAMPLE = (
     Path(__file__).parents[2] / "directory" / "tests" / "data" / "opendata" / "jigyosho_430.csv"
@@ -43,7 +43,7 @@ def test_demo_upload_returns_at_once_and_a_thread_imports_it(
     a thread after commit; the detail page shows its progress from the run's record."""
     settings.JOBS_IMMEDIATE_THREADS = True
     settings.MEDIA_ROOT = tmp_path / "media"
-    client.force_login(operator.user)
+    sign_in(client, operator.user)
     f = SimpleUploadedFile(SAMPLE.name, SAMPLE.read_bytes(), content_type="text/csv")
     response = client.post(reverse("directory:imports"), {"file": f, "format": "auto"})
     assert response.status_code == 302
@@ -182,11 +182,11 @@ def test_only_superusers_and_operator_staff_see_the_job_lists(
     assert client.get(url).status_code == 302
     hospital_staff = make_member(make_org("さくら病院"), Role.MSW, username="staff")
     User.objects.filter(pk=hospital_staff.user.pk).update(is_staff=True)
-    client.force_login(User.objects.get(pk=hospital_staff.user.pk))
+    sign_in(client, User.objects.get(pk=hospital_staff.user.pk))
     assert client.get(url).status_code == 403
     User.objects.filter(pk=operator.user.pk).update(is_staff=True)
-    client.force_login(User.objects.get(pk=operator.user.pk))
+    sign_in(client, User.objects.get(pk=operator.user.pk))
     assert client.get(url).status_code == 200
     root = User.objects.create_superuser("root-admin", "root@example.jp", "pw-12345678")
-    client.force_login(root)
+    sign_in(client, root)
     assert client.get(url).status_code == 200

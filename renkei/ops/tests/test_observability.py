@@ -18,7 +18,7 @@ from renkei.directory.models import ImportRun
 from renkei.events.testing import application_data, make_event, person
 from renkei.lib import jobs, mail, observability, replica
 from renkei.ops import monitoring
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 seen: list[tuple[str, str]] = []
 
@@ -129,11 +129,11 @@ def test_metrics_are_for_the_monitoring_system_only(client: Client, settings: An
     assert client.get("/metrics").status_code == 403
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     member = make_member(make_org("病院"), Role.ADMIN, is_org_admin=True)
-    client.force_login(member.user)
+    sign_in(client, member.user)
     assert client.get("/metrics").status_code == 403
     assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer " + "m" * 40).status_code == 200
     root = User.objects.create_superuser("root", "root@example.jp", "x" * 12)
-    client.force_login(root)
+    sign_in(client, root)
     assert client.get("/metrics").status_code == 200
 
 

@@ -10,7 +10,7 @@ from renkei.accounts.models import Membership
 from renkei.pdca.catalogue import POPULATION_65, ensure_indicators
 from renkei.pdca.compute import compute
 from renkei.pdca.models import IndicatorValue, Response, Survey
-from renkei.testing import municipality
+from renkei.testing import municipality, sign_in
 
 
 def _routes(survey: Survey) -> tuple[list[str], list[tuple[str, str, dict[str, object]]]]:
@@ -44,7 +44,7 @@ def test_outsiders_get_404_on_every_route(
     outsider: Membership = request.getfixturevalue(who)
     compute([2025])
     html, api = _routes(survey)
-    client.force_login(outsider.user)
+    sign_in(client, outsider.user)
     for url in html:
         assert client.get(url).status_code == 404, url
     for method, url, body in api:
@@ -61,7 +61,7 @@ def test_a_neighbouring_municipality_sees_neither_answer_nor_table(
 ) -> None:
     """厚木 is among the addressees: it reaches its own answer, never 海老名's or the table."""
     html, api = _routes(survey)
-    client.force_login(atsugi.user)
+    sign_in(client, atsugi.user)
     own = Response.objects.get(survey=survey, municipality__code="142123")
     assert client.get(f"/pdca/surveys/{survey.code}/")["Location"] == f"/pdca/responses/{own.code}/"
     for url in html[2:]:
@@ -90,10 +90,10 @@ def test_the_prefecture_reads_and_only_the_municipality_enters(
 ) -> None:
     ensure_indicators()
     body = {"indicator": POPULATION_65, "fiscal_year": 2026, "numerator": 38000}
-    client.force_login(pref.user)
+    sign_in(client, pref.user)
     put = client.put("/api/v1/programmes/indicators/values", body, content_type="application/json")
     assert put.status_code == 403
-    client.force_login(ebina.user)
+    sign_in(client, ebina.user)
     put = client.put("/api/v1/programmes/indicators/values", body, content_type="application/json")
     assert put.status_code == 200, put.content
     computed = client.put(
@@ -105,7 +105,7 @@ def test_the_prefecture_reads_and_only_the_municipality_enters(
     assert "算出される" in computed.json()["detail"]
     value = IndicatorValue.objects.get(indicator__code=POPULATION_65)
     assert (value.municipality, value.numerator) == (municipality("142158"), 38000)
-    client.force_login(pref.user)
+    sign_in(client, pref.user)
     got = client.get("/api/v1/programmes/indicators/municipalities/142158?fiscal_year=2026")
     assert [v["numerator"] for v in got.json() if v["indicator"] == POPULATION_65] == [38000]
     assert client.get("/pdca/indicators/142158/").status_code == 200

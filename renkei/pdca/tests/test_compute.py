@@ -195,3 +195,20 @@ def test_a_past_years_facility_snapshot_is_kept(records: None) -> None:
     compute([2025])
     assert value("directory.clinic.per65", EBINA, 2026).pk == snap.pk
     assert timezone.localdate().year >= 2026
+
+
+@pytest.mark.django_db
+def test_rota_gaps_are_the_share_of_published_shifts_without_anyone() -> None:
+    """厚木's 医師会 publishes November 2026; two shifts left empty are counted against all."""
+    from renkei.oncall.models import Shift
+    from renkei.oncall.testing import make_clinic, make_organiser, make_rota, publish
+
+    organiser = make_organiser()
+    rota = make_rota(organiser, [make_clinic(f"見本クリニック{c}") for c in "AB"])
+    publish(rota, organiser, "2026-11")
+    shifts = list(Shift.objects.filter(rota=rota).order_by("starts_at"))
+    Shift.objects.filter(pk__in=[s.pk for s in shifts[:2]]).update(member=None)
+    compute([2026])
+    gaps = value("oncall.gaps", ATSUGI, 2026)
+    assert (gaps.numerator, gaps.denominator) == (2.0, float(len(shifts)))
+    assert gaps.value == round(200 / len(shifts), 2)

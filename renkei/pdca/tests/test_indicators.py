@@ -11,7 +11,7 @@ from renkei.lib.dates import fiscal_year_label
 from renkei.pdca import tables
 from renkei.pdca.catalogue import ensure_indicators
 from renkei.pdca.models import ComputeRun, IndicatorValue, RunStatus
-from renkei.testing import municipality
+from renkei.testing import municipality, sign_in
 
 
 def _put(code: str, muni: str, fy: int, num: float, den: float | None = None) -> None:
@@ -61,7 +61,7 @@ def test_rollups_are_ratios_of_sums(pref: Membership) -> None:
 def test_dashboard_draws_each_indicators_years(client: Client, ebina: Membership) -> None:
     _put("desk.consultations", "142158", 2025, 120)
     _put("desk.consultations", "142158", 2026, 150)
-    client.force_login(ebina.user)
+    sign_in(client, ebina.user)
     page = client.get("/pdca/indicators/142158/")
     body = page.content.decode()
     assert page.status_code == 200
@@ -74,7 +74,7 @@ def test_dashboard_draws_each_indicators_years(client: Client, ebina: Membership
 @pytest.mark.django_db
 def test_compare_page_and_export(client: Client, pref: Membership) -> None:
     _put("desk.consultations", "142158", 2026, 7)
-    client.force_login(pref.user)
+    sign_in(client, pref.user)
     page = client.get("/pdca/indicators/compare?indicator=desk.consultations&fiscal_year=2026")
     body = page.content.decode()
     assert page.status_code == 200 and "海老名市" in body and "県央 計" in body
@@ -93,13 +93,13 @@ def test_recompute_runs_as_a_job_with_progress(
     client: Client, ebina: Membership, django_capture_on_commit_callbacks: object
 ) -> None:
     """A municipality's recomputation covers its own municipality, and records its steps."""
-    client.force_login(ebina.user)
+    sign_in(client, ebina.user)
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         got = client.post("/pdca/indicators/compute")
     run = ComputeRun.objects.get()
     assert got.status_code == 302 and got["Location"] == f"/pdca/indicators/runs/{run.code}"
     assert run.status == RunStatus.DONE
-    assert run.steps_done == run.steps_total == 7
+    assert run.steps_done == run.steps_total == 8
     assert run.municipality == municipality("142158")
     assert set(IndicatorValue.objects.values_list("municipality__code", flat=True).distinct()) == {
         "142158"

@@ -16,6 +16,7 @@ from renkei.lib.actions import ActionError, Forbidden
 from renkei.pdca import actions, tables
 from renkei.pdca.models import Response, ResponseStatus, Submission, Survey
 from renkei.pdca.testing import KENOU, answer, send_kenou_survey
+from renkei.testing import sign_in
 
 
 @pytest.mark.django_db
@@ -118,7 +119,7 @@ def test_the_screens_answer_and_table(
     client: Client, survey: Survey, ebina: Membership, pref: Membership
 ) -> None:
     r = Response.objects.get(survey=survey, municipality__code="142158")
-    client.force_login(ebina.user)
+    sign_in(client, ebina.user)
     page = client.get(f"/pdca/responses/{r.code}/")
     assert page.status_code == 200
     assert "提出する" in page.content.decode()
@@ -129,7 +130,7 @@ def test_the_screens_answer_and_table(
     assert sent.status_code == 302
     # The sender's own survey redirects a municipality to its answer.
     assert client.get(f"/pdca/surveys/{survey.code}/").status_code == 302
-    client.force_login(pref.user)
+    sign_in(client, pref.user)
     table = client.get(f"/pdca/surveys/{survey.code}/")
     body = table.content.decode()
     assert table.status_code == 200 and "海老名市" in body and "人材" in body
@@ -154,7 +155,7 @@ def test_the_screens_answer_and_table(
 def test_the_api_sends_answers_and_shows_the_history(
     client: Client, pref: Membership, ebina: Membership
 ) -> None:
-    client.force_login(pref.user)
+    sign_in(client, pref.user)
     created = client.post(
         "/api/v1/programmes/surveys/",
         {
@@ -169,7 +170,7 @@ def test_the_api_sends_answers_and_shows_the_history(
     code = created.json()["code"]
     assert [q["key"] for q in created.json()["questions"]] == ["own1"]
     r = Response.objects.get(survey__code=code, municipality__code="142158")
-    client.force_login(ebina.user)
+    sign_in(client, ebina.user)
     for text in ("1回目", "2回目"):
         put = client.put(
             f"/api/v1/programmes/surveys/responses/{r.code}",
@@ -180,7 +181,7 @@ def test_the_api_sends_answers_and_shows_the_history(
     body = client.get(f"/api/v1/programmes/surveys/responses/{r.code}").json()
     assert [s["answers"]["own1"] for s in body["submissions"]] == ["2回目", "1回目"]
     assert body["status"] == "submitted"
-    client.force_login(pref.user)
+    sign_in(client, pref.user)
     rows = client.get(f"/api/v1/programmes/surveys/{code}/table").json()
     assert {row["municipality_code"]: row["answers"]["own1"] for row in rows}["142158"] == "2回目"
     assert len(rows) == 33  # every municipality of Kanagawa without an area given

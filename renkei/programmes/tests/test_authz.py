@@ -14,6 +14,7 @@ from renkei.accounts.models import Membership
 from renkei.programmes import actions
 from renkei.programmes.models import ProgrammeTable
 from renkei.programmes.testing import make_body, make_issue, make_meeting
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ EDITS = ["line", "measure"]
 def test_outsider_gets_404_everywhere(
     client: Client, outsider: Membership, records: dict[str, str]
 ) -> None:
-    client.force_login(outsider.user)
+    sign_in(client, outsider.user)
     for key in READS + API_READS + EDITS:
         assert client.get(records[key]).status_code == 404, key
     assert client.get("/api/v1/programmes/tables").json() == []
@@ -73,7 +74,7 @@ def test_outsider_gets_404_everywhere(
 def test_another_prefecture_gets_404(
     client: Client, other_pref: Membership, records: dict[str, str]
 ) -> None:
-    client.force_login(other_pref.user)
+    sign_in(client, other_pref.user)
     for key in READS + API_READS:
         assert client.get(records[key]).status_code == 404, key
 
@@ -87,7 +88,7 @@ def test_anonymous_is_refused(client: Client, records: dict[str, str]) -> None:
 
 
 def test_owner_reads_and_edits(client: Client, city: Membership, records: dict[str, str]) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     for key in READS + API_READS + EDITS:
         assert client.get(records[key]).status_code == 200, key
 
@@ -95,7 +96,7 @@ def test_owner_reads_and_edits(client: Client, city: Membership, records: dict[s
 def test_prefecture_reads_but_does_not_edit(
     client: Client, pref: Membership, records: dict[str, str], table: ProgrammeTable
 ) -> None:
-    client.force_login(pref.user)
+    sign_in(client, pref.user)
     for key in READS + API_READS:
         assert client.get(records[key]).status_code == 200, key
     for key in EDITS:

@@ -21,6 +21,7 @@ from renkei.programmes.models import (
     ProgrammeLine,
     ProgrammeTable,
 )
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def _mapping_post(imp: ProgrammeImport, **changes: str) -> dict[str, str]:
 def test_bad_rows_are_reported_with_their_lines_and_nothing_is_saved(
     client: Client, city: Membership
 ) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     imp = _upload(client, "bad_rows.csv", (DATA / "bad_rows.csv").read_bytes())
     # The mapping step guessed the columns from seed 000's headings.
     assert imp.mapping == {
@@ -78,7 +79,7 @@ def test_bad_rows_are_reported_with_their_lines_and_nothing_is_saved(
 
 
 def test_a_good_file_is_imported_with_budgets_and_items(client: Client, city: Membership) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     imp = _upload(client, "seed000.csv", (DATA / "seed000_table.csv").read_bytes())
     client.post(imp.get_absolute_url(), _mapping_post(imp))
     imp.refresh_from_db()
@@ -105,7 +106,7 @@ def test_a_good_file_is_imported_with_budgets_and_items(client: Client, city: Me
 
 
 def test_mapping_the_same_column_twice_is_refused(client: Client, city: Membership) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     imp = _upload(client, "seed000.csv", (DATA / "seed000_table.csv").read_bytes())
     response = client.post(imp.get_absolute_url(), _mapping_post(imp, col_effect="1"))
     assert response.status_code == 400
@@ -130,7 +131,7 @@ def test_excel_is_read_and_a_large_file_runs_as_a_job(
         ws.append(["人材育成", f"研修事業{i + 1}", "研修を実施する", 100 * (i + 1), "一般財源"])
     out = io.BytesIO()
     wb.save(out)
-    client.force_login(city.user)
+    sign_in(client, city.user)
     imp = _upload(client, "table.xlsx", out.getvalue(), year="2020")
     assert imp.total == 5
     ran: list[int] = []
@@ -157,7 +158,7 @@ def test_excel_is_read_and_a_large_file_runs_as_a_job(
 
 
 def test_unreadable_files_are_refused_with_a_message(client: Client, city: Membership) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     for name, content, message in [
         ("empty.csv", b"", "空です"),
         ("fake.xlsx", b"PK\x03\x04not a zip", "Excel（.xlsx）のファイルとして読めません"),
@@ -175,10 +176,10 @@ def test_unreadable_files_are_refused_with_a_message(client: Client, city: Membe
 def test_another_organisation_cannot_open_the_import(
     client: Client, city: Membership, outsider: Membership, pref: Membership
 ) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     imp = _upload(client, "seed000.csv", (DATA / "seed000_table.csv").read_bytes())
     for other in (outsider, pref):
-        client.force_login(other.user)
+        sign_in(client, other.user)
         assert client.get(imp.get_absolute_url()).status_code == 404
         assert client.post(imp.get_absolute_url(), _mapping_post(imp)).status_code == 404
     assert not ProgrammeLine.objects.exists()

@@ -13,6 +13,7 @@ from renkei.lib.actions import ActionError
 from renkei.programmes import actions
 from renkei.programmes.models import Countermeasure, IssueStatus, MeasureStatus, ProgrammeTable
 from renkei.programmes.testing import make_body, make_issue, make_meeting, make_table
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_trace_from_decision_to_money_to_result(
         items=["ka"],
     )
     line = table.lines.get(name="在宅医同行研修")
-    client.force_login(city.user)
+    sign_in(client, city.user)
     response = client.post(
         f"/programmes/issues/{issue.code}/measures/new/",
         {
@@ -92,7 +93,7 @@ def test_only_own_lines_and_decisions_can_be_linked(
 
 
 def test_issue_api_round_trip(client: Client, city: Membership, table: ProgrammeTable) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     line = table.lines.first()
     assert line is not None
     created = client.post(
@@ -143,7 +144,7 @@ def test_countermeasure_names_the_indicators_that_should_move(
             indicator=done, municipality=muni, fiscal_year=fy, numerator=n, value=n
         )
     issue = make_issue(city, "在宅医が足りない", dt.date(2019, 6, 1))
-    client.force_login(city.user)
+    sign_in(client, city.user)
     response = client.post(
         f"/programmes/issues/{issue.code}/measures/new/",
         {"title": "同行研修を年2回にする", "status": "planned", "indicators": ["mentoring.done"]},

@@ -16,7 +16,7 @@ from renkei.lib.actions import ActionError
 from renkei.programmes import actions
 from renkei.programmes.models import Attendance, Material, Meeting, MeetingBody
 from renkei.programmes.testing import make_body
-from renkei.testing import make_org
+from renkei.testing import make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def body(city: Membership) -> MeetingBody:
 def test_a_years_schedule_and_the_notice(
     client: Client, city: Membership, body: MeetingBody, django_capture_on_commit_callbacks: Any
 ) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     response = client.post(
         f"/programmes/bodies/{body.code}/schedule/",
         {
@@ -115,7 +115,7 @@ def test_attendance_minutes_decisions_and_materials(
         data=actions.MeetingInput(fiscal_year=2026, number=1, held_on=dt.date(2026, 5, 29)),
     )
     members = list(body.members.all())
-    client.force_login(city.user)
+    sign_in(client, city.user)
     post = {
         f"s_{members[0].code}": "present",
         f"s_{members[1].code}": "proxy",
@@ -163,7 +163,7 @@ def test_a_member_of_another_prefecture_cannot_record_attendance(
     )
     member = body.members.first()
     assert member is not None
-    client.force_login(outsider.user)
+    sign_in(client, outsider.user)
     response = client.post(
         f"/programmes/meetings/{meeting.code}/attendance/", {f"s_{member.code}": "present"}
     )

@@ -15,6 +15,7 @@ from renkei.lib.dates import fiscal_year_label
 from renkei.programmes import actions
 from renkei.programmes.models import ProgrammeTable, totals_by_item, totals_by_source
 from renkei.programmes.testing import make_table
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_roll_over_copies_the_plan_into_next_years_results(
 
 
 def test_roll_over_asks_first(client: Client, city: Membership, table: ProgrammeTable) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     page = client.get(f"/programmes/tables/{table.code}/rollover/")
     assert page.status_code == 200
     assert "令和2年度の事業一覧を作りますか" in page.content.decode()
@@ -83,7 +84,7 @@ def test_roll_over_asks_first(client: Client, city: Membership, table: Programme
 
 
 def test_print_in_seed_000_layout(client: Client, city: Membership, table: ProgrammeTable) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     page = client.get(f"/programmes/tables/{table.code}/print/").content.decode()
     assert "size: A4 landscape" in page
     for heading in ("事業名称", "事業内容", "令和元年度実績（2月末時点）", "令和2年度実施予定"):
@@ -94,7 +95,7 @@ def test_print_in_seed_000_layout(client: Client, city: Membership, table: Progr
 
 
 def test_exports_in_wareki(client: Client, city: Membership, table: ProgrammeTable) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     csv = client.get(f"/programmes/tables/{table.code}/export.csv")
     assert csv.status_code == 200
     text = csv.content.decode("utf-8-sig")
@@ -115,7 +116,7 @@ def test_exports_in_wareki(client: Client, city: Membership, table: ProgrammeTab
 def test_table_form_refuses_a_second_table_for_the_year(
     client: Client, city: Membership, table: ProgrammeTable
 ) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     response = client.post("/programmes/tables/new/", {"fiscal_year": "2019", "title": "二つ目"})
     assert response.status_code == 409
     assert "この年度の事業一覧はすでにあります" in response.content.decode()
@@ -125,7 +126,7 @@ def test_table_form_refuses_a_second_table_for_the_year(
 def test_line_through_form_and_api_is_the_same(
     client: Client, city: Membership, table: ProgrammeTable
 ) -> None:
-    client.force_login(city.user)
+    sign_in(client, city.user)
     form = {
         "name": "市民啓発事業",
         "items": ["ki"],

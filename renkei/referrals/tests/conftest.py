@@ -7,7 +7,7 @@ from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.directory.models import Facility, FacilityKind, VacancyStatus
 from renkei.referrals.models import PlacementCase
 from renkei.referrals.testing import make_case, make_hospital, make_receiver
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 # 藤沢市役所 and points around it.
 FUJISAWA = (35.3389, 139.4911)
@@ -97,5 +97,5 @@ def case(msw: Membership) -> PlacementCase:
 
 
 def login(client: Client, m: Membership) -> Client:
-    client.force_login(m.user)
+    sign_in(client, m.user)
     return client

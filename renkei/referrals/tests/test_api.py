@@ -12,6 +12,7 @@ from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals.models import CaseStatus, PlacementCase, PlacementRequest, RequestStatus
 from renkei.referrals.tests.conftest import login
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/referrals"
@@ -205,7 +206,7 @@ def test_member_without_organisation_is_403(client: Client, db: None) -> None:
     """Signed in but without a membership: 403 with a detail."""
     from renkei.testing import make_user
 
-    client.force_login(make_user("nobody"))
+    sign_in(client, make_user("nobody"))
     r = client.get(f"{BASE}/cases")
     assert r.status_code == 403
     assert "所属" in r.json()["detail"]

@@ -23,6 +23,7 @@ from renkei.referrals.models import (
 )
 from renkei.referrals.testing import make_case, send
 from renkei.referrals.tests.conftest import login
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 JST = ZoneInfo("Asia/Tokyo")
@@ -204,6 +205,6 @@ def test_home_counts_each_open_case_once(
 
     _send(_make_case(msw), msw, [tokuyo[0], roken[0]])
     _make_case(msw)
-    client.force_login(msw.user)
+    sign_in(client, msw.user)
     r = client.get("/referrals/")
     assert r.context["case_counts"]["open"] == 2

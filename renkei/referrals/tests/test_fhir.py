@@ -135,7 +135,7 @@ def test_fhir_requires_the_second_factor_when_the_user_has_one(
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.create(user=msw.user, name="phone", confirmed=True)
-    login(client, msw)
+    client.force_login(msw.user)  # the password only: the second factor not passed
     r = client.get(f"/api/fhir/ServiceRequest/{placed[0].code}")
     assert r.status_code == 401
     assert "二要素認証" in r.json()["issue"][0]["diagnostics"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, OrgKind, Role
 from renkei.referrals.models import Survey, SurveyResponse
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def _client(member) -> Client:  # type: ignore[no-untyped-def]
     # CSRF on cookie-authenticated API calls is covered by tests/test_security.py.
     c = Client()
-    c.force_login(member.user)
+    sign_in(c, member.user)
     return c
 
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from renkei.accounts.models import Role
 from renkei.demo import seed
+from renkei.demo.authenticators import demo_secrets
 from renkei.demo.common import DEFAULT_FACILITIES, MAX_FACILITIES
 from renkei.demo.organizations import demo_logins
 from renkei.directory.models import FacilityKind
@@ -90,20 +91,26 @@ class Command(BaseCommand):
 
     def print_logins(self, extra: list[tuple[str, str, str, str]]) -> None:
         roles = dict(Role.choices)
-        header = ("ログインID", "パスワード", "役割", "所属", "まず試すこと")
+        header = ("ログインID", "パスワード", "役割", "所属", "二要素認証の秘密鍵", "まず試すこと")
         rows = [
             (login.username, DEMO_PASSWORD, roles[login.role], org, login.hint)
             for login, org in demo_logins()
         ] + [(username, DEMO_PASSWORD, role, org, hint) for username, role, org, hint in extra]
-        widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(4)]
+        secrets = demo_secrets([r[0] for r in rows])
+        table = [header, *[(*r[:4], secrets.get(r[0], "-"), r[4]) for r in rows]]
+        widths = [max(_width(r[i]) for r in table) for i in range(5)]
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("デモ用ログイン（パスワードは全員共通）"))
-        for i, row in enumerate([header, *rows]):
-            line = "  ".join(_pad(c, w) for c, w in zip(row[:4], widths, strict=True))
-            self.stdout.write(f"{line}  {row[4]}")
+        for i, row in enumerate(table):
+            line = "  ".join(_pad(c, w) for c, w in zip(row[:5], widths, strict=True))
+            self.stdout.write(f"{line}  {row[5]}")
             if i == 0:
-                self.stdout.write("-" * (sum(widths) + 2 * 4 + _width(header[4])))
+                self.stdout.write("-" * (sum(widths) + 2 * 5 + _width(header[5])))
         self.stdout.write("")
+        self.stdout.write(
+            "二要素認証の秘密鍵（base32）を認証アプリ（Google Authenticator など）に"
+            "「セットアップキーを入力」で登録し、ログイン後に表示される6桁の確認コードを入力します。"
+        )
         self.stdout.write(
             "admin は管理画面 /admin/ も使えます。"
             "ここにある人物・施設名・電話番号はすべて架空のものです。"
