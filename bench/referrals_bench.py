@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from renkei.referrals.inputs import AnswerInput, SendInput
+from renkei.referrals.inputs import RequestAnswerInput, SendRequestsInput
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -278,7 +278,9 @@ def bench_send(msw: Any, receivers: list[Any], munis: list[Any], runs: int) -> d
         mail.outbox = []
         t = time.perf_counter()
         created = actions.send_requests(
-            case, by=msw, data=SendInput(facilities=[f.code for f in receivers], deadline=deadline)
+            case,
+            by=msw,
+            data=SendRequestsInput(facilities=[f.code for f in receivers], deadline=deadline),
         )
         timings.append((time.perf_counter() - t) * 1000)
         assert len(created) == len(receivers)
@@ -298,14 +300,14 @@ def bench_confirm(members: list[Any], receivers: list[Any], munis: list[Any]) ->
     reqs = actions.send_requests(
         case,
         by=members[0],
-        data=SendInput(
+        data=SendRequestsInput(
             facilities=[f.code for f in chosen],
             deadline=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
         ),
     )
     for req, f in zip(reqs, chosen, strict=True):
         staff = Membership.objects.filter(organization_id=f.organization_id).first()
-        actions.answer_request(req, by=staff, data=AnswerInput(answer=Answer.ACCEPTED))
+        actions.answer_request(req, by=staff, data=RequestAnswerInput(answer=Answer.ACCEPTED))
     barrier = threading.Barrier(20)
     results: list[str] = ["?"] * 20
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from renkei.courses.api import router as courses_router
 from renkei.desk.api import router as desk_router
 from renkei.directory.api import router as directory_router
 from renkei.events.api import router as events_router
+from renkei.lib import badinput
 from renkei.lib.actions import ActionError
 from renkei.lib.http import json_bytes
 from renkei.lib.inputs import error_field, japanese_message
@@ -28,6 +30,8 @@ from renkei.oncall.api import router as oncall_router
 from renkei.pdca.api import indicators_router, surveys_router
 from renkei.programmes.api import router as programmes_router
 from renkei.referrals.api import router as referrals_router
+
+logger = logging.getLogger(__name__)
 
 API_ERROR_SCHEMA = {
     "title": "ApiError",
@@ -81,6 +85,30 @@ class RenkeiRenderer(BaseRenderer):
         return json_bytes(data)
 
 
+class _OneNamePerSchema(OpenAPISchema):
+    """Ninja files every model's schema under its class name and lets a second one of the same
+    name silently replace the first: referrals' and oncall's AnswerInput were documented with one
+    set of fields, so every generated client and schemathesis sent the wrong body to one of them.
+    Here a second, different definition under a taken name is recorded (and logged), and
+    tests/test_api_schemathesis.py fails on it; the document itself is still served."""
+
+    def __init__(self, api: NinjaAPI, path_prefix: str) -> None:
+        self.clashes: list[str] = []
+        super().__init__(api, path_prefix)
+
+    def add_schema_definitions(self, definitions: dict[str, Any]) -> None:
+        for name, definition in definitions.items():
+            taken = self.schemas.get(name)
+            if taken is not None and taken != definition and name not in self.clashes:
+                self.clashes.append(name)
+                logger.error(
+                    "Two different schemas are named %r in the API; give one of the classes a "
+                    "name of its own (the OpenAPI document keys them by class name).",
+                    name,
+                )
+        super().add_schema_definitions(definitions)
+
+
 class RenkeiAPI(NinjaAPI):
     """Its schema also lists the errors that the API-wide handlers below return for any operation:
     400 for input that fails validation (or a body that cannot be parsed), 401 without a session,
@@ -89,7 +117,9 @@ class RenkeiAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        schema = _OneNamePerSchema(self, path_prefix)
         schema.setdefault("components", {}).setdefault("schemas", {})["ApiError"] = API_ERROR_SCHEMA
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
@@ -114,13 +144,48 @@ class RenkeiAPI(NinjaAPI):
                 for code, description in wanted.items():
                     if code not in declared:
                         responses[code] = {"description": description, **error}
+                for parameter in operation.get("parameters", ()):
+                    query = parameter.get("in") == "query"
+                    limit = badinput.MAX_QUERY_VALUE if query else None
+                    _bounded(parameter.get("schema"), text=limit)
+        for component in schema["components"]["schemas"].values():
+            _bounded(component)
         return schema
+
+
+def _bounded(schema: Any, *, text: int | None = None) -> None:
+    """The limits renkei.lib.badinput puts on every request, written into each schema that
+    does not state tighter ones: no integer past 64 bits, no query value past its length."""
+    if isinstance(schema, list):
+        for item in schema:
+            _bounded(item, text=text)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "integer":
+        schema.setdefault("minimum", -badinput.INT64)
+        schema.setdefault("maximum", badinput.INT64)
+    if text is not None and schema.get("type") == "string" and "maxLength" not in schema:
+        schema["maxLength"] = text
+    for key, value in schema.items():
+        if key in ("properties", "$defs"):
+            for sub in value.values():
+                _bounded(sub, text=text)
+        elif key in ("items", "anyOf", "allOf", "oneOf", "additionalProperties", "not"):
+            _bounded(value, text=text)
 
 
 api = RenkeiAPI(
     title="Renkei API",
     version="1",
-    description="在宅医療・介護連携プラットフォームのAPI。画面と同じ操作をJSONで提供します。",
+    description=(
+        "在宅医療・介護連携プラットフォームのAPI。画面と同じ操作をJSONで提供します。"
+        "本文はJSONのオブジェクト（Content-Type: application/json）で送ってください。"
+        "文字列にNUL文字（U+0000）や不正なUTF-8を含むリクエスト、64ビットを超える19桁以上の"
+        "数字だけの値を含むリクエストは、どの項目でも400で断ります。"
+        "形式は正しくても登録内容と合わない値（存在しない市区町村コードなど）や、"
+        "項目どうしの組合せ・記録の状態による誤りも、日本語のメッセージ付きの400で答えます。"
+    ),
     urls_namespace="api",
     parser=RenkeiParser(),
     renderer=RenkeiRenderer(),

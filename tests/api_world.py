@@ -25,7 +25,7 @@ from renkei.directory.models import Facility
 from renkei.events.models import Applicant, Application, Event
 from renkei.mentoring.models import Match, Mentor, TraineeApplication, TrainingProgram
 from renkei.referrals.models import PlacementCase, PlacementRequest
-from renkei.referrals.surveys import SurveyInput, create_survey
+from renkei.referrals.surveys import PlacementSurveyInput, create_survey
 from renkei.testing import make_member, make_org, sign_in
 
 # Django accepts an unmasked 32-character secret as both the cookie and the header value.
@@ -71,7 +71,7 @@ def build_world() -> World:
     today = timezone.localdate()
     survey = create_survey(
         by=members["officer"],
-        data=SurveyInput(
+        data=PlacementSurveyInput(
             title="入退院調整の所要時間アンケート",
             opens_on=today - dt.timedelta(days=7),
             closes_on=today + dt.timedelta(days=30),

@@ -29,7 +29,7 @@ from renkei.courses.models import (
 )
 from renkei.courses.schemas import (
     CertificateOut,
-    CountOut,
+    CourseCountOut,
     CourseOut,
     DispatchOut,
     DispatchYearOut,
@@ -50,7 +50,7 @@ router = Router(tags=["courses"])
 session_auth = SessionAuth()
 
 
-class YearQuery(Schema):
+class CourseYearQuery(Schema):
     fy: FiscalYear | None = Field(None, description="年度（省略すると今年度）")
 
 
@@ -59,7 +59,7 @@ def _org(request: HttpRequest) -> Organization | None:
     return m.organization if m else None
 
 
-def _year(q: YearQuery) -> int:
+def _year(q: CourseYearQuery) -> int:
     return q.fy or fiscal_year(timezone.localdate())
 
 
@@ -232,7 +232,7 @@ def issue_certificates(request: HttpRequest, code: uuid.UUID, number: int) -> li
     auth=session_auth,
     summary="年度の実績（回数・受講者数・修了者数）",
 )
-def yearly(request: HttpRequest, q: Query[YearQuery]) -> tally.YearlyFigures:
+def yearly(request: HttpRequest, q: Query[CourseYearQuery]) -> tally.YearlyFigures:
     return tally.yearly(_membership(request).organization, _year(q))
 
 
@@ -257,7 +257,7 @@ def _dispatch(request: HttpRequest, code: uuid.UUID) -> tuple[DispatchRequest, M
     auth=session_auth,
     summary="専門職派遣の依頼（自組織が依頼した・調整する）",
 )
-def list_dispatches(request: HttpRequest, q: Query[YearQuery]) -> list[DispatchRequest]:
+def list_dispatches(request: HttpRequest, q: Query[CourseYearQuery]) -> list[DispatchRequest]:
     m = _membership(request)
     return list(
         DispatchRequest.objects.visible_to(m.organization)
@@ -353,11 +353,11 @@ def report_by_token(
     auth=session_auth,
     summary="年度の派遣人数（市区町村別・目的別・職種別）",
 )
-def dispatch_yearly(request: HttpRequest, q: Query[YearQuery]) -> DispatchYearOut:
+def dispatch_yearly(request: HttpRequest, q: Query[CourseYearQuery]) -> DispatchYearOut:
     c = dispatch.yearly_counts(_membership(request).organization, _year(q))
 
-    def rows(pairs: list[tuple[str, int]]) -> list[CountOut]:
-        return [CountOut(label=k, count=n) for k, n in pairs]
+    def rows(pairs: list[tuple[str, int]]) -> list[CourseCountOut]:
+        return [CourseCountOut(label=k, count=n) for k, n in pairs]
 
     return DispatchYearOut(
         fiscal_year=c.fiscal_year,
@@ -420,10 +420,10 @@ def get_material(request: HttpRequest, code: uuid.UUID) -> Material:
 
 @router.get(
     "/materials/yearly/downloads",
-    response={200: list[CountOut], 400: ErrorOut},
+    response={200: list[CourseCountOut], 400: ErrorOut},
     auth=session_auth,
     summary="自組織の資料の月別ダウンロード数",
 )
-def material_downloads(request: HttpRequest, q: Query[YearQuery]) -> list[CountOut]:
+def material_downloads(request: HttpRequest, q: Query[CourseYearQuery]) -> list[CourseCountOut]:
     rows = materials.monthly_downloads(_membership(request).organization, _year(q))
-    return [CountOut(label=f"{m:%Y-%m}", count=n) for m, n in rows]
+    return [CourseCountOut(label=f"{m:%Y-%m}", count=n) for m, n in rows]

@@ -181,7 +181,7 @@ class DispatchOut(Schema):
         return obj.reported_at is not None
 
 
-class CountOut(Schema):
+class CourseCountOut(Schema):
     label: str
     count: int
 
@@ -189,12 +189,12 @@ class CountOut(Schema):
 class DispatchYearOut(Schema):
     fiscal_year: int
     total: int
-    by_municipality: list[CountOut]
-    by_purpose: list[CountOut]
-    by_kind: list[CountOut]
+    by_municipality: list[CourseCountOut]
+    by_purpose: list[CourseCountOut]
+    by_kind: list[CourseCountOut]
 
 
-class VersionOut(Schema):
+class CourseVersionOut(Schema):
     published_on: dt.date
     note: str
     size: int
@@ -216,7 +216,7 @@ class MaterialOut(Schema):
     programme_item: str
     description: str
     url: str
-    versions: list[VersionOut]
+    versions: list[CourseVersionOut]
 
     @staticmethod
     def resolve_publisher(obj: Material) -> str:

@@ -10,14 +10,14 @@ from django.utils import timezone
 from renkei.accounts.models import Organization, Role
 from renkei.directory.models import CareLevel, FacilityKind, VacancyStatus
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput, HandoverInput, WithdrawCaseInput
+from renkei.referrals.inputs import HandoverInput, RequestAnswerInput, WithdrawCaseInput
 from renkei.referrals.models import (
     AgeBand,
     Answer,
+    CaseDementiaLevel,
+    CaseSex,
     DeclineReason,
-    DementiaLevel,
     PlacementRequest,
-    Sex,
     WithdrawalReason,
 )
 from renkei.referrals.testing import make_case, make_hospital, make_receiver, send
@@ -120,16 +120,16 @@ def seed_referrals() -> dict[str, Any]:
         capability_codes=["oxygen"],
         destinations=["recovery_hospital", FacilityKind.ROKEN],
         age_band=AgeBand.AGE_80,
-        sex=Sex.MALE,
+        sex=CaseSex.MALE,
         care_level=CareLevel.CARE_2,
-        dementia=DementiaLevel.I,
+        dementia=CaseDementiaLevel.I,
         note="在宅酸素 2L。リハビリ継続の希望あり。",
     )
     send(waiting, nurse, [roken, hospital_b])
     actions.answer_request(
         PlacementRequest.objects.get(case=waiting, facility=roken),
         by=roken_staff,
-        data=AnswerInput(
+        data=RequestAnswerInput(
             answer=Answer.INTERVIEW, interview_dates=[timezone.now() + dt.timedelta(days=2)]
         ),
     )
@@ -140,11 +140,13 @@ def seed_referrals() -> dict[str, Any]:
         care_level=CareLevel.CARE_4,
     )
     reqs = send(decided, msw, [tokuyo, roken])
-    actions.answer_request(reqs[0], by=tokuyo_staff, data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(
+        reqs[0], by=tokuyo_staff, data=RequestAnswerInput(answer=Answer.ACCEPTED)
+    )
     actions.answer_request(
         reqs[1],
         by=roken_staff,
-        data=AnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL),
+        data=RequestAnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL),
     )
     actions.confirm_placement(decided, reqs[0], by=msw)
     actions.record_handover(

@@ -54,6 +54,7 @@ from renkei.lib.inputs import (
     CalendarDate,
     CalendarDateTime,
     Input,
+    PageNumber,
     required,
 )
 from renkei.regions.models import Municipality
@@ -205,7 +206,7 @@ class ConsultationFilter(Input):
     scene: Scene | None = None
     status: ConsultationStatus | None = None
     q: str = Field("", max_length=60, description="氏名・ふりがな・内容・相談者の一部")
-    page: int = Field(1, ge=1, le=100_000)
+    page: PageNumber = 1
 
 
 class RetireTopicInput(Input):

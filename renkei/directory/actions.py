@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from pydantic import Field
+from pydantic.json_schema import WithJsonSchema
 
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Capability, Facility, VacancyReport, VacancyStatus
@@ -16,7 +17,15 @@ from renkei.lib.actions import ActionError, StaleVersion, bump_version
 from renkei.lib.inputs import Input
 from renkei.regions.models import Municipality
 
-__all__ = ["ConfirmInput", "StaleVersion", "VacancyInput", "confirm_vacancy", "update_vacancy"]
+__all__ = [
+    "VacancyConfirmInput",
+    "StaleVersion",
+    "VacancyInput",
+    "confirm_vacancy",
+    "update_vacancy",
+]
+
+REPORTABLE = [s.value for s in VacancyStatus if s != VacancyStatus.UNKNOWN]
 
 FACILITY_STALE = (
     "他の方が先にこの施設の情報を更新しました。最新の内容を確認してから、もう一度保存してください。"
@@ -30,7 +39,12 @@ def _bump_version(facility: Facility, expected: int | None) -> None:
 class VacancyInput(Input):
     """What a facility reports about its places; the screen's form and the API's body."""
 
-    status: VacancyStatus = Field(..., description="空き状況（unknown は指定できません）")
+    # 「未登録」 is what a facility that never reported shows, not a report (the action refuses
+    # it with its message); the schema lists the three a report can say.
+    status: Annotated[
+        VacancyStatus,
+        WithJsonSchema({"type": "string", "enum": REPORTABLE, "title": "空き状況"}),
+    ] = Field(..., description="空き状況（unknown は指定できません）")
     count: int | None = Field(None, ge=0, le=9999, description="空き数（床・人）")
     note: str = Field("", max_length=300, description="補足")
     version: int | None = Field(
@@ -88,7 +102,7 @@ def update_vacancy(
     return facility
 
 
-class ConfirmInput(Input):
+class VacancyConfirmInput(Input):
     """「変わりなし」: the vacancy as last reported still holds."""
 
     version: int | None = Field(
@@ -101,7 +115,7 @@ def confirm_vacancy(
     facility: Facility,
     *,
     by: Membership,
-    data: ConfirmInput,
+    data: VacancyConfirmInput,
     request: HttpRequest | None = None,
 ) -> Facility:
     """「変わりなし」 in one tap: the reported vacancy is confirmed as it stands, so its

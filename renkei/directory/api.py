@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
@@ -23,11 +23,18 @@ from renkei.directory.models import (
     FacilityKind,
     vacancy_is_stale,
 )
-from renkei.directory.search import FacilitySearch, SearchError
+from renkei.directory.search import (
+    JAPAN_LAT,
+    JAPAN_LNG,
+    MAX_RADIUS_KM,
+    FacilitySearch,
+    SearchError,
+)
 from renkei.lib import ratelimit
 from renkei.lib.api import WRITE_ERRORS, ErrorOut
 from renkei.lib.dates import ago_ja
 from renkei.lib.http import json_bytes
+from renkei.lib.inputs import CapabilityCode, Input, MunicipalityCode, PageNumber, PerPage
 from renkei.regions.models import Municipality, SecondaryArea
 
 router = Router(tags=["directory"])
@@ -117,7 +124,7 @@ class FacilityPage(Schema):
 
 
 class ProfileIn(Schema):
-    capabilities: list[str] | None = None
+    capabilities: list[CapabilityCode] | None = None
     care_level_min: int | None = Field(None, ge=0, le=7)
     care_level_max: int | None = Field(None, ge=0, le=7)
     accepts_dementia: bool | None = None
@@ -127,7 +134,7 @@ class ProfileIn(Schema):
     cost_max: int | None = Field(None, ge=0, le=10_000_000)
     conditions_note: str | None = Field(None, max_length=2000)
     service_radius_km: float | None = Field(None, gt=0, le=100)
-    service_municipalities: list[str] | None = None
+    service_municipalities: list[MunicipalityCode] | None = None
     version: int | None = None
 
 
@@ -231,6 +238,34 @@ def facility_dict(
     return data
 
 
+class FacilityQuery(Input):
+    """The search's parameters as the schema states them. FacilitySearch reads the same query
+    string (shared with the screen and the exports) and holds the rules across parameters and
+    against the data (an area, a postal code or a facility that must exist; a radius or the
+    distance order only with a point), which are 400s with a Japanese message."""
+
+    q: str = Field("", description="名称・住所などの一部（かな・全角半角を区別しません）")
+    kind: list[FacilityKind] = Field(default_factory=list, description="施設種別（いずれか）")
+    capability: list[CapabilityCode] = Field(
+        default_factory=list, description="処置項目のコード（すべてに対応）"
+    )
+    municipality: list[MunicipalityCode] = Field(default_factory=list, description="市区町村")
+    prefecture: str = Field(
+        "", pattern=r"^(0[1-9]|[1-3][0-9]|4[0-7])?$", description="都道府県コード（01〜47）"
+    )
+    area: int | None = Field(None, ge=1, description="二次保健医療圏のID")
+    vacancy: bool = Field(False, description="空きのある施設だけ")
+    serves: str = Field("", description="この住所・郵便番号を対象地域に含む施設")
+    lat: float | None = Field(None, ge=JAPAN_LAT[0], le=JAPAN_LAT[1], description="緯度")
+    lng: float | None = Field(None, ge=JAPAN_LNG[0], le=JAPAN_LNG[1], description="経度")
+    postal: str = Field("", pattern=r"^(\d{3}-?\d{4})?$", description="郵便番号（地点）")
+    near: uuid.UUID | None = Field(None, description="基準施設のコード（地点）")
+    radius_km: float | None = Field(None, gt=0, le=MAX_RADIUS_KM, description="半径（km）")
+    sort: Literal["distance", "name", "fresh"] | None = Field(None, description="並び順")
+    page: PageNumber = 1
+    per_page: PerPage = 20
+
+
 @router.get(
     "/facilities",
     response={200: FacilityPage, 400: ErrorOut, 429: ErrorOut},
@@ -238,23 +273,7 @@ def facility_dict(
     auth=None,
 )
 def search_facilities(
-    request: HttpRequest,
-    q: str = "",
-    kind: list[str] | None = None,
-    capability: list[str] | None = None,
-    municipality: list[str] | None = None,
-    prefecture: str = "",
-    area: str = "",
-    vacancy: bool = False,
-    serves: str = "",
-    lat: str = "",
-    lng: str = "",
-    postal: str = "",
-    near: str = "",
-    radius_km: str = "",
-    sort: str = "",
-    page: str = "1",
-    per_page: str = "20",
+    request: HttpRequest, filters: Query[FacilityQuery]
 ) -> Status[dict[str, Any]] | HttpResponse:
     """Free text (kana/width insensitive), kind, capabilities (all of), municipality or area,
     vacancy, "serves this address", distance from a point, postal code or facility."""
@@ -327,7 +346,7 @@ def put_vacancy(
     summary="空き状況は変わりなし（確認日時を更新する）",
 )
 def confirm_vacancy(
-    request: HttpRequest, code: uuid.UUID, payload: actions.ConfirmInput
+    request: HttpRequest, code: uuid.UUID, payload: actions.VacancyConfirmInput
 ) -> Status[dict[str, Any]]:
     f, membership = _editable(request, code)
     actions.confirm_vacancy(f, by=membership, data=payload, request=request)
@@ -409,11 +428,15 @@ def list_areas(request: HttpRequest) -> list[dict[str, Any]]:
     auth=None,
     summary="市区町村の一覧",
 )
-def list_municipalities(request: HttpRequest, prefecture: str = "", q: str = "") -> Status[Any]:
+def list_municipalities(
+    request: HttpRequest,
+    prefecture: Annotated[
+        str, Field(pattern=r"^(\d{2})?$", description="都道府県コード（2桁）")
+    ] = "",
+    q: str = "",
+) -> Status[Any]:
     """The prefecture's municipalities (two-digit code; HOME_PREFECTURE when not given)."""
     prefecture = prefecture or settings.HOME_PREFECTURE
-    if not (len(prefecture) == 2 and prefecture.isdigit()):
-        return Status(400, {"detail": "都道府県コードは2桁の数字です"})
     qs = Municipality.objects.filter(prefecture__code=prefecture).select_related(
         "prefecture", "secondary_area", "parent__secondary_area"
     )

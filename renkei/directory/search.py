@@ -27,15 +27,17 @@ from renkei.directory.models import (
     FacilityKind,
     vocabulary,
 )
+from renkei.lib import inputs
 from renkei.lib.text import normalize_search
 from renkei.regions.models import Municipality, Prefecture, SecondaryArea
 
 MAX_RADIUS_KM = 200.0
-MAX_PER_PAGE = 100
-# Past this page no search has rows (the whole country is ~250,000 facilities); beyond it the
+# Past MAX_PAGE no search has rows (the whole country is ~250,000 facilities); beyond it the
 # offset itself overflowed the database's 64-bit integer (HSDS with page=9e17 was a 500).
-MAX_PAGE = 10_000
+# The bounds are the API's own (lib.inputs), so the schema states them too.
+MAX_PAGE, MAX_PER_PAGE = inputs.MAX_PAGE, inputs.MAX_PER_PAGE
 SORTS = {"distance": "距離が近い順", "name": "名称順", "fresh": "更新が新しい順"}
+JAPAN_LAT, JAPAN_LNG = (20.0, 46.0), (122.0, 154.0)
 
 
 class SearchError(ValueError):
@@ -122,16 +124,26 @@ class FacilitySearch:
                 raise SearchError(f"{label}は数値で指定してください（{raw}）")
             return value
 
+        def whole(raw: str) -> int | None:
+            # "10" and "10.0" (how some clients write a JSON Schema integer) alike.
+            if raw.isdigit():
+                return int(raw)
+            if re.fullmatch(r"\d{1,18}\.0*", raw):
+                return int(raw.split(".")[0])
+            return None
+
         def integer(name: str, label: str, default: int) -> int:
             raw = one(name)
             if not raw:
                 return default
-            if not raw.isdigit():
+            value = whole(raw)
+            if value is None:
                 raise SearchError(f"{label}は1以上の整数で指定してください（{raw}）")
-            return int(raw)
+            return value
 
         area_raw = one("area")
-        if area_raw and not area_raw.isdigit():
+        area = whole(area_raw) if area_raw else None
+        if area_raw and area is None:
             raise SearchError(f"二次医療圏の指定が正しくありません（{area_raw}）")
         search = cls(
             q=one("q")[:100],
@@ -139,7 +151,7 @@ class FacilitySearch:
             capabilities=many("capability"),
             municipalities=many("municipality"),
             prefecture=one("prefecture"),
-            area=int(area_raw) if area_raw else None,
+            area=area,
             vacancy=one("vacancy") in ("1", "true", "on", "yes"),
             serves=one("serves"),
             lat=num("lat", "緯度"),
@@ -209,7 +221,10 @@ class FacilitySearch:
         if (self.lat is None) != (self.lng is None):
             raise SearchError("緯度と経度は両方指定してください")
         if self.lat is not None and self.lng is not None:
-            if not (20 <= self.lat <= 46 and 122 <= self.lng <= 154):
+            if not (
+                JAPAN_LAT[0] <= self.lat <= JAPAN_LAT[1]
+                and JAPAN_LNG[0] <= self.lng <= JAPAN_LNG[1]
+            ):
                 raise SearchError("緯度経度が日本の範囲外です")
             self.point, self.point_label = (self.lat, self.lng), "指定した地点"
         elif self.postal:

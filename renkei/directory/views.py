@@ -368,7 +368,7 @@ def confirm_vacancy(request: MemberRequest, code: str) -> HttpResponse:
     that page with what was confirmed; a refusal shows on the edit page, nothing changed."""
     facility = _editable(request, code)
     form = ConfirmForm(request.POST)
-    data = input_from_form(form, actions.ConfirmInput)
+    data = input_from_form(form, actions.VacancyConfirmInput)
     try:
         if data is None:
             raise ActionError("確認する版の指定が正しくありません。ページを読み込み直してください")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any, TypeVar, get_args
 
 import pydantic
@@ -25,12 +27,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     ValidationInfo,
     create_model,
     field_validator,
 )
 from pydantic.fields import FieldInfo
-from pydantic.json_schema import WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue, WithJsonSchema
+from pydantic_core import CoreSchema
 
 from renkei.lib.actions import ActionError
 from renkei.lib.text import normalize_phone, phone_problem
@@ -43,10 +47,56 @@ class Input(BaseModel):
     and mypy's pydantic plugin then checks every constructor call.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra=lambda schema, cls: _stripped_text_in_schema(schema),
+    )
+
+
+def _stripped_text_in_schema(schema: dict[str, Any]) -> None:
+    """The inputs strip whitespace before any rule, so a text that must not be empty must not
+    be blank either: say so in the schema, or generated clients send " " and get a 400."""
+    for prop in (schema.get("properties") or {}).values():
+        _not_blank(prop)
+
+
+def _not_blank(schema: Any) -> None:
+    if not isinstance(schema, dict):
+        return
+    if (
+        schema.get("type") == "string"
+        and schema.get("minLength", 0) >= 1
+        and not {"pattern", "enum", "format", "const"} & schema.keys()
+    ):
+        schema["pattern"] = NOT_BLANK
+    for branch in schema.get("anyOf") or ():
+        _not_blank(branch)
+    _not_blank(schema.get("items"))
 
 
 I = TypeVar("I", bound=pydantic.BaseModel)  # noqa: E741
+
+
+@dataclass(frozen=True, slots=True)
+class _Required(BeforeValidator):
+    """A BeforeValidator that also tells the schema a text must not be blank: the input strips
+    whitespace, so "minLength: 1" alone let generated clients send " " and get a 400."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if schema.get("type") == "string" and "pattern" not in schema:
+            schema["pattern"] = NOT_BLANK
+        if schema.get("type") == "array":
+            schema["minItems"] = max(schema.get("minItems", 0), 1)
+        return schema
+
+
+# Some character other than whitespace (the inputs strip it before any rule).
+NOT_BLANK = r"\S"
 
 
 def required(message: str) -> BeforeValidator:
@@ -55,7 +105,7 @@ def required(message: str) -> BeforeValidator:
     Put it after the shape rules: `Annotated[str, Field(min_length=1), required("…")]` (in
     that order, or pydantic leaves the rules out of the schema). It runs before them, so both
     doors say what is missing in the words of the domain, while the schema still shows the
-    field as required and non-empty.
+    field as required and non-blank.
     """
 
     def check(value: Any) -> Any:
@@ -63,7 +113,81 @@ def required(message: str) -> BeforeValidator:
             raise ValueError(message)
         return value
 
-    return BeforeValidator(check)
+    return _Required(check)
+
+
+def one_of(values: Iterable[str], message: str) -> Any:
+    """A text that must be one of `values` (an empty string among them for "no filter"),
+    refused with the domain's words and shown in the schema as the enum it is."""
+    allowed = list(values)
+
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise ValueError(f"{message}（{value}）")
+        return value
+
+    return _OneOf(check, allowed=tuple(allowed))
+
+
+@dataclass(frozen=True, slots=True)
+class _OneOf(BeforeValidator):
+    allowed: tuple[str, ...] = ()
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["enum"] = list(self.allowed)
+        return schema
+
+
+def known_codes(values: Iterable[str], message: str) -> Any:
+    """A list of codes from one vocabulary: each refused with the domain's words (and the
+    codes), and each item shown in the schema as the enum it is."""
+    allowed = [str(v) for v in values]
+
+    def check(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            bad = [
+                str(v) for v in value if str(v.value if isinstance(v, Enum) else v) not in allowed
+            ]
+            if bad:
+                raise ValueError(f"{message}: {', '.join(bad[:5])}")
+        return value
+
+    return _KnownCodes(check, allowed=tuple(allowed))
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownCodes(BeforeValidator):
+    allowed: tuple[str, ...] = ()
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        items = schema.get("items")
+        if schema.get("type") == "array" and isinstance(items, dict) and "$ref" not in items:
+            items["enum"] = list(self.allowed)
+        return schema
+
+
+# A municipality's code (JIS X 0401/0402 with its check digit): whether it exists is the
+# action's question, against the regions table.
+MunicipalityCode = Annotated[
+    str, Field(pattern=r"^\d{6}$", max_length=6, description="市区町村コード（6桁）")
+]
+
+# A code of the capability vocabulary (処置項目; a data table, so whether it exists is the
+# action's question).
+CapabilityCode = Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=40)]
+
+# Pages of a list: the same bounds on every list of the API (a page past the last is an empty
+# page or a 400 that says how many there are; a number past these is never a real page).
+MAX_PAGE = 10_000
+MAX_PER_PAGE = 100
+PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE, description="ページ番号（1から）")]
+PerPage = Annotated[int, Field(ge=1, le=MAX_PER_PAGE, description="1ページの件数")]
 
 
 # The calendar every date and time of the platform lies in: earlier or later values are typos
@@ -124,10 +248,20 @@ def _phone(value: str) -> str:
     return phone
 
 
+# The ASCII form of a Japanese phone number in the schema: 10 or 11 digits from 0, single
+# dashes between them. The validator also takes full-width digits, brackets and an extension
+# (as people type them on the screens), so the pattern documents rather than validates.
+PHONE_PATTERN = r"^0(-?[0-9]){9,10}$"
+
 # A Japanese phone number, full-width digits and dashes accepted and stored as ASCII.
 Phone = Annotated[
     str,
-    Field(min_length=1, max_length=30, description="電話番号（例: 046-231-8650）"),
+    Field(
+        min_length=1,
+        max_length=30,
+        description="電話番号（例: 046-231-8650）",
+        json_schema_extra={"pattern": PHONE_PATTERN},
+    ),
     AfterValidator(_phone),
 ]
 

@@ -135,7 +135,7 @@ class SwapInput(Input):
     note: str = Field("", max_length=200)
 
 
-class AnswerInput(Input):
+class SwapAnswerInput(Input):
     accept: bool
 
 
@@ -530,7 +530,7 @@ def _apply_swap(swap: SwapRequest) -> None:
 
 @transaction.atomic
 def answer_swap(
-    swap: SwapRequest, *, by: Membership, data: AnswerInput, request: HttpRequest | None = None
+    swap: SwapRequest, *, by: Membership, data: SwapAnswerInput, request: HttpRequest | None = None
 ) -> SwapRequest:
     """The asked member accepts or declines; accepted, it is done at once where the rota lets
     members swap on their own, otherwise it waits for the organiser."""
@@ -578,7 +578,7 @@ def answer_swap(
 
 @transaction.atomic
 def decide_swap(
-    swap: SwapRequest, *, by: Membership, data: AnswerInput, request: HttpRequest | None = None
+    swap: SwapRequest, *, by: Membership, data: SwapAnswerInput, request: HttpRequest | None = None
 ) -> SwapRequest:
     swap = (
         SwapRequest.objects.select_for_update()

@@ -247,7 +247,9 @@ def request_swap(
     response={200: SwapOut, **WRITE_ERRORS},
     summary="交代に回答する（頼まれた医療機関）",
 )
-def answer_swap(request: HttpRequest, code: uuid.UUID, payload: actions.AnswerInput) -> SwapRequest:
+def answer_swap(
+    request: HttpRequest, code: uuid.UUID, payload: actions.SwapAnswerInput
+) -> SwapRequest:
     m = api_membership(request)
     return actions.answer_swap(visible_swap(m, code), by=m, data=payload, request=request)
 
@@ -257,7 +259,9 @@ def answer_swap(request: HttpRequest, code: uuid.UUID, payload: actions.AnswerIn
     response={200: SwapOut, **WRITE_ERRORS},
     summary="交代を承認する（主催者）",
 )
-def decide_swap(request: HttpRequest, code: uuid.UUID, payload: actions.AnswerInput) -> SwapRequest:
+def decide_swap(
+    request: HttpRequest, code: uuid.UUID, payload: actions.SwapAnswerInput
+) -> SwapRequest:
     m = api_membership(request)
     return actions.decide_swap(visible_swap(m, code), by=m, data=payload, request=request)
 

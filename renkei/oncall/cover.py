@@ -219,7 +219,16 @@ def _rota_steps(kind: str, role: str, muni: Municipality, moment: dt.datetime) -
         if shift is None or shift.member is None:
             continue
         member = shift.member
-        steps.append(Step(role, str(member), member.phone, f"{rota.name} {shift.label}"))
+        steps.append(
+            Step(
+                role,
+                str(member),
+                member.phone,
+                f"{rota.name} {shift.label}",
+                organization=member.organization.name,
+                doctor=member.doctor,
+            )
+        )
     return steps
 
 
@@ -341,7 +350,16 @@ def _rota_timeline(
             live = next((s for s in shifts.get(rota.pk, ()) if s.starts_at <= a < s.ends_at), None)
             if live is not None and live.member is not None:
                 m = live.member
-                steps.append(Step(role, str(m), m.phone, f"{rota.name} {live.label}"))
+                steps.append(
+                    Step(
+                        role,
+                        str(m),
+                        m.phone,
+                        f"{rota.name} {live.label}",
+                        organization=m.organization.name,
+                        doctor=m.doctor,
+                    )
+                )
         out.append((a, b, tuple(steps)))
     return out
 

@@ -420,7 +420,7 @@ def swap_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
             swap = act(
                 swap,
                 by=request.membership,
-                data=actions.AnswerInput(accept=accept),
+                data=actions.SwapAnswerInput(accept=accept),
                 request=request,
             )
         except ActionError as e:

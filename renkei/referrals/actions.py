@@ -34,13 +34,13 @@ from renkei.referrals.inputs import (
     MAX_INTERVIEW_DATES,
     MAX_REQUESTS_PER_SEND,
     AdmissionQuery,
-    AnswerInput,
-    AssignInput,
+    CaseAssignInput,
     CaseInput,
     CaseUpdate,
     HandoverInput,
     MessageInput,
-    SendInput,
+    RequestAnswerInput,
+    SendRequestsInput,
     WithdrawCaseInput,
     WithdrawRequestInput,
     values_of,
@@ -252,7 +252,7 @@ def assign_case(
     case: PlacementCase,
     *,
     by: Membership,
-    data: AssignInput,
+    data: CaseAssignInput,
     request: HttpRequest | None = None,
 ) -> PlacementCase:
     """A colleague of the same hospital picks the case up (no username: the actor)."""
@@ -376,7 +376,7 @@ def send_requests(
     case: PlacementCase,
     *,
     by: Membership,
-    data: SendInput,
+    data: SendRequestsInput,
     request: HttpRequest | None = None,
 ) -> list[PlacementRequest]:
     """Send one case to many facilities at once: one bulk insert, one audit row.
@@ -522,7 +522,7 @@ def answer_request(
     req: PlacementRequest,
     *,
     by: Membership,
-    data: AnswerInput,
+    data: RequestAnswerInput,
     request: HttpRequest | None = None,
 ) -> PlacementRequest:
     _require_receiver(req, by)

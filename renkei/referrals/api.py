@@ -29,17 +29,17 @@ from renkei.lib.http import json_bytes
 from renkei.referrals import access, actions, metrics
 from renkei.referrals.inputs import (
     AdmissionQuery,
-    AnswerInput,
-    AssignInput,
+    CaseAssignInput,
     CaseInput,
     CaseListQuery,
     CasePatch,
-    ConfirmInput,
     DashboardQuery,
     HandoverInput,
     InboxQuery,
     MessageInput,
-    SendInput,
+    PlacementConfirmInput,
+    RequestAnswerInput,
+    SendRequestsInput,
     WithdrawCaseInput,
     WithdrawRequestInput,
 )
@@ -163,7 +163,7 @@ def patch_case(request: HttpRequest, code: uuid.UUID, payload: CasePatch) -> Htt
 @router.post(
     "/cases/{code}/assign", response={200: ReferralCaseOut, **ERRORS}, summary="担当者を変更する"
 )
-def assign_case(request: HttpRequest, code: uuid.UUID, payload: AssignInput) -> HttpResponse:
+def assign_case(request: HttpRequest, code: uuid.UUID, payload: CaseAssignInput) -> HttpResponse:
     m = _member(request)
     case = access.own_case(m, code)
 
@@ -220,7 +220,9 @@ def list_case_requests(request: HttpRequest, code: uuid.UUID) -> Any:
     response={201: list[ReferralRequestOut], **ERRORS},
     summary="選んだ施設に一斉に受入れ依頼を送る",
 )
-def send_requests(request: HttpRequest, code: uuid.UUID, payload: SendInput) -> HttpResponse:
+def send_requests(
+    request: HttpRequest, code: uuid.UUID, payload: SendRequestsInput
+) -> HttpResponse:
     m = _member(request)
     case = access.own_case(m, code)
 
@@ -240,7 +242,7 @@ def send_requests(request: HttpRequest, code: uuid.UUID, payload: SendInput) -> 
     response={200: ReferralCaseOut, **ERRORS},
     summary="受入可の回答から1施設に決定する（他の依頼は取下げ）",
 )
-def confirm(request: HttpRequest, code: uuid.UUID, payload: ConfirmInput) -> HttpResponse:
+def confirm(request: HttpRequest, code: uuid.UUID, payload: PlacementConfirmInput) -> HttpResponse:
     m = _member(request)
     case = access.own_case(m, code)
 
@@ -325,7 +327,7 @@ def get_request(request: HttpRequest, code: uuid.UUID) -> Any:
     response={200: ReferralRequestOut, **ERRORS},
     summary="依頼に回答する（受入可・条件付き・面談希望・受入不可）",
 )
-def answer(request: HttpRequest, code: uuid.UUID, payload: AnswerInput) -> HttpResponse:
+def answer(request: HttpRequest, code: uuid.UUID, payload: RequestAnswerInput) -> HttpResponse:
     m = _member(request)
     req = access.received_request(m, code)
 

@@ -9,28 +9,38 @@ rules across fields or against the database live in the actions.
 from __future__ import annotations
 
 import uuid
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.db.models import TextChoices
 from pydantic import BaseModel, BeforeValidator, Field
 
 from renkei.directory.models import WardKind
-from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input, partial, required
+from renkei.lib.inputs import (
+    CalendarDate,
+    CalendarDateTime,
+    CapabilityCode,
+    Input,
+    PageNumber,
+    PerPage,
+    known_codes,
+    one_of,
+    partial,
+    required,
+)
 from renkei.referrals.models import (
     AgeBand,
     Answer,
+    CaseDementiaLevel,
+    CaseHousehold,
+    CaseSex,
     CaseStatus,
     DeclineReason,
-    DementiaLevel,
     Destination,
     HandoverKind,
     HandoverMethod,
-    Household,
     Infection,
     KeyPerson,
     Relation,
-    Sex,
     WithdrawalReason,
 )
 
@@ -38,30 +48,12 @@ MAX_REQUESTS_PER_SEND = 100
 MAX_INTERVIEW_DATES = 5
 
 
-def _known(choices: type[TextChoices], message: str) -> BeforeValidator:
+def _known(choices: type[TextChoices], message: str) -> Any:
     """A list of codes from one vocabulary, refused with the domain's own words (and the codes)."""
-
-    def check(value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            bad = [
-                str(v)
-                for v in value
-                if str(v.value if isinstance(v, Enum) else v) not in choices.values
-            ]
-            if bad:
-                raise ValueError(f"{message}: {', '.join(bad[:5])}")
-        return value
-
-    return BeforeValidator(check)
+    return known_codes(choices.values, message)
 
 
-def _one_of(values: list[str], message: str) -> BeforeValidator:
-    def check(value: Any) -> Any:
-        if value not in values:
-            raise ValueError(f"{message}（{value}）")
-        return value
-
-    return BeforeValidator(check)
+_one_of = one_of
 
 
 CASE_LIST_STATUSES = ["", "open", *CaseStatus.values]
@@ -80,12 +72,12 @@ class CaseFields(BaseModel):
     """What a case says about the patient (anonymous by construction; ADR 0008)."""
 
     age_band: AgeBand = Field(..., title="年齢")
-    sex: Sex = Field(..., title="性別")
+    sex: CaseSex = Field(..., title="性別")
     care_level: int | None = Field(
         ..., ge=0, le=7, title="要介護度", description="0=自立 … 7=要介護5、null=申請中"
     )
-    dementia: DementiaLevel = Field(DementiaLevel.NONE, title="認知症の自立度")
-    required_capabilities: list[str] = Field(
+    dementia: CaseDementiaLevel = Field(CaseDementiaLevel.NONE, title="認知症の自立度")
+    required_capabilities: list[CapabilityCode] = Field(
         default_factory=list, max_length=40, title="必要な処置", description="処置項目のコード"
     )
     infections: Annotated[list[Infection], _known(Infection, "感染症の値が正しくありません")] = (
@@ -103,7 +95,7 @@ class CaseFields(BaseModel):
     radius_km: int = Field(20, ge=1, le=100, title="居住地からの距離")
     budget_monthly: int | None = Field(None, ge=0, le=2_000_000, title="月額予算")
     target_date: CalendarDate | None = Field(None, title="退院・転院の目標日")
-    household: Household = Field(Household.UNKNOWN, title="同居者の有無")
+    household: CaseHousehold = Field(CaseHousehold.UNKNOWN, title="同居者の有無")
     key_person: KeyPerson = Field(KeyPerson.YES, title="キーパーソン")
     key_person_relation: Annotated[Relation | None, BeforeValidator(_blank_is_none)] = Field(
         None, title="キーパーソンの続柄"
@@ -151,7 +143,7 @@ def _at_most(n: int, message: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-class SendInput(Input):
+class SendRequestsInput(Input):
     facilities: Annotated[
         list[uuid.UUID],
         Field(min_length=1, max_length=MAX_REQUESTS_PER_SEND),
@@ -161,7 +153,7 @@ class SendInput(Input):
     deadline: CalendarDateTime = Field(..., title="回答期限")
 
 
-class AnswerInput(Input):
+class RequestAnswerInput(Input):
     answer: Annotated[Answer, _one_of(Answer.values, "回答を選んでください")] = Field(
         ..., title="回答"
     )
@@ -177,7 +169,7 @@ class MessageInput(Input):
     body: Annotated[str, Field(min_length=1, max_length=1000), required("本文を入力してください")]
 
 
-class ConfirmInput(Input):
+class PlacementConfirmInput(Input):
     request: uuid.UUID = Field(..., description="決定する依頼のコード")
 
 
@@ -189,7 +181,7 @@ class WithdrawRequestInput(Input):
     note: str = Field("", max_length=200)
 
 
-class AssignInput(Input):
+class CaseAssignInput(Input):
     username: str | None = Field(None, max_length=150, description="省略すると自分が担当する")
 
 
@@ -218,24 +210,26 @@ def values_of(obj: Any) -> dict[str, Any]:
 class CaseListQuery(Input):
     scope: Literal["team", "mine"] = Field("team", description="team=自院すべて、mine=自分の担当")
     status: Annotated[str, _one_of(CASE_LIST_STATUSES, "状態の指定が正しくありません")] = ""
-    page: int = Field(1, ge=1)
-    per_page: int = Field(20, ge=1, le=100)
+    page: PageNumber = 1
+    per_page: PerPage = 20
 
 
 class InboxQuery(Input):
     show: Literal["open", "all"] = "open"
-    page: int = Field(1, ge=1)
-    per_page: int = Field(20, ge=1, le=100)
+    page: PageNumber = 1
+    per_page: PerPage = 20
 
 
 class AdmissionQuery(Input):
     """受入れ病院を探す: from the searcher's own municipality unless another is given."""
 
-    municipality: Annotated[str, Field(max_length=6, description="市区町村コード（6桁）")] = ""
+    municipality: Annotated[
+        str, Field(pattern=r"^(\d{6})?$", max_length=6, description="市区町村コード（6桁）")
+    ] = ""
     ward_kind: Annotated[list[str], _known(WardKind, "病棟の種類が正しくありません")] = Field(
         default_factory=list, max_length=20
     )
-    capability: list[str] = Field(default_factory=list, max_length=40)
+    capability: list[CapabilityCode] = Field(default_factory=list, max_length=40)
     vacant_only: bool = False
     backup_only: bool = False
     radius_km: float = Field(20.0, gt=0, le=100)

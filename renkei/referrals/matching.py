@@ -59,7 +59,7 @@ from renkei.lib.geo import distance_km
 from renkei.referrals.models import (
     POST_ACUTE_WARDS,
     Answer,
-    DementiaLevel,
+    CaseDementiaLevel,
     Destination,
     PlacementCase,
     PlacementRequest,
@@ -321,9 +321,9 @@ def candidate_sql(c: Criteria, served_ids: list[int], limit: int) -> SQL:
                 )
             )
         )
-    if c.dementia in DementiaLevel.needs_acceptance():
+    if c.dementia in CaseDementiaLevel.needs_acceptance():
         fails.append(_fail(SQL("f.accepts_dementia IS NOT FALSE")))
-    elif c.dementia == DementiaLevel.NONE:
+    elif c.dementia == CaseDementiaLevel.NONE:
         fails.append(_fail(SQL("f.kind <> %s", [FacilityKind.GROUP_HOME.value])))
     if c.infections:
         fails.append(_fail(SQL("f.accepts_infection IS NOT FALSE")))
@@ -487,14 +487,14 @@ def _evaluate(
         else:
             cand.reasons.append(f"{level} 受入れ範囲内")
 
-    if c.dementia in DementiaLevel.needs_acceptance():
+    if c.dementia in CaseDementiaLevel.needs_acceptance():
         if f.accepts_dementia is False:
             cand.missing.append("認知症の方の受入れ不可")
         elif f.accepts_dementia is None:
             cand.to_confirm.append("要確認: 認知症の受入れ（未登録）")
         else:
             cand.reasons.append("認知症の受入れ可")
-    elif c.dementia == DementiaLevel.NONE and f.kind == FacilityKind.GROUP_HOME:
+    elif c.dementia == CaseDementiaLevel.NONE and f.kind == FacilityKind.GROUP_HOME:
         cand.missing.append("認知症グループホームは認知症の方が対象")
 
     if c.infections:

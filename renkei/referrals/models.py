@@ -44,12 +44,12 @@ class AgeBand(models.TextChoices):
     AGE_95 = "95", "95歳以上"
 
 
-class Sex(models.TextChoices):
+class CaseSex(models.TextChoices):
     MALE = "male", "男性"
     FEMALE = "female", "女性"
 
 
-class DementiaLevel(models.TextChoices):
+class CaseDementiaLevel(models.TextChoices):
     """認知症高齢者の日常生活自立度."""
 
     NONE = "none", "自立"
@@ -99,7 +99,7 @@ class Destination(models.TextChoices):
 POST_ACUTE_WARDS = [WardKind.RECOVERY, WardKind.COMMUNITY, WardKind.LONG_TERM, WardKind.PALLIATIVE]
 
 
-class Household(models.TextChoices):
+class CaseHousehold(models.TextChoices):
     ALONE = "alone", "独居"
     WITH_FAMILY = "family", "同居者あり"
     FACILITY = "facility", "施設入所中"
@@ -191,7 +191,7 @@ class PlacementCase(models.Model):
     )
 
     age_band = models.CharField("年齢", max_length=4, choices=AgeBand.choices)
-    sex = models.CharField("性別", max_length=6, choices=Sex.choices)
+    sex = models.CharField("性別", max_length=6, choices=CaseSex.choices)
     care_level = models.PositiveSmallIntegerField(
         "要介護度",
         choices=CareLevel.choices,
@@ -202,8 +202,8 @@ class PlacementCase(models.Model):
     dementia = models.CharField(
         "認知症高齢者の日常生活自立度",
         max_length=4,
-        choices=DementiaLevel.choices,
-        default=DementiaLevel.NONE,
+        choices=CaseDementiaLevel.choices,
+        default=CaseDementiaLevel.NONE,
     )
     required_capabilities = models.ManyToManyField(
         Capability, blank=True, related_name="+", verbose_name="必要な処置"
@@ -231,7 +231,7 @@ class PlacementCase(models.Model):
     target_date = models.DateField("退院・転院の目標日", null=True, blank=True)
 
     household = models.CharField(
-        "同居者の有無", max_length=10, choices=Household.choices, default=Household.UNKNOWN
+        "同居者の有無", max_length=10, choices=CaseHousehold.choices, default=CaseHousehold.UNKNOWN
     )
     key_person = models.CharField(
         "キーパーソン", max_length=10, choices=KeyPerson.choices, default=KeyPerson.YES

@@ -15,7 +15,7 @@ from renkei.lib.actions import Forbidden, get_visible
 from renkei.referrals import metrics, surveys
 from renkei.referrals.models import Survey, SurveyResponse
 from renkei.referrals.schemas import ERRORS
-from renkei.referrals.surveys import SurveyAnswerInput, SurveyInput
+from renkei.referrals.surveys import PlacementSurveyInput, SurveyAnswerInput
 
 router = Router(tags=["referrals"])
 
@@ -109,7 +109,7 @@ def list_surveys(request: HttpRequest) -> QuerySet[Survey]:
     response={201: ReferralSurveyOut, **ERRORS},
     summary="効果検証アンケートを作成する（都道府県・市区町村）",
 )
-def create_survey(request: HttpRequest, payload: SurveyInput) -> Status[Survey]:
+def create_survey(request: HttpRequest, payload: PlacementSurveyInput) -> Status[Survey]:
     membership = _membership(request)
     survey = surveys.create_survey(by=membership, data=payload, request=request)
     return Status(201, _surveys(membership).get(pk=survey.pk))

@@ -22,7 +22,7 @@ from renkei.referrals.screening import IdentifyingText, screen
 CLOSED = "このアンケートは受付期間外です。"
 
 
-class SurveyInput(Input):
+class PlacementSurveyInput(Input):
     title: Annotated[str, Field(min_length=1, max_length=120), required("題名を入力してください")]
     description: str = Field("", max_length=2000)
     opens_on: CalendarDate
@@ -42,7 +42,7 @@ class SurveyAnswerInput(Input):
 
 @transaction.atomic
 def create_survey(
-    *, by: Membership, data: SurveyInput, request: HttpRequest | None = None
+    *, by: Membership, data: PlacementSurveyInput, request: HttpRequest | None = None
 ) -> Survey:
     """A prefecture or municipality opens a survey for the institutions in its network."""
     if not by.organization.is_government:

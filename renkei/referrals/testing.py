@@ -12,16 +12,16 @@ from renkei.accounts.models import Membership, Organization, OrgKind, Role
 from renkei.directory.models import CareLevel, Facility, FacilityKind, Ward
 from renkei.lib.inputs import parse
 from renkei.referrals import actions
-from renkei.referrals.inputs import CaseInput, SendInput
+from renkei.referrals.inputs import CaseInput, SendRequestsInput
 from renkei.referrals.models import (
     AgeBand,
-    DementiaLevel,
-    Household,
+    CaseDementiaLevel,
+    CaseHousehold,
+    CaseSex,
     KeyPerson,
     PlacementCase,
     PlacementRequest,
     Relation,
-    Sex,
 )
 from renkei.testing import make_facility, make_member, make_org, municipality
 
@@ -94,16 +94,16 @@ def make_case(
     """A case registered through the real action, with plausible defaults."""
     values: dict[str, Any] = {
         "age_band": AgeBand.AGE_85,
-        "sex": Sex.FEMALE,
+        "sex": CaseSex.FEMALE,
         "care_level": CareLevel.CARE_3,
-        "dementia": DementiaLevel.IIA,
+        "dementia": CaseDementiaLevel.IIA,
         "infections": [],
         "residence": residence_code,
         "destinations": list(destinations),
         "radius_km": 20,
         "budget_monthly": None,
         "target_date": None,
-        "household": Household.ALONE,
+        "household": CaseHousehold.ALONE,
         "key_person": KeyPerson.YES,
         "key_person_relation": Relation.CHILD,
         "note": "",
@@ -125,5 +125,7 @@ def send(
     now: dt.datetime | None = None,
 ) -> list[PlacementRequest]:
     deadline = (now or timezone.now()) + dt.timedelta(hours=hours)
-    data = parse(SendInput, {"facilities": [f.code for f in facilities], "deadline": deadline})
+    data = parse(
+        SendRequestsInput, {"facilities": [f.code for f in facilities], "deadline": deadline}
+    )
     return actions.send_requests(case, by=by, data=data)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from renkei.accounts.models import OrgKind, Role
 from renkei.directory.models import Facility, FacilityKind, VacancyStatus
 from renkei.referrals.actions import answer_request
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.models import CaseStatus, RequestStatus
 from renkei.referrals.testing import make_case, make_hospital, make_receiver, send
 from renkei.testing import DEMO_PASSWORD, make_facility, make_member, make_org
@@ -46,7 +46,7 @@ def test_deciding_a_facility_asks_first_and_names_who_is_told(page, live_server,
     midori, _ = make_receiver("特養みどり荘（仮名）", FacilityKind.TOKUYO, username="m")
     case = make_case(msw, internal_ref=REF)
     accepted, other = send(case, msw, [nagisa, midori])
-    answer_request(accepted, by=nagisa_staff, data=AnswerInput(answer="accepted"))
+    answer_request(accepted, by=nagisa_staff, data=RequestAnswerInput(answer="accepted"))
     page.set_viewport_size(SIZES[size])
 
     # The hospital's own reference tells its cases apart in the list.

@@ -59,6 +59,11 @@ When = Annotated[
 WallTime = Annotated[dt.time, AfterValidator(lambda v: v.replace(tzinfo=None))]
 
 
+ONLINE_URL_PATTERN = (
+    r"^(https?://([a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\.){1,4}[a-z]{2,10}(/[-a-zA-Z0-9._~%/=&]*)?)?$"
+)
+
+
 class LecturerInput(Input):
     name: str = Field(..., min_length=1, max_length=60, title="講師の氏名")
     affiliation: str = Field("", max_length=120)
@@ -92,7 +97,13 @@ class EventInput(Input):
     reception_time: WallTime | None = None
     venue_name: str = Field("", max_length=200)
     venue_address: str = Field("", max_length=200)
-    online_url: str = Field("", max_length=200)
+    online_url: str = Field(
+        "",
+        max_length=200,
+        description="オンライン参加URL（http/https）",
+        # A documentation pattern within what the model's URLField accepts.
+        json_schema_extra={"pattern": ONLINE_URL_PATTERN},
+    )
     capacity: int | None = Field(None, ge=1, le=100_000, description="空欄（null）は定員なし")
     capacity_note: str = Field("", max_length=40)
     apply_until: When | None = None

@@ -14,6 +14,7 @@ from renkei.events.models import (
     validate_hiragana,
     validate_phone,
 )
+from renkei.lib.inputs import PHONE_PATTERN
 from renkei.lib.text import nfkc, normalize_phone
 
 
@@ -29,6 +30,12 @@ def _kana(value: str) -> str:
     except ValidationError as e:
         raise ValueError(e.messages[0]) from e
     return kana[:80]
+
+
+_ADDRESS = (
+    r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,10}"
+)
 
 
 def _email(value: str) -> str:
@@ -69,7 +76,14 @@ def distinct(values: list[Any]) -> list[Any]:
 Name = Annotated[str, Field(min_length=1, max_length=60), clipped(60)]
 Kana = Annotated[
     str,
-    Field(min_length=1, max_length=80, description="ふりがな（ひらがな。カタカナも可）"),
+    Field(
+        min_length=1,
+        max_length=80,
+        description="ふりがな（ひらがな。カタカナも可）",
+        # What the validator takes, after folding katakana to hiragana (a documentation
+        # pattern: the validator's own message says what is wrong).
+        json_schema_extra={"pattern": r"^[ぁ-ゖァ-ヶー][ぁ-ゖァ-ヶー・ ]*$"},
+    ),
     AfterValidator(_kana),
 ]
 Email = Annotated[
@@ -78,8 +92,18 @@ Email = Annotated[
     AfterValidator(_email),
 ]
 # Blank, 「同上」 (the contact's address, as the paper form allows) or an address.
-EmailOrBlank = Annotated[str, AfterValidator(_email_or_blank)]
-Phone = Annotated[str, AfterValidator(_phone_or_blank)]
+EmailOrBlank = Annotated[
+    str,
+    # A documentation pattern within what the validator takes (Django's validate_email).
+    Field(json_schema_extra={"pattern": rf"^(同上|〃|{_ADDRESS})?$"}),
+    AfterValidator(_email_or_blank),
+]
+# Blank or a phone number (the pattern documents the ASCII form; see lib.inputs.Phone).
+Phone = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": f"^({PHONE_PATTERN[1:-1]})?$"}),
+    AfterValidator(_phone_or_blank),
+]
 Consent = Annotated[
     bool,
     Field(

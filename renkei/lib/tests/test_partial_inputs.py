@@ -49,7 +49,14 @@ def test_the_schema_offers_null_only_where_it_means_something() -> None:
     """Required-in-full fields are plain types without a default; the constraints and extra
     keywords of the full input are kept."""
     props = NotePatch.model_json_schema()["properties"]
-    assert props["title"] == {"maxLength": 5, "minLength": 1, "title": "件名", "type": "string"}
+    # Inputs strip whitespace, so a text that must not be empty must not be blank (pattern).
+    assert props["title"] == {
+        "maxLength": 5,
+        "minLength": 1,
+        "pattern": r"\S",
+        "title": "件名",
+        "type": "string",
+    }
     assert {"type": "null"} in props["body"]["anyOf"]
     assert "default" not in props["count"] and props["count"]["minimum"] == 1
     assert props["tags"]["uniqueItems"] is True and "default" not in props["tags"]

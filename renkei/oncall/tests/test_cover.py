@@ -131,7 +131,7 @@ def test_chain_follows_a_swap_at_the_right_minute(
         django_capture_on_commit_callbacks(execute=True),
     ):
         swap = actions.request_swap(night, by=doctor_a, data=actions.SwapInput(to_member=b.code))
-        actions.answer_swap(swap, by=doctor_b, data=actions.AnswerInput(accept=True))
+        actions.answer_swap(swap, by=doctor_b, data=actions.SwapAnswerInput(accept=True))
     swap.refresh_from_db()
     assert swap.status == SwapStatus.DONE
 

@@ -54,7 +54,7 @@ def test_a_swap_changes_who_is_on_duty_across_midnight(
         swap = actions.request_swap(
             night, by=doctor_a, data=actions.SwapInput(to_member=b.code, note="学会のため")
         )
-        actions.answer_swap(swap, by=doctor_b, data=actions.AnswerInput(accept=True))
+        actions.answer_swap(swap, by=doctor_b, data=actions.SwapAnswerInput(accept=True))
     swap.refresh_from_db()
     assert swap.status == SwapStatus.DONE
     assert _who(rota, _at(2026, 11, 24, 17, 59)) != str(b)  # the day before the night: not yet
@@ -93,13 +93,13 @@ def test_swaps_wait_for_the_organiser_unless_the_rota_allows_them(
         swap = actions.request_swap(night, by=doctor_a, data=actions.SwapInput(to_member=b.code))
         with pytest.raises(Conflict):
             actions.request_swap(night, by=doctor_a, data=actions.SwapInput(to_member=b.code))
-        swap = actions.answer_swap(swap, by=doctor_b, data=actions.AnswerInput(accept=True))
+        swap = actions.answer_swap(swap, by=doctor_b, data=actions.SwapAnswerInput(accept=True))
         assert swap.status == SwapStatus.ACCEPTED
         night.refresh_from_db()
         assert night.member_id == a.pk
         with pytest.raises(Forbidden):
-            actions.decide_swap(swap, by=doctor_b, data=actions.AnswerInput(accept=True))
-        actions.decide_swap(swap, by=organiser, data=actions.AnswerInput(accept=True))
+            actions.decide_swap(swap, by=doctor_b, data=actions.SwapAnswerInput(accept=True))
+        actions.decide_swap(swap, by=organiser, data=actions.SwapAnswerInput(accept=True))
     night.refresh_from_db()
     assert night.member_id == b.pk
 

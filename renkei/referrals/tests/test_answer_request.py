@@ -9,7 +9,7 @@ from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.lib.inputs import parse
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput, WithdrawRequestInput
+from renkei.referrals.inputs import RequestAnswerInput, WithdrawRequestInput
 from renkei.referrals.models import (
     Answer,
     DeclineReason,
@@ -62,7 +62,9 @@ def test_accept_notifies_the_hospital(
     """受入可 is recorded with who and when, flags the hospital's badge and e-mails its staff."""
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         actions.answer_request(
-            req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED, note="来週から受入れ可能")
+            req,
+            by=tokuyo[1],
+            data=RequestAnswerInput(answer=Answer.ACCEPTED, note="来週から受入れ可能"),
         )
     req.refresh_from_db()
     assert req.status == RequestStatus.ACCEPTED == req.answer
@@ -92,7 +94,7 @@ def test_incomplete_answers_are_refused(
 ) -> None:
     """Each answer kind needs its details; free text is screened; nothing changes on refusal."""
     with pytest.raises(actions.ActionError, match=message):
-        actions.answer_request(req, by=tokuyo[1], data=parse(AnswerInput, kwargs))
+        actions.answer_request(req, by=tokuyo[1], data=parse(RequestAnswerInput, kwargs))
     req.refresh_from_db()
     assert req.status == RequestStatus.SENT and req.answered_at is None
 
@@ -104,20 +106,24 @@ def test_each_answer_kind_is_stored(
     answer clears the previous details."""
     staff = tokuyo[1]
     actions.answer_request(
-        req, by=staff, data=AnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL)
+        req,
+        by=staff,
+        data=RequestAnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL),
     )
     req.refresh_from_db()
     assert (req.status, req.decline_reason) == (RequestStatus.DECLINED, DeclineReason.FULL)
     when = timezone.now().replace(microsecond=0) + dt.timedelta(days=2)
     actions.answer_request(
-        req, by=staff, data=AnswerInput(answer=Answer.INTERVIEW, interview_dates=[when])
+        req, by=staff, data=RequestAnswerInput(answer=Answer.INTERVIEW, interview_dates=[when])
     )
     req.refresh_from_db()
     assert req.decline_reason == ""
     assert len(req.interview_dates) == 1
     assert dt.datetime.fromisoformat(req.interview_dates[0]) == when
     actions.answer_request(
-        req, by=staff, data=AnswerInput(answer=Answer.CONDITIONAL, conditions="胃ろう物品は持参")
+        req,
+        by=staff,
+        data=RequestAnswerInput(answer=Answer.CONDITIONAL, conditions="胃ろう物品は持参"),
     )
     req.refresh_from_db()
     assert req.status == RequestStatus.CONDITIONAL and req.interview_dates == []
@@ -130,7 +136,7 @@ def test_only_the_receiving_facility_can_answer(
     """Neither the hospital nor another facility can answer someone else's request."""
     for who in (msw, roken[1]):
         with pytest.raises(actions.NotFound):
-            actions.answer_request(req, by=who, data=AnswerInput(answer=Answer.ACCEPTED))
+            actions.answer_request(req, by=who, data=RequestAnswerInput(answer=Answer.ACCEPTED))
 
 
 def test_withdrawn_and_expired_requests_cannot_be_answered(
@@ -139,10 +145,10 @@ def test_withdrawn_and_expired_requests_cannot_be_answered(
     """After 取下げ the answer is refused as a conflict."""
     actions.withdraw_request(req, by=msw)
     with pytest.raises(actions.Conflict, match="取り下げ"):
-        actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+        actions.answer_request(req, by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     PlacementRequest.objects.filter(pk=req.pk).update(status=RequestStatus.EXPIRED)
     with pytest.raises(actions.Conflict, match="回答期限"):
-        actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+        actions.answer_request(req, by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
 
 
 def test_withdrawing_a_request_notifies_that_facility(

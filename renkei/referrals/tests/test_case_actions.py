@@ -5,7 +5,7 @@ import pytest
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AssignInput, CasePatch, WithdrawCaseInput
+from renkei.referrals.inputs import CaseAssignInput, CasePatch, WithdrawCaseInput
 from renkei.referrals.models import (
     CaseEvent,
     CaseStatus,
@@ -110,7 +110,7 @@ def test_registering_a_draft(msw: Membership) -> None:
 def test_colleague_picks_up_a_case(msw: Membership, colleague: Membership) -> None:
     """A colleague of the same hospital can become the assignee; the timeline says so."""
     case = make_case(msw)
-    actions.assign_case(case, by=colleague, data=AssignInput(username=colleague.user.username))
+    actions.assign_case(case, by=colleague, data=CaseAssignInput(username=colleague.user.username))
     case.refresh_from_db()
     assert case.assignee == colleague.user
     assert case.events.filter(kind=EventKind.ASSIGNED).exists()
@@ -120,9 +120,11 @@ def test_assignee_must_belong_to_the_hospital(msw: Membership, other_msw: Member
     """Another hospital's member can neither assign nor be assigned."""
     case = make_case(msw)
     with pytest.raises(actions.ActionError, match="同じ医療機関"):
-        actions.assign_case(case, by=msw, data=AssignInput(username=other_msw.user.username))
+        actions.assign_case(case, by=msw, data=CaseAssignInput(username=other_msw.user.username))
     with pytest.raises(actions.NotFound):
-        actions.assign_case(case, by=other_msw, data=AssignInput(username=other_msw.user.username))
+        actions.assign_case(
+            case, by=other_msw, data=CaseAssignInput(username=other_msw.user.username)
+        )
 
 
 def test_withdrawing_a_case_withdraws_open_requests_and_notifies(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions, jobs
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.models import (
     Answer,
     EventKind,
@@ -47,7 +47,7 @@ def test_reminder_goes_once_to_unanswered_requests(
     _age(old, 30)
     _age(answered, 30)
     _age(fresh, 2)
-    actions.answer_request(answered, by=roken[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(answered, by=roken[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):  # the mail queue runs after commit
         call_command("send_referral_reminders", stdout=out)
@@ -83,7 +83,7 @@ def test_expiry_closes_unanswered_requests_past_their_deadline(
 ) -> None:
     """Unanswered and overdue becomes 期限切れ (once); an answered request is kept."""
     late, answered = send(case, msw, [tokuyo[0], roken[0]])
-    actions.answer_request(answered, by=roken[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(answered, by=roken[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     PlacementRequest.objects.update(deadline=timezone.now() - dt.timedelta(minutes=1))
     out = StringIO()
     call_command("expire_referral_requests", stdout=out)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Role
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput, SendInput
+from renkei.referrals.inputs import RequestAnswerInput, SendRequestsInput
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -69,7 +69,7 @@ def accepted(msw: Membership) -> tuple[PlacementCase, list[PlacementRequest]]:
     case = make_case(msw)
     reqs = send(case, msw, [f for f, _ in receivers])
     for req, (_, staff) in zip(reqs, receivers, strict=True):
-        actions.answer_request(req, by=staff, data=AnswerInput(answer=Answer.ACCEPTED))
+        actions.answer_request(req, by=staff, data=RequestAnswerInput(answer=Answer.ACCEPTED))
     return case, reqs
 
 
@@ -112,7 +112,7 @@ def test_two_accept_at_once_then_two_confirm_at_once(
         2,
         lambda i: (
             actions.answer_request(
-                reqs[i], by=(tokuyo, roken)[i][1], data=AnswerInput(answer=Answer.ACCEPTED)
+                reqs[i], by=(tokuyo, roken)[i][1], data=RequestAnswerInput(answer=Answer.ACCEPTED)
             ).status
         ),
     )
@@ -134,13 +134,13 @@ def test_answer_racing_a_confirmation_never_reopens_the_case(
     is then withdrawn, or it is refused; the case ends decided with one placement either way."""
     case = make_case(msw)
     reqs = send(case, msw, [tokuyo[0], roken[0]])
-    actions.answer_request(reqs[0], by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(reqs[0], by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
 
     def work(i: int) -> Any:
         if i == 0:
             return actions.confirm_placement(case, reqs[0], by=msw).status
         return actions.answer_request(
-            reqs[1], by=roken[1], data=AnswerInput(answer=Answer.ACCEPTED)
+            reqs[1], by=roken[1], data=RequestAnswerInput(answer=Answer.ACCEPTED)
         ).status
 
     results = race(2, work)
@@ -192,7 +192,7 @@ def test_concurrent_sends_to_the_same_facility_make_one_request(
             actions.send_requests(
                 case,
                 by=(msw, colleague)[i],
-                data=SendInput(facilities=[f.code for f in [tokuyo[0]]], deadline=deadline),
+                data=SendRequestsInput(facilities=[f.code for f in [tokuyo[0]]], deadline=deadline),
             )
         ),
     )

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput, HandoverInput
+from renkei.referrals.inputs import HandoverInput, RequestAnswerInput
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -45,9 +45,11 @@ def test_confirming_decides_the_case_and_withdraws_the_others(
     the third open request is withdrawn with a notice; the declined one keeps its answer and is
     not notified again."""
     a, b, c = three
-    actions.answer_request(a, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(a, by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     actions.answer_request(
-        b, by=roken[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL)
+        b,
+        by=roken[1],
+        data=RequestAnswerInput(answer=Answer.DECLINED, decline_reason=DeclineReason.FULL),
     )
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         actions.confirm_placement(case, a, by=msw)
@@ -78,9 +80,11 @@ def test_a_second_confirmation_conflicts(
 ) -> None:
     """Once decided, confirming another acceptance (or the same) is refused as a conflict."""
     a, b, _ = three
-    actions.answer_request(a, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(a, by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     actions.answer_request(
-        b, by=roken[1], data=AnswerInput(answer=Answer.CONDITIONAL, conditions="面談後に確定")
+        b,
+        by=roken[1],
+        data=RequestAnswerInput(answer=Answer.CONDITIONAL, conditions="面談後に確定"),
     )
     actions.confirm_placement(case, a, by=msw)
     for req in (b, a):
@@ -103,11 +107,13 @@ def test_only_acceptances_can_be_confirmed(
         from django.utils import timezone
 
         actions.answer_request(
-            a, by=tokuyo[1], data=AnswerInput(answer=answer, interview_dates=[timezone.now()])
+            a,
+            by=tokuyo[1],
+            data=RequestAnswerInput(answer=answer, interview_dates=[timezone.now()]),
         )
     elif answer == Answer.DECLINED:
         actions.answer_request(
-            a, by=tokuyo[1], data=AnswerInput(answer=answer, decline_reason="full")
+            a, by=tokuyo[1], data=RequestAnswerInput(answer=answer, decline_reason="full")
         )
     with pytest.raises(actions.Conflict, match="受入可"):
         actions.confirm_placement(case, a, by=msw)
@@ -119,7 +125,7 @@ def test_facility_cannot_confirm(
     case: PlacementCase, three: list[PlacementRequest], tokuyo: tuple[Facility, Membership]
 ) -> None:
     """Only the hospital decides."""
-    actions.answer_request(three[0], by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(three[0], by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     with pytest.raises(actions.NotFound):
         actions.confirm_placement(case, three[0], by=tokuyo[1])
 
@@ -132,7 +138,7 @@ def test_request_of_another_case_is_not_found(
 
     other = make_case(msw)
     req = send(other, msw, [tokuyo[0]])[0]
-    actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(req, by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     with pytest.raises(actions.NotFound):
         actions.confirm_placement(case, req, by=msw)
 
@@ -166,7 +172,7 @@ def test_handover_records_only_that_it_happened(
             by=msw,
             data=HandoverInput(kind="referral_letter", exchanged_on=timezone.localdate()),
         )
-    actions.answer_request(a, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(a, by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     actions.confirm_placement(case, a, by=msw)
     today = timezone.localdate()
     h1 = actions.record_handover(

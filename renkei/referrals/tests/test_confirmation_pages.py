@@ -9,7 +9,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.models import CaseStatus, PlacementCase
 from renkei.referrals.testing import make_case, send
 from renkei.referrals.tests.conftest import login
@@ -60,7 +60,7 @@ def test_the_pages_say_who_is_told_and_refuse_bad_input(
     roken: tuple[Facility, Membership],
 ) -> None:
     accepted, other = send(case, msw, [tokuyo[0], roken[0]])
-    actions.answer_request(accepted, by=tokuyo[1], data=AnswerInput(answer="accepted"))
+    actions.answer_request(accepted, by=tokuyo[1], data=RequestAnswerInput(answer="accepted"))
     login(client, msw)
     html = client.get(
         reverse("referrals:confirm", args=[case.code, accepted.code])

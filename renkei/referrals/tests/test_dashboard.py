@@ -14,7 +14,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions, metrics
-from renkei.referrals.inputs import AnswerInput, WithdrawCaseInput
+from renkei.referrals.inputs import RequestAnswerInput, WithdrawCaseInput
 from renkei.referrals.models import (
     Answer,
     PlacementCase,
@@ -61,9 +61,9 @@ def dataset(
     t, r, th, u = tokuyo, roken, third, unsent
     a = make_case(msw)
     ra = send(a, msw, [t[0], r[0]])
-    actions.answer_request(ra[0], by=t[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(ra[0], by=t[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     actions.answer_request(
-        ra[1], by=r[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason="full")
+        ra[1], by=r[1], data=RequestAnswerInput(answer=Answer.DECLINED, decline_reason="full")
     )
     actions.confirm_placement(a, ra[0], by=msw)
     _times(a, at(4, 1), at(4, 4))
@@ -72,9 +72,9 @@ def dataset(
 
     b = make_case(msw)
     rb = send(b, msw, [t[0], r[0], th[0], u[0]])
-    actions.answer_request(rb[0], by=t[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(rb[0], by=t[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     actions.answer_request(
-        rb[1], by=r[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason="cost")
+        rb[1], by=r[1], data=RequestAnswerInput(answer=Answer.DECLINED, decline_reason="cost")
     )
     actions.confirm_placement(b, rb[0], by=msw)
     _times(b, at(4, 10), at(4, 19))
@@ -86,7 +86,7 @@ def dataset(
     c = make_case(msw, residence_code="142034")
     (rc,) = send(c, msw, [r[0]])
     actions.answer_request(
-        rc, by=r[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason="full")
+        rc, by=r[1], data=RequestAnswerInput(answer=Answer.DECLINED, decline_reason="full")
     )
     actions.withdraw_case(c, by=msw, data=WithdrawCaseInput(reason=WithdrawalReason.NO_ACCEPTANCE))
     _times(c, at(5, 3))

@@ -20,7 +20,7 @@ from django.utils import timezone
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.models import (
     CaseEvent,
     PlacementCase,
@@ -261,7 +261,7 @@ def test_reading_a_request_clears_what_was_new_on_both_doors(
         else:
             assert client.get(f"{API}/requests/{req.code}").status_code == 200
         if who == tokuyo[1]:
-            actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer="accepted"))
+            actions.answer_request(req, by=tokuyo[1], data=RequestAnswerInput(answer="accepted"))
     req.refresh_from_db()
     assert req.status == "accepted" and req.read_at is not None
     assert req.unread_by_facility is False and req.unread_by_hospital is False
@@ -334,7 +334,7 @@ def test_confirming_a_placement(
 ) -> None:
     """この施設に決定: the case is decided, the other open request withdrawn."""
     accepted, other = send(case, msw, [tokuyo[0], roken[0]])
-    actions.answer_request(accepted, by=tokuyo[1], data=AnswerInput(answer="accepted"))
+    actions.answer_request(accepted, by=tokuyo[1], data=RequestAnswerInput(answer="accepted"))
     login(client, msw)
     if door == "html":
         url = reverse("referrals:confirm", args=[case.code, accepted.code])
@@ -380,7 +380,7 @@ def test_recording_a_handover(
     door: str,
 ) -> None:
     (req,) = send(case, msw, [tokuyo[0]])
-    actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer="accepted"))
+    actions.answer_request(req, by=tokuyo[1], data=RequestAnswerInput(answer="accepted"))
     actions.confirm_placement(case, req, by=msw)
     login(client, msw)
     today = timezone.localdate().isoformat()

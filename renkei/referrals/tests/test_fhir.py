@@ -11,7 +11,7 @@ from fhir.resources.R4B.task import Task
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.models import Answer, PlacementCase, PlacementRequest
 from renkei.referrals.testing import make_case, send
 from renkei.referrals.tests.conftest import login
@@ -35,9 +35,9 @@ def placed(
     )
     reqs = send(case, msw, [tokuyo[0], roken[0], third[0]])
     actions.answer_request(
-        reqs[1], by=roken[1], data=AnswerInput(answer=Answer.DECLINED, decline_reason="full")
+        reqs[1], by=roken[1], data=RequestAnswerInput(answer=Answer.DECLINED, decline_reason="full")
     )
-    actions.answer_request(reqs[0], by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(reqs[0], by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     return case, reqs
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from renkei.accounts.models import Membership
 from renkei.directory.models import CareLevel, Facility, FacilityKind, SexAccepted, VacancyStatus
 from renkei.lib.geo import KM_PER_DEG_LAT
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.matching import (
     Criteria,
     MatchResult,
@@ -17,7 +17,7 @@ from renkei.referrals.matching import (
     find_candidates,
     find_hospitals,
 )
-from renkei.referrals.models import Answer, DementiaLevel, Infection, PlacementRequest, Sex
+from renkei.referrals.models import Answer, CaseDementiaLevel, CaseSex, Infection, PlacementRequest
 from renkei.referrals.testing import make_case, make_receiver, send
 from renkei.referrals.tests.conftest import FUJISAWA
 from renkei.testing import make_facility
@@ -94,7 +94,7 @@ def test_unknown_acceptance_passes_but_refusal_fails(msw: Membership) -> None:
     place("未登録", accepts_dementia=None, accepts_infection=None)
     place("認知症不可", accepts_dementia=False, accepts_infection=True)
     place("感染症不可", accepts_dementia=True, accepts_infection=False)
-    case = make_case(msw, dementia=DementiaLevel.IIIA, infections=[Infection.MRSA])
+    case = make_case(msw, dementia=CaseDementiaLevel.IIIA, infections=[Infection.MRSA])
     found = by_name(find_candidates(case))
     assert found["認知症可"].is_match and not found["認知症可"].to_confirm
     assert found["未登録"].is_match
@@ -109,15 +109,15 @@ def test_unknown_acceptance_passes_but_refusal_fails(msw: Membership) -> None:
 def test_mild_dementia_does_not_require_acceptance(msw: Membership) -> None:
     """自立度Ⅰ lives independently: a facility refusing dementia care still qualifies."""
     place("認知症不可", accepts_dementia=False)
-    case = make_case(msw, dementia=DementiaLevel.I)
+    case = make_case(msw, dementia=CaseDementiaLevel.I)
     assert by_name(find_candidates(case))["認知症不可"].is_match
 
 
 def test_sex_restriction(msw: Membership) -> None:
     """A women-only facility is a near-miss for a man and a match for a woman."""
     place("女性のみ", sex_accepted=SexAccepted.FEMALE)
-    man = make_case(msw, sex=Sex.MALE)
-    woman = make_case(msw, sex=Sex.FEMALE)
+    man = make_case(msw, sex=CaseSex.MALE)
+    woman = make_case(msw, sex=CaseSex.FEMALE)
     assert by_name(find_candidates(man))["女性のみ"].missing == ["性別: 女性のみ"]
     assert by_name(find_candidates(woman))["女性のみ"].is_match
 
@@ -222,7 +222,7 @@ def test_group_home_needs_dementia(msw: Membership) -> None:
     place("GH", FacilityKind.GROUP_HOME)
     case = make_case(
         msw,
-        dementia=DementiaLevel.NONE,
+        dementia=CaseDementiaLevel.NONE,
         care_level=CareLevel.SUPPORT_2,
         destinations=[FacilityKind.GROUP_HOME],
     )
@@ -273,7 +273,9 @@ def test_ranking_rewards_answering_and_accepting(
         reqs = send(past, msw, [good, silent])
         from renkei.referrals import actions
 
-        actions.answer_request(reqs[0], by=good_staff, data=AnswerInput(answer=Answer.ACCEPTED))
+        actions.answer_request(
+            reqs[0], by=good_staff, data=RequestAnswerInput(answer=Answer.ACCEPTED)
+        )
         PlacementRequest.objects.filter(pk=reqs[1].pk).update(deadline=timezone.now())
     case = make_case(msw)
     result = find_candidates(case)
@@ -295,7 +297,7 @@ def test_sql_and_python_agree_on_failed_conditions(msw: Membership) -> None:
         msw,
         capability_codes=["suction", "oxygen"],
         destinations=[FacilityKind.TOKUYO, FacilityKind.ROKEN],
-        dementia=DementiaLevel.IIB,
+        dementia=CaseDementiaLevel.IIB,
         budget_monthly=200000,
     )
     criteria = Criteria.of(case)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import SendInput, WithdrawCaseInput
+from renkei.referrals.inputs import SendRequestsInput, WithdrawCaseInput
 from renkei.referrals.models import CaseStatus, EventKind, PlacementRequest, RequestStatus
 from renkei.referrals.testing import make_case, make_receiver, send
 from renkei.testing import make_facility
@@ -54,7 +54,7 @@ def test_no_mail_when_the_transaction_rolls_back(
         actions.send_requests(
             case,
             by=msw,
-            data=SendInput(
+            data=SendRequestsInput(
                 facilities=[f.code for f in [tokuyo[0]]],
                 deadline=timezone.now() - dt.timedelta(hours=1),
             ),

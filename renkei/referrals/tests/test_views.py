@@ -10,7 +10,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.models import (
     Answer,
     CaseStatus,
@@ -271,7 +271,7 @@ def test_decided_case_records_handover_from_the_screen(
 ) -> None:
     """After the decision, the MSW records that the 看護サマリー was handed over."""
     (req,) = send(case, msw, [tokuyo[0]])
-    actions.answer_request(req, by=tokuyo[1], data=AnswerInput(answer=Answer.ACCEPTED))
+    actions.answer_request(req, by=tokuyo[1], data=RequestAnswerInput(answer=Answer.ACCEPTED))
     actions.confirm_placement(case, req, by=msw)
     login(client, msw)
     page = client.get(case.get_absolute_url()).content.decode()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.referrals import actions
-from renkei.referrals.inputs import AnswerInput
+from renkei.referrals.inputs import RequestAnswerInput
 from renkei.referrals.models import Answer, PlacementCase, PlacementRequest
 from renkei.referrals.testing import send
 from renkei.referrals.tests.conftest import login
@@ -30,7 +30,9 @@ def sent(
     actions.answer_request(
         reqs[1],
         by=roken[1],
-        data=AnswerInput(answer=Answer.DECLINED, decline_reason="cost", note="老健の秘密の回答"),
+        data=RequestAnswerInput(
+            answer=Answer.DECLINED, decline_reason="cost", note="老健の秘密の回答"
+        ),
     )
     return reqs
 

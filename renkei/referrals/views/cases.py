@@ -23,12 +23,12 @@ from renkei.lib.inputs import parse, parse_query
 from renkei.referrals import access, actions
 from renkei.referrals.forms import CaseForm, HandoverForm, SendForm, WithdrawCaseForm
 from renkei.referrals.inputs import (
-    AssignInput,
+    CaseAssignInput,
     CaseInput,
     CaseListQuery,
     CaseUpdate,
     HandoverInput,
-    SendInput,
+    SendRequestsInput,
     WithdrawCaseInput,
 )
 from renkei.referrals.matching import find_candidates
@@ -229,7 +229,7 @@ def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     selected = request.POST.getlist("facility")
     if request.method == "POST":
         status = 400
-        data = input_from_form(form, SendInput, {"facilities": selected})
+        data = input_from_form(form, SendRequestsInput, {"facilities": selected})
         if data is not None:
 
             def work() -> str:
@@ -348,7 +348,7 @@ def case_withdraw(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def case_assign(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     case = access.own_case(request.membership, code)
     try:
-        data = parse(AssignInput, {"username": request.POST.get("username") or None})
+        data = parse(CaseAssignInput, {"username": request.POST.get("username") or None})
         actions.assign_case(case, by=request.membership, data=data, request=request)
         case.refresh_from_db(fields=["assignee"])
         messages.success(request, f"担当者を{case.assignee}にしました。")

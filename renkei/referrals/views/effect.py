@@ -20,7 +20,7 @@ from renkei.lib.forms import input_from_form, show_error, submit
 from renkei.referrals import metrics, surveys
 from renkei.referrals.forms import SurveyForm, SurveyResponseForm
 from renkei.referrals.models import Survey, SurveyResponse
-from renkei.referrals.surveys import SurveyAnswerInput, SurveyInput
+from renkei.referrals.surveys import PlacementSurveyInput, SurveyAnswerInput
 from renkei.regions.models import SecondaryArea
 
 # 効果検証 -----------------------------------------------------------------------
@@ -163,7 +163,7 @@ def survey_new(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         sent = submit(
             form,
-            SurveyInput,
+            PlacementSurveyInput,
             lambda data: surveys.create_survey(by=request.membership, data=data, request=request),
         )
         if sent.done:

@@ -20,9 +20,9 @@ from renkei.referrals.forms import AdmissionSearchForm, AnswerForm, HandoverForm
 from renkei.referrals.inputs import (
     ADMISSION_SORTS,
     AdmissionQuery,
-    AnswerInput,
     InboxQuery,
     MessageInput,
+    RequestAnswerInput,
 )
 from renkei.referrals.models import CaseEvent, PlacementRequest, RequestStatus
 from renkei.referrals.views.common import PER_PAGE, once, querystring
@@ -88,7 +88,9 @@ def request_answer(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     status = 400
     data = None
     if form.is_valid():
-        data = input_from_form(form, AnswerInput, {"interview_dates": form.interview_dates()})
+        data = input_from_form(
+            form, RequestAnswerInput, {"interview_dates": form.interview_dates()}
+        )
     if data is not None:
         answer = data
 
