@@ -214,7 +214,13 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None
         return st.just(path_parameters)
     return st.one_of(
         st.just(path_parameters),
-        st.sampled_from(known).map(lambda real: {**path_parameters, **real}),
+        # Only the parameters this path has: a seeded set may serve several paths of an app.
+        st.sampled_from(known).map(
+            lambda real: {
+                **path_parameters,
+                **{k: v for k, v in real.items() if k in path_parameters},
+            }
+        ),
     )
 
 

@@ -17,14 +17,15 @@ from renkei.courses.models import (
     MaterialVersion,
     Specialist,
 )
+from renkei.lib.inputs import TimeOfDay
 from renkei.lib.mail import site_url
 
 
 class SessionOut(Schema):
     code: uuid.UUID
     date: dt.date
-    starts: dt.time
-    ends: dt.time
+    starts: TimeOfDay
+    ends: TimeOfDay
     kind: str
     title: str
     venue: str
@@ -151,8 +152,8 @@ class DispatchOut(Schema):
     requester: str
     municipality_code: str
     date: dt.date
-    starts: dt.time
-    ends: dt.time
+    starts: TimeOfDay
+    ends: TimeOfDay
     purpose: str
     kind: str
     venue: str

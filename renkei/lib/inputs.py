@@ -238,6 +238,18 @@ CalendarDateTime = Annotated[
         }
     ),
 ]
+# A time of day as the API writes it ("13:30:00", Japan time): JSON Schema's `format: time`
+# demands an offset, which a session's starting time does not carry.
+TimeOfDay = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+            "description": "時刻（日本時間、HH:MM:SS）",
+        }
+    ),
+]
 FiscalYear = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, description="年度（西暦の開始年）")]
 
 

@@ -7,6 +7,7 @@ import uuid
 
 from ninja import Field, Schema
 
+from renkei.lib.inputs import TimeOfDay
 from renkei.programmes.models import (
     BodyMember,
     BudgetLine,
@@ -167,7 +168,7 @@ class MeetingOut(Schema):
     fiscal_year: int
     number: int
     held_on: dt.date
-    starts_at: dt.time | None
+    starts_at: TimeOfDay | None
     place: str
     status: str
     agenda: str
