@@ -141,3 +141,30 @@ def test_every_form_with_several_fields_includes_the_error_summary() -> None:
             if count >= 2 and name not in summarised:
                 missing.append(f"{template.relative_to(root)}: {name}")
     assert not missing, missing
+
+
+def test_no_template_uses_inline_event_handlers() -> None:
+    """The Content-Security-Policy allows only scripts with the page's nonce, so an inline
+    handler (onclick="window.print()") is a button that silently does nothing: print buttons
+    say data-print and static/js/print.js (or ui.js) listens."""
+    root = Path(__file__).resolve().parent.parent / "templates"
+    handler = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+    found = [
+        f"{template.relative_to(root)}: {m.group(0)[:60]}"
+        for template in root.rglob("*.html")
+        for m in handler.finditer(template.read_text(encoding="utf-8"))
+    ]
+    assert not found, found
+
+
+def test_print_pages_load_the_print_listener() -> None:
+    root = Path(__file__).resolve().parent.parent / "templates"
+    missing = []
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        standalone = "<!doctype html>" in text.lower()
+        listens = "js/print.js" in text or "[data-print]" in text
+        if "data-print" in text and standalone and not listens:
+            missing.append(str(template.relative_to(root)))
+    assert not missing, missing
+    assert finders.find("js/print.js") is not None
