@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Self
+from collections.abc import Iterable
+from typing import Self, TypedDict
 
 from django.core import signing
 from django.db import models
+from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 
@@ -524,6 +526,45 @@ class BedOutcome(models.TextChoices):
     NOT_ADMITTED = "not_admitted", "入院に至らず（外来対応）"
 
 
+class BedUseCount(TypedDict):
+    municipality: int
+    fiscal_year: int
+    uses: int
+
+
+class BedUseQuerySet(models.QuerySet["BackupBedUse"]):
+    def fiscal_year_expression(self) -> models.Case:
+        """The Japanese fiscal year (April–March, its Western start year) of `admitted_on`."""
+        year = ExtractYear("admitted_on")
+        return models.Case(
+            models.When(admitted_on__month__gte=4, then=year),
+            default=year - 1,
+            output_field=models.IntegerField(),
+        )
+
+    def per_municipality_year(
+        self, years: Iterable[int] | None = None
+    ) -> models.QuerySet[BackupBedUse, BedUseCount]:
+        """Counts of uses per municipality × fiscal year, one statement: rows of
+        `{"municipality": id, "fiscal_year": int, "uses": int}`, ordered by both keys.
+
+        The municipality is that of the 主治医's clinic (the registration's clinic): the patient
+        record holds no municipality outside its encrypted address, and a home patient lives in
+        the clinic's area. Uses whose clinic has no municipality are left out. Chain filters
+        before it (`.filter(outcome=...)`, `.filter(registration__hospital=...)`)."""
+        qs = self.filter(registration__clinic__municipality__isnull=False).annotate(
+            fiscal_year=self.fiscal_year_expression(),
+            municipality=models.F("registration__clinic__municipality_id"),
+        )
+        if years is not None:
+            qs = qs.filter(fiscal_year__in=list(years))
+        return (
+            qs.values("municipality", "fiscal_year")
+            .annotate(uses=models.Count("pk"))
+            .order_by("municipality", "fiscal_year")
+        )
+
+
 class BackupBedUse(models.Model):
     """Each use of a backup bed, for the indicators (uses per month, outcomes)."""
 
@@ -537,6 +578,8 @@ class BackupBedUse(models.Model):
     note = EncryptedTextField("メモ", max_length=300, blank=True, default="")
     recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BedUseQuerySet.as_manager()
 
     class Meta:
         verbose_name = "後方ベッドの利用"

@@ -30,7 +30,9 @@ from renkei.oncall.models import (
     CooperationConfirmation,
     RegistrationStatus,
 )
+from renkei.oncall.testing import make_clinic
 from renkei.oncall.tests.test_cover import verified
+from renkei.regions.models import Municipality
 from renkei.testing import make_member, make_org, sign_in
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -185,6 +187,42 @@ def test_bed_uses_are_recorded_for_accepted_registrations_only(
         )
     beds.record_use(reg, by=hospital[1], data=use)
     assert BackupBedUse.objects.get().outcome == BedOutcome.HOME
+
+
+@pytest.mark.django_db
+def test_bed_uses_count_per_municipality_and_fiscal_year(
+    doctor_a: Membership,
+    patient: Patient,
+    hospital: tuple[Organization, Membership, BackupBedOffer],
+) -> None:
+    """The PDCA indicator's source: uses per the 主治医 clinic's municipality × fiscal year,
+    with 31 March in the year before 1 April."""
+    other_clinic = make_clinic("別市の在宅クリニック", "141003")
+    doctor_c = make_member(other_clinic, Role.DOCTOR, username="dr-c")
+    other = make_patient(doctor_c)
+    make_consent(other, by=doctor_c)
+    days = {
+        patient: [dt.date(2025, 3, 31), dt.date(2025, 4, 1), dt.date(2026, 3, 31)],
+        other: [dt.date(2026, 4, 1)],
+    }
+    for p, by in ((patient, doctor_a), (other, doctor_c)):
+        reg = register(p, by, hospital[2])
+        beds.decide_registration(reg, by=hospital[1], data=beds.DecisionInput(accept=True))
+        for day in days[p]:
+            beds.record_use(
+                reg, by=hospital[1], data=beds.BedUseInput(admitted_on=day, outcome="home")
+            )
+    here = Municipality.objects.get(code="142123").pk
+    there = Municipality.objects.get(code="141003").pk
+    assert list(BackupBedUse.objects.per_municipality_year()) == [
+        {"municipality": m, "fiscal_year": fy, "uses": n}
+        for m, fy, n in sorted([(here, 2024, 1), (here, 2025, 2), (there, 2026, 1)])
+    ]
+    assert list(BackupBedUse.objects.per_municipality_year(years=[2025, 2026])) == [
+        {"municipality": m, "fiscal_year": fy, "uses": n}
+        for m, fy, n in sorted([(here, 2025, 2), (there, 2026, 1)])
+    ]
+    assert not BackupBedUse.objects.filter(outcome="died").per_municipality_year().exists()
 
 
 @pytest.mark.django_db
