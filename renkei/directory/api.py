@@ -18,6 +18,7 @@ from ninja.security import SessionAuth
 from renkei.accounts.models import Membership
 from renkei.directory import actions
 from renkei.directory.models import (
+    ACCEPTANCE_FIELDS,
     Capability,
     Facility,
     FacilityKind,
@@ -158,13 +159,7 @@ PUBLIC_COLUMNS = (
     "hours",
     "capacity",
     "beds",
-    "care_level_min",
-    "care_level_max",
-    "accepts_dementia",
-    "accepts_infection",
-    "sex_accepted",
-    "cost_min",
-    "cost_max",
+    *ACCEPTANCE_FIELDS,
     "vacancy_status",
     "vacancy_confirmed_at",
     "medical_id",

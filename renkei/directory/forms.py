@@ -4,7 +4,13 @@ from typing import Any
 
 from django import forms
 
-from renkei.directory.models import Capability, Facility, VacancyStatus
+from renkei.directory.models import (
+    ACCEPTANCE_FIELDS,
+    CONTACT_FIELDS,
+    Capability,
+    Facility,
+    VacancyStatus,
+)
 from renkei.regions.models import Municipality
 
 
@@ -30,20 +36,9 @@ class ConfirmForm(forms.Form):
 
 
 PROFILE_FIELDS = [
-    "phone",
-    "fax",
-    "website",
-    "hours",
-    "closed_days",
-    "description",
+    *CONTACT_FIELDS,
     "liaison_contact",
-    "care_level_min",
-    "care_level_max",
-    "accepts_dementia",
-    "accepts_infection",
-    "sex_accepted",
-    "cost_min",
-    "cost_max",
+    *ACCEPTANCE_FIELDS,
     "conditions_note",
     "service_radius_km",
 ]
@@ -95,23 +90,12 @@ class FacilityForm(_FacilityFields):
     # What staff update most often first: procedures, then conditions, then contact details.
     field_order = [
         "capabilities",
-        "care_level_min",
-        "care_level_max",
-        "accepts_dementia",
-        "accepts_infection",
-        "sex_accepted",
-        "cost_min",
-        "cost_max",
+        *ACCEPTANCE_FIELDS,
         "conditions_note",
         "service_municipalities",
         "service_radius_km",
         "liaison_contact",
-        "phone",
-        "fax",
-        "website",
-        "hours",
-        "closed_days",
-        "description",
+        *CONTACT_FIELDS,
     ]
 
     class Meta:

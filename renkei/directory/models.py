@@ -252,6 +252,21 @@ phone_validator = RegexValidator(
 )
 
 
+# The acceptance conditions a facility sets (受入れ条件), which matching compares with a case, in
+# the order the forms, the API and the matching query list them. `conditions_note` explains them.
+ACCEPTANCE_FIELDS = (
+    "care_level_min",
+    "care_level_max",
+    "accepts_dementia",
+    "accepts_infection",
+    "sex_accepted",
+    "cost_min",
+    "cost_max",
+)
+# How to reach the facility and when: the details its staff keep up besides the conditions.
+CONTACT_FIELDS = ("phone", "fax", "website", "hours", "closed_days", "description")
+
+
 class Facility(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField("種別", max_length=30, choices=FacilityKind.choices)

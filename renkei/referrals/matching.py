@@ -45,6 +45,7 @@ from django.utils import timezone
 from renkei.directory import facility_sql as fsql
 from renkei.directory.facility_sql import SQL
 from renkei.directory.models import (
+    ACCEPTANCE_FIELDS,
     Capability,
     CareLevel,
     Facility,
@@ -366,13 +367,7 @@ COLUMNS = [
     "lat",
     "lng",
     "capability_mask",
-    "care_level_min",
-    "care_level_max",
-    "accepts_dementia",
-    "accepts_infection",
-    "sex_accepted",
-    "cost_min",
-    "cost_max",
+    *ACCEPTANCE_FIELDS,
     "service_radius_km",
     "vacancy_status",
     "vacancy_count",
