@@ -93,6 +93,18 @@ class User(AbstractUser):
         return self.display_name or self.get_username()
 
 
+def assignee_field() -> models.ForeignKey[User | None, User | None]:
+    """The person in charge of a record (担当者): optional, and left empty if the user goes."""
+    return models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="担当者",
+    )
+
+
 class OrganizationQuerySet(models.QuerySet["Organization"]):
     def of_kind(self, *kinds: str) -> Self:
         return self.filter(kind__in=kinds)

@@ -21,7 +21,14 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from renkei.accounts.models import Membership, Organization, Role, User
+from renkei.accounts.models import (
+    DEFAULT_NAMED_READ_ROLES,
+    Membership,
+    Organization,
+    Role,
+    User,
+    assignee_field,
+)
 from renkei.directory.models import Facility
 from renkei.lib.chain import chain_digest, first_broken
 from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
@@ -64,18 +71,10 @@ class ConsultationStatus(models.TextChoices):
     CLOSED = "closed", "終了"
 
 
-# Roles whose members may confirm (確定) a consultation record, besides organisation admins.
-CONFIRMER_ROLES: frozenset[str] = frozenset(
-    {
-        Role.COUNSELOR,
-        Role.NURSE,
-        Role.VISITING_NURSE,
-        Role.DOCTOR,
-        Role.MSW,
-        Role.DISCHARGE_NURSE,
-        Role.MUNICIPAL_OFFICER,
-    }
-)
+# Roles whose members may confirm (確定) a consultation record, besides organisation admins: the
+# roles that read named records by default, less the prefecture's officer, who reads a desk's
+# records but never keeps them.
+CONFIRMER_ROLES: frozenset[str] = frozenset(DEFAULT_NAMED_READ_ROLES) - {Role.PREFECTURAL_OFFICER}
 
 
 class DeskQuerySet(models.QuerySet["Desk"]):
@@ -542,14 +541,7 @@ class FollowUp(models.Model):
         Consultation, on_delete=models.CASCADE, related_name="followups", verbose_name="相談記録"
     )
     due_date = models.DateField("期日", db_index=True)
-    assignee = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name="担当者",
-    )
+    assignee = assignee_field()
     note = models.CharField("内容", max_length=300)
     done_at = models.DateTimeField("完了日時", null=True, blank=True)
     done_by = models.ForeignKey(

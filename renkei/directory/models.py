@@ -17,7 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from renkei.accounts.models import Organization, User
+from renkei.accounts.models import Organization, OrgKind, User
 from renkei.lib.geo import cell_of
 from renkei.lib.text import normalize_phone, normalize_postal_code, normalize_search
 from renkei.regions.models import Municipality, Prefecture
@@ -25,14 +25,19 @@ from renkei.regions.models import Municipality, Prefecture
 MAX_CAPABILITY_BITS = 63
 
 
+def _as_org(kind: OrgKind) -> tuple[str, str]:
+    return kind.value, str(kind.label)
+
+
 class FacilityKind(models.TextChoices):
-    HOSPITAL = "hospital", "病院"
-    CLINIC = "clinic", "診療所"
-    DENTAL = "dental", "歯科診療所"
-    PHARMACY = "pharmacy", "薬局"
-    VISITING_NURSE = "visiting_nurse", "訪問看護ステーション"
-    CARE_MANAGEMENT = "care_management", "居宅介護支援事業所"
-    COMMUNITY_CENTER = "community_center", "地域包括支援センター"
+    # A facility of these kinds is run by an organisation of the same kind: one code, one name.
+    HOSPITAL = _as_org(OrgKind.HOSPITAL)
+    CLINIC = _as_org(OrgKind.CLINIC)
+    DENTAL = _as_org(OrgKind.DENTAL)
+    PHARMACY = _as_org(OrgKind.PHARMACY)
+    VISITING_NURSE = _as_org(OrgKind.VISITING_NURSE)
+    CARE_MANAGEMENT = _as_org(OrgKind.CARE_MANAGEMENT)
+    COMMUNITY_CENTER = _as_org(OrgKind.COMMUNITY_CENTER)
     TOKUYO = "tokuyo", "介護老人福祉施設（特養）"
     ROKEN = "roken", "介護老人保健施設（老健）"
     KAIGO_IRYOIN = "kaigo_iryoin", "介護医療院"

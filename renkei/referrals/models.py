@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from renkei.accounts.models import Membership, Organization, User
+from renkei.accounts.models import Membership, Organization, User, assignee_field
 from renkei.directory.models import Capability, CareLevel, Facility, FacilityKind, WardKind
 from renkei.regions.models import Municipality
 
@@ -178,14 +178,7 @@ class PlacementCase(models.Model):
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", verbose_name="登録者"
     )
-    assignee = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name="担当者",
-    )
+    assignee = assignee_field()
     status = models.CharField(
         "状態", max_length=12, choices=CaseStatus.choices, default=CaseStatus.SEARCHING
     )

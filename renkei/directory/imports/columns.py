@@ -42,6 +42,22 @@ KAIGO_COLUMNS = [
     "障害福祉の通常の指定基準を満たしている",
     "備考",
 ]
+# The columns the importer reads, in the file's order: not the serial number, the names the codes
+# already give, nor the 共生型 flags and remarks it does not keep.
+KAIGO_READ = tuple(
+    c
+    for c in KAIGO_COLUMNS
+    if c
+    not in {
+        "No",
+        "都道府県名",
+        "市区町村名",
+        "高齢者の方と障害者の方が同時一体的に利用できるサービス",
+        "介護保険の通常の指定基準を満たしている",
+        "障害福祉の通常の指定基準を満たしている",
+        "備考",
+    }
+)
 ALIASES = {"都道府県コード又は市町村コード": ["都道府県コード又は市区町村コード"]}
 
 REQUIRED: dict[str, list[str]] = {

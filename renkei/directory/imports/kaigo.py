@@ -17,7 +17,12 @@ from renkei.directory.imports.bulk import (
     insert_built,
     update_rows,
 )
-from renkei.directory.imports.columns import KAIGO_SERVICE_NAMES, SERVICE_CODE_BY_NAME, _hkey
+from renkei.directory.imports.columns import (
+    KAIGO_READ,
+    KAIGO_SERVICE_NAMES,
+    SERVICE_CODE_BY_NAME,
+    _hkey,
+)
 from renkei.directory.imports.processor import Outcome, _Context, _Prepared, _Processor, _Written
 from renkei.directory.imports.results import CREATED, KAIGO, NOTE, UNCHANGED, UPDATED, RowReport
 from renkei.directory.imports.values import (
@@ -85,25 +90,7 @@ class _State:
 
 
 class _KaigoProcessor(_Processor):
-    COLUMNS = (
-        "都道府県コード又は市町村コード",
-        "事業所番号",
-        "事業所名",
-        "事業所名カナ",
-        "サービスの種類",
-        "住所",
-        "方書（ビル名等）",
-        "緯度",
-        "経度",
-        "電話番号",
-        "FAX番号",
-        "法人番号",
-        "法人の名称",
-        "利用可能曜日",
-        "利用可能曜日特記事項",
-        "定員",
-        "URL",
-    )
+    COLUMNS = KAIGO_READ
 
     def __init__(self, ctx: _Context, index: dict[str, int]) -> None:
         super().__init__(ctx, index)
@@ -120,7 +107,6 @@ class _KaigoProcessor(_Processor):
     def parse(self, line: int, row: list[str]) -> _KaigoRow | None:
         (
             muni_s,
-            raw_office,
             name,
             kana,
             service_text,
@@ -132,6 +118,7 @@ class _KaigoProcessor(_Processor):
             fax_s,
             corp_no,
             corp,
+            raw_office,
             days,
             days_note,
             cap_s,
