@@ -28,6 +28,13 @@ def fiscal_year(day: dt.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def requested_fiscal_year(value: str) -> int:
+    """The fiscal year a page's `?fy=` asks for (2000–2100), else the current one."""
+    if value.isdigit() and 2000 <= int(value) <= 2100:
+        return int(value)
+    return fiscal_year(timezone.localdate())
+
+
 def fiscal_year_label(fy: int) -> str:
     """令和7年度（2025年度）.
 

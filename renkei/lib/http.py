@@ -1,10 +1,11 @@
-"""The API's JSON encoding."""
+"""HTTP helpers: the API's JSON encoding, and the headers of a page reached by a personal link."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+from django.http import HttpResponse
 from ninja.responses import NinjaJSONEncoder
 
 _encoder = NinjaJSONEncoder()
@@ -22,3 +23,11 @@ def json_bytes(data: Any) -> bytes:
         default=_encoder.default,
         option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS,
     )
+
+
+def private_page(response: HttpResponse) -> HttpResponse:
+    """A page reached through a personal link (an application, a report): never cached by a
+    shared cache, never indexed."""
+    response["Cache-Control"] = "no-store, private"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

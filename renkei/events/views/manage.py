@@ -27,7 +27,7 @@ from renkei.events.forms import (
 from renkei.events.models import Applicant, Event, EventAttachment, Occupation, normalize_kana
 from renkei.events.views.public import application_form_page
 from renkei.lib.actions import ActionError
-from renkei.lib.dates import fiscal_year, fiscal_year_label
+from renkei.lib.dates import fiscal_year_label, requested_fiscal_year
 from renkei.lib.forms import show_error
 from renkei.lib.ratelimit import by_user_or_ip, rate_limited
 
@@ -387,17 +387,10 @@ def feedback_manage(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     )
 
 
-def _fy_param(request: MemberRequest) -> int:
-    value = request.GET.get("fy", "")
-    if value.isdigit() and 2000 <= int(value) <= 2100:
-        return int(value)
-    return fiscal_year(timezone.localdate())
-
-
 @member_required
 @require_GET
 def year_tally(request: MemberRequest) -> HttpResponse:
-    fy = _fy_param(request)
+    fy = requested_fiscal_year(request.GET.get("fy", ""))
     years = tallies.fiscal_years_of(request.organization)
     if fy not in years:
         years = sorted({*years, fy}, reverse=True)
@@ -417,7 +410,7 @@ def year_tally(request: MemberRequest) -> HttpResponse:
 def year_tally_export(request: MemberRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    fy = _fy_param(request)
+    fy = requested_fiscal_year(request.GET.get("fy", ""))
     header, rows = tallies.year_table(tallies.year_tally(request.organization, fy))
     return tallies.table_response(
         header, rows, fmt=fmt, filename=f"events-fy{fy}-by-occupation", sheet=f"{fy}年度 職種別"

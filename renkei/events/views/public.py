@@ -46,6 +46,7 @@ from renkei.events.models import (
 from renkei.events.search import EventFilter, public_events
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error, submit
+from renkei.lib.http import private_page
 from renkei.lib.inputs import parse
 from renkei.lib.mail import site_url
 from renkei.lib.ratelimit import rate_limited
@@ -74,13 +75,6 @@ def _visible_event(request: RenkeiRequest, code: uuid.UUID) -> Event:
         ),
         code=code,
     )
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """Pages reached through a personal link: never cached, never indexed."""
-    response["Cache-Control"] = "no-store, private"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 # --- the list and an event ------------------------------------------------------------------
@@ -388,7 +382,7 @@ def application(request: RenkeiRequest, token: str) -> HttpResponse:
             and any(a.status != Applicant.Status.CANCELLED for a in applicants),
         },
     )
-    return _private(response)
+    return private_page(response)
 
 
 @require_http_methods(["GET", "POST"])
@@ -410,7 +404,7 @@ def applicant(request: RenkeiRequest, token: str) -> HttpResponse:
     plan = _plan_or_say(request, app, which) if "cancel" in request.GET else None
     if "cancel" in request.GET and plan is None:
         return redirect(here)
-    return _private(
+    return private_page(
         render(
             request,
             "events/applicant.html",
@@ -437,7 +431,7 @@ def feedback(request: RenkeiRequest, token: str) -> HttpResponse:
     if request.method == "POST" and not answered:
         sent = submit(form, EventFeedbackInput, lambda data: actions.submit_feedback(person, data))
         answered, status = sent.done, sent.status
-    return _private(
+    return private_page(
         render(
             request,
             "events/feedback.html",

@@ -1,0 +1,132 @@
+"""A facility's conditions through both doors: the edit screen's form and the API's PATCH leave
+the same row, the same capability mask and the same audit entry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from renkei.accounts.models import AuditEntry, Membership
+from renkei.directory.models import ACCEPTANCE_FIELDS, Capability, Facility
+from renkei.directory.tests.test_edit import facility, profile_post, staff
+from renkei.testing import capabilities, sign_in
+
+__all__ = ["facility", "staff"]  # the fixtures of the editing tests
+
+pytestmark = pytest.mark.django_db
+
+
+def _state(f: Facility) -> tuple[Any, ...]:
+    f.refresh_from_db()
+    audit = AuditEntry.objects.filter(action="directory.facility_updated", target_id=str(f.code))
+    return (
+        f.care_level_min,
+        f.care_level_max,
+        f.accepts_dementia,
+        f.accepts_infection,
+        f.sex_accepted,
+        f.cost_min,
+        f.cost_max,
+        f.conditions_note,
+        f.service_radius_km,
+        sorted(f.capabilities.values_list("code", flat=True)),
+        f.capability_mask,
+        f.version,
+        f.info_updated_by_id,
+        [a.detail for a in audit],
+    )
+
+
+@pytest.mark.parametrize("door", ["html", "api"])
+def test_the_conditions_are_saved_alike_through_either_door(
+    staff: Membership, facility: Facility, door: str
+) -> None:
+    client = Client()
+    sign_in(client, staff.user)
+    if door == "html":
+        form = profile_post(
+            facility,
+            care_level_min="3",
+            care_level_max="7",
+            accepts_dementia="true",
+            accepts_infection="false",
+            sex_accepted="female",
+            cost_min="120000",
+            cost_max="180000",
+            conditions_note="胃ろうは要相談",
+            service_radius_km="8",
+            capabilities=[c.pk for c in capabilities("oxygen", "drip")],
+        )
+        r = client.post(reverse("directory:edit", args=[facility.code]), form)
+        assert r.status_code == 302
+    else:
+        body = {
+            "care_level_min": 3,
+            "care_level_max": 7,
+            "accepts_dementia": True,
+            "accepts_infection": False,
+            "sex_accepted": "female",
+            "cost_min": 120000,
+            "cost_max": 180000,
+            "conditions_note": "胃ろうは要相談",
+            "service_radius_km": 8,
+            "capabilities": ["oxygen", "drip"],
+            "version": facility.version,
+        }
+        r = client.patch(
+            f"/api/v1/directory/facilities/{facility.code}",
+            json.dumps(body),
+            content_type="application/json",
+        )
+        assert r.status_code == 200, r.content
+    state = _state(facility)
+    assert state[:10] == (
+        3,
+        7,
+        True,
+        False,
+        "female",
+        120000,
+        180000,
+        "胃ろうは要相談",
+        8.0,
+        ["drip", "oxygen"],
+    )
+    assert state[10] == Capability.objects.mask_of(["oxygen", "drip"])
+    assert state[11:13] == (1, staff.user_id)
+    (detail,) = state[13]
+    assert detail["capabilities"] == {"before": [], "after": ["drip", "oxygen"]}
+    assert detail["care_level_max"] == {"before": None, "after": 7}
+    assert set(detail) == {
+        *ACCEPTANCE_FIELDS,
+        "conditions_note",
+        "service_radius_km",
+        "capabilities",
+    }
+
+
+@pytest.mark.parametrize("door", ["html", "api"])
+def test_a_minimum_above_the_maximum_is_refused_alike_and_changes_nothing(
+    staff: Membership, facility: Facility, door: str
+) -> None:
+    client = Client()
+    sign_in(client, staff.user)
+    before = _state(facility)
+    if door == "html":
+        form = profile_post(facility, cost_min="200000", cost_max="100000")
+        r = client.post(reverse("directory:edit", args=[facility.code]), form)
+        text = r.content.decode()
+    else:
+        r = client.patch(
+            f"/api/v1/directory/facilities/{facility.code}",
+            json.dumps({"cost_min": 200000, "cost_max": 100000, "version": facility.version}),
+            content_type="application/json",
+        )
+        text = r.json()["detail"]
+    assert r.status_code == 400
+    assert "費用の上限は下限以上にしてください" in text
+    assert _state(facility) == before
