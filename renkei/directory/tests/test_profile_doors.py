@@ -47,6 +47,7 @@ def test_the_conditions_are_saved_alike_through_either_door(
 ) -> None:
     client = Client()
     sign_in(client, staff.user)
+    version = facility.version
     if door == "html":
         form = profile_post(
             facility,
@@ -97,7 +98,7 @@ def test_the_conditions_are_saved_alike_through_either_door(
         ["drip", "oxygen"],
     )
     assert state[10] == Capability.objects.mask_of(["oxygen", "drip"])
-    assert state[11:13] == (1, staff.user_id)
+    assert state[11:13] == (version + 1, staff.user_id)
     (detail,) = state[13]
     assert detail["capabilities"] == {"before": [], "after": ["drip", "oxygen"]}
     assert detail["care_level_max"] == {"before": None, "after": 7}

@@ -44,7 +44,7 @@ def test_an_event_is_changed_the_same_through_either_door(alice_client: Client) 
         make_application(
             events[title], [person(1), person(2)], contact_email="a@example.jp", notify=False
         )
-        assert _statuses(events[title])[1][1] == "waiting"
+        assert _statuses(events[title])[1][1] == "waitlisted"
     lecturer = {"name": "相模 一郎", "affiliation": "さがみ訪問看護", "topic": "夜間の連絡"}
     form = event_form(
         title="画面で直す",
