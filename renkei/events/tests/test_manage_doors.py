@@ -48,6 +48,7 @@ def test_an_event_is_changed_the_same_through_either_door(alice_client: Client) 
     lecturer = {"name": "相模 一郎", "affiliation": "さがみ訪問看護", "topic": "夜間の連絡"}
     form = event_form(
         title="画面で直す",
+        municipality=str(events["画面で直す"].municipality_id or ""),
         capacity="2",
         venue_name="海老名市文化会館",
         **{"l-0-name": "", "l-0-affiliation": "", "l-0-topic": ""},
