@@ -13,7 +13,7 @@ from pydantic.json_schema import WithJsonSchema
 
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Capability, Facility, VacancyReport, VacancyStatus
-from renkei.lib.actions import ActionError, StaleVersion, bump_version
+from renkei.lib.actions import ActionError, StaleVersion, bump_version, full_clean
 from renkei.lib.inputs import Input
 from renkei.regions.models import Municipality
 
@@ -175,7 +175,7 @@ def update_facility(
     now = timezone.now()
     facility.info_updated_at = now
     facility.info_updated_by = by.user
-    facility.full_clean(exclude=["capabilities", "service_municipalities"], validate_unique=False)
+    full_clean(facility, exclude=["capabilities", "service_municipalities"], validate_unique=False)
     facility.save()
     if capabilities is not None:
         caps = list(capabilities)
@@ -199,6 +199,27 @@ def update_facility(
         detail=diff,
     )
     return facility
+
+
+def capabilities_of(codes: Iterable[str]) -> list[Capability]:
+    """The capabilities named by these codes; an unknown code is refused, by name."""
+    wanted = list(codes)
+    found = list(Capability.objects.filter(code__in=wanted))
+    missing = sorted(set(wanted) - {c.code for c in found})
+    if missing:
+        raise ActionError(f"処置項目が見つかりません: {', '.join(missing)}", field="capabilities")
+    return found
+
+
+def municipalities_of(codes: Iterable[str]) -> list[Municipality]:
+    """The municipalities of these codes, for a service area; an unknown code is refused."""
+    wanted = set(codes)
+    found = list(Municipality.objects.filter(code__in=wanted))
+    if len(found) != len(wanted):
+        raise ActionError(
+            "サービス提供地域に存在しない市区町村コードがあります", field="service_municipalities"
+        )
+    return found
 
 
 @transaction.atomic

@@ -364,37 +364,25 @@ def patch_facility(
     if "conditions_note" in data and data["conditions_note"] is None:
         # null clears the note; the column is NOT NULL (it was a 500, found by fuzzing).
         data["conditions_note"] = ""
-    caps = None
-    if "capabilities" in data:
-        codes = data.pop("capabilities") or []
-        caps = list(Capability.objects.filter(code__in=codes))
-        missing = sorted(set(codes) - {c.code for c in caps})
-        if missing:
-            return Status(400, {"detail": f"処置項目が見つかりません: {', '.join(missing)}"})
-    munis = None
-    if "service_municipalities" in data:
-        codes = data.pop("service_municipalities") or []
-        munis = list(Municipality.objects.filter(code__in=codes))
-        if len(munis) != len(set(codes)):
-            return Status(400, {"detail": "サービス提供地域に存在しない市区町村コードがあります"})
-    from django.core.exceptions import ValidationError
-
-    try:
-        actions.update_facility(
-            f,
-            by=membership,
-            changes=data,
-            capabilities=caps,
-            service_municipalities=munis,
-            expected_version=version,
-            request=request,
-        )
-    except actions.StaleVersion as e:
-        return Status(409, {"detail": str(e)})
-    except ValidationError as e:
-        return Status(
-            400, {"detail": " ".join(m for msgs in e.message_dict.values() for m in msgs)}
-        )
+    # Refusals (unknown codes, the model's rules, a stale version) are the action layer's errors,
+    # answered by renkei.api's handler with their status.
+    caps = (
+        actions.capabilities_of(data.pop("capabilities") or []) if "capabilities" in data else None
+    )
+    munis = (
+        actions.municipalities_of(data.pop("service_municipalities") or [])
+        if "service_municipalities" in data
+        else None
+    )
+    actions.update_facility(
+        f,
+        by=membership,
+        changes=data,
+        capabilities=caps,
+        service_municipalities=munis,
+        expected_version=version,
+        request=request,
+    )
     f.refresh_from_db()
     return Status(200, facility_out(f, True))
 

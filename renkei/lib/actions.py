@@ -138,10 +138,12 @@ def validation_message(e: ValidationError) -> str:
     return " ".join(e.messages)
 
 
-def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
+def full_clean(
+    obj: models.Model, *, exclude: Iterable[str] = (), validate_unique: bool = True
+) -> None:
     """Model.full_clean() whose failure is an ActionError naming the first field in error."""
     try:
-        obj.full_clean(exclude=list(exclude))
+        obj.full_clean(exclude=list(exclude), validate_unique=validate_unique)
     except ValidationError as e:
         field = next(iter(e.message_dict), None) if hasattr(e, "error_dict") else None
         if field == "__all__":
