@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from renkei.care.models import ADMISSION_INFO_DAYS
 from renkei.directory.models import FacilityKind
 from renkei.events.models import EventKind, Occupation
 from renkei.lib.programme import ProgrammeItem, Scene
@@ -53,6 +54,34 @@ class Definition:
     source_note: str = ""
 
 
+def _breakdown(
+    parent: str,
+    choices: list[tuple[str, str]],
+    name: str,
+    numerator: str,
+    unit: str,
+    *,
+    item: str,
+    source_note: str,
+    by_scene: bool = False,
+) -> list[Definition]:
+    """One count per choice (scene, occupation …) under `parent`'s code; `name` and
+    `numerator` take the choice's label as {label}."""
+    return [
+        Definition(
+            f"{parent}.{key}",
+            name.format(label=label),
+            IndicatorType.PROCESS,
+            numerator.format(label=label),
+            unit,
+            scene=key if by_scene else "",
+            item=item,
+            source_note=source_note,
+        )
+        for key, label in choices
+    ]
+
+
 def _definitions() -> list[Definition]:
     out = [
         Definition(
@@ -63,7 +92,7 @@ def _definitions() -> list[Definition]:
             "人",
             direction=Direction.NONE,
             source=Source.ENTERED,
-            source_note="住民基本台帳による年度当初の人数を市町村が入力",
+            source_note="住民基本台帳による年度当初の人数（市町村の入力、またはe-Statの取込み）",
         ),
         Definition(
             "desk.consultations",
@@ -74,21 +103,16 @@ def _definitions() -> list[Definition]:
             item=ProgrammeItem.O,
             source_note="相談窓口（desk）の相談記録。居住地、なければ窓口の組織の市町村",
         ),
-    ]
-    for scene, label in Scene.choices:
-        out.append(
-            Definition(
-                f"desk.consultations.{scene}",
-                f"相談件数（{label}）",
-                IndicatorType.PROCESS,
-                f"場面が「{label}」の相談の件数",
-                "件",
-                scene=scene,
-                item=ProgrammeItem.O,
-                source_note="相談窓口（desk）の相談記録",
-            )
-        )
-    out += [
+        *_breakdown(
+            "desk.consultations",
+            Scene.choices,
+            "相談件数（{label}）",
+            "場面が「{label}」の相談の件数",
+            "件",
+            item=ProgrammeItem.O,
+            source_note="相談窓口（desk）の相談記録",
+            by_scene=True,
+        ),
         Definition(
             "events.trainings",
             "医療・介護関係者の研修の開催回数",
@@ -116,20 +140,15 @@ def _definitions() -> list[Definition]:
             item=ProgrammeItem.KA,
             source_note="研修・講座（events）の出席確認",
         ),
-    ]
-    for occupation, label in Occupation.choices:
-        out.append(
-            Definition(
-                f"events.attended.{occupation}",
-                f"研修の受講者数（{label}）",
-                IndicatorType.PROCESS,
-                f"研修で出席が確認された{label}の人数",
-                "人",
-                item=ProgrammeItem.KA,
-                source_note="研修・講座（events）の出席確認",
-            )
-        )
-    out += [
+        *_breakdown(
+            "events.attended",
+            Occupation.choices,
+            "研修の受講者数（{label}）",
+            "研修で出席が確認された{label}の人数",
+            "人",
+            item=ProgrammeItem.KA,
+            source_note="研修・講座（events）の出席確認",
+        ),
         Definition(
             "referrals.placements",
             "入退院支援の決定件数",
@@ -173,8 +192,6 @@ def _definitions() -> list[Definition]:
             item=ProgrammeItem.KA,
             source_note="同行研修（mentoring）。主催組織の市町村",
         ),
-    ]
-    out.append(
         Definition(
             "oncall.gaps",
             "夜間・休日当番の空き枠の割合",
@@ -187,8 +204,54 @@ def _definitions() -> list[Definition]:
             scene=Scene.EMERGENCY,
             item=ProgrammeItem.U,
             source_note="当番表（oncall）。主催組織の市町村",
-        )
-    )
+        ),
+        Definition(
+            "care.admission_info.within",
+            f"入院後{ADMISSION_INFO_DAYS}日以内の情報提供の割合",
+            IndicatorType.PROCESS,
+            f"入院日から{ADMISSION_INFO_DAYS}日以内（入院日を含む）に最初に送った入院時情報提供書の数",
+            "%",
+            denominator="送った入院時情報提供書の数（入院日の年度）",
+            scale=100,
+            scene=Scene.DISCHARGE,
+            item=ProgrammeItem.E,
+            source_note="連携様式（care）。送った組織（居宅介護支援事業所など）の市町村",
+        ),
+        Definition(
+            "care.admission_info.same_day",
+            "入院当日の情報提供の割合",
+            IndicatorType.PROCESS,
+            "入院日のうちに最初に送った入院時情報提供書の数",
+            "%",
+            denominator="送った入院時情報提供書の数（入院日の年度）",
+            scale=100,
+            scene=Scene.DISCHARGE,
+            item=ProgrammeItem.E,
+            source_note="連携様式（care）。送った組織（居宅介護支援事業所など）の市町村",
+        ),
+        Definition(
+            "oncall.bed_uses",
+            "後方ベッドの利用件数",
+            IndicatorType.PROCESS,
+            "受診・入院日が年度内の後方ベッドの利用の数",
+            "件",
+            scene=Scene.EMERGENCY,
+            item=ProgrammeItem.U,
+            source_note="後方ベッド（oncall）。事前登録した主治医の医療機関の市町村",
+        ),
+        Definition(
+            "oncall.bed_uses.home",
+            "後方ベッド利用後の在宅復帰の割合",
+            IndicatorType.OUTCOME,
+            "転帰が「在宅に復帰」の利用の数",
+            "%",
+            denominator="転帰が入院継続中でない利用の数",
+            scale=100,
+            scene=Scene.EMERGENCY,
+            item=ProgrammeItem.U,
+            source_note="後方ベッド（oncall）。事前登録した主治医の医療機関の市町村",
+        ),
+    ]
     for key, (label, _kinds) in FACILITY_GROUPS.items():
         out.append(
             Definition(

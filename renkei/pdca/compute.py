@@ -29,12 +29,21 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from renkei.accounts.models import Organization
+from renkei.care.models import ADMISSION_INFO_DAYS, FormKind, SharedForm
 from renkei.desk.models import Consultation, Desk
 from renkei.directory.models import Facility
 from renkei.events.models import Applicant, Event
 from renkei.lib.dates import fiscal_year, fiscal_year_range
 from renkei.mentoring.models import Match, TraineeApplication, TrainingProgram
-from renkei.oncall.models import MonthStatus, Rota, RotaMonth, Shift
+from renkei.oncall.models import (
+    BackupBedRegistration,
+    BackupBedUse,
+    BedOutcome,
+    MonthStatus,
+    Rota,
+    RotaMonth,
+    Shift,
+)
 from renkei.pdca.catalogue import (
     COMPUTED_CODES,
     FACILITY_GROUPS,
@@ -84,6 +93,24 @@ def _days(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0"
     return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _fy_date(column: str) -> str:
+    """The fiscal year of a DATE column (no time zone: the date is already Japan's)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM ({column} - INTERVAL '3 months')) AS integer)"
+    return f"CAST(strftime('%%Y', {column}, '-3 months') AS integer)"
+
+
+def _local_date_minus(stamp: str, day: str) -> str:
+    """Whole days from a DATE column to the Japan date of a UTC timestamp column."""
+    if connection.vendor == "postgresql":
+        return f"(CAST(({stamp} AT TIME ZONE 'Asia/Tokyo') AS date) - {day})"
+    return f"CAST(julianday(date({stamp}, '+9 hours')) - julianday({day}) AS integer)"
+
+
+def _date_bounds(years: list[int]) -> list[object]:
+    return [fiscal_year_range(min(years))[0], fiscal_year_range(max(years))[1]]
 
 
 def _bounds(years: list[int]) -> tuple[object, object]:
@@ -255,6 +282,53 @@ def rota_gaps(t: Tally, years: list[int], muni: int | None) -> None:
         t.add("oncall.gaps", m, fy, gaps or 0, shifts)
 
 
+def admission_forms(t: Tally, years: list[int], muni: int | None) -> None:
+    """入院時情報提供書 sent, by the year of admission and the sender's municipality (the care
+    manager's office): how many were first sent on the day of admission, and within
+    ADMISSION_INFO_DAYS days (what `SharedForm.sent_within` says of one form)."""
+    f, o = _t(SharedForm), _t(Organization)
+    where = (
+        "f.kind = %s AND f.first_sent_at IS NOT NULL "
+        "AND f.admission_date >= %s AND f.admission_date <= %s"
+    )
+    params: list[object] = [FormKind.ADMISSION, *_date_bounds(years)]
+    if muni is not None:
+        where += " AND o.municipality_id = %s"
+        params.append(muni)
+    days = _local_date_minus("f.first_sent_at", "f.admission_date")
+    sql = (
+        f"SELECT o.municipality_id, {_fy_date('f.admission_date')}, COUNT(*), "
+        f"SUM(CASE WHEN {days} = 0 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {days} BETWEEN 0 AND %s THEN 1 ELSE 0 END) "
+        f"FROM {f} f JOIN {o} o ON o.id = f.sender_id WHERE {where} GROUP BY 1, 2"
+    )
+    for m, fy, sent, same_day, within in _rows(sql, [ADMISSION_INFO_DAYS, *params]):
+        t.add("care.admission_info.same_day", m, fy, same_day or 0, sent)
+        t.add("care.admission_info.within", m, fy, within or 0, sent)
+
+
+def bed_uses(t: Tally, years: list[int], muni: int | None) -> None:
+    """Uses of backup beds by the day of admission, in the municipality of the patient's
+    主治医 (the clinic that registered the patient: a home patient lives near it)."""
+    u, r, o = _t(BackupBedUse), _t(BackupBedRegistration), _t(Organization)
+    where = "u.admitted_on >= %s AND u.admitted_on <= %s"
+    params: list[object] = _date_bounds(years)
+    if muni is not None:
+        where += " AND o.municipality_id = %s"
+        params.append(muni)
+    sql = (
+        f"SELECT o.municipality_id, {_fy_date('u.admitted_on')}, COUNT(*), "
+        f"SUM(CASE WHEN u.outcome = %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN u.outcome = %s THEN 0 ELSE 1 END) "
+        f"FROM {u} u JOIN {r} r ON r.id = u.registration_id "
+        f"JOIN {o} o ON o.id = r.clinic_id WHERE {where} GROUP BY 1, 2"
+    )
+    outcomes = [BedOutcome.HOME, BedOutcome.STAYING]
+    for m, fy, uses, home, ended in _rows(sql, [*outcomes, *params]):
+        t.add("oncall.bed_uses", m, fy, uses)
+        t.add("oncall.bed_uses.home", m, fy, home or 0, ended or 0)
+
+
 SOURCES: list[Callable[[Tally, list[int], int | None], None]] = [
     consultations,
     events,
@@ -263,6 +337,8 @@ SOURCES: list[Callable[[Tally, list[int], int | None], None]] = [
     mentoring,
     facilities,
     rota_gaps,
+    admission_forms,
+    bed_uses,
 ]
 
 
