@@ -10,14 +10,16 @@ It works on a bench database with the directory generated (bench/generate_direct
 300,000 facilities). It then adds, once (a second run reuses them), one synthetic municipal
 office per municipality with a consultation desk, and for each municipality over the two
 fiscal years: consultations, trainings and public events with applicants, placement cases
-with their requests, and 同行研修 matches. Rows are cloned server-side from one template row
+with their requests, 同行研修 matches, 入院時情報提供書 sent and backup-bed uses. Rows are cloned server-side from one template row
 each, made through the platform's own builders, so every NOT NULL column has a real value.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
+import hashlib
 import os
 import statistics
 import subprocess
@@ -38,6 +40,10 @@ def configure() -> None:
     os.environ["DEBUG"] = "False"
     os.environ["JOBS_BACKEND"] = "immediate"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    # Fixed bench-only keys for the patient record the care forms and backup beds hang on.
+    for name, label in (("FIELD_ENCRYPTION_KEYS", "field"), ("BLIND_INDEX_KEY", "index")):
+        digest = base64.b64encode(hashlib.sha256(f"renkei pdca bench {label}".encode()).digest())
+        os.environ.setdefault(name, ("bench:" if label == "field" else "") + digest.decode())
     os.environ["SECURE_SSL_REDIRECT"] = "False"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
     import django
@@ -262,6 +268,99 @@ def populate(per_municipality: int) -> dict[str, int]:
     return counts
 
 
+def link_templates() -> dict[str, Any]:
+    """A 入院時情報提供書 and a backup-bed use, made through the builders and actions."""
+    from renkei.accounts.models import OrgKind, Role
+    from renkei.care.actions import forms as fa
+    from renkei.care.models import TeamRole
+    from renkei.care.testing import add_to_team, make_consent, make_patient
+    from renkei.oncall import beds
+    from renkei.oncall.models import BedOutcome, BedScheme
+    from renkei.testing import make_member, make_org
+
+    clinic = make_org(f"{MARK} 見本クリニック", OrgKind.CLINIC, municipality_code="142158")
+    doctor = make_member(clinic, Role.DOCTOR, username="bench-pdca-doctor")
+    office = make_org(f"{MARK} 見本ケアプラン", OrgKind.CARE_MANAGEMENT, municipality_code="142158")
+    cm = make_member(office, Role.CARE_MANAGER, username="bench-pdca-cm")
+    hospital = make_org(f"{MARK} 後方支援病院", OrgKind.HOSPITAL, municipality_code="142158")
+    msw = make_member(hospital, Role.MSW, username="bench-pdca-bed-msw")
+    patient = make_patient(doctor, name="指標 見本", kana="しひょう みほん")
+    make_consent(patient, by=doctor)
+    add_to_team(patient, cm, by=doctor, team_role=TeamRole.CARE_MANAGER)
+    form = fa.create_form(
+        patient, by=cm, data=fa.NewFormInput(kind="admission", admission_date=dt.date(2025, 6, 1))
+    )
+    offer = beds.save_offer(
+        by=msw,
+        data=beds.OfferInput(
+            scheme=BedScheme.SUPPORT_HOSPITAL, name=f"{MARK} 後方ベッド", phone="046-300-0001"
+        ),
+    )
+    reg = beds.register_patient(
+        patient, by=doctor, data=beds.RegisterInput(offer=offer.code, summary="見本")
+    )
+    beds.decide_registration(reg, by=msw, data=beds.DecisionInput(accept=True))
+    use = beds.record_use(
+        reg, by=msw, data=beds.BedUseInput(admitted_on=dt.date(2025, 6, 1), outcome=BedOutcome.HOME)
+    )
+    return {"form": form, "registration": reg, "use": use}
+
+
+def populate_links(per_municipality: int) -> dict[str, int]:
+    """Forms and backup-bed uses per municipality (once; added after the other sources)."""
+    from django.db import connection, transaction
+
+    from renkei.accounts.models import Organization
+    from renkei.care.models import SharedForm
+    from renkei.oncall.models import BackupBedRegistration, BackupBedUse
+
+    if Organization.objects.filter(name=f"{MARK} 見本ケアプラン").exists():
+        return {}
+    counts: dict[str, int] = {}
+    offices = f"(SELECT id FROM accounts_organization WHERE name LIKE '{MARK} 市役所 %%') o"
+    admitted = "(date '2025-04-01' + floor(random() * 730)::int)"
+    with transaction.atomic():
+        t = link_templates()
+        counts["admission_forms"] = clone(
+            SharedForm,
+            t["form"].pk,
+            f"{offices}, generate_series(1, {max(1, per_municipality // 2)}) g, "
+            f"LATERAL (SELECT {admitted} + 0 * g AS day) a",
+            {
+                "code": "gen_random_uuid()",
+                "sender_id": "o.id",
+                "admission_date": "a.day",
+                "first_sent_at": "(a.day::timestamp AT TIME ZONE 'Asia/Tokyo') "
+                "+ random() * interval '6 days'",
+            },
+        )
+        counts["bed_registrations"] = clone(
+            BackupBedRegistration,
+            t["registration"].pk,
+            offices,
+            {"code": "gen_random_uuid()", "clinic_id": "o.id", "status": "'ended'"},
+        )
+        regs = (
+            "(SELECT id FROM oncall_backupbedregistration WHERE status = 'ended' "
+            f"AND id <> {t['registration'].pk}) r"
+        )
+        outcomes = "(ARRAY['home','staying','transferred','died','not_admitted'])[1 + floor(random() * 5)::int]"
+        counts["bed_uses"] = clone(
+            BackupBedUse,
+            t["use"].pk,
+            f"{regs}, generate_series(1, {max(1, per_municipality // 10)}) g",
+            {
+                "code": "gen_random_uuid()",
+                "registration_id": "r.id",
+                "admitted_on": f"{admitted} + 0 * g",
+                "outcome": outcomes,
+            },
+        )
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    return counts
+
+
 def timed(func: Any) -> float:
     start = time.perf_counter()
     func()
@@ -285,7 +384,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("the benchmark runs on PostgreSQL")
     started = time.perf_counter()
-    counts = populate(args.per_municipality)
+    counts = populate(args.per_municipality) | populate_links(args.per_municipality)
     if counts:
         print(f"generated in {time.perf_counter() - started:.0f} s: {counts}")
     with connection.cursor() as cur:
@@ -298,12 +397,18 @@ def main() -> None:
             "referrals_placementcase",
             "referrals_placementrequest",
             "mentoring_match",
+            "care_sharedform",
+            "oncall_backupbeduse",
         ):
             cur.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - fixed names
             sizes[table] = cur.fetchone()[0]  # type: ignore[index]
     print("rows:", sizes)
     print("municipalities:", Municipality.objects.count(), "facilities:", Facility.objects.count())
     years = [2025, 2026]
+    from renkei.pdca.compute import SOURCES, Tally
+
+    each = {source.__name__: timed(lambda s=source: s(Tally(), years, None)) for source in SOURCES}
+    print("each source once:", ", ".join(f"{k} {v:.2f} s" for k, v in each.items()))
     full = [timed(lambda: compute(years)) for _ in range(args.runs)]
     one = Municipality.objects.get(code="142158").pk
     single = [timed(lambda: compute(years, municipality_id=one)) for _ in range(args.runs * 3)]

@@ -8,6 +8,7 @@ AUDIT_LABELS = {
     "pdca.response_submitted": "市町村調査の回答の提出",
     "pdca.value_entered": "指標の値の入力",
     "pdca.compute_started": "指標の算出の開始",
+    "pdca.population_imported": "65歳以上人口の取込み（住民基本台帳）",
 }
 
 

@@ -95,3 +95,15 @@ class ValueForm(forms.Form):
             (i.code, i.name)
             for i in Indicator.objects.exclude(source=Source.COMPUTED).order_by("sort_order")
         ]
+
+
+class PopulationForm(forms.Form):
+    fiscal_year = forms.IntegerField(
+        label="年度（西暦）",
+        min_value=2000,
+        max_value=2100,
+        help_text="1月1日現在の人口を、その年の4月に始まる年度に使います（例: 2025年1月1日 → 2025年度）",
+    )
+    file = forms.FileField(
+        label="住民基本台帳の年齢階級別人口（市区町村別、Excel .xlsx または CSV、10MBまで）"
+    )

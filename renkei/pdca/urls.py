@@ -15,6 +15,7 @@ urlpatterns = [
     path("indicators/compare", views.compare, name="compare"),
     path("indicators/values", views.value_enter, name="value_enter"),
     path("indicators/compute", views.compute_start, name="compute"),
+    path("indicators/population", views.population_import, name="population"),
     path("indicators/runs/<uuid:code>", views.run, name="run"),
     path("indicators/<str:code>/", views.dashboard, name="dashboard"),
 ]

@@ -16,7 +16,7 @@ from renkei.lib import exports
 from renkei.lib.actions import ActionError, NotFound
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.forms import input_from_form, show_error
-from renkei.pdca import actions, tables
+from renkei.pdca import actions, population, tables
 from renkei.pdca.access import (
     own_response,
     sent_survey,
@@ -25,7 +25,7 @@ from renkei.pdca.access import (
     visible_survey,
 )
 from renkei.pdca.catalogue import ensure_indicators
-from renkei.pdca.forms import AnswerForm, SurveyForm, ValueForm
+from renkei.pdca.forms import AnswerForm, PopulationForm, SurveyForm, ValueForm
 from renkei.pdca.models import (
     ComputeRun,
     IndicatorValue,
@@ -61,6 +61,7 @@ def home(request: MemberRequest) -> HttpResponse:
             "surveys": surveys,
             "responses": mine,
             "is_prefecture": kind == OrgKind.PREFECTURE,
+            "imports_population": kind in (OrgKind.PREFECTURE, OrgKind.OPERATOR),
             "own_municipality": m.organization.municipality if muni_id else None,
             "runs": ComputeRun.objects.filter(organization=m.organization)[:5],
             "years": actions.default_years(),
@@ -303,3 +304,40 @@ def run(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         raise NotFound("算出の記録が見つかりません")
     template = "pdca/_run.html" if request.htmx else "pdca/run.html"
     return render(request, template, {"run": found})
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def population_import(request: MemberRequest) -> HttpResponse:
+    """The administrator's import of the 65+ population (prefecture: its municipalities)."""
+    if _government_kind(request) == OrgKind.MUNICIPALITY:
+        raise Http404
+    form = PopulationForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"fiscal_year": fiscal_year(timezone.localdate())},
+    )
+    report, status = None, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = population.import_population(
+                    upload.read(population.MAX_BYTES + 1),
+                    upload.name or "",
+                    fiscal_year=form.cleaned_data["fiscal_year"],
+                    by=request.membership,
+                    request=request,
+                )
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
+            else:
+                status = 200 if report.ok else 400
+    context = {
+        "form": form,
+        "report": report,
+        "is_operator": request.membership.organization.kind == OrgKind.OPERATOR,
+    }
+    return render(request, "pdca/population.html", context, status=status)
