@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from renkei.accounts.models import Organization
@@ -36,7 +37,6 @@ from renkei.events.models import Applicant, Event
 from renkei.lib.dates import fiscal_year, fiscal_year_range
 from renkei.mentoring.models import Match, TraineeApplication, TrainingProgram
 from renkei.oncall.models import (
-    BackupBedRegistration,
     BackupBedUse,
     BedOutcome,
     MonthStatus,
@@ -308,25 +308,18 @@ def admission_forms(t: Tally, years: list[int], muni: int | None) -> None:
 
 
 def bed_uses(t: Tally, years: list[int], muni: int | None) -> None:
-    """Uses of backup beds by the day of admission, in the municipality of the patient's
-    主治医 (the clinic that registered the patient: a home patient lives near it)."""
-    u, r, o = _t(BackupBedUse), _t(BackupBedRegistration), _t(Organization)
-    where = "u.admitted_on >= %s AND u.admitted_on <= %s"
-    params: list[object] = _date_bounds(years)
+    """Uses of backup beds by the fiscal year of admission, in the municipality of the
+    patient's 主治医 (oncall's own count), with those back home among the uses that ended."""
+    uses = BackupBedUse.objects.filter(admitted_on__range=_date_bounds(years))
     if muni is not None:
-        where += " AND o.municipality_id = %s"
-        params.append(muni)
-    sql = (
-        f"SELECT o.municipality_id, {_fy_date('u.admitted_on')}, COUNT(*), "
-        f"SUM(CASE WHEN u.outcome = %s THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN u.outcome = %s THEN 0 ELSE 1 END) "
-        f"FROM {u} u JOIN {r} r ON r.id = u.registration_id "
-        f"JOIN {o} o ON o.id = r.clinic_id WHERE {where} GROUP BY 1, 2"
-    )
-    outcomes = [BedOutcome.HOME, BedOutcome.STAYING]
-    for m, fy, uses, home, ended in _rows(sql, [*outcomes, *params]):
-        t.add("oncall.bed_uses", m, fy, uses)
-        t.add("oncall.bed_uses.home", m, fy, home or 0, ended or 0)
+        uses = uses.filter(registration__clinic__municipality_id=muni)
+    for row in uses.per_municipality_year(years).annotate(
+        home=Count("pk", filter=Q(outcome=BedOutcome.HOME)),
+        ended=Count("pk", filter=~Q(outcome=BedOutcome.STAYING)),
+    ):
+        m, fy = row["municipality"], row["fiscal_year"]
+        t.add("oncall.bed_uses", m, fy, row["uses"])
+        t.add("oncall.bed_uses.home", m, fy, row["home"], row["ended"])
 
 
 SOURCES: list[Callable[[Tally, list[int], int | None], None]] = [
