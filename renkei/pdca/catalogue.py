@@ -7,6 +7,7 @@ this catalogue only makes sure the platform's own exist with their current wordi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from renkei.care.models import ADMISSION_INFO_DAYS
 from renkei.directory.models import FacilityKind
@@ -82,6 +83,51 @@ def _breakdown(
     ]
 
 
+ADMISSION_NOTE = "連携様式（care）。送った組織（居宅介護支援事業所など）の市町村"
+BED_NOTE = "後方ベッド（oncall）。事前登録した主治医の医療機関の市町村"
+
+
+class _Context(TypedDict):
+    scene: str
+    item: str
+    source_note: str
+
+
+REFERRALS: _Context = {
+    "scene": Scene.DISCHARGE,
+    "item": ProgrammeItem.U,
+    "source_note": "入退院支援（referrals）",
+}
+
+
+def _share(
+    code: str,
+    name: str,
+    numerator: str,
+    denominator: str,
+    *,
+    scene: str,
+    source_note: str,
+    item: str = ProgrammeItem.U,
+    kind: str = IndicatorType.PROCESS,
+    direction: str = Direction.UP,
+) -> Definition:
+    """A percentage: numerator over denominator × 100."""
+    return Definition(
+        code,
+        name,
+        kind,
+        numerator,
+        "%",
+        direction=direction,
+        denominator=denominator,
+        scale=100,
+        scene=scene,
+        item=item,
+        source_note=source_note,
+    )
+
+
 def _definitions() -> list[Definition]:
     out = [
         Definition(
@@ -155,33 +201,35 @@ def _definitions() -> list[Definition]:
             IndicatorType.OUTCOME,
             "決定日が年度内の入退院支援の案件数（居住地の市町村）",
             "件",
-            scene=Scene.DISCHARGE,
-            item=ProgrammeItem.U,
-            source_note="入退院支援（referrals）",
+            **REFERRALS,
         ),
-        Definition(
-            "referrals.days",
-            "登録から決定までの平均日数",
-            IndicatorType.OUTCOME,
-            "決定した案件の登録から決定までの日数の合計",
-            "日",
-            direction=Direction.DOWN,
-            denominator="決定した案件の数",
-            scene=Scene.DISCHARGE,
-            item=ProgrammeItem.U,
-            source_note="入退院支援（referrals）",
-        ),
-        Definition(
-            "referrals.requests_per_placement",
-            "決定1件あたりの依頼数",
-            IndicatorType.PROCESS,
-            "決定した案件で送った依頼の数",
-            "件",
-            direction=Direction.DOWN,
-            denominator="決定した案件の数",
-            scene=Scene.DISCHARGE,
-            item=ProgrammeItem.U,
-            source_note="入退院支援（referrals）",
+        *(
+            Definition(
+                f"referrals.{key}",
+                name,
+                kind,
+                numerator,
+                unit,
+                direction=Direction.DOWN,
+                denominator="決定した案件の数",
+                **REFERRALS,
+            )
+            for key, name, kind, numerator, unit in (
+                (
+                    "days",
+                    "登録から決定までの平均日数",
+                    IndicatorType.OUTCOME,
+                    "決定した案件の登録から決定までの日数の合計",
+                    "日",
+                ),
+                (
+                    "requests_per_placement",
+                    "決定1件あたりの依頼数",
+                    IndicatorType.PROCESS,
+                    "決定した案件で送った依頼の数",
+                    "件",
+                ),
+            )
         ),
         Definition(
             "mentoring.done",
@@ -192,42 +240,33 @@ def _definitions() -> list[Definition]:
             item=ProgrammeItem.KA,
             source_note="同行研修（mentoring）。主催組織の市町村",
         ),
-        Definition(
+        _share(
             "oncall.gaps",
             "夜間・休日当番の空き枠の割合",
-            IndicatorType.PROCESS,
             "公開した当番表で当番が決まっていない枠の数",
-            "%",
-            direction=Direction.DOWN,
-            denominator="公開した当番表の枠の数",
-            scale=100,
+            "公開した当番表の枠の数",
             scene=Scene.EMERGENCY,
-            item=ProgrammeItem.U,
             source_note="当番表（oncall）。主催組織の市町村",
+            direction=Direction.DOWN,
         ),
-        Definition(
-            "care.admission_info.within",
-            f"入院後{ADMISSION_INFO_DAYS}日以内の情報提供の割合",
-            IndicatorType.PROCESS,
-            f"入院日から{ADMISSION_INFO_DAYS}日以内（入院日を含む）に最初に送った入院時情報提供書の数",
-            "%",
-            denominator="送った入院時情報提供書の数（入院日の年度）",
-            scale=100,
-            scene=Scene.DISCHARGE,
-            item=ProgrammeItem.E,
-            source_note="連携様式（care）。送った組織（居宅介護支援事業所など）の市町村",
-        ),
-        Definition(
-            "care.admission_info.same_day",
-            "入院当日の情報提供の割合",
-            IndicatorType.PROCESS,
-            "入院日のうちに最初に送った入院時情報提供書の数",
-            "%",
-            denominator="送った入院時情報提供書の数（入院日の年度）",
-            scale=100,
-            scene=Scene.DISCHARGE,
-            item=ProgrammeItem.E,
-            source_note="連携様式（care）。送った組織（居宅介護支援事業所など）の市町村",
+        *(
+            _share(
+                f"care.admission_info.{key}",
+                name,
+                f"{when}に最初に送った入院時情報提供書の数",
+                "送った入院時情報提供書の数（入院日の年度）",
+                scene=Scene.DISCHARGE,
+                item=ProgrammeItem.E,
+                source_note=ADMISSION_NOTE,
+            )
+            for key, name, when in (
+                (
+                    "within",
+                    f"入院後{ADMISSION_INFO_DAYS}日以内の情報提供の割合",
+                    f"入院日から{ADMISSION_INFO_DAYS}日以内（入院日を含む）",
+                ),
+                ("same_day", "入院当日の情報提供の割合", "入院日のうち"),
+            )
         ),
         Definition(
             "oncall.bed_uses",
@@ -237,19 +276,16 @@ def _definitions() -> list[Definition]:
             "件",
             scene=Scene.EMERGENCY,
             item=ProgrammeItem.U,
-            source_note="後方ベッド（oncall）。事前登録した主治医の医療機関の市町村",
+            source_note=BED_NOTE,
         ),
-        Definition(
+        _share(
             "oncall.bed_uses.home",
             "後方ベッド利用後の在宅復帰の割合",
-            IndicatorType.OUTCOME,
             "転帰が「在宅に復帰」の利用の数",
-            "%",
-            denominator="転帰が入院継続中でない利用の数",
-            scale=100,
+            "転帰が入院継続中でない利用の数",
             scene=Scene.EMERGENCY,
-            item=ProgrammeItem.U,
-            source_note="後方ベッド（oncall）。事前登録した主治医の医療機関の市町村",
+            source_note=BED_NOTE,
+            kind=IndicatorType.OUTCOME,
         ),
     ]
     for key, (label, _kinds) in FACILITY_GROUPS.items():

@@ -124,6 +124,15 @@ def _bounds(years: list[int]) -> tuple[object, object]:
     )
 
 
+def _only(
+    muni: int | None, column: str, where: str, params: list[object]
+) -> tuple[str, list[object]]:
+    """The WHERE narrowed to one municipality for the incremental form."""
+    if muni is None:
+        return where, params
+    return f"{where} AND {column} = %s", [*params, muni]
+
+
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -201,9 +210,7 @@ def placements(t: Tally, years: list[int], muni: int | None) -> None:
     p, r = _t(PlacementCase), _t(PlacementRequest)
     where = "p.status = %s AND p.decided_at >= %s AND p.decided_at < %s"
     params: list[object] = [CaseStatus.DECIDED, *_bounds(years)]
-    if muni is not None:
-        where += " AND p.residence_id = %s"
-        params.append(muni)
+    where, params = _only(muni, "p.residence_id", where, params)
     days = _days("p.decided_at", "COALESCE(p.registered_at, p.created_at)")
     sql = (
         f"SELECT p.residence_id, {_fy('p.decided_at')}, COUNT(*), SUM({days}) "
@@ -228,9 +235,7 @@ def mentoring(t: Tally, years: list[int], muni: int | None) -> None:
     params: list[object] = list(years)
     where = f"tp.fiscal_year IN ({marks}) AND a.cancelled_at IS NULL"
     where += " AND (mt.mentor_report_at IS NOT NULL OR mt.trainee_report_at IS NOT NULL)"
-    if muni is not None:
-        where += " AND o.municipality_id = %s"
-        params.append(muni)
+    where, params = _only(muni, "o.municipality_id", where, params)
     sql = (
         f"SELECT o.municipality_id, tp.fiscal_year, COUNT(*) FROM {mt} mt "
         f"JOIN {a} a ON a.id = mt.application_id JOIN {tp} tp ON tp.id = a.program_id "
@@ -251,9 +256,7 @@ def facilities(t: Tally, years: list[int], muni: int | None) -> None:
     )
     params: list[object] = [k for _label, kinds in FACILITY_GROUPS.values() for k in kinds]
     where = "f.is_active"
-    if muni is not None:
-        where += " AND f.municipality_id = %s"
-        params.append(muni)
+    where, params = _only(muni, "f.municipality_id", where, params)
     sql = (
         f"SELECT f.municipality_id, CASE {cases} ELSE '' END, COUNT(*) FROM {f} f "
         f"WHERE {where} GROUP BY 1, 2"
@@ -269,9 +272,7 @@ def rota_gaps(t: Tally, years: list[int], muni: int | None) -> None:
     s, mo, r, o = _t(Shift), _t(RotaMonth), _t(Rota), _t(Organization)
     where = "mo.status = %s AND s.starts_at >= %s AND s.starts_at < %s"
     params: list[object] = [MonthStatus.PUBLISHED, *_bounds(years)]
-    if muni is not None:
-        where += " AND o.municipality_id = %s"
-        params.append(muni)
+    where, params = _only(muni, "o.municipality_id", where, params)
     sql = (
         f"SELECT o.municipality_id, {_fy('s.starts_at')}, COUNT(*), "
         f"SUM(CASE WHEN s.member_id IS NULL THEN 1 ELSE 0 END) FROM {s} s "
@@ -292,9 +293,7 @@ def admission_forms(t: Tally, years: list[int], muni: int | None) -> None:
         "AND f.admission_date >= %s AND f.admission_date <= %s"
     )
     params: list[object] = [FormKind.ADMISSION, *_date_bounds(years)]
-    if muni is not None:
-        where += " AND o.municipality_id = %s"
-        params.append(muni)
+    where, params = _only(muni, "o.municipality_id", where, params)
     days = _local_date_minus("f.first_sent_at", "f.admission_date")
     sql = (
         f"SELECT o.municipality_id, {_fy_date('f.admission_date')}, COUNT(*), "
