@@ -12,7 +12,6 @@ from typing import Any, TypeVar, cast, overload
 
 import pydantic
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
@@ -274,12 +273,8 @@ class EventForm(forms.ModelForm[Event]):
         super().__init__(*args, **kwargs)
         muni = self.fields["municipality"]
         assert isinstance(muni, forms.ModelChoiceField)
-        qs = Municipality.objects.selectable().order_by("code")
-        pref = prefecture_id
         muni.queryset = (
-            qs.filter(prefecture_id=pref)
-            if pref
-            else qs.filter(prefecture__code=settings.HOME_PREFECTURE)
+            Municipality.objects.selectable().of_prefecture(prefecture_id).order_by("code")
         )
         if self.instance.apply_until:
             local = timezone.localtime(self.instance.apply_until)

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
 from renkei.accounts.idempotency import new_form_token
@@ -49,13 +48,8 @@ class TokenMixin(forms.Form):
 
 
 def _municipalities(org: Organization | None) -> Any:
-    pref_id = org.prefecture_id if org is not None and org.prefecture_id else None
-    qs = Municipality.objects.selectable().select_related("prefecture")
-    return (
-        qs.filter(prefecture_id=pref_id)
-        if pref_id
-        else qs.filter(prefecture__code=settings.HOME_PREFECTURE)
-    )
+    pref_id = org.prefecture_id if org is not None else None
+    return Municipality.objects.selectable().select_related("prefecture").of_prefecture(pref_id)
 
 
 class CaseForm(forms.ModelForm[PlacementCase]):

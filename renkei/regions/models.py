@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -65,6 +66,13 @@ class MunicipalityQuerySet(models.QuerySet["Municipality"]):
     def selectable(self) -> Self:
         """Municipalities users pick: cities, towns, villages and wards, not the 政令市 shell."""
         return self.filter(is_designated_city=False)
+
+    def of_prefecture(self, prefecture_id: int | None) -> Self:
+        """A prefecture's municipalities; the home prefecture's (HOME_PREFECTURE) for an
+        organisation that has none (an operator)."""
+        if prefecture_id:
+            return self.filter(prefecture_id=prefecture_id)
+        return self.filter(prefecture__code=settings.HOME_PREFECTURE)
 
 
 class Municipality(models.Model):
