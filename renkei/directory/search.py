@@ -44,14 +44,27 @@ class SearchError(ValueError):
     """A malformed search; the message is shown to the user as is."""
 
 
+# A common word's candidates are walked in id order when that reads fewer rows than its bigram
+# bitmap holds matches (ADR 0040, "A common word's page"): when estimated matches² > WALK_COST
+# × (SEARCH_COUNT_LIMIT + 1) × active facilities. WALK_COST is a row read and checked in the
+# walk against a match in the bitmap (bench/pages_bench.py, docs/benchmarks.md session 7).
+WALK_COST = 1.0
+
+
 def _estimated_active_facilities(cursor: Any) -> int:
     """The active facilities as the planner estimates them (its statistics, kept by ANALYZE
     and autovacuum): what the empty search shows as 「約25万件」 instead of counting every row."""
-    sql = f"SELECT 1 FROM {fsql.FACILITY} f WHERE f.is_active"
     if fsql.facility_connection().vendor != "postgresql":
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) c")
+        cursor.execute(f"SELECT COUNT(*) FROM {fsql.FACILITY} f WHERE f.is_active")
         return int(cursor.fetchone()[0])
-    cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+    return _estimated_rows(cursor, fsql.active("f"))
+
+
+def _estimated_rows(cursor: Any, where: SQL) -> int:
+    """The facilities matching `where` (over alias f) as PostgreSQL's planner estimates them."""
+    cursor.execute(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {fsql.FACILITY} f WHERE {where.text}", where.params
+    )
     plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
@@ -100,6 +113,9 @@ class FacilitySearch:
     # SEARCH_COUNT_LIMIT matched), or the planner's estimate for the whole directory (ADR 0040).
     total_exact: bool = True
     total_estimated: bool = False
+    # Set by the search: a name search's candidates are the first matches in id order, read
+    # through the primary key with the LIKE as a filter, not the bigram index's (a common word).
+    walk_by_id: bool = False
 
     @classmethod
     def from_querydict(cls, data: QueryDict) -> FacilitySearch:
@@ -244,12 +260,15 @@ class FacilitySearch:
             self.point, self.point_label = (f.lat, f.lng), f.name
 
     # Query ---------------------------------------------------------------
-    def conditions(self, t: str, connection: BaseDatabaseWrapper) -> SQL:
+    def conditions(
+        self, t: str, connection: BaseDatabaseWrapper, *, name_index: bool = True
+    ) -> SQL:
         """The filters as SQL over alias `t` of the facility table (facility_sql): the one
-        WHERE clause of the page statement and of queryset()."""
+        WHERE clause of the page statement and of queryset(). `name_index=False`: the name as
+        a LIKE alone, without the bigram index's condition (facility_sql.name_contains)."""
         parts = [fsql.active(t)]
         if self.q and (needle := normalize_search(self.q)):
-            parts.append(fsql.name_contains(t, needle, connection))
+            parts.append(fsql.name_contains(t, needle, connection, indexed=name_index))
         if self.kinds:
             parts.append(fsql.of_kinds(t, self.kinds, connection))
         if self.capability_mask:
@@ -305,10 +324,17 @@ class FacilitySearch:
             # A name search sorts its candidates, and no index gives them in order: more than
             # SEARCH_COUNT_LIMIT of them are cut to that many first (the total, counted over
             # them in the same statement, says so), so that a common word does not sort a
-            # share of the whole table (ADR 0040).
+            # share of the whole table (ADR 0040). A common word's candidates are the first
+            # matches in id order, read through the primary key with the LIKE as a filter:
+            # rows read in proportion to the limit over the word's share of the table, not to
+            # its matches, which the bigram bitmap collects in full (walk_by_id).
+            walk = ""
+            if self.walk_by_id:
+                where = self.conditions("f", fsql.facility_connection(), name_index=False)
+                walk = " ORDER BY f.id"
             source = SQL(
                 f"(SELECT f.id, f.kana, f.name, f.vacancy_confirmed_at, f.lat, f.lng"
-                f" FROM {fsql.FACILITY} f WHERE {where.text} LIMIT %s) f",
+                f" FROM {fsql.FACILITY} f WHERE {where.text}{walk} LIMIT %s) f",
                 [*where.params, settings.SEARCH_COUNT_LIMIT + 1],
             )
             where = SQL("TRUE")
@@ -358,10 +384,32 @@ class FacilitySearch:
             total, past_end = self._count_first(cursor)
             if past_end:
                 return [], total or 0
+            self._choose_candidates(cursor)
             with self._statement_cursor(cursor) as run:
                 run.execute(*self.keys_sql())
                 keys = [tuple(k) for k in run.fetchall()]
         return keys, self._total(keys, total)
+
+    def _choose_candidates(self, cursor: Any) -> None:
+        """Whether a name search takes its candidates from the bigram index or walks the table
+        in id order (walk_by_id), from the planner's estimates (PostgreSQL; ADR 0040).
+
+        The bitmap of the bigram index holds every match before the first is read, so a
+        common word (さくら: one facility in twelve) paid in proportion to the table. The walk
+        reads about (SEARCH_COUNT_LIMIT + 1) × rows / matches rows: for a word with a share
+        of the table, the same at any size; for a rare word, most of the table. Each takes
+        the cheaper side by the estimated matches (the LIKE's selectivity, which PostgreSQL
+        reads from search_text's histogram) and the estimated active facilities."""
+        self.walk_by_id = False
+        connection = fsql.facility_connection()
+        needle = normalize_search(self.q) if self.q else ""
+        if not self.candidates_capped() or connection.vendor != "postgresql" or len(needle) < 2:
+            return
+        matches = _estimated_rows(cursor, self.conditions("f", connection, name_index=False))
+        walked = (
+            WALK_COST * (settings.SEARCH_COUNT_LIMIT + 1) * _estimated_active_facilities(cursor)
+        )
+        self.walk_by_id = matches * matches > walked
 
     @contextlib.contextmanager
     def _name_search_memory(self) -> Iterator[None]:
@@ -479,6 +527,7 @@ class FacilitySearch:
             total, past_end = self._count_first(cursor)
             if past_end:
                 return [], total or 0
+            self._choose_candidates(cursor)
             keys_sql, params = self.keys_sql()
             fixed = "k._k, k._d, k._t, r.capability_mask, m.code, m.name"
             select, compiler, converters = _row_columns(connection.alias, tuple(columns), 6)

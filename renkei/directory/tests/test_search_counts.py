@@ -11,6 +11,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from renkei.directory import facility_sql as fsql
+from renkei.directory import search as search_module
 from renkei.directory.search import FacilitySearch, total_label
 from renkei.testing import make_facility
 
@@ -50,21 +51,63 @@ def test_two_and_one_character_names_are_found() -> None:
     assert search("q=央さ")[1] == ["中央さくら苑"]
 
 
-def test_a_name_search_over_the_limit_sorts_that_many(settings: Settings) -> None:
+@pytest.fixture(params=["bitmap", "walk"])
+def candidates(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each name search twice: its candidates from the bigram index, and (PostgreSQL) walked in
+    id order as a common word's are (ADR 0040), forced by making the walk cost nothing."""
+    if request.param == "walk":
+        monkeypatch.setattr(search_module, "WALK_COST", 0.0)
+    return str(request.param)
+
+
+def walked(s: FacilitySearch, candidates: str) -> bool:
+    return s.walk_by_id == (candidates == "walk" and connection.vendor == "postgresql")
+
+
+def test_a_name_search_over_the_limit_sorts_that_many(settings: Settings, candidates: str) -> None:
     settings.SEARCH_COUNT_LIMIT = 3
     for i in range(5):
         make_facility(f"さくら{i}", kana=f"サクラ{i}")
     make_facility("ひまわり")
     s, names, total = search("q=さくら")
+    assert walked(s, candidates)
     assert (total, s.total_exact, s.total_estimated) == (3, False, False)
     assert len(names) == 3 and all(n.startswith("さくら") for n in names)
     assert names == sorted(names)  # the candidates, in the page's order
+    if candidates == "walk":
+        assert names == ["さくら0", "さくら1", "さくら2"]  # the first matches in id order
     s, names, _ = search("q=さくら&per_page=2&page=2")
     assert len(names) == 1
     assert search("q=さくら&per_page=2&page=3")[1] == []
     # Within the limit the total is exact and every match is there.
     s, names, total = search("q=ひまわり")
     assert (total, s.total_exact, names) == (1, True, ["ひまわり"])
+    assert walked(s, candidates)
+
+
+def test_a_walked_name_search_finds_what_the_index_finds(candidates: str) -> None:
+    """The same names, order and totals by either way in, with the other filters too."""
+    make_facility("中央さくら苑", kana="チュウオウサクラエン", kind="tokuyo")
+    make_facility("さくら中央病院", kana="サクラチュウオウビョウイン", kind="hospital")
+    make_facility("あおば中央クリニック", kana="アオバチュウオウクリニック", kind="clinic")
+    make_facility("ひまわり荘", kana="ヒマワリソウ", kind="tokuyo")
+    cases = {
+        "q=中央": (["あおば中央クリニック", "さくら中央病院", "中央さくら苑"], 3),
+        "q=ｻｸﾗ": (["さくら中央病院", "中央さくら苑"], 2),
+        "q=さくら&kind=tokuyo": (["中央さくら苑"], 1),
+        "q=中央&per_page=2&page=2": (["中央さくら苑"], 3),
+        "q=該当なし": ([], 0),
+        "q=苑": (["中央さくら苑"], 1),  # one character: the plain LIKE either way
+    }
+    for qs, (expected, count) in cases.items():
+        s, names, total = search(qs)
+        assert (names, total, s.total_exact) == (expected, count, True), qs
+        assert walked(s, candidates) or qs == "q=苑", qs
+    if candidates == "walk" and connection.vendor == "postgresql":
+        s = FacilitySearch.from_querydict(QueryDict("q=さくら"))
+        s.walk_by_id = True
+        sql, _ = s.keys_sql()
+        assert "renkei_bigrams" not in sql and "ORDER BY f.id LIMIT" in sql
 
 
 def test_the_whole_directory_is_estimated_and_pages_stop_at_the_limit(
@@ -88,7 +131,9 @@ def test_the_whole_directory_is_estimated_and_pages_stop_at_the_limit(
     assert refused.status_code == 400 and "2ページまで" in refused.content.decode()
 
 
-def test_the_api_says_when_its_count_is_not_exact(settings: Settings, client: Client) -> None:
+def test_the_api_says_when_its_count_is_not_exact(
+    settings: Settings, client: Client, candidates: str
+) -> None:
     settings.SEARCH_COUNT_LIMIT = 2
     for i in range(3):
         make_facility(f"あおば{i}")
