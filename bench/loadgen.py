@@ -3,6 +3,7 @@
     python bench/loadgen.py --start-server                 # gunicorn -w 2 --threads 4, 20 s
     python bench/loadgen.py --start-server --clients 16 --duration 30
     python bench/loadgen.py --url http://127.0.0.1:8000    # a server you started yourself
+    python bench/loadgen.py --start-server --html          # the HTML search page instead
 
 --start-server runs `gunicorn -w W --threads T renkei.wsgi` with production settings
 (DEBUG=False, a throwaway SECRET_KEY, ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=False, the search's
@@ -11,6 +12,7 @@ the database of DATABASE_URL (default the benchmark's renkei_bench) and stops it
 Each client is a thread with one keep-alive http.client connection that sends the benchmark
 search (3 capabilities + vacancy + 20 km, by distance, first page) over the same ~200 points
 as search_bench.py, back to back, for a fixed duration after a short warm-up. Only 127.0.0.1.
+--html sends the same searches to the HTML page (/directory/) that a browser opens.
 
 The load generator, the server and PostgreSQL share the machine's cores: the CPU each used
 is reported so the numbers can be read for what they are.
@@ -183,6 +185,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sqlite", metavar="PATH", help="serve this SQLite file")
+    parser.add_argument("--html", action="store_true", help="the HTML search page, not the API")
     parser.add_argument(
         "--wait-quiet", type=float, default=0, metavar="S", help="wait up to S s for load < 1"
     )
@@ -202,6 +205,8 @@ def main() -> None:
     from django.db import connection, connections
 
     urls = [p["url"] for p in search_bench.query_points(args.points, args.seed)]
+    if args.html:
+        urls = [url.replace(search_bench.PATH, "/directory/", 1) for url in urls]
     dbname = str(connection.settings_dict["NAME"])
     vendor = connection.vendor
     connections.close_all()
@@ -237,7 +242,7 @@ def main() -> None:
         + f"{elapsed:.1f} s; load average {load0:.2f} -> {load1:.2f}"
     )
     print(f"{calib0} before, {search_bench.calibration()} after")
-    print(f"searches/s {n / elapsed:7.1f}   ok {n}   errors {errors}")
+    print(f"{'pages' if args.html else 'searches'}/s {n / elapsed:7.1f}   ok {n}   errors {errors}")
     print(search_bench.fmt("latency", s))
     cpu: dict[str, Any] = {"load generator": after[2] - before[2]}
     if server is not None:

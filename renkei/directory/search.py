@@ -114,7 +114,7 @@ class FacilitySearch:
     total_exact: bool = True
     total_estimated: bool = False
     # Set by the search: a name search's candidates are the first matches in id order, read
-    # through the primary key with the LIKE as a filter, not the bigram index's (a common word).
+    # through the primary key with the name as a filter, not the bigram index's (a common word).
     walk_by_id: bool = False
 
     @classmethod
@@ -260,15 +260,13 @@ class FacilitySearch:
             self.point, self.point_label = (f.lat, f.lng), f.name
 
     # Query ---------------------------------------------------------------
-    def conditions(
-        self, t: str, connection: BaseDatabaseWrapper, *, name_index: bool = True
-    ) -> SQL:
+    def conditions(self, t: str, connection: BaseDatabaseWrapper, *, name: str = "indexed") -> SQL:
         """The filters as SQL over alias `t` of the facility table (facility_sql): the one
-        WHERE clause of the page statement and of queryset(). `name_index=False`: the name as
-        a LIKE alone, without the bigram index's condition (facility_sql.name_contains)."""
+        WHERE clause of the page statement and of queryset(). `name`: how the name is asked
+        for (facility_sql.name_contains)."""
         parts = [fsql.active(t)]
         if self.q and (needle := normalize_search(self.q)):
-            parts.append(fsql.name_contains(t, needle, connection, indexed=name_index))
+            parts.append(fsql.name_contains(t, needle, connection, how=name))
         if self.kinds:
             parts.append(fsql.of_kinds(t, self.kinds, connection))
         if self.capability_mask:
@@ -325,12 +323,12 @@ class FacilitySearch:
             # SEARCH_COUNT_LIMIT of them are cut to that many first (the total, counted over
             # them in the same statement, says so), so that a common word does not sort a
             # share of the whole table (ADR 0040). A common word's candidates are the first
-            # matches in id order, read through the primary key with the LIKE as a filter:
+            # matches in id order, read through the primary key with the name as a filter:
             # rows read in proportion to the limit over the word's share of the table, not to
             # its matches, which the bigram bitmap collects in full (walk_by_id).
             walk = ""
             if self.walk_by_id:
-                where = self.conditions("f", fsql.facility_connection(), name_index=False)
+                where = self.conditions("f", fsql.facility_connection(), name="filter")
                 walk = " ORDER BY f.id"
             source = SQL(
                 f"(SELECT f.id, f.kana, f.name, f.vacancy_confirmed_at, f.lat, f.lng"
@@ -405,7 +403,7 @@ class FacilitySearch:
         needle = normalize_search(self.q) if self.q else ""
         if not self.candidates_capped() or connection.vendor != "postgresql" or len(needle) < 2:
             return
-        matches = _estimated_rows(cursor, self.conditions("f", connection, name_index=False))
+        matches = _estimated_rows(cursor, self.conditions("f", connection, name="like"))
         walked = (
             WALK_COST * (settings.SEARCH_COUNT_LIMIT + 1) * _estimated_active_facilities(cursor)
         )
