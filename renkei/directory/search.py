@@ -48,7 +48,7 @@ class SearchError(ValueError):
 # bitmap holds matches (ADR 0040, "A common word's page"): when estimated matches² > WALK_COST
 # × (SEARCH_COUNT_LIMIT + 1) × active facilities. WALK_COST is a row read and checked in the
 # walk against a match in the bitmap (bench/pages_bench.py, docs/benchmarks.md session 7).
-WALK_COST = 1.0
+WALK_COST = 2.0
 
 
 def _estimated_active_facilities(cursor: Any) -> int:
