@@ -8,6 +8,7 @@ import json
 import math
 import operator
 import re
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,15 +50,27 @@ class SearchError(ValueError):
 # × (SEARCH_COUNT_LIMIT + 1) × active facilities. WALK_COST is a row read and checked in the
 # walk against a match in the bitmap (bench/pages_bench.py, docs/benchmarks.md session 7).
 WALK_COST = 2.0
+# The estimate of the whole directory is kept per process for this long: it changes with
+# imports, not between two searches, and asking for it was a round trip on every empty page
+# and name search (under load each round trip waits for a CPU; docs/benchmarks.md session 7).
+ESTIMATE_SECONDS = 60.0
+_active_estimates: dict[str, tuple[float, int]] = {}
 
 
 def _estimated_active_facilities(cursor: Any) -> int:
     """The active facilities as the planner estimates them (its statistics, kept by ANALYZE
     and autovacuum): what the empty search shows as 「約25万件」 instead of counting every row."""
-    if fsql.facility_connection().vendor != "postgresql":
+    connection = fsql.facility_connection()
+    if connection.vendor != "postgresql":
         cursor.execute(f"SELECT COUNT(*) FROM {fsql.FACILITY} f WHERE f.is_active")
         return int(cursor.fetchone()[0])
-    return _estimated_rows(cursor, fsql.active("f"))
+    now = time.monotonic()
+    cached = _active_estimates.get(connection.alias)
+    if cached is not None and now - cached[0] < ESTIMATE_SECONDS:
+        return cached[1]
+    estimate = _estimated_rows(cursor, fsql.active("f"))
+    _active_estimates[connection.alias] = (now, estimate)
+    return estimate
 
 
 def _estimated_rows(cursor: Any, where: SQL) -> int:
