@@ -95,14 +95,8 @@ def add_version(
     if by.organization_id != material.organization_id:
         raise Forbidden("この資料を改訂できるのは発行した組織です。")
     content_type = check_upload(upload, max_bytes=MAX_BYTES)
-    v = MaterialVersion(
-        material=material,
-        published_on=data.published_on,
-        note=data.note,
-        content_type=content_type,
-        size=upload.size or 0,
-    )
-    v.file.save(upload.name or "file", upload, save=False)
+    v = MaterialVersion(material=material, published_on=data.published_on, note=data.note)
+    v.store(upload, content_type)
     v.save()
     AuditEntry.record(
         "courses.material_version_added",

@@ -25,6 +25,7 @@ from renkei.accounts.models import Membership, Organization, OrgKind, User
 from renkei.events.models import Applicant, Event, Occupation, wareki_day
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.programme import ProgrammeItem
+from renkei.lib.uploads import Upload, upload_path
 from renkei.regions.models import Municipality
 
 # --- courses --------------------------------------------------------------------------------
@@ -662,22 +663,16 @@ class Material(models.Model):
         return max(versions, key=lambda v: (v.published_on, v.pk)) if versions else None
 
 
-def material_path(instance: MaterialVersion, filename: str) -> str:
-    ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    # Random names: an upload's own name never reaches the file system.
-    return f"materials/{instance.material.code}/{uuid.uuid4().hex}{ext}"
+material_path = upload_path  # the name migrations 0001… recorded
 
 
-class MaterialVersion(models.Model):
+class MaterialVersion(Upload):
     material = models.ForeignKey(
         Material, on_delete=models.CASCADE, related_name="versions", verbose_name="資料"
     )
-    file = models.FileField("ファイル", upload_to=material_path)
     content_type = models.CharField(max_length=60, editable=False)
-    size = models.PositiveIntegerField(editable=False, default=0)
     published_on = models.DateField("発行日")
     note = models.CharField("改訂の内容", max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = "資料の版"
@@ -689,6 +684,9 @@ class MaterialVersion(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("materials:version", args=[self.material.code, self.pk])
+
+    def upload_folder(self) -> str:
+        return f"materials/{self.material.code}"
 
 
 class MaterialDownload(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from renkei.accounts.models import Membership, OrgKind
 from renkei.lib.actions import NotFound, get_visible
@@ -16,12 +16,14 @@ from renkei.programmes.models import (
     Countermeasure,
     Decision,
     Issue,
+    LineContractor,
     Material,
     Meeting,
     MeetingBody,
     ProgrammeImport,
     ProgrammeLine,
     ProgrammeTable,
+    ScopedQuerySet,
 )
 
 TABLE_NOT_FOUND = "事業一覧が見つかりません"
@@ -52,18 +54,47 @@ def visible_table(m: Membership | None, code: uuid.UUID, *, edit: bool = False) 
     return get_visible(qs.select_related("owner"), TABLE_NOT_FOUND, code=code)
 
 
-def visible_line(m: Membership | None, code: uuid.UUID, *, edit: bool = False) -> ProgrammeLine:
-    tables = ProgrammeTable.objects.editable_by(m) if edit else ProgrammeTable.objects.visible_to(m)
+def lines_for(m: Membership | None, *, mode: str = "read") -> QuerySet[ProgrammeLine]:
+    """The lines a member reaches: its own organisation's, its prefecture's owners' (to
+    read), and the lines it works on as a contractor. `mode`: "read"; "results" (enter 実績:
+    the owner and every contractor); "edit" (the owner and a contractor allowed to edit);
+    "own" (the owner alone: budgets, contractors, removal)."""
+    if m is None:
+        return ProgrammeLine.objects.none()
+    contracts = LineContractor.objects.filter(organization_id=m.organization_id)
+    if mode == "edit":
+        contracts = contracts.filter(may_edit=True)
+    if mode == "read":
+        tables = ProgrammeTable.objects.filter(
+            ScopedQuerySet.readers(ProgrammeTable.objects.all(), m)
+        )
+    else:
+        tables = ProgrammeTable.objects.editable_by(m)
+    if mode == "own":
+        return ProgrammeLine.objects.filter(table__in=tables)
+    return ProgrammeLine.objects.filter(Q(table__in=tables) | Q(pk__in=contracts.values("line_id")))
+
+
+def visible_line(m: Membership | None, code: uuid.UUID, *, mode: str = "read") -> ProgrammeLine:
     return get_visible(
-        ProgrammeLine.objects.filter(table__in=tables).select_related("table__owner", "contractor"),
-        LINE_NOT_FOUND,
-        code=code,
+        lines_for(m, mode=mode).select_related("table__owner"), LINE_NOT_FOUND, code=code
     )
 
 
-def lines_of(m: Membership | None) -> QuerySet[ProgrammeLine]:
-    """Programme lines the caller may link a countermeasure to: its own organisation's."""
-    return ProgrammeLine.objects.filter(table__in=ProgrammeTable.objects.editable_by(m))
+def reads_whole_table(m: Membership | None, table: ProgrammeTable) -> bool:
+    """The owner and its prefecture read every line; a contractor only the lines it works on."""
+    return m is not None and (
+        ProgrammeTable.objects.filter(pk=table.pk)
+        .filter(ScopedQuerySet.readers(ProgrammeTable.objects.all(), m))
+        .exists()
+    )
+
+
+def shown_lines(m: Membership | None, table: ProgrammeTable) -> QuerySet[ProgrammeLine]:
+    lines = table.lines.all()
+    if reads_whole_table(m, table):
+        return lines
+    return lines.filter(contracts__organization_id=m.organization_id if m else 0)
 
 
 def visible_import(m: Membership | None, code: uuid.UUID) -> ProgrammeImport:

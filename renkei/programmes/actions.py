@@ -14,6 +14,7 @@ from django.utils import timezone
 from pydantic import Field
 
 from renkei.accounts.models import AuditEntry, Membership, Organization
+from renkei.courses.models import Course
 from renkei.lib.actions import ActionError, Conflict, bump_version, notify
 from renkei.lib.inputs import CalendarDate, FiscalYear, Input
 from renkei.lib.programme import ProgrammeItem, Scene
@@ -32,6 +33,7 @@ from renkei.programmes.models import (
     Issue,
     IssueSource,
     IssueStatus,
+    LineContractor,
     Material,
     MeasureStatus,
     Meeting,
@@ -45,10 +47,16 @@ from renkei.programmes.models import (
 LONG = 4000
 
 
-def _audit(
+def audit(
     action: str, target: Any, by: Membership, request: HttpRequest | None, **detail: Any
 ) -> None:
     AuditEntry.record(action, request=request, by=by, target=target, detail=detail)
+
+
+def require_owner(owner_id: int, by: Membership, what: str) -> None:
+    """Only the owning organisation writes (the getters gave everyone else a 404 already)."""
+    if owner_id != by.organization_id:
+        raise ActionError(f"この{what}は編集できません")
 
 
 def require_owner_kind(by: Membership) -> None:
@@ -92,7 +100,7 @@ def save_table(
     table.results_as_of = data.results_as_of
     table.note = data.note
     table.save()
-    _audit("programmes.table_saved", table, by, request, fiscal_year=table.fiscal_year)
+    audit("programmes.table_saved", table, by, request, fiscal_year=table.fiscal_year)
     return table
 
 
@@ -123,7 +131,20 @@ class LineInput(Input):
     budget: list[BudgetInput] | None = Field(
         None, max_length=20, description="予算（財源別）。省略すると変えません"
     )
+    courses: list[str] | None = Field(
+        None,
+        max_length=20,
+        description="実績を表に添える研修コースのコード（/api/v1/courses/）。省略すると変えません",
+    )
     version: int | None = None
+
+
+def _courses(codes: list[str], by: Membership) -> list[Course]:
+    wanted = {parse_code(c, "courses") for c in codes}
+    found = list(Course.objects.visible_to(by.organization).filter(code__in=wanted))
+    if len(found) != len(wanted):
+        raise ActionError("研修コースが見つかりません", field="courses")
+    return found
 
 
 def _sources(budget: list[BudgetInput]) -> dict[int, FundingSource]:
@@ -144,8 +165,14 @@ def save_line(
     request: HttpRequest | None = None,
 ) -> ProgrammeLine:
     if table.owner_id != by.organization_id:
-        raise ActionError("この事業一覧は編集できません")
+        # A contractor allowed to edit changes the line's text; budgets and links stay the owner's.
+        contract = line.contracts.filter(organization_id=by.organization_id) if line else None
+        if contract is None or not contract.filter(may_edit=True).exists():
+            require_owner(table.owner_id, by, "事業一覧")
+        if data.budget is not None or data.courses is not None:
+            raise ActionError("予算と研修コースは事業一覧の組織が設定します", field="budget")
     sources = _sources(data.budget) if data.budget is not None else {}
+    courses = _courses(data.courses, by) if data.courses is not None else None
     if line is None:
         last = table.lines.order_by("-sort_order").values_list("sort_order", flat=True).first()
         line = ProgrammeLine(table=table, sort_order=(last or 0) + 10)
@@ -165,7 +192,9 @@ def save_line(
             BudgetLine(line=line, source=sources[b.source_id], amount=b.amount, label=b.label)
             for b in data.budget
         )
-    _audit("programmes.line_saved", line, by, request, table=str(table.code), name=line.name)
+    if courses is not None:
+        line.courses.set(courses)
+    audit("programmes.line_saved", line, by, request, table=str(table.code), name=line.name)
     return line
 
 
@@ -176,9 +205,8 @@ def _ordered(values: list[Any], enum: Any) -> list[str]:
 
 @transaction.atomic
 def remove_line(line: ProgrammeLine, *, by: Membership, request: HttpRequest | None = None) -> None:
-    if line.table.owner_id != by.organization_id:
-        raise ActionError("この事業一覧は編集できません")
-    _audit("programmes.line_removed", line.table, by, request, name=line.name)
+    require_owner(line.table.owner_id, by, "事業一覧")
+    audit("programmes.line_removed", line.table, by, request, name=line.name)
     line.delete()
 
 
@@ -186,13 +214,12 @@ def remove_line(line: ProgrammeLine, *, by: Membership, request: HttpRequest | N
 def add_budget(
     line: ProgrammeLine, *, by: Membership, data: BudgetInput, request: HttpRequest | None = None
 ) -> BudgetLine:
-    if line.table.owner_id != by.organization_id:
-        raise ActionError("この事業一覧は編集できません")
+    require_owner(line.table.owner_id, by, "事業一覧")
     source = _sources([data])[data.source_id]
     budget = BudgetLine.objects.create(
         line=line, source=source, amount=data.amount, label=data.label
     )
-    _audit("programmes.budget_saved", line, by, request, source=source.name, amount=data.amount)
+    audit("programmes.budget_saved", line, by, request, source=source.name, amount=data.amount)
     return budget
 
 
@@ -201,9 +228,8 @@ def remove_budget(
     budget: BudgetLine, *, by: Membership, request: HttpRequest | None = None
 ) -> None:
     line = budget.line
-    if line.table.owner_id != by.organization_id:
-        raise ActionError("この事業一覧は編集できません")
-    _audit("programmes.budget_removed", line, by, request, amount=budget.amount)
+    require_owner(line.table.owner_id, by, "事業一覧")
+    audit("programmes.budget_removed", line, by, request, amount=budget.amount)
     budget.delete()
 
 
@@ -214,8 +240,7 @@ def roll_over(
     """Next year's table from this year's: each line's 予定 becomes the draft of next year's
     実績 (edited from 「2回開催予定」 into 「2回開催」 as the year goes), the 予定 column starts
     empty, and the budget lines are carried over for review."""
-    if table.owner_id != by.organization_id:
-        raise ActionError("この事業一覧は編集できません")
+    require_owner(table.owner_id, by, "事業一覧")
     year = table.fiscal_year + 1
     if ProgrammeTable.objects.filter(owner_id=table.owner_id, fiscal_year=year).exists():
         raise Conflict("翌年度の事業一覧はすでにあります")
@@ -223,7 +248,7 @@ def roll_over(
     new = ProgrammeTable.objects.create(
         owner=table.owner, fiscal_year=year, title=title, copied_from=table
     )
-    lines = list(table.lines.prefetch_related("budget_lines__source"))
+    lines = list(table.lines.prefetch_related("budget_lines__source", "contracts", "courses"))
     copies = ProgrammeLine.objects.bulk_create(
         ProgrammeLine(
             table=new,
@@ -236,17 +261,24 @@ def roll_over(
             results=ln.plan,
             plan="",
             effect=ln.effect,
-            contractor=ln.contractor,
             contractor_name=ln.contractor_name,
         )
         for ln in lines
     )
+    LineContractor.objects.bulk_create(
+        LineContractor(line=copy, organization_id=c.organization_id, may_edit=c.may_edit)
+        for ln, copy in zip(lines, copies, strict=True)
+        for c in ln.contracts.all()
+    )
+    for ln, copy in zip(lines, copies, strict=True):
+        if courses := list(ln.courses.all()):
+            copy.courses.set(courses)
     BudgetLine.objects.bulk_create(
         BudgetLine(line=copy, source=b.source, amount=b.amount, label=b.label)
         for ln, copy in zip(lines, copies, strict=True)
         for b in ln.budget_lines.all()
     )
-    _audit(
+    audit(
         "programmes.table_rolled_over", new, by, request, source=str(table.code), lines=len(lines)
     )
     return new
@@ -280,7 +312,7 @@ def save_body(
     parent = None
     if data.parent:
         parent = MeetingBody.objects.filter(
-            owner_id=by.organization_id, code=_uuid(data.parent, "parent")
+            owner_id=by.organization_id, code=parse_code(data.parent, "parent")
         ).first()
         if parent is None or (body is not None and parent.pk == body.pk):
             raise ActionError("上位の会議体が見つかりません", field="parent")
@@ -296,11 +328,11 @@ def save_body(
         data.is_active,
     )
     body.save()
-    _audit("programmes.body_saved", body, by, request, name=body.name)
+    audit("programmes.body_saved", body, by, request, name=body.name)
     return body
 
 
-def _uuid(value: str, field: str) -> Any:
+def parse_code(value: str, field: str) -> Any:
     import uuid
 
     try:
@@ -323,12 +355,11 @@ class BodyMemberInput(Input):
 def add_member(
     body: MeetingBody, *, by: Membership, data: BodyMemberInput, request: HttpRequest | None = None
 ) -> BodyMember:
-    if body.owner_id != by.organization_id:
-        raise ActionError("この会議体は編集できません")
+    require_owner(body.owner_id, by, "会議体")
     org = None
     if data.organization:
         org = Organization.objects.filter(
-            code=_uuid(data.organization, "organization"), is_active=True
+            code=parse_code(data.organization, "organization"), is_active=True
         ).first()
         if org is None:
             raise ActionError("組織が見つかりません", field="organization")
@@ -344,7 +375,7 @@ def add_member(
         email=data.email,
         sort_order=(last or 0) + 1,
     )
-    _audit("programmes.member_saved", body, by, request, member=str(member))
+    audit("programmes.member_saved", body, by, request, member=str(member))
     return member
 
 
@@ -352,11 +383,10 @@ def add_member(
 def remove_member(
     member: BodyMember, *, by: Membership, request: HttpRequest | None = None
 ) -> None:
-    if member.body.owner_id != by.organization_id:
-        raise ActionError("この会議体は編集できません")
+    require_owner(member.body.owner_id, by, "会議体")
     member.is_active = False
     member.save(update_fields=["is_active"])
-    _audit("programmes.member_removed", member.body, by, request, member=str(member))
+    audit("programmes.member_removed", member.body, by, request, member=str(member))
 
 
 class MeetingInput(Input):
@@ -380,8 +410,7 @@ def save_meeting(
     meeting: Meeting | None = None,
     request: HttpRequest | None = None,
 ) -> Meeting:
-    if body.owner_id != by.organization_id:
-        raise ActionError("この会議体は編集できません")
+    require_owner(body.owner_id, by, "会議体")
     from renkei.lib.dates import fiscal_year
 
     if fiscal_year(data.held_on) != data.fiscal_year:
@@ -390,23 +419,14 @@ def save_meeting(
         meeting = Meeting(body=body)
     else:
         bump_version(meeting, data.version)
-    for name in (
-        "fiscal_year",
-        "number",
-        "held_on",
-        "starts_at",
-        "place",
-        "status",
-        "agenda",
-        "minutes",
-    ):
+    for name in MeetingInput.model_fields.keys() - {"version"}:
         setattr(meeting, name, getattr(data, name))
     try:
         with transaction.atomic():
             meeting.save()
     except IntegrityError:
         raise Conflict("その年度のその回の会議はすでにあります", field="number") from None
-    _audit("programmes.meeting_saved", meeting, by, request, number=meeting.number)
+    audit("programmes.meeting_saved", meeting, by, request, number=meeting.number)
     return meeting
 
 
@@ -424,8 +444,7 @@ def plan_year(
 ) -> list[Meeting]:
     from renkei.lib.dates import fiscal_year
 
-    if body.owner_id != by.organization_id:
-        raise ActionError("この会議体は編集できません")
+    require_owner(body.owner_id, by, "会議体")
     if any(fiscal_year(d) != data.fiscal_year for d in data.dates):
         raise ActionError("開催日がその年度に入っていません", field="dates")
     if body.meetings.filter(fiscal_year=data.fiscal_year).exists():
@@ -438,15 +457,14 @@ def plan_year(
         )
         for i, d in enumerate(sorted(data.dates), start=1)
     ]
-    _audit("programmes.meeting_saved", body, by, request, planned=len(meetings))
+    audit("programmes.meeting_saved", body, by, request, planned=len(meetings))
     return meetings
 
 
 def send_notice(meeting: Meeting, *, by: Membership, request: HttpRequest | None = None) -> int:
     """Tell the body's members the date, place and agenda; mail goes once the change commits."""
     with transaction.atomic():
-        if meeting.body.owner_id != by.organization_id:
-            raise ActionError("この会議は編集できません")
+        require_owner(meeting.body.owner_id, by, "会議")
         if meeting.status == MeetingStatus.CANCELLED:
             raise Conflict("中止した会議の通知は送れません")
         members = list(meeting.body.members.filter(is_active=True).select_related("organization"))
@@ -461,7 +479,7 @@ def send_notice(meeting: Meeting, *, by: Membership, request: HttpRequest | None
         )
         meeting.notice_sent_at = timezone.now()
         meeting.save(update_fields=["notice_sent_at"])
-        _audit("programmes.meeting_notice_sent", meeting, by, request, recipients=len(to))
+        audit("programmes.meeting_notice_sent", meeting, by, request, recipients=len(to))
     return sent
 
 
@@ -483,8 +501,7 @@ def record_attendance(
     data: MeetingAttendanceInput,
     request: HttpRequest | None = None,
 ) -> int:
-    if meeting.body.owner_id != by.organization_id:
-        raise ActionError("この会議は編集できません")
+    require_owner(meeting.body.owner_id, by, "会議")
     members = {str(mm.code): mm for mm in meeting.body.members.all()}
     for row in data.rows:
         if row.member not in members:
@@ -495,7 +512,7 @@ def record_attendance(
             member=members[row.member],
             defaults={"status": row.status, "note": row.note},
         )
-    _audit("programmes.attendance_saved", meeting, by, request, rows=len(data.rows))
+    audit("programmes.attendance_saved", meeting, by, request, rows=len(data.rows))
     return len(data.rows)
 
 
@@ -511,11 +528,10 @@ def add_decision(
     data: MeetingDecisionInput,
     request: HttpRequest | None = None,
 ) -> Decision:
-    if meeting.body.owner_id != by.organization_id:
-        raise ActionError("この会議は編集できません")
+    require_owner(meeting.body.owner_id, by, "会議")
     number = meeting.decisions.count() + 1
     decision = Decision.objects.create(meeting=meeting, number=number, text=data.text)
-    _audit("programmes.decision_saved", meeting, by, request, number=number)
+    audit("programmes.decision_saved", meeting, by, request, number=number)
     return decision
 
 
@@ -545,22 +561,15 @@ def add_material(
     upload: UploadedFile[bytes],
     request: HttpRequest | None = None,
 ) -> Material:
-    if meeting.body.owner_id != by.organization_id:
-        raise ActionError("この会議は編集できません")
+    require_owner(meeting.body.owner_id, by, "会議")
     title = title.strip()
     if not title or len(title) > 120:
         raise ActionError("資料名を120文字以内で入力してください", field="title")
     content_type = check_material(upload)
-    material = Material(
-        meeting=meeting,
-        title=title,
-        filename=(upload.name or "")[-200:],
-        content_type=content_type,
-        size=upload.size or 0,
-    )
-    material.file.save(upload.name or "material", upload, save=False)
+    material = Material(meeting=meeting, title=title, filename=(upload.name or "")[-200:])
+    material.store(upload, content_type)
     material.save()
-    _audit("programmes.material_added", meeting, by, request, title=title, size=material.size)
+    audit("programmes.material_added", meeting, by, request, title=title, size=material.size)
     return material
 
 
@@ -569,9 +578,8 @@ def remove_material(
     material: Material, *, by: Membership, request: HttpRequest | None = None
 ) -> None:
     meeting = material.meeting
-    if meeting.body.owner_id != by.organization_id:
-        raise ActionError("この会議は編集できません")
-    _audit("programmes.material_removed", meeting, by, request, title=material.title)
+    require_owner(meeting.body.owner_id, by, "会議")
+    audit("programmes.material_removed", meeting, by, request, title=material.title)
     stored = material.file.name or ""
     storage = material.file.storage
     material.delete()
@@ -607,7 +615,7 @@ def save_issue(
     meeting = None
     if data.meeting:
         meeting = (
-            Meeting.objects.editable_by(by).filter(code=_uuid(data.meeting, "meeting")).first()
+            Meeting.objects.editable_by(by).filter(code=parse_code(data.meeting, "meeting")).first()
         )
         if meeting is None:
             raise ActionError("会議が見つかりません", field="meeting")
@@ -622,7 +630,7 @@ def save_issue(
     issue.items = _ordered(data.items, ProgrammeItem)
     issue.meeting, issue.raised_on, issue.status = meeting, data.raised_on, data.status
     issue.save()
-    _audit("programmes.issue_saved", issue, by, request, title=issue.title)
+    audit("programmes.issue_saved", issue, by, request, title=issue.title)
     return issue
 
 
@@ -653,16 +661,15 @@ def save_countermeasure(
     measure: Countermeasure | None = None,
     request: HttpRequest | None = None,
 ) -> Countermeasure:
-    if issue.owner_id != by.organization_id:
-        raise ActionError("この課題は編集できません")
+    require_owner(issue.owner_id, by, "課題")
     decision = None
     if data.decision:
         decision = Decision.objects.filter(
-            meeting__body__owner_id=by.organization_id, code=_uuid(data.decision, "decision")
+            meeting__body__owner_id=by.organization_id, code=parse_code(data.decision, "decision")
         ).first()
         if decision is None:
             raise ActionError("決定事項が見つかりません", field="decision")
-    codes = {_uuid(c, "programme_lines") for c in data.programme_lines}
+    codes = {parse_code(c, "programme_lines") for c in data.programme_lines}
     lines = list(ProgrammeLine.objects.filter(table__owner_id=by.organization_id, code__in=codes))
     if len(lines) != len(codes):
         raise ActionError("財源となる事業が見つかりません", field="programme_lines")
@@ -685,7 +692,7 @@ def save_countermeasure(
     if issue.status == IssueStatus.OPEN and data.status == MeasureStatus.ACTIVE:
         issue.status = IssueStatus.ACTING
         issue.save(update_fields=["status"])
-    _audit("programmes.countermeasure_saved", measure, by, request, issue=str(issue.code))
+    audit("programmes.countermeasure_saved", measure, by, request, issue=str(issue.code))
     return measure
 
 
@@ -703,15 +710,14 @@ def note_progress(
     data: ProgressInput,
     request: HttpRequest | None = None,
 ) -> ProgressNote:
-    if measure.issue.owner_id != by.organization_id:
-        raise ActionError("この課題は編集できません")
+    require_owner(measure.issue.owner_id, by, "課題")
     note = ProgressNote.objects.create(
         countermeasure=measure, written_on=data.written_on, text=data.text, by=by.user
     )
     if data.status is not None and data.status != measure.status:
         measure.status = data.status
         measure.save(update_fields=["status"])
-    _audit("programmes.progress_noted", measure, by, request, status=measure.status)
+    audit("programmes.progress_noted", measure, by, request, status=measure.status)
     return note
 
 

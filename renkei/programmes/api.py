@@ -10,13 +10,18 @@ from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership
+from renkei.accounts.models import Membership
+from renkei.lib.actions import get_visible
 from renkei.lib.api import READ_ERRORS, WRITE_ERRORS
-from renkei.programmes import access, actions
+from renkei.programmes import access, actions, contracts, imports
+from renkei.programmes.exports import table_view
 from renkei.programmes.models import (
     FundingSource,
     Issue,
+    LineContractor,
     Meeting,
     MeetingBody,
+    ProgrammeImport,
     ProgrammeLine,
     ProgrammeTable,
 )
@@ -25,6 +30,7 @@ from renkei.programmes.schemas import (
     BodyMemberOut,
     BodyOut,
     FundingSourceOut,
+    ImportOut,
     IssueDetailOut,
     IssueOut,
     LineOut,
@@ -32,6 +38,7 @@ from renkei.programmes.schemas import (
     MeetingOut,
     TableDetailOut,
     TableOut,
+    with_view,
 )
 
 router = Router(tags=["programmes"], auth=SessionAuth())
@@ -70,7 +77,10 @@ def create_table(request: HttpRequest, payload: actions.TableInput) -> Status[Pr
     summary="事業一覧（事業・予算・財源別と項目別の合計）",
 )
 def get_table(request: HttpRequest, code: uuid.UUID) -> ProgrammeTable:
-    return access.visible_table(api_membership(request), code)
+    m = api_membership(request)
+    table = access.visible_table(m, code)
+    lines = access.shown_lines(m, table).order_by("sort_order", "pk")
+    return with_view(table, table_view(table, lines))
 
 
 @router.put("/tables/{code}", response={200: TableOut, **WRITE_ERRORS}, summary="事業一覧の設定")
@@ -103,23 +113,97 @@ def create_line(
     return Status(201, actions.save_line(table, by=m, data=payload, request=request))
 
 
+def _line(m: Membership, code: uuid.UUID, mode: str = "read") -> ProgrammeLine:
+    return access.visible_line(m, code, mode=mode)
+
+
 @router.get("/lines/{code}", response={200: LineOut, **READ_ERRORS}, summary="事業")
 def get_line(request: HttpRequest, code: uuid.UUID) -> ProgrammeLine:
-    return access.visible_line(api_membership(request), code)
+    return _line(api_membership(request), code)
 
 
-@router.put("/lines/{code}", response={200: LineOut, **WRITE_ERRORS}, summary="事業を変更")
+@router.put(
+    "/lines/{code}",
+    response={200: LineOut, **WRITE_ERRORS},
+    summary="事業を変更（事業一覧の組織、または編集を任された受託者）",
+)
 def update_line(request: HttpRequest, code: uuid.UUID, payload: actions.LineInput) -> ProgrammeLine:
     m = api_membership(request)
-    line = access.visible_line(m, code, edit=True)
+    line = _line(m, code, "edit")
     return actions.save_line(line.table, by=m, data=payload, line=line, request=request)
+
+
+@router.put(
+    "/lines/{code}/results",
+    response={200: LineOut, **WRITE_ERRORS},
+    summary="事業の実績を入力（事業一覧の組織、または受託者）",
+)
+def put_results(
+    request: HttpRequest, code: uuid.UUID, payload: contracts.ResultsInput
+) -> ProgrammeLine:
+    m = api_membership(request)
+    return contracts.enter_results(_line(m, code, "results"), by=m, data=payload, request=request)
 
 
 @router.delete("/lines/{code}", response={204: None, **WRITE_ERRORS}, summary="事業を削除")
 def delete_line(request: HttpRequest, code: uuid.UUID) -> Status[None]:
     m = api_membership(request)
-    actions.remove_line(access.visible_line(m, code, edit=True), by=m, request=request)
+    actions.remove_line(_line(m, code, "own"), by=m, request=request)
     return Status(204, None)
+
+
+@router.post(
+    "/lines/{code}/contractors",
+    response={201: LineOut, **WRITE_ERRORS},
+    summary="受託者を設定（設定済みなら編集の可否を変更）",
+)
+def add_contractor(
+    request: HttpRequest, code: uuid.UUID, payload: contracts.ContractorInput
+) -> Status[ProgrammeLine]:
+    m = api_membership(request)
+    line = _line(m, code, "own")
+    contracts.add_contractor(line, by=m, data=payload, request=request)
+    return Status(201, line)
+
+
+@router.delete(
+    "/lines/{code}/contractors/{organization}",
+    response={204: None, **WRITE_ERRORS},
+    summary="受託者を外す",
+)
+def remove_contractor(
+    request: HttpRequest, code: uuid.UUID, organization: uuid.UUID
+) -> Status[None]:
+    m = api_membership(request)
+    line = _line(m, code, "own")
+    contract = get_visible(
+        LineContractor.objects.filter(line=line).select_related("organization", "line__table"),
+        "受託者が見つかりません",
+        organization__code=organization,
+    )
+    contracts.remove_contractor(contract, by=m, request=request)
+    return Status(204, None)
+
+
+# 取込み（ファイルの読み込みは画面から）---------------------------------------------------------------
+
+
+@router.get("/imports/{code}", response={200: ImportOut, **READ_ERRORS}, summary="取込みの状況")
+def get_import(request: HttpRequest, code: uuid.UUID) -> ProgrammeImport:
+    return access.visible_import(api_membership(request), code)
+
+
+@router.post(
+    "/imports/{code}/mapping",
+    response={200: ImportOut, **WRITE_ERRORS},
+    summary="列の対応づけを決めて取り込む（誤りのある行があれば何も保存しません）",
+)
+def apply_mapping(
+    request: HttpRequest, code: uuid.UUID, payload: imports.MappingInput
+) -> ProgrammeImport:
+    m = api_membership(request)
+    imp = access.visible_import(m, code)
+    return imports.apply_mapping(imp, by=m, data=payload, request=request)
 
 
 # 会議体と会議 ------------------------------------------------------------------------------------

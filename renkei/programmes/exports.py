@@ -1,9 +1,16 @@
-"""The 事業一覧 as sheets for renkei.lib.exports: the lines in seed 000's columns (with seed
-003's items and 事業効果 and the budget), then the totals by 財源 and by item."""
+"""The 事業一覧 as its readers see it (`table_view`) and as sheets for renkei.lib.exports: the
+lines in seed 000's columns (with seed 003's items and 事業効果, the linked courses' figures
+and the budget), then the totals by 財源 and by item, and the year's trainings and events."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
 from renkei.lib.exports import Sheet
+from renkei.programmes.figures import attach_course_figures, event_figures
 from renkei.programmes.models import (
     ProgrammeLine,
     ProgrammeTable,
@@ -12,11 +19,47 @@ from renkei.programmes.models import (
 )
 
 
-def table_lines(table: ProgrammeTable) -> list[ProgrammeLine]:
-    return list(table.lines.select_related("contractor").prefetch_related("budget_lines__source"))
+@dataclass
+class TableView:
+    """A table as one reader sees it (a contractor: its own lines), with the figures the
+    screen, the print, the exports and the API show: in a fixed number of queries."""
+
+    table: ProgrammeTable
+    lines: list[ProgrammeLine]
+    events: list[tuple[str, int]]
+
+    @property
+    def sections(self) -> list[tuple[str, list[ProgrammeLine]]]:
+        out: list[tuple[str, list[ProgrammeLine]]] = []
+        for ln in self.lines:
+            if not out or out[-1][0] != ln.section:
+                out.append((ln.section, []))
+            out[-1][1].append(ln)
+        return out
+
+    def context(self) -> dict[str, Any]:
+        by_source = totals_by_source(self.lines)
+        return {
+            "table": self.table,
+            "lines": self.lines,
+            "sections": self.sections,
+            "by_source": by_source,
+            "source_total": sum(t for _, t in by_source),
+            "by_item": totals_by_item(self.lines),
+            "event_figures": self.events,
+        }
 
 
-def table_sheets(table: ProgrammeTable, lines: list[ProgrammeLine]) -> list[Sheet]:
+def table_view(table: ProgrammeTable, lines: QuerySet[ProgrammeLine]) -> TableView:
+    shown = list(
+        lines.prefetch_related("budget_lines__source", "contracts__organization", "courses")
+    )
+    attach_course_figures(shown, table.fiscal_year)
+    return TableView(table, shown, event_figures(table))
+
+
+def table_sheets(view: TableView) -> list[Sheet]:
+    table, lines = view.table, view.lines
     results_head = f"{table.era_year}実績" + (
         f"（{table.as_of_label}）" if table.results_as_of else ""
     )
@@ -33,6 +76,7 @@ def table_sheets(table: ProgrammeTable, lines: list[ProgrammeLine]) -> list[Shee
         "受託者",
         "予算額（千円）",
         "財源",
+        "研修の実績（回数・受講者数）",
     ]
     rows = []
     for ln in lines:
@@ -54,9 +98,10 @@ def table_sheets(table: ProgrammeTable, lines: list[ProgrammeLine]) -> list[Shee
                     f"{b.source.name}{'（' + b.label + '）' if b.label else ''} {b.amount:,}"
                     for b in budgets
                 ),
+                "\n".join(f.label for f in ln.course_figures),  # type: ignore[attr-defined]
             ]
         )
-    by_source = totals_by_source(table)
+    by_source = totals_by_source(lines)
     sources = Sheet(
         title="財源別",
         header=["財源", "予算額（千円）"],
@@ -73,6 +118,12 @@ def table_sheets(table: ProgrammeTable, lines: list[ProgrammeLine]) -> list[Shee
         title=f"{table.era_year}事業一覧",
         header=header,
         rows=rows,
-        widths=[20, 28, 6, 12, 14, 50, 50, 50, 40, 20, 14, 40],
+        widths=[20, 28, 6, 12, 14, 50, 50, 50, 40, 20, 14, 40, 30],
     )
-    return [main, sources, items]
+    events = Sheet(
+        title="研修・普及啓発の実績",
+        header=["項目（指標から）", table.fiscal_year_label],
+        rows=[list(r) for r in view.events],
+        widths=[30, 24],
+    )
+    return [main, sources, items, events]

@@ -68,9 +68,38 @@ class LineForm(forms.Form):
     results = _text("実績（日付・回数・人数など）", 4000, rows=6)
     plan = _text("次年度の予定", 4000)
     effect = _text("事業効果", 4000)
-    contractor_name = forms.CharField(label="受託者（委託先）", max_length=120, required=False)
+    contractor_name = forms.CharField(
+        label="受託者（Renkei に組織のない委託先）", max_length=120, required=False
+    )
+    courses = _checks("実績を添える研修コース", [])
     sort_order = forms.IntegerField(label="順番", min_value=0, max_value=100000, required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, courses: list[tuple[str, str]] | None, **kwargs: Any) -> None:
+        """`courses=None`: a contractor editing; budgets and links stay the owner's."""
+        super().__init__(*args, **kwargs)
+        if courses is None:
+            del self.fields["courses"]
+        else:
+            field = self.fields["courses"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = courses
+
+
+class ResultsForm(forms.Form):
+    results = _text("実績（日付・回数・人数など）", 4000, rows=8)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ContractorForm(forms.Form):
+    organization = forms.ChoiceField(label="受託者の組織")
+    may_edit = forms.BooleanField(label="実績だけでなく事業の内容も編集できる", required=False)
+
+    def __init__(self, *args: Any, orgs: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organization"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = orgs
 
 
 class BudgetForm(forms.Form):

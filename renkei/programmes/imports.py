@@ -90,6 +90,22 @@ class FileRefused(ActionError):
     pass
 
 
+FILE_GONE = (
+    "取込みのファイルが見つかりません（保存期間を過ぎたか、削除されました）。"
+    "お手数ですが、もう一度ファイルを読み込んでください"
+)
+
+
+def stored_rows(imp: ProgrammeImport) -> list[list[str]]:
+    """The stored upload's rows, or a refusal asking for the file again when it is gone."""
+    try:
+        with imp.file.open("rb") as handle:
+            data = handle.read()
+    except (OSError, ValueError):  # missing from the storage, or no file recorded at all
+        raise FileRefused(FILE_GONE) from None
+    return read_rows(data, imp.file.name or "")
+
+
 def _normal(value: Any) -> str:
     if value is None:
         return ""
@@ -256,7 +272,7 @@ def check_rows(
     imp: ProgrammeImport, columns: dict[str, int]
 ) -> tuple[list[RowResult], list[dict[str, Any]]]:
     """Every row checked; the good rows' values ready to write."""
-    rows = read_rows(imp.file.open("rb").read(), imp.file.name or "")
+    rows = stored_rows(imp)
     header_line = int((imp.report or [{}])[0].get("header_line", 1)) if imp.report else 1
     sources = {s.name: s for s in FundingSource.objects.filter(is_active=True)}
     sources.update({s.short_name: s for s in sources.values() if s.short_name})
@@ -334,6 +350,8 @@ def apply_mapping(
         raise ActionError("ファイルにない列が選ばれています", field="columns")
     if "name" not in data.columns:
         raise ActionError("事業名称の列を選んでください", field="columns")
+    if not imp.file or not imp.file.storage.exists(imp.file.name or ""):
+        raise FileRefused(FILE_GONE)
     used = list(data.columns.values())
     if len(used) != len(set(used)):
         raise ActionError("同じ列を二つの項目に選んでいます", field="columns")
@@ -359,13 +377,17 @@ def run_import(*, import_id: int) -> None:
 
 def _run(imp: ProgrammeImport) -> None:
     columns = {k: int(v) for k, v in imp.mapping.get("columns", {}).items()}
-    results, values = check_rows(imp, columns)
-    bad = [r for r in results if r.errors]
     report = [{"header_line": (imp.report or [{}])[0].get("header_line", 1)}]
+    try:
+        results, values = check_rows(imp, columns)
+    except FileRefused as e:  # gone between the mapping step and the job
+        results, values = [], []
+        report.append({"line": 0, "name": "", "errors": [e.message]})
+    bad = [r for r in results if r.errors]
     report += [{"line": r.line, "name": r.name, "errors": r.errors} for r in bad]
     with transaction.atomic():
         if bad or not values:
-            if not values:
+            if not values and len(report) == 1:
                 report.append({"line": 0, "name": "", "errors": ["取り込める行がありません"]})
             imp.status = ImportStatus.FAILED
         else:

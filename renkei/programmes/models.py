@@ -22,12 +22,13 @@ from typing import Self, TypeVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.urls import reverse
 
 from renkei.accounts.models import Membership, Organization, OrgKind
 from renkei.lib.dates import fiscal_year_label, wareki_date
 from renkei.lib.programme import ProgrammeItem, Scene
+from renkei.lib.uploads import Upload, upload_path
 
 # Organisations whose members keep programme records of their own.
 OWNER_KINDS = (
@@ -76,14 +77,18 @@ class ScopedQuerySet(models.QuerySet[M]):
 
     owner_path = "owner"
 
-    def visible_to(self, m: Membership | None) -> Self:
-        if m is None:
-            return self.none()
+    def readers(self, m: Membership) -> Q:
+        """Who reads: the owner, and a prefecture the records of its prefecture's owners."""
         own = Q(**{f"{self.owner_path}_id": m.organization_id})
         org = m.organization
         if org.kind == OrgKind.PREFECTURE and org.prefecture_id:
             own |= Q(**{f"{self.owner_path}__prefecture_id": org.prefecture_id})
-        return self.filter(own)
+        return own
+
+    def visible_to(self, m: Membership | None) -> Self:
+        if m is None:
+            return self.none()
+        return self.filter(self.readers(m))
 
     def editable_by(self, m: Membership | None) -> Self:
         if m is None:
@@ -134,7 +139,10 @@ def ensure_funding_sources() -> None:
 
 
 class ProgrammeTableQuerySet(ScopedQuerySet["ProgrammeTable"]):
-    pass
+    def readers(self, m: Membership) -> Q:
+        """Also a contractor, for the tables it works on (it reads only its own lines)."""
+        worked_on = LineContractor.objects.filter(organization_id=m.organization_id)
+        return super().readers(m) | Q(pk__in=worked_on.values("line__table_id"))
 
 
 class ProgrammeTable(models.Model):
@@ -202,15 +210,20 @@ class ProgrammeLine(models.Model):
     results = models.TextField("実績", blank=True, max_length=4000)
     plan = models.TextField("次年度の予定", blank=True, max_length=4000)
     effect = models.TextField("事業効果", blank=True, max_length=4000)
-    contractor = models.ForeignKey(
+    # 受託者: organisations working on the line (a 医師会 under contract) read it and enter its
+    # 実績; one the owner lets edit changes the line's text too (LineContractor.may_edit).
+    contractors = models.ManyToManyField(
         Organization,
-        null=True,
+        through="LineContractor",
         blank=True,
-        on_delete=models.PROTECT,
         related_name="contracted_programme_lines",
         verbose_name="受託者",
     )
     contractor_name = models.CharField("受託者（名称）", max_length=120, blank=True)
+    # Courses whose yearly figures (回数・受講者数) the table shows beside the line.
+    courses = models.ManyToManyField(
+        "courses.Course", blank=True, related_name="programme_lines", verbose_name="研修コース"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -236,13 +249,31 @@ class ProgrammeLine(models.Model):
 
     @property
     def contractor_label(self) -> str:
-        return (
-            self.contractor.name if self.contractor_id and self.contractor else self.contractor_name
-        )
+        """The contractors' names (prefetched in list views), or the name typed for one
+        that has no organisation in Renkei."""
+        names = [c.organization.name for c in self.contracts.all()]
+        return "、".join(names) or self.contractor_name
 
     def budget_total(self) -> int:
         # Uses the prefetched rows when a list view loaded them.
         return sum(b.amount for b in self.budget_lines.all())
+
+
+class LineContractor(models.Model):
+    line = models.ForeignKey(ProgrammeLine, on_delete=models.CASCADE, related_name="contracts")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    may_edit = models.BooleanField("事業の内容も編集できる", default=False)
+
+    class Meta:
+        verbose_name = "受託者"
+        verbose_name_plural = "受託者"
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "organization"], name="uniq_line_contractor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line} / {self.organization}"
 
 
 class BudgetLine(models.Model):
@@ -265,16 +296,16 @@ class BudgetLine(models.Model):
         return f"{self.source} {self.amount:,}千円"
 
 
-def totals_by_source(table: ProgrammeTable) -> list[tuple[FundingSource, int]]:
-    rows = (
-        BudgetLine.objects.filter(line__table=table)
-        .values("source")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    by_id = {r["source"]: int(r["total"] or 0) for r in rows}
-    sources = FundingSource.objects.filter(pk__in=by_id)
-    return [(s, by_id[s.pk]) for s in sources]
+def totals_by_source(lines: list[ProgrammeLine]) -> list[tuple[FundingSource, int]]:
+    """Budget 千円 per 財源 in the 財源 table's order, from the lines' prefetched budgets."""
+    totals: dict[int, int] = {}
+    sources: dict[int, FundingSource] = {}
+    for ln in lines:
+        for b in ln.budget_lines.all():
+            sources[b.source_id] = b.source
+            totals[b.source_id] = totals.get(b.source_id, 0) + b.amount
+    order = sorted(sources.values(), key=lambda s: (s.sort_order, s.pk))
+    return [(s, totals[s.pk]) for s in order]
 
 
 def totals_by_item(lines: list[ProgrammeLine]) -> list[tuple[str, int, int]]:
@@ -539,21 +570,14 @@ MATERIAL_TYPES = {
 MATERIAL_MAX_BYTES = 10 * 1024 * 1024
 
 
-def material_path(instance: Material, filename: str) -> str:
-    ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    # Random names: an upload's own name never reaches the file system.
-    return f"programmes/materials/{instance.meeting.code}/{uuid.uuid4().hex}{ext}"
+material_path = upload_path  # the name migration 0001 recorded
 
 
-class Material(models.Model):
+class Material(Upload):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="materials")
     title = models.CharField("資料名", max_length=120)
-    file = models.FileField("ファイル", upload_to=material_path)
     filename = models.CharField(max_length=200, editable=False)
-    content_type = models.CharField(max_length=120, editable=False)
-    size = models.PositiveIntegerField(editable=False, default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = "会議資料"
@@ -565,6 +589,9 @@ class Material(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("programmes:material", args=[self.code])
+
+    def upload_folder(self) -> str:
+        return f"programmes/materials/{self.meeting.code}"
 
 
 # ---------------------------------------------------------------------------------------------

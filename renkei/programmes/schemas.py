@@ -8,13 +8,17 @@ import uuid
 from ninja import Field, Schema
 
 from renkei.lib.inputs import TimeOfDay
+from renkei.programmes.exports import TableView
+from renkei.programmes.figures import CourseFigures
 from renkei.programmes.models import (
     BodyMember,
     BudgetLine,
     Countermeasure,
     Issue,
+    LineContractor,
     Meeting,
     MeetingBody,
+    ProgrammeImport,
     ProgrammeLine,
     ProgrammeTable,
     totals_by_item,
@@ -40,6 +44,20 @@ class BudgetOut(Schema):
         return obj.source.name
 
 
+class ContractorOut(Schema):
+    organization_code: uuid.UUID
+    name: str
+    may_edit: bool = Field(description="実績だけでなく事業の内容も編集できる")
+
+    @staticmethod
+    def resolve_organization_code(obj: LineContractor) -> uuid.UUID:
+        return obj.organization.code
+
+    @staticmethod
+    def resolve_name(obj: LineContractor) -> str:
+        return obj.organization.name
+
+
 class LineOut(Schema):
     code: uuid.UUID
     sort_order: int
@@ -53,12 +71,41 @@ class LineOut(Schema):
     plan: str
     effect: str
     contractor_name: str
+    contractors: list[ContractorOut]
+    courses: list[uuid.UUID] = Field(description="実績を添える研修コースのコード")
     budget: list[BudgetOut]
     version: int
 
     @staticmethod
     def resolve_budget(obj: ProgrammeLine) -> list[BudgetLine]:
         return list(obj.budget_lines.all())
+
+    @staticmethod
+    def resolve_contractors(obj: ProgrammeLine) -> list[LineContractor]:
+        return list(obj.contracts.all())
+
+    @staticmethod
+    def resolve_courses(obj: ProgrammeLine) -> list[uuid.UUID]:
+        return [c.code for c in obj.courses.all()]
+
+
+class CourseFiguresOut(Schema):
+    course: uuid.UUID
+    title: str
+    rounds: int = Field(description="その年度に開催した回数")
+    participants: int = Field(description="受講者数（参加確定）")
+
+    @staticmethod
+    def resolve_course(obj: CourseFigures) -> uuid.UUID:
+        return obj.course.code
+
+    @staticmethod
+    def resolve_title(obj: CourseFigures) -> str:
+        return obj.course.title
+
+
+class TableLineOut(LineOut):
+    course_figures: list[CourseFiguresOut]
 
 
 class TableOut(Schema):
@@ -82,25 +129,79 @@ class TotalOut(Schema):
     amount: int = Field(description="千円")
 
 
+class FigureOut(Schema):
+    label: str
+    value: int
+
+
 class TableDetailOut(TableOut):
-    lines: list[LineOut]
+    """The table as the caller reads it: a contractor gets only the lines it works on."""
+
+    lines: list[TableLineOut]
     totals_by_source: list[TotalOut]
     totals_by_item: list[TotalOut] = Field(
         description="事業項目（ア〜ク）ごと。複数の項目に当たる事業はそれぞれに数えます"
     )
+    event_figures: list[FigureOut] = Field(
+        description="その年度の研修・普及啓発の回数と受講者数（指標から。市区町村・都道府県の表）"
+    )
 
     @staticmethod
     def resolve_lines(obj: ProgrammeTable) -> list[ProgrammeLine]:
-        return list(obj.lines.prefetch_related("budget_lines__source"))
+        return _view(obj).lines
 
     @staticmethod
     def resolve_totals_by_source(obj: ProgrammeTable) -> list[TotalOut]:
-        return [TotalOut(label=s.name, amount=t) for s, t in totals_by_source(obj)]
+        return [TotalOut(label=s.name, amount=t) for s, t in totals_by_source(_view(obj).lines)]
 
     @staticmethod
     def resolve_totals_by_item(obj: ProgrammeTable) -> list[TotalOut]:
-        lines = list(obj.lines.prefetch_related("budget_lines"))
-        return [TotalOut(label=label, lines=n, amount=t) for label, n, t in totals_by_item(lines)]
+        return [
+            TotalOut(label=label, lines=n, amount=t)
+            for label, n, t in totals_by_item(_view(obj).lines)
+        ]
+
+    @staticmethod
+    def resolve_event_figures(obj: ProgrammeTable) -> list[FigureOut]:
+        return [FigureOut(label=label, value=v) for label, v in _view(obj).events]
+
+
+def with_view(table: ProgrammeTable, view: TableView) -> ProgrammeTable:
+    """The table carrying the reader's view of it, for `TableDetailOut`."""
+    table.view = view  # type: ignore[attr-defined]
+    return table
+
+
+def _view(table: ProgrammeTable) -> TableView:
+    view: TableView = table.view  # type: ignore[attr-defined]
+    return view
+
+
+class ImportRowOut(Schema):
+    line: int = Field(description="ファイルの行番号（0はファイル全体）")
+    name: str
+    errors: list[str]
+
+
+class ImportOut(Schema):
+    code: uuid.UUID
+    filename: str
+    fiscal_year: int
+    status: str
+    header: list[str]
+    preview: list[list[str]]
+    total: int
+    done: int
+    report: list[ImportRowOut] = Field(description="誤りのある行（何も保存していません）")
+    table: uuid.UUID | None
+
+    @staticmethod
+    def resolve_report(obj: ProgrammeImport) -> list[dict[str, object]]:
+        return [r for r in obj.report if "line" in r]
+
+    @staticmethod
+    def resolve_table(obj: ProgrammeImport) -> uuid.UUID | None:
+        return obj.table.code if obj.table else None
 
 
 class BodyMemberOut(Schema):

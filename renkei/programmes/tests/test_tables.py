@@ -43,9 +43,9 @@ def test_table_headings_in_wareki(table: ProgrammeTable, city: Membership) -> No
 
 
 def test_totals_by_source_and_item(table: ProgrammeTable) -> None:
-    by_source = {s.name: total for s, total in totals_by_source(table)}
+    lines = list(table.lines.prefetch_related("budget_lines__source"))
+    by_source = {s.name: total for s, total in totals_by_source(lines)}
     assert by_source == {"地域支援事業交付金": 2000, "一般財源": 300}
-    lines = list(table.lines.prefetch_related("budget_lines"))
     by_item = {label: (n, total) for label, n, total in totals_by_item(lines)}
     assert by_item["（カ）医療・介護関係者の研修"] == (1, 800)
     assert by_item["（イ）課題の抽出と対応策の検討"] == (1, 1500)
@@ -105,7 +105,7 @@ def test_exports_in_wareki(client: Client, city: Membership, table: ProgrammeTab
     assert "地域支援事業交付金,2000" in text.replace("\r", "")
     xlsx = client.get(f"/programmes/tables/{table.code}/export.xlsx")
     wb = load_workbook(io.BytesIO(xlsx.content))
-    assert wb.sheetnames == ["令和元年度事業一覧", "財源別", "事業項目別"]
+    assert wb.sheetnames == ["令和元年度事業一覧", "財源別", "事業項目別", "研修・普及啓発の実績"]
     rows = list(wb["財源別"].iter_rows(values_only=True))
     assert rows[-1] == ("合計", 2300)
     main = list(wb["令和元年度事業一覧"].iter_rows(values_only=True))
