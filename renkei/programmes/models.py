@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -67,6 +67,21 @@ def items_label(codes: list[str]) -> str:
 def scenes_label(codes: list[str]) -> str:
     labels = dict(Scene.choices)
     return "、".join(str(labels[c]) for c in codes if c in labels)
+
+
+class Tagged:
+    """A record tagged with items ア–ク and scenes, labelled as the seeds write them."""
+
+    items: Any
+    scenes: Any
+
+    @property
+    def items_label(self) -> str:
+        return items_label(self.items)
+
+    @property
+    def scenes_label(self) -> str:
+        return scenes_label(self.scenes)
 
 
 M = TypeVar("M", bound=models.Model)
@@ -197,7 +212,7 @@ class ProgrammeTable(models.Model):
         return f"{wareki_date(self.results_as_of)}時点" if self.results_as_of else ""
 
 
-class ProgrammeLine(models.Model):
+class ProgrammeLine(Tagged, models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     table = models.ForeignKey(ProgrammeTable, on_delete=models.CASCADE, related_name="lines")
     sort_order = models.PositiveIntegerField("順番", default=0)
@@ -238,14 +253,6 @@ class ProgrammeLine(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("programmes:line", args=[self.code])
-
-    @property
-    def items_label(self) -> str:
-        return items_label(self.items)
-
-    @property
-    def scenes_label(self) -> str:
-        return scenes_label(self.scenes)
 
     @property
     def contractor_label(self) -> str:
@@ -616,7 +623,7 @@ class IssueQuerySet(ScopedQuerySet["Issue"]):
     pass
 
 
-class Issue(models.Model):
+class Issue(Tagged, models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="issues")
     title = models.CharField("課題", max_length=200)
@@ -646,14 +653,6 @@ class Issue(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("programmes:issue", args=[self.code])
-
-    @property
-    def items_label(self) -> str:
-        return items_label(self.items)
-
-    @property
-    def scenes_label(self) -> str:
-        return scenes_label(self.scenes)
 
 
 class MeasureStatus(models.TextChoices):

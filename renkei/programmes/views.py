@@ -74,7 +74,7 @@ def form_page(
     status = 200
     if request.method == "POST":
         sent = submit(form, model, act)
-        if sent.done:
+        if sent.result is not None:
             messages.success(request, done)
             return redirect(then(sent.result) if then else sent.result)
         status = sent.status

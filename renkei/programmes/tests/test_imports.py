@@ -183,3 +183,80 @@ def test_another_organisation_cannot_open_the_import(
         assert client.get(imp.get_absolute_url()).status_code == 404
         assert client.post(imp.get_absolute_url(), _mapping_post(imp)).status_code == 404
     assert not ProgrammeLine.objects.exists()
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return "\n".join(",".join(r) for r in rows).encode("utf-8")
+
+
+GOOD = _csv([["事業名称", "事業内容"], ["在宅医療講演会", "市民向け"], ["多職種研修", "年2回"]])
+
+
+def test_a_vanished_file_asks_for_the_file_again_on_both_doors(
+    client: Client, city: Membership
+) -> None:
+    sign_in(client, city.user)
+    imp = _upload(client, "table.csv", GOOD)
+    imp.file.storage.delete(imp.file.name or "")
+    html = client.post(f"/programmes/imports/{imp.code}/", _mapping_post(imp))
+    assert html.status_code == 400
+    assert "もう一度ファイルを読み込んでください" in html.content.decode()
+    body = {"fiscal_year": 2019, "title": "取込み", "columns": {"name": 0, "content": 1}}
+    api = client.post(
+        f"/api/v1/programmes/imports/{imp.code}/mapping", body, content_type="application/json"
+    )
+    assert api.status_code == 400
+    assert "もう一度ファイルを読み込んでください" in api.json()["detail"]
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.UPLOADED and not ProgrammeLine.objects.exists()
+
+
+def test_a_file_gone_before_the_job_runs_fails_the_import_with_the_message(
+    client: Client, city: Membership
+) -> None:
+    sign_in(client, city.user)
+    imp = _upload(client, "table.csv", GOOD)
+    imp.mapping = {"columns": {"name": 0}, "title": "取込み"}
+    imp.status = ImportStatus.RUNNING
+    imp.save()
+    imp.file.storage.delete(imp.file.name or "")
+    imports.run_import(import_id=imp.pk)
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.FAILED
+    assert "もう一度ファイルを読み込んでください" in imp.report[-1]["errors"][0]
+    page = client.get(f"/programmes/imports/{imp.code}/").content.decode()
+    assert "もう一度ファイルを読み込んでください" in page
+
+
+def test_the_mapping_step_on_both_doors_gives_the_same_table(
+    client: Client, city: Membership
+) -> None:
+    sign_in(client, city.user)
+    first = _upload(client, "table.csv", GOOD, year="2019")
+    second = _upload(client, "table.csv", GOOD, year="2020")
+    html = client.post(
+        f"/programmes/imports/{first.code}/",
+        _mapping_post(first, title="取込み", col_content="1"),
+    )
+    assert html.status_code == 302
+    body = {"fiscal_year": 2020, "title": "取込み", "columns": {"name": 0, "content": 1}}
+    api = client.post(
+        f"/api/v1/programmes/imports/{second.code}/mapping", body, content_type="application/json"
+    )
+    assert api.status_code == 200, api.content
+    assert api.json()["status"] == "done" and api.json()["report"] == []
+
+    def state(year: int) -> list[tuple[Any, ...]]:
+        table = ProgrammeTable.objects.get(fiscal_year=year)
+        return [(table.title, *row) for row in table.lines.values_list("name", "content")]
+
+    assert (
+        state(2019)
+        == state(2020)
+        == [
+            ("取込み", "在宅医療講演会", "市民向け"),
+            ("取込み", "多職種研修", "年2回"),
+        ]
+    )
+    got = client.get(f"/api/v1/programmes/imports/{first.code}").json()
+    assert got["status"] == "done" and got["table"] is not None
