@@ -30,7 +30,6 @@ MAX_LINES = 800
 # here that is back under the limit fails the test until its line goes.
 OVER_LIMIT_FOR_NOW: dict[str, str] = {
     "renkei/oncall/api.py": "on-call (issue 10, helper h14)",
-    "renkei/programmes/views.py": "programmes (issue 10, helper h10p)",
 }
 
 
