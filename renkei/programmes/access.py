@@ -81,6 +81,18 @@ def visible_line(m: Membership | None, code: uuid.UUID, *, mode: str = "read") -
     )
 
 
+def visible_contract(m: Membership | None, code: uuid.UUID, org: uuid.UUID) -> LineContractor:
+    """A contractor of one of the caller's own lines (only the owner names or removes one)."""
+    return get_visible(
+        LineContractor.objects.filter(line__in=lines_for(m, mode="own")).select_related(
+            "organization", "line__table"
+        ),
+        "受託者が見つかりません",
+        line__code=code,
+        organization__code=org,
+    )
+
+
 def reads_whole_table(m: Membership | None, table: ProgrammeTable) -> bool:
     """The owner and its prefecture read every line; a contractor only the lines it works on."""
     return m is not None and (

@@ -11,14 +11,12 @@ from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership
 from renkei.accounts.models import Membership
-from renkei.lib.actions import get_visible
 from renkei.lib.api import READ_ERRORS, WRITE_ERRORS
 from renkei.programmes import access, actions, contracts, imports
 from renkei.programmes.exports import table_view
 from renkei.programmes.models import (
     FundingSource,
     Issue,
-    LineContractor,
     Meeting,
     MeetingBody,
     ProgrammeImport,
@@ -175,12 +173,7 @@ def remove_contractor(
     request: HttpRequest, code: uuid.UUID, organization: uuid.UUID
 ) -> Status[None]:
     m = api_membership(request)
-    line = _line(m, code, "own")
-    contract = get_visible(
-        LineContractor.objects.filter(line=line).select_related("organization", "line__table"),
-        "受託者が見つかりません",
-        organization__code=organization,
-    )
+    contract = access.visible_contract(m, code, organization)
     contracts.remove_contractor(contract, by=m, request=request)
     return Status(204, None)
 

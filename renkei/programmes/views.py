@@ -39,7 +39,6 @@ from renkei.programmes.models import (
     BudgetLine,
     ImportStatus,
     Issue,
-    LineContractor,
     Meeting,
     MeetingBody,
     ProgrammeTable,
@@ -366,15 +365,10 @@ def contractor_add(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_POST
 def contractor_remove(request: MemberRequest, code: uuid.UUID, org: uuid.UUID) -> HttpResponse:
-    line = access.visible_line(request.membership, code, mode="own")
-    contract = get_visible(
-        LineContractor.objects.filter(line=line).select_related("organization", "line__table"),
-        "受託者が見つかりません",
-        organization__code=org,
-    )
+    contract = access.visible_contract(request.membership, code, org)
     contracts.remove_contractor(contract, by=request.membership, request=request)
     messages.success(request, "受託者を外しました。")
-    return redirect(line.get_absolute_url())
+    return redirect(contract.line.get_absolute_url())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,7 +46,8 @@ def _fields(obj: Model, *skip: str) -> dict[str, Any]:
 
 @pytest.fixture
 def signed(client: Client, city: Membership) -> Client:
-    return sign_in(client, city)
+    sign_in(client, city)
+    return client
 
 
 def test_table_create_and_update(signed: Client) -> None:
@@ -65,7 +66,8 @@ def test_table_create_and_update(signed: Client) -> None:
     assert signed.post(f"/programmes/tables/{a.code}/edit/", form).status_code == 302
     response = _api(signed, "put", f"/tables/{b.code}", body | {"title": "改題", "version": 1})
     assert response.status_code == 200
-    a.refresh_from_db(), b.refresh_from_db()
+    a.refresh_from_db()
+    b.refresh_from_db()
     assert _fields(a, "fiscal_year") == _fields(b, "fiscal_year") and a.title == "改題"
     assert a.version == b.version == 2
 
@@ -112,7 +114,8 @@ def test_line_create_with_budget_and_update(signed: Client, city: Membership) ->
     assert signed.post(f"/programmes/lines/{one.code}/", form | change).status_code == 302
     body = LINE | change | {"version": 1}
     assert _api(signed, "put", f"/lines/{two.code}", body).status_code == 200
-    one.refresh_from_db(), two.refresh_from_db()
+    one.refresh_from_db()
+    two.refresh_from_db()
     assert _line_state(one) == _line_state(two) and one.results == "第1回：9月26日 42名"
 
 
@@ -224,7 +227,11 @@ def test_issue_countermeasure_and_progress(
     b = Issue.objects.get(title="課題（API）")
     line = table.lines.order_by("sort_order").last()
     assert line is not None
-    measure = {"title": "同行研修を年2回にする", "description": "", "responsible_name": "医師会"}
+    measure: dict[str, Any] = {
+        "title": "同行研修を年2回にする",
+        "description": "",
+        "responsible_name": "医師会",
+    }
     measure |= {"due_on": "2020-03-31", "status": "active", "programme_lines": [str(line.code)]}
     response = signed.post(f"/programmes/issues/{a.code}/measures/new/", measure)
     assert response.status_code == 302
@@ -233,7 +240,8 @@ def test_issue_countermeasure_and_progress(
     (ma,), (mb,) = a.countermeasures.all(), b.countermeasures.all()
     assert signed.post(f"/programmes/measures/{ma.code}/progress/", note).status_code == 302
     assert _api(signed, "post", f"/countermeasures/{mb.code}/progress", note).status_code == 201
-    a.refresh_from_db(), b.refresh_from_db()
+    a.refresh_from_db()
+    b.refresh_from_db()
     assert _issue_state(a) == _issue_state(b)
     assert a.status == "acting" and _issue_state(a)["measures"][0]["status"] == "done"
 
