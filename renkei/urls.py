@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/fhir/", include("renkei.care.fhir_urls")),
     path("api/fhir/", include("renkei.referrals.fhir_urls")),
     path("api/fhir/", include("renkei.oncall.fhir")),
+    path("api/fhir/", include("renkei.pdca.fhir")),
     path("api/fhir/", include("renkei.directory.fhir")),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,9 @@ class PdcaConfig(AppConfig):
         from renkei.accounts.models import AUDIT_ACTION_LABELS
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        from renkei.pdca import fhir
+
+        fhir.register()
         menu.register(
             menu.Entry(
                 "pdca:home",

@@ -115,13 +115,15 @@ def directory() -> dict[str, Facility]:
 
 def test_metadata_is_a_capability_statement(client: Client) -> None:
     """GET /metadata is a valid R4B CapabilityStatement listing the three searchable types
-    of the directory and the care and oncall apps' (registered through renkei.lib.fhir)."""
+    of the directory and the care, oncall and pdca apps' (registered through renkei.lib.fhir)."""
     statement = read(client, "metadata", CapabilityStatement)
     assert statement["fhirVersion"] == "4.3.0"
     [rest] = statement["rest"]
     care = {"Patient", "CareTeam", "Consent", "Communication", "Task", "DocumentReference"}
     oncall = {"Schedule", "Slot", "PractitionerRole"}
-    assert {r["type"] for r in rest["resource"]} == set(MODELS) | care | {"AuditEvent"} | oncall
+    pdca = {"Measure", "MeasureReport"}
+    served = {r["type"] for r in rest["resource"]}
+    assert served == set(MODELS) | care | {"AuditEvent"} | oncall | pdca
     location = next(r for r in rest["resource"] if r["type"] == "Location")
     assert {"near", "address-city", "name"} <= {p["name"] for p in location["searchParam"]}
 
