@@ -9,6 +9,8 @@ reads anything named must be required to use the second factor."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -24,6 +26,7 @@ from renkei.accounts.models import (
     Role,
     TwoFactorPolicy,
 )
+from renkei.accounts.named import NamedReadRefused, require_named_reader
 from renkei.care.models import Patient
 from renkei.care.models.patients import may_use_care
 from renkei.desk.models import Consultation
@@ -54,12 +57,21 @@ def bystander() -> Organization:
     return make_org("神奈川県 医療課", OrgKind.PREFECTURE, prefecture_code="14")
 
 
+def _passes(check: Callable[[Membership], None], m: Membership) -> bool:
+    try:
+        check(m)
+    except NamedReadRefused:
+        return False
+    return True
+
+
 def reads_named(m: Membership) -> list[str]:
     """What the access code of each app lets this membership read, named."""
     found = []
     if Consultation.objects.visible_to(m).exclude(subject_name="", subject_kana="").exists():
         found.append("consultations")
-    if Applicant.objects.filter(event__in=Event.objects.organised_by(m.organization)).exists():
+    organised = Applicant.objects.filter(event__in=Event.objects.organised_by(m.organization))
+    if organised.exists() and _passes(require_named_reader, m):
         found.append("applicants")
     if TraineeApplication.objects.for_office(m).exists():
         found.append("mentoring")

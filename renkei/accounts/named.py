@@ -19,8 +19,15 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
+from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+
+from renkei.lib.actions import Forbidden
+
+if TYPE_CHECKING:
+    from renkei.accounts.models import Membership
 
 
 @dataclass(frozen=True)
@@ -49,3 +56,22 @@ def readers() -> Q:
     """Memberships that read any named record."""
     parts = [r.members() for r in _reads.values()]
     return reduce(operator.or_, parts) if parts else Q(pk__in=[])
+
+
+NAMED_REFUSAL = (
+    "この組織の設定では、あなたの職種は氏名入りの記録（申込者・申込書など）を閲覧できません。"
+    "閲覧できる職種は組織の管理者が設定します。"
+)
+
+
+class NamedReadRefused(Forbidden, PermissionDenied):
+    """A member of the organisation holding the records, in a role its setting does not let
+    read named records (ADR 0043): 403 on both doors (the API's ActionError handler, and
+    Django's 403 page on a screen)."""
+
+
+def require_named_reader(m: Membership | None) -> None:
+    """Refuse a list, an export or a write of named records to a member outside the
+    organisation's named-read roles (its administrators always read)."""
+    if m is None or not m.reads_named_records:
+        raise NamedReadRefused(NAMED_REFUSAL)

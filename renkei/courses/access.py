@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from renkei.accounts.models import Membership, Organization
+from renkei.accounts.named import require_named_reader
 from renkei.courses.models import Course, CourseRound, CourseSession
 from renkei.events.models import Application
 from renkei.lib.actions import NotFound, get_visible
@@ -42,7 +43,10 @@ def own_course(m: Membership | None, code: uuid.UUID) -> Course:
 
 
 def own_round(m: Membership | None, code: uuid.UUID, number: int) -> CourseRound:
-    return get_visible(
+    """A round of the organiser's course, for its participants' pages (the list, the day's
+    attendance, certificates, the completers' export): named records, so only for the
+    organisation's named-read roles (403 for its other members, ADR 0043)."""
+    rnd = get_visible(
         CourseRound.objects.filter(
             course__in=Course.objects.organised_by(m.organization if m else None)
         ).for_display(),
@@ -50,6 +54,8 @@ def own_round(m: Membership | None, code: uuid.UUID, number: int) -> CourseRound
         course__code=code,
         number=number,
     )
+    require_named_reader(m)
+    return rnd
 
 
 def own_session(rnd: CourseRound, code: uuid.UUID) -> CourseSession:

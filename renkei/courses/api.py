@@ -42,7 +42,7 @@ from renkei.events.models import Application
 from renkei.events.schemas import ApplicationOut
 from renkei.lib import ratelimit
 from renkei.lib.actions import get_visible
-from renkei.lib.api import WRITE_ERRORS, ErrorOut
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from renkei.lib.dates import fiscal_year
 from renkei.lib.inputs import FiscalYear
 
@@ -175,7 +175,7 @@ def create_course(request: HttpRequest, payload: actions.CourseInput) -> Status[
 
 @router.get(
     "/manage/courses/{code}/rounds/{number}/participants",
-    response={200: list[ParticipantOut], 400: ErrorOut, 404: ErrorOut},
+    response={200: list[ParticipantOut], 400: ErrorOut, **READ_ERRORS},
     auth=session_auth,
     summary="回の受講者と日程ごとの出席・修了",
 )

@@ -18,6 +18,7 @@ from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership as _membership
 from renkei.accounts.models import AuditEntry, Membership
+from renkei.accounts.named import require_named_reader
 from renkei.events import actions, tallies
 from renkei.events.actions import (
     AttendanceInput,
@@ -270,6 +271,7 @@ def update_event(request: HttpRequest, code: uuid.UUID, payload: EventPatch) -> 
 )
 def managed_applicants(request: HttpRequest, code: uuid.UUID) -> list[Applicant]:
     event, membership = _my_event(request, code)
+    require_named_reader(membership)  # 403 outside the organisation's named-read roles
     rows = list(event.applicants.select_related("application").order_by("position"))
     AuditEntry.record(
         "events.applicants_viewed",
@@ -281,13 +283,14 @@ def managed_applicants(request: HttpRequest, code: uuid.UUID) -> list[Applicant]
     return rows
 
 
-def _my_applicant(event: Event, applicant: uuid.UUID) -> Applicant:
+def _my_applicant(event: Event, membership: Membership, applicant: uuid.UUID) -> Applicant:
+    """One applicant of the event; outside the named-read roles, the 404 of an unknown one."""
     found = (
         Applicant.objects.select_related("application", "event")
         .filter(event=event, code=applicant)
         .first()
     )
-    if found is None:
+    if found is None or not membership.reads_named_records:
         raise NotFound("申込者が見つかりません")
     return found
 
@@ -303,7 +306,7 @@ def mark_attendance(
 ) -> Applicant:
     event, membership = _my_event(request, code)
     return actions.set_attendance(
-        _my_applicant(event, applicant), payload, by=membership, request=request
+        _my_applicant(event, membership, applicant), payload, by=membership, request=request
     )
 
 
@@ -315,7 +318,7 @@ def mark_attendance(
 )
 def organiser_cancel(request: HttpRequest, code: uuid.UUID, applicant: uuid.UUID) -> Cancelled:
     event, membership = _my_event(request, code)
-    a = _my_applicant(event, applicant)
+    a = _my_applicant(event, membership, applicant)
     cancelled, _ = actions.cancel(
         a.application, EventCancelInput(applicants=[a.code]), by=membership, request=request
     )

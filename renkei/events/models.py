@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from renkei.accounts.models import Organization, User
+from renkei.accounts.models import Membership, Organization, User
 from renkei.lib.dates import fiscal_year, wareki_year
 from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
 from renkei.lib.programme import Scene as Scene  # re-exported
@@ -119,8 +119,10 @@ def normalize_email(value: str) -> str:
 
 def applicant_readers() -> Q:
     """Memberships that read applicants' names and contacts: those of an organisation with an
-    event (`organised_by`), as a filter on Membership for the two-factor policy (ADR 0043)."""
-    return Q(organization__events__isnull=False)
+    event (`organised_by`), in a role the organisation lets read named records (the check of
+    `renkei.accounts.named.require_named_reader` on every applicant list, export and record),
+    as a filter on Membership for the two-factor policy (ADR 0043)."""
+    return Q(organization__events__isnull=False) & Membership.named_readers()
 
 
 class EventQuerySet(models.QuerySet["Event"]):
@@ -131,7 +133,8 @@ class EventQuerySet(models.QuerySet["Event"]):
         return self.filter(starts_at__gte=(now or timezone.now()) - dt.timedelta(hours=6))
 
     def organised_by(self, organization: Organization) -> Self:
-        """The organiser's events: every member of the organisation reads their applicants."""
+        """The organiser's events. Their applicants are read by the members in the
+        organisation's named-read roles only (`require_named_reader`, ADR 0043)."""
         return self.filter(organization=organization)
 
     def visible_to(self, organization: Organization | None) -> Self:

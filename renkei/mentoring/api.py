@@ -15,6 +15,7 @@ from ninja import Query, Router, Status
 from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership
+from renkei.accounts.named import require_named_reader
 from renkei.lib import ratelimit
 from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, errors
 from renkei.mentoring import actions
@@ -117,7 +118,9 @@ def get_summary(request: HttpRequest, code: uuid.UUID) -> Summary:
 def list_applications(
     request: HttpRequest, code: uuid.UUID, filters: Query[actions.ApplicationFilter]
 ) -> QuerySet[TraineeApplication]:
-    program = office_program(api_membership(request), code)
+    m = api_membership(request)
+    program = office_program(m, code)
+    require_named_reader(m)  # 403 outside the organisation's named-read roles (ADR 0043)
     return TraineeApplication.objects.listed(program, filters.status)[:1000]
 
 
@@ -130,7 +133,9 @@ def create_application(
     request: HttpRequest, code: uuid.UUID, payload: actions.TraineeApplicationInput
 ) -> Status[TraineeApplication]:
     m = api_membership(request)
-    a = actions.apply(office_program(m, code), data=payload, by=m, request=request)
+    program = office_program(m, code)
+    require_named_reader(m)
+    a = actions.apply(program, data=payload, by=m, request=request)
     return Status(201, a)
 
 

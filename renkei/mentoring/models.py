@@ -193,8 +193,9 @@ class Mentor(models.Model):
 
 def application_readers() -> Q:
     """Memberships that read trainees' applications: those of an organisation that organises a
-    programme (`for_office`), as a filter on Membership for the two-factor policy (ADR 0043)."""
-    return Q(organization__training_programs__isnull=False)
+    programme (`for_office`), in a role the organisation lets read named records, as a filter
+    on Membership for the two-factor policy (ADR 0043)."""
+    return Q(organization__training_programs__isnull=False) & Membership.named_readers()
 
 
 class ProgramQuerySet(models.QuerySet["TrainingProgram"]):
@@ -290,7 +291,8 @@ def trainee_key(name: str, kana: str) -> str:
 
 class ApplicationQuerySet(models.QuerySet["TraineeApplication"]):
     def for_office(self, membership: Membership | None) -> Self:
-        if membership is None:
+        """The office's applications, for the members in its named-read roles (ADR 0043)."""
+        if membership is None or not membership.reads_named_records:
             return self.none()
         return self.filter(program__organizer_id=membership.organization_id)
 
@@ -433,7 +435,8 @@ class TraineeApplication(models.Model):
 
 class MatchQuerySet(models.QuerySet["Match"]):
     def for_office(self, membership: Membership | None) -> Self:
-        if membership is None:
+        """The office's matches (they name the trainee), as `ApplicationQuerySet.for_office`."""
+        if membership is None or not membership.reads_named_records:
             return self.none()
         return self.filter(application__program__organizer_id=membership.organization_id)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
+from renkei.accounts.named import require_named_reader
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year
 from renkei.lib.forms import input_from_form, refuse, submit
@@ -77,6 +78,8 @@ def home(request: MemberRequest) -> HttpResponse:
     }
     if current is not None:
         context["summary"] = yearly_summary(current)
+    # The trainees' names only for the organisation's named-read roles (ADR 0043).
+    if current is not None and request.membership.reads_named_records:
         context["open_applications"] = list(
             TraineeApplication.objects.filter(program=current)
             .open()
@@ -127,6 +130,7 @@ def program_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpR
 @require_GET
 def program_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     program = office_program(request.membership, code)
+    require_named_reader(request.membership)  # the list of applications names the trainees
     try:
         filters = parse_query(actions.ApplicationFilter, request.GET)
     except ActionError as e:
@@ -154,8 +158,10 @@ def program_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def application_new(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    """The office enters a paper or FAX application."""
-    return _apply(request, office_program(request.membership, code), office=True)
+    """The office enters a paper or FAX application (a name it must be able to read back)."""
+    program = office_program(request.membership, code)
+    require_named_reader(request.membership)
+    return _apply(request, program, office=True)
 
 
 @rate_limited("public_form", methods=["POST"])

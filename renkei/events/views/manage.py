@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from renkei.accounts.http import MemberRequest, member_required, recent_authentication_required
 from renkei.accounts.models import AuditEntry
+from renkei.accounts.named import require_named_reader
 from renkei.events import actions, tallies
 from renkei.events.actions import AttendanceInput, EventCancelInput
 from renkei.events.forms import (
@@ -40,6 +41,30 @@ def _my_event(request: MemberRequest, code: uuid.UUID) -> Event:
         ),
         code=code,
     )
+
+
+def _applicants_event(request: MemberRequest, code: uuid.UUID) -> Event:
+    """An event of the member's organisation whose applicants this member may read: the
+    organisation's named-read roles only (403 for its other members, ADR 0043)."""
+    event = _my_event(request, code)
+    require_named_reader(request.membership)
+    return event
+
+
+def _applicant(
+    request: MemberRequest, code: uuid.UUID, applicant_code: uuid.UUID
+) -> tuple[Event, Applicant]:
+    """One applicant of such an event; for a member outside the named-read roles the same
+    404 as an unknown one."""
+    event = _my_event(request, code)
+    if not request.membership.reads_named_records:
+        raise Http404
+    person = get_object_or_404(
+        Applicant.objects.select_related("application", "application__event"),
+        event=event,
+        code=applicant_code,
+    )
+    return event, person
 
 
 @member_required
@@ -158,7 +183,7 @@ def _applicants(event: Event) -> list[Applicant]:
 @require_GET
 def manage_event(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     """Applicant list of one event: personal data, so every read is audited."""
-    event = _my_event(request, code)
+    event = _applicants_event(request, code)
     applicants = _applicants(event)
     AuditEntry.record(
         "events.applicants_viewed", request=request, target=event, detail={"rows": len(applicants)}
@@ -202,7 +227,7 @@ APPLICANT_COLUMNS = [
 def applicants_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    event = _my_event(request, code)
+    event = _applicants_event(request, code)
     applicants = _applicants(event)
     rows = [
         [
@@ -263,12 +288,7 @@ def organiser_cancel(
     request: MemberRequest, code: uuid.UUID, applicant_code: uuid.UUID
 ) -> HttpResponse:
     """GET: what cancelling this applicant would do (who is told, who moves up); POST: do it."""
-    event = _my_event(request, code)
-    person = get_object_or_404(
-        Applicant.objects.select_related("application", "application__event"),
-        event=event,
-        code=applicant_code,
-    )
+    event, person = _applicant(request, code, applicant_code)
     data = EventCancelInput(applicants=[person.code])
     if request.method == "GET":
         try:
@@ -297,7 +317,7 @@ def organiser_cancel(
 @require_http_methods(["GET", "POST"])
 def proxy_apply(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     """The organiser types in an application that came by FAX or post."""
-    return application_form_page(request, _my_event(request, code), proxy=True)
+    return application_form_page(request, _applicants_event(request, code), proxy=True)
 
 
 def _attendance_rows(event: Event, q: str) -> list[Applicant]:
@@ -311,7 +331,7 @@ def _attendance_rows(event: Event, q: str) -> list[Applicant]:
 @member_required
 @require_GET
 def attendance(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    event = _my_event(request, code)
+    event = _applicants_event(request, code)
     q = request.GET.get("q", "").strip()[:40]
     rows = _attendance_rows(event, q)
     AuditEntry.record(
@@ -330,10 +350,7 @@ def attendance(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def attendance_toggle(
     request: MemberRequest, code: uuid.UUID, applicant_code: uuid.UUID
 ) -> HttpResponse:
-    event = _my_event(request, code)
-    person = get_object_or_404(
-        Applicant.objects.select_related("application"), event=event, code=applicant_code
-    )
+    event, person = _applicant(request, code, applicant_code)
     data = AttendanceInput(attended=request.POST.get("attended") == "1")
     try:
         actions.set_attendance(person, data, by=request.membership, request=request)
