@@ -20,6 +20,7 @@ from renkei.demo.desk import seed_desk
 from renkei.demo.events import seed_events
 from renkei.demo.mentoring import seed_mentoring
 from renkei.demo.referrals import seed_referrals
+from renkei.demo.seed import seed_demo
 from renkei.desk.models import Consultation, Desk, FollowUp
 from renkei.directory.models import Facility
 from renkei.events.models import Applicant, Application, Event
@@ -27,6 +28,7 @@ from renkei.mentoring.models import Match, Mentor, TraineeApplication, TrainingP
 from renkei.referrals.models import PlacementCase, PlacementRequest
 from renkei.referrals.surveys import PlacementSurveyInput, create_survey
 from renkei.testing import make_member, make_org, sign_in
+from tests.api_world_apps import app_rules, seed_apps
 
 # Django accepts an unmasked 32-character secret as both the cookie and the header value.
 CSRF_TOKEN = "SchemathesisCsrfToken0123456789a"
@@ -50,6 +52,8 @@ def _session(member: Membership) -> str:
 
 
 def build_world() -> World:
+    # The demo region (its organisations and logins) is what the later apps' seeds build on.
+    seed_demo(facilities=20)
     refs = seed_referrals()
     desk_data = seed_desk(count=8)
     seed_events()
@@ -80,6 +84,7 @@ def build_world() -> World:
     ebina = Event.objects.filter(title="在宅での看取りを支える多職種連携").get().organization
     members["organiser"] = make_member(ebina, Role.COUNSELOR, username="fuzz-organiser")
     members["courses"] = Membership.objects.get(user__username="courses-pref")
+    members.update(seed_apps())
 
     world = World(sessions={role: _session(m) for role, m in members.items()})
 
@@ -119,7 +124,7 @@ def build_world() -> World:
     course_round = intro.rounds.get(number=1)
     course_session = course_round.sessions.order_by("pk")[0]
     course_app = Application.objects.filter(event=course_round.event).order_by("pk")[0]
-    dispatches = list(DispatchRequest.objects.order_by("pk")[:3])
+    dispatches = list(DispatchRequest.objects.order_by("pk")[:6])
     material = Material.objects.order_by("pk")[0]
     material_version = material.versions.order_by("pk")[0]
     course_params = {
@@ -157,6 +162,7 @@ def build_world() -> World:
         (r"/mentoring/applications/\{code\}", one("code", trainees)),
         (r"/mentoring/matches/\{code\}", one("code", [str(m.code) for m in matches])),
         (r"/mentoring/reports/\{token\}", one("token", report_tokens)),
+        *app_rules(members),
     ]
     now = timezone.now()
     receivers = [str(f.code) for f in refs["facilities"]]

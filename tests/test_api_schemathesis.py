@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -43,6 +44,7 @@ from renkei.api import RenkeiAPI, api
 from renkei.desk.models import Consultation
 from renkei.desk.testing import make_desk, make_desk_member
 from renkei.events.models import Event
+from renkei.oncall.models import ShiftRule
 from renkei.referrals.models import Survey
 from renkei.testing import make_facility, make_member, make_org, sign_in
 from renkei.wsgi import application
@@ -86,6 +88,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, con
 # ("入力内容が正しくありません" on every operation with input) with a Japanese message; anything
 # else refused for a schema-valid request fails `valid_requests_accepted` below, and the rule
 # belongs in the typed input (its schema) instead.
+MUNICIPALITY = "a well-formed municipality code may not exist"
 INHERENT: dict[str, dict[str, str]] = {
     # renkei.lib.badinput, before any handler and for every parameter (the API's description
     # says so): a value of more than 18 digits past 64 bits is a 400, even where it is text.
@@ -154,6 +157,146 @@ INHERENT: dict[str, dict[str, str]] = {
     },
     "POST /api/v1/referrals/cases/{code}/assign": {
         "担当者は同じ医療機関の職員から": "the assignee must be a colleague (the data)",
+    },
+    # 在宅ケア
+    "POST /api/v1/care/patients": {
+        "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
+    },
+    "PUT /api/v1/care/patients/{code}": {
+        "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
+    },
+    "POST /api/v1/care/break-glass": {
+        "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
+    },
+    "POST /api/v1/care/patients/{code}/team": {
+        "招待する方が見つかりません": "the invitee's login must exist (the data)",
+    },
+    "POST /api/v1/care/patients/{code}/acp": {
+        "確認した日に未来の日付は入力できません": "a date up to today (the clock)",
+    },
+    "POST /api/v1/care/patients/{code}/posts": {
+        "方針の変更がある場合は、変更の概要": "a changed plan needs its summary (across fields)",
+    },
+    "PUT /api/v1/care/patients/{code}/emergency-sheet": {
+        "蘇生についての希望を選んだら、確認した日": "a wish needs its date (across fields)",
+    },
+    # 当番・副主治医・後方ベッド
+    "GET /api/v1/oncall/now": {"市区町村が見つかりません": MUNICIPALITY},
+    "POST /api/v1/oncall/rotas": {
+        "二次医療圏が見つかりません": "an area id must exist",
+        "市区町村コードに不明なものがあります": MUNICIPALITY,
+    },
+    "PUT /api/v1/oncall/rotas/{code}": {
+        "二次医療圏が見つかりません": "an area id must exist",
+        "市区町村コードに不明なものがあります": MUNICIPALITY,
+    },
+    "POST /api/v1/oncall/rotas/{code}/members": {
+        "参加できる医療機関が見つかりません": "a care provider's organisation code (the data)",
+    },
+    "POST /api/v1/oncall/rotas/{code}/generate": {
+        "当番枠の規則がありません": "rules come first (state)",
+        "参加機関がありません": "members come first (state)",
+    },
+    "POST /api/v1/oncall/rotas/{code}/publish": {
+        "この月の当番表はまだ作成されていません": "the month is generated first (state)",
+    },
+    "POST /api/v1/oncall/rotas/{code}/override": {
+        "この当番表の参加機関ではありません": "a member of this rota (the data)",
+        "終了日は開始日以降": "the end on or after the start (across fields)",
+        "一度に変更できるのは62日まで": "at most 62 days between the two dates (across fields)",
+    },
+    "POST /api/v1/oncall/rotas/{code}/unavailable": {
+        "この当番表の参加機関ではありません": "a member of this rota (the data)"
+    },
+    "PUT /api/v1/oncall/shifts/{code}": {
+        "この当番表の参加機関ではありません": "a member of this rota (the data)"
+    },
+    "POST /api/v1/oncall/shifts/{code}/swaps": {
+        "この当番表の参加機関ではありません": "a member of this rota (the data)",
+        "公開前の当番表では交代を申し出られません": "the month must be published (state)",
+        "終わった当番は交代できません": "the shift must be ahead (the clock)",
+        "自分自身とは交代できません": "another member than one's own (the data)",
+    },
+    "POST /api/v1/oncall/absences": {
+        "終了は開始より後に": "the end after the start (across fields)"
+    },
+    "POST /api/v1/oncall/patients/{code}/cover": {
+        "市区町村コードが見つかりません": MUNICIPALITY,
+        "副主治医の医療機関が見つかりません": "the secondary's organisation must exist (the data)",
+        "副主治医は別の医療機関にしてください": "another organisation than the primary (the data)",
+        "副主治医の連絡先電話を入力": "a secondary needs a phone (across fields)",
+        "終了日は開始日以降": "the end on or after the start (across fields)",
+    },
+    "POST /api/v1/oncall/patients/{code}/cover-searches": {
+        "市区町村コードが見つかりません": MUNICIPALITY
+    },
+    "POST /api/v1/oncall/cover-searches/{code}/choose": {
+        "名乗り出た医療機関から選んでください": "one of the volunteers (the data)",
+    },
+    "POST /api/v1/oncall/patients/{code}/cover/shares": {
+        "副主治医が決まっていない取り決めです": "the agreement must have a secondary (state)",
+        "共有した日に未来の日付は入力できません": "a date up to today (the clock)",
+        "共有した日が対象月の中にありません": "the day lies in the month (across fields)",
+    },
+    "POST /api/v1/oncall/patients/{code}/backup-bed": {
+        "受付中の後方ベッドが見つかりません": "an open offer must exist (the data)",
+    },
+    # 調査・指標、事業管理
+    "POST /api/v1/programmes/surveys/": {
+        "回答期限が過ぎた日付です": "a deadline not past (the clock)"
+    },
+    "PUT /api/v1/programmes/indicators/values": {
+        "指標が見つかりません": "indicator codes are a data table",
+    },
+    "POST /api/v1/programmes/bodies": {
+        "上位の会議体が見つかりません": "the parent body must exist"
+    },
+    "PUT /api/v1/programmes/bodies/{code}": {
+        "上位の会議体が見つかりません": "the parent body must exist (and not be itself)",
+    },
+    "POST /api/v1/programmes/bodies/{code}/members": {
+        "組織が見つかりません": "the organisation code must exist (the data)",
+        "組織か氏名のどちらか": "an organisation or a name (across fields)",
+    },
+    "POST /api/v1/programmes/bodies/{code}/meetings": {
+        "開催日がその年度に入っていません": "the date lies in the fiscal year (across fields)",
+    },
+    "POST /api/v1/programmes/bodies/{code}/schedule": {
+        "開催日がその年度に入っていません": "the dates lie in the fiscal year (across fields)",
+    },
+    "PUT /api/v1/programmes/meetings/{code}": {
+        "開催日がその年度に入っていません": "the date lies in the fiscal year (across fields)",
+    },
+    "POST /api/v1/programmes/meetings/{code}/notice": {
+        "通知先メールのある構成員がいません": "some member must have an address (the data)",
+    },
+    "POST /api/v1/programmes/issues": {
+        "会議が見つかりません": "the meeting must exist (the data)",
+        "会議で提起された課題は、その会議を選んでください": "a meeting for that source (across)",
+    },
+    "PUT /api/v1/programmes/issues/{code}": {
+        "会議が見つかりません": "the meeting must exist (the data)",
+        "会議で提起された課題は、その会議を選んでください": "a meeting for that source (across)",
+    },
+    "POST /api/v1/programmes/issues/{code}/countermeasures": {
+        "決定事項が見つかりません": "the decision must exist (the data)",
+        "財源となる事業が見つかりません": "the programme lines must exist (the data)",
+        "指標が見つかりません": "indicator codes are a data table",
+    },
+    "PUT /api/v1/programmes/countermeasures/{code}": {
+        "決定事項が見つかりません": "the decision must exist (the data)",
+        "財源となる事業が見つかりません": "the programme lines must exist (the data)",
+        "指標が見つかりません": "indicator codes are a data table",
+    },
+    "PUT /api/v1/programmes/meetings/{code}/attendance": {
+        "構成員が見つかりません": "the body's members are the data",
+    },
+    # 研修コース・専門職派遣
+    "POST /api/v1/courses/manage/courses": {
+        "終了時刻は開始時刻より後に": "a session ends after it starts (across fields)",
+    },
+    "POST /api/v1/courses/dispatch/requests": {
+        "終了時刻は開始時刻より後に": "the visit ends after it starts (across fields)",
     },
     "POST /api/v1/referrals/requests/{code}/answer": {
         "受入不可の理由を選んでください": "a decline needs its reason (across fields)",
@@ -392,6 +535,89 @@ def test_mentoring_office_calls_never_fail_or_break_the_schema(
     _call(case, world, "office")
 
 
+@schema.include(path_regex=r"^/api/v1/care/").parametrize()
+@FUZZ
+def test_care_team_member_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """在宅ケア as a doctor on the care teams of the demo's patients, second factor passed."""
+    _call(case, world, "care")
+
+
+@schema.include(path_regex=r"^/api/v1/oncall/(rotas|shifts|swaps|now|cooperation)").parametrize()
+@FUZZ
+def test_oncall_organiser_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """当番表 as the medical association that organises the night rota, and its cooperation
+    register."""
+    _call(case, world, "oncall")
+
+
+@schema.include(path_regex=r"^/api/v1/oncall/(patients|absences|cover-searches|now)").parametrize()
+@FUZZ
+def test_oncall_doctor_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """副主治医 and cover searches as the patients' doctor."""
+    _call(case, world, "care")
+
+
+@schema.include(path_regex=r"^/api/v1/oncall/beds/").parametrize()
+@FUZZ
+def test_backup_bed_hospital_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """後方ベッド as the hospital's MSW: offers, registrations, exchanges and uses."""
+    _call(case, world, "beds")
+
+
+@schema.include(path_regex=r"^/api/v1/programmes/(surveys|indicators)/").parametrize()
+@FUZZ
+def test_prefecture_officer_pdca_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """調査・指標 as the prefecture that sends the survey and computes the indicators."""
+    _call(case, world, "pdca")
+
+
+@schema.include(path_regex=r"^/api/v1/programmes/(surveys|indicators)/").parametrize()
+@FUZZ
+def test_survey_respondent_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """調査・指標 as a city that answers the survey and reads its own indicators."""
+    _call(case, world, "respondent")
+
+
+@schema.include(path_regex=r"^/api/v1/programmes/(?!surveys/|indicators/)").parametrize()
+@FUZZ
+def test_programme_owner_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """事業管理 as the city that owns its programme table, meetings and issues."""
+    _call(case, world, "programmes")
+
+
+@schema.include(path_regex=r"^/api/v1/courses/").exclude(_public).parametrize()
+@FUZZ
+def test_course_organiser_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """研修コース and 専門職派遣 as the prefecture that runs the courses and decides dispatches
+    (course applicants use the public operations, with real progress tokens, above)."""
+    _call(case, world, "courses")
+
+
+@schema.include(path_regex=r"^/api/v1/courses/dispatch/").exclude(_public).parametrize()
+@FUZZ
+def test_dispatch_requester_calls_never_fail_or_break_the_schema(
+    case: schemathesis.Case, world: World, db: None
+) -> None:
+    """専門職派遣 as a city that asks for a specialist, reports and withdraws."""
+    _call(case, world, "dispatch")
+
+
 # Two apps' classes of one name, as two modules would define them.
 _NoteOfOneApp = create_model("Note", text=(str, ...))
 _NoteOfAnother = create_model("Note", body=(int, ...))
@@ -518,3 +744,46 @@ def test_a_json_parse_error_says_json_not_nul(client: Client, db: None, body: st
     detail = response.json()["detail"]
     assert "JSON" in detail and "NUL" not in detail
     assert not Survey.objects.filter(owner=city).exists()
+
+
+def test_times_of_day_are_japan_time_without_an_offset(client: Client, db: None) -> None:
+    """Found by this fuzzing: a rule's time with an offset ("23:08+03:26") was taken as sent,
+    and a 201 answered as a tuple was a 500 under the test settings. Now the schema's pattern
+    and the server agree: no offset, a Japanese 400, nothing created; a plain time is a 201."""
+    org = make_org("県央医師会（テスト）", OrgKind.MEDICAL_ASSOCIATION, municipality_code="142123")
+    sign_in(client, make_member(org, Role.DOCTOR, username="rota-times"))
+    created = client.post("/api/v1/oncall/rotas", {"name": "夜間当番"}, "application/json")
+    assert created.status_code == 201
+    rules = f"/api/v1/oncall/rotas/{created.json()['code']}/rules"
+    rule = {"day_type": "weekday", "label": "夜間", "start": "19:00", "end": "08:00"}
+    for bad in ("19:00:00+03:26", "19:00:00Z"):
+        response = client.post(rules, {**rule, "start": bad}, "application/json")
+        assert response.status_code == 400
+        assert "時差" in response.json()["detail"]
+    assert not ShiftRule.objects.exists()
+    assert client.post(rules, rule, "application/json").status_code == 201
+
+
+def test_the_schema_states_the_rules_the_server_applies() -> None:
+    """Found by this fuzzing as "rejected valid" requests: each rule below was the server's
+    alone. Now the schema says it, so generated clients send what the server takes."""
+    doc = api.get_openapi_schema()
+    schemas = doc["components"]["schemas"]
+    month = doc["paths"]["/api/v1/oncall/rotas/{code}/months/{month}"]["get"]["parameters"][1]
+    assert re.fullmatch(month["schema"]["pattern"].strip("^$"), "2026-12")
+    assert not re.search(month["schema"]["pattern"], "2026-13")
+    assert schemas["MonthInput"]["properties"]["month"]["pattern"] == month["schema"]["pattern"]
+    kana = schemas["NewPatientInput"]["properties"]["kana"]["pattern"]
+    assert (
+        re.search(kana, "みほん ハナコ")
+        and not re.search(kana, "見本")
+        and not re.search(kana, " ")
+    )
+    for content in ("AdmissionContent", "DischargeContent", "DoctorNoteContent"):
+        assert "kind" in schemas[content]["required"]
+    parent = schemas["BodyInput"]["properties"]["parent"]["pattern"]
+    assert re.search(parent, "") and re.search(parent, str(uuid.uuid4()))
+    assert not re.search(parent, "cache")
+    assert schemas["SpecialistInput"]["properties"]["weekdays"]["uniqueItems"] is True
+    start = schemas["RuleInput"]["properties"]["start"]["pattern"]
+    assert re.search(start, "19:00") and not re.search(start, "19:00+09:00")

@@ -19,7 +19,7 @@ import enum
 from typing import Annotated, Any, Literal
 
 from django.utils import timezone
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from renkei.lib.inputs import CalendarDate, Input
 
@@ -308,9 +308,18 @@ class ReplyMethod(enum.StrEnum):
 Long = 1000
 
 
+def _kind_required(schema: dict[str, Any]) -> None:
+    """`kind` has a default for the code that builds a form, but a body must send it: the
+    union of the three forms is told apart by it (ADR 0042, the schema is the contract)."""
+    if "kind" in schema.get("properties", {}) and "kind" not in schema.get("required", []):
+        schema["required"] = [*schema.get("required", []), "kind"]
+
+
 class PatientItems(Input):
     """The patient's identity as it is printed on the form: copied from the record when the
     draft is made and editable (the form shows what was sent, even after the record changes)."""
+
+    model_config = ConfigDict(json_schema_extra=_kind_required)
 
     patient_name: str = text("氏名", 60)
     patient_kana: str = text("ふりがな", 100)

@@ -37,7 +37,7 @@ from renkei.events import actions as events
 from renkei.events.actions.rules import clipped, distinct
 from renkei.events.models import Applicant, Application, Event, EventKind, Occupation
 from renkei.lib.actions import ActionError, Conflict, NotFound
-from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input
+from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input, TimeOfDay
 from renkei.lib.programme import ProgrammeItem
 from renkei.regions.models import Municipality
 
@@ -67,8 +67,8 @@ def _audit(
 
 class SessionInput(Input):
     date: CalendarDate = Field(description="日付")
-    starts: dt.time = Field(description="開始時刻")
-    ends: dt.time = Field(description="終了時刻")
+    starts: Annotated[TimeOfDay, Field(description="開始時刻")]
+    ends: Annotated[TimeOfDay, Field(description="終了時刻")]
     kind: SessionKind = Field(SessionKind.LECTURE, description="講義 または 実習")
     title: Annotated[str, clipped(200)] = Field("", max_length=200, description="内容")
     venue: Annotated[str, clipped(200)] = Field("", max_length=200, description="会場")
@@ -103,11 +103,15 @@ class CourseInput(Input):
     programme_item: ProgrammeItem = ProgrammeItem.KA
     municipality_code: str | None = Field(None, pattern=r"^[0-9]{6}$")
     eligible_occupations: Annotated[list[Occupation], AfterValidator(distinct)] = Field(
-        default_factory=list, max_length=len(Occupation.values)
+        default_factory=list,
+        max_length=len(Occupation.values),
+        json_schema_extra={"uniqueItems": True},
     )
     min_years_experience: int | None = Field(None, ge=0, le=60)
     employer_kinds: Annotated[list[OrgKind], AfterValidator(distinct)] = Field(
-        default_factory=list, max_length=len(OrgKind.values)
+        default_factory=list,
+        max_length=len(OrgKind.values),
+        json_schema_extra={"uniqueItems": True},
     )
     fee: int = Field(0, ge=0, le=1_000_000, description="受講料（円）")
     min_sessions: int | None = Field(None, ge=1, le=MAX_SESSIONS)

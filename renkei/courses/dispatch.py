@@ -29,7 +29,7 @@ from renkei.courses.models import (
 )
 from renkei.events.actions.rules import Email, clipped, distinct
 from renkei.lib.actions import ActionError, Conflict, Forbidden, NotFound, notify
-from renkei.lib.inputs import CalendarDate, Input
+from renkei.lib.inputs import CalendarDate, Input, TimeOfDay
 from renkei.lib.mail import site_url
 from renkei.regions.models import Municipality
 
@@ -100,7 +100,10 @@ class SpecialistInput(Input):
         default_factory=list, max_length=100, description="派遣できる市区町村コード（空は県内全域）"
     )
     weekdays: Annotated[list[Annotated[int, Field(ge=0, le=6)]], AfterValidator(_weekdays)] = Field(
-        default_factory=list, max_length=7, description="派遣できる曜日 0=月〜6=日（空は問わない）"
+        default_factory=list,
+        max_length=7,
+        description="派遣できる曜日 0=月〜6=日（空は問わない）",
+        json_schema_extra={"uniqueItems": True},
     )
     availability_note: Annotated[str, clipped(200)] = Field("", max_length=200)
 
@@ -129,8 +132,8 @@ def add_specialist(
 
 class DispatchRequestInput(Input):
     date: CalendarDate = Field(description="希望日")
-    starts: dt.time
-    ends: dt.time
+    starts: TimeOfDay
+    ends: TimeOfDay
     purpose: DispatchPurpose
     kind: SpecialistKind = Field(description="希望する職種")
     venue: Annotated[str, clipped(200)] = Field(min_length=1, max_length=200, description="場所")

@@ -238,10 +238,19 @@ CalendarDateTime = Annotated[
         }
     ),
 ]
+
+
 # A time of day as the API writes it ("13:30:00", Japan time): JSON Schema's `format: time`
 # demands an offset, which a session's starting time does not carry.
+def _local_time(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("時刻は日本時間で、時差（Z や +09:00）を付けずに入力してください")
+    return value
+
+
 TimeOfDay = Annotated[
     dt.time,
+    AfterValidator(_local_time),
     WithJsonSchema(
         {
             "type": "string",

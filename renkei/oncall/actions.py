@@ -26,7 +26,7 @@ from renkei.lib.actions import (
     full_clean,
     notify,
 )
-from renkei.lib.inputs import CalendarDate, Input, Phone, required
+from renkei.lib.inputs import CalendarDate, Input, Phone, TimeOfDay, required
 from renkei.lib.mail import site_url
 from renkei.oncall import calendar
 from renkei.oncall.models import (
@@ -64,7 +64,14 @@ def _month(value: str) -> str:
 
 
 Month = Annotated[
-    str, AfterValidator(_month), Field(description="対象月（YYYY-MM）", examples=["2026-12"])
+    str,
+    AfterValidator(_month),
+    Field(
+        description="対象月（YYYY-MM）",
+        examples=["2026-12"],
+        # The schema states the rule the validator applies, so clients and fuzzers agree.
+        json_schema_extra={"pattern": MONTH_RE.pattern},
+    ),
 ]
 
 
@@ -103,8 +110,11 @@ class MemberInput(Input):
 class RuleInput(Input):
     day_type: DayType
     label: str = Field(..., min_length=1, max_length=30, description="枠の名前（例: 夜間）")
-    start: dt.time
-    end: dt.time = Field(..., description="終了。開始以前の時刻なら翌日（同じ時刻なら24時間）")
+    # Japan time without an offset: a time with one was stored as given (a 500 on PostgreSQL).
+    start: TimeOfDay
+    end: Annotated[
+        TimeOfDay, Field(description="終了。開始以前の時刻なら翌日（同じ時刻なら24時間）")
+    ]
 
 
 class MonthInput(Input):

@@ -8,7 +8,7 @@ import uuid
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 from pydantic import Field
 
@@ -99,8 +99,8 @@ def list_rotas(request: HttpRequest) -> QuerySet[Rota]:
 
 
 @router.post("/rotas", response={201: RotaOut, **WRITE_ERRORS}, summary="当番表を作る（主催者）")
-def create_rota(request: HttpRequest, payload: actions.RotaInput) -> tuple[int, Rota]:
-    return 201, actions.save_rota(by=api_membership(request), data=payload, request=request)
+def create_rota(request: HttpRequest, payload: actions.RotaInput) -> Status[Rota]:
+    return Status(201, actions.save_rota(by=api_membership(request), data=payload, request=request))
 
 
 @router.get("/rotas/{code}", response={200: RotaOut, **READ_ERRORS}, summary="当番表")
@@ -128,9 +128,11 @@ def list_members(request: HttpRequest, code: uuid.UUID) -> QuerySet[RotaMember]:
 )
 def add_member(
     request: HttpRequest, code: uuid.UUID, payload: actions.MemberInput
-) -> tuple[int, RotaMember]:
+) -> Status[RotaMember]:
     m = api_membership(request)
-    return 201, actions.add_member(visible_rota(m, code), by=m, data=payload, request=request)
+    return Status(
+        201, actions.add_member(visible_rota(m, code), by=m, data=payload, request=request)
+    )
 
 
 @router.post(
@@ -140,10 +142,10 @@ def add_member(
 )
 def add_rule(
     request: HttpRequest, code: uuid.UUID, payload: actions.RuleInput
-) -> tuple[int, dict[str, int]]:
+) -> Status[dict[str, int]]:
     m = api_membership(request)
     rule = actions.add_rule(visible_rota(m, code), by=m, data=payload, request=request)
-    return 201, {"id": rule.pk}
+    return Status(201, {"id": rule.pk})
 
 
 @router.post(
@@ -167,7 +169,11 @@ def mark_unavailable(
     response={200: MonthOut, 400: ErrorOut, **READ_ERRORS},
     summary="月の当番表",
 )
-def get_month(request: HttpRequest, code: uuid.UUID, month: str) -> RotaMonth:
+def get_month(
+    request: HttpRequest,
+    code: uuid.UUID,
+    month: str = Path(..., pattern=actions.MONTH_RE.pattern, description="対象月（YYYY-MM）"),
+) -> RotaMonth:
     m = api_membership(request)
     rota = visible_rota(m, code)
     data = actions.MonthInput(month=month) if actions.MONTH_RE.match(month) else None
@@ -234,12 +240,12 @@ def assign(request: HttpRequest, code: uuid.UUID, payload: actions.AssignInput) 
 )
 def request_swap(
     request: HttpRequest, code: uuid.UUID, payload: actions.SwapInput
-) -> tuple[int, SwapRequest]:
+) -> Status[SwapRequest]:
     m = api_membership(request)
     shift = visible_shift(m, code)
     if not shift.month.is_published and shift.rota.organizer_id != m.organization_id:
         raise NotFound("当番枠が見つかりません")
-    return 201, actions.request_swap(shift, by=m, data=payload, request=request)
+    return Status(201, actions.request_swap(shift, by=m, data=payload, request=request))
 
 
 @router.post(

@@ -4,8 +4,8 @@ the access getters have already given everyone else a 404."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -16,7 +16,7 @@ from pydantic import Field
 from renkei.accounts.models import AuditEntry, Membership, Organization
 from renkei.courses.models import Course
 from renkei.lib.actions import ActionError, Conflict, bump_version, notify
-from renkei.lib.inputs import CalendarDate, FiscalYear, Input
+from renkei.lib.inputs import CalendarDate, FiscalYear, Input, TimeOfDay
 from renkei.lib.programme import ProgrammeItem, Scene
 from renkei.programmes.models import (
     MATERIAL_MAX_BYTES,
@@ -45,6 +45,11 @@ from renkei.programmes.models import (
 )
 
 LONG = 4000
+# A record's code where a body names another record: a UUID (with or without hyphens), or
+# nothing. The schema says so, and `_uuid` applies the same expression.
+CODE_RE = re.compile(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}")
+CODE_OR_EMPTY: dict[str, Any] = {"pattern": rf"^({CODE_RE.pattern})?$"}
+CODE: dict[str, Any] = {"pattern": rf"^{CODE_RE.pattern}$"}
 
 
 def audit(
@@ -291,7 +296,12 @@ def roll_over(
 class BodyInput(Input):
     name: str = Field(..., min_length=1, max_length=120, description="会議体の名称")
     kind: BodyKind
-    parent: str = Field("", max_length=40, description="上位の会議体のコード（専門部会の親）")
+    parent: str = Field(
+        "",
+        max_length=40,
+        description="上位の会議体のコード（専門部会の親）",
+        json_schema_extra=CODE_OR_EMPTY,
+    )
     team: str = Field("", max_length=30, description="チーム（Aチームなど）")
     items: list[ProgrammeItem] = Field(default_factory=list, max_length=8)
     purpose: str = Field("", max_length=2000)
@@ -335,14 +345,15 @@ def save_body(
 def parse_code(value: str, field: str) -> Any:
     import uuid
 
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ActionError("コードの形式が正しくありません", field=field) from None
+    if not CODE_RE.fullmatch(value):
+        raise ActionError("コードの形式が正しくありません", field=field)
+    return uuid.UUID(value)
 
 
 class BodyMemberInput(Input):
-    organization: str = Field("", max_length=40, description="組織のコード（任意）")
+    organization: str = Field(
+        "", max_length=40, description="組織のコード（任意）", json_schema_extra=CODE_OR_EMPTY
+    )
     name: str = Field("", max_length=60, description="氏名")
     affiliation: str = Field("", max_length=120, description="所属（組織として登録のない場合）")
     title: str = Field("", max_length=60, description="役職")
@@ -393,7 +404,7 @@ class MeetingInput(Input):
     fiscal_year: FiscalYear
     number: int = Field(..., ge=1, le=99, description="第何回")
     held_on: CalendarDate = Field(..., description="開催日")
-    starts_at: dt.time | None = None
+    starts_at: TimeOfDay | None = None
     place: str = Field("", max_length=120)
     status: MeetingStatus = MeetingStatus.PLANNED
     agenda: str = Field("", max_length=LONG, description="議題")
@@ -597,7 +608,9 @@ class IssueInput(Input):
     scenes: list[Scene] = Field(default_factory=list, max_length=5)
     items: list[ProgrammeItem] = Field(default_factory=list, max_length=8)
     source: IssueSource
-    meeting: str = Field("", max_length=40, description="提起された会議のコード")
+    meeting: str = Field(
+        "", max_length=40, description="提起された会議のコード", json_schema_extra=CODE_OR_EMPTY
+    )
     raised_on: CalendarDate = Field(..., description="提起日")
     status: IssueStatus = IssueStatus.OPEN
     version: int | None = None
@@ -640,8 +653,13 @@ class CountermeasureInput(Input):
     responsible_name: str = Field("", max_length=120, description="担当（部署・チーム）")
     due_on: CalendarDate | None = None
     status: MeasureStatus = MeasureStatus.PLANNED
-    decision: str = Field("", max_length=40, description="根拠となる会議の決定事項のコード")
-    programme_lines: list[str] = Field(
+    decision: str = Field(
+        "",
+        max_length=40,
+        description="根拠となる会議の決定事項のコード",
+        json_schema_extra=CODE_OR_EMPTY,
+    )
+    programme_lines: list[Annotated[str, Field(json_schema_extra=CODE)]] = Field(
         default_factory=list, max_length=50, description="財源となる事業のコード"
     )
     indicators: list[str] = Field(

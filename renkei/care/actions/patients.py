@@ -76,9 +76,20 @@ def _insured(value: str) -> str:
     return value
 
 
+# The same rule for the schema, on the text as sent (the input strips it first): some kana,
+# and nothing but kana and spaces.
+_KANA_SCHEMA = (
+    r"^\s*[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f][\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f\s]*$"
+)
+
 Kana = Annotated[
     str,
-    Field(min_length=1, max_length=100, description="ひらがなかカタカナ"),
+    Field(
+        min_length=1,
+        max_length=100,
+        description="ひらがなかカタカナ",
+        json_schema_extra={"pattern": _KANA_SCHEMA},
+    ),
     required("ふりがなを入力してください"),
     AfterValidator(_kana),
 ]
