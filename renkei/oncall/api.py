@@ -172,7 +172,9 @@ def mark_unavailable(
 def get_month(
     request: HttpRequest,
     code: uuid.UUID,
-    month: str = Path(..., pattern=actions.MONTH_RE.pattern, description="対象月（YYYY-MM）"),
+    month: str = Path(  # type: ignore[type-arg]
+        ..., pattern=actions.MONTH_RE.pattern, description="対象月（YYYY-MM）"
+    ),
 ) -> RotaMonth:
     m = api_membership(request)
     rota = visible_rota(m, code)
