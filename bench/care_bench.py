@@ -272,8 +272,9 @@ def main() -> None:
         n = statements(lambda url=url: client.get(url))
         ms, cpu = timed(lambda url=url: client.get(url), args.runs)
         report(f"{label} [{n} SQL]", ms, cpu, 50)
+    n = statements(lambda: unread_counts(doctor))
     ms, cpu = timed(lambda: unread_counts(doctor), args.runs)
-    report(f"unread_counts(), a user on {PATIENTS} patients [1 SQL]", ms, cpu, 30)
+    report(f"unread_counts(), a user on {PATIENTS} patients [{n} SQL]", ms, cpu, 30)
     print(f"load average {os.getloadavg()}; {calibration()}")
 
 

@@ -63,6 +63,9 @@ class MembershipMiddleware:
             membership = (qs.filter(pk=chosen).first() if chosen else None) or qs.order_by(
                 "pk"
             ).first()
+            if membership is not None:
+                # The membership's user is the signed-in user: no second query for it.
+                membership.user = request.user
         request.membership = membership  # type: ignore[attr-defined]
         request.organization = membership.organization if membership else None  # type: ignore[attr-defined]
         refused: list[Any] = []

@@ -29,6 +29,7 @@ from renkei.care.access import (
 from renkei.care.actions import consent as consent_actions
 from renkei.care.actions import emergency as em
 from renkei.care.actions import forms as fa
+from renkei.care.actions import from_case as fc
 from renkei.care.actions import timeline as tl
 from renkei.care.models import (
     AcpRecord,
@@ -74,7 +75,7 @@ class ListQuery(Schema):
 @router.get("/patients", response={200: list[PatientRow], 403: ErrorOut}, summary="担当患者の一覧")
 def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> list[PatientRow]:
     m = api_care_membership(request)
-    patients = actions.list_patients(by=m, query=filters.q[:60], request=request)
+    patients = actions.list_patients(by=m, query=filters.q[:60], request=request, brief=True)
     unread = unread_counts(m) if patients else {}
     return [
         PatientRow(
@@ -93,6 +94,19 @@ def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> list[Patie
 def create_patient(request: HttpRequest, payload: actions.NewPatientInput) -> Status[Patient]:
     m = api_care_membership(request)
     p = actions.create_patient(by=m, data=payload, request=request)
+    return Status(201, p)
+
+
+@router.post(
+    "/placement-cases/{case}/patient",
+    response={201: PatientOut, **WRITE_ERRORS},
+    summary="受入先が決定した入退院支援の案件から患者を登録する（同意が必要、案件は匿名のまま）",
+)
+def patient_from_case(
+    request: HttpRequest, case: uuid.UUID, payload: fc.FromCaseInput
+) -> Status[Patient]:
+    m = api_care_membership(request)
+    p = fc.patient_from_case(fc.visible_case(m, case), by=m, data=payload, request=request)
     return Status(201, p)
 
 

@@ -134,12 +134,13 @@ def timeline_page(
         query = parse_query(tl.TimelineQuery, params)
     except ActionError:
         query = tl.TimelineQuery()
-    page = tl.timeline(p, by=request.membership, query=query, request=request)
-    on_team = CareTeamMember.objects.current().filter(patient=p, membership=request.membership)
+    team = list(p.current_team())
+    on_team = any(r.membership_id == request.membership.pk for r in team)
+    page = tl.timeline(p, by=request.membership, query=query, request=request, on_team=on_team)
     context: dict[str, Any] = {
         "p": p,
-        "team": list(p.current_team()),
-        "on_team": on_team.exists(),
+        "team": team,
+        "on_team": on_team,
         "page": page,
         "posts": page.object_list,
         "q": query.q,
@@ -195,10 +196,11 @@ def timeline_print(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def since(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     """前回の訪問から: what the others recorded since the member's own last post."""
     p = visible_patient(request.membership, code)
-    changes = tl.changes_since_last_visit(p, by=request.membership, request=request)
-    on_team = CareTeamMember.objects.current().filter(patient=p, membership=request.membership)
+    m = request.membership
+    on_team = CareTeamMember.objects.current().filter(patient=p, membership=m).exists()
+    changes = tl.changes_since_last_visit(p, by=m, request=request, on_team=on_team)
     return render(
         request,
         "care/since.html",
-        {"p": p, "on_team": on_team.exists(), "c": changes, "limit": tl.SINCE_LIMIT},
+        {"p": p, "on_team": on_team, "c": changes, "limit": tl.SINCE_LIMIT},
     )

@@ -324,7 +324,8 @@ class SincePostOut(ReplyOut):
 
     @staticmethod
     def resolve_parent(obj: Post) -> uuid.UUID | None:
-        return obj.parent.code if obj.parent else None
+        code: uuid.UUID | None = getattr(obj, "parent_code", None)  # annotated by the action
+        return code
 
 
 class SinceOut(Schema):

@@ -35,7 +35,7 @@ from renkei.lib.forms import input_from_form, show_error
 def home(request: MemberRequest) -> HttpResponse:
     m = request.membership
     query = (request.GET.get("q") or "").strip()[:60]
-    patients = actions.list_patients(by=m, query=query, request=request)
+    patients = actions.list_patients(by=m, query=query, request=request, brief=True)
     unread = unread_counts(m) if patients else {}
     rows = [(p, unread.get(p.pk, 0)) for p in patients]
     return render(

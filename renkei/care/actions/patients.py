@@ -159,9 +159,12 @@ def audit_read(
     by: Membership,
     what: str,
     request: HttpRequest | None = None,
+    on_team: bool | None = None,
 ) -> None:
-    """Every read of a patient's record, on any door: who, which patient, what was shown."""
-    on_team = CareTeamMember.objects.current().filter(patient=patient, membership=by).exists()
+    """Every read of a patient's record, on any door: who, which patient, what was shown.
+    `on_team` when the caller already knows it from the current team it loaded."""
+    if on_team is None:
+        on_team = CareTeamMember.objects.current().filter(patient=patient, membership=by).exists()
     AuditEntry.record(
         "care.patient_viewed",
         request=request,
@@ -238,14 +241,19 @@ def view_patient(
     return patient
 
 
+LIST_FIELDS = ("pk", "code", "owner_id", "name", "kana", "birth_date", "care_level")
+
+
 def list_patients(
-    *, by: Membership, query: str = "", request: HttpRequest | None = None
+    *, by: Membership, query: str = "", request: HttpRequest | None = None, brief: bool = False
 ) -> list[Patient]:
     """The member's patients by kana; `query` narrows by name or kana (folded, in Python:
-    the names are sealed). The list shows names, so it is a read of each, audited."""
+    the names are sealed). The list shows names, so it is a read of each, audited.
+    `brief`: only what the list screen shows (LIST_FIELDS) is loaded and decrypted."""
     if by.role not in CARE_ROLES:
         return []
-    patients = list(Patient.objects.on_team_of(by).order_by("pk"))
+    rows = Patient.objects.on_team_of(by).order_by("pk")
+    patients = list(rows.only(*LIST_FIELDS) if brief else rows)
     if query:
         q = normalize_search(query)
         patients = [p for p in patients if q in normalize_search(p.name + p.kana)]

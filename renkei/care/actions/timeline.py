@@ -13,6 +13,7 @@ from typing import Annotated
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 from pydantic import Field, model_validator
@@ -142,9 +143,14 @@ def timeline(
     query: TimelineQuery,
     request: HttpRequest | None = None,
     mark_read: bool = True,
+    on_team: bool | None = None,
 ) -> Page[Post]:
     """One page of threads (newest first, replies under their post), searched in Python over
-    the decrypted text; what is shown is read by `by` (the receipts), and audited."""
+    the decrypted text; what is shown is read by `by` (the receipts), and audited.
+
+    One query per kind of data, whatever the page holds: the count, the threads, their
+    replies, the receipts of all of them (with the readers); then the audit row and one
+    insert of the new receipts. Only the shown posts are decrypted."""
     threads = (
         Post.objects.filter(patient=patient, parent__isnull=True)
         .select_related("author__user", "author__organization")
@@ -163,7 +169,6 @@ def timeline(
     replies = (
         Post.objects.filter(parent__in=posts)
         .select_related("author__user", "author__organization")
-        .prefetch_related("reads__user")
         .order_by("created_at", "pk")
     )
     by_parent: dict[int, list[Post]] = {}
@@ -179,7 +184,7 @@ def timeline(
         p.readers = reads.get(p.pk, [])  # type: ignore[attr-defined]
         p.unread = p.pk in unread_ids  # type: ignore[attr-defined]
     page.object_list = posts
-    audit_read(patient, by=by, what="timeline", request=request)
+    audit_read(patient, by=by, what="timeline", request=request, on_team=on_team)
     if mark_read and unread_ids:
         PostRead.objects.bulk_create(
             [PostRead(post_id=pk, user=by.user) for pk in unread_ids], ignore_conflicts=True
@@ -218,7 +223,11 @@ class Changes:
 
 
 def changes_since_last_visit(
-    patient: Patient, *, by: Membership, request: HttpRequest | None = None
+    patient: Patient,
+    *,
+    by: Membership,
+    request: HttpRequest | None = None,
+    on_team: bool | None = None,
 ) -> Changes:
     """The doctor's view (issue 13 §6): since the member last wrote on this timeline (a visit
     note or any post), what the others wrote, newest first, and whether the emergency sheet,
@@ -235,7 +244,11 @@ def changes_since_last_visit(
     posts_qs = (
         Post.objects.filter(patient=patient)
         .exclude(author__user=by.user)
-        .select_related("author__user", "author__organization", "parent")
+        .select_related("author__user", "author__organization")
+        # Shown: the body and a changed plan's summary; the other visit items stay sealed,
+        # and of a reply's parent only its code (not the whole sealed row).
+        .defer("care_points", "end_of_life")
+        .annotate(parent_code=F("parent__code"))
         .order_by("-created_at", "-pk")
     )
     if since is not None:
@@ -260,5 +273,5 @@ def changes_since_last_visit(
         ).count(),
         truncated=len(posts) > SINCE_LIMIT,
     )
-    audit_read(patient, by=by, what="since_last_visit", request=request)
+    audit_read(patient, by=by, what="since_last_visit", request=request, on_team=on_team)
     return changes
