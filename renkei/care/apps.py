@@ -7,6 +7,7 @@ AUDIT_LABELS = {
     "care.partner_list_withdrawn": "連携先一覧の公開停止",
     "care.patient_created": "患者の登録",
     "care.patient_updated": "患者情報の更新",
+    "care.patient_from_case": "入退院支援の案件からの患者登録",
     "care.patient_viewed": "患者情報の閲覧",
     "care.patients_listed": "患者一覧の閲覧",
     "care.break_glass": "緊急時の閲覧",

@@ -314,3 +314,30 @@ class SendForm(forms.Form):
 
 class ReplyForm(forms.Form):
     reply = _text("返信", 2000, rows=5)
+
+
+class FromCaseForm(PatientForm):
+    """The identity, entered once, of a decided placement case; sex and care level are
+    prefilled from the case."""
+
+    consented = forms.BooleanField(
+        label="本人（または家族）が、受入先との情報共有に同意している", required=False
+    )
+    given_by = forms.CharField(
+        label="同意した人", max_length=60, required=False, help_text="本人、家族（続柄）など"
+    )
+    purpose = forms.CharField(
+        label="利用目的",
+        max_length=300,
+        required=False,
+        initial="退院後の在宅療養・施設での生活を支える医療・介護関係者の情報共有のため",
+    )
+    facility_member = forms.CharField(
+        label="招待する受入先の職員のログインID",
+        max_length=150,
+        required=False,
+        help_text="空欄なら、受入を決めた方を招待します",
+    )
+    allow_duplicate = forms.BooleanField(
+        label="同じふりがな・生年月日の別の方として登録する", required=False
+    )

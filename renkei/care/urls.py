@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.care import emergency_views, form_views, more_views, views
+from renkei.care import case_views, emergency_views, form_views, more_views, views
 
 app_name = "care"
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
         name="decline",
     ),
     path("emergency/", views.break_glass, name="break_glass"),
+    path("from-case/<uuid:case>/", case_views.from_case, name="from_case"),
     path("p/<uuid:code>/", views.patient, name="patient"),
     path("p/<uuid:code>/edit/", views.patient_edit, name="edit"),
     path("p/<uuid:code>/team/", views.team, name="team"),
