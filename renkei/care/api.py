@@ -7,6 +7,7 @@ get 404. A second factor is required (403 without). Every read is audited.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Page
@@ -60,7 +61,7 @@ from renkei.care.schemas import (
     TeamMemberOut,
     TimelineOut,
 )
-from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, errors
 
 router = Router(tags=["care"], auth=SessionAuth())
 
@@ -72,7 +73,7 @@ class ListQuery(Schema):
     q: str = ""
 
 
-@router.get("/patients", response={200: list[PatientRow], 403: ErrorOut}, summary="担当患者の一覧")
+@router.get("/patients", response={200: list[PatientRow], **errors(403)}, summary="担当患者の一覧")
 def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> list[PatientRow]:
     m = api_care_membership(request)
     patients = actions.list_patients(by=m, query=filters.q[:60], request=request, brief=True)
@@ -175,7 +176,7 @@ def end_member(
 
 
 @router.get(
-    "/invitations", response={200: list[InvitationOut], 403: ErrorOut}, summary="届いた招待"
+    "/invitations", response={200: list[InvitationOut], **errors(403)}, summary="届いた招待"
 )
 def list_invitations(request: HttpRequest) -> list[CareTeamMember]:
     return invitations(api_care_membership(request))
@@ -281,7 +282,7 @@ def list_provisions(request: HttpRequest, code: uuid.UUID) -> list[ProvisionReco
 
 @router.get(
     "/patients/{code}/posts",
-    response={200: TimelineOut, 400: ErrorOut, **READ_ERRORS},
+    response={200: TimelineOut, **errors(400), **READ_ERRORS},
     summary="タイムライン（新しい順、返信と既読つき、監査、表示分は既読になる）",
 )
 def list_posts(
@@ -396,6 +397,23 @@ def _form_out(form: SharedForm, m: Membership, content: Any) -> SharedForm:
     return form
 
 
+def _form_step(
+    request: HttpRequest,
+    code: uuid.UUID,
+    form: uuid.UUID,
+    step: Callable[[SharedForm, Membership], object],
+    *,
+    as_shown: bool = False,
+) -> SharedForm:
+    """A write on one form: fetch it (404 outside), run the action, answer with the form as
+    read again (as the caller sees it when `as_shown`: a recipient sees what was sent)."""
+    m = api_care_membership(request)
+    p = visible_patient(m, code)
+    step(visible_form(m, p, form), m)
+    sf = visible_form(m, p, form)
+    return _form_out(sf, m, fa.content_of(sf, fa.shown_version(sf, m) if as_shown else None))
+
+
 @router.get(
     "/patients/{code}/forms",
     response={200: list[FormRow], **READ_ERRORS},
@@ -441,11 +459,9 @@ def get_form(request: HttpRequest, code: uuid.UUID, form: uuid.UUID) -> SharedFo
 def save_form(
     request: HttpRequest, code: uuid.UUID, form: uuid.UUID, payload: fa.FormSaveInput
 ) -> SharedForm:
-    m = api_care_membership(request)
-    p = visible_patient(m, code)
-    sf = fa.save_form(visible_form(m, p, form), by=m, data=payload, request=request)
-    sf = visible_form(m, p, sf.code)
-    return _form_out(sf, m, fa.content_of(sf))
+    return _form_step(
+        request, code, form, lambda sf, m: fa.save_form(sf, by=m, data=payload, request=request)
+    )
 
 
 @router.post(
@@ -456,11 +472,9 @@ def save_form(
 def send_form(
     request: HttpRequest, code: uuid.UUID, form: uuid.UUID, payload: fa.SendInput
 ) -> SharedForm:
-    m = api_care_membership(request)
-    p = visible_patient(m, code)
-    fa.send_form(visible_form(m, p, form), by=m, data=payload, request=request)
-    sf = visible_form(m, p, form)
-    return _form_out(sf, m, fa.content_of(sf))
+    return _form_step(
+        request, code, form, lambda sf, m: fa.send_form(sf, by=m, data=payload, request=request)
+    )
 
 
 @router.post(
@@ -471,16 +485,18 @@ def send_form(
 def reply_form(
     request: HttpRequest, code: uuid.UUID, form: uuid.UUID, payload: fa.ReplyInput
 ) -> SharedForm:
-    m = api_care_membership(request)
-    p = visible_patient(m, code)
-    fa.reply_form(visible_form(m, p, form), by=m, data=payload, request=request)
-    sf = visible_form(m, p, form)
-    return _form_out(sf, m, fa.content_of(sf, fa.shown_version(sf, m)))
+    return _form_step(
+        request,
+        code,
+        form,
+        lambda sf, m: fa.reply_form(sf, by=m, data=payload, request=request),
+        as_shown=True,
+    )
 
 
 @router.get(
     "/forms/inbox",
-    response={200: list[FormRow], 403: ErrorOut},
+    response={200: list[FormRow], **errors(403)},
     summary="自組織に届いた連携様式（新しい順、200件まで）",
 )
 def form_inbox(request: HttpRequest) -> list[SharedForm]:

@@ -21,7 +21,7 @@ from renkei.accounts.http import MemberRequest
 from renkei.accounts.models import AuditEntry
 from renkei.care.access import care_view, visible_patient
 from renkei.care.actions import emergency as em
-from renkei.care.forms import AcpForm, SheetForm
+from renkei.care.forms import AcpForm, SheetForm, with_current_version
 from renkei.care.models import (
     PARTNERS_REQUIRED,
     CareTeamMember,
@@ -31,7 +31,7 @@ from renkei.care.models import (
     partner_organizations,
 )
 from renkei.lib.actions import ActionError, NotFound, StaleVersion
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, show_error, submit
 from renkei.lib.mail import site_url
 
 
@@ -88,11 +88,7 @@ def emergency(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         em.save_sheet(p, by=request.membership, data=data, request=request)
     except ActionError as e:
         if isinstance(e, StaleVersion):
-            # Keep the input, carry the current version: a second save overwrites knowingly.
-            fresh = request.POST.copy()
-            fresh["version"] = str(e.current.version)  # type: ignore[attr-defined]
-            form = SheetForm(fresh)
-            form.is_valid()
+            form = with_current_version(SheetForm, request.POST, e)
         show_error(form, e)
         return _sheet_page(request, p, form, status=e.status)
     messages.success(
@@ -212,14 +208,13 @@ def acp(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     if request.method == "GET":
         return _acp_page(request, p)
     form = AcpForm(request.POST)
-    data = input_from_form(form, em.AcpInput)
-    if data is None:
-        return _acp_page(request, p, form, status=400)
-    try:
-        record = em.save_acp(p, by=request.membership, data=data, request=request)
-    except ActionError as e:
-        show_error(form, e)
-        return _acp_page(request, p, form, status=e.status)
+    done = submit(
+        form,
+        em.AcpInput,
+        lambda data: em.save_acp(p, by=request.membership, data=data, request=request),
+    )
+    if (record := done.result) is None:
+        return _acp_page(request, p, form, status=done.status)
     messages.success(request, f"人生会議の記録（第{record.number}版）を保存しました。")
     return redirect("care:acp", code=p.code)
 

@@ -17,10 +17,16 @@ from renkei.accounts.http import MemberRequest
 from renkei.care.access import care_view, visible_form, visible_patient
 from renkei.care.actions import forms as fa
 from renkei.care.form_kinds import CONTENT_MODELS, printable
-from renkei.care.forms import NewFormForm, ReplyForm, SendForm, content_form_class
+from renkei.care.forms import (
+    NewFormForm,
+    ReplyForm,
+    SendForm,
+    content_form_class,
+    with_current_version,
+)
 from renkei.care.models import CareTeamMember, Patient, SharedForm
 from renkei.lib.actions import ActionError, StaleVersion
-from renkei.lib.forms import form_field, input_from_form, show_error
+from renkei.lib.forms import form_field, input_from_form, show_error, submit
 from renkei.lib.inputs import errors_of
 
 
@@ -49,14 +55,13 @@ def forms(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     if request.method == "GET":
         return _list_page(request, p, NewFormForm())
     form = NewFormForm(request.POST)
-    data = input_from_form(form, fa.NewFormInput)
-    if data is None:
-        return _list_page(request, p, form, status=400)
-    try:
-        created = fa.create_form(p, by=request.membership, data=data, request=request)
-    except ActionError as e:
-        show_error(form, e)
-        return _list_page(request, p, form, status=e.status)
+    done = submit(
+        form,
+        fa.NewFormInput,
+        lambda data: fa.create_form(p, by=request.membership, data=data, request=request),
+    )
+    if (created := done.result) is None:
+        return _list_page(request, p, form, status=done.status)
     messages.success(request, "記録から下書きを作りました。内容を確認・追記して保存してください。")
     return redirect("care:form_edit", code=p.code, form=created.code)
 
@@ -115,10 +120,7 @@ def form_edit(request: MemberRequest, code: uuid.UUID, form: uuid.UUID) -> HttpR
         fa.save_form(sf, by=request.membership, data=data, request=request)
     except ActionError as e:
         if isinstance(e, StaleVersion):
-            fresh = request.POST.copy()
-            fresh["version"] = str(e.current.version)  # type: ignore[attr-defined]
-            bound = FormClass(fresh)
-            bound.is_valid()
+            bound = with_current_version(FormClass, request.POST, e)
         show_error(bound, e)
         return _edit_page(request, sf, bound, status=e.status)
     messages.success(request, f"第{sf.version}版として保存しました。")
@@ -171,14 +173,13 @@ def form_send(request: MemberRequest, code: uuid.UUID, form: uuid.UUID) -> HttpR
     p = visible_patient(request.membership, code)
     sf = visible_form(request.membership, p, form)
     bound = SendForm(request.POST, orgs=fa.recipients(sf))
-    data = input_from_form(bound, fa.SendInput)
-    if data is None:
-        return _detail_page(request, sf, send_form=bound, status=400)
-    try:
-        fa.send_form(sf, by=request.membership, data=data, request=request)
-    except ActionError as e:
-        show_error(bound, e)
-        return _detail_page(request, sf, send_form=bound, status=e.status)
+    done = submit(
+        bound,
+        fa.SendInput,
+        lambda data: fa.send_form(sf, by=request.membership, data=data, request=request),
+    )
+    if not done.done:
+        return _detail_page(request, sf, send_form=bound, status=done.status)
     messages.success(request, "送付しました。相手が開くと「受領済み」と表示されます。")
     return redirect("care:form", code=p.code, form=sf.code)
 
@@ -189,14 +190,13 @@ def form_reply(request: MemberRequest, code: uuid.UUID, form: uuid.UUID) -> Http
     p = visible_patient(request.membership, code)
     sf = visible_form(request.membership, p, form)
     bound = ReplyForm(request.POST)
-    data = input_from_form(bound, fa.ReplyInput)
-    if data is None:
-        return _detail_page(request, sf, reply_form=bound, status=400)
-    try:
-        fa.reply_form(sf, by=request.membership, data=data, request=request)
-    except ActionError as e:
-        show_error(bound, e)
-        return _detail_page(request, sf, reply_form=bound, status=e.status)
+    done = submit(
+        bound,
+        fa.ReplyInput,
+        lambda data: fa.reply_form(sf, by=request.membership, data=data, request=request),
+    )
+    if not done.done:
+        return _detail_page(request, sf, reply_form=bound, status=done.status)
     messages.success(request, "返信しました。")
     return redirect("care:form", code=p.code, form=sf.code)
 

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django import forms
+from django.http import QueryDict
 
 from renkei.accounts.models import Organization
 from renkei.care.models import CareLevel, Category, ConsentScope, Resuscitation, Sex, TeamRole
 
 DATE = forms.DateInput(attrs={"type": "date"})
+F = TypeVar("F", bound=forms.BaseForm)
+
+
+def with_current_version(form_class: Callable[[Any], F], post: QueryDict, e: Exception) -> F:
+    """After a stale save (StaleVersion): the user's input kept, with the version now current,
+    so that saving again overwrites knowingly."""
+    fresh = post.copy()
+    fresh["version"] = str(e.current.version)  # type: ignore[attr-defined]
+    form = form_class(fresh)
+    form.is_valid()
+    return form
 
 
 class PatientForm(forms.Form):

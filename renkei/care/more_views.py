@@ -21,7 +21,7 @@ from renkei.care.forms import ConsentForm, PostForm, RevokeForm
 from renkei.care.models import CareTeamMember, Patient, ProvisionRecord
 from renkei.care.panels import render_panels
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, submit
 from renkei.lib.inputs import parse_query
 
 
@@ -50,20 +50,19 @@ def consents(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     if request.method == "GET":
         return _consents_page(request, p, ConsentForm())
     form = ConsentForm(request.POST, request.FILES)
-    data = input_from_form(form, consent_actions.ConsentInput)
-    if data is None:
-        return _consents_page(request, p, form, status=400)
-    try:
-        consent_actions.record_consent(
+    done = submit(
+        form,
+        consent_actions.ConsentInput,
+        lambda data: consent_actions.record_consent(
             p,
             by=request.membership,
             data=data,
             form_file=request.FILES.get("form_file"),
             request=request,
-        )
-    except ActionError as e:
-        show_error(form, e)
-        return _consents_page(request, p, form, status=e.status)
+        ),
+    )
+    if not done.done:
+        return _consents_page(request, p, form, status=done.status)
     messages.success(request, "同意を記録しました。")
     return redirect("care:consents", code=p.code)
 
@@ -157,14 +156,13 @@ def timeline_page(
 def post(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     p = visible_patient(request.membership, code)
     form = PostForm(request.POST)
-    data = input_from_form(form, tl.PostInput)
-    if data is None:
-        return timeline_page(request, p, form, status=400)
-    try:
-        tl.create_post(p, by=request.membership, data=data, request=request)
-    except ActionError as e:
-        show_error(form, e)
-        return timeline_page(request, p, form, status=e.status)
+    done = submit(
+        form,
+        tl.PostInput,
+        lambda data: tl.create_post(p, by=request.membership, data=data, request=request),
+    )
+    if not done.done:
+        return timeline_page(request, p, form, status=done.status)
     messages.success(request, "投稿しました。")
     return redirect(p)
 

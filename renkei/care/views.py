@@ -27,7 +27,7 @@ from renkei.care.access import (
 from renkei.care.forms import BreakGlassForm, EndForm, InviteForm, NewPatientForm, PatientForm
 from renkei.care.models import CareTeamMember, Patient, unread_counts
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, submit
 
 
 @care_view
@@ -51,17 +51,15 @@ def patient_new(request: MemberRequest) -> HttpResponse:
     form = NewPatientForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        data = input_from_form(form, actions.NewPatientInput)
-        status = 400
-        if data is not None:
-            try:
-                p = actions.create_patient(by=request.membership, data=data, request=request)
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                messages.success(request, "患者を登録しました。")
-                return redirect(p)
+        done = submit(
+            form,
+            actions.NewPatientInput,
+            lambda data: actions.create_patient(by=request.membership, data=data, request=request),
+        )
+        if done.result is not None:
+            messages.success(request, "患者を登録しました。")
+            return redirect(done.result)
+        status = done.status
     return render(request, "care/patient_form.html", {"form": form, "new": True}, status=status)
 
 
@@ -80,17 +78,17 @@ def patient_edit(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     actions.require_on_team(p, request.membership)
     if request.method == "POST":
         form = PatientForm(request.POST)
-        data = input_from_form(form, actions.PatientUpdate)
-        status = 400
-        if data is not None:
-            try:
-                actions.update_patient(p, by=request.membership, data=data, request=request)
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                messages.success(request, "患者情報を更新しました。")
-                return redirect(p)
+        done = submit(
+            form,
+            actions.PatientUpdate,
+            lambda data: actions.update_patient(
+                p, by=request.membership, data=data, request=request
+            ),
+        )
+        if done.done:
+            messages.success(request, "患者情報を更新しました。")
+            return redirect(p)
+        status = done.status
     else:
         actions.view_patient(p, by=request.membership, what="edit", request=request)
         form = PatientForm(initial={**actions.patient_values(p), "version": p.version})
@@ -124,16 +122,15 @@ def team(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     if request.method == "GET":
         return _team_page(request, p, InviteForm())
     form = InviteForm(request.POST)
-    data = input_from_form(form, actions.InviteInput)
-    if data is not None:
-        try:
-            actions.invite_member(p, by=request.membership, data=data, request=request)
-        except ActionError as e:
-            show_error(form, e)
-            return _team_page(request, p, form, status=e.status)
-        messages.success(request, "招待を送りました。相手の方が承諾するとチームに加わります。")
-        return redirect("care:team", code=p.code)
-    return _team_page(request, p, form, status=400)
+    done = submit(
+        form,
+        actions.InviteInput,
+        lambda data: actions.invite_member(p, by=request.membership, data=data, request=request),
+    )
+    if not done.done:
+        return _team_page(request, p, form, status=done.status)
+    messages.success(request, "招待を送りました。相手の方が承諾するとチームに加わります。")
+    return redirect("care:team", code=p.code)
 
 
 @care_view
@@ -189,19 +186,17 @@ def break_glass(request: MemberRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        data = input_from_form(form, actions.BreakGlassInput)
-        status = 400
-        if data is not None:
-            try:
-                found = actions.break_glass(by=request.membership, data=data, request=request)
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                messages.warning(
-                    request, "緊急時の閲覧を記録し、チームと管理者に通知しました（4時間有効）。"
-                )
-                return redirect(found[0])
+        done = submit(
+            form,
+            actions.BreakGlassInput,
+            lambda data: actions.break_glass(by=request.membership, data=data, request=request),
+        )
+        if done.result is not None:
+            messages.warning(
+                request, "緊急時の閲覧を記録し、チームと管理者に通知しました（4時間有効）。"
+            )
+            return redirect(done.result[0])
+        status = done.status
     return render(request, "care/break_glass.html", {"form": form}, status=status)
 
 
