@@ -98,6 +98,8 @@ def test_a_decided_case_becomes_a_patient_and_the_facility_is_invited(
     before = model_to_dict(PlacementCase.objects.get(pk=case.pk))
     client = verified(Client(), msw)
     if door == "html":
+        detail = client.get(case.get_absolute_url()).content.decode()
+        assert reverse("care:from_case", args=[case.code]) in detail  # the door, on the case
         page = client.get(reverse("care:from_case", args=[case.code]))
         assert page.status_code == 200
         assert "胃ろうの管理あり" in page.content.decode()
