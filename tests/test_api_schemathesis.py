@@ -121,6 +121,7 @@ INHERENT: dict[str, dict[str, str]] = {
         "処置項目が見つかりません": "capability codes are a data table",
         "市区町村コードが見つかりません": "a well-formed municipality code may not exist",
         "存在しない市区町村コードがあります": "a well-formed municipality code may not exist",
+        "URLを正しく入力してください": "a web address Django's URL validator accepts (scheme, host, domain)",
     },
     "POST /api/v1/directory/facilities/{code}/vacancy/confirm": {
         "空き状況が未登録のため": "only a reported vacancy can be confirmed (state)",

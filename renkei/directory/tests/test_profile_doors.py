@@ -24,6 +24,7 @@ def _state(f: Facility) -> tuple[Any, ...]:
     f.refresh_from_db()
     audit = AuditEntry.objects.filter(action="directory.facility_updated", target_id=str(f.code))
     return (
+        (f.phone, f.hours, f.liaison_contact, f.description),
         f.care_level_min,
         f.care_level_max,
         f.accepts_dementia,
@@ -39,6 +40,15 @@ def _state(f: Facility) -> tuple[Any, ...]:
         f.info_updated_by_id,
         [a.detail for a in audit],
     )
+
+
+# What the staff keep up besides the conditions: the API's PATCH takes it as the screen does.
+CONTACT = {
+    "phone": "046-200-1234",
+    "hours": "平日 9:00〜17:00",
+    "liaison_contact": "相談員 直通 046-200-1235",
+    "description": "看取りまで対応します",
+}
 
 
 @pytest.mark.parametrize("door", ["html", "api"])
@@ -61,6 +71,7 @@ def test_the_conditions_are_saved_alike_through_either_door(
             conditions_note="胃ろうは要相談",
             service_radius_km="8",
             capabilities=[c.pk for c in capabilities("oxygen", "drip")],
+            **CONTACT,
         )
         r = client.post(reverse("directory:edit", args=[facility.code]), form)
         assert r.status_code == 302
@@ -77,6 +88,7 @@ def test_the_conditions_are_saved_alike_through_either_door(
             "service_radius_km": 8,
             "capabilities": ["oxygen", "drip"],
             "version": facility.version,
+            **CONTACT,
         }
         r = client.patch(
             f"/api/v1/directory/facilities/{facility.code}",
@@ -85,6 +97,8 @@ def test_the_conditions_are_saved_alike_through_either_door(
         )
         assert r.status_code == 200, r.content
     state = _state(facility)
+    assert state[0] == tuple(CONTACT.values())
+    state = state[1:]
     assert state[:10] == (
         3,
         7,
@@ -103,6 +117,7 @@ def test_the_conditions_are_saved_alike_through_either_door(
     assert detail["capabilities"] == {"before": [], "after": ["drip", "oxygen"]}
     assert detail["care_level_max"] == {"before": None, "after": 7}
     assert set(detail) == {
+        *CONTACT,
         *ACCEPTANCE_FIELDS,
         "conditions_note",
         "service_radius_km",
@@ -130,4 +145,27 @@ def test_a_minimum_above_the_maximum_is_refused_alike_and_changes_nothing(
         text = r.json()["detail"]
     assert r.status_code == 400
     assert "費用の上限は下限以上にしてください" in text
+    assert _state(facility) == before
+
+
+@pytest.mark.parametrize("door", ["html", "api"])
+def test_a_bad_phone_number_is_refused_alike_and_changes_nothing(
+    staff: Membership, facility: Facility, door: str
+) -> None:
+    client = Client()
+    sign_in(client, staff.user)
+    before = _state(facility)
+    if door == "html":
+        form = profile_post(facility, phone="電話してください")
+        r = client.post(reverse("directory:edit", args=[facility.code]), form)
+        text = r.content.decode()
+    else:
+        r = client.patch(
+            f"/api/v1/directory/facilities/{facility.code}",
+            json.dumps({"phone": "電話してください", "version": facility.version}),
+            content_type="application/json",
+        )
+        text = json.dumps(r.json(), ensure_ascii=False)
+    assert r.status_code == 400
+    assert "電話番号の形式が正しくありません" in text
     assert _state(facility) == before
