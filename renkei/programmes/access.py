@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from renkei.accounts.models import Membership, OrgKind
 from renkei.lib.actions import NotFound, get_visible
@@ -91,6 +91,13 @@ def visible_contract(m: Membership | None, code: uuid.UUID, org: uuid.UUID) -> L
         line__code=code,
         organization__code=org,
     )
+
+
+def line_count(m: Membership) -> Count:
+    """A table's number of lines as the member reads it (a contractor: the lines it works on)."""
+    whole = ScopedQuerySet.readers(ProgrammeTable.objects.all(), m)
+    mine = Q(lines__contracts__organization_id=m.organization_id)
+    return Count("lines", filter=whole | mine, distinct=True)
 
 
 def reads_whole_table(m: Membership | None, table: ProgrammeTable) -> bool:

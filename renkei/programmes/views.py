@@ -135,7 +135,11 @@ def confirm_page(
 @require_GET
 def home(request: MemberRequest) -> HttpResponse:
     m = request.membership
-    tables = ProgrammeTable.objects.visible_to(m).select_related("owner").annotate(n=Count("lines"))
+    tables = (
+        ProgrammeTable.objects.visible_to(m)
+        .select_related("owner")
+        .annotate(n=access.line_count(m))
+    )
     bodies = MeetingBody.objects.visible_to(m).select_related("owner", "parent")
     issues = (
         Issue.objects.visible_to(m)

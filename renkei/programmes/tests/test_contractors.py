@@ -72,6 +72,8 @@ def test_contractor_reads_only_the_lines_it_works_on(
     csv = client.get(f"/programmes/tables/{table.code}/export.csv").content.decode("utf-8-sig")
     assert contracted.name in csv and other.name not in csv
     assert [t["code"] for t in client.get("/api/v1/programmes/tables").json()] == [str(table.code)]
+    home = client.get("/programmes/").content.decode()
+    assert f'{table.title}</a></td><td>{table.owner}</td><td class="num">1</td>' in home
 
 
 def test_contractor_enters_results_on_both_doors_but_does_not_edit(
