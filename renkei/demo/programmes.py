@@ -14,14 +14,15 @@ from django.utils import timezone
 from renkei.accounts.models import Membership, Organization, OrgKind, Role
 from renkei.demo.common import demo_uuid
 from renkei.lib.dates import fiscal_year
-from renkei.programmes import actions
-from renkei.programmes.models import AttendanceStatus, MeetingBody, ProgrammeTable
+from renkei.programmes import actions, contracts
+from renkei.programmes.models import AttendanceStatus, MeetingBody, ProgrammeLine, ProgrammeTable
 from renkei.programmes.testing import make_body, make_issue, make_table
 from renkei.testing import DEMO_PASSWORD, make_member
 
 CITY_CODE = "142018"  # 横須賀市: seed 003's city
 CITY_LOGIN = "programmes-city"
 PREF_LOGIN = "programmes-pref"
+ISHIKAI_LOGIN = "programmes-ishikai"
 
 PROGRAMME_HINTS: list[tuple[str, str]] = [
     (
@@ -32,6 +33,10 @@ PROGRAMME_HINTS: list[tuple[str, str]] = [
     (
         PREF_LOGIN,
         "事業管理: 県の主な取組み（令和元年度・令和2年度）をA4横で印刷し、管内市町村の事業一覧を閲覧する",
+    ),
+    (
+        ISHIKAI_LOGIN,
+        "事業管理: 受託した医師会として、市の事業一覧のうち受託事業だけを見て実績を入力する",
     ),
 ]
 
@@ -237,7 +242,19 @@ def seed_programmes(today: dt.date | None = None) -> ProgrammeTable | None:
     lines = {ln.name: ln for ln in table.lines.all()}
     bodies = _meeting_year(city, fy)
     _issues(city, fy, bodies, lines)
+    _contractor(city, lines)
     return table
+
+
+def _contractor(city: Membership, lines: dict[str, ProgrammeLine]) -> None:
+    """The 医師会 that runs the city's センター line reads it and enters its 実績 (ADR 0031)."""
+    ishikai = Organization.objects.get(code=demo_uuid("org", "programmes-ishikai"))
+    _login(ishikai, ISHIKAI_LOGIN, Role.DOCTOR, "医師会 事務局（デモ）")
+    for line in lines.values():
+        if line.contractor_name == ishikai.name:
+            contracts.add_contractor(
+                line, by=city, data=contracts.ContractorInput(organization=str(ishikai.code))
+            )
 
 
 def _meeting_year(city: Membership, fy: int) -> dict[str, MeetingBody]:

@@ -6,12 +6,13 @@ import pytest
 
 from renkei.accounts.models import Membership, OrgKind
 from renkei.demo.common import demo_uuid
-from renkei.demo.programmes import CITY_LOGIN, PREF_LOGIN, seed_programmes
+from renkei.demo.programmes import CITY_LOGIN, ISHIKAI_LOGIN, PREF_LOGIN, seed_programmes
 from renkei.programmes.models import (
     Countermeasure,
     Issue,
     Meeting,
     MeetingBody,
+    ProgrammeLine,
     ProgrammeTable,
     totals_by_source,
 )
@@ -46,5 +47,8 @@ def test_seed_builds_the_tables_a_meeting_year_and_three_issues_once() -> None:
     assert Countermeasure.objects.filter(indicators__isnull=False).exists()
     logins = dict(Membership.objects.values_list("user__username", "organization"))
     assert logins[CITY_LOGIN] == city.pk and logins[PREF_LOGIN] == pref.pk
+    # The 医師会 that runs the センター line is its contractor and reads only that line.
+    contracted = ProgrammeLine.objects.filter(contracts__organization_id=logins[ISHIKAI_LOGIN])
+    assert list(contracted.values_list("name", flat=True)) == ["センター連携拠点運営委託"]
     assert seed_programmes(today=dt.date(2026, 12, 6)) is None
     assert Issue.objects.count() == 3
