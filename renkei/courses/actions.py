@@ -35,7 +35,14 @@ from renkei.courses.models import (
 )
 from renkei.events import actions as events
 from renkei.events.actions.rules import clipped, distinct
-from renkei.events.models import Applicant, Application, Event, EventKind, Occupation
+from renkei.events.models import (
+    Applicant,
+    Application,
+    Event,
+    EventKind,
+    Occupation,
+    wareki_day,
+)
 from renkei.lib.actions import ActionError, Conflict, NotFound
 from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input, TimeOfDay
 from renkei.lib.programme import ProgrammeItem
@@ -311,6 +318,12 @@ def set_session_attendance(
         raise NotFound("この回の申込者が見つかりません")
     if data.attended and applicant.status != Applicant.Status.CONFIRMED:
         raise Conflict("参加確定ではない申込者は出席にできません。")
+    if data.attended and timezone.localdate() < session.date:
+        raise Conflict(
+            f"この日程（{wareki_day(session.date)}）はまだ来ていません。"
+            "出席は当日以降に記録できます。",
+            field="attended",
+        )
     if data.attended:
         SessionAttendance.objects.get_or_create(
             session=session, applicant=applicant, defaults={"recorded_by": by.user}

@@ -29,7 +29,7 @@ from renkei.events.models import Applicant
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year, fiscal_year_label
-from renkei.lib.forms import show_error
+from renkei.lib.forms import refuse, show_error
 from renkei.lib.ratelimit import rate_limited
 
 APPLICANT_PREFIX = "a"
@@ -249,6 +249,7 @@ def session_attendance(
     """The day's 出席簿: one button per confirmed participant."""
     rnd = access.own_round(request.membership, code, number)
     day = access.own_session(rnd, session)
+    status = 200
     if request.method == "POST":
         try:
             data = actions.SessionAttendanceInput(
@@ -257,12 +258,14 @@ def session_attendance(
             )
         except ValueError:
             messages.error(request, "申込者が正しく指定されていません。")
+            status = 400
         else:
             try:
                 actions.set_session_attendance(day, data, by=request.membership, request=request)
             except ActionError as e:
-                messages.error(request, e.message)
-        return redirect("courses:session", code=code, number=number, session=session)
+                status = refuse(request, None, e)
+            else:
+                return redirect("courses:session", code=code, number=number, session=session)
     came = set(day.attendance.values_list("applicant_id", flat=True))
     people = list(participants(rnd))
     return render(
@@ -274,7 +277,9 @@ def session_attendance(
             "day": day,
             "rows": [(p, p.pk in came) for p in people],
             "present": len(came),
+            "not_yet": timezone.localdate() < day.date,
         },
+        status=status,
     )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -8,9 +9,16 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership
 from renkei.courses import actions
-from renkei.courses.models import Certificate, Course, CourseRound, completers
+from renkei.courses.models import (
+    Certificate,
+    Course,
+    CourseRound,
+    SessionAttendance,
+    completers,
+)
 from renkei.courses.tally import yearly
 from renkei.courses.testing import make_course, two_day_round
+from renkei.courses.tests.conftest import client_for
 from renkei.events.models import Applicant
 from renkei.lib.actions import ActionError, Conflict
 
@@ -143,3 +151,35 @@ def test_yearly_figures(past_course: Course, alice: Membership) -> None:
     figures = yearly(alice.organization, fy)
     assert (figures.rounds, figures.participants, figures.completers) == (2, 5, 2)
     assert yearly(alice.organization, fy - 1).rounds == 0
+
+
+def test_attendance_before_the_day_is_refused_at_both_doors(alice: Membership) -> None:
+    """Day 1 was yesterday, day 2 is tomorrow: day 2 cannot be marked yet, by form or API."""
+    r = two_day_round(1, timezone.localdate() - dt.timedelta(days=1))
+    later = r.sessions[1].model_copy(update={"date": timezone.localdate() + dt.timedelta(days=1)})
+    course = make_course(alice, rounds=[r.model_copy(update={"sessions": [r.sessions[0], later]})])
+    rnd = course.rounds.get()
+    (a,) = _apply_past(course, 1, 1)
+    day1, day2 = list(rnd.sessions.all())
+    own = client_for(alice)
+    page = f"/courses/manage/{course.code}/1/sessions/{day2.code}/"
+    r = own.post(page, {"applicant": str(a.code), "attended": "1"})
+    assert r.status_code == 409
+    assert "出席は当日以降に記録できます" in r.content.decode()
+    api = f"/api/v1/courses/manage/courses/{course.code}/rounds/1/sessions/{day2.code}/attendance"
+    body = json.dumps({"applicant": str(a.code), "attended": True})
+    r = own.put(api, data=body, content_type="application/json")
+    assert r.status_code == 409 and r.json()["field"] == "attended"
+    assert "当日以降" in r.json()["detail"]
+    assert not SessionAttendance.objects.exists()
+    a.refresh_from_db()
+    assert a.attended is False
+    # The day that has come is marked through either door.
+    api1 = api.replace(str(day2.code), str(day1.code))
+    assert own.put(api1, data=body, content_type="application/json").status_code == 200
+    assert SessionAttendance.objects.filter(session=day1, applicant=a).exists()
+    r = own.post(
+        page.replace(str(day2.code), str(day1.code)), {"applicant": str(a.code), "attended": "0"}
+    )
+    assert r.status_code == 302
+    assert not SessionAttendance.objects.exists()
