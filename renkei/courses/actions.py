@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -44,7 +44,13 @@ from renkei.events.models import (
     wareki_day,
 )
 from renkei.lib.actions import ActionError, Conflict, NotFound
-from renkei.lib.inputs import CalendarDate, CalendarDateTime, Input, TimeOfDay
+from renkei.lib.inputs import (
+    CalendarDate,
+    CalendarDateTime,
+    Input,
+    MunicipalityCode,
+    TimeOfDay,
+)
 from renkei.lib.programme import ProgrammeItem
 from renkei.regions.models import Municipality
 
@@ -72,6 +78,18 @@ def _audit(
 # --- setting up a course -----------------------------------------------------------------------
 
 
+def _blank_is_none(value: object) -> object:
+    # The form sends "" for a field left empty; the API may send null.
+    return value or None
+
+
+OptionalMunicipality = Annotated[
+    MunicipalityCode | None,
+    BeforeValidator(_blank_is_none),
+    Field(description="市区町村コード（6桁）。空欄は指定なし"),
+]
+
+
 class SessionInput(Input):
     date: CalendarDate = Field(description="日付")
     starts: Annotated[TimeOfDay, Field(description="開始時刻")]
@@ -90,25 +108,34 @@ class SessionInput(Input):
         return self
 
 
-class RoundInput(Input):
+class RoundSettingsInput(Input):
+    """A round's number, places and application period: what editing a round changes."""
+
     number: int = Field(ge=1, le=99, description="第n回")
     capacity: int | None = Field(None, ge=1, le=9999, description="定員（空欄は定員なし）")
     apply_from: CalendarDateTime | None = Field(None, description="申込開始")
     apply_until: CalendarDateTime | None = Field(None, description="申込期限")
-    sessions: list[SessionInput] = Field(min_length=1, max_length=MAX_SESSIONS)
 
     @model_validator(mode="after")
-    def _period(self) -> RoundInput:
+    def _period(self) -> Self:
         if self.apply_from and self.apply_until and self.apply_until <= self.apply_from:
             raise ValueError("申込期限は申込開始より後にしてください")
         return self
 
 
-class CourseInput(Input):
+class RoundInput(RoundSettingsInput):
+    """A new round: its settings and at least one session (its first day dates its event)."""
+
+    sessions: list[SessionInput] = Field(min_length=1, max_length=MAX_SESSIONS)
+
+
+class CourseSettingsInput(Input):
+    """A course without its rounds: what editing a course changes."""
+
     title: Annotated[str, clipped(200)] = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=4000)
     programme_item: ProgrammeItem = ProgrammeItem.KA
-    municipality_code: str | None = Field(None, pattern=r"^[0-9]{6}$")
+    municipality_code: OptionalMunicipality = None
     eligible_occupations: Annotated[list[Occupation], AfterValidator(distinct)] = Field(
         default_factory=list,
         max_length=len(Occupation.values),
@@ -125,7 +152,12 @@ class CourseInput(Input):
     certificate_label: Annotated[str, clipped(20)] = Field("", max_length=20)
     contact: str = Field("", max_length=1000)
     published: bool = False
-    rounds: list[RoundInput] = Field(min_length=1, max_length=MAX_ROUNDS)
+
+
+class CourseInput(CourseSettingsInput):
+    """A new course, with its rounds if they are known (the screen adds them one by one)."""
+
+    rounds: list[RoundInput] = Field(default_factory=list, max_length=MAX_ROUNDS)
 
     @field_validator("rounds")
     @classmethod
@@ -140,19 +172,28 @@ def _local(day: dt.date, time: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=timezone.get_current_timezone())
 
 
+def _municipality(code: str | None) -> Municipality | None:
+    if not code:
+        return None
+    municipality = Municipality.objects.filter(code=code).first()
+    if municipality is None:
+        raise ActionError("市区町村コードが見つかりません", field="municipality_code")
+    return municipality
+
+
+NO_ROUNDS = "公開するには、回を1つ以上登録してください。"
+
+
 @transaction.atomic
 def create_course(
     data: CourseInput, *, by: Membership, request: HttpRequest | None = None
 ) -> Course:
     """A course with its rounds; each round gets its event (places, deadline, applicants)."""
-    municipality = None
-    if data.municipality_code:
-        municipality = Municipality.objects.filter(code=data.municipality_code).first()
-        if municipality is None:
-            raise ActionError("市区町村コードが見つかりません", field="municipality_code")
+    if data.published and not data.rounds:
+        raise ActionError(NO_ROUNDS, field="published")
     course = Course.objects.create(
         organization=by.organization,
-        municipality=municipality,
+        municipality=_municipality(data.municipality_code),
         **data.model_dump(exclude={"rounds", "municipality_code"}),
     )
     for r in data.rounds:
@@ -161,43 +202,224 @@ def create_course(
     return course
 
 
+@transaction.atomic
+def update_course(
+    course: Course, data: CourseSettingsInput, *, by: Membership, request: HttpRequest | None = None
+) -> Course:
+    """The course's settings; its rounds' events follow (title, programme item, area, texts)."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if data.published and not course.rounds.exists():
+        raise ActionError(NO_ROUNDS, field="published")
+    for name, value in data.model_dump(exclude={"municipality_code"}).items():
+        setattr(course, name, value)
+    course.municipality = _municipality(data.municipality_code)
+    course.save()
+    for rnd in course.rounds.select_related("event"):
+        _sync_event(rnd)
+    _audit("courses.course_updated", course, by, request, {"published": course.published})
+    return course
+
+
+def _applied(course: Course | CourseRound) -> Conflict | None:
+    """The refusal for deleting what people applied to: their places and history stay."""
+    rounds = course.rounds.all() if isinstance(course, Course) else [course]
+    if Applicant.objects.filter(event__course_round__in=rounds).exists():
+        what = "研修" if isinstance(course, Course) else "回"
+        return Conflict(
+            f"申込のある{what}は削除できません。"
+            "受付を止める場合は、非公開にするか申込期限を変更してください。"
+        )
+    return None
+
+
+@transaction.atomic
+def delete_course(course: Course, *, by: Membership, request: HttpRequest | None = None) -> None:
+    """Only a course nobody applied to (a draft or a mistake) is deleted, with its rounds."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if refusal := _applied(course):
+        raise refusal
+    _audit("courses.course_deleted", course, by, request, {"title": course.title})
+    events_ = [r.event for r in course.rounds.select_related("event")]
+    course.delete()
+    for event in events_:
+        event.delete()
+
+
+def _event_fields(course: Course, number: int, sessions: list[CourseSession]) -> dict[str, Any]:
+    """What a round's event says of the course and of the round's days."""
+    days = sorted(sessions, key=lambda s: (s.date, s.starts))
+    first_place = next((s for s in days if s.venue), None)
+    return {
+        "title": f"{course.title} 第{number}回"[:200],
+        "programme_item": course.programme_item,
+        "municipality": course.municipality,
+        "starts_at": _local(days[0].date, days[0].starts),
+        "ends_at": _local(days[-1].date, days[-1].ends),
+        "venue_name": first_place.venue if first_place else "",
+        "description": course.description,
+        "contact": course.contact,
+    }
+
+
+def _sync_event(rnd: CourseRound) -> None:
+    """Keep the round's event in step with its course and sessions (ADR 0030)."""
+    fields = _event_fields(rnd.course, rnd.number, list(rnd.sessions.all()))
+    event = rnd.event
+    if event.apply_until and event.apply_until > fields["starts_at"]:
+        raise ActionError(
+            "申込期限が初日より後になります。先に回の申込期限を変更してください。",
+            field="date",
+        )
+    for name, value in fields.items():
+        setattr(event, name, value)
+    event.save(update_fields=list(fields))
+
+
 def add_round(course: Course, data: RoundInput) -> CourseRound:
-    sessions = sorted(data.sessions, key=lambda s: (s.date, s.starts))
-    starts = _local(sessions[0].date, sessions[0].starts)
-    if data.apply_until and data.apply_until > starts:
+    sessions = [CourseSession(**s.model_dump()) for s in data.sessions]
+    fields = _event_fields(course, data.number, sessions)
+    if data.apply_until and data.apply_until > fields["starts_at"]:
         raise ActionError("申込期限は初日より前にしてください", field="apply_until")
-    first_place = next((s for s in sessions if s.venue), None)
+    if course.rounds.filter(number=data.number).exists():
+        raise Conflict(f"第{data.number}回は既にあります。", field="number")
     # The round's event is never published itself: it is applied to from the course's page,
     # where eligibility is checked; events' public pages do not list it.
     event = Event.objects.create(
         organization=course.organization,
-        title=f"{course.title} 第{data.number}回"[:200],
         kind=EventKind.OTHER,
-        programme_item=course.programme_item,
-        municipality=course.municipality,
-        starts_at=starts,
-        ends_at=_local(sessions[-1].date, sessions[-1].ends),
-        venue_name=first_place.venue if first_place else "",
         online_url="",
         capacity=data.capacity,
         apply_until=data.apply_until,
-        description=course.description,
-        contact=course.contact,
         published=False,
+        **fields,
     )
     rnd = CourseRound.objects.create(
         course=course, number=data.number, event=event, apply_from=data.apply_from
     )
-    CourseSession.objects.bulk_create(CourseSession(round=rnd, **s.model_dump()) for s in sessions)
+    for s in sessions:
+        s.round = rnd
+    CourseSession.objects.bulk_create(sessions)
     return rnd
 
 
+@transaction.atomic
+def create_round(
+    course: Course, data: RoundInput, *, by: Membership, request: HttpRequest | None = None
+) -> CourseRound:
+    """Another round of an existing course, with its first session(s)."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.rounds.count() >= MAX_ROUNDS:
+        raise Conflict(f"回は{MAX_ROUNDS}回までです。")
+    rnd = add_round(course, data)
+    _audit("courses.round_added", course, by, request, {"round": rnd.number})
+    return rnd
+
+
+def _locked_round(rnd: CourseRound) -> CourseRound:
+    """The round with its event row locked: places change under the event's lock (ADR 0009)."""
+    Event.objects.select_for_update().get(pk=rnd.event_id)
+    return CourseRound.objects.select_related("course", "event").get(pk=rnd.pk)
+
+
+@transaction.atomic
+def update_round(
+    rnd: CourseRound,
+    data: RoundSettingsInput,
+    *,
+    by: Membership,
+    request: HttpRequest | None = None,
+) -> tuple[CourseRound, list[Applicant]]:
+    """A round's number, places and period. Raising the places promotes the waiting list
+    at once (events' `fill_places`, which mails those promoted)."""
+    rnd = _locked_round(rnd)
+    event = rnd.event
+    if data.apply_until and data.apply_until > event.starts_at:
+        raise ActionError("申込期限は初日より前にしてください", field="apply_until")
+    if data.number != rnd.number and rnd.course.rounds.filter(number=data.number).exists():
+        raise Conflict(f"第{data.number}回は既にあります。", field="number")
+    before = rnd.number
+    rnd.number = data.number
+    rnd.apply_from = data.apply_from
+    rnd.save(update_fields=["number", "apply_from"])
+    event.capacity = data.capacity
+    event.apply_until = data.apply_until
+    event.title = f"{rnd.course.title} 第{rnd.number}回"[:200]
+    event.save(update_fields=["capacity", "apply_until", "title"])
+    promoted = events.fill_places(event)
+    _audit(
+        "courses.round_updated",
+        rnd,
+        by,
+        request,
+        {"number": [before, rnd.number], "capacity": data.capacity, "promoted": len(promoted)},
+    )
+    return rnd, promoted
+
+
+@transaction.atomic
+def delete_round(rnd: CourseRound, *, by: Membership, request: HttpRequest | None = None) -> None:
+    """Only a round nobody applied to is deleted, with its sessions and its event."""
+    rnd = _locked_round(rnd)
+    if refusal := _applied(rnd):
+        raise refusal
+    _audit("courses.round_deleted", rnd.course, by, request, {"round": rnd.number})
+    event = rnd.event
+    rnd.delete()
+    event.delete()
+
+
+@transaction.atomic
+def add_session(
+    rnd: CourseRound, data: SessionInput, *, by: Membership, request: HttpRequest | None = None
+) -> CourseSession:
+    rnd = _locked_round(rnd)
+    if rnd.sessions.count() >= MAX_SESSIONS:
+        raise Conflict(f"日程は1回あたり{MAX_SESSIONS}日までです。")
+    session = CourseSession.objects.create(round=rnd, **data.model_dump())
+    _sync_event(rnd)
+    _audit("courses.session_added", rnd, by, request, {"session": str(session.code)})
+    return session
+
+
+@transaction.atomic
+def update_session(
+    session: CourseSession,
+    data: SessionInput,
+    *,
+    by: Membership,
+    request: HttpRequest | None = None,
+) -> CourseSession:
+    rnd = _locked_round(session.round)
+    session = CourseSession.objects.get(pk=session.pk)
+    if data.date != session.date and session.attendance.exists():
+        raise Conflict(
+            "出席を記録済みの日程は日付を変更できません。先に出席を取り消してください。",
+            field="date",
+        )
+    for name, value in data.model_dump().items():
+        setattr(session, name, value)
+    session.save()
+    _sync_event(rnd)
+    _audit("courses.session_updated", rnd, by, request, {"session": str(session.code)})
+    return session
+
+
+@transaction.atomic
+def delete_session(
+    session: CourseSession, *, by: Membership, request: HttpRequest | None = None
+) -> None:
+    rnd = _locked_round(session.round)
+    if rnd.sessions.count() <= 1:
+        raise Conflict("回には日程が1つ以上必要です。回をやめる場合は、回を削除してください。")
+    if session.attendance.exists():
+        raise Conflict("出席を記録済みの日程は削除できません。先に出席を取り消してください。")
+    code = str(session.code)
+    session.delete()
+    _sync_event(rnd)
+    _audit("courses.session_deleted", rnd, by, request, {"session": code})
+
+
 # --- applying ----------------------------------------------------------------------------------
-
-
-def _blank_is_none(value: object) -> object:
-    # The form sends "" for a field left empty; the API may send null.
-    return value or None
 
 
 class CourseApplicantInput(events.EventApplicantInput):
@@ -210,8 +432,8 @@ class CourseApplicationInput(events.EventApplicationInput):
     """Seed 002's 申込書 for a course round: an employer applies for several staff at once."""
 
     employer_kind: OrgKind = Field(description="勤務先の種別（例: visiting_nurse）")
-    municipality_code: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
-        None, pattern=r"^[0-9]{6}$", description="勤務先の市区町村コード（集計用）"
+    municipality_code: OptionalMunicipality = Field(
+        None, description="勤務先の市区町村コード（集計用）"
     )
     applicants: list[CourseApplicantInput] = Field(  # type: ignore[assignment]
         ..., min_length=1, max_length=events.MAX_APPLICANTS

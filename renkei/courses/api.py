@@ -21,6 +21,8 @@ from renkei.courses import access, actions, dispatch, materials, tally
 from renkei.courses.models import (
     Certificate,
     Course,
+    CourseRound,
+    CourseSession,
     DispatchRequest,
     Material,
     Specialist,
@@ -35,6 +37,8 @@ from renkei.courses.schemas import (
     DispatchYearOut,
     MaterialOut,
     ParticipantOut,
+    RoundOut,
+    SessionOut,
     SpecialistOut,
     YearlyOut,
 )
@@ -171,6 +175,118 @@ def managed_courses(request: HttpRequest) -> list[Course]:
 def create_course(request: HttpRequest, payload: actions.CourseInput) -> Status[Course]:
     m = _membership(request)
     return Status(201, actions.create_course(payload, by=m, request=request))
+
+
+@router.put(
+    "/manage/courses/{code}",
+    response={200: CourseOut, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="研修コースの設定を変更する（回と日程は別に）",
+)
+def update_course(
+    request: HttpRequest, code: uuid.UUID, payload: actions.CourseSettingsInput
+) -> Course:
+    m = _membership(request)
+    return actions.update_course(access.own_course(m, code), payload, by=m, request=request)
+
+
+@router.delete(
+    "/manage/courses/{code}",
+    response={204: None, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="研修コースを削除する（申込がない場合のみ）",
+)
+def delete_course(request: HttpRequest, code: uuid.UUID) -> Status[None]:
+    m = _membership(request)
+    actions.delete_course(access.own_course(m, code), by=m, request=request)
+    return Status(204, None)
+
+
+@router.post(
+    "/manage/courses/{code}/rounds",
+    response={201: RoundOut, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="回を追加する（日程を含む）",
+)
+def add_round(
+    request: HttpRequest, code: uuid.UUID, payload: actions.RoundInput
+) -> Status[CourseRound]:
+    m = _membership(request)
+    rnd = actions.create_round(access.own_course(m, code), payload, by=m, request=request)
+    return Status(201, rnd)
+
+
+@router.put(
+    "/manage/courses/{code}/rounds/{number}",
+    response={200: RoundOut, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="回の番号・定員・申込期間を変更する（定員を増やすとキャンセル待ちを繰り上げ）",
+)
+def update_round(
+    request: HttpRequest, code: uuid.UUID, number: int, payload: actions.RoundSettingsInput
+) -> CourseRound:
+    m = _membership(request)
+    rnd, _ = actions.update_round(access.own_round(m, code, number), payload, by=m, request=request)
+    return rnd
+
+
+@router.delete(
+    "/manage/courses/{code}/rounds/{number}",
+    response={204: None, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="回を削除する（申込がない場合のみ）",
+)
+def delete_round(request: HttpRequest, code: uuid.UUID, number: int) -> Status[None]:
+    m = _membership(request)
+    actions.delete_round(access.own_round(m, code, number), by=m, request=request)
+    return Status(204, None)
+
+
+@router.post(
+    "/manage/courses/{code}/rounds/{number}/sessions",
+    response={201: SessionOut, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="回に日程を追加する",
+)
+def add_session(
+    request: HttpRequest, code: uuid.UUID, number: int, payload: actions.SessionInput
+) -> Status[CourseSession]:
+    m = _membership(request)
+    rnd = access.own_round(m, code, number)
+    return Status(201, actions.add_session(rnd, payload, by=m, request=request))
+
+
+@router.put(
+    "/manage/courses/{code}/rounds/{number}/sessions/{session}",
+    response={200: SessionOut, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="日程を変更する",
+)
+def update_session(
+    request: HttpRequest,
+    code: uuid.UUID,
+    number: int,
+    session: uuid.UUID,
+    payload: actions.SessionInput,
+) -> CourseSession:
+    m = _membership(request)
+    day = access.own_session(access.own_round(m, code, number), session)
+    return actions.update_session(day, payload, by=m, request=request)
+
+
+@router.delete(
+    "/manage/courses/{code}/rounds/{number}/sessions/{session}",
+    response={204: None, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="日程を削除する（出席の記録がない場合のみ）",
+)
+def delete_session(
+    request: HttpRequest, code: uuid.UUID, number: int, session: uuid.UUID
+) -> Status[None]:
+    m = _membership(request)
+    day = access.own_session(access.own_round(m, code, number), session)
+    actions.delete_session(day, by=m, request=request)
+    return Status(204, None)
 
 
 @router.get(

@@ -4,6 +4,14 @@ from django.apps import AppConfig
 
 AUDIT_LABELS = {
     "courses.course_created": "研修コースの作成",
+    "courses.course_updated": "研修コースの変更",
+    "courses.course_deleted": "研修コースの削除",
+    "courses.round_added": "研修の回の追加",
+    "courses.round_updated": "研修の回の変更",
+    "courses.round_deleted": "研修の回の削除",
+    "courses.session_added": "研修の日程の追加",
+    "courses.session_updated": "研修の日程の変更",
+    "courses.session_deleted": "研修の日程の削除",
     "courses.attendance_marked": "研修（日程）の出席の記録",
     "courses.certificates_issued": "修了証の発行",
     "courses.certificate_revoked": "修了証の取消",
@@ -26,11 +34,11 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from renkei.accounts import menu
         from renkei.accounts.models import AUDIT_ACTION_LABELS
-        from renkei.courses.models import round_page
-        from renkei.events.models import register_page
+        from renkei.courses.models import round_owners
+        from renkei.events.models import register_owner
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
-        register_page(round_page)
+        register_owner(round_owners)
         menu.register(menu.Entry("courses:manage", "研修コース", order=31))
         menu.register(menu.Entry("courses:dispatch", "専門職派遣", order=32))
         menu.register(menu.Entry("materials:manage", "資料の公開", order=33))

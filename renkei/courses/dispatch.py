@@ -333,6 +333,80 @@ def by_token(token: str) -> DispatchRequest:
     return req
 
 
+# --- reminders (renkei.courses.jobs) -------------------------------------------------------------
+
+REMIND_DAYS_BEFORE = 3
+
+
+def _claim(req: DispatchRequest, marker: str, now: dt.datetime) -> bool:
+    """Mark the reminder sent, unless another run did or the request moved on: once only."""
+    return (
+        DispatchRequest.objects.filter(
+            pk=req.pk, status=Status.CONFIRMED, **{f"{marker}__isnull": True}
+        ).update(**{marker: now})
+        == 1
+    )
+
+
+def send_reminders(today: dt.date | None = None) -> int:
+    """REMIND_DAYS_BEFORE a confirmed dispatch, remind the specialist and the municipality,
+    once. The mail names the date, place and purpose; the request's free text (which may
+    name a case) stays on the page behind the sign-in. Returns how many were reminded."""
+    today = today or timezone.localdate()
+    due = DispatchRequest.objects.filter(
+        status=Status.CONFIRMED,
+        reminded_at__isnull=True,
+        date__gt=today,
+        date__lte=today + dt.timedelta(days=REMIND_DAYS_BEFORE),
+    ).select_related("municipality", "specialist", "requester", "prefecture")
+    sent = 0
+    for req in due:
+        with transaction.atomic():
+            if not _claim(req, "reminded_at", timezone.now()):
+                continue
+            context = {"req": req, "url": site_url(req.get_absolute_url())}
+            subject = f"派遣日のお知らせ（{req.municipality.name} {req.date:%m/%d}）"
+            notify(
+                to=_members_mail(req.requester),
+                subject=subject,
+                template="courses_dispatch_reminder.txt",
+                context=context,
+            )
+            if req.specialist is not None:
+                notify(
+                    to=[req.specialist.email],
+                    subject=subject,
+                    template="courses_dispatch_reminder_specialist.txt",
+                    context=context | {"report_url": site_url(req.get_report_url())},
+                )
+            sent += 1
+    return sent
+
+
+def send_report_reminders(today: dt.date | None = None) -> int:
+    """The day after a dispatch whose report is not in, remind the specialist once."""
+    today = today or timezone.localdate()
+    due = DispatchRequest.objects.filter(
+        status=Status.CONFIRMED,
+        report_reminded_at__isnull=True,
+        specialist__isnull=False,
+        date__lt=today,
+    ).select_related("municipality", "specialist", "prefecture")
+    sent = 0
+    for req in due:
+        with transaction.atomic():
+            if req.specialist is None or not _claim(req, "report_reminded_at", timezone.now()):
+                continue
+            notify(
+                to=[req.specialist.email],
+                subject=f"実施報告のお願い（{req.municipality.name} {req.date:%m/%d}）",
+                template="courses_dispatch_report_reminder.txt",
+                context={"req": req, "report_url": site_url(req.get_report_url())},
+            )
+            sent += 1
+    return sent
+
+
 # --- the year's count --------------------------------------------------------------------------
 
 

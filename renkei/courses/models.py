@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -22,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, OrgKind, User
-from renkei.events.models import Applicant, Event, Occupation, wareki_day
+from renkei.events.models import Applicant, Event, Occupation, Owner, wareki_day
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.programme import ProgrammeItem
 from renkei.lib.uploads import Upload, upload_path
@@ -197,10 +198,17 @@ class CourseRound(models.Model):
         return "・".join(f"{d.month}月{d.day}日" for d in days)
 
 
-def round_page(event: Event) -> str | None:
-    """A round's event sends its applicants to the course's page (events' mails)."""
-    rnd = CourseRound.objects.filter(event=event).select_related("course").first()
-    return rnd.course.get_absolute_url() if rnd else None
+def round_owners(event_ids: Sequence[int]) -> dict[int, Owner]:
+    """A round's event belongs to its course: events' mails send applicants to the course's
+    page, and the organiser edits and publishes the round there, not through events."""
+    return {
+        rnd.event_id: Owner(
+            label=f"研修コース「{rnd.course.title}」{rnd.label}",
+            public_url=rnd.course.get_absolute_url(),
+            manage_url=reverse("courses:manage_round", args=[rnd.course.code, rnd.number]),
+        )
+        for rnd in CourseRound.objects.filter(event_id__in=event_ids).select_related("course")
+    }
 
 
 class SessionKind(models.TextChoices):
@@ -552,6 +560,9 @@ class DispatchRequest(models.Model):
     reported_at = models.DateTimeField(null=True, blank=True)
     fee = models.PositiveIntegerField("謝金（円）", null=True, blank=True)
     fee_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Set when the reminder is sent (renkei.courses.jobs): each goes once, whoever runs it.
+    reminded_at = models.DateTimeField("派遣日前のお知らせ", null=True, blank=True)
+    report_reminded_at = models.DateTimeField("実施報告の督促", null=True, blank=True)
     requested_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

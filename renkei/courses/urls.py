@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.courses import dispatch_views, views
+from renkei.courses import dispatch_views, setup_views, views
 
 app_name = "courses"
 
@@ -18,7 +18,28 @@ urlpatterns = [
     path("manage/", views.manage, name="manage"),
     path("manage/tally/", views.year_tally, name="year_tally"),
     path("manage/tally.<str:fmt>", views.year_tally_export, name="year_tally_export"),
+    path("manage/new/", setup_views.course_new, name="course_new"),
     path("manage/<uuid:code>/", views.manage_course, name="manage_course"),
+    path("manage/<uuid:code>/edit/", setup_views.course_edit, name="course_edit"),
+    path("manage/<uuid:code>/delete/", setup_views.course_delete, name="course_delete"),
+    path("manage/<uuid:code>/rounds/new/", setup_views.round_new, name="round_new"),
+    path("manage/<uuid:code>/<int:number>/edit/", setup_views.round_edit, name="round_edit"),
+    path("manage/<uuid:code>/<int:number>/delete/", setup_views.round_delete, name="round_delete"),
+    path(
+        "manage/<uuid:code>/<int:number>/sessions/new/",
+        setup_views.session_new,
+        name="session_new",
+    ),
+    path(
+        "manage/<uuid:code>/<int:number>/sessions/<uuid:session>/edit/",
+        setup_views.session_edit,
+        name="session_edit",
+    ),
+    path(
+        "manage/<uuid:code>/<int:number>/sessions/<uuid:session>/delete/",
+        setup_views.session_delete,
+        name="session_delete",
+    ),
     path("manage/<uuid:code>/<int:number>/", views.manage_round, name="manage_round"),
     path(
         "manage/<uuid:code>/<int:number>/sessions/<uuid:session>/",

@@ -250,13 +250,14 @@ def create_event(request: HttpRequest, payload: EventInput) -> Status[Event]:
 
 @router.patch(
     "/manage/events/{code}",
-    response=_answers(ManagedEventOut),
+    response=_answers(ManagedEventOut, conflict=True),
     auth=session_auth,
     summary="研修・イベントを更新する（送った項目だけ）",
 )
 def update_event(request: HttpRequest, code: uuid.UUID, payload: EventPatch) -> Event:
     """Raising the capacity promotes the waiting list in order (with e-mails). null clears an
-    optional field; lecturers, when sent, replace the list."""
+    optional field; lecturers, when sent, replace the list. An event that belongs to another
+    record (a course's round) is refused with 409: it is changed and published there."""
     event, membership = _my_event(request, code)
     data = merge(EventInput, EventInput.values_of(event), payload)
     saved, _ = actions.save_event(event, by=membership, data=data, request=request)

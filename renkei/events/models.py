@@ -11,7 +11,8 @@ import datetime as dt
 import re
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Self, get_args
 
 from django.core import signing
@@ -333,23 +334,42 @@ class Event(models.Model):
         return (now or timezone.now()) >= self.starts_at
 
 
-# An app that takes applications through an event it keeps off the public list (a course's
-# round, renkei.courses) names the page its applicants are sent to; events imports no such app.
-_page_resolvers: list[Callable[[Event], str | None]] = []
+@dataclass(frozen=True)
+class Owner:
+    """The record an event belongs to (a course's round, renkei.courses): that record's pages
+    are where the event is read, edited and published; events imports no such app."""
+
+    label: str  # 研修コース「訪問看護導入研修」第2回
+    public_url: str  # where a mail about the event sends the reader
+    manage_url: str  # where its organiser edits and publishes it
 
 
-def register_page(resolver: Callable[[Event], str | None]) -> None:
-    _page_resolvers.append(resolver)
+# An app that takes applications through an event it keeps off the public list registers a
+# resolver: given event ids, the owners of those it owns.
+_owner_resolvers: list[Callable[[Sequence[int]], dict[int, Owner]]] = []
+
+
+def register_owner(resolver: Callable[[Sequence[int]], dict[int, Owner]]) -> None:
+    _owner_resolvers.append(resolver)
+
+
+def owners(event_ids: Sequence[int]) -> dict[int, Owner]:
+    """The owner of each of these events that belongs to another record (one query per app)."""
+    found: dict[int, Owner] = {}
+    for resolver in _owner_resolvers:
+        found.update(resolver(event_ids))
+    return found
+
+
+def owner_of(event: Event) -> Owner | None:
+    return owners([event.pk]).get(event.pk) if event.pk else None
 
 
 def public_page(event: Event) -> str:
     """Where a mail about this event sends the reader: its own page, or the page of the
     record it belongs to."""
-    for resolver in _page_resolvers:
-        url = resolver(event)
-        if url:
-            return url
-    return event.get_absolute_url()
+    owner = owner_of(event)
+    return owner.public_url if owner else event.get_absolute_url()
 
 
 class Lecturer(models.Model):

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.courses import actions, dispatch
-from renkei.courses.models import Certificate, DispatchRequest, Enrolment, SpecialistKind
+from renkei.courses.models import (
+    Certificate,
+    Course,
+    CourseRound,
+    DispatchRequest,
+    Enrolment,
+    SpecialistKind,
+)
 from renkei.courses.testing import course_application, make_course, nurse, two_day_round
 from renkei.testing import DEMO_PASSWORD, make_member, make_org
 from tests.browser.conftest import screenshot, second_factor
@@ -151,3 +158,64 @@ def test_a_municipality_requests_a_specialist(page: Any, live_server: Any) -> No
     screenshot(page, "dispatch-confirmed")
     req.refresh_from_db()
     assert req.status == "confirmed" and req.specialist is not None
+
+
+def test_an_organiser_sets_up_a_course_on_a_phone(page: Any, live_server: Any) -> None:
+    """Course → round with its first day → a second day → publish, all on a phone; a round
+    with no applicant is deleted after confirming."""
+    page.set_default_timeout(SLOW)
+    _prefecture_officer()
+    first = timezone.localdate() + dt.timedelta(days=30)
+    page.set_viewport_size(PHONE)
+    _sign_in(page, live_server, "ken-kenshu", "/courses/manage/")
+    page.get_by_role("link", name="新しい研修コース").click()
+    page.get_by_label("研修名").fill("医療的ケア児等支援者養成研修")
+    page.get_by_label("内容", exact=True).fill("2回開催、各回2日間。講義と演習。")
+    page.get_by_label("看護師", exact=True).check()
+    page.get_by_label("修了証番号の記号").fill("医ケア")
+    page.get_by_label("公開する（回を1つ以上登録してから）").check()
+    page.get_by_role("button", name="作成する").click()
+    page.get_by_text("公開するには、回を1つ以上登録してください").first.wait_for()
+    assert page.get_by_label("研修名").input_value() == "医療的ケア児等支援者養成研修"
+    screenshot(page, "courses-setup-refused-phone")
+    page.get_by_label("公開する（回を1つ以上登録してから）").uncheck()
+    page.get_by_role("button", name="作成する").click()
+    page.get_by_text("研修コースを作成しました").wait_for()
+
+    page.get_by_role("link", name="回を追加").click()
+    page.get_by_label("定員").fill("40")
+    page.get_by_label("申込期限").fill(f"{(first - dt.timedelta(days=7)).isoformat()}T17:00")
+    page.get_by_label("日付").fill(first.isoformat())
+    page.get_by_label("開始時刻").fill("09:30")
+    page.get_by_label("終了時刻").fill("16:30")
+    page.get_by_label("会場").fill("県総合医療会館 2階 講堂")
+    screenshot(page, "courses-setup-round-phone")
+    page.get_by_role("button", name="追加する").click()
+    page.get_by_text("回を追加しました").wait_for()
+    page.get_by_role("link", name="日程を追加").click()
+    page.get_by_label("日付").fill((first + dt.timedelta(days=1)).isoformat())
+    page.get_by_label("開始時刻").fill("09:30")
+    page.get_by_label("終了時刻").fill("16:30")
+    page.get_by_label("形式").select_option("practicum")
+    page.get_by_label("オンライン").check()
+    page.get_by_role("button", name="追加する").click()
+    page.get_by_text("日程を追加しました").wait_for()
+    screenshot(page, "courses-setup-round-page-phone")
+    rnd = CourseRound.objects.select_related("event").get()
+    assert rnd.sessions.count() == 2 and rnd.event.capacity == 40
+
+    page.get_by_role("link", name="医療的ケア児等支援者養成研修").first.click()
+    page.get_by_role("link", name="設定を変更").click()
+    page.get_by_label("公開する（回を1つ以上登録してから）").check()
+    page.get_by_role("button", name="保存する").click()
+    page.get_by_text("研修コースを保存しました").wait_for()
+    screenshot(page, "courses-setup-course-page-phone")
+    assert Course.objects.get().published
+
+    page.get_by_role("link", name="第1回").click()
+    page.get_by_role("link", name="回を削除").click()
+    page.get_by_role("heading", name="削除しますか").wait_for()
+    screenshot(page, "courses-setup-confirm-delete-phone")
+    page.get_by_role("button", name="削除する").click()
+    page.get_by_text("を削除しました").wait_for()
+    assert not CourseRound.objects.exists()

@@ -155,9 +155,13 @@ def test_yearly_figures(past_course: Course, alice: Membership) -> None:
 
 def test_attendance_before_the_day_is_refused_at_both_doors(alice: Membership) -> None:
     """Day 1 was yesterday, day 2 is tomorrow: day 2 cannot be marked yet, by form or API."""
-    r = two_day_round(1, timezone.localdate() - dt.timedelta(days=1))
-    later = r.sessions[1].model_copy(update={"date": timezone.localdate() + dt.timedelta(days=1)})
-    course = make_course(alice, rounds=[r.model_copy(update={"sessions": [r.sessions[0], later]})])
+    plan = two_day_round(1, timezone.localdate() - dt.timedelta(days=1))
+    later = plan.sessions[1].model_copy(
+        update={"date": timezone.localdate() + dt.timedelta(days=1)}
+    )
+    course = make_course(
+        alice, rounds=[plan.model_copy(update={"sessions": [plan.sessions[0], later]})]
+    )
     rnd = course.rounds.get()
     (a,) = _apply_past(course, 1, 1)
     day1, day2 = list(rnd.sessions.all())

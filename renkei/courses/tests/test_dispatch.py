@@ -208,3 +208,62 @@ def test_the_screens_request_and_decide(
         },
     )
     assert bad.status_code == 400 and "終了時刻は開始時刻より後" in bad.content.decode()
+
+
+def test_reminders_before_and_after_a_confirmed_dispatch(
+    city: Membership,
+    alice: Membership,
+    rehab: Specialist,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Three days before: the specialist and the municipality, once, without the request's
+    free text. The day after, no report yet: the specialist, once, with the report link.
+    The queue's morning job is the same two functions."""
+    from renkei.courses.jobs import remind_dispatches
+
+    assert remind_dispatches.periodic == "0 8 * * *"
+    req = _ask(city, _next(1))
+    undecided = _ask(city, _next(2))  # not confirmed: nobody is reminded of it
+    dispatch.decide(req, dispatch.DispatchDecisionInput(specialist=rehab.code), by=alice)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.send_reminders(today=req.date - dt.timedelta(days=4)) == 0
+        assert dispatch.send_reminders(today=req.date - dt.timedelta(days=3)) == 1
+        assert dispatch.send_reminders(today=req.date - dt.timedelta(days=2)) == 0
+    assert sorted(a for m in mail.outbox for a in m.to) == [
+        "kaigo@atsugi.example.jp",
+        "riko@example.jp",
+    ]
+    for m in mail.outbox:
+        assert "派遣日のお知らせ" in m.subject and "厚木市役所 会議室" in m.body
+        assert "自立支援型地域ケア会議の助言者" not in m.body  # the request's free text stays
+    to_specialist = next(m for m in mail.outbox if m.to == ["riko@example.jp"])
+    to_city = next(m for m in mail.outbox if m.to == ["kaigo@atsugi.example.jp"])
+    assert req.report_token in to_specialist.body and req.report_token not in to_city.body
+    assert "riko@example.jp" not in to_city.body
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.send_report_reminders(today=req.date) == 0  # the day itself: not yet
+        assert dispatch.send_report_reminders(today=req.date + dt.timedelta(days=1)) == 1
+        assert dispatch.send_report_reminders(today=req.date + dt.timedelta(days=2)) == 0
+    assert [m.to for m in mail.outbox] == [["riko@example.jp"]]
+    assert "実施報告のお願い" in mail.outbox[0].subject
+    assert req.report_token in mail.outbox[0].body
+
+    # A filed report is never asked for; a withdrawn dispatch is never announced.
+    later = _ask(city, _next(3))
+    dispatch.decide(later, dispatch.DispatchDecisionInput(specialist=rehab.code), by=alice)
+    dispatch.file_report(
+        later, dispatch.DispatchReportInput(report="助言", participants=8), today=later.date
+    )
+    gone = _ask(city, _next(4))
+    dispatch.decide(gone, dispatch.DispatchDecisionInput(specialist=rehab.code), by=alice)
+    dispatch.withdraw(gone, by=city)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.send_report_reminders(today=later.date + dt.timedelta(days=1)) == 0
+        assert dispatch.send_reminders(today=gone.date - dt.timedelta(days=1)) == 0
+    assert mail.outbox == []
+    undecided.refresh_from_db()
+    assert undecided.reminded_at is None and undecided.report_reminded_at is None

@@ -28,6 +28,7 @@ from renkei.events.models import (
     Occupation,
     ProgrammeItem,
     Scene,
+    owner_of,
 )
 from renkei.lib.actions import ActionError, Conflict, NotFound, full_clean, on_commit
 from renkei.lib.inputs import Input, partial
@@ -158,6 +159,13 @@ def save_event(
         raise NotFound("研修・イベントが見つかりません")
     else:
         event = Event.objects.select_for_update().get(pk=event.pk)
+        if owner := owner_of(event):
+            # Its dates, places and publication are the owner's (a course's round is published
+            # with its course, after the course's eligibility checks): not edited here.
+            raise Conflict(
+                f"{owner.label}の申込受付は、その管理画面で変更・公開してください"
+                "（研修・イベントの編集では変更できません）。"
+            )
     for name in EVENT_FIELDS:
         setattr(event, name, getattr(data, name))
     event.scene = data.scene or ""

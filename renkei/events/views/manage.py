@@ -25,7 +25,15 @@ from renkei.events.forms import (
     event_input,
     lecturer_rows,
 )
-from renkei.events.models import Applicant, Event, EventAttachment, Occupation, normalize_kana
+from renkei.events.models import (
+    Applicant,
+    Event,
+    EventAttachment,
+    Occupation,
+    normalize_kana,
+    owner_of,
+    owners,
+)
 from renkei.events.views.public import application_form_page
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year_label, requested_fiscal_year
@@ -74,7 +82,12 @@ def manage(request: MemberRequest) -> HttpResponse:
         Event.objects.organised_by(request.organization).with_counts().order_by("-starts_at", "-pk")
     )
     page = Paginator(events, 30).get_page(request.GET.get("page"))
-    return render(request, "events/manage.html", {"page": page, "now": timezone.now()})
+    # A course's round is listed with its course's label and managed there.
+    owned = owners([e.pk for e in page.object_list])
+    rows = [(e, owned.get(e.pk)) for e in page.object_list]
+    return render(
+        request, "events/manage.html", {"page": page, "rows": rows, "now": timezone.now()}
+    )
 
 
 def _edit_page(
@@ -101,6 +114,9 @@ def _edit_page(
 
 
 def _event_form_page(request: MemberRequest, event: Event | None) -> HttpResponse:
+    if event is not None and (owner := owner_of(event)):
+        messages.info(request, f"{owner.label}の申込受付は、ここで変更・公開します。")
+        return redirect(owner.manage_url)
     pref = request.organization.prefecture_id
     instance = event or Event(organization=request.organization)
     if request.method != "POST":
@@ -197,6 +213,7 @@ def manage_event(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
             "tally": tallies.event_tally(event),
             "needs": tallies.needs_of(event),
             "places_left": event.places_left(),
+            "owner": owner_of(event),
             "lecturers": event.lecturers.all(),
             "questions": event.applications.active().exclude(question="").order_by("created_at"),
         },
