@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from renkei.accounts.models import AuditEntry, Membership, OrgKind
+from renkei.accounts.models import Membership, OrgKind
 from renkei.courses.models import (
     Certificate,
     CertificateSequence,
@@ -58,21 +58,8 @@ MAX_ROUNDS = 12
 MAX_SESSIONS = 60  # a five-month 講習会 has a session most weeks
 
 
-def _audit(
-    action: str,
-    target: Any,
-    by: Membership | None,
-    request: HttpRequest | None,
-    detail: dict[str, Any],
-) -> None:
-    AuditEntry.record(
-        action,
-        request=request,
-        by=by,
-        target=target,
-        actor_label="" if by else "申込者",
-        detail=detail,
-    )
+# An organiser acts signed in; an applicant by the public form or the e-mailed link.
+_audit = events.audit
 
 
 # --- setting up a course -----------------------------------------------------------------------

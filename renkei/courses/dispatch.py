@@ -12,7 +12,8 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -20,13 +21,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from pydantic import AfterValidator, Field, model_validator
 
-from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind
+from renkei.accounts.models import Membership, Organization, OrgKind
 from renkei.courses.models import (
     DispatchPurpose,
     DispatchRequest,
     Specialist,
     SpecialistKind,
 )
+from renkei.events.actions import audit
 from renkei.events.actions.rules import Email, clipped, distinct
 from renkei.lib.actions import ActionError, Conflict, Forbidden, NotFound, notify
 from renkei.lib.inputs import CalendarDate, Input, TimeOfDay
@@ -36,21 +38,8 @@ from renkei.regions.models import Municipality
 Status = DispatchRequest.Status
 
 
-def _audit(
-    action: str,
-    req: DispatchRequest | Specialist,
-    by: Membership | None,
-    request: HttpRequest | None,
-    detail: dict[str, Any],
-) -> None:
-    AuditEntry.record(
-        action,
-        request=request,
-        by=by,
-        target=req,
-        actor_label="" if by else "派遣専門職",
-        detail=detail,
-    )
+# The prefecture and the municipality act signed in; the specialist by the report link.
+_audit = partial(audit, anonymous="派遣専門職")
 
 
 def _prefecture_of(req_org: Organization) -> Organization:

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
@@ -24,8 +23,9 @@ from renkei.courses.forms import (
 )
 from renkei.courses.models import DispatchRequest, Specialist
 from renkei.lib.actions import ActionError, get_visible
-from renkei.lib.dates import fiscal_year, fiscal_year_label
+from renkei.lib.dates import fiscal_year_label, requested_fiscal_year
 from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.http import private_page
 
 NOT_FOUND = "派遣の依頼が見つかりません"
 
@@ -40,18 +40,11 @@ def visible_request(request: MemberRequest, code: uuid.UUID) -> DispatchRequest:
     )
 
 
-def _fy(request: RenkeiRequest) -> int:
-    value = request.GET.get("fy", "")
-    if value.isdigit() and 2000 <= int(value) <= 2100:
-        return int(value)
-    return fiscal_year(timezone.localdate())
-
-
 @member_required
 @require_GET
 def dispatch_list(request: MemberRequest) -> HttpResponse:
     org = request.organization
-    fy = _fy(request)
+    fy = requested_fiscal_year(request.GET.get("fy", ""))
     reqs = (
         DispatchRequest.objects.visible_to(org)
         .in_fiscal_year(fy)
@@ -190,12 +183,9 @@ def dispatch_report(request: RenkeiRequest, token: str) -> HttpResponse:
             else:
                 messages.success(request, "実施報告を受け付けました。ありがとうございました。")
                 return redirect(req.get_report_url())
-    response = render(
-        request, "courses/dispatch_report.html", {"req": req, "form": form}, status=status
+    return private_page(
+        render(request, "courses/dispatch_report.html", {"req": req, "form": form}, status=status)
     )
-    response["Cache-Control"] = "no-store, private"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 @member_required

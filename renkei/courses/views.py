@@ -28,19 +28,14 @@ from renkei.events.forms import applicant_formset_class, application_input
 from renkei.events.models import Applicant
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
-from renkei.lib.dates import fiscal_year, fiscal_year_label
+from renkei.lib.dates import fiscal_year_label, requested_fiscal_year
 from renkei.lib.forms import refuse, show_error
+from renkei.lib.http import private_page
 from renkei.lib.ratelimit import rate_limited
 
 APPLICANT_PREFIX = "a"
 # An employer sends several staff at once: five rows to start with.
 FORM_ROWS = 5
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store, private"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 # --- public --------------------------------------------------------------------------------
@@ -133,7 +128,7 @@ def progress(request: RenkeiRequest, token: str) -> HttpResponse:
     place, days attended and completion. Cancelling is events' page for the same link."""
     app, rnd = access.application_by_token(token)
     people = list(app.applicants.with_waitlist_rank().order_by("position"))
-    return _private(
+    return private_page(
         render(
             request,
             "courses/progress.html",
@@ -168,13 +163,6 @@ def staff(request: MemberRequest) -> HttpResponse:
 # --- organiser ---------------------------------------------------------------------------------
 
 
-def _fy(request: MemberRequest) -> int:
-    value = request.GET.get("fy", "")
-    if value.isdigit() and 2000 <= int(value) <= 2100:
-        return int(value)
-    return fiscal_year(timezone.localdate())
-
-
 @member_required
 @require_GET
 def manage(request: MemberRequest) -> HttpResponse:
@@ -183,7 +171,7 @@ def manage(request: MemberRequest) -> HttpResponse:
         .prefetch_related("rounds__event", "rounds__sessions")
         .order_by("-created_at", "pk")
     )
-    fy = _fy(request)
+    fy = requested_fiscal_year(request.GET.get("fy", ""))
     return render(
         request,
         "courses/manage.html",
@@ -353,7 +341,7 @@ def completers_export(
 @member_required
 @require_GET
 def year_tally(request: MemberRequest) -> HttpResponse:
-    fy = _fy(request)
+    fy = requested_fiscal_year(request.GET.get("fy", ""))
     b = tally.breakdown(request.organization, fy)
     return render(
         request,
@@ -367,7 +355,7 @@ def year_tally(request: MemberRequest) -> HttpResponse:
 def year_tally_export(request: MemberRequest, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404
-    fy = _fy(request)
+    fy = requested_fiscal_year(request.GET.get("fy", ""))
     sheets = [
         exports.Sheet(title=title, header=header, rows=rows)
         for title, header, rows in tally.breakdown_sheets(tally.breakdown(request.organization, fy))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
@@ -243,20 +243,24 @@ def _duplicates(event: Event, sheet: _Sheet) -> str | None:
     return None
 
 
-def _audit(
+def audit(
     action: str,
-    app: Application,
+    target: models.Model,
     by: Membership | None,
     request: HttpRequest | None,
     detail: dict[str, Any],
+    *,
+    anonymous: str = "申込者",
 ) -> None:
-    """Applicants act by the public form or their link; an organiser (by) on their behalf."""
+    """Applicants act by the public form or their link; an organiser (by) on their behalf.
+    Apps whose people also act by a link (a course's applicants, a dispatched specialist)
+    record the same way, naming who acts without an account in `anonymous`."""
     AuditEntry.record(
         action,
         by=by,
-        target=app,
+        target=target,
         request=request,
-        actor_label="" if by else "申込者",
+        actor_label="" if by else anonymous,
         detail=detail,
     )
 
@@ -382,7 +386,7 @@ def _create_application(
             application=app, event=event, status=status, position=position, **a.model_dump()
         )
         position += 1
-    _audit(
+    audit(
         "events.applied",
         app,
         by,
@@ -498,7 +502,7 @@ def cancel(
         application.cancelled_at = now
         application.save(update_fields=["status", "cancelled_at"])
     promoted = fill_places(application.event, now)
-    _audit(
+    audit(
         "events.cancelled",
         application,
         by,
