@@ -171,7 +171,7 @@ def test_an_organiser_sets_up_a_course_on_a_phone(page: Any, live_server: Any) -
     page.get_by_role("link", name="新しい研修コース").click()
     page.get_by_label("研修名").fill("医療的ケア児等支援者養成研修")
     page.get_by_label("内容", exact=True).fill("2回開催、各回2日間。講義と演習。")
-    page.get_by_label("看護師", exact=True).check()
+    page.get_by_label("看護職", exact=True).check()
     page.get_by_label("修了証番号の記号").fill("医ケア")
     page.get_by_label("公開する（回を1つ以上登録してから）").check()
     page.get_by_role("button", name="作成する").click()

@@ -105,7 +105,8 @@ def test_an_organiser_sets_up_a_course_on_screen(alice: Membership) -> None:
     # Publish once a round exists; the round's page lists its days with their links.
     r = own.post(f"/courses/manage/{course.code}/edit/", {**COURSE_FORM, "published": "on"})
     assert r.status_code == 302
-    assert Course.objects.get(pk=course.pk).published
+    course = Course.objects.get(pk=course.pk)
+    assert course.published
     page = own.get(f"{base}/").content.decode()
     assert f"{base}/sessions/{day2.code}/edit/" in page and f"{base}/sessions/new/" in page
 
