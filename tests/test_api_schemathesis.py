@@ -295,6 +295,35 @@ INHERENT: dict[str, dict[str, str]] = {
     # 研修コース・専門職派遣
     "POST /api/v1/courses/manage/courses": {
         "終了時刻は開始時刻より後に": "a session ends after it starts (across fields)",
+        "会場を入力するか": "a session has a venue or is online (across fields)",
+        "申込期限は申込開始より後に": "the period ends after it starts (across fields)",
+        "申込期限は初日より前に": "the deadline comes before the round's first day (across fields)",
+        "公開するには、回を1つ以上": "a published course has a round (across fields)",
+        "市区町村コードが見つかりません": "a well-formed municipality code may not exist",
+    },
+    "PUT /api/v1/courses/manage/courses/{code}": {
+        "公開するには、回を1つ以上": "a published course has a round (the data)",
+        "市区町村コードが見つかりません": "a well-formed municipality code may not exist",
+    },
+    "POST /api/v1/courses/manage/courses/{code}/rounds": {
+        "終了時刻は開始時刻より後に": "a session ends after it starts (across fields)",
+        "会場を入力するか": "a session has a venue or is online (across fields)",
+        "申込期限は申込開始より後に": "the period ends after it starts (across fields)",
+        "申込期限は初日より前に": "the deadline comes before the round's first day (across fields)",
+    },
+    "PUT /api/v1/courses/manage/courses/{code}/rounds/{number}": {
+        "申込期限は申込開始より後に": "the period ends after it starts (across fields)",
+        "申込期限は初日より前に": "the deadline comes before the round's first day (the data)",
+    },
+    "POST /api/v1/courses/manage/courses/{code}/rounds/{number}/sessions": {
+        "終了時刻は開始時刻より後に": "a session ends after it starts (across fields)",
+        "会場を入力するか": "a session has a venue or is online (across fields)",
+        "申込期限が初日より後になります": "a day before the round's deadline (the data)",
+    },
+    "PUT /api/v1/courses/manage/courses/{code}/rounds/{number}/sessions/{session}": {
+        "終了時刻は開始時刻より後に": "a session ends after it starts (across fields)",
+        "会場を入力するか": "a session has a venue or is online (across fields)",
+        "申込期限が初日より後になります": "a day before the round's deadline (the data)",
     },
     "POST /api/v1/courses/dispatch/requests": {
         "終了時刻は開始時刻より後に": "the visit ends after it starts (across fields)",

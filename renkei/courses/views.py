@@ -24,12 +24,16 @@ from renkei.courses.models import (
     participants,
     progress_rows,
 )
-from renkei.events.forms import applicant_formset_class, application_input
+from renkei.events.forms import (
+    applicant_formset_class,
+    application_input,
+    submit_application,
+)
 from renkei.events.models import Applicant
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import fiscal_year_label, requested_fiscal_year
-from renkei.lib.forms import refuse, show_error
+from renkei.lib.forms import refuse
 from renkei.lib.http import private_page
 from renkei.lib.ratelimit import rate_limited
 
@@ -80,30 +84,20 @@ def apply(request: RenkeiRequest, code: uuid.UUID, number: int) -> HttpResponse:
         form = CourseApplicationForm(request.POST)
         formset = formset_class(request.POST, prefix=APPLICANT_PREFIX)
         data = application_input(form, formset, actions.CourseApplicationInput)
-        if closed:
-            form.add_error(None, closed)
-            status = 409
-        elif data is None:
-            status = 400
-        else:
-            token = form.cleaned_data["form_token"]
-            try:
-                app, _ = actions.apply(
-                    rnd,
-                    data,
-                    by=request.membership,
-                    request=request,
-                    idempotency_key=f"web:{token}" if token else "",
-                )
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                messages.success(
-                    request,
-                    "申込を受け付けました。確認メールをお送りしました。受講状況はこのページで確認できます。",
-                )
-                return redirect("courses:progress", token=app.signed_token)
+        app, status = submit_application(
+            form,
+            data,
+            closed,
+            lambda valid, key: actions.apply(
+                rnd, valid, by=request.membership, request=request, idempotency_key=key
+            )[0],
+        )
+        if app is not None:
+            messages.success(
+                request,
+                "申込を受け付けました。確認メールをお送りしました。受講状況はこのページで確認できます。",
+            )
+            return redirect("courses:progress", token=app.signed_token)
     else:
         form = CourseApplicationForm(initial={"form_token": uuid.uuid4().hex})
         formset = formset_class(prefix=APPLICANT_PREFIX)

@@ -8,6 +8,7 @@ input with the same message.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
 
 import pydantic
@@ -25,7 +26,7 @@ from renkei.events.actions import (
 )
 from renkei.events.models import Event, Need, Occupation
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import DatePicker, DateTimePicker, input_from_form
+from renkei.lib.forms import DatePicker, DateTimePicker, input_from_form, show_error
 from renkei.lib.inputs import errors_of
 from renkei.regions.models import Municipality
 
@@ -206,6 +207,32 @@ def application_input(
             else:
                 form.add_error(parts[0] if parts[0] in form.fields else None, message)
         return None
+
+
+D = TypeVar("D")
+R = TypeVar("R")
+
+
+def submit_application(
+    form: forms.Form,
+    data: D | None,
+    closed: str,
+    apply: Callable[[D, str], R],
+) -> tuple[R | None, int]:
+    """The application form's door (an event's and a course round's): closed is 409 and bad
+    input 400, both shown on the form; otherwise `apply(data, idempotency_key)`, whose
+    refusal lands beside its field. Returns the action's result (or None) and the status."""
+    if closed:
+        form.add_error(None, closed)
+        return None, 409
+    if data is None:
+        return None, 400
+    token = form.cleaned_data["form_token"]
+    try:
+        return apply(data, f"web:{token}" if token else ""), 200
+    except ActionError as e:
+        show_error(form, e)
+        return None, e.status
 
 
 DATETIME_WIDGET = DateTimePicker()

@@ -62,7 +62,7 @@ def _events(organiser: Organization, n: int, start: int = 0) -> None:
         ("/api/v1/events/manage/events", "organiser", 10),
         # The page also carries the member menu: one badge each for referrals, care and oncall;
         # and one query per owning app (courses) for the events that belong to a record.
-        (reverse("events:manage"), "organiser", 14),
+        (reverse("events:manage"), "organiser", 13),
     ],
 )
 def test_lists_take_the_same_queries_for_2_or_12_events(

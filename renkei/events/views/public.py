@@ -32,6 +32,7 @@ from renkei.events.forms import (
     ResidentForm,
     applicant_formset_class,
     application_input,
+    submit_application,
 )
 from renkei.events.models import (
     Applicant,
@@ -45,7 +46,7 @@ from renkei.events.models import (
 )
 from renkei.events.search import EventFilter, public_events
 from renkei.lib.actions import ActionError
-from renkei.lib.forms import input_from_form, show_error, submit
+from renkei.lib.forms import input_from_form, submit
 from renkei.lib.http import private_page
 from renkei.lib.inputs import parse
 from renkei.lib.mail import site_url
@@ -185,35 +186,29 @@ def application_form_page(request: RenkeiRequest, event: Event, *, proxy: bool) 
         form, formset = _with_extra_row(request)
     elif request.method == "POST":
         form, formset, data = _submitted(request, event)
-        if closed:
-            form.add_error(None, closed)
-            status = 409
-        elif data is None:
-            status = 400
-        else:
-            token = form.cleaned_data["form_token"]
-            try:
-                app, _created = actions.apply(
-                    event,
-                    data,
-                    source=Application.Source.FAX if proxy else Application.Source.WEB,
-                    idempotency_key=f"web:{token}" if token else "",
-                    enforce_deadline=not proxy,
-                    by=request.membership if proxy else None,
-                    request=request,
-                )
-            except ActionError as e:
-                show_error(form, e)
-                status = e.status
-            else:
-                if proxy:
-                    messages.success(request, "FAX・郵送の申込を登録しました。")
-                    return redirect("events:manage_event", code=event.code)
-                messages.success(
-                    request,
-                    "申込を受け付けました。確認メールをお送りしました。このページのURLから申込内容の確認・取消ができます。",
-                )
-                return redirect(app.get_absolute_url())
+        app, status = submit_application(
+            form,
+            data,
+            closed,
+            lambda valid, key: actions.apply(
+                event,
+                valid,
+                source=Application.Source.FAX if proxy else Application.Source.WEB,
+                idempotency_key=key,
+                enforce_deadline=not proxy,
+                by=request.membership if proxy else None,
+                request=request,
+            )[0],
+        )
+        if app is not None:
+            if proxy:
+                messages.success(request, "FAX・郵送の申込を登録しました。")
+                return redirect("events:manage_event", code=event.code)
+            messages.success(
+                request,
+                "申込を受け付けました。確認メールをお送りしました。このページのURLから申込内容の確認・取消ができます。",
+            )
+            return redirect(app.get_absolute_url())
     elif resident:
         form = ResidentForm(initial={"form_token": uuid.uuid4().hex})
     else:
