@@ -18,6 +18,7 @@ from renkei.courses.models import Course
 from renkei.lib.actions import ActionError, Conflict, bump_version, notify
 from renkei.lib.inputs import CalendarDate, FiscalYear, Input, TimeOfDay
 from renkei.lib.programme import ProgrammeItem, Scene
+from renkei.lib.uploads import checked_type
 from renkei.programmes.models import (
     MATERIAL_MAX_BYTES,
     MATERIAL_TYPES,
@@ -547,20 +548,13 @@ def add_decision(
 
 
 def check_material(upload: UploadedFile[bytes]) -> str:
-    name = upload.name or ""
-    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in MATERIAL_TYPES:
-        raise ActionError(
-            "資料は PDF・画像・Excel・Word・PowerPoint のファイルにしてください", field="file"
-        )
-    if (upload.size or 0) > MATERIAL_MAX_BYTES:
-        raise ActionError("資料は10MBまでにしてください", field="file")
-    content_type, magics = MATERIAL_TYPES[ext]
-    head = upload.read(16)
-    upload.seek(0)
-    if not any(head.startswith(m) for m in magics):
-        raise ActionError("ファイルの中身が拡張子と一致しません", field="file")
-    return content_type
+    return checked_type(
+        upload,
+        MATERIAL_TYPES,
+        max_bytes=MATERIAL_MAX_BYTES,
+        wrong_type="資料は PDF・画像・Excel・Word・PowerPoint のファイルにしてください",
+        too_big="資料は10MBまでにしてください",
+    )
 
 
 @transaction.atomic
