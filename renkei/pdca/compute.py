@@ -2,9 +2,10 @@
 
 One GROUP BY (municipality, fiscal year[, dimension]) statement per source, over the fiscal
 years' date range, never one query per municipality; the incremental form adds the one
-municipality to each statement's WHERE. The values are then replaced in one transaction:
-the scope's computed rows deleted, the new ones bulk-inserted, zeros included (no
-consultation in a year is a figure, not a gap).
+municipality to each statement's WHERE. The values are then replaced in one transaction,
+zeros included (no consultation in a year is a figure, not a gap): on PostgreSQL one INSERT …
+ON CONFLICT over arrays that rewrites only the figures that changed (ADR 0049), on SQLite the
+scope's rows deleted and inserted again.
 
 Fiscal years are Japan time's April–March. Timestamps are stored in UTC, so the year is
 taken from the time shifted to Japan and back three months; the WHERE uses the UTC bounds
@@ -26,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from renkei.accounts.models import Organization
@@ -360,34 +361,45 @@ def _populations(years: list[int], muni: int | None) -> dict[tuple[int, int], fl
 Row = tuple[int, int, int, float, float | None, float | None]
 
 
-def _insert(rows: list[Row], now: dt.datetime) -> None:
-    """The new values. On PostgreSQL one INSERT over arrays (a national run writes some
-    150,000 rows: model instances and multi-row VALUES took most of the run's time)."""
-    if connection.vendor != "postgresql":
-        IndicatorValue.objects.bulk_create(
-            [
-                IndicatorValue(
-                    indicator_id=i,
-                    municipality_id=m,
-                    fiscal_year=y,
-                    numerator=num,
-                    denominator=den,
-                    value=value,
-                    computed_at=now,
-                )
-                for i, m, y, num, den, value in rows
-            ],
-            batch_size=2000,
-        )
-        return
+def _replace(old: QuerySet[IndicatorValue], rows: list[Row], now: dt.datetime) -> None:
+    """SQLite (the tests' database): the scope's values deleted and the new ones inserted."""
+    old.delete()
+    IndicatorValue.objects.bulk_create(
+        [
+            IndicatorValue(
+                indicator_id=i,
+                municipality_id=m,
+                fiscal_year=y,
+                numerator=num,
+                denominator=den,
+                value=value,
+                computed_at=now,
+            )
+            for i, m, y, num, den, value in rows
+        ],
+        batch_size=2000,
+    )
+
+
+def _upsert(rows: list[Row], now: dt.datetime) -> None:
+    """PostgreSQL: one INSERT over arrays (a national run writes some 125,000 values; model
+    instances and multi-row VALUES took most of the run's time), and a value already there is
+    rewritten only when its figures changed. A nightly run changes few of them: the others
+    cost an index probe, not a deleted and a new row with its index entries and foreign-key
+    checks. `computed_at` is therefore when the figure last changed."""
     table = _t(IndicatorValue)
     columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] or [[]] * 6
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {table} (indicator_id, municipality_id, fiscal_year, numerator, "
-            "denominator, value, computed_at) SELECT i, m, y, n, d, v, %s FROM unnest("
+            f"INSERT INTO {table} AS old (indicator_id, municipality_id, fiscal_year, "
+            "numerator, denominator, value, computed_at) SELECT i, m, y, n, d, v, %s FROM unnest("
             "%s::bigint[], %s::bigint[], %s::integer[], %s::float8[], %s::float8[], "
-            "%s::float8[]) AS u(i, m, y, n, d, v)",
+            "%s::float8[]) AS u(i, m, y, n, d, v) "
+            "ON CONFLICT (indicator_id, municipality_id, fiscal_year) DO UPDATE SET "
+            "numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, "
+            "value = EXCLUDED.value, computed_at = EXCLUDED.computed_at "
+            "WHERE (old.numerator, old.denominator, old.value) IS DISTINCT FROM "
+            "(EXCLUDED.numerator, EXCLUDED.denominator, EXCLUDED.value)",
             [now, *columns],
         )
 
@@ -437,13 +449,21 @@ def compute(
                     den = None
                 rows.append((ind.pk, m, y, num, den, ind.rate(num, den)))
     with transaction.atomic():
-        old = IndicatorValue.objects.filter(indicator__code__in=codes, fiscal_year__in=years)
-        if municipality_id is not None:
-            old = old.filter(municipality_id=municipality_id)
-        # A past year's facility snapshot stays: only the years being written lose theirs.
-        kept = [y for y in years if y != current]
-        old.exclude(indicator__code__startswith="directory.", fiscal_year__in=kept).delete()
-        _insert(rows, now)
+        if connection.vendor == "postgresql":
+            # Every (indicator, municipality, year) of the scope is among the rows: what is
+            # there is overwritten, nothing is left over to delete.
+            _upsert(rows, now)
+        else:
+            old = IndicatorValue.objects.filter(indicator__code__in=codes, fiscal_year__in=years)
+            if municipality_id is not None:
+                old = old.filter(municipality_id=municipality_id)
+            # A past year's facility snapshot stays: only the years being written lose theirs.
+            kept = [y for y in years if y != current]
+            _replace(
+                old.exclude(indicator__code__startswith="directory.", fiscal_year__in=kept),
+                rows,
+                now,
+            )
     if progress:
         progress(steps, steps)
     return len(rows)

@@ -212,3 +212,24 @@ def test_rota_gaps_are_the_share_of_published_shifts_without_anyone() -> None:
     gaps = value("oncall.gaps", ATSUGI, 2026)
     assert (gaps.numerator, gaps.denominator) == (2.0, float(len(shifts)))
     assert gaps.value == round(200 / len(shifts), 2)
+
+
+@pytest.mark.django_db
+def test_postgresql_rewrites_only_the_figures_that_changed(records: None) -> None:
+    """The upsert (ADR 0049): an unchanged value keeps its row and time, a changed one is
+    rewritten in place."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQLite path deletes and inserts the scope's values")
+    compute([2025])
+    long_ago = at(2025, 4, 2)
+    IndicatorValue.objects.filter(fiscal_year=2025).update(computed_at=long_ago)
+    before = value("desk.consultations", EBINA, 2025)
+    desk_member = make_desk_member(make_desk("三つ目の窓口"), username="third")
+    make_consultation(desk_member.organization.desks.get(), desk_member, received_at=at(2025, 8, 1))
+    compute([2025])
+    changed = value("desk.consultations", EBINA, 2025)
+    assert (changed.pk, changed.value) == (before.pk, 4.0) and changed.computed_at > long_ago
+    same = value("events.trainings", EBINA, 2025)
+    assert (same.value, same.computed_at) == (1.0, long_ago)
