@@ -4,13 +4,15 @@ members it touches by e-mail through the job queue. The screens and /api/v1/onca
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
-from collections.abc import Iterable
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -662,23 +664,41 @@ def alert_gaps(now: dt.datetime | None = None) -> int:
     return sent
 
 
+# A shift lasts at most a day (ShiftRule.span: an end at or before the start is the next day's),
+# so a shift on at a moment started less than this before it: the bound keeps the lookup to the
+# index's last few rows of each rota instead of its whole history.
+LONGEST_SHIFT = dt.timedelta(hours=24)
+
+
 def on_duty(
     rotas: Iterable[Rota], moment: dt.datetime
 ) -> list[tuple[Rota, Shift | None, Shift | None]]:
-    """For each rota: the published shift at `moment` (None when nobody) and the next one."""
-    out = []
-    for rota in rotas:
-        published = (
-            Shift.objects.published().filter(rota=rota).select_related("member__organization")
-        )
-        now = published.at(moment).order_by("starts_at").first()
-        nxt = (
-            published.filter(starts_at__gte=(now.ends_at if now else moment))
-            .order_by("starts_at")
-            .first()
-        )
-        out.append((rota, now, nxt))
-    return out
+    """For each rota: the published shift at `moment` (None when nobody) and the next one.
+
+    One statement for all the rotas: per rota, the earliest published shift covering the moment
+    and the first published shift starting at or after its end (or after the moment when none
+    covers it). Swaps and overrides are already written into the shifts' members."""
+    rotas = list(rotas)
+    if not rotas:
+        return []
+    published = Shift.objects.published().filter(rota=OuterRef("pk"))
+    current = published.filter(
+        starts_at__gt=moment - LONGEST_SHIFT, starts_at__lte=moment, ends_at__gt=moment
+    ).order_by("starts_at", "pk")
+    after = Coalesce(Subquery(current.values("ends_at")[:1]), Value(moment))
+    following = published.filter(starts_at__gte=after).order_by("starts_at", "pk")
+    chosen = Rota.objects.filter(pk__in=[r.pk for r in rotas])
+    shifts = Shift.objects.filter(
+        Q(pk__in=chosen.annotate(s=Subquery(current.values("pk")[:1])).values("s"))
+        | Q(pk__in=chosen.annotate(s=Subquery(following.values("pk")[:1])).values("s"))
+    ).select_related("member__organization")
+    now: dict[int, Shift] = {}
+    nxt: dict[int, Shift] = {}
+    for shift in shifts:
+        # A next shift starts after the moment (at or after the current one's end, or after
+        # the moment when nothing covers it: one starting at the moment would cover it).
+        (now if shift.starts_at <= moment else nxt)[shift.rota_id] = shift
+    return [(r, now.get(r.pk), nxt.get(r.pk)) for r in rotas]
 
 
 def member_of(rota: Rota, m: Membership) -> Q:

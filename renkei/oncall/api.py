@@ -17,9 +17,10 @@ from renkei.accounts.models import Membership
 from renkei.care import actions as care_actions
 from renkei.care.access import api_care_membership, visible_patient
 from renkei.lib.actions import ActionError, NotFound
-from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, act
 from renkei.lib.inputs import CalendarDateTime, Input
 from renkei.oncall import actions, beds, cover, search
+from renkei.oncall import now as now_
 from renkei.oncall.access import (
     own_offer,
     registrations_visible_to,
@@ -281,10 +282,10 @@ def decide_swap(
 )
 def now(request: HttpRequest, q: Query[NowQuery]) -> list[dict[str, object]]:
     api_membership(request)
-    municipality = Municipality.objects.filter(code=q.municipality).first()
+    municipality = now_.find_municipality(q.municipality)
     if municipality is None:
         raise ActionError("市区町村が見つかりません", field="municipality")
-    rotas = Rota.objects.covering(municipality).select_related("organizer", "area")
+    rotas = now_.covering(municipality).prefetch_related("municipalities")
     return [
         {"rota": r, "now": cur, "next": nxt}
         for r, cur, nxt in actions.on_duty(rotas, timezone.now())

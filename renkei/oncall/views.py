@@ -21,6 +21,7 @@ from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, refuse
 from renkei.oncall import actions, ical
+from renkei.oncall import now as now_
 from renkei.oncall.access import (
     feed_owner,
     visible_member,
@@ -46,7 +47,6 @@ from renkei.oncall.models import (
     SwapRequest,
     SwapStatus,
 )
-from renkei.regions.models import Municipality
 
 
 def pending_swaps(m: Membership) -> int:
@@ -441,25 +441,18 @@ def now(request: MemberRequest) -> HttpResponse:
     """Who answers now, for an area: a phone-sized page for clinics, nurses and care staff.
     Published rotas covering the municipality are shown to every member organisation, as the
     printed rotas are posted today; drafts and the rota's settings stay with its members."""
-    code = request.GET.get("municipality", "") or (
-        request.organization.municipality.code if request.organization.municipality else ""
-    )
-    municipality = Municipality.objects.filter(code=code).first() if code.isdigit() else None
+    code = request.GET.get("municipality", "")
+    municipality = now_.find_municipality(code, request.organization.municipality_id)
     moment = timezone.now()
-    rotas = (
-        list(Rota.objects.covering(municipality).select_related("organizer"))
-        if municipality
-        else []
-    )
-    choices = Municipality.objects.selectable()
-    if request.organization.prefecture_id:
-        choices = choices.filter(prefecture_id=request.organization.prefecture_id)
+    rotas = list(now_.covering(municipality)) if municipality else []
     return render(
         request,
         "oncall/now.html",
         {
             "municipality": municipality,
-            "choices": choices,
+            "choices": now_.municipality_choices(
+                municipality.prefecture_id if municipality else request.organization.prefecture_id
+            ),
             "moment": moment,
             "on_duty": actions.on_duty(rotas, moment),
             "unknown": bool(code) and municipality is None,
