@@ -136,6 +136,7 @@ def seed_beds() -> int:
     from renkei.oncall.models import (
         BackupBedOffer,
         BackupBedRegistration,
+        BedOutcome,
         BedScheme,
         CoverRole,
         CoverSearch,
@@ -178,6 +179,17 @@ def seed_beds() -> int:
                 ),
             )
             beds.decide_registration(reg, by=msw, data=beds.DecisionInput(accept=True))
+            # One use of the bed, for the hospital's 利用状況 (a short stay, home again).
+            admitted = timezone.localdate() - dt.timedelta(days=40)
+            beds.record_use(
+                reg,
+                by=msw,
+                data=beds.BedUseInput(
+                    admitted_on=admitted,
+                    outcome=BedOutcome.HOME,
+                    discharged_on=admitted + dt.timedelta(days=6),
+                ),
+            )
             made += 1
         except ActionError:
             pass  # the demo patient's consent or team changed: nothing to show

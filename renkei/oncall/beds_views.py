@@ -24,7 +24,7 @@ from renkei.lib.actions import ActionError, NotFound
 from renkei.lib.dates import fiscal_year
 from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.inputs import Input
-from renkei.oncall import beds
+from renkei.oncall import bed_uses, beds
 from renkei.oncall.access import (
     own_offer,
     registrations_visible_to,
@@ -34,6 +34,7 @@ from renkei.oncall.access import (
 from renkei.oncall.models import (
     BackupBedOffer,
     BackupBedRegistration,
+    BackupBedUse,
     BedOutcome,
     BedScheme,
     CooperatingInstitution,
@@ -156,6 +157,9 @@ def bed_list(request: MemberRequest) -> HttpResponse:
             "clinic_rows": [r for r in rows if r.hospital_id != m.organization_id],
             "offers": BackupBedOffer.objects.filter(hospital_id=m.organization_id),
             "is_hospital": m.organization.kind == "hospital",
+            "uses_this_year": bed_uses.this_year_count(
+                BackupBedUse.objects.filter(registration__hospital_id=m.organization_id)
+            ),
             "cutoff": cutoff,
             "stale": sum(
                 1 for r in hospital_rows if timezone.localdate(r.last_exchange_at) < cutoff

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from renkei.oncall import beds_views, cover_views, search_views, views
+from renkei.oncall import bed_uses, beds_views, cover_views, search_views, views
 
 app_name = "oncall"
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("absences/", cover_views.absences, name="absences"),
     path("patients/<uuid:code>/backup-bed/", beds_views.register, name="bed_register"),
     path("beds/", beds_views.bed_list, name="beds"),
+    path("beds/uses/", bed_uses.bed_uses, name="bed_uses"),
+    path("beds/uses.<str:fmt>", bed_uses.bed_uses_export, name="bed_uses_export"),
     path("beds/offers/new/", beds_views.offer_edit, name="offer_new"),
     path("beds/offers/<uuid:code>/", beds_views.offer_edit, name="offer_edit"),
     path("beds/<uuid:code>/", beds_views.bed_detail, name="bed"),

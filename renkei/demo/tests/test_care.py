@@ -77,7 +77,24 @@ def test_the_demo_has_a_backup_bed_and_an_open_cover_search() -> None:
     assert seed_beds() == 0  # idempotent
     reg = BackupBedRegistration.objects.get()
     assert reg.status == RegistrationStatus.ACCEPTED
+    assert reg.uses.count() == 1  # shown on the hospital's 利用状況
     assert cover_chain(reg.patient)[-1].role == "後方支援病院（登録済み）"
     search = CoverSearch.objects.get()
     assert search.status == "open" and search.recipients.exists()
     assert CoverVolunteer.objects.get().organization.name == "あおば在宅クリニック（仮名）"
+
+
+def test_the_demo_rotas_are_published_for_two_months_with_a_holiday_inside() -> None:
+    """Issue 14 §4: a 医師会 night rota for one 二次医療圏 and a hospital rota, this month and
+    next, published; two months always hold a 祝日 (or 年末年始), drawn as a holiday shift."""
+    from renkei.demo.oncall import HOSPITAL_ROTA, NIGHT_ROTA, seed_oncall
+    from renkei.oncall.models import DayType, MonthStatus, Rota
+
+    seed_demo(facilities=20)
+    seed_oncall()
+    for name in (NIGHT_ROTA, HOSPITAL_ROTA):
+        rota = Rota.objects.get(name=name)
+        assert rota.area is not None and rota.area.name == "県央"
+        assert [m.status for m in rota.months.order_by("month")] == [MonthStatus.PUBLISHED] * 2
+    night = Rota.objects.get(name=NIGHT_ROTA)
+    assert night.shifts.filter(day_type=DayType.HOLIDAY).exclude(holiday_name="").exists()

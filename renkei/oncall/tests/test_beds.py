@@ -461,3 +461,51 @@ def test_cooperation_doors_scoped(
     r = g.post("/oncall/cooperation/", {"name": "", "phone": "046-1", "valid_from": "2026-04-01"})
     assert r.status_code == 400
     assert CooperatingInstitution.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_bed_use_counts_for_the_hospital_the_clinic_and_the_organiser(
+    client: Client,
+    doctor_a: Membership,
+    patient: Patient,
+    hospital: tuple[Organization, Membership, BackupBedOffer],
+    rota: Any,
+    organiser: Membership,
+    outsider: Membership,
+) -> None:
+    """Counts per hospital × month and per year × 転帰, never a patient: the hospital, the
+    主治医's clinic and the organiser of the area's rota see them, a clinic elsewhere sees
+    none; the same table downloads through lib.exports."""
+    reg = register(patient, doctor_a, hospital[2])
+    beds.decide_registration(reg, by=hospital[1], data=beds.DecisionInput(accept=True))
+    for day, outcome in [
+        (dt.date(2026, 4, 3), BedOutcome.HOME),
+        (dt.date(2026, 4, 20), BedOutcome.DIED),
+        (dt.date(2026, 11, 2), BedOutcome.HOME),
+        (dt.date(2026, 3, 30), BedOutcome.NOT_ADMITTED),  # the fiscal year before
+    ]:
+        beds.record_use(
+            reg, by=hospital[1], data=beds.BedUseInput(admitted_on=day, outcome=outcome)
+        )
+    for who in (hospital[1], doctor_a, organiser):
+        sign_in(client, who.user)
+        page = client.get("/oncall/beds/uses/?year=2026").content.decode()
+        assert "令和8年度（2026年度） 月別（3回）" in page, who
+        assert "県央後方支援病院" in page and "花子" not in page
+        assert "令和7年度（2025年度）" in page  # the year table keeps the earlier year
+    sign_in(client, outsider.user)
+    page = client.get("/oncall/beds/uses/?year=2026").content.decode()
+    assert "月別（0回）" in page and "県央後方支援病院" not in page
+    sign_in(client, organiser.user)
+    csv = client.get("/oncall/beds/uses.csv?year=2026").content.decode("utf-8-sig")
+    assert "県央後方支援病院,2,0,0,0,0,0,0,1,0,0,0,0,3" in csv
+    assert "令和8年度（2026年度）,2,0,0,1,0,3" in csv
+    assert "花子" not in csv
+    xlsx = client.get("/oncall/beds/uses.xlsx?year=2026")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    bad = client.get("/oncall/beds/uses/?year=20x6")
+    assert bad.status_code == 400 and "年度は" in bad.content.decode()
+    assert client.get("/oncall/beds/uses.pdf").status_code == 404
+    client.logout()
+    for url in ("/oncall/beds/uses/", "/oncall/beds/uses.csv"):
+        assert client.get(url).status_code == 302
