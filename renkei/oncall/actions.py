@@ -56,6 +56,8 @@ ORGANIZER_KINDS = (
     OrgKind.HOSPITAL,
 )
 MEMBER_KINDS = (OrgKind.CLINIC, OrgKind.HOSPITAL, OrgKind.DENTAL, OrgKind.VISITING_NURSE)
+P = ParamSpec("P")
+R = TypeVar("R")
 MONTH_RE = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 
 
@@ -159,6 +161,21 @@ def require_organiser(rota: Rota, by: Membership) -> None:
         raise Forbidden("当番表を編集できるのは主催者だけです")
 
 
+def organiser_action(fn: Callable[Concatenate[Rota, P], R]) -> Callable[Concatenate[Rota, P], R]:
+    """An organiser's write on a rota: one transaction, refused (403) to anyone else before
+    anything is read or written."""
+
+    @functools.wraps(fn)
+    @transaction.atomic
+    def run(rota: Rota, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        by = kwargs["by"]
+        assert isinstance(by, Membership)
+        require_organiser(rota, by)
+        return fn(rota, *args, **kwargs)
+
+    return run
+
+
 def _emails(orgs: Iterable[Organization]) -> list[str]:
     """Each organisation's address and its active members' addresses, once each."""
     seen: dict[str, None] = {}
@@ -222,11 +239,10 @@ def save_rota(
     return rota
 
 
-@transaction.atomic
+@organiser_action
 def add_member(
     rota: Rota, *, by: Membership, data: MemberInput, request: HttpRequest | None = None
 ) -> RotaMember:
-    require_organiser(rota, by)
     org = Organization.objects.filter(code=data.organization, is_active=True).first()
     if org is None or org.kind not in MEMBER_KINDS:
         raise ActionError("参加できる医療機関が見つかりません", field="organization")
@@ -262,11 +278,10 @@ def remove_member(
     )
 
 
-@transaction.atomic
+@organiser_action
 def add_rule(
     rota: Rota, *, by: Membership, data: RuleInput, request: HttpRequest | None = None
 ) -> ShiftRule:
-    require_organiser(rota, by)
     rule = ShiftRule.objects.create(rota=rota, **data.model_dump())
     AuditEntry.record(
         "oncall.rule_added", by=by, target=rota, request=request, detail={"rule": str(rule)}
@@ -312,13 +327,12 @@ def _last_member_before(rota: Rota, first: dt.date) -> int | None:
     return last
 
 
-@transaction.atomic
+@organiser_action
 def generate_month(
     rota: Rota, *, by: Membership, data: MonthInput, request: HttpRequest | None = None
 ) -> RotaMonth:
     """Draw the month as a draft from the rules, holidays and unavailable days; a draft is
     drawn again from scratch, a published month is refused (change its shifts instead)."""
-    require_organiser(rota, by)
     Rota.objects.select_for_update().filter(pk=rota.pk).first()
     first = first_of(data.month)
     month, _ = RotaMonth.objects.get_or_create(rota=rota, month=first)
@@ -367,12 +381,11 @@ def generate_month(
     return month
 
 
-@transaction.atomic
+@organiser_action
 def publish_month(
     rota: Rota, *, by: Membership, data: MonthInput, request: HttpRequest | None = None
 ) -> RotaMonth:
     """From now on the month answers "who is on duty" and reaches the members' calendars."""
-    require_organiser(rota, by)
     month = (
         RotaMonth.objects.select_for_update().filter(rota=rota, month=first_of(data.month)).first()
     )
@@ -448,13 +461,12 @@ def assign_shift(
     return shift
 
 
-@transaction.atomic
+@organiser_action
 def override_period(
     rota: Rota, *, by: Membership, data: OverrideInput, request: HttpRequest | None = None
 ) -> int:
     """One member covers every shift that starts within [start, end] (a doctor's holiday,
     a clinic closing for a week): returns how many shifts changed."""
-    require_organiser(rota, by)
     if data.end < data.start:
         raise ActionError("終了日は開始日以降にしてください", field="end")
     if (data.end - data.start).days > 62:

@@ -57,10 +57,13 @@ from renkei.oncall.schemas import (
     MonthOut,
     OnDutyOut,
     RotaOut,
+    SearchDetailOut,
+    SearchOut,
+    ShareOut,
     ShiftOut,
     SwapOut,
+    VolunteerOut,
 )
-from renkei.regions.models import Municipality
 
 router = Router(tags=["oncall"], auth=SessionAuth())
 
@@ -131,9 +134,7 @@ def add_member(
     request: HttpRequest, code: uuid.UUID, payload: actions.MemberInput
 ) -> Status[RotaMember]:
     m = api_membership(request)
-    return Status(
-        201, actions.add_member(visible_rota(m, code), by=m, data=payload, request=request)
-    )
+    return Status(201, act(request, m, visible_rota, code, actions.add_member, payload))
 
 
 @router.post(
@@ -144,8 +145,7 @@ def add_member(
 def add_rule(
     request: HttpRequest, code: uuid.UUID, payload: actions.RuleInput
 ) -> Status[dict[str, int]]:
-    m = api_membership(request)
-    rule = actions.add_rule(visible_rota(m, code), by=m, data=payload, request=request)
+    rule = act(request, api_membership(request), visible_rota, code, actions.add_rule, payload)
     return Status(201, {"id": rule.pk})
 
 
@@ -158,11 +158,7 @@ def mark_unavailable(
     request: HttpRequest, code: uuid.UUID, payload: actions.UnavailableInput
 ) -> dict[str, int]:
     m = api_membership(request)
-    return {
-        "changed": actions.mark_unavailable(
-            visible_rota(m, code), by=m, data=payload, request=request
-        )
-    }
+    return {"changed": act(request, m, visible_rota, code, actions.mark_unavailable, payload)}
 
 
 @router.get(
@@ -218,11 +214,7 @@ def override(
     request: HttpRequest, code: uuid.UUID, payload: actions.OverrideInput
 ) -> dict[str, int]:
     m = api_membership(request)
-    return {
-        "changed": actions.override_period(
-            visible_rota(m, code), by=m, data=payload, request=request
-        )
-    }
+    return {"changed": act(request, m, visible_rota, code, actions.override_period, payload)}
 
 
 @router.put(
@@ -232,8 +224,7 @@ def override(
 )
 def assign(request: HttpRequest, code: uuid.UUID, payload: actions.AssignInput) -> Shift:
     m = api_membership(request)
-    shift = visible_shift(m, code)
-    return _shift(actions.assign_shift(shift, by=m, data=payload, request=request))
+    return _shift(act(request, m, visible_shift, code, actions.assign_shift, payload))
 
 
 @router.post(
@@ -259,8 +250,7 @@ def request_swap(
 def answer_swap(
     request: HttpRequest, code: uuid.UUID, payload: actions.SwapAnswerInput
 ) -> SwapRequest:
-    m = api_membership(request)
-    return actions.answer_swap(visible_swap(m, code), by=m, data=payload, request=request)
+    return act(request, api_membership(request), visible_swap, code, actions.answer_swap, payload)
 
 
 @router.post(
@@ -271,8 +261,7 @@ def answer_swap(
 def decide_swap(
     request: HttpRequest, code: uuid.UUID, payload: actions.SwapAnswerInput
 ) -> SwapRequest:
-    m = api_membership(request)
-    return actions.decide_swap(visible_swap(m, code), by=m, data=payload, request=request)
+    return act(request, api_membership(request), visible_swap, code, actions.decide_swap, payload)
 
 
 @router.get(
@@ -569,9 +558,7 @@ def decide_registration(
     request: HttpRequest, code: uuid.UUID, payload: beds.DecisionInput
 ) -> BackupBedRegistration:
     m = api_care_membership(request)
-    return beds.decide_registration(
-        visible_registration(m, code), by=m, data=payload, request=request
-    )
+    return act(request, m, visible_registration, code, beds.decide_registration, payload)
 
 
 @router.post(
@@ -583,8 +570,7 @@ def send_information(
     request: HttpRequest, code: uuid.UUID, payload: beds.ExchangeInput
 ) -> Status[BackupBedExchange]:
     m = api_care_membership(request)
-    reg = visible_registration(m, code)
-    return Status(201, beds.send_information(reg, by=m, data=payload, request=request))
+    return Status(201, act(request, m, visible_registration, code, beds.send_information, payload))
 
 
 @router.post(
@@ -596,8 +582,7 @@ def record_use(
     request: HttpRequest, code: uuid.UUID, payload: beds.BedUseInput
 ) -> Status[BackupBedUse]:
     m = api_care_membership(request)
-    reg = visible_registration(m, code)
-    return Status(201, beds.record_use(reg, by=m, data=payload, request=request))
+    return Status(201, act(request, m, visible_registration, code, beds.record_use, payload))
 
 
 @router.post(
@@ -607,7 +592,7 @@ def record_use(
 )
 def end_registration(request: HttpRequest, code: uuid.UUID) -> BackupBedRegistration:
     m = api_care_membership(request)
-    return beds.end_registration(visible_registration(m, code), by=m, request=request)
+    return act(request, m, visible_registration, code, beds.end_registration)
 
 
 @router.get(
@@ -647,75 +632,12 @@ def record_confirmation(
     request: HttpRequest, code: uuid.UUID, payload: beds.ConfirmationInput
 ) -> Status[CooperationConfirmation]:
     m = api_membership(request)
-    coop = visible_cooperation(m, code)
-    return Status(201, beds.record_confirmation(coop, by=m, data=payload, request=request))
+    return Status(
+        201, act(request, m, visible_cooperation, code, beds.record_confirmation, payload)
+    )
 
 
 # The 副主治医 search and the 往診時医療情報連携加算 record (ADR 0016) -------------------------------
-
-
-class VolunteerOut(Schema):
-    code: uuid.UUID
-    organization: str
-    organization_code: uuid.UUID
-    role: str
-    doctor: str
-    phone: str
-    message: str
-    status: str
-
-    @staticmethod
-    def resolve_organization(obj: CoverVolunteer) -> str:
-        return obj.organization.name
-
-    @staticmethod
-    def resolve_organization_code(obj: CoverVolunteer) -> uuid.UUID:
-        return obj.organization.code
-
-
-class SearchOut(Schema):
-    """The anonymous case, as every recipient sees it."""
-
-    code: uuid.UUID
-    requester: str
-    wanted: str
-    municipality: str
-    age_band: str
-    disease_group: str
-    needs: str
-    status: str
-    created_at: datetime.datetime
-
-    @staticmethod
-    def resolve_requester(obj: CoverSearch) -> str:
-        return obj.requester.name
-
-    @staticmethod
-    def resolve_municipality(obj: CoverSearch) -> str:
-        return obj.municipality.code
-
-
-class SearchDetailOut(SearchOut):
-    patient: uuid.UUID | None = Field(description="募集元にだけ返します")
-    volunteers: list[VolunteerOut] = Field(description="募集元には全件、名乗り出た側には自院の分")
-
-    @staticmethod
-    def resolve_patient(obj: CoverSearch) -> uuid.UUID | None:
-        return obj.patient.code if getattr(obj, "shown_to_requester", False) else None
-
-    @staticmethod
-    def resolve_volunteers(obj: CoverSearch) -> list[CoverVolunteer]:
-        return list(getattr(obj, "shown_volunteers", []))
-
-
-class ShareOut(Schema):
-    month: str
-    shared_on: datetime.date
-    note: str
-
-    @staticmethod
-    def resolve_month(obj: CoverShare) -> str:
-        return f"{obj.month:%Y-%m}"
 
 
 def _search_detail(m: Membership, s: CoverSearch, request: HttpRequest) -> CoverSearch:

@@ -196,20 +196,7 @@ def agreement_at(patient: Patient, moment: dt.datetime) -> CoverAgreement | None
 def _doctor_step(
     role: str, org: Organization, doctor: str, phone: str, moment: dt.datetime
 ) -> Step:
-    name = f"{org.name}（{doctor}）" if doctor else org.name
-    away = is_absent(org, doctor, moment)
-    if away is not None:
-        until = timezone.localtime(away.ends_at)
-        return Step(
-            role,
-            name,
-            phone,
-            f"不在（{until:%-m/%-d %H:%M}まで）",
-            skipped=True,
-            organization=org.name,
-            doctor=doctor,
-        )
-    return Step(role, name, phone, organization=org.name, doctor=doctor)
+    return _doctor_line(role, org, doctor, phone, is_absent(org, doctor, moment))
 
 
 def _rota_steps(kind: str, role: str, muni: Municipality, moment: dt.datetime) -> list[Step]:

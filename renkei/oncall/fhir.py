@@ -273,26 +273,30 @@ def slots(request: HttpRequest) -> HttpResponse:
     return _fhir(_bundle(request, "Slot", [slot_resource(s) for s in page], total, offset, count))
 
 
-@_refusing_bad_input
-def slot(request: HttpRequest, id: str) -> HttpResponse:
+def _one_shift(request: HttpRequest, kind: str, id: str, **filters: object) -> Shift | HttpResponse:
+    """One published shift of a rota the member takes part in, by its code; else an outcome."""
     m = _member(request)
     if isinstance(m, HttpResponse):
         return m
     try:
         code = uuid.UUID(id)
     except ValueError:
-        code = None
+        return _outcome(f"{kind}/{id[:40]} は見つかりません", "not-found", 404)
     shift = (
         _published()
-        .filter(rota__in=_rotas(m), code=code)
+        .filter(rota__in=_rotas(m), code=code, **filters)
         .select_related("rota", "member__organization")
         .first()
-        if code
-        else None
     )
     if shift is None:
-        return _outcome(f"Slot/{id[:40]} は見つかりません", "not-found", 404)
-    return _fhir(slot_resource(shift))
+        return _outcome(f"{kind}/{id[:40]} は見つかりません", "not-found", 404)
+    return shift
+
+
+@_refusing_bad_input
+def slot(request: HttpRequest, id: str) -> HttpResponse:
+    shift = _one_shift(request, "Slot", id)
+    return shift if isinstance(shift, HttpResponse) else _fhir(slot_resource(shift))
 
 
 @_refusing_bad_input
@@ -331,24 +335,8 @@ def roles(request: HttpRequest) -> HttpResponse:
 
 @_refusing_bad_input
 def role(request: HttpRequest, id: str) -> HttpResponse:
-    m = _member(request)
-    if isinstance(m, HttpResponse):
-        return m
-    try:
-        code = uuid.UUID(id)
-    except ValueError:
-        code = None
-    shift = (
-        _published()
-        .filter(rota__in=_rotas(m), code=code, member__isnull=False)
-        .select_related("rota", "member__organization")
-        .first()
-        if code
-        else None
-    )
-    if shift is None:
-        return _outcome(f"PractitionerRole/{id[:40]} は見つかりません", "not-found", 404)
-    return _fhir(role_resource(shift))
+    shift = _one_shift(request, "PractitionerRole", id, member__isnull=False)
+    return shift if isinstance(shift, HttpResponse) else _fhir(role_resource(shift))
 
 
 app_name = "oncall_fhir"

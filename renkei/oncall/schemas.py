@@ -7,25 +7,39 @@ import uuid
 
 from ninja import Field, Schema
 
-from renkei.oncall.models import Rota, RotaMember, RotaMonth, Shift, SwapRequest
+from renkei.oncall.models import (
+    CoverSearch,
+    CoverShare,
+    CoverVolunteer,
+    Rota,
+    RotaMember,
+    RotaMonth,
+    Shift,
+    SwapRequest,
+)
 
 
-class MemberOut(Schema):
+class _WithOrganization(Schema):
+    """A row of one organisation (a rota member, a volunteer): its code, name and code."""
+
     code: uuid.UUID
     organization: str
     organization_code: uuid.UUID
+
+    @staticmethod
+    def resolve_organization(obj: RotaMember | CoverVolunteer) -> str:
+        return obj.organization.name
+
+    @staticmethod
+    def resolve_organization_code(obj: RotaMember | CoverVolunteer) -> uuid.UUID:
+        return obj.organization.code
+
+
+class MemberOut(_WithOrganization):
     doctor: str
     phone: str
     is_active: bool
     sort_order: int
-
-    @staticmethod
-    def resolve_organization(obj: RotaMember) -> str:
-        return obj.organization.name
-
-    @staticmethod
-    def resolve_organization_code(obj: RotaMember) -> uuid.UUID:
-        return obj.organization.code
 
 
 class RotaOut(Schema):
@@ -105,3 +119,59 @@ class SwapOut(Schema):
 
 class CountOut(Schema):
     changed: int
+
+
+# The 副主治医 search and the 往診時医療情報連携加算 record (ADR 0016).
+
+
+class VolunteerOut(_WithOrganization):
+    role: str
+    doctor: str
+    phone: str
+    message: str
+    status: str
+
+
+class SearchOut(Schema):
+    """The anonymous case, as every recipient sees it."""
+
+    code: uuid.UUID
+    requester: str
+    wanted: str
+    municipality: str
+    age_band: str
+    disease_group: str
+    needs: str
+    status: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_requester(obj: CoverSearch) -> str:
+        return obj.requester.name
+
+    @staticmethod
+    def resolve_municipality(obj: CoverSearch) -> str:
+        return obj.municipality.code
+
+
+class SearchDetailOut(SearchOut):
+    patient: uuid.UUID | None = Field(description="募集元にだけ返します")
+    volunteers: list[VolunteerOut] = Field(description="募集元には全件、名乗り出た側には自院の分")
+
+    @staticmethod
+    def resolve_patient(obj: CoverSearch) -> uuid.UUID | None:
+        return obj.patient.code if getattr(obj, "shown_to_requester", False) else None
+
+    @staticmethod
+    def resolve_volunteers(obj: CoverSearch) -> list[CoverVolunteer]:
+        return list(getattr(obj, "shown_volunteers", []))
+
+
+class ShareOut(Schema):
+    month: str
+    shared_on: dt.date
+    note: str
+
+    @staticmethod
+    def resolve_month(obj: CoverShare) -> str:
+        return f"{obj.month:%Y-%m}"
