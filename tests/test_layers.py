@@ -28,9 +28,7 @@ TOP = {"demo"}
 MAX_LINES = 800
 # Files over the limit today, each with who splits it. The list may only shrink: a file listed
 # here that is back under the limit fails the test until its line goes.
-OVER_LIMIT_FOR_NOW: dict[str, str] = {
-    "renkei/oncall/api.py": "on-call (issue 10, helper h14)",
-}
+OVER_LIMIT_FOR_NOW: dict[str, str] = {}
 
 
 def _sources() -> list[Path]:

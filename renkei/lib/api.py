@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from django.http import HttpRequest
 from ninja import Schema
 
-if TYPE_CHECKING:
-    from renkei.accounts.models import Membership
-    from renkei.lib.inputs import Input
+from renkei.lib.inputs import Input
 
+M = TypeVar("M")  # the caller's membership (lib imports no app: accounts sits above it)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -41,8 +40,8 @@ WRITE_ERRORS = errors(400, 403, 404, 409)
 
 def act(
     request: HttpRequest,
-    m: Membership,
-    fetch: Callable[[Membership, uuid.UUID], T],
+    m: M,
+    fetch: Callable[[M, uuid.UUID], T],
     code: uuid.UUID,
     action: Callable[..., R],
     payload: Input | None = None,
