@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from icalendar import Calendar
 from openpyxl import load_workbook
 
 from renkei.accounts.models import Membership, Organization
+from renkei.oncall import actions
 from renkei.oncall.models import MonthStatus, Rota, RotaMonth, Shift
 from renkei.oncall.testing import make_clinic, make_organiser, make_rota, member_of, publish
 from renkei.testing import sign_in
@@ -226,3 +229,23 @@ def test_the_exports_carry_no_live_formula(client: Client, organiser: Membership
     )
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
     assert client.get(f"/oncall/rotas/{rota.code}/export.pdf?month=2026-11").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_gap_is_red_on_the_month_page_and_on_paper(
+    client: Client, rota: Rota, organiser: Membership, doctor_a: Membership
+) -> None:
+    """Issue 14 §1: gaps shown in red, on screen and on the printed A4 table."""
+    publish(rota, organiser, "2026-11")
+    night = Shift.objects.get(rota=rota, day=dt.date(2026, 11, 24))
+    actions.assign_shift(night, by=organiser, data=actions.AssignInput(member=None))
+    sign_in(client, doctor_a.user)
+    for url in (
+        f"/oncall/rotas/{rota.code}/?month=2026-11",
+        f"/oncall/rotas/{rota.code}/print/?month=2026-11",
+    ):
+        page = client.get(url).content.decode()
+        assert page.count('<strong class="gap-label">空き</strong>') == 1, url
+        assert 'class="shift gap"' in page, url
+    css = (Path(settings.BASE_DIR) / "static/css/renkei.css").read_text()
+    assert ".gap, .gap-label { color: #b00020" in css
