@@ -166,6 +166,13 @@ INHERENT: dict[str, dict[str, str]] = {
     "PUT /api/v1/care/patients/{code}": {
         "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
     },
+    "POST /api/v1/care/placement-cases/{case}/patient": {
+        "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
+        "同意がなければ患者として登録できません": "the patient's consent must be affirmed",
+        "受入先が決定した案件だけ": "the case must be decided (the data)",
+        "生年月日が案件の年齢": "the birth date must fit the case's age band (the data)",
+        "受入先で招待する職員が見つかりません": "the facility's login must exist (the data)",
+    },
     "POST /api/v1/care/break-glass": {
         "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
     },
