@@ -61,7 +61,7 @@ from renkei.care.schemas import (
     TeamMemberOut,
     TimelineOut,
 )
-from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, errors
+from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, act, errors
 
 router = Router(tags=["care"], auth=SessionAuth())
 
@@ -116,7 +116,7 @@ def patient_from_case(
 )
 def get_patient(request: HttpRequest, code: uuid.UUID) -> Patient:
     m = api_care_membership(request)
-    return actions.view_patient(visible_patient(m, code), by=m, request=request)
+    return act(request, m, visible_patient, code, actions.view_patient)
 
 
 @router.put(
@@ -126,7 +126,7 @@ def update_patient(
     request: HttpRequest, code: uuid.UUID, payload: actions.PatientUpdate
 ) -> Patient:
     m = api_care_membership(request)
-    return actions.update_patient(visible_patient(m, code), by=m, data=payload, request=request)
+    return act(request, m, visible_patient, code, actions.update_patient, payload)
 
 
 @router.get(
@@ -154,7 +154,7 @@ def invite(
     request: HttpRequest, code: uuid.UUID, payload: actions.InviteInput
 ) -> Status[CareTeamMember]:
     m = api_care_membership(request)
-    row = actions.invite_member(visible_patient(m, code), by=m, data=payload, request=request)
+    row = act(request, m, visible_patient, code, actions.invite_member, payload)
     return Status(201, team_row(row.patient, row.pk))
 
 
@@ -297,7 +297,7 @@ def list_posts(
 )
 def create_post(request: HttpRequest, code: uuid.UUID, payload: tl.PostInput) -> Status[Post]:
     m = api_care_membership(request)
-    post = tl.create_post(visible_patient(m, code), by=m, data=payload, request=request)
+    post = act(request, m, visible_patient, code, tl.create_post, payload)
     post.readers = list(post.reads.select_related("user"))  # type: ignore[attr-defined]
     return Status(201, post)
 
@@ -366,7 +366,7 @@ def put_sheet(request: HttpRequest, code: uuid.UUID, payload: em.SheetInput) -> 
 )
 def list_acp(request: HttpRequest, code: uuid.UUID) -> list[AcpRecord]:
     m = api_care_membership(request)
-    return em.view_acp(visible_patient(m, code), by=m, request=request)
+    return act(request, m, visible_patient, code, em.view_acp)
 
 
 @router.post(
@@ -421,7 +421,7 @@ def _form_step(
 )
 def list_forms(request: HttpRequest, code: uuid.UUID) -> list[SharedForm]:
     m = api_care_membership(request)
-    return fa.view_forms(visible_patient(m, code), by=m, request=request)
+    return act(request, m, visible_patient, code, fa.view_forms)
 
 
 @router.post(
@@ -510,4 +510,4 @@ def form_inbox(request: HttpRequest) -> list[SharedForm]:
 )
 def since_last_visit(request: HttpRequest, code: uuid.UUID) -> tl.Changes:
     m = api_care_membership(request)
-    return tl.changes_since_last_visit(visible_patient(m, code), by=m, request=request)
+    return act(request, m, visible_patient, code, tl.changes_since_last_visit)
