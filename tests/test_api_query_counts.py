@@ -162,11 +162,6 @@ def test_pdca_surveys(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="N+1 on main: the courses API reads its rounds per course (2 courses: 9 and 16 "
-    "queries, 12 courses: 49 and 56); courses' owner removes this mark with the fix",
-)
 @pytest.mark.parametrize("who", ["public", "organiser"])
 def test_courses_public_and_managed(
     django_assert_num_queries: DjangoAssertNumQueries,

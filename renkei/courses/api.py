@@ -75,6 +75,7 @@ def list_courses(request: HttpRequest) -> list[Course]:
     return list(
         Course.objects.published()
         .select_related("organization", "municipality")
+        .with_rounds()
         .order_by("-created_at", "pk")[:100]
     )
 
@@ -162,6 +163,7 @@ def managed_courses(request: HttpRequest) -> list[Course]:
     return list(
         Course.objects.organised_by(m.organization)
         .select_related("organization", "municipality")
+        .with_rounds()
         .order_by("-created_at", "pk")[:200]
     )
 

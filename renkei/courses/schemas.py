@@ -88,7 +88,9 @@ class CourseOut(Schema):
 
     @staticmethod
     def resolve_rounds(obj: Course) -> list[CourseRound]:
-        return list(obj.rounds.for_display())
+        # Lists prefetch them (CourseQuerySet.with_rounds); one course reads them here.
+        listed: list[CourseRound] | None = getattr(obj, "listed_rounds", None)
+        return listed if listed is not None else list(obj.rounds.for_display())
 
 
 class ParticipantOut(Schema):
