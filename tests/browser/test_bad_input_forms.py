@@ -11,6 +11,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.desk.models import Consultation
@@ -66,7 +67,7 @@ def test_a_refused_answer_keeps_what_was_typed(page, live_server, size: str) -> 
     message = beside(page, "conditions")
     message.wait_for()
     assert message.inner_text() == "条件付きで可の場合は、条件を入力してください"
-    assert message.is_visible()
+    expect(message).to_be_visible()
     assert page.get_by_label("条件付きで可", exact=True).is_checked()
     assert page.get_by_label("補足").input_value() == "来週月曜から受入れ可能です。"
 
@@ -81,7 +82,7 @@ def test_a_refused_answer_keeps_what_was_typed(page, live_server, size: str) -> 
     assert page.locator("[name=conditions]").input_value() == condition
     assert page.get_by_label("補足").input_value() == "来週月曜から受入れ可能です。"
     # The summary at the top names the field too, linked to it.
-    assert page.locator(".error-summary a[href='#id_conditions']").is_visible()
+    expect(page.locator(".error-summary a[href='#id_conditions']")).to_be_visible()
     screenshot(page, f"referrals-answer-refused-{size}", full_page=size == "phone")
 
     # Opened (既読), not answered.
@@ -117,7 +118,7 @@ def test_a_refused_consultation_keeps_what_was_typed(page, live_server, size: st
     message = beside(page, "topics")
     message.wait_for()
     assert message.inner_text() == "相談内容の分類を1つ以上選んでください"
-    assert message.is_visible()
+    expect(message).to_be_visible()
     assert page.locator("textarea[name=summary]").input_value() == summary
     assert page.get_by_label("相談対象者の氏名").input_value() == "相談 太郎（仮名）"
     assert page.get_by_role("radio", name="電話").is_checked()

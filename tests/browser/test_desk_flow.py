@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.desk.models import Consultation
@@ -54,12 +55,12 @@ def test_desk_officer_records_consultation_and_finds_it_in_month_tally(page, liv
     page.get_by_role("button", name="登録する").click()
 
     page.get_by_text("相談記録を登録しました。").wait_for()
-    assert page.get_by_role("link", name="さくら訪問看護ステーション（仮名）").is_visible()
+    expect(page.get_by_role("link", name="さくら訪問看護ステーション（仮名）")).to_be_visible()
     c = Consultation.objects.get()
     assert c.followups.get().note == "利用開始できたか確認する"
 
     page.goto(live_server.url + "/desk/")
-    assert page.get_by_text("利用開始できたか確認する").is_visible()
+    expect(page.get_by_text("利用開始できたか確認する")).to_be_visible()
     page.get_by_role("link", name="今月の集計").click()
     page.get_by_text("の相談件数: 1件").wait_for()
     assert page.locator("svg[aria-label^='相談方法: 電話 1件']").count() == 1

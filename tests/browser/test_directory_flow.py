@@ -59,8 +59,8 @@ def test_anonymous_search_map_and_detail(page, live_server) -> None:  # type: ig
     # evaluated with eval, which the site's Content-Security-Policy rightly refuses.
     expect(results).to_have_count(2)
     assert results.count() == 2
-    assert page.get_by_text("3日前に更新").is_visible()
-    assert page.get_by_text("情報が古い可能性があります").is_visible()
+    expect(page.get_by_text("3日前に更新")).to_be_visible()
+    expect(page.get_by_text("情報が古い可能性があります")).to_be_visible()
     page.get_by_role("button", name="地図で見る").click()
     # Both facilities are ~1.4 km apart: once the map has zoomed to fit, each has its own marker.
     expect(page.locator("#map .leaflet-marker-icon:not(.marker-cluster)")).to_have_count(2)
@@ -68,11 +68,11 @@ def test_anonymous_search_map_and_detail(page, live_server) -> None:  # type: ig
     screenshot(page, "directory-search")
     page.get_by_role("link", name="特別養護老人ホーム さくら苑").click()
     page.wait_for_selector("h1:has-text('さくら苑')")
-    assert page.get_by_text("空きあり").first.is_visible()
-    assert page.get_by_text("喀痰吸引").is_visible()
-    assert page.get_by_text(
-        "空き数や連携窓口は、ログインした医療・介護関係者に表示されます"
-    ).is_visible()
+    expect(page.get_by_text("空きあり").first).to_be_visible()
+    expect(page.get_by_text("喀痰吸引")).to_be_visible()
+    expect(
+        page.get_by_text("空き数や連携窓口は、ログインした医療・介護関係者に表示されます")
+    ).to_be_visible()
     page.wait_for_selector("#detail-map .leaflet-marker-icon")
     screenshot(page, "directory-detail")
 

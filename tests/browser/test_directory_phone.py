@@ -44,7 +44,7 @@ def test_phone_search_shows_results_first_and_folds_the_filters(page, live_serve
     page.goto(live_server.url + "/directory/?municipality=142051&kind=tokuyo")
     panel = page.locator("#filter-panel")
     expect(panel).not_to_have_attribute("open", "")
-    assert not page.get_by_label("施設名・ふりがな").is_visible()
+    expect(page.get_by_label("施設名・ふりがな")).to_be_hidden()
     # What is active is said above the results, and the first result is on the first screen.
     chips = page.locator("#active-filters")
     expect(chips).to_contain_text("介護老人福祉施設（特養）")

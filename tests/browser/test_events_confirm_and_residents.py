@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.events.models import Applicant, Application, EventKind
@@ -43,9 +44,9 @@ def test_cancelling_a_whole_application_asks_first(page: Any, live_server: Any, 
     page.get_by_role("link", name="この申込をすべて取り消す").click()
     page.get_by_role("heading", name="取消の確認").wait_for()
     confirm = page.locator("#confirm")
-    assert confirm.get_by_text("sakura@example.jp").is_visible()
-    assert confirm.get_by_text("1名").is_visible()
-    assert confirm.get_by_text(person(1).name).is_visible()
+    expect(confirm.get_by_text("sakura@example.jp")).to_be_visible()
+    expect(confirm.get_by_text("1名")).to_be_visible()
+    expect(confirm.get_by_text(person(1).name)).to_be_visible()
     _fits(page)
     screenshot(page, f"events-cancel-confirm-{width}", full_page=False)
     page.get_by_role("link", name="取り消さずに戻る").click()
@@ -77,7 +78,7 @@ def test_the_organisers_cancel_asks_first(page: Any, live_server: Any, width: st
     second_factor(page)
     page.get_by_role("link", name="取消").first.click()
     page.get_by_role("heading", name=f"{person(1).name} さんの申込を取り消しますか").wait_for()
-    assert page.get_by_text(f"{person(2).name}（受付2番").is_visible()
+    expect(page.get_by_text(f"{person(2).name}（受付2番")).to_be_visible()
     _fits(page)
     screenshot(page, f"events-organiser-cancel-confirm-{width}")
     page.get_by_role("button", name="取り消す").click()
@@ -118,7 +119,7 @@ def test_a_resident_finds_a_lecture_from_home_and_applies_for_two(
     page.get_by_role("button", name="申し込む").click()
     page.get_by_text("申込を受け付けました").wait_for()
     assert page.locator("text=参加確定").count() == 2
-    assert page.get_by_text("車椅子で来場、手話通訳").is_visible()
+    expect(page.get_by_text("車椅子で来場、手話通訳")).to_be_visible()
     _fits(page)
     screenshot(page, f"events-resident-applied-{width}")
     app = Application.objects.get(event=lecture)

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind
 from renkei.events.models import Applicant, Application
@@ -58,7 +59,7 @@ def test_care_worker_applies_with_two_colleagues_81st_waits_then_promoted(
     page.get_by_role("button", name="申し込む").click()
 
     page.get_by_text("申込を受け付けました").wait_for()
-    assert page.get_by_text("キャンセル待ち 1番目").is_visible()
+    expect(page.get_by_text("キャンセル待ち 1番目")).to_be_visible()
     assert page.locator("text=参加確定").count() == 2
     screenshot(page, "events-application-waiting")
     app = Application.objects.get(contact_email="tsubasa@example.jp")

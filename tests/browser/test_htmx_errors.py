@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.directory.models import Facility, VacancyStatus
@@ -67,7 +68,7 @@ def test_vacancy_refusal_failure_and_lost_connection(page, live_server, size: st
     # Beside the field (and again, linked, in the form's error summary).
     beside = page.locator("#vacancy-form").get_by_text(message, exact=True)
     beside.wait_for()
-    assert beside.is_visible()
+    expect(beside).to_be_visible()
     screenshot(page, f"htmx-error-vacancy-{size}", full_page=False)
     facility.refresh_from_db()
     assert (facility.vacancy_status, facility.vacancy_count) == (VacancyStatus.AVAILABLE, 2)
@@ -137,6 +138,6 @@ def test_attendance_refusal_is_shown_beside_the_row(page, live_server, size: str
     alert = page.locator(".htmx-error[role=alert]")
     alert.wait_for()
     assert "取消済みの申込者は出席にできません" in alert.inner_text()
-    assert page.locator(f"#att-{applicant.code}").is_visible()
+    expect(page.locator(f"#att-{applicant.code}")).to_be_visible()
     screenshot(page, f"htmx-error-attendance-{size}", full_page=False)
     assert not Applicant.objects.get(pk=applicant.pk).attended

@@ -59,7 +59,7 @@ def test_deciding_a_facility_asks_first_and_names_who_is_told(page, live_server,
     page.get_by_role("link", name="この施設に決定…").click()
     page.get_by_role("heading", name="特養なぎさ苑（仮名）に決定しますか").wait_for()
     told = page.get_by_role("listitem").filter(has_text="特養みどり荘（仮名）")
-    assert told.is_visible()
+    expect(told).to_be_visible()
     screenshot(page, f"referrals-confirm-placement-{size}", full_page=size == "phone")
     # Nothing has happened yet.
     case.refresh_from_db()
@@ -80,7 +80,7 @@ def test_withdrawing_a_case_asks_first_at_desktop_width(page, live_server) -> No
     login(page, live_server, "msw", f"/referrals/cases/{case.code}/")
     page.get_by_role("link", name="案件を取り下げる…").click()
     page.get_by_role("heading", name=f"案件 {case.short_code}「{REF}」 を取り下げますか").wait_for()
-    assert page.get_by_role("listitem").filter(has_text="特養なぎさ苑（仮名）").is_visible()
+    expect(page.get_by_role("listitem").filter(has_text="特養なぎさ苑（仮名）")).to_be_visible()
     screenshot(page, "referrals-withdraw-confirm-desktop", full_page=False)
     case.refresh_from_db()
     assert case.status != CaseStatus.WITHDRAWN
@@ -120,6 +120,6 @@ def test_public_events_are_in_the_desktop_header_for_anonymous_visitors(page, li
     page.goto(live_server.url + "/")
     # No menu button to press at this width: the link is in the header itself.
     link = page.locator("#main-nav").get_by_role("link", name="研修・講座")
-    assert link.is_visible()
+    expect(link).to_be_visible()
     link.click()
     page.wait_for_url(re.compile(r"/events/$"))

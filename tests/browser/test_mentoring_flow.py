@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from renkei.lib.dates import fiscal_year
 from renkei.mentoring.models import ApplicationStatus, TraineeApplication
@@ -43,7 +44,7 @@ def test_office_matches_a_ride_along_and_both_sides_report(page, live_server, se
     page.get_by_role("button", name="ログイン").click()
     second_factor(page)
     page.get_by_role("link", name="受講 花子（仮名）").click()
-    assert page.get_by_text("希望地域に対応（1/1地域）").is_visible()
+    expect(page.get_by_text("希望地域に対応（1/1地域）")).to_be_visible()
     screenshot(page, "mentoring-suggestions")
     page.get_by_role("button", name="この指導医に決定し、決定連絡票を送る").click()
     page.get_by_text("決定連絡票を指導医と受講者にメールで送りました").wait_for()

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from renkei.accounts.models import Role
 from renkei.oncall.models import Rota, Shift, SwapStatus
@@ -109,4 +110,4 @@ def _swap_on_phones(contexts, live_server, rota, clinics, first) -> None:  # typ
     assert first.member is not None and first.member.organization == clinics[1]
     assert first.swaps.get().status == SwapStatus.DONE
     # Her own upcoming duties now list the night she took over.
-    assert b.get_by_text(rota.name).first.is_visible()
+    expect(b.get_by_text(rota.name).first).to_be_visible()

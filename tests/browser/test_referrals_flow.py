@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from renkei.directory.models import FacilityKind, VacancyStatus
 from renkei.referrals.models import CaseStatus, PlacementCase, PlacementRequest, RequestStatus
@@ -83,7 +84,7 @@ def test_register_send_answer_confirm(page, live_server) -> None:  # type: ignor
     page.get_by_role("button", name="登録して候補を探す").click()
 
     page.get_by_role("heading", name="受入れ候補").wait_for()
-    assert page.get_by_text("処置: 経管栄養・喀痰吸引 対応可").first.is_visible()
+    expect(page.get_by_text("処置: 経管栄養・喀痰吸引 対応可").first).to_be_visible()
     for name in ("特養なぎさ苑（仮名）", "老健ひかりの丘（仮名）", "特養みどり荘（仮名）"):
         page.get_by_label(name).check()
     screenshot(page, "referrals-candidates")
@@ -112,11 +113,11 @@ def test_register_send_answer_confirm(page, live_server) -> None:  # type: ignor
     # The MSW confirms the acceptance.
     page.set_viewport_size({"width": 1280, "height": 900})
     login(page, live_server, "msw", f"/referrals/cases/{case.code}/")
-    assert page.get_by_role("cell", name="理由: 満床").is_visible()
+    expect(page.get_by_role("cell", name="理由: 満床")).to_be_visible()
     page.get_by_role("link", name="この施設に決定…").click()
     # The confirmation names the facilities that will be told before anything happens.
     page.get_by_role("heading", name="特養なぎさ苑（仮名）に決定しますか").wait_for()
-    assert page.get_by_role("listitem").filter(has_text="特養みどり荘（仮名）").is_visible()
+    expect(page.get_by_role("listitem").filter(has_text="特養みどり荘（仮名）")).to_be_visible()
     screenshot(page, "referrals-confirm-placement")
     page.get_by_role("button", name="特養なぎさ苑（仮名）に決定する").click()
     page.get_by_text("特養なぎさ苑（仮名）に決定しました。").wait_for()
@@ -212,7 +213,7 @@ def test_withdrawing_a_case_asks_first_without_javascript(browser, live_server) 
     pg.get_by_role(
         "heading", name=f"案件 {case.short_code}「5階東 B3」 を取り下げますか"
     ).wait_for()
-    assert pg.get_by_role("listitem").filter(has_text="特養なぎさ苑（仮名）").is_visible()
+    expect(pg.get_by_role("listitem").filter(has_text="特養なぎさ苑（仮名）")).to_be_visible()
     screenshot(pg, "referrals-withdraw-confirm-phone")
     pg.get_by_label("取下げの理由").select_option(label="本人・家族の意向")
     pg.get_by_role("button", name="取り下げる").click()
@@ -240,7 +241,7 @@ def test_admission_search_explains_its_order(page, live_server, width: int, heig
     page.get_by_text("並び順: 選んだ病棟の空床が多い順（同数は近い順）").wait_for()
     names = page.locator(".results h3").all_inner_texts()
     assert names == ["空床の多い病院（仮名）", "近い病院（仮名）"]
-    assert page.get_by_role("list", name="指定している条件").is_visible()
+    expect(page.get_by_role("list", name="指定している条件")).to_be_visible()
     suffix = "phone" if width < 600 else "desktop"
     page.get_by_role("heading", name="検索結果").scroll_into_view_if_needed()
     screenshot(page, f"referrals-admission-{suffix}", full_page=False)
