@@ -167,6 +167,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "renkei.accounts.middleware.SessionLifetimeMiddleware",
+    "renkei.accounts.middleware.ApiTokenMiddleware",
     "renkei.accounts.middleware.MembershipMiddleware",
     "renkei.accounts.middleware.TwoFactorRequiredMiddleware",
     "renkei.lib.replica.ReplicaMiddleware",

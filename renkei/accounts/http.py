@@ -101,3 +101,20 @@ def api_membership(request: HttpRequest) -> Membership:
     if membership is None:
         raise HttpError(403, "所属組織のある利用者だけが利用できます")
     return membership
+
+
+def token_bearer() -> Any:
+    """The API's side of ApiTokenMiddleware: the token it accepted, for the schema to document
+    `Authorization: Bearer rk_…` beside the session (ADR 0044). Put it first in `auth=[…]`."""
+    from ninja.security import HttpBearer
+
+    class TokenBearer(HttpBearer):
+        openapi_description = (
+            "システム用APIトークン（rk_ で始まる）。組織の管理者が発行し、代理するメンバーと"
+            "同じ範囲だけ読み取れます。範囲 care:read の GET 操作のみ。"
+        )
+
+        def authenticate(self, request: HttpRequest, token: str) -> Any:
+            return getattr(request, "api_token", None)
+
+    return TokenBearer()

@@ -43,6 +43,76 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
+def _token_refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/api/fhir/"):
+        body: dict[str, Any] = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": "login" if status == 401 else "forbidden",
+                    "diagnostics": message,
+                    "details": {"text": message},
+                }
+            ],
+        }
+        response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+        response["Content-Type"] = "application/fhir+json; charset=utf-8"
+    else:
+        response = JsonResponse(
+            {"detail": message}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="renkei"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ApiTokenMiddleware:
+    """`Authorization: Bearer rk_…` stands for the member the token acts for (ADR 0044).
+
+    Only the read operations of the token's scopes are reachable; the session, if the client
+    also sends one, is ignored for that request. The token stands for the second factor of the
+    administrator who issued it and of the member who approved it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return self.get_response(request)
+        from renkei.accounts import tokens
+
+        raw = raw.strip()
+        scope = tokens.scope_for(request.path)
+        if scope is None:
+            if not raw.startswith("rk_"):
+                return self.get_response(request)
+            return _token_refusal(request, 403, "このAPIトークンでは利用できない画面・操作です")
+        try:
+            token = tokens.authenticate(raw)
+        except tokens.TokenRefused as e:
+            return _token_refusal(request, 401, e.message)
+        if not token.has_scope(scope):
+            return _token_refusal(request, 403, "このAPIトークンの範囲に含まれない操作です")
+        if request.method not in ("GET", "HEAD"):
+            return _token_refusal(
+                request,
+                403,
+                "APIトークンでは読み取りだけができます（書き込みはログインして行ってください）",
+            )
+        user = token.membership.user
+        user.otp_device = None  # type: ignore[attr-defined]
+        user.is_verified = lambda: True  # type: ignore[attr-defined]
+        request.user = user
+        request.api_token = token  # type: ignore[attr-defined]
+        tokens.mark_used(token, request)
+        return self.get_response(request)
+
+
 class MembershipMiddleware:
     """Sets request.membership and request.organization (None for the public)."""
 
@@ -53,7 +123,9 @@ class MembershipMiddleware:
         from renkei.accounts.models import Membership
 
         membership = None
-        if request.user.is_authenticated and request.user.is_active:
+        if (token := getattr(request, "api_token", None)) is not None:
+            membership = token.membership
+        elif request.user.is_authenticated and request.user.is_active:
             qs = Membership.objects.filter(
                 user=request.user, is_active=True, organization__is_active=True
             ).select_related(

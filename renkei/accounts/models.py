@@ -293,6 +293,10 @@ AUDIT_ACTION_LABELS = {
     "auth.otp_failed": "二要素認証の失敗",
     "auth.otp_locked": "二要素認証のロック",
     "accounts.named_roles_changed": "氏名入りの記録を閲覧できる職種の変更",
+    "accounts.token_created": "APIトークンの発行",
+    "accounts.token_approved": "APIトークンの承認（代理される本人）",
+    "accounts.token_revoked": "APIトークンの失効",
+    "accounts.token_used": "APIトークンの利用（その日の最初）",
     "audit.viewed": "監査ログの閲覧",
     "audit.exported": "監査ログの出力",
     "audit.scope_exported": "漏えい等の影響範囲の出力",
@@ -547,6 +551,9 @@ class AuditEntry(models.Model):
             if actor is None and user is not None and user.is_authenticated:
                 actor = user
             membership = membership or getattr(request, "membership", None)
+            if (token := getattr(request, "api_token", None)) is not None:
+                # What a system did with a member's token is told apart from the member.
+                detail = {**(detail or {}), "token": token.prefix}
         return cls.objects.create(
             actor=actor,
             actor_label=actor_label or (actor.get_username() if actor else ""),
@@ -610,3 +617,71 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id or '-'}:{self.key}"
+
+
+class TokenScope(models.TextChoices):
+    """What a system's token may read (ADR 0044): read-only until a write scope is designed."""
+
+    CARE_READ = "care:read", "患者情報共有API（/api/v1/care/ の読み取り）"
+    FHIR_READ = "fhir:read", "FHIR（/api/fhir/ の読み取り）"
+
+
+class ApiToken(models.Model):
+    """A token for a system (a clinic's EHR, a regional gateway) that acts for one member.
+
+    The secret is shown once when issued; only its SHA-256 is kept. A token issued by an
+    administrator for another member works only once that member has approved it: the
+    administrator must not gain a nurse's patients by issuing a token in her name.
+    """
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="代理する所属"
+    )
+    name = models.CharField("名称（接続するシステム）", max_length=60)
+    prefix = models.CharField("識別子", max_length=8, unique=True)
+    digest = models.CharField("ハッシュ", max_length=64)
+    scopes = models.CharField("範囲", max_length=60)  # ",care:read,fhir:read,"
+    created_at = models.DateTimeField("発行日時", default=timezone.now)
+    created_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name="発行者"
+    )
+    approved_at = models.DateTimeField("承認日時", null=True, blank=True)
+    expires_at = models.DateTimeField("有効期限")
+    last_used_at = models.DateTimeField("最終利用日時", null=True, blank=True)
+    revoked_at = models.DateTimeField("失効日時", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        Membership,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="失効させた人",
+    )
+
+    class Meta:
+        verbose_name = "APIトークン"
+        verbose_name_plural = "APIトークン"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (rk_{self.prefix}_…)"
+
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split(",") if s]
+
+    def scope_labels(self) -> list[str]:
+        return [TokenScope(s).label for s in self.scope_list() if s in TokenScope.values]
+
+    def has_scope(self, scope: str) -> bool:
+        return f",{scope}," in self.scopes
+
+    @property
+    def state(self) -> str:
+        """利用可 / 承認待ち / 期限切れ / 失効 — what the list shows."""
+        if self.revoked_at is not None:
+            return "失効"
+        if self.expires_at <= timezone.now():
+            return "期限切れ"
+        if self.approved_at is None:
+            return "承認待ち"
+        return "利用可"

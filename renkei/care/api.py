@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
+from renkei.accounts.http import token_bearer
 from renkei.accounts.models import Membership
 from renkei.care import actions
 from renkei.care.access import (
@@ -64,6 +65,8 @@ from renkei.care.schemas import (
 from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, act, errors
 
 router = Router(tags=["care"], auth=SessionAuth())
+# Reads also take a system's API token (ADR 0044); writes stay session-only.
+READ_AUTH = [token_bearer(), SessionAuth()]
 
 
 RowId = Path(..., ge=1, le=2**31 - 1)  # type: ignore[type-arg]
@@ -73,7 +76,12 @@ class ListQuery(Schema):
     q: str = ""
 
 
-@router.get("/patients", response={200: list[PatientRow], **errors(403)}, summary="担当患者の一覧")
+@router.get(
+    "/patients",
+    auth=READ_AUTH,
+    response={200: list[PatientRow], **errors(403)},
+    summary="担当患者の一覧",
+)
 def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> list[PatientRow]:
     m = api_care_membership(request)
     patients = actions.list_patients(by=m, query=filters.q[:60], request=request, brief=True)
@@ -112,7 +120,10 @@ def patient_from_case(
 
 
 @router.get(
-    "/patients/{code}", response={200: PatientOut, **READ_ERRORS}, summary="患者の基本情報（監査）"
+    "/patients/{code}",
+    auth=READ_AUTH,
+    response={200: PatientOut, **READ_ERRORS},
+    summary="患者の基本情報（監査）",
 )
 def get_patient(request: HttpRequest, code: uuid.UUID) -> Patient:
     m = api_care_membership(request)
@@ -131,6 +142,7 @@ def update_patient(
 
 @router.get(
     "/patients/{code}/team",
+    auth=READ_AUTH,
     response={200: list[TeamMemberOut], **READ_ERRORS},
     summary="ケアチーム（監査）",
 )
@@ -176,7 +188,10 @@ def end_member(
 
 
 @router.get(
-    "/invitations", response={200: list[InvitationOut], **errors(403)}, summary="届いた招待"
+    "/invitations",
+    auth=READ_AUTH,
+    response={200: list[InvitationOut], **errors(403)},
+    summary="届いた招待",
 )
 def list_invitations(request: HttpRequest) -> list[CareTeamMember]:
     return invitations(api_care_membership(request))
@@ -226,6 +241,7 @@ def break_glass(request: HttpRequest, payload: actions.BreakGlassInput) -> Statu
 
 @router.get(
     "/patients/{code}/consents",
+    auth=READ_AUTH,
     response={200: list[ConsentOut], **READ_ERRORS},
     summary="情報共有の同意（監査）",
 )
@@ -267,6 +283,7 @@ def revoke_consent(
 
 @router.get(
     "/patients/{code}/provisions",
+    auth=READ_AUTH,
     response={200: list[ProvisionOut], **READ_ERRORS},
     summary="第三者提供の記録（第29条、監査）",
 )
@@ -282,6 +299,7 @@ def list_provisions(request: HttpRequest, code: uuid.UUID) -> list[ProvisionReco
 
 @router.get(
     "/patients/{code}/posts",
+    auth=READ_AUTH,
     response={200: TimelineOut, **errors(400), **READ_ERRORS},
     summary="タイムライン（新しい順、返信と既読つき、監査、表示分は既読になる）",
 )
@@ -339,6 +357,7 @@ def _sheet_out(p: Patient, sheet: EmergencySheet | None) -> SheetOut:
 
 @router.get(
     "/patients/{code}/emergency-sheet",
+    auth=READ_AUTH,
     response={200: SheetOut, **READ_ERRORS},
     summary="救急医療情報シート（監査）",
 )
@@ -361,6 +380,7 @@ def put_sheet(request: HttpRequest, code: uuid.UUID, payload: em.SheetInput) -> 
 
 @router.get(
     "/patients/{code}/acp",
+    auth=READ_AUTH,
     response={200: list[AcpOut], **READ_ERRORS},
     summary="人生会議（ACP）の記録、新しい版から（監査）",
 )
@@ -416,6 +436,7 @@ def _form_step(
 
 @router.get(
     "/patients/{code}/forms",
+    auth=READ_AUTH,
     response={200: list[FormRow], **READ_ERRORS},
     summary="連携様式の一覧（自組織が作成・受信したもの、監査）",
 )
@@ -441,6 +462,7 @@ def create_form(
 
 @router.get(
     "/patients/{code}/forms/{form}",
+    auth=READ_AUTH,
     response={200: FormOut, **READ_ERRORS},
     summary="連携様式（監査。送付先の最初の閲覧が受領になる）",
 )
@@ -496,6 +518,7 @@ def reply_form(
 
 @router.get(
     "/forms/inbox",
+    auth=READ_AUTH,
     response={200: list[FormRow], **errors(403)},
     summary="自組織に届いた連携様式（新しい順、200件まで）",
 )
@@ -505,6 +528,7 @@ def form_inbox(request: HttpRequest) -> list[SharedForm]:
 
 @router.get(
     "/patients/{code}/since",
+    auth=READ_AUTH,
     response={200: SinceOut, **READ_ERRORS},
     summary="前回の訪問から（自分の最後の記録より後の他のメンバーの記録、監査）",
 )

@@ -1,0 +1,250 @@
+"""API tokens for systems (ADR 0044 part 2): issue, approve, revoke, and authenticate.
+
+A token acts for one member and reaches only the read operations of its scopes; every access
+rule of that member applies unchanged. The secret is shown once; the table keeps its SHA-256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Annotated
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from pydantic import Field
+
+from renkei.accounts.models import ApiToken, AuditEntry, Membership, TokenScope
+from renkei.lib.actions import ActionError, Forbidden, get_visible
+from renkei.lib.inputs import Input, known_codes, required
+
+MAX_DAYS = 90
+PREFIX_CHARS = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud over the phone
+TOKEN_RE = re.compile(r"^rk_([a-z0-9]{8})_([A-Za-z0-9_-]{20,100})$")
+NOT_FOUND = "トークンが見つかりません"
+NOT_ADMIN = "APIトークンを発行できるのは組織の管理者です"
+
+# The read operations a scope opens: (path prefix, scope). Nothing else is reachable by token.
+SCOPED_PATHS: tuple[tuple[str, str], ...] = (
+    ("/api/v1/care/", TokenScope.CARE_READ),
+    ("/api/fhir/", TokenScope.FHIR_READ),
+)
+
+
+class TokenRefused(Exception):
+    """The token cannot be used (unknown, expired, revoked, awaiting approval): 401."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class IssueTokenInput(Input):
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=60, description="接続するシステムの名称"),
+        required("名称（接続するシステム）を入力してください"),
+    ]
+    acts_for: int = Field(
+        ..., ge=1, le=2**31 - 1, description="トークンが代理する所属（同じ組織のメンバー）"
+    )
+    scopes: Annotated[
+        list[str],
+        Field(min_length=1, max_length=len(TokenScope.values)),
+        known_codes(TokenScope.values, "範囲は選択肢から選んでください"),
+        required("範囲を1つ以上選んでください"),
+    ]
+    days: int = Field(30, ge=1, le=MAX_DAYS, description=f"有効日数（1〜{MAX_DAYS}日）")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_prefix() -> str:
+    while True:
+        prefix = "".join(secrets.choice(PREFIX_CHARS) for _ in range(8))
+        if not ApiToken.objects.filter(prefix=prefix).exists():
+            return prefix
+
+
+def visible_tokens(m: Membership) -> QuerySet[ApiToken]:
+    """The organisation's administrator sees every token of the organisation; a member sees
+    those that act for them."""
+    qs = ApiToken.objects.select_related(
+        "membership__user", "membership__organization", "created_by__user"
+    )
+    if m.is_org_admin:
+        return qs.filter(membership__organization_id=m.organization_id)
+    return qs.filter(membership=m)
+
+
+def visible_token(m: Membership, pk: int) -> ApiToken:
+    return get_visible(visible_tokens(m), NOT_FOUND, pk=pk)
+
+
+def members_to_act_for(m: Membership) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization_id=m.organization_id, is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+@transaction.atomic
+def issue_token(
+    *, by: Membership, data: IssueTokenInput, request: HttpRequest | None = None
+) -> tuple[ApiToken, str]:
+    """The token and its full text, which the caller shows once and never again."""
+    if not by.is_org_admin:
+        raise Forbidden(NOT_ADMIN)
+    member = members_to_act_for(by).filter(pk=data.acts_for).first()
+    if member is None:
+        raise ActionError(
+            "代理するメンバーは、この組織の有効なメンバーから選んでください", field="acts_for"
+        )
+    now = timezone.now()
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        membership=member,
+        name=data.name,
+        prefix=_new_prefix(),
+        digest=_digest(secret),
+        scopes="," + ",".join(sorted(set(data.scopes))) + ",",
+        created_at=now,
+        created_by=by,
+        # Acting for oneself needs no one's approval; acting for another member does.
+        approved_at=now if member.pk == by.pk else None,
+        expires_at=now + dt.timedelta(days=data.days),
+    )
+    AuditEntry.record(
+        "accounts.token_created",
+        request=request,
+        by=by,
+        target=token,
+        detail={
+            "prefix": token.prefix,
+            "acts_for": member.pk,
+            "scopes": token.scope_list(),
+            "expires_at": token.expires_at.isoformat(),
+        },
+    )
+    return token, f"rk_{token.prefix}_{secret}"
+
+
+def _usable(token: ApiToken) -> None:
+    if token.revoked_at is not None:
+        raise ActionError("このトークンは失効しています")
+    if token.expires_at <= timezone.now():
+        raise ActionError("このトークンは有効期限が切れています")
+
+
+@transaction.atomic
+def approve_token(
+    token: ApiToken, *, by: Membership, request: HttpRequest | None = None
+) -> ApiToken:
+    """The member a token acts for lets it act for them."""
+    if token.membership_id != by.pk:
+        raise Forbidden("承認できるのは、トークンが代理する本人だけです")
+    _usable(token)
+    if token.approved_at is not None:
+        raise ActionError("このトークンは承認済みです")
+    token.approved_at = timezone.now()
+    token.save(update_fields=["approved_at"])
+    AuditEntry.record(
+        "accounts.token_approved",
+        request=request,
+        by=by,
+        target=token,
+        detail={"prefix": token.prefix},
+    )
+    return token
+
+
+@transaction.atomic
+def revoke_token(
+    token: ApiToken, *, by: Membership, request: HttpRequest | None = None
+) -> ApiToken:
+    """The organisation's administrator, or the member it acts for, ends a token at once."""
+    mine = token.membership_id == by.pk
+    admin = by.is_org_admin and token.membership.organization_id == by.organization_id
+    if not (mine or admin):
+        raise Forbidden("失効できるのは組織の管理者か、トークンが代理する本人です")
+    if token.revoked_at is not None:
+        raise ActionError("このトークンは失効済みです")
+    token.revoked_at = timezone.now()
+    token.revoked_by = by
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    AuditEntry.record(
+        "accounts.token_revoked",
+        request=request,
+        by=by,
+        target=token,
+        detail={"prefix": token.prefix},
+    )
+    return token
+
+
+def scope_for(path: str) -> str | None:
+    for prefix, scope in SCOPED_PATHS:
+        if path.startswith(prefix):
+            return scope
+    return None
+
+
+def authenticate(raw: str) -> ApiToken:
+    """The usable token whose full text is `raw`, with its member; TokenRefused otherwise.
+
+    Looked up on every request, so a revocation or a deactivated member counts from the next
+    one."""
+    match = TOKEN_RE.match(raw)
+    token = (
+        ApiToken.objects.select_related(
+            "membership__user",
+            "membership__organization",
+            "membership__organization__municipality",
+            "membership__organization__prefecture",
+        )
+        .filter(prefix=match.group(1))
+        .first()
+        if match
+        else None
+    )
+    if (
+        token is None
+        or match is None
+        or not hmac.compare_digest(token.digest, _digest(match.group(2)))
+    ):
+        raise TokenRefused("トークンが正しくありません")
+    try:
+        _usable(token)
+    except ActionError as e:
+        raise TokenRefused(e.message) from None
+    if token.approved_at is None:
+        raise TokenRefused("このトークンは、代理するメンバーの承認待ちです")
+    m = token.membership
+    if not (m.is_active and m.organization.is_active and m.user.is_active):
+        raise TokenRefused("このトークンが代理するメンバーは現在無効です")
+    return token
+
+
+def mark_used(token: ApiToken, request: HttpRequest) -> None:
+    """Record the time of use; the first use of each day is audited (the reads it makes are
+    audited on their own, as the token)."""
+    now = timezone.now()
+    last = token.last_used_at
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
+    if last is None or timezone.localdate(last) != timezone.localdate(now):
+        AuditEntry.record(
+            "accounts.token_used",
+            request=request,
+            by=token.membership,
+            target=token,
+            detail={"prefix": token.prefix, "path": request.path[:200]},
+        )
