@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from renkei.accounts import audit_views, views
+from renkei.accounts import audit_views, token_views, views
 
 app_name = "accounts"
 
@@ -17,6 +17,10 @@ urlpatterns = [
     path("2fa/verify/", views.otp_verify, name="otp_verify"),
     path("audit/", audit_views.audit_log, name="audit"),
     path("organization/named-roles/", views.named_roles, name="named_roles"),
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/new/", token_views.token_issue, name="token_issue"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
+    path("tokens/<int:pk>/approve/", token_views.token_approve, name="token_approve"),
     path(
         "password/reset/",
         views.PasswordResetView.as_view(
