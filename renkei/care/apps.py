@@ -48,7 +48,10 @@ class CareConfig(AppConfig):
 
         for kind, params in RESOURCES:
             fhir.register(
-                kind, params, "患者情報共有（ログインと二要素認証が必要、チームの範囲のみ）"
+                kind,
+                params,
+                "患者情報共有（ログインと二要素認証、または範囲 fhir:read のAPIトークン"
+                "（Authorization: Bearer）が必要。チームの範囲のみ）",
             )
         menu.register(
             menu.Entry(

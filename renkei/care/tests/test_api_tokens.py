@@ -297,3 +297,9 @@ def test_the_schema_documents_the_bearer_on_reads_only() -> None:
     patients = schema["paths"]["/api/v1/care/patients"]
     assert {bearer_name: []} in patients["get"]["security"]
     assert {bearer_name: []} not in patients["post"]["security"]
+
+
+def test_the_capability_statement_says_a_token_reads_fhir(client: Client) -> None:
+    statement = client.get("/api/fhir/metadata").json()
+    care = [r for r in statement["rest"][0]["resource"] if r["type"] == "Patient"]
+    assert "fhir:read" in care[0]["documentation"]
