@@ -3,7 +3,8 @@
 - 入院時情報提供書: the items of the 2018 様式例 (厚生労働省「入院時情報提供書」) as the
   厚木・愛川・清川 common form arranges them.
 - 退院・退所情報記録書: the 2018 様式例 (hospital or facility → care manager).
-- 医師とケアマネジャーの連絡票: the 厚木 form's 8 purposes with a reply section.
+- 医師とケアマネジャーの連絡票: 8 purposes with a reply section (海老名市医師会's form per seed 002;
+  the purposes are unverified, ADR 0046).
 
 Each kind is one pydantic model (the API body's `content`, discriminated by `kind`) and a list
 of sections in the order of the paper form; the edit screen, the printed A4 page and the API
@@ -281,7 +282,7 @@ class Direction(enum.StrEnum):
 
 
 class Purpose(enum.StrEnum):
-    """The 8 purposes of the 医師とケアマネジャーの連絡票 (厚木)."""
+    """The 8 purposes of the 医師とケアマネジャーの連絡票 (海老名市医師会; unverified, ADR 0046)."""
 
     HOSPITAL = "入院・退院に関する連絡"
     OPINION = "主治医意見書に関すること"
