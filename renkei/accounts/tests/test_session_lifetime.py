@@ -10,8 +10,10 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.http import HttpResponseBase
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,8 +56,59 @@ def _is_login_redirect(response: HttpResponseBase) -> bool:
 def test_configured_limits_are_30_minutes_idle_and_12_hours_absolute() -> None:
     """The defaults match the policy: 30 minutes idle, 12 hours at most."""
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_ABSOLUTE_SECONDS == 12 * 3600
+    # The idle timer restarts at most this long after a request (ADR 0054).
+    assert 0 < settings.SESSION_REFRESH_SECONDS <= 60
+
+
+def _session_writes(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(PROFILE).status_code == 200
+    return sum(
+        1 for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")
+    )
+
+
+def test_a_read_writes_the_session_only_once_a_refresh_interval(signed_in: Client) -> None:
+    """Reads within SESSION_REFRESH_SECONDS of the last write leave the session row alone; the
+    first read after it writes the row, which restarts the idle timer."""
+    refresh = settings.SESSION_REFRESH_SECONDS
+    with clock_at(dt.timedelta(seconds=1)):
+        _session_writes(signed_in)  # the first read after sign-in may write once
+    with clock_at(dt.timedelta(seconds=2)):
+        assert _session_writes(signed_in) == 0
+    with clock_at(dt.timedelta(seconds=refresh + 2)):
+        assert _session_writes(signed_in) == 1
+    with clock_at(dt.timedelta(seconds=refresh + 3)):
+        assert _session_writes(signed_in) == 0
+
+
+def test_a_read_that_wrote_nothing_does_not_extend_the_session(signed_in: Client) -> None:
+    """The idle timer counts from the last write: the session ends SESSION_COOKIE_AGE after
+    it, which is at most that long after the last request and at most a refresh interval
+    sooner (ADR 0054)."""
+    age, refresh = settings.SESSION_COOKIE_AGE, settings.SESSION_REFRESH_SECONDS
+    with clock_at(dt.timedelta(seconds=100)):
+        assert signed_in.get(PROFILE).status_code == 200  # a write: the timer restarts
+    with clock_at(dt.timedelta(seconds=100 + refresh - 1)):
+        assert _session_writes(signed_in) == 0  # the last request, within the interval
+    with clock_at(dt.timedelta(seconds=100 + age - 1)):
+        assert signed_in.get(PROFILE).status_code == 200, "signed out before the idle timeout"
+    with clock_at(dt.timedelta(seconds=100 + age - 1 + age + 1)):
+        assert _is_login_redirect(signed_in.get(PROFILE))
+
+
+def test_the_session_ends_within_a_refresh_interval_of_the_idle_timeout(
+    signed_in: Client,
+) -> None:
+    age, refresh = settings.SESSION_COOKIE_AGE, settings.SESSION_REFRESH_SECONDS
+    with clock_at(dt.timedelta(seconds=100)):
+        assert signed_in.get(PROFILE).status_code == 200  # a write: the timer restarts
+    with clock_at(dt.timedelta(seconds=100 + refresh - 1)):
+        assert _session_writes(signed_in) == 0
+    # age + 1 after the write is age - refresh + 2 after the last request: already over.
+    with clock_at(dt.timedelta(seconds=100 + age + 1)):
+        assert _is_login_redirect(signed_in.get(PROFILE))
 
 
 def test_idle_session_expires(signed_in: Client) -> None:
