@@ -3,7 +3,11 @@
 accounts knows no feature app; an app that is not installed simply has no entry.
 
     menu.register(menu.Entry("referrals:home", "入退院支援", order=10,
-                             badge="renkei.referrals.models.unread_count"))
+                             badge="renkei.referrals.models.unread_requests"))
+
+A badge may return a count or a QuerySet whose count it is. The menu is drawn on every member
+page, so the QuerySets of all entries are counted in one statement (ADR 0054): a badge that
+must read something first (care's patient list) still costs one statement, not two.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
@@ -24,7 +31,8 @@ class Entry:
     url_name: str
     label: str
     order: int = 100
-    # Dotted path of `f(membership) -> int`: a count shown beside the entry (unread, due).
+    # Dotted path of `f(membership) -> int | QuerySet`: a count shown beside the entry
+    # (unread, due); a QuerySet is counted together with the other entries' (one statement).
     badge: str | None = None
     # Dotted path of `f(membership) -> bool`: whether this member sees the entry at all.
     visible: str | None = None
@@ -48,6 +56,7 @@ def _call(path: str, membership: Membership) -> Any:
 
 def for_member(membership: Membership, path: str) -> list[dict[str, Any]]:
     items = []
+    counted: list[tuple[dict[str, Any], QuerySet[Any]]] = []
     for entry in entries():
         if entry.visible and not _call(entry.visible, membership):
             continue
@@ -57,6 +66,37 @@ def for_member(membership: Membership, path: str) -> list[dict[str, Any]]:
             continue
         item: dict[str, Any] = {"url": url, "label": entry.label, "current": path.startswith(url)}
         if entry.badge:
-            item["badge"] = _call(entry.badge, membership)
+            badge = _call(entry.badge, membership)
+            if isinstance(badge, QuerySet):
+                counted.append((item, badge))
+            else:
+                item["badge"] = badge
         items.append(item)
+    count_together(counted)
     return items
+
+
+def count_together(counted: list[tuple[dict[str, Any], QuerySet[Any]]]) -> None:
+    """Set each item's "badge" to its QuerySet's count: one statement per database,
+    `SELECT (SELECT COUNT(*) FROM (…) b0), (SELECT COUNT(*) FROM (…) b1), …`, which is what
+    `.count()` runs for each (rows of the QuerySet, distinct if it is)."""
+    by_db: dict[str, list[tuple[dict[str, Any], str, tuple[Any, ...]]]] = {}
+    for item, qs in counted:
+        query = qs.order_by().values("pk").query
+        try:
+            sql, params = query.get_compiler(using=qs.db).as_sql()
+        except EmptyResultSet:  # .none(), or a filter that can match nothing
+            item["badge"] = 0
+            continue
+        by_db.setdefault(qs.db, []).append((item, sql, tuple(params)))
+    for alias, rows in by_db.items():
+        # The compiler's SQL with its values as bound parameters; nothing from the request.
+        columns = ", ".join(
+            f"(SELECT COUNT(*) FROM ({sql}) b{i})"  # noqa: S608
+            for i, (_, sql, _) in enumerate(rows)
+        )
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"SELECT {columns}", [p for _, _, params in rows for p in params])
+            found = cursor.fetchone()
+        for (item, _, _), n in zip(rows, found, strict=True):
+            item["badge"] = int(n)

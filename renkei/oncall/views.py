@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -49,12 +49,13 @@ from renkei.oncall.models import (
 )
 
 
-def pending_swaps(m: Membership) -> int:
-    """The menu's badge: swap requests waiting for this organisation's answer or approval."""
+def pending_swaps(m: Membership) -> QuerySet[SwapRequest]:
+    """The menu's badge: swap requests waiting for this organisation's answer or approval
+    (the menu counts it with the other entries' badges)."""
     return SwapRequest.objects.filter(
         Q(status=SwapStatus.REQUESTED, to_member__organization_id=m.organization_id)
         | Q(status=SwapStatus.ACCEPTED, shift__rota__organizer_id=m.organization_id)
-    ).count()
+    )
 
 
 def _month_param(request: RenkeiRequest) -> dt.date:

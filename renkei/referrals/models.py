@@ -15,7 +15,7 @@ from typing import Self
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -728,10 +728,15 @@ class SurveyResponse(models.Model):
         return self.minutes_before - self.minutes_now
 
 
-def unread_count(membership: Membership) -> int:
-    """Requests with something new for this organisation: the navigation badge (one query)."""
+def unread_requests(membership: Membership) -> QuerySet[PlacementRequest]:
+    """Requests with something new for this organisation: the navigation badge (the menu
+    counts it with the other entries' badges)."""
     org_id = membership.organization_id
     return PlacementRequest.objects.filter(
         Q(organization_id=org_id, unread_by_facility=True)
         | Q(case__hospital_id=org_id, unread_by_hospital=True)
-    ).count()
+    )
+
+
+def unread_count(membership: Membership) -> int:
+    return unread_requests(membership).count()

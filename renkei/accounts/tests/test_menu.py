@@ -56,3 +56,74 @@ def test_the_menu_shows_registered_entries_and_hides_invisible_ones(
 
 def never(membership: object) -> bool:
     return False
+
+
+def every_org(membership: object) -> object:
+    from renkei.accounts.models import Organization
+
+    return Organization.objects.all()
+
+
+def orgs_with_members(membership: object) -> object:
+    """Joins to the memberships: each organisation once per member unless distinct."""
+    from renkei.accounts.models import Organization
+
+    return Organization.objects.filter(memberships__is_active=True).distinct()
+
+
+def member_rows(membership: object) -> object:
+    from renkei.accounts.models import Organization
+
+    return Organization.objects.filter(memberships__is_active=True)
+
+
+def nothing(membership: object) -> object:
+    from renkei.accounts.models import Organization
+
+    return Organization.objects.none()
+
+
+def seven(membership: object) -> int:
+    return 7
+
+
+def test_badges_that_are_querysets_are_counted_in_one_statement(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each badge shows its QuerySet's `.count()` (distinct or not, empty or not), and all of
+    them cost one statement together (ADR 0054)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from renkei.accounts.models import Organization, OrgKind, Role
+    from renkei.testing import make_member, make_org
+
+    a = make_org("バッジ病院", OrgKind.HOSPITAL, municipality_code="142051")
+    b = make_org("バッジ診療所", OrgKind.CLINIC, municipality_code="142051")
+    m = make_member(a, Role.MSW, username="badge-msw-1")
+    make_member(a, Role.MSW, username="badge-msw-2")
+    make_member(b, Role.DOCTOR, username="badge-doctor")
+    here = "renkei.accounts.tests.test_menu"
+    monkeypatch.setattr(menu, "_entries", {})
+    for order, (url_name, badge) in enumerate(
+        [
+            ("directory:search", f"{here}.every_org"),
+            ("referrals:home", f"{here}.orgs_with_members"),
+            ("desk:home", f"{here}.member_rows"),
+            ("events:manage", f"{here}.nothing"),
+            ("mentoring:home", f"{here}.seven"),
+        ]
+    ):
+        menu.register(menu.Entry(url_name, f"項目{order}", order=order, badge=badge))
+    with CaptureQueriesContext(connection) as queries:
+        items = menu.for_member(m, "/")
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    expected = [
+        Organization.objects.count(),
+        Organization.objects.filter(memberships__is_active=True).distinct().count(),
+        Organization.objects.filter(memberships__is_active=True).count(),
+        0,
+        7,
+    ]
+    assert expected[1] < expected[2]  # two members of one organisation: distinct matters
+    assert [item["badge"] for item in items] == expected

@@ -289,11 +289,12 @@ class BreakGlassGrant(models.Model):
         return f"{self.membership.user} → {self.patient} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
-def unread_badge(m: Membership) -> int:
-    """Menu badge: unread timeline posts on the member's patients."""
-    from renkei.care.models.timeline import unread_total
+def unread_badge(m: Membership) -> models.QuerySet[Any]:
+    """Menu badge: unread timeline posts on the member's patients (the menu counts it with
+    the other entries' badges)."""
+    from renkei.care.models.timeline import unread_posts
 
-    return int(unread_total(m))
+    return unread_posts(m)
 
 
 def may_use_care(m: Membership) -> bool:

@@ -93,17 +93,30 @@ def unread_counts(m: Membership) -> dict[int, int]:
     patients = list(team_patient_ids(m))
     if not patients:
         return {}
-    read = PostRead.objects.filter(post=OuterRef("pk"), user_id=m.user_id)
     rows = (
-        Post.objects.filter(patient_id__in=patients)
-        .exclude(author__user_id=m.user_id)
-        .exclude(Exists(read))
-        .order_by()
+        _unread(m, patients)
         .values_list("patient_id")
         .annotate(n=models.Count("pk"))
     )
     return dict(rows)
 
 
+def _unread(m: Membership, patients: list[int]) -> models.QuerySet[Post]:
+    read = PostRead.objects.filter(post=OuterRef("pk"), user_id=m.user_id)
+    return (
+        Post.objects.filter(patient_id__in=patients)
+        .exclude(author__user_id=m.user_id)
+        .exclude(Exists(read))
+        .order_by()
+    )
+
+
+def unread_posts(m: Membership) -> models.QuerySet[Post]:
+    """The posts `m` has not read on the patients whose team `m` is on (the patients read
+    first, as in `unread_counts`)."""
+    patients = list(team_patient_ids(m))
+    return _unread(m, patients) if patients else Post.objects.none()
+
+
 def unread_total(m: Membership) -> int:
-    return sum(unread_counts(m).values())
+    return unread_posts(m).count()
