@@ -93,11 +93,7 @@ def unread_counts(m: Membership) -> dict[int, int]:
     patients = list(team_patient_ids(m))
     if not patients:
         return {}
-    rows = (
-        _unread(m, patients)
-        .values_list("patient_id")
-        .annotate(n=models.Count("pk"))
-    )
+    rows = _unread(m, patients).values_list("patient_id").annotate(n=models.Count("pk"))
     return dict(rows)
 
 
