@@ -23,6 +23,7 @@ from renkei.directory import actions
 from renkei.directory.forms import ConfirmForm, FacilityCreateForm, FacilityForm, VacancyForm
 from renkei.directory.models import Capability, Facility, FacilityKind, VacancyStatus, vocabulary
 from renkei.directory.search import SORTS, FacilitySearch, SearchError, total_label
+from renkei.directory.search_html import ROW_COLUMNS, OptionList, result_rows
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
 from renkei.lib.dates import ago_ja
@@ -47,27 +48,54 @@ def forget_filter_choices() -> None:
 
 def _filter_choices(prefecture: str = "") -> dict[str, Any]:
     """The search form's option lists; the 二次医療圏 and municipalities are the chosen
-    prefecture's (HOME_PREFECTURE until one is chosen), so the directory serves the nation."""
+    prefecture's (HOME_PREFECTURE until one is chosen), so the directory serves the nation.
+    Each list is escaped once here (search_html.OptionList); a view marks its chosen options
+    with chosen_options()."""
     home = prefecture or settings.HOME_PREFECTURE
     cached = _filter_cache.get(home)
     if cached is not None and time.monotonic() - cached[0] < FILTER_CHOICES_SECONDS:
         return cached[1]
+    prefectures = list(Prefecture.objects.values_list("code", "name"))
     choices = {
-        "kinds": FacilityKind.choices,
-        "capabilities": list(vocabulary().ordered),
-        "prefectures": list(Prefecture.objects.only("code", "name")),
+        "kinds": OptionList.checkboxes("kind", FacilityKind.choices),
+        "capabilities": OptionList.checkboxes(
+            "capability", [(c.code, c.name) for c in vocabulary().ordered]
+        ),
+        "prefectures": OptionList.select(prefectures),
         "place_prefecture": home,
-        "areas": list(SecondaryArea.objects.filter(prefecture__code=home).only("pk", "name")),
-        "municipalities": list(
+        "place_prefecture_name": dict(prefectures).get(home, ""),
+        "areas": OptionList.select(
+            SecondaryArea.objects.filter(prefecture__code=home).values_list("pk", "name")
+        ),
+        "municipalities": OptionList.select(
             Municipality.objects.selectable()
             .filter(prefecture__code=home)
             .order_by("code")
-            .only("code", "name")
+            .values_list("code", "name")
         ),
-        "sorts": SORTS,
+        "sorts": OptionList.select(SORTS.items()),
     }
     _filter_cache[home] = (time.monotonic(), choices)
     return choices
+
+
+def chosen_options(
+    choices: dict[str, Any], search: FacilitySearch | None, prefecture: str
+) -> dict[str, Any]:
+    """The option lists as HTML with this request's choices marked (none for a search the
+    page refused: the form then starts over, as it did when the template marked them)."""
+    area = str(search.area) if search is not None and search.area is not None else ""
+    return {
+        "place_prefecture_name": choices["place_prefecture_name"],
+        "kind_options": choices["kinds"].render(search.kinds if search else ()),
+        "capability_options": choices["capabilities"].render(search.capabilities if search else ()),
+        "prefecture_options": choices["prefectures"].render((prefecture,)),
+        "area_options": choices["areas"].render((area,)),
+        "municipality_options": choices["municipalities"].render(
+            search.municipalities if search else ()
+        ),
+        "sort_options": choices["sorts"].render((search.sort,) if search else ()),
+    }
 
 
 def _valid_prefecture(raw: str) -> str:
@@ -90,9 +118,10 @@ def _querystring(request: RenkeiRequest) -> str:
 def search(request: RenkeiRequest) -> HttpResponse:
     context: dict[str, Any] = {"querystring_base": _querystring(request), "params": request.GET}
     status = 200
+    s: FacilitySearch | None = None
     try:
         s = FacilitySearch.from_querydict(request.GET)
-        items, total = s.results()
+        items, total = s.rows(ROW_COLUMNS)
         # Past SEARCH_COUNT_LIMIT matches the pages stop there (deep pages of the whole
         # directory would read every row before them; ADR 0040).
         paged = total if s.total_exact else min(total, settings.SEARCH_COUNT_LIMIT)
@@ -106,6 +135,7 @@ def search(request: RenkeiRequest) -> HttpResponse:
         context.update(
             search=s,
             items=items,
+            rows=result_rows(items, s.capabilities),
             total=total,
             total_label=total_label(total, exact=s.total_exact, estimated=s.total_estimated),
             page=paginator.get_page(s.page) if total else None,
@@ -114,9 +144,12 @@ def search(request: RenkeiRequest) -> HttpResponse:
     except SearchError as e:
         context.update(error=str(e), items=[], total=0)
         status = 400
+        s = None
     template = "directory/search.html#results" if request.htmx else "directory/search.html"
     if not request.htmx:
-        context.update(_filter_choices(_valid_prefecture(request.GET.get("prefecture", ""))))
+        prefecture = request.GET.get("prefecture", "")
+        choices = _filter_choices(_valid_prefecture(prefecture))
+        context.update(chosen_options(choices, s, prefecture))
     return render(request, template, context, status=status)
 
 
@@ -124,7 +157,8 @@ def search(request: RenkeiRequest) -> HttpResponse:
 def place_fields(request: RenkeiRequest) -> HttpResponse:
     """The 二次医療圏 and municipality selects for the prefecture just chosen (htmx); the
     header asks the search form to run again, now without the other prefecture's choices."""
-    context = dict(_filter_choices(_valid_prefecture(request.GET.get("prefecture", ""))))
+    choices = _filter_choices(_valid_prefecture(request.GET.get("prefecture", "")))
+    context = chosen_options(choices, None, "")
     context.update(search=None, params={})
     response = render(request, "directory/search.html#places", context)
     response["HX-Trigger-After-Swap"] = "places-changed"

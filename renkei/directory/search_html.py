@@ -1,0 +1,130 @@
+"""The HTML search page's repeated parts, rendered in Python (ADR 0053).
+
+The filter form's option lists (20 kinds, 23 capabilities, 47 prefectures, a prefecture's
+municipalities) and the 20 result rows were three quarters of the page's CPU time in the
+template engine: about 1,460 variable lookups a page (docs/benchmarks.md, sessions 7 and 8).
+Here an option list is escaped once per process and each request only marks its chosen
+options; a result row is one format string over values escaped once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from renkei.directory.models import FacilityKind, VacancyStatus, vacancy_is_stale, vocabulary
+from renkei.lib.dates import ago_ja
+
+KIND_LABELS: dict[str, str] = {k: str(v) for k, v in FacilityKind.choices}
+VACANCY_LABELS: dict[str, str] = {k: str(v) for k, v in VacancyStatus.choices}
+
+
+@dataclass(frozen=True)
+class OptionList:
+    """A checkbox list or a select's options: for each option its value and its HTML before
+    and after the place of the mark (` checked`, ` selected`), escaped when built."""
+
+    options: tuple[tuple[str, str, str], ...]
+    mark: str
+
+    @classmethod
+    def checkboxes(cls, name: str, choices: Iterable[tuple[Any, Any]]) -> OptionList:
+        head = f'<li><label><input class="autosubmit" type="checkbox" name="{escape(name)}" value="'
+        return cls(
+            tuple(
+                (str(value), f'{head}{escape(str(value))}"', f"> {escape(str(label))}</label></li>")
+                for value, label in choices
+            ),
+            " checked",
+        )
+
+    @classmethod
+    def select(cls, choices: Iterable[tuple[Any, Any]]) -> OptionList:
+        return cls(
+            tuple(
+                (
+                    str(value),
+                    f'<option value="{escape(str(value))}"',
+                    f">{escape(str(label))}</option>",
+                )
+                for value, label in choices
+            ),
+            " selected",
+        )
+
+    def render(self, chosen: Collection[str] = ()) -> SafeString:
+        mark = self.mark
+        return mark_safe(  # noqa: S308 - every piece was escaped when the list was built
+            "".join(
+                f"{head}{mark}{tail}" if value in chosen else f"{head}{tail}"
+                for value, head, tail in self.options
+            )
+        )
+
+
+def freshness(confirmed_at: dt.datetime | None, now: dt.datetime | None = None) -> SafeString:
+    """When the vacancy was confirmed and whether that is old: the search's rows, the
+    facility's page and the curator's list (directory/_freshness.html) say it alike."""
+    if confirmed_at is None:
+        return mark_safe('<span class="stale">空き状況は未登録です</span>')  # noqa: S308 - a constant
+    now = now or timezone.now()
+    when = escape(ago_ja(confirmed_at, now))
+    if vacancy_is_stale(confirmed_at, now):
+        return mark_safe(  # noqa: S308 - escaped above
+            f'<span class="stale">{when}に更新（情報が古い可能性があります）</span>'
+        )
+    return mark_safe(f'<span class="fresh">{when}に更新</span>')  # noqa: S308 - escaped above
+
+
+# The Facility columns a result row shows (FacilitySearch.rows(): one statement, no instances).
+ROW_COLUMNS = ("code", "kind", "name", "address", "vacancy_status", "vacancy_confirmed_at")
+TENTH = Decimal("0.1")
+
+
+def result_rows(rows: Sequence[dict[str, Any]], chosen_capabilities: Collection[str]) -> SafeString:
+    """The search's result list items for FacilitySearch.rows(ROW_COLUMNS)."""
+    if not rows:
+        return mark_safe("")
+    now = timezone.now()
+    # One reverse() for the page: a facility's address is the pattern with its code in it.
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    detail = reverse("directory:detail", args=[placeholder])
+    names = {c.code: c.name for c in vocabulary().ordered}
+    out = []
+    for r in rows:
+        distance = ""
+        if r["distance_km"] is not None:
+            # As the template's floatformat:1 rounds (half up, from the decimal digits).
+            km = Decimal(repr(r["distance_km"])).quantize(TENTH, ROUND_HALF_UP)
+            distance = f"｜約{km}km"
+        tags = ""
+        if r["capability_codes"]:
+            tags = (
+                '<ul class="tags" aria-label="対応できる処置">'
+                + "".join(
+                    f'<li class="tag{" ok" if code in chosen_capabilities else ""}">'
+                    f"{escape(names.get(code, code))}</li>"
+                    for code in r["capability_codes"]
+                )
+                + "</ul>"
+            )
+        status = r["vacancy_status"]
+        out.append(
+            '<li class="result">'
+            f'<h3><a href="{escape(detail.replace(placeholder, str(r["code"])))}">{escape(r["name"])}</a></h3>'
+            f'<div class="meta">{escape(KIND_LABELS.get(r["kind"], r["kind"]))}｜'
+            f"{escape(r['municipality_name'])}｜{escape(r['address'])}{distance}</div>"
+            f'<div><span class="vac vac-{escape(status)}">'
+            f"{escape(VACANCY_LABELS.get(status, status))}</span> "
+            f"{freshness(r['vacancy_confirmed_at'], now)}</div>"
+            f"{tags}</li>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value escaped above
