@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.template.defaultfilters import floatformat
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from renkei.directory.search import FacilitySearch
 from renkei.directory.search_html import OptionList, freshness, result_rows
 from renkei.lib.dates import ago_ja
 from renkei.testing import make_facility
@@ -131,3 +133,24 @@ def test_freshness_says_what_the_template_said(days: int | None) -> None:
         )
     else:
         assert html == f'<span class="fresh">{ago_ja(confirmed, now)}に更新</span>'
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan is PostgreSQL's")
+@pytest.mark.parametrize("kind", ["", "&kind=tokuyo"])
+def test_a_vacancy_search_reads_the_index_of_vacancies(kind: str) -> None:
+    """facility_vacant_idx's condition is implied by the search's (else it is dead weight)."""
+    for i, vacancy in enumerate(["available", "few", "none", "unknown"] * 5):
+        make_facility(f"施設{i}", vacancy=vacancy, lat=35.3389 + i / 1000)
+    s = FacilitySearch.from_querydict(
+        QueryDict(f"vacancy=1&lat=35.3389&lng=139.4911&radius_km=5{kind}")
+    )
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE directory_facility")
+        cur.execute("SET enable_seqscan = off")
+        try:
+            cur.execute("EXPLAIN " + s.keys_sql()[0], s.keys_sql()[1])
+            plan = "\n".join(r[0] for r in cur.fetchall())
+        finally:
+            cur.execute("RESET enable_seqscan")
+    assert "facility_vacant_idx" in plan, plan
+    assert len(s.rows(("name",))[0]) == 10
