@@ -406,11 +406,21 @@ def shift_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def swap_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     swap = visible_swap(request.membership, code)
     org = request.organization.pk
-    can_answer = swap.status == SwapStatus.REQUESTED and swap.to_member.organization_id == org
-    can_decide = swap.status == SwapStatus.ACCEPTED and swap.shift.rota.organizer_id == org
+    asked = swap.to_member.organization_id == org
+    organiser = swap.shift.rota.organizer_id == org
+    can_answer = swap.status == SwapStatus.REQUESTED and asked
+    can_decide = swap.status == SwapStatus.ACCEPTED and organiser
     if request.method == "POST":
         accept = request.POST.get("accept") == "yes"
-        act = actions.answer_swap if can_answer else actions.decide_swap if can_decide else None
+        # A step already taken goes to the action all the same, so the refusal is the
+        # action's own reason, as the API's answer and decide say it.
+        act = (
+            actions.decide_swap
+            if can_decide or (organiser and not asked)
+            else actions.answer_swap
+            if asked
+            else None
+        )
         if act is None:
             messages.error(
                 request,
