@@ -229,8 +229,8 @@ def test_an_unavailable_day_is_marked_the_same_by_the_member_itself(
     sign_in(client, doctor_a.user)
     before = _audit()
     if door == "html":
-        body = {"member": str(own.code), "day": day.isoformat(), "note": "学会"}
-        assert client.post(f"/oncall/rotas/{rota.code}/unavailable/", body).status_code == 302
+        form = {"member": str(own.code), "day": day.isoformat(), "note": "学会"}
+        assert client.post(f"/oncall/rotas/{rota.code}/unavailable/", form).status_code == 302
     else:
         body = {"member": str(own.code), "days": [day.isoformat()], "note": "学会"}
         r = _api(client, "post", f"/rotas/{rota.code}/unavailable", body)
