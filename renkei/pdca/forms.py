@@ -86,7 +86,9 @@ class AnswerForm(forms.Form):
 class ValueForm(forms.Form):
     indicator = forms.ChoiceField(label="指標")
     fiscal_year = forms.IntegerField(label="年度（西暦）", min_value=2000, max_value=2100)
-    numerator = forms.FloatField(label="値（分子）", min_value=0)
+    # The range is the input's rule (ValueInput), so both doors refuse with its message; the
+    # widget only tells the browser.
+    numerator = forms.FloatField(label="値（分子）", widget=forms.NumberInput(attrs={"min": 0}))
     denominator = forms.FloatField(label="分母（分母のある指標のみ）", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
