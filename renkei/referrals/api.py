@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import Query, Router
@@ -43,8 +44,15 @@ from renkei.referrals.inputs import (
     WithdrawCaseInput,
     WithdrawRequestInput,
 )
-from renkei.referrals.matching import find_candidates
-from renkei.referrals.models import CaseEvent, PlacementRequest, RequestMessage, unread_count
+from renkei.referrals.matching import HospitalHit, MatchResult, find_candidates
+from renkei.referrals.models import (
+    CaseEvent,
+    HandoverRecord,
+    PlacementCase,
+    PlacementRequest,
+    RequestMessage,
+    unread_count,
+)
 from renkei.referrals.schemas import (
     ERRORS,
     Listing,
@@ -84,8 +92,8 @@ def _once(
     request: HttpRequest,
     scope: str,
     status: int,
-    schema: Any,
-    work: Callable[[], Any],
+    schema: Any,  # a schema or a list of one: what TypeAdapter takes
+    work: Callable[[], object],
 ) -> HttpResponse:
     """Run the step and answer its result through `schema`; an Idempotency-Key replays it.
 
@@ -135,7 +143,7 @@ def list_cases(request: HttpRequest, query: Query[CaseListQuery]) -> Listing:
 def create_case(request: HttpRequest, payload: CaseInput) -> HttpResponse:
     m = _member(request)
 
-    def work() -> Any:
+    def work() -> PlacementCase:
         case = actions.create_case(by=m, data=payload, request=request)
         return access.own_case(m, case.code)
 
@@ -143,7 +151,7 @@ def create_case(request: HttpRequest, payload: CaseInput) -> HttpResponse:
 
 
 @router.get("/cases/{code}", response={200: ReferralCaseOut, **ERRORS}, summary="案件の内容")
-def get_case(request: HttpRequest, code: uuid.UUID) -> Any:
+def get_case(request: HttpRequest, code: uuid.UUID) -> PlacementCase:
     m = _member(request)
     return actions.view_case(access.visible_case(m, code), by=m, request=request, via="api")
 
@@ -153,7 +161,7 @@ def patch_case(request: HttpRequest, code: uuid.UUID, payload: CasePatch) -> Htt
     m = _member(request)
     case = access.own_case(m, code)
 
-    def work() -> Any:
+    def work() -> PlacementCase:
         actions.update_case(case, by=m, data=payload, request=request)
         return access.own_case(m, code)
 
@@ -167,7 +175,7 @@ def assign_case(request: HttpRequest, code: uuid.UUID, payload: CaseAssignInput)
     m = _member(request)
     case = access.own_case(m, code)
 
-    def work() -> Any:
+    def work() -> PlacementCase:
         actions.assign_case(case, by=m, data=payload, request=request)
         return access.own_case(m, code)
 
@@ -183,7 +191,7 @@ def withdraw_case(
     m = _member(request)
     case = access.own_case(m, code)
 
-    def work() -> Any:
+    def work() -> PlacementCase:
         actions.withdraw_case(case, by=m, data=payload, request=request)
         return access.own_case(m, code)
 
@@ -195,7 +203,7 @@ def withdraw_case(
     response={200: ReferralCandidatesOut, **ERRORS},
     summary="受入れ候補（条件に合う施設と、あと少しの施設）",
 )
-def get_candidates(request: HttpRequest, code: uuid.UUID) -> Any:
+def get_candidates(request: HttpRequest, code: uuid.UUID) -> MatchResult:
     case = access.own_case(_member(request), code)
     if not case.is_open:
         raise Conflict("決定・取下げ済みの案件です")
@@ -207,7 +215,7 @@ def get_candidates(request: HttpRequest, code: uuid.UUID) -> Any:
     response={200: list[ReferralRequestOut], **ERRORS},
     summary="案件の依頼と回答（依頼先には自施設の分だけ）",
 )
-def list_case_requests(request: HttpRequest, code: uuid.UUID) -> Any:
+def list_case_requests(request: HttpRequest, code: uuid.UUID) -> QuerySet[PlacementRequest]:
     m = _member(request)
     case = access.visible_case(m, code)
     return (
@@ -226,7 +234,7 @@ def send_requests(
     m = _member(request)
     case = access.own_case(m, code)
 
-    def work() -> Any:
+    def work() -> list[PlacementRequest]:
         created = actions.send_requests(case, by=m, data=payload, request=request)
         return list(
             PlacementRequest.objects.filter(pk__in=[r.pk for r in created]).select_related(
@@ -246,7 +254,7 @@ def confirm(request: HttpRequest, code: uuid.UUID, payload: PlacementConfirmInpu
     m = _member(request)
     case = access.own_case(m, code)
 
-    def work() -> Any:
+    def work() -> PlacementCase:
         req = access.request_of_case(case, payload.request)
         actions.confirm_placement(case, req, by=m, request=request)
         return access.own_case(m, code)
@@ -257,7 +265,7 @@ def confirm(request: HttpRequest, code: uuid.UUID, payload: PlacementConfirmInpu
 @router.get(
     "/cases/{code}/events", response={200: list[ReferralEventOut], **ERRORS}, summary="案件の経過"
 )
-def list_events(request: HttpRequest, code: uuid.UUID) -> Any:
+def list_events(request: HttpRequest, code: uuid.UUID) -> QuerySet[CaseEvent]:
     m = _member(request)
     case = access.visible_case(m, code)
     return CaseEvent.objects.visible_to(m, case).select_related("organization")
@@ -268,7 +276,7 @@ def list_events(request: HttpRequest, code: uuid.UUID) -> Any:
     response={200: list[ReferralHandoverOut], **ERRORS},
     summary="書類の受け渡しの記録",
 )
-def list_handovers(request: HttpRequest, code: uuid.UUID) -> Any:
+def list_handovers(request: HttpRequest, code: uuid.UUID) -> QuerySet[HandoverRecord]:
     m = _member(request)
     return access.visible_case(m, code).handovers.visible_to(m).select_related("organization")
 
@@ -282,7 +290,7 @@ def record_handover(request: HttpRequest, code: uuid.UUID, payload: HandoverInpu
     m = _member(request)
     case = access.visible_case(m, code)
 
-    def work() -> Any:
+    def work() -> HandoverRecord:
         return actions.record_handover(case, by=m, data=payload, request=request)
 
     return _once(request, f"POST /cases/{code}/handovers", 201, ReferralHandoverOut, work)
@@ -315,7 +323,7 @@ def unread(request: HttpRequest) -> dict[str, int]:
     response={200: ReferralRequestDetailOut, **ERRORS},
     summary="依頼の内容（案件の匿名の概要つき）。依頼先が開くと既読になる",
 )
-def get_request(request: HttpRequest, code: uuid.UUID) -> Any:
+def get_request(request: HttpRequest, code: uuid.UUID) -> PlacementRequest:
     m = _member(request)
     req = actions.view_request(access.visible_request(m, code), by=m, request=request, via="api")
     req.case = access.visible_case(m, req.case.code)
@@ -331,7 +339,7 @@ def answer(request: HttpRequest, code: uuid.UUID, payload: RequestAnswerInput) -
     m = _member(request)
     req = access.received_request(m, code)
 
-    def work() -> Any:
+    def work() -> PlacementRequest:
         return actions.answer_request(req, by=m, data=payload, request=request)
 
     return _once(request, f"POST /requests/{code}/answer", 200, ReferralRequestOut, work)
@@ -348,7 +356,7 @@ def withdraw_request(
     m = _member(request)
     req = access.sent_request(m, code)
 
-    def work() -> Any:
+    def work() -> PlacementRequest:
         return actions.withdraw_request(req, by=m, data=payload, request=request)
 
     return _once(request, f"POST /requests/{code}/withdraw", 200, ReferralRequestOut, work)
@@ -359,7 +367,7 @@ def withdraw_request(
     response={200: list[ReferralMessageOut], **ERRORS},
     summary="依頼ごとの質問・回答",
 )
-def list_messages(request: HttpRequest, code: uuid.UUID) -> Any:
+def list_messages(request: HttpRequest, code: uuid.UUID) -> QuerySet[RequestMessage]:
     req = access.visible_request(_member(request), code)
     return req.messages.select_related("organization", "author", "request__case")
 
@@ -373,7 +381,7 @@ def post_message(request: HttpRequest, code: uuid.UUID, payload: MessageInput) -
     m = _member(request)
     req = access.visible_request(m, code)
 
-    def work() -> Any:
+    def work() -> RequestMessage:
         msg = actions.post_message(req, by=m, data=payload, request=request)
         return RequestMessage.objects.select_related("organization", "author", "request__case").get(
             pk=msg.pk
@@ -390,7 +398,7 @@ def post_message(request: HttpRequest, code: uuid.UUID, payload: MessageInput) -
     response={200: list[ReferralHospitalOut], **ERRORS},
     summary="受入れ病院（後方ベッド）を探す",
 )
-def admission_hospitals(request: HttpRequest, query: Query[AdmissionQuery]) -> Any:
+def admission_hospitals(request: HttpRequest, query: Query[AdmissionQuery]) -> list[HospitalHit]:
     m = _member(request)
     return actions.search_hospitals(by=m, data=query)
 
@@ -400,7 +408,7 @@ def admission_hospitals(request: HttpRequest, query: Query[AdmissionQuery]) -> A
     response={200: ReferralDashboardOut, **ERRORS},
     summary="効果検証の集計（都道府県・市区町村の所属のみ）",
 )
-def dashboard(request: HttpRequest, query: Query[DashboardQuery]) -> Any:
+def dashboard(request: HttpRequest, query: Query[DashboardQuery]) -> metrics.Dashboard:
     m = _member(request)
     if not m.organization.is_government:
         raise HttpError(403, "効果検証の集計は行政の所属で利用できます")
