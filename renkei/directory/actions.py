@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic.json_schema import WithJsonSchema
 
 from renkei.accounts.models import AuditEntry, Membership
-from renkei.directory.models import Capability, Facility, VacancyReport, VacancyStatus
+from renkei.directory.models import (
+    Capability,
+    Facility,
+    FacilityKind,
+    VacancyReport,
+    VacancyStatus,
+    phone_validator,
+)
 from renkei.lib.actions import ActionError, StaleVersion, bump_version, full_clean
-from renkei.lib.inputs import Input
+from renkei.lib.inputs import CapabilityCode, Input, MunicipalityCode
 from renkei.regions.models import Municipality
 
 __all__ = [
+    "CuratorInput",
+    "ProfileInput",
     "VacancyConfirmInput",
     "StaleVersion",
     "VacancyInput",
@@ -153,21 +163,103 @@ def confirm_vacancy(
     return facility
 
 
+# The facility's own phone numbers as its model checks them, or "" to clear.
+PHONE_OR_BLANK = r"^([0-9０-９\-‐ー()（） +]{6,20})?$"
+
+
+class ProfileInput(Input):
+    """What a facility's staff keep up: the edit screen's form and the API's PATCH body. Only
+    the fields given change, and null clears an optional one."""
+
+    # The pattern is shown in the schema; the check is the model's, so that both doors refuse a
+    # bad number with the same words.
+    phone: str | None = Field(
+        None, max_length=20, json_schema_extra={"pattern": PHONE_OR_BLANK}, description="電話番号"
+    )
+    fax: str | None = Field(
+        None, max_length=20, json_schema_extra={"pattern": PHONE_OR_BLANK}, description="FAX番号"
+    )
+    website: str | None = Field(None, max_length=300, description="ウェブサイト（http(s)://）")
+    hours: str | None = Field(None, max_length=300, description="受付時間・営業日")
+    closed_days: str | None = Field(None, max_length=200, description="休業日")
+    description: str | None = Field(None, description="紹介文")
+    liaison_contact: str | None = Field(
+        None, max_length=200, description="連携窓口（関係者のみ表示）"
+    )
+    capabilities: list[CapabilityCode] | None = None
+    care_level_min: int | None = Field(None, ge=0, le=7)
+    care_level_max: int | None = Field(None, ge=0, le=7)
+    accepts_dementia: bool | None = None
+    accepts_infection: bool | None = None
+    sex_accepted: str | None = Field(None, pattern="^(any|male|female)$")
+    cost_min: int | None = Field(None, ge=0, le=10_000_000)
+    cost_max: int | None = Field(None, ge=0, le=10_000_000)
+    conditions_note: str | None = Field(None, max_length=2000)
+    service_radius_km: float | None = Field(None, gt=0, le=100)
+    service_municipalities: list[MunicipalityCode] | None = None
+    version: int | None = None
+
+    @field_validator("phone", "fax")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(PHONE_OR_BLANK, value):
+            raise ValueError(str(phone_validator.message))
+        return value
+
+
+class CuratorInput(ProfileInput):
+    """What a curator (a government member) corrects besides: the open data's own columns.
+    The edit screen's form only; the model's rules check them on saving."""
+
+    kind: FacilityKind | None = None
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kana: str | None = Field(None, max_length=200)
+    short_name: str | None = Field(None, max_length=100)
+    postal_code: str | None = Field(None, max_length=10)
+    address: str | None = Field(None, min_length=1, max_length=200)
+    address_extra: str | None = Field(None, max_length=200)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    capacity: int | None = Field(None, ge=0)
+    beds: int | None = Field(None, ge=0)
+    is_home_care_support: bool | None = None
+    is_backup_hospital: bool | None = None
+    is_active: bool | None = None
+
+
+# Given but not a plain column of the facility.
+NOT_COLUMNS = {"capabilities", "service_municipalities", "version"}
+
+
+def _column_value(name: str, value: Any) -> Any:
+    """null clears a text column to "" (the columns are NOT NULL: it was a 500, found by
+    fuzzing); other columns take null as it is."""
+    field = Facility._meta.get_field(name)
+    if value is None and isinstance(field, models.CharField | models.TextField):
+        return ""
+    return value
+
+
 @transaction.atomic
 def update_facility(
     facility: Facility,
     *,
     by: Membership,
-    changes: dict[str, Any],
-    capabilities: Iterable[Capability] | None = None,
-    service_municipalities: Iterable[Municipality] | None = None,
-    expected_version: int | None = None,
+    data: ProfileInput,
     request: HttpRequest | None = None,
 ) -> Facility:
-    """Apply a validated form: plain field changes plus the two many-to-many sets."""
-    _bump_version(facility, expected_version)
+    """The fields given (plain columns and the two many-to-many sets) change; the others stay."""
+    given = data.model_fields_set
+    capabilities = capabilities_of(data.capabilities or []) if "capabilities" in given else None
+    service_municipalities = (
+        municipalities_of(data.service_municipalities or [])
+        if "service_municipalities" in given
+        else None
+    )
+    _bump_version(facility, data.version)
     diff: dict[str, Any] = {}
-    for name, value in changes.items():
+    for name in sorted(given - NOT_COLUMNS):
+        value = _column_value(name, getattr(data, name))
         old = getattr(facility, name)
         if old != value:
             diff[name] = {"before": _jsonable(old), "after": _jsonable(value)}

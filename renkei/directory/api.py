@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -15,17 +14,14 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
-from pydantic import field_validator
 
 from renkei.accounts.models import Membership
 from renkei.directory import actions
 from renkei.directory.models import (
     ACCEPTANCE_FIELDS,
-    CONTACT_FIELDS,
     Capability,
     Facility,
     FacilityKind,
-    phone_validator,
     vacancy_is_stale,
 )
 from renkei.directory.search import (
@@ -126,50 +122,6 @@ class FacilityPage(Schema):
     page: int
     per_page: int
     items: list[FacilityMemberOut] | list[FacilityOut]
-
-
-# The facility's own phone numbers as its model checks them, or "" to clear.
-PHONE_OR_BLANK = r"^([0-9０-９\-‐ー()（） +]{6,20})?$"
-
-
-class ProfileIn(Schema):
-    """What a facility's staff keep up, as the edit screen has it; only the fields sent change,
-    and null clears an optional one."""
-
-    # The pattern is shown in the schema; the check is the model's, so that both doors refuse a
-    # bad number with the same words.
-    phone: str | None = Field(
-        None, max_length=20, json_schema_extra={"pattern": PHONE_OR_BLANK}, description="電話番号"
-    )
-    fax: str | None = Field(
-        None, max_length=20, json_schema_extra={"pattern": PHONE_OR_BLANK}, description="FAX番号"
-    )
-    website: str | None = Field(None, max_length=300, description="ウェブサイト（http(s)://）")
-    hours: str | None = Field(None, max_length=300, description="受付時間・営業日")
-    closed_days: str | None = Field(None, max_length=200, description="休業日")
-    description: str | None = Field(None, description="紹介文")
-    liaison_contact: str | None = Field(
-        None, max_length=200, description="連携窓口（関係者のみ表示）"
-    )
-    capabilities: list[CapabilityCode] | None = None
-    care_level_min: int | None = Field(None, ge=0, le=7)
-    care_level_max: int | None = Field(None, ge=0, le=7)
-    accepts_dementia: bool | None = None
-    accepts_infection: bool | None = None
-    sex_accepted: str | None = Field(None, pattern="^(any|male|female)$")
-    cost_min: int | None = Field(None, ge=0, le=10_000_000)
-    cost_max: int | None = Field(None, ge=0, le=10_000_000)
-    conditions_note: str | None = Field(None, max_length=2000)
-    service_radius_km: float | None = Field(None, gt=0, le=100)
-    service_municipalities: list[MunicipalityCode] | None = None
-    version: int | None = None
-
-    @field_validator("phone", "fax")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        if value and not re.fullmatch(PHONE_OR_BLANK, value):
-            raise ValueError(str(phone_validator.message))
-        return value
 
 
 def _member(request: HttpRequest) -> Membership | None:
@@ -389,34 +341,12 @@ def confirm_vacancy(
     summary="連絡先・対応できる処置・受入れ条件を更新する（送った項目だけ）",
 )
 def patch_facility(
-    request: HttpRequest, code: uuid.UUID, payload: ProfileIn
+    request: HttpRequest, code: uuid.UUID, payload: actions.ProfileInput
 ) -> Status[dict[str, Any]]:
     f, membership = _editable(request, code)
-    data = payload.dict(exclude_unset=True)
-    version = data.pop("version", None)
-    for name in (*CONTACT_FIELDS, "liaison_contact", "conditions_note"):
-        if name in data and data[name] is None:
-            # null clears the text; the column is NOT NULL (it was a 500, found by fuzzing).
-            data[name] = ""
     # Refusals (unknown codes, the model's rules, a stale version) are the action layer's errors,
     # answered by renkei.api's handler with their status.
-    caps = (
-        actions.capabilities_of(data.pop("capabilities") or []) if "capabilities" in data else None
-    )
-    munis = (
-        actions.municipalities_of(data.pop("service_municipalities") or [])
-        if "service_municipalities" in data
-        else None
-    )
-    actions.update_facility(
-        f,
-        by=membership,
-        changes=data,
-        capabilities=caps,
-        service_municipalities=munis,
-        expected_version=version,
-        request=request,
-    )
+    actions.update_facility(f, by=membership, data=payload, request=request)
     f.refresh_from_db()
     return Status(200, facility_out(f, True))
 

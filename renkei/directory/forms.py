@@ -130,9 +130,12 @@ class FacilityForm(_FacilityFields):
             for name in CURATOR_FIELDS:
                 del self.fields[name]
 
-    def changes(self) -> dict[str, Any]:
-        skip = {"capabilities", "service_municipalities", "version"}
-        return {k: v for k, v in self.cleaned_data.items() if k not in skip}
+    def codes(self) -> dict[str, list[str]]:
+        """The two sets as the input names them: by code."""
+        return {
+            "capabilities": [c.code for c in self.cleaned_data["capabilities"]],
+            "service_municipalities": [m.code for m in self.cleaned_data["service_municipalities"]],
+        }
 
 
 class FacilityCreateForm(_FacilityFields):

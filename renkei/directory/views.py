@@ -306,26 +306,27 @@ def edit(request: MemberRequest, code: str) -> HttpResponse:
     vform = _vacancy_form(facility)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        model = actions.CuratorInput if curator else actions.ProfileInput
+        data = input_from_form(form, model, form.codes()) if form.is_valid() else None
+        status = 400
+        if data is not None:
             try:
                 actions.update_facility(
                     Facility.objects.get(pk=facility.pk),
                     by=request.membership,
-                    changes=form.changes(),
-                    capabilities=form.cleaned_data["capabilities"],
-                    service_municipalities=form.cleaned_data["service_municipalities"],
-                    expected_version=form.cleaned_data["version"],
+                    data=data,
                     request=request,
                 )
             except actions.StaleVersion as e:
                 form = _rebased(FacilityForm, request, cast(Facility, e.current), curator=curator)
                 form.add_error(None, f"{e} {OVERWRITE_HINT}")
                 status = 409
+            except ActionError as e:
+                show_error(form, e)
+                status = e.status
             else:
                 messages.success(request, "施設情報を保存しました。")
                 return redirect("directory:detail", code=facility.code)
-        else:
-            status = 400
     return render(
         request, "directory/edit.html", {"f": facility, "form": form, "vform": vform}, status=status
     )

@@ -10,10 +10,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from renkei.accounts.models import AuditEntry, Membership
+from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role
 from renkei.directory.models import ACCEPTANCE_FIELDS, Capability, Facility
 from renkei.directory.tests.test_edit import facility, profile_post, staff
-from renkei.testing import capabilities, sign_in
+from renkei.testing import capabilities, make_member, make_org, sign_in
 
 __all__ = ["facility", "staff"]  # the fixtures of the editing tests
 
@@ -169,3 +169,57 @@ def test_a_bad_phone_number_is_refused_alike_and_changes_nothing(
     assert r.status_code == 400
     assert "電話番号の形式が正しくありません" in text
     assert _state(facility) == before
+
+
+def test_the_api_refuses_a_field_the_input_does_not_have(
+    staff: Membership, facility: Facility
+) -> None:
+    """The PATCH body is the typed input: a curator's column (the name) or a stray field is
+    refused by name, not silently dropped, and nothing changes."""
+    client = Client()
+    sign_in(client, staff.user)
+    before = _state(facility)
+    for body in ({"name": "別の名前"}, {"colour": "red"}):
+        r = client.patch(
+            f"/api/v1/directory/facilities/{facility.code}",
+            json.dumps({**body, "version": facility.version}),
+            content_type="application/json",
+        )
+        assert r.status_code == 400
+        assert next(iter(body)) in r.json()["detail"]
+    assert _state(facility) == before
+
+
+def test_a_curator_corrects_the_open_datas_columns_on_the_screen(facility: Facility) -> None:
+    """A government member of the facility's municipality edits its name and kana too
+    (CuratorInput), through the same action; the audit line has the diff."""
+    city = make_org("藤沢市 地域包括ケア推進室", OrgKind.MUNICIPALITY, municipality_code="142051")
+    curator = make_member(city, Role.MUNICIPAL_OFFICER, username="city-curator")
+    client = Client()
+    sign_in(client, curator.user)
+    url = reverse("directory:edit", args=[facility.code])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="kana"' in page.content.decode()
+    form = profile_post(
+        facility,
+        kind=facility.kind,
+        name="みなと苑（新館）",
+        kana="ミナトエン",
+        address=facility.address,
+        is_active="on",
+    )
+    assert client.post(url, form).status_code == 302
+    facility.refresh_from_db()
+    assert (facility.name, facility.kana) == ("みなと苑（新館）", "ミナトエン")
+    audit = AuditEntry.objects.filter(
+        action="directory.facility_updated", target_id=str(facility.code)
+    ).get()
+    assert audit.detail["name"] == {"before": "みなと苑", "after": "みなと苑（新館）"}
+    # The staff's own form has no such fields: a name posted there changes nothing.
+    before = facility.name
+    staff_client = Client()
+    sign_in(staff_client, facility.organization.memberships.get().user)  # type: ignore[union-attr]
+    r = staff_client.post(url, profile_post(facility, name="勝手な名前"))
+    assert r.status_code == 302
+    facility.refresh_from_db()
+    assert facility.name == before
