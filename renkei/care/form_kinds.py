@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from django.utils import timezone
 from pydantic import AfterValidator, ConfigDict, Field
 
-from renkei.lib.inputs import CalendarDate, Input
+from renkei.lib.inputs import CalendarDate, Input, item_type
 
 
 def text(title: str, max_length: int = 100, rows: int = 0) -> Any:
@@ -620,20 +620,7 @@ def labels(kind: str) -> dict[str, str]:
 
 def _options(annotation: Any) -> tuple[list[str], bool] | None:
     """The printed options of a choice item, and whether several may be ticked."""
-    import types
-    import typing
-
-    many = False
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        elif origin is list:
-            annotation, many = typing.get_args(annotation)[0], True
-        else:
-            break
+    annotation, many = item_type(annotation)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return [str(e.value) for e in annotation], many
     return None

@@ -11,6 +11,7 @@ from django.http import QueryDict
 
 from renkei.accounts.models import Organization
 from renkei.care.models import CareLevel, Category, ConsentScope, Resuscitation, Sex, TeamRole
+from renkei.lib.inputs import item_type
 
 DATE = forms.DateInput(attrs={"type": "date"})
 F = TypeVar("F", bound=forms.BaseForm)
@@ -216,23 +217,6 @@ class AcpForm(forms.Form):
 # print and the API cannot list different items.
 
 
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """(the item's type without Optional/Annotated, whether it is a list)."""
-    import types
-    import typing
-
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        elif origin is list:
-            return typing.get_args(annotation)[0], True
-        else:
-            return annotation, False
-
-
 def _max_length(info: Any) -> int | None:
     return next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
 
@@ -264,7 +248,7 @@ def content_form_class(kind: str) -> type[ContentForm]:
         if name == "kind":
             continue
         label = info.title or name
-        base, many = _unwrap(info.annotation)
+        base, many = item_type(info.annotation)
         field: forms.Field
         if many:
             field = forms.MultipleChoiceField(

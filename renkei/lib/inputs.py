@@ -466,3 +466,22 @@ def merge(model: type[I], current: Mapping[str, Any], patch: BaseModel) -> I:
             value = ""
         changes[field_name] = value
     return parse(model, {**current, **changes})
+
+
+def item_type(annotation: Any) -> tuple[Any, bool]:
+    """A field's item type without Optional and Annotated, and whether it is a list of them:
+    what a form widget or a printed choice is drawn from."""
+    import types
+    import typing
+
+    many = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        elif origin is list:
+            annotation, many = typing.get_args(annotation)[0], True
+        else:
+            return annotation, many
