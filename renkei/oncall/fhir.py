@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -71,6 +72,21 @@ def _member(request: HttpRequest) -> Membership | HttpResponse:
     if not isinstance(m, Membership):
         return _outcome("所属が選ばれていません", "forbidden", 403)
     return m
+
+
+def _for_members(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A FHIR read for a signed-in member, handed to the view; anyone else gets an
+    OperationOutcome (401, 403), and bad input a 400."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        m = _member(request)
+        if isinstance(m, HttpResponse):
+            return m
+        return view(request, m, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return _refusing_bad_input(wrapper)
 
 
 def _rotas(m: Membership) -> QuerySet[Rota]:
@@ -191,11 +207,8 @@ def role_resource(shift: Shift) -> PractitionerRole:
 # Views --------------------------------------------------------------------------------------
 
 
-@_refusing_bad_input
-def schedules(request: HttpRequest) -> HttpResponse:
-    m = _member(request)
-    if isinstance(m, HttpResponse):
-        return m
+@_for_members
+def schedules(request: HttpRequest, m: Membership) -> HttpResponse:
     count, offset = _paging(request.GET)
     qs = _rotas(m).select_related("organizer", "area").prefetch_related("municipalities")
     if request.GET.get("_id"):
@@ -226,11 +239,8 @@ def _horizon(rota: Rota) -> tuple[dt.date, dt.date] | None:
     return months[0], end
 
 
-@_refusing_bad_input
-def schedule(request: HttpRequest, id: str) -> HttpResponse:
-    m = _member(request)
-    if isinstance(m, HttpResponse):
-        return m
+@_for_members
+def schedule(request: HttpRequest, m: Membership, id: str) -> HttpResponse:
     try:
         code = uuid.UUID(id)
     except ValueError:
@@ -241,11 +251,8 @@ def schedule(request: HttpRequest, id: str) -> HttpResponse:
     return _fhir(schedule_resource(rota, horizon))
 
 
-@_refusing_bad_input
-def slots(request: HttpRequest) -> HttpResponse:
-    m = _member(request)
-    if isinstance(m, HttpResponse):
-        return m
+@_for_members
+def slots(request: HttpRequest, m: Membership) -> HttpResponse:
     count, offset = _paging(request.GET)
     qs = _published().filter(rota__in=_rotas(m))
     if request.GET.get("schedule"):
@@ -273,11 +280,8 @@ def slots(request: HttpRequest) -> HttpResponse:
     return _fhir(_bundle(request, "Slot", [slot_resource(s) for s in page], total, offset, count))
 
 
-def _one_shift(request: HttpRequest, kind: str, id: str, **filters: object) -> Shift | HttpResponse:
+def _one_shift(m: Membership, kind: str, id: str, **filters: object) -> Shift | HttpResponse:
     """One published shift of a rota the member takes part in, by its code; else an outcome."""
-    m = _member(request)
-    if isinstance(m, HttpResponse):
-        return m
     try:
         code = uuid.UUID(id)
     except ValueError:
@@ -293,18 +297,15 @@ def _one_shift(request: HttpRequest, kind: str, id: str, **filters: object) -> S
     return shift
 
 
-@_refusing_bad_input
-def slot(request: HttpRequest, id: str) -> HttpResponse:
-    shift = _one_shift(request, "Slot", id)
+@_for_members
+def slot(request: HttpRequest, m: Membership, id: str) -> HttpResponse:
+    shift = _one_shift(m, "Slot", id)
     return shift if isinstance(shift, HttpResponse) else _fhir(slot_resource(shift))
 
 
-@_refusing_bad_input
-def roles(request: HttpRequest) -> HttpResponse:
+@_for_members
+def roles(request: HttpRequest, m: Membership) -> HttpResponse:
     """Who is on duty at `date` (now by default): one PractitionerRole per published shift."""
-    m = _member(request)
-    if isinstance(m, HttpResponse):
-        return m
     count, offset = _paging(request.GET)
     moment = _moment(request.GET["date"]) if request.GET.get("date") else timezone.now()
     raw = (request.GET.get("municipality") or "").strip()
@@ -333,9 +334,9 @@ def roles(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_refusing_bad_input
-def role(request: HttpRequest, id: str) -> HttpResponse:
-    shift = _one_shift(request, "PractitionerRole", id, member__isnull=False)
+@_for_members
+def role(request: HttpRequest, m: Membership, id: str) -> HttpResponse:
+    shift = _one_shift(m, "PractitionerRole", id, member__isnull=False)
     return shift if isinstance(shift, HttpResponse) else _fhir(role_resource(shift))
 
 
