@@ -188,6 +188,18 @@ def _emails(orgs: Iterable[Organization]) -> list[str]:
     return list(seen)
 
 
+def _tell(
+    orgs: Iterable[Organization], subject: str, template: str, path: str, **context: object
+) -> None:
+    """Mail the organisations (and their members) about a rota, with a link to `path`."""
+    notify(
+        to=_emails(orgs),
+        subject=subject,
+        template=template,
+        context={**context, "url": site_url(path)},
+    )
+
+
 def _member(rota: Rota, code: uuid.UUID | None, field: str = "member") -> RotaMember | None:
     if code is None:
         return None
@@ -404,16 +416,14 @@ def publish_month(
     orgs = Organization.objects.filter(
         rota_memberships__rota=rota, rota_memberships__is_active=True
     ).distinct()
-    notify(
-        to=_emails(orgs),
-        subject=f"{rota.name} {first_of(data.month):%Y年%-m月}の当番表を公開しました",
-        template="oncall_published.txt",
-        context={
-            "rota": rota,
-            "month": month,
-            "gaps": gaps,
-            "url": site_url(f"{rota.get_absolute_url()}?month={data.month}"),
-        },
+    _tell(
+        orgs,
+        f"{rota.name} {first_of(data.month):%Y年%-m月}の当番表を公開しました",
+        "oncall_published.txt",
+        f"{rota.get_absolute_url()}?month={data.month}",
+        rota=rota,
+        month=month,
+        gaps=gaps,
     )
     return month
 
@@ -424,18 +434,15 @@ def publish_month(
 def _tell_about_change(shift: Shift, before: RotaMember | None, after: RotaMember | None) -> None:
     if not shift.month.is_published:
         return  # drafts are nobody's duty yet
-    orgs = [m.organization for m in (before, after) if m is not None]
-    notify(
-        to=_emails(orgs),
-        subject=f"当番の変更: {shift.day:%-m月%-d日} {shift.label}",
-        template="oncall_changed.txt",
-        context={
-            "shift": shift,
-            "before": before,
-            "after": after,
-            "rota": shift.rota,
-            "url": site_url(f"{shift.rota.get_absolute_url()}?month={shift.day:%Y-%m}"),
-        },
+    _tell(
+        [m.organization for m in (before, after) if m is not None],
+        f"当番の変更: {shift.day:%-m月%-d日} {shift.label}",
+        "oncall_changed.txt",
+        f"{shift.rota.get_absolute_url()}?month={shift.day:%Y-%m}",
+        shift=shift,
+        before=before,
+        after=after,
+        rota=shift.rota,
     )
 
 
@@ -528,15 +535,13 @@ def request_swap(
     AuditEntry.record(
         "oncall.swap_requested", by=by, target=swap, request=request, detail={"to": str(to)}
     )
-    notify(
-        to=_emails([to.organization]),
-        subject=f"当番交代のお願い: {shift.day:%-m月%-d日} {shift.label}",
-        template="oncall_swap_requested.txt",
-        context={
-            "swap": swap,
-            "shift": shift,
-            "url": site_url(reverse("oncall:swap", args=[swap.code])),
-        },
+    _tell(
+        [to.organization],
+        f"当番交代のお願い: {shift.day:%-m月%-d日} {shift.label}",
+        "oncall_swap_requested.txt",
+        reverse("oncall:swap", args=[swap.code]),
+        swap=swap,
+        shift=shift,
     )
     return swap
 
@@ -584,18 +589,14 @@ def answer_swap(
         request=request,
         detail={"accept": data.accept, "status": swap.status},
     )
-    notify(
-        to=_emails(
-            [swap.from_member.organization]
-            + ([swap.shift.rota.organizer] if swap.status == SwapStatus.ACCEPTED else [])
-        ),
-        subject=f"当番交代の回答: {swap.get_status_display()}",
-        template="oncall_swap_answered.txt",
-        context={
-            "swap": swap,
-            "shift": swap.shift,
-            "url": site_url(reverse("oncall:swap", args=[swap.code])),
-        },
+    _tell(
+        [swap.from_member.organization]
+        + ([swap.shift.rota.organizer] if swap.status == SwapStatus.ACCEPTED else []),
+        f"当番交代の回答: {swap.get_status_display()}",
+        "oncall_swap_answered.txt",
+        reverse("oncall:swap", args=[swap.code]),
+        swap=swap,
+        shift=swap.shift,
     )
     return swap
 
@@ -624,15 +625,13 @@ def decide_swap(
         "oncall.swap_decided", by=by, target=swap, request=request, detail={"approve": data.accept}
     )
     if swap.status == SwapStatus.REJECTED:
-        notify(
-            to=_emails([swap.from_member.organization, swap.to_member.organization]),
-            subject="当番交代は承認されませんでした",
-            template="oncall_swap_answered.txt",
-            context={
-                "swap": swap,
-                "shift": swap.shift,
-                "url": site_url(reverse("oncall:swap", args=[swap.code])),
-            },
+        _tell(
+            [swap.from_member.organization, swap.to_member.organization],
+            "当番交代は承認されませんでした",
+            "oncall_swap_answered.txt",
+            reverse("oncall:swap", args=[swap.code]),
+            swap=swap,
+            shift=swap.shift,
         )
     return swap
 
@@ -662,15 +661,13 @@ def alert_gaps(now: dt.datetime | None = None) -> int:
             ).update(gap_alerted_at=now)
             if not claimed:
                 continue
-            notify(
-                to=_emails([shift.rota.organizer]),
-                subject=f"当番の空き枠: {shift.day:%-m月%-d日} {shift.label}",
-                template="oncall_gap.txt",
-                context={
-                    "shift": shift,
-                    "rota": shift.rota,
-                    "url": site_url(reverse("oncall:shift", args=[shift.code])),
-                },
+            _tell(
+                [shift.rota.organizer],
+                f"当番の空き枠: {shift.day:%-m月%-d日} {shift.label}",
+                "oncall_gap.txt",
+                reverse("oncall:shift", args=[shift.code]),
+                shift=shift,
+                rota=shift.rota,
             )
             sent += 1
     return sent
