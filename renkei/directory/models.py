@@ -270,6 +270,8 @@ ACCEPTANCE_FIELDS = (
 )
 # How to reach the facility and when: the details its staff keep up besides the conditions.
 CONTACT_FIELDS = ("phone", "fax", "website", "hours", "closed_days", "description")
+# Where the facility stands: what the open data gives and a curator enters for a new one.
+PLACE_FIELDS = ("address", "address_extra", "lat", "lng")
 
 
 class Facility(models.Model):

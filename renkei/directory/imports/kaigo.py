@@ -37,10 +37,7 @@ from renkei.directory.imports.values import (
     _strip_prefecture,
     _url,
 )
-from renkei.directory.models import (
-    Facility,
-    FacilityService,
-)
+from renkei.directory.models import PLACE_FIELDS, Facility, FacilityService
 from renkei.directory.vocabulary import KAIGO_SERVICE_KIND
 
 # ---- 介護サービス情報公表 ------------------------------------------------------------------
@@ -51,10 +48,7 @@ KAIGO_FIELDS = (
     "corporation_number",
     "corporation_name",
     "municipality_id",
-    "address",
-    "address_extra",
-    "lat",
-    "lng",
+    *PLACE_FIELDS,
     "phone",
     "fax",
     "website",
