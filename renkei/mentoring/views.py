@@ -18,15 +18,7 @@ from renkei.lib.dates import fiscal_year
 from renkei.lib.forms import input_from_form, refuse, submit
 from renkei.lib.inputs import parse_query
 from renkei.lib.ratelimit import rate_limited
-from renkei.mentoring import actions
-from renkei.mentoring.access import (
-    office_application,
-    office_match,
-    office_mentor,
-    office_program,
-    party,
-    public_program,
-)
+from renkei.mentoring import access, actions
 from renkei.mentoring.forms import (
     ApplicationForm,
     CancelForm,
@@ -99,7 +91,7 @@ def home(request: MemberRequest) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def program_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpResponse:
-    program = office_program(request.membership, code) if code else None
+    program = access.office_program(request.membership, code) if code else None
     if program is None and not can_organise(request.organization):
         raise Http404
     initial = (
@@ -129,7 +121,7 @@ def program_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpR
 @member_required
 @require_GET
 def program_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    program = office_program(request.membership, code)
+    program = access.office_program(request.membership, code)
     require_named_reader(request.membership)  # the list of applications names the trainees
     try:
         filters = parse_query(actions.ApplicationFilter, request.GET)
@@ -159,7 +151,7 @@ def program_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_new(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     """The office enters a paper or FAX application (a name it must be able to read back)."""
-    program = office_program(request.membership, code)
+    program = access.office_program(request.membership, code)
     require_named_reader(request.membership)
     return _apply(request, program, office=True)
 
@@ -168,7 +160,7 @@ def application_new(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def apply_public(request: RenkeiRequest, code: uuid.UUID) -> HttpResponse:
     """The trainee's own application form (no sign-in)."""
-    return _apply(request, public_program(code), office=False)
+    return _apply(request, access.public_program(code), office=False)
 
 
 def _apply(request: RenkeiRequest, program: TrainingProgram, *, office: bool) -> HttpResponse:
@@ -203,7 +195,7 @@ def _apply(request: RenkeiRequest, program: TrainingProgram, *, office: bool) ->
 @member_required
 @require_GET
 def application_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    a = office_application(request.membership, code)
+    a = access.office_application(request.membership, code)
     areas = list(a.preferred_areas.all())
     context: dict[str, Any] = {"a": a, "areas": areas, "match": a.current_match()}
     if a.status == ApplicationStatus.APPLIED:
@@ -219,7 +211,7 @@ def application_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_POST
 def application_match(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    a = office_application(request.membership, code)
+    a = access.office_application(request.membership, code)
     form = MatchForm(request.POST)
     data = input_from_form(form, actions.MentorDecisionInput)
     if data is None:
@@ -237,7 +229,7 @@ def application_match(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_POST
 def application_cancel(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    a = office_application(request.membership, code)
+    a = access.office_application(request.membership, code)
     form = CancelForm(request.POST)
     data = input_from_form(form, actions.MentoringCancelInput)
     if data is None:
@@ -255,7 +247,7 @@ def application_cancel(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def match_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    match = office_match(request.membership, code)
+    match = access.office_match(request.membership, code)
     program = match.application.program
     vform = VisitDateForm(initial={"visit_date": match.visit_date})
     hform = HonorariumForm(
@@ -309,7 +301,7 @@ def match_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_GET
 def match_notice(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    return _notice(request, office_match(request.membership, code))
+    return _notice(request, access.office_match(request.membership, code))
 
 
 def _notice(request: RenkeiRequest, match: Match) -> HttpResponse:
@@ -355,7 +347,7 @@ def mentor_list(request: MemberRequest) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def mentor_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpResponse:
-    mentor = office_mentor(request.membership, code) if code else None
+    mentor = access.office_mentor(request.membership, code) if code else None
     if mentor is None and not can_organise(request.organization):
         raise Http404
     form = MentorForm(
@@ -387,7 +379,7 @@ def mentor_edit(request: MemberRequest, code: uuid.UUID | None = None) -> HttpRe
 @member_required
 @require_GET
 def summary(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    program = office_program(request.membership, code)
+    program = access.office_program(request.membership, code)
     return render(
         request, "mentoring/summary.html", {"program": program, "s": yearly_summary(program)}
     )
@@ -398,7 +390,7 @@ def summary(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 def summary_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    program = office_program(request.membership, code)
+    program = access.office_program(request.membership, code)
     s = yearly_summary(program)
     return summary_response(s, fmt, f"mentoring-{program.fiscal_year}")
 
@@ -408,7 +400,7 @@ def summary_export(request: MemberRequest, code: uuid.UUID, fmt: str) -> HttpRes
 
 @require_http_methods(["GET", "POST"])
 def party_page(request: RenkeiRequest, token: str) -> HttpResponse:
-    p = party(token)
+    p = access.party(token)
     match, side = p.match, p.side
     what = request.POST.get("action", "")
     rform = ReportForm(request.POST if what == "report" else None)
@@ -462,4 +454,4 @@ def party_page(request: RenkeiRequest, token: str) -> HttpResponse:
 
 @require_GET
 def party_notice(request: RenkeiRequest, token: str) -> HttpResponse:
-    return _notice(request, party(token).match)
+    return _notice(request, access.party(token).match)
