@@ -24,7 +24,7 @@ from renkei.courses.forms import (
 from renkei.courses.models import DispatchRequest, Specialist
 from renkei.lib.actions import ActionError, get_visible
 from renkei.lib.dates import fiscal_year_label, requested_fiscal_year
-from renkei.lib.forms import input_from_form, show_error
+from renkei.lib.forms import input_from_form, refuse, show_error
 from renkei.lib.http import private_page
 
 NOT_FOUND = "派遣の依頼が見つかりません"
@@ -141,12 +141,11 @@ def dispatch_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
                 messages.error(request, "操作が正しくありません。")
                 status = 400
         except ActionError as e:
+            # Beside the field of the step's form, else at the top: a step's form may not be
+            # on the page in this state (the fee's before the report), so its own error
+            # would not be seen.
             target = {"decide": decision, "fee": fee, "report": report}.get(step)
-            if target is not None:
-                show_error(target, e)
-            else:
-                messages.error(request, e.message)
-            status = e.status
+            status = refuse(request, target, e)
     return render(
         request,
         "courses/dispatch_detail.html",
