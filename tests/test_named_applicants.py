@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind, Role
+from renkei.accounts.named import NAMED_REFUSAL
 from renkei.courses.testing import apply_nurses, make_course
 from renkei.events.models import Applicant, Event
 from renkei.events.testing import make_application, make_event, person
@@ -90,6 +91,16 @@ def test_a_care_worker_of_the_organiser_reads_no_applicant_on_either_door(
     assert client.get(reverse("events:edit", args=[event.code])).status_code == 200
     assert client.get(f"/api/v1/events/manage/events/{event.code}/tally").status_code == 200
     assert not AuditEntry.objects.filter(action="events.applicants_viewed").exists()
+
+
+def test_the_refused_screen_says_why_and_who_can_change_it(
+    client: Client, event: Event, carer: Membership
+) -> None:
+    """A 403 page that only says 「権限がありません」 leaves the carer guessing: it names the setting."""
+    sign_in(client, carer)
+    response = client.get(reverse("events:manage_event", args=[event.code]))
+    assert response.status_code == 403
+    assert NAMED_REFUSAL in response.content.decode()
 
 
 def test_an_officer_reads_the_applicants_and_the_read_is_audited(
