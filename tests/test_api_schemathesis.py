@@ -332,6 +332,12 @@ INHERENT: dict[str, dict[str, str]] = {
         "会場を入力するか": "a session has a venue or is online (across fields)",
         "申込期限が初日より後になります": "a day before the round's deadline (the data)",
     },
+    "POST /api/v1/courses/manage/courses/{code}/rounds/{number}/applications": {
+        "この研修の対象職種は": "the course's eligible occupations (the data)",
+        r"経験\d+年以上の方が対象": "the course's minimum experience (the data)",
+        "にお勤めの方が対象です": "the course's employer kinds (the data)",
+        "市区町村コードが見つかりません": "a well-formed municipality code may not exist",
+    },
     "POST /api/v1/courses/dispatch/requests": {
         "終了時刻は開始時刻より後に": "the visit ends after it starts (across fields)",
     },

@@ -8,7 +8,7 @@ import uuid
 from renkei.accounts.models import Membership, Organization
 from renkei.accounts.named import require_named_reader
 from renkei.courses.models import Course, CourseRound, CourseSession
-from renkei.events.models import Application
+from renkei.events.models import Applicant, Application
 from renkei.lib.actions import NotFound, get_visible
 
 COURSE_NOT_FOUND = "研修が見つかりません"
@@ -60,6 +60,17 @@ def own_round(m: Membership | None, code: uuid.UUID, number: int) -> CourseRound
 
 def own_session(rnd: CourseRound, code: uuid.UUID) -> CourseSession:
     return get_visible(rnd.sessions.all(), "日程が見つかりません", code=code)
+
+
+def round_applicant(rnd: CourseRound, code: uuid.UUID) -> Applicant:
+    """One applicant of the round (any status), with their application."""
+    return get_visible(
+        Applicant.objects.select_related("application", "application__event").filter(
+            event_id=rnd.event_id
+        ),
+        "この回の申込者が見つかりません",
+        code=code,
+    )
 
 
 def application_by_token(token: str) -> tuple[Application, CourseRound]:

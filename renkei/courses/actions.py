@@ -56,6 +56,7 @@ from renkei.regions.models import Municipality
 
 MAX_ROUNDS = 12
 MAX_SESSIONS = 60  # a five-month 講習会 has a session most weeks
+ROUND_NOT_FOUND = "研修の回が見つかりません"
 
 
 # An organiser acts signed in; an applicant by the public form or the e-mailed link.
@@ -443,15 +444,23 @@ def apply(
     idempotency_key: str = "",
     now: dt.datetime | None = None,
     notify: bool = True,
+    proxy: bool = False,
 ) -> tuple[Application, bool]:
     """Apply for staff to one round; returns the events application and whether it is new.
 
     Refused whole when the round is closed or any one applicant is not eligible.
+
+    proxy: the organiser (`by`) types in a 申込書 that came by FAX, post or phone. It came
+    within the period, so the course's period does not apply, but events still refuses a
+    round that has begun; eligibility applies as on the public form. It is marked as FAX and
+    records no employer account (the organiser is not the applicants' employer).
     """
     now = now or timezone.now()
     course = rnd.course
-    reason = rnd.closed_reason(now)
-    if reason:
+    if proxy:
+        if by is None or by.organization_id != course.organization_id:
+            raise NotFound(ROUND_NOT_FOUND)
+    elif reason := rnd.closed_reason(now):
         raise Conflict(reason)
     for i, a in enumerate(data.applicants, start=1):
         problem = course.eligibility_problem(a.occupation, a.years_experience, data.employer_kind)
@@ -479,6 +488,7 @@ def apply(
         app, created = events.apply(
             rnd.event,
             data.for_event(),
+            source=Application.Source.FAX if proxy else Application.Source.WEB,
             idempotency_key=idempotency_key,
             # The course checked its own period above; events' "published" is not the
             # course's (the round's event is never listed on its own).
@@ -497,11 +507,66 @@ def apply(
                     years_experience=row.years_experience,
                     employer_kind=data.employer_kind,
                     municipality=municipality,
-                    employer=by.organization if by else None,
+                    employer=by.organization if by and not proxy else None,
                 )
                 for p, row in zip(people, data.applicants, strict=True)
             )
+            if proxy:
+                _audit(
+                    "courses.proxy_applied",
+                    rnd,
+                    by,
+                    request,
+                    {"application": app.pk, "applicants": len(people)},
+                )
     return app, created
+
+
+def _round_application(rnd: CourseRound, application: Application) -> None:
+    if application.event_id != rnd.event_id:
+        raise NotFound("この回の申込が見つかりません")
+
+
+def plan_cancel(
+    rnd: CourseRound,
+    application: Application,
+    data: events.EventCancelInput,
+    *,
+    now: dt.datetime | None = None,
+) -> events.CancelPlan:
+    """What cancelling would do (who leaves, who moves up in this round): the confirmation
+    page shows it before `cancel` does it; it refuses what `cancel` would refuse."""
+    _round_application(rnd, application)
+    return events.plan_cancel(application, data, now=now)
+
+
+@transaction.atomic
+def cancel(
+    rnd: CourseRound,
+    application: Application,
+    data: events.EventCancelInput,
+    *,
+    by: Membership | None = None,
+    request: HttpRequest | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[Applicant], list[Applicant]]:
+    """Cancel applicants of one application to this round: the round's places go to its own
+    waiting list in order (events' rule, under the round's event lock), both sides are told
+    by mail. Returns (cancelled, promoted)."""
+    _round_application(rnd, application)
+    cancelled, promoted = events.cancel(application, data, by=by, request=request, now=now)
+    _audit(
+        "courses.cancelled",
+        rnd,
+        by,
+        request,
+        {
+            "application": application.pk,
+            "cancelled": [str(a.code) for a in cancelled],
+            "promoted": len(promoted),
+        },
+    )
+    return cancelled, promoted
 
 
 # --- attendance and completion -----------------------------------------------------------------

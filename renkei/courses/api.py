@@ -2,7 +2,8 @@
 
 The handlers take the actions' typed inputs as their bodies and call the same actions and
 scoped getters as the screens (`renkei.courses.access`); an outsider gets the same 404.
-A course round's application is cancelled through events' /events/applications/{token}.
+The organiser enters and cancels a round's applications here (not through events' organiser
+routes, which refuse a course's round); an applicant cancels by events' /events/applications/{token}.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from renkei.courses.schemas import (
     SpecialistOut,
     YearlyOut,
 )
+from renkei.events.actions import EventCancelInput
 from renkei.events.models import Application
-from renkei.events.schemas import ApplicationOut
+from renkei.events.schemas import ApplicationOut, Cancelled, CancelOut
 from renkei.lib import ratelimit
 from renkei.lib.actions import get_visible
 from renkei.lib.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
@@ -304,6 +306,55 @@ def round_participants(request: HttpRequest, code: uuid.UUID, number: int) -> li
         "courses.round_viewed", request=request, target=rnd, detail={"rows": len(people)}
     )
     return _participants(progress_rows(rnd, people))
+
+
+@router.post(
+    "/manage/courses/{code}/rounds/{number}/applications",
+    response={200: ApplicationOut, 201: ApplicationOut, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="FAX・郵送・電話の申込を代理入力する（対象の条件を確認、キャンセル待ちは回ごと）",
+)
+def proxy_apply(
+    request: HttpRequest,
+    code: uuid.UUID,
+    number: int,
+    payload: actions.CourseApplicationInput,
+    key: str | None = KEY,
+) -> Status[Application]:
+    """The organiser enters a 申込書 that came on paper or by phone: the public form's input
+    and checks, except the application period (it came in time); a round that has begun is
+    refused. Marked as FAX; the contact gets the confirmation mail."""
+    m = _membership(request)
+    rnd = access.own_round(m, code, number)
+    app, created = actions.apply(
+        rnd, payload, by=m, request=request, idempotency_key=key or "", proxy=True
+    )
+    return Status(201 if created else 200, app)
+
+
+@router.post(
+    "/manage/courses/{code}/rounds/{number}/applicants/{applicant}/cancel",
+    response={200: CancelOut, **WRITE_ERRORS},
+    auth=session_auth,
+    summary="回の申込者を取り消す（空いた席はこの回のキャンセル待ちへ）",
+)
+def organiser_cancel(
+    request: HttpRequest, code: uuid.UUID, number: int, applicant: uuid.UUID
+) -> Cancelled:
+    """The contact is told; those moved up from this round's waiting list are told too.
+    Refused (409) once the round has begun."""
+    m = _membership(request)
+    rnd = access.own_round(m, code, number)
+    person = access.round_applicant(rnd, applicant)
+    cancelled, _ = actions.cancel(
+        rnd,
+        person.application,
+        EventCancelInput(applicants=[person.code]),
+        by=m,
+        request=request,
+    )
+    app = Application.objects.select_related("event").get(pk=person.application_id)
+    return Cancelled([a.code for a in cancelled], app)
 
 
 @router.put(

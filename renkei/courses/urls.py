@@ -41,10 +41,21 @@ urlpatterns = [
         name="session_delete",
     ),
     path("manage/<uuid:code>/<int:number>/", views.manage_round, name="manage_round"),
+    path("manage/<uuid:code>/<int:number>/proxy/", views.proxy_apply, name="proxy_apply"),
+    path(
+        "manage/<uuid:code>/<int:number>/applicants/<uuid:applicant>/cancel/",
+        views.organiser_cancel,
+        name="organiser_cancel",
+    ),
     path(
         "manage/<uuid:code>/<int:number>/sessions/<uuid:session>/",
         views.session_attendance,
         name="session",
+    ),
+    path(
+        "manage/<uuid:code>/<int:number>/sessions/<uuid:session>/sheet/",
+        views.session_sheet,
+        name="session_sheet",
     ),
     path(
         "manage/<uuid:code>/<int:number>/certificates/",

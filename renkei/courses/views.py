@@ -4,8 +4,10 @@ its staff, and the organiser's rounds, attendance per session, certificates and 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,11 +21,14 @@ from renkei.courses.models import (
     Certificate,
     Course,
     CourseRound,
+    CourseSession,
     Enrolment,
+    SessionAttendance,
     completers,
     participants,
     progress_rows,
 )
+from renkei.events.actions import EventCancelInput
 from renkei.events.forms import (
     applicant_formset_class,
     application_input,
@@ -73,11 +78,15 @@ def course_detail(request: RenkeiRequest, code: uuid.UUID) -> HttpResponse:
     )
 
 
-@rate_limited("public_form", methods=["POST"])
-@require_http_methods(["GET", "POST"])
-def apply(request: RenkeiRequest, code: uuid.UUID, number: int) -> HttpResponse:
-    rnd = access.public_round(request.organization, code, number)
-    closed = rnd.closed_reason()
+def _application_page(request: RenkeiRequest, rnd: CourseRound, *, proxy: bool) -> HttpResponse:
+    """The round's 申込書: by an employer on the public page, or typed in by the organiser
+    from one that came by FAX, post or phone (proxy). Both feed the same input to the same
+    action, so eligibility and the round's places and waiting list are the same."""
+    if proxy:
+        started = rnd.event.has_started()
+        closed = "この回は既に始まりました。申込は登録できません。" if started else ""
+    else:
+        closed = rnd.closed_reason()
     formset_class = applicant_formset_class(extra=FORM_ROWS - 1, form=CourseApplicantForm)
     status = 200
     if request.method == "POST":
@@ -89,9 +98,17 @@ def apply(request: RenkeiRequest, code: uuid.UUID, number: int) -> HttpResponse:
             data,
             closed,
             lambda valid, key: actions.apply(
-                rnd, valid, by=request.membership, request=request, idempotency_key=key
+                rnd,
+                valid,
+                by=request.membership,
+                request=request,
+                idempotency_key=key,
+                proxy=proxy,
             )[0],
         )
+        if app is not None and proxy:
+            messages.success(request, "FAX・郵送・電話の申込を登録しました。")
+            return redirect("courses:manage_round", code=rnd.course.code, number=rnd.number)
         if app is not None:
             messages.success(
                 request,
@@ -111,8 +128,17 @@ def apply(request: RenkeiRequest, code: uuid.UUID, number: int) -> HttpResponse:
             "formset": formset,
             "closed_reason": closed,
             "places_left": rnd.event.places_left(),
+            "proxy": proxy,
         },
         status=status,
+    )
+
+
+@rate_limited("public_form", methods=["POST"])
+@require_http_methods(["GET", "POST"])
+def apply(request: RenkeiRequest, code: uuid.UUID, number: int) -> HttpResponse:
+    return _application_page(
+        request, access.public_round(request.organization, code, number), proxy=False
     )
 
 
@@ -206,13 +232,16 @@ def manage_round(request: MemberRequest, code: uuid.UUID, number: int) -> HttpRe
     AuditEntry.record(
         "courses.round_viewed", request=request, target=rnd, detail={"rows": len(people)}
     )
+    sessions = list(rnd.sessions.all())
+    present = _present_per_session(rnd)
     return render(
         request,
         "courses/manage_round.html",
         {
             "round": rnd,
             "course": rnd.course,
-            "sessions": list(rnd.sessions.all()),
+            "sessions": sessions,
+            "days": [(s, present.get(s.pk, 0)) for s in sessions],
             "rows": progress_rows(rnd, people),
             "waiting": waiting,
             "required": rnd.required_sessions(),
@@ -221,6 +250,62 @@ def manage_round(request: MemberRequest, code: uuid.UUID, number: int) -> HttpRe
             ),
         },
     )
+
+
+def _present_per_session(rnd: CourseRound) -> dict[int, int]:
+    """How many confirmed participants came to each session of the round (one query)."""
+    return dict(
+        SessionAttendance.objects.filter(
+            session__round=rnd, applicant__status=Applicant.Status.CONFIRMED
+        )
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values_list("session_id", "n")
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def proxy_apply(request: MemberRequest, code: uuid.UUID, number: int) -> HttpResponse:
+    """The organiser types in a 申込書 that came by FAX, post or phone."""
+    rnd = access.own_round(request.membership, code, number)
+    return _application_page(request, rnd, proxy=True)
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def organiser_cancel(
+    request: MemberRequest, code: uuid.UUID, number: int, applicant: uuid.UUID
+) -> HttpResponse:
+    """GET: what cancelling this applicant would do (who is told, who in this round moves
+    up), with the button; POST: do it. Nothing is cancelled without the confirmation."""
+    rnd = access.own_round(request.membership, code, number)
+    person = access.round_applicant(rnd, applicant)
+    data = EventCancelInput(applicants=[person.code])
+    back = redirect("courses:manage_round", code=code, number=number)
+    if request.method == "GET":
+        try:
+            plan = actions.plan_cancel(rnd, person.application, data)
+        except ActionError as e:
+            messages.error(request, e.message)
+            return back
+        return render(
+            request,
+            "courses/cancel_confirm.html",
+            {"round": rnd, "course": rnd.course, "a": person, "plan": plan},
+        )
+    try:
+        _, promoted = actions.cancel(
+            rnd, person.application, data, by=request.membership, request=request
+        )
+    except ActionError as e:
+        messages.error(request, e.message)
+    else:
+        msg = f"{person.name} さんの申込を取り消しました。"
+        if promoted:
+            msg += "キャンセル待ちから繰り上げ: " + "、".join(a.name for a in promoted)
+        messages.success(request, msg)
+    return back
 
 
 @member_required
@@ -248,21 +333,47 @@ def session_attendance(
                 status = refuse(request, None, e)
             else:
                 return redirect("courses:session", code=code, number=number, session=session)
-    came = set(day.attendance.values_list("applicant_id", flat=True))
-    people = list(participants(rnd))
     return render(
         request,
         "courses/session.html",
-        {
-            "round": rnd,
-            "course": rnd.course,
-            "day": day,
-            "rows": [(p, p.pk in came) for p in people],
-            "present": len(came),
-            "not_yet": timezone.localdate() < day.date,
-        },
+        _day_sheet(rnd, day) | {"not_yet": timezone.localdate() < day.date},
         status=status,
     )
+
+
+def _day_sheet(rnd: CourseRound, day: CourseSession) -> dict[str, Any]:
+    """One session's 出席簿: the round's confirmed participants, each with this day's mark."""
+    sessions = list(rnd.sessions.all())
+    came = set(day.attendance.values_list("applicant_id", flat=True))
+    rows = [(p, p.pk in came) for p in participants(rnd)]
+    return {
+        "round": rnd,
+        "course": rnd.course,
+        "day": day,
+        "day_number": next(i for i, s in enumerate(sessions, start=1) if s.pk == day.pk),
+        "days": len(sessions),
+        "rows": rows,
+        "present": sum(1 for _, c in rows if c),
+    }
+
+
+@member_required
+@require_GET
+def session_sheet(
+    request: MemberRequest, code: uuid.UUID, number: int, session: uuid.UUID
+) -> HttpResponse:
+    """The day's 出席簿 on A4, one line per participant with a column to sign: names on paper,
+    so each print is audited."""
+    rnd = access.own_round(request.membership, code, number)
+    day = access.own_session(rnd, session)
+    sheet = _day_sheet(rnd, day)
+    AuditEntry.record(
+        "courses.session_sheet_printed",
+        request=request,
+        target=rnd,
+        detail={"session": str(day.code), "rows": len(sheet["rows"])},
+    )
+    return private_page(render(request, "courses/session_sheet.html", sheet))
 
 
 @member_required

@@ -305,10 +305,12 @@ def _my_applicant(event: Event, membership: Membership, applicant: uuid.UUID) ->
 def mark_attendance(
     request: HttpRequest, code: uuid.UUID, applicant: uuid.UUID, payload: AttendanceInput
 ) -> Applicant:
+    """A course's round is refused with 409: its attendance is per session, on the course
+    (/courses/manage/courses/{code}/rounds/{number}/sessions/{session}/attendance)."""
     event, membership = _my_event(request, code)
-    return actions.set_attendance(
-        _my_applicant(event, membership, applicant), payload, by=membership, request=request
-    )
+    person = _my_applicant(event, membership, applicant)
+    actions.refuse_if_owned(event, "出席の記録（日程ごと）")
+    return actions.set_attendance(person, payload, by=membership, request=request)
 
 
 @router.post(
@@ -318,8 +320,11 @@ def mark_attendance(
     summary="主催者が申込者を取り消す（電話連絡など）",
 )
 def organiser_cancel(request: HttpRequest, code: uuid.UUID, applicant: uuid.UUID) -> Cancelled:
+    """A course's round is refused with 409: its applications are cancelled on the course
+    (/courses/manage/courses/{code}/rounds/{number}/applicants/{applicant}/cancel)."""
     event, membership = _my_event(request, code)
     a = _my_applicant(event, membership, applicant)
+    actions.refuse_if_owned(event, "申込の取消")
     cancelled, _ = actions.cancel(
         a.application, EventCancelInput(applicants=[a.code]), by=membership, request=request
     )

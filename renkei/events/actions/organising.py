@@ -26,6 +26,7 @@ from renkei.events.models import (
     Feedback,
     Lecturer,
     Occupation,
+    Owner,
     ProgrammeItem,
     Scene,
     owner_of,
@@ -34,6 +35,22 @@ from renkei.lib.actions import ActionError, Conflict, NotFound, full_clean, on_c
 from renkei.lib.inputs import Input, partial
 from renkei.lib.text import nfkc
 from renkei.regions.models import Municipality
+
+
+def refuse_if_owned(event: Event, doing: str) -> None:
+    """An event that belongs to another record (a course's round) has its applicants entered,
+    cancelled and marked there, where that record's own rules apply (a course's eligibility,
+    its enrolments, attendance per session): events' organiser doors refuse it with 409 and
+    name the owner's page. `doing` says what was refused, e.g. "申込の代理入力"."""
+    if owner := owner_of(event):
+        raise owned_refusal(owner, doing)
+
+
+def owned_refusal(owner: Owner, doing: str) -> Conflict:
+    return Conflict(
+        f"{owner.label}の{doing}は、その管理画面（{owner.manage_url}）で行ってください"
+        "（研修・イベントの画面では行えません）。"
+    )
 
 
 def _in_calendar(value: dt.datetime) -> dt.datetime:

@@ -59,6 +59,16 @@ def _applicants_event(request: MemberRequest, code: uuid.UUID) -> Event:
     return event
 
 
+def _owned_elsewhere(request: MemberRequest, event: Event, doing: str) -> HttpResponse | None:
+    """A course's round takes its applicants, cancellations and attendance on the course's
+    round page (its eligibility, enrolments and sessions): here nothing is done, and the
+    organiser is sent there with the reason."""
+    if (owner := owner_of(event)) is None:
+        return None
+    messages.error(request, actions.owned_refusal(owner, doing).message)
+    return redirect(owner.manage_url)
+
+
 def _applicant(
     request: MemberRequest, code: uuid.UUID, applicant_code: uuid.UUID
 ) -> tuple[Event, Applicant]:
@@ -306,6 +316,8 @@ def organiser_cancel(
 ) -> HttpResponse:
     """GET: what cancelling this applicant would do (who is told, who moves up); POST: do it."""
     event, person = _applicant(request, code, applicant_code)
+    if refused := _owned_elsewhere(request, event, "申込の取消"):
+        return refused
     data = EventCancelInput(applicants=[person.code])
     if request.method == "GET":
         try:
@@ -334,7 +346,10 @@ def organiser_cancel(
 @require_http_methods(["GET", "POST"])
 def proxy_apply(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     """The organiser types in an application that came by FAX or post."""
-    return application_form_page(request, _applicants_event(request, code), proxy=True)
+    event = _applicants_event(request, code)
+    if refused := _owned_elsewhere(request, event, "申込の代理入力"):
+        return refused
+    return application_form_page(request, event, proxy=True)
 
 
 def _attendance_rows(event: Event, q: str) -> list[Applicant]:
@@ -349,6 +364,8 @@ def _attendance_rows(event: Event, q: str) -> list[Applicant]:
 @require_GET
 def attendance(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     event = _applicants_event(request, code)
+    if refused := _owned_elsewhere(request, event, "出席の記録（日程ごと）"):
+        return refused
     q = request.GET.get("q", "").strip()[:40]
     rows = _attendance_rows(event, q)
     AuditEntry.record(
@@ -368,6 +385,8 @@ def attendance_toggle(
     request: MemberRequest, code: uuid.UUID, applicant_code: uuid.UUID
 ) -> HttpResponse:
     event, person = _applicant(request, code, applicant_code)
+    if refused := _owned_elsewhere(request, event, "出席の記録（日程ごと）"):
+        return refused
     data = AttendanceInput(attended=request.POST.get("attended") == "1")
     try:
         actions.set_attendance(person, data, by=request.membership, request=request)
