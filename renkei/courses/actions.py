@@ -16,8 +16,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Self
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
@@ -43,7 +45,7 @@ from renkei.events.models import (
     Occupation,
     wareki_day,
 )
-from renkei.lib.actions import ActionError, Conflict, NotFound
+from renkei.lib.actions import ActionError, Conflict, NotFound, notify
 from renkei.lib.inputs import (
     CalendarDate,
     CalendarDateTime,
@@ -51,6 +53,7 @@ from renkei.lib.inputs import (
     MunicipalityCode,
     TimeOfDay,
 )
+from renkei.lib.mail import site_url
 from renkei.lib.programme import ProgrammeItem
 from renkei.regions.models import Municipality
 
@@ -384,12 +387,76 @@ def update_session(
             "出席を記録済みの日程は日付を変更できません。先に出席を取り消してください。",
             field="date",
         )
+    before = CourseSession(**{f: getattr(session, f) for f in MOVES})
     for name, value in data.model_dump().items():
         setattr(session, name, value)
     session.save()
     _sync_event(rnd)
-    _audit("courses.session_updated", rnd, by, request, {"session": str(session.code)})
+    moved = {
+        f: [str(getattr(before, f)), str(getattr(session, f))]
+        for f in MOVES
+        if getattr(before, f) != getattr(session, f)
+    }
+    told = _tell_session_moved(rnd, before, session) if moved else 0
+    _audit(
+        "courses.session_updated",
+        rnd,
+        by,
+        request,
+        {"session": str(session.code), "moved": moved, "told": told},
+    )
     return session
+
+
+# What an applicant plans the day around: a change to any of these is mailed to them.
+MOVES = ("date", "starts", "ends", "venue", "online")
+
+
+def _tell_session_moved(rnd: CourseRound, before: CourseSession, after: CourseSession) -> int:
+    """Mail everyone holding a place or waiting in the round that a day moved: each
+    application's contact (with its progress link) and each applicant with an address of
+    their own. Enqueued in the action's transaction: sent once it commits, never if it rolls
+    back. Returns how many messages."""
+    people = (
+        Applicant.objects.active()
+        .filter(event_id=rnd.event_id)
+        .select_related("application")
+        .order_by("position")
+    )
+    contacts: dict[str, Application] = {}
+    own: dict[str, Applicant] = {}
+    for p in people:
+        contacts.setdefault(p.application.contact_email.lower(), p.application)
+        if p.has_own_address:
+            own.setdefault(p.email_key, p)
+    common = {
+        "course": rnd.course,
+        "round": rnd,
+        "before": before,
+        "after": after,
+        "course_url": site_url(rnd.course.get_absolute_url()),
+        "SITE_NAME": settings.SITE_NAME,
+    }
+    subject = " ".join(f"【日程変更】{rnd.course.title} {rnd.label}".split())
+    sent = 0
+    for app in contacts.values():
+        link = site_url(reverse("courses:progress", args=[app.signed_token]))
+        sent += notify(
+            to=[app.contact_email],
+            subject=subject,
+            template="courses_session_moved.txt",
+            context={**common, "addressee": app.addressee, "link": link},
+        )
+    for key, p in own.items():
+        if key in contacts:
+            continue
+        sent += notify(
+            to=[p.email],
+            subject=subject,
+            template="courses_session_moved.txt",
+            context={**common, "addressee": p.name, "link": ""},
+        )
+    return sent
 
 
 @transaction.atomic

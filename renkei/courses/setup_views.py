@@ -270,7 +270,10 @@ def session_edit(
         lambda data: actions.update_session(day, data, by=request.membership, request=request),
         heading=f"日程の変更（{day.label}）",
         back=_round_back(rnd),
-        done=("日程を保存しました。", lambda _: _round_url(rnd)),
+        done=(
+            "日程を保存しました。日時・会場を変えた場合は、申込者にメールでお知らせします。",
+            lambda _: _round_url(rnd),
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from renkei.accounts.models import Membership, OrgKind, Role
 from renkei.courses import actions, dispatch
@@ -104,6 +105,11 @@ def test_the_organiser_checks_day_two_and_prints_certificates(page: Any, live_se
         rows.nth(i).get_by_role("button", name="出席にする").click()
         page.locator(".att-row").nth(i).get_by_role("button", name="出席済み").wait_for()
     screenshot(page, "courses-attendance-day2")
+    page.get_by_role("link", name="この日の出席簿を印刷（A4）").click()
+    expect(page.get_by_role("heading", name="出席簿 2日目／全2日")).to_be_visible()
+    expect(page.get_by_text("出席 2名／参加確定 3名")).to_be_visible()
+    screenshot(page, "courses-attendance-day2-sheet")
+    page.go_back()
     page.get_by_role("link", name="第1回").first.click()
     page.get_by_role("button", name="修了証を発行する").click()
     page.get_by_text("修了証を2件発行しました").wait_for()
