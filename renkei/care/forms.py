@@ -76,7 +76,10 @@ class InviteForm(forms.Form):
 
 
 class EndForm(forms.Form):
-    reason = forms.CharField(label="理由", max_length=200, required=False)
+    # The length is EndInput's rule (its message on both doors); the widget tells the browser.
+    reason = forms.CharField(
+        label="理由", required=False, widget=forms.TextInput(attrs={"maxlength": 200})
+    )
 
 
 class BreakGlassForm(forms.Form):

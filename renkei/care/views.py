@@ -141,7 +141,10 @@ def team_end(request: MemberRequest, code: uuid.UUID, pk: int) -> HttpResponse:
     form = EndForm(request.POST)
     data = input_from_form(form, actions.EndInput)
     if data is None:
-        messages.error(request, "理由は200文字以内で入力してください")
+        # The input's own words, as the API answers them.
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
         return redirect("care:team", code=p.code)
     try:
         actions.end_membership(row, by=request.membership, data=data, request=request)

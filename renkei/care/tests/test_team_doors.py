@@ -137,3 +137,22 @@ def test_break_glass_is_refused_with_the_same_message_on_either_door(
         shown = r.json()["detail"]
     assert r.status_code == status and message in shown
     assert not AuditEntry.objects.filter(action="care.break_glass").exists()
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_a_reason_too_long_is_refused_with_the_inputs_message_on_either_door(
+    doctor: Membership, nurse: Membership, patient: Patient, door: str
+) -> None:
+    client = verified(Client(), doctor)
+    row = CareTeamMember.objects.get(patient=patient, membership=nurse)
+    team, audit = _team(patient), _audit()
+    body = {"reason": "理" * 201}
+    if door == "html":
+        url = reverse("care:team_end", args=[patient.code, row.pk])
+        shown = client.post(url, body, follow=True).content.decode()
+    else:
+        r = _json(client, f"/api/v1/care/patients/{patient.code}/team/{row.pk}/end", body)
+        assert r.status_code == 400
+        shown = r.json()["detail"]
+    assert "200文字以内で入力してください" in shown
+    assert (_team(patient), _audit()) == (team, audit)
