@@ -16,11 +16,13 @@ from typing import Annotated
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from pydantic import Field
 
 from renkei.accounts.models import ApiToken, AuditEntry, Membership, TokenScope
-from renkei.lib.actions import ActionError, Forbidden, get_visible
+from renkei.lib import mail
+from renkei.lib.actions import ActionError, Forbidden, get_visible, notify
 from renkei.lib.inputs import Input, known_codes, required
 
 MAX_DAYS = 90
@@ -134,6 +136,22 @@ def issue_token(
             "expires_at": token.expires_at.isoformat(),
         },
     )
+    if token.approved_at is None:
+        # The member learns of it from the mail, not only if they happen to open the page.
+        notify(
+            to=[member.user.email] if member.user.email else [],
+            subject="あなたを代理するAPIトークンの承認依頼",
+            template="accounts_token_issued.txt",
+            context={
+                "user": member.user,
+                "issuer": by.user,
+                "organization": by.organization,
+                "name": token.name,
+                "scopes": "、".join(token.scope_labels()),
+                "expires_at": timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M"),
+                "url": mail.site_url(reverse("accounts:tokens")),
+            },
+        )
     return token, f"rk_{token.prefix}_{secret}"
 
 

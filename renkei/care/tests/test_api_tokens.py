@@ -303,3 +303,20 @@ def test_the_capability_statement_says_a_token_reads_fhir(client: Client) -> Non
     statement = client.get("/api/fhir/metadata").json()
     care = [r for r in statement["rest"][0]["resource"] if r["type"] == "Patient"]
     assert "fhir:read" in care[0]["documentation"]
+
+
+def test_the_member_is_mailed_when_a_token_is_issued_in_their_name(
+    station_admin: Membership,
+    nurse: Membership,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        issue(station_admin, station_admin)
+    assert mailoutbox == []  # acting for oneself: nobody to ask
+    with django_capture_on_commit_callbacks(execute=True):
+        token, raw = issue(station_admin, nurse, approve=False)
+    (mail,) = mailoutbox
+    assert mail.to == [nurse.user.email]
+    assert token.name in mail.body and "/accounts/tokens/" in mail.body
+    assert raw.split("_", 2)[2] not in mail.body
