@@ -19,6 +19,8 @@ before=$(mktemp -d)
 trap 'rm -rf "$before"' EXIT
 git -C "$here" archive "$rev" | tar -x -C "$before"
 ln -s "$here/.venv" "$before/.venv"
+# Collected static files (DEBUG off needs their manifest) are not in git: share this tree's.
+if [ -e "$here/var" ] && [ ! -e "$before/var" ]; then ln -s "$here/var" "$before/var"; fi
 for round in $(seq "${ROUNDS:-1}"); do
   for side in before after; do
     if [ "$side" = before ]; then dir=$before; what=$rev; else dir=$here; what="$(git -C "$here" rev-parse --short HEAD) (this tree)"; fi
