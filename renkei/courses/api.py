@@ -545,7 +545,7 @@ def dispatch_yearly(request: HttpRequest, q: Query[CourseYearQuery]) -> Dispatch
 )
 def list_specialists(request: HttpRequest) -> list[Specialist]:
     m = _membership(request)
-    return list(Specialist.objects.of(m.organization).prefetch_related("areas"))
+    return list(Specialist.objects.organised_by(m.organization).prefetch_related("areas"))
 
 
 @router.post(

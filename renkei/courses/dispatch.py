@@ -172,7 +172,7 @@ def candidates(req: DispatchRequest) -> list[Specialist]:
         date=req.date, status__in=[Status.CONFIRMED, Status.REPORTED]
     ).exclude(pk=req.pk)
     qs = (
-        Specialist.objects.of(req.prefecture)
+        Specialist.objects.organised_by(req.prefecture)
         .filter(active=True, kind=req.kind)
         .filter(Q(areas=req.municipality) | Q(areas__isnull=True))
         .exclude(dispatches__in=busy)

@@ -210,7 +210,7 @@ def specialists(request: MemberRequest) -> HttpResponse:
                 messages.success(request, "名簿に追加しました。")
                 return redirect("courses:specialists")
     roster = (
-        Specialist.objects.of(request.organization)
+        Specialist.objects.organised_by(request.organization)
         .prefetch_related("areas")
         .order_by("kind", "name")
     )
@@ -226,7 +226,7 @@ def specialists(request: MemberRequest) -> HttpResponse:
 @require_POST
 def specialist_toggle(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     s = get_visible(
-        Specialist.objects.of(request.organization), "専門職が見つかりません", code=code
+        Specialist.objects.organised_by(request.organization), "専門職が見つかりません", code=code
     )
     s.active = not s.active
     s.save(update_fields=["active"])

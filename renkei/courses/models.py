@@ -14,9 +14,8 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import Self, TypeVar
 
-from django.core import signing
 from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
@@ -26,20 +25,28 @@ from renkei.accounts.models import Membership, Organization, OrgKind, User
 from renkei.events.models import Applicant, Event, Occupation, Owner, wareki_day
 from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.programme import ProgrammeItem
+from renkei.lib.tokens import sign_code, signed_code
 from renkei.lib.uploads import Upload, upload_path
 from renkei.regions.models import Municipality
 
 # --- courses --------------------------------------------------------------------------------
 
 
-class CourseQuerySet(models.QuerySet["Course"]):
-    def published(self) -> Self:
-        return self.filter(published=True)
+M = TypeVar("M", bound=models.Model)
+
+
+class OrganisedQuerySet(models.QuerySet[M]):
+    """Records kept by one organisation (courses, the specialists' roster, materials)."""
 
     def organised_by(self, organization: Organization | None) -> Self:
         if organization is None:
             return self.none()
         return self.filter(organization=organization)
+
+
+class CourseQuerySet(OrganisedQuerySet["Course"]):
+    def published(self) -> Self:
+        return self.filter(published=True)
 
     def visible_to(self, organization: Organization | None) -> Self:
         """Published courses for everyone; drafts only for their organiser."""
@@ -471,13 +478,6 @@ class DispatchPurpose(models.TextChoices):
     OTHER = "other", "その他"
 
 
-class SpecialistQuerySet(models.QuerySet["Specialist"]):
-    def of(self, organization: Organization | None) -> Self:
-        if organization is None:
-            return self.none()
-        return self.filter(organization=organization)
-
-
 class Specialist(models.Model):
     """One person on the prefecture's roster. Their mail gets the confirmed dispatches and
     the link to report; they need no account."""
@@ -500,7 +500,7 @@ class Specialist(models.Model):
     availability_note = models.CharField("都合の補足", max_length=200, blank=True)
     active = models.BooleanField("名簿に掲載", default=True)
 
-    objects = SpecialistQuerySet.as_manager()
+    objects = OrganisedQuerySet["Specialist"].as_manager()
 
     class Meta:
         verbose_name = "派遣専門職"
@@ -599,14 +599,11 @@ class DispatchRequest(models.Model):
 
     @property
     def report_token(self) -> str:
-        return signing.Signer(salt=self.REPORT).sign(str(self.code))
+        return sign_code(self.code, self.REPORT)
 
     @classmethod
     def code_from_token(cls, token: str) -> uuid.UUID | None:
-        try:
-            return uuid.UUID(signing.Signer(salt=cls.REPORT).unsign(token))
-        except (signing.BadSignature, ValueError):
-            return None
+        return signed_code(token, cls.REPORT)
 
     def get_report_url(self) -> str:
         return reverse("courses:dispatch_report", args=[self.report_token])
@@ -631,14 +628,9 @@ class Audience(models.TextChoices):
     BOTH = "both", "どなたでも"
 
 
-class MaterialQuerySet(models.QuerySet["Material"]):
+class MaterialQuerySet(OrganisedQuerySet["Material"]):
     def published(self) -> Self:
         return self.filter(published=True, versions__isnull=False).distinct()
-
-    def organised_by(self, organization: Organization | None) -> Self:
-        if organization is None:
-            return self.none()
-        return self.filter(organization=organization)
 
 
 class Material(models.Model):

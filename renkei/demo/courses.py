@@ -263,7 +263,7 @@ PURPOSES = [DispatchPurpose.CARE_MEETING, DispatchPurpose.TRAINING, DispatchPurp
 
 
 def _seed_dispatch(pref: Organization, officer: Membership, today: dt.date) -> None:
-    if Specialist.objects.of(pref).exists():
+    if Specialist.objects.organised_by(pref).exists():
         return
     roster = [
         dispatch.add_specialist(

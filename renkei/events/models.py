@@ -29,6 +29,7 @@ from renkei.lib.dates import fiscal_year, wareki_year
 from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
 from renkei.lib.programme import Scene as Scene  # re-exported
 from renkei.lib.text import nfkc, phone_problem
+from renkei.lib.tokens import sign_code, signed_code
 from renkei.regions.models import Municipality
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -621,14 +622,11 @@ class Applicant(models.Model):
     FEEDBACK = "events.feedback"
 
     def token(self, purpose: str) -> str:
-        return signing.Signer(salt=purpose).sign(str(self.code))
+        return sign_code(self.code, purpose)
 
     @staticmethod
     def code_from_token(signed: str, purpose: str) -> uuid.UUID | None:
-        try:
-            return uuid.UUID(signing.Signer(salt=purpose).unsign(signed))
-        except (signing.BadSignature, ValueError):
-            return None
+        return signed_code(signed, purpose)
 
     @property
     def personal_token(self) -> str:
