@@ -199,8 +199,8 @@ def test_healthz_reports_a_replica_that_is_down(
     monkeypatch.setattr(monitoring, "connections", {"replica": _DeadReplica()})
     response = client.get("/healthz")
     # Degraded, not down: the load balancer keeps the server, and the replica's pages read
-    # the primary for a while.
-    assert response.status_code == 200
+    # the primary for a while. (Once seen as a 503 under heavy load: the body names the part.)
+    assert response.status_code == 200, response.content.decode()
     assert response.json()["status"] == "degraded"
     assert "レプリカに接続できません" in response.json()["warnings"]["replica"]
     assert cache.get(replica.DOWN_KEY)
