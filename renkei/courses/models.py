@@ -64,10 +64,24 @@ class CourseQuerySet(OrganisedQuerySet["Course"]):
         return self.prefetch_related(Prefetch("rounds", queryset=rounds, to_attr="listed_rounds"))
 
 
-class Course(models.Model):
-    """A training held in rounds with a completion rule, e.g. 訪問看護導入研修 (3回、各回2日間)."""
+class Published(models.Model):
+    """What a course and a material share: a code for their pages and links, the time they
+    were made (newest first in their lists), and their title as their name."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self) -> str:
+        return str(getattr(self, "title", ""))
+
+
+class Course(Published):
+    """A training held in rounds with a completion rule, e.g. 訪問看護導入研修 (3回、各回2日間)."""
+
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="courses", verbose_name="主催"
     )
@@ -102,17 +116,12 @@ class Course(models.Model):
     )
     contact = models.TextField("お問い合わせ先", blank=True, max_length=1000)
     published = models.BooleanField("公開", default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CourseQuerySet.as_manager()
 
-    class Meta:
+    class Meta(Published.Meta):
         verbose_name = "研修コース"
         verbose_name_plural = "研修コース"
-        ordering = ["-created_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("courses:detail", args=[self.code])
@@ -633,8 +642,7 @@ class MaterialQuerySet(OrganisedQuerySet["Material"]):
         return self.filter(published=True, versions__isnull=False).distinct()
 
 
-class Material(models.Model):
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class Material(Published):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="materials", verbose_name="発行"
     )
@@ -654,17 +662,12 @@ class Material(models.Model):
     )
     description = models.TextField("説明", max_length=2000, blank=True)
     published = models.BooleanField("公開", default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MaterialQuerySet.as_manager()
 
-    class Meta:
+    class Meta(Published.Meta):
         verbose_name = "資料"
         verbose_name_plural = "資料"
-        ordering = ["-created_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("materials:detail", args=[self.code])
