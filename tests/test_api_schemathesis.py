@@ -242,6 +242,7 @@ INHERENT: dict[str, dict[str, str]] = {
         "名乗り出た医療機関から選んでください": "one of the volunteers (the data)",
     },
     "POST /api/v1/oncall/patients/{code}/cover/shares": {
+        "主治医・副主治医の取り決めが記録されていません": "an agreement must be recorded first (state)",
         "副主治医が決まっていない取り決めです": "the agreement must have a secondary (state)",
         "共有した日に未来の日付は入力できません": "a date up to today (the clock)",
         "共有した日が対象月の中にありません": "the day lies in the month (across fields)",
