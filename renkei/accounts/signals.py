@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from renkei.accounts.http import AUTHENTICATED_AT_KEY
-from renkei.accounts.middleware import SESSION_STARTED_KEY, pending_refusals
+from renkei.accounts.middleware import SESSION_REFRESHED_KEY, SESSION_STARTED_KEY, pending_refusals
 from renkei.accounts.models import AuditEntry, Membership, User
 from renkei.lib.actions import refused_read
 
@@ -36,9 +36,11 @@ def _default_membership(user: User | None) -> Membership | None:
 def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         # The absolute lifetime counts from the password sign-in, not the first page view.
-        request.session[SESSION_STARTED_KEY] = request.session[AUTHENTICATED_AT_KEY] = int(
-            time.time()
-        )
+        now = int(time.time())
+        request.session[SESSION_STARTED_KEY] = request.session[AUTHENTICATED_AT_KEY] = now
+        # The sign-in writes the session anyway: the idle timer starts here, and the first
+        # page after it need not write again (ADR 0054).
+        request.session[SESSION_REFRESHED_KEY] = now
     AuditEntry.record(
         "auth.login", request=request, actor=user, membership=_default_membership(user)
     )
