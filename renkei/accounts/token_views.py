@@ -3,6 +3,10 @@ token acts for approves or revokes it. Everyone else is told the token does not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -81,9 +85,25 @@ def token_list(request: MemberRequest) -> HttpResponse:
     )
 
 
+def second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A token reads what its member reads, patients included, with no second factor of its
+    own: who issues or approves it has passed theirs (as every care screen asks), so a member
+    without one cannot open by token what the screens refuse them."""
+
+    @wraps(view)
+    def wrapper(request: MemberRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_verified():  # type: ignore[attr-defined]
+            messages.error(request, "APIトークンの発行・承認には二要素認証が必要です")
+            return redirect("accounts:otp_setup")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @never_cache
 @member_required
 @recent_authentication_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def token_issue(request: MemberRequest) -> HttpResponse:
     """The full token is on this one response and nowhere else: no redirect, no session."""
@@ -149,6 +169,7 @@ def token_revoke(request: MemberRequest, pk: int) -> HttpResponse:
 @never_cache
 @member_required
 @recent_authentication_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def token_approve(request: MemberRequest, pk: int) -> HttpResponse:
     return _confirm(request, pk, verb="承認", act="approve")

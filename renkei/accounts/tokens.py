@@ -79,7 +79,7 @@ def visible_tokens(m: Membership) -> QuerySet[ApiToken]:
     """The organisation's administrator sees every token of the organisation; a member sees
     those that act for them."""
     qs = ApiToken.objects.select_related(
-        "membership__user", "membership__organization", "created_by__user"
+        "membership__user", "membership__organization", "created_by__user", "revoked_by__user"
     )
     if m.is_org_admin:
         return qs.filter(membership__organization_id=m.organization_id)

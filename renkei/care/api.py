@@ -294,6 +294,12 @@ def list_provisions(request: HttpRequest, code: uuid.UUID) -> list[ProvisionReco
     return list(ProvisionRecord.objects.filter(patient=p).select_related("recipient"))
 
 
+def _by_a_person(request: HttpRequest) -> bool:
+    """A system reading with an API token (ADR 0044) reads for the member, but no one has seen
+    the posts or the form: it leaves the read receipts and unread badges to the member's eyes."""
+    return getattr(request, "api_token", None) is None
+
+
 # Timeline ---------------------------------------------------------------------------
 
 
@@ -307,7 +313,13 @@ def list_posts(
     request: HttpRequest, code: uuid.UUID, filters: Query[tl.TimelineQuery]
 ) -> Page[Post]:
     m = api_care_membership(request)
-    return tl.timeline(visible_patient(m, code), by=m, query=filters, request=request)
+    return tl.timeline(
+        visible_patient(m, code),
+        by=m,
+        query=filters,
+        request=request,
+        mark_read=_by_a_person(request),
+    )
 
 
 @router.post(
@@ -469,7 +481,7 @@ def create_form(
 def get_form(request: HttpRequest, code: uuid.UUID, form: uuid.UUID) -> SharedForm:
     m = api_care_membership(request)
     sf = visible_form(m, visible_patient(m, code), form)
-    content = fa.view_form(sf, by=m, request=request)
+    content = fa.view_form(sf, by=m, request=request, receipt=_by_a_person(request))
     return _form_out(sf, m, content)
 
 

@@ -310,12 +310,18 @@ def send_form(
 
 
 def view_form(
-    form: SharedForm, *, by: Membership, request: HttpRequest | None = None
+    form: SharedForm,
+    *,
+    by: Membership,
+    request: HttpRequest | None = None,
+    receipt: bool = True,
 ) -> PatientItems:
-    """Read a form (audited); the recipient's first reading is the read receipt."""
+    """Read a form (audited); the recipient's first reading by a person is the read receipt
+    (`receipt` False: a system's token read it, and no one has yet)."""
     audit_read(form.patient, by=by, what=f"shared_form:{form.code}", request=request)
     if (
-        form.recipient_id == by.organization_id
+        receipt
+        and form.recipient_id == by.organization_id
         and form.sent_at is not None
         and form.read_at is None
     ):

@@ -179,3 +179,39 @@ def test_the_administrator_cannot_approve_in_the_members_stead(
     assert "本人だけ" in response.content.decode()
     token.refresh_from_db()
     assert token.approved_at is None
+
+
+def test_approving_needs_the_second_factor_even_where_the_policy_asks_none(
+    client: Client, station_admin: Membership, nurse: Membership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token would read her patients with no second factor of its own: approving it asks for
+    hers, as every care screen does, even for a role the sign-in policy lets in without."""
+    from renkei.accounts.models import TwoFactorPolicy
+
+    monkeypatch.setattr(TwoFactorPolicy, "required_for", classmethod(lambda cls, user: False))
+    token = make(station_admin, nurse)
+    client.force_login(nurse.user)  # a password, no authenticator
+    response = client.post(reverse("accounts:token_approve", args=[token.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:otp_setup")
+    token.refresh_from_db()
+    assert token.approved_at is None
+    assert client.get(NEW).status_code == 302  # nor may she issue one (as an administrator)
+
+
+def test_the_list_reads_revoked_tokens_in_the_same_queries(
+    client: Client, station_admin: Membership, nurse: Membership
+) -> None:
+    sign_in(client, station_admin)
+    tokens.revoke_token(make(station_admin, nurse), by=station_admin)
+    client.get(LIST)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(LIST).status_code == 200
+    for _ in range(3):
+        tokens.revoke_token(make(station_admin, nurse), by=station_admin)
+    with CaptureQueriesContext(connection) as four:
+        assert "失効" in client.get(LIST).content.decode()
+    assert len(four.captured_queries) == len(one.captured_queries)

@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from renkei.accounts import tokens
 from renkei.accounts.models import ApiToken, AuditEntry, Membership
-from renkei.care.models import Patient
+from renkei.care.models import Patient, PostRead
+from renkei.care.testing import make_post
 from renkei.lib.actions import ActionError, Forbidden
 from renkei.lib.inputs import parse
+from renkei.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -320,3 +322,26 @@ def test_the_member_is_mailed_when_a_token_is_issued_in_their_name(
     assert mail.to == [nurse.user.email]
     assert token.name in mail.body and "/accounts/tokens/" in mail.body
     assert raw.split("_", 2)[2] not in mail.body
+
+
+def test_a_systems_read_leaves_the_members_unread_posts_unread(
+    client: Client,
+    station_admin: Membership,
+    nurse: Membership,
+    doctor: Membership,
+    patient: Patient,
+) -> None:
+    """A clinic system polling the timeline is not the nurse reading it: her badges and the
+    doctor's read receipts wait for her own eyes (the explicit POST …/read is refused to tokens)."""
+    post = make_post(patient, doctor, body="処方変更あり")
+    _, raw = issue(station_admin, nurse)
+    response = client.get(f"{CARE}/patients/{patient.code}/posts", headers=bearer(raw))
+    assert response.status_code == 200
+    assert str(post.code) in response.content.decode()
+    assert not PostRead.objects.filter(post=post, user=nurse.user).exists()
+    # The read is still audited, as the token.
+    read = AuditEntry.objects.filter(target_id=str(patient.code)).latest("id")
+    assert read.detail["token"] and read.actor == nurse.user
+    # Her own read through the screen's door does mark it.
+    sign_in(Client(), nurse).get(f"{CARE}/patients/{patient.code}/posts")
+    assert PostRead.objects.filter(post=post, user=nurse.user).exists()

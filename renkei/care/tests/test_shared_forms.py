@@ -354,3 +354,19 @@ def test_every_read_is_audited_with_the_form(team: Patient, cm: Membership) -> N
     entry = AuditEntry.objects.filter(actor=cm.user, action="care.patient_viewed").latest("id")
     assert entry.target_id == str(team.code)
     assert entry.detail["what"] == f"shared_form:{sf.code}"
+
+
+def test_a_systems_read_is_not_the_recipients_read_receipt(
+    team: Patient, cm: Membership, liaison: Membership, other_org: Organization
+) -> None:
+    """The hospital's system fetching the form by token (ADR 0044) is audited, but the sender's
+    「受領済み」 waits for a person at the hospital to open it."""
+    sf = _draft(team, cm)
+    sf = fa.send_form(sf, by=cm, data=fa.SendInput(recipient=other_org.code))
+    fa.view_form(sf, by=liaison, receipt=False)
+    sf.refresh_from_db()
+    assert sf.read_at is None
+    assert not AuditEntry.objects.filter(action="care.form_received").exists()
+    fa.view_form(sf, by=liaison)
+    read = SharedForm.objects.get(pk=sf.pk)
+    assert read.read_at is not None and read.read_by == liaison
