@@ -481,7 +481,9 @@ def override_period(
     member = _member(rota, data.member)
     changed = 0
     shifts = (
-        Shift.objects.select_for_update()
+        # Lock the shifts only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+        # join to a shift's member (an empty shift has none).
+        Shift.objects.select_for_update(of=("self",))
         .filter(rota=rota, day__gte=data.start, day__lte=data.end)
         .select_related("member__organization", "month")
     )
