@@ -19,7 +19,10 @@ from renkei.referrals import fhir_views as referrals_fhir
 def task_search(request: HttpRequest) -> HttpResponse:
     """`subject`/`patient` searches a patient's care Tasks; anything else (`focus`, none) the
     placement network's, as before."""
-    if request.GET.get("subject") or request.GET.get("patient"):
+    # A system's token reads care's Tasks only (fhir:read, ADR 0044): care answers, and says
+    # the subject is needed, rather than the placement network.
+    token = getattr(request, "api_token", None) is not None
+    if token or request.GET.get("subject") or request.GET.get("patient"):
         return care_fhir.task_search(request)
     return referrals_fhir.task_search(request)
 
@@ -29,6 +32,9 @@ def task_read(request: HttpRequest, id: str) -> HttpResponse:
     found = care_fhir.task_read_or_none(request, id)
     if found is not None:
         return found
+    if getattr(request, "api_token", None) is not None:
+        # Not care's: the placement network's Tasks are not a token's to read (ADR 0044).
+        return care_fhir.outcome(404, "not-found", f"Task/{id[:40]} は見つかりません")
     try:
         code = uuid.UUID(id)
     except ValueError:

@@ -166,8 +166,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "renkei.accounts.middleware.SessionLifetimeMiddleware",
+    # Before the session's lifetime: a bearer token wins and the session it came with is
+    # neither read nor refreshed (ADR 0044).
     "renkei.accounts.middleware.ApiTokenMiddleware",
+    "renkei.accounts.middleware.SessionLifetimeMiddleware",
     "renkei.accounts.middleware.MembershipMiddleware",
     "renkei.accounts.middleware.TwoFactorRequiredMiddleware",
     "renkei.lib.replica.ReplicaMiddleware",
@@ -304,6 +306,8 @@ RATE_LIMITS = {
     "public_form": "20/h",  # event and 同行研修 applications by the public
     "password_reset": "5/h",  # reset mails requested from one address
     "password_reset_email": "3/h",  # reset mails to one e-mail address
+    "token_failure": "30/h",  # refused API tokens from one address (then 429 for all its tokens)
+    "token_failure_prefix": "10/h",  # refused attempts at one token prefix (ADR 0044)
 }
 for _item in os.getenv("RATE_LIMITS", "").split(","):
     if "=" in _item:

@@ -38,7 +38,8 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        # A token request ignores the session it came with (ApiTokenMiddleware, ADR 0044).
+        if getattr(request, "api_token", None) is None and request.user.is_authenticated:
             started = request.session.get(SESSION_STARTED_KEY)
             now = int(time.time())
             if started is None:
@@ -59,7 +60,7 @@ def _token_refusal(request: HttpRequest, status: int, message: str) -> HttpRespo
             "issue": [
                 {
                     "severity": "error",
-                    "code": "login" if status == 401 else "forbidden",
+                    "code": {401: "login", 429: "throttled"}.get(status, "forbidden"),
                     "diagnostics": message,
                     "details": {"text": message},
                 }
@@ -80,9 +81,19 @@ def _token_refusal(request: HttpRequest, status: int, message: str) -> HttpRespo
 class ApiTokenMiddleware:
     """`Authorization: Bearer rk_…` stands for the member the token acts for (ADR 0044).
 
-    Only the read operations of the token's scopes are reachable; the session, if the client
-    also sends one, is ignored for that request. The token stands for the second factor of the
-    administrator who issued it and of the member who approved it.
+    Only the read operations of the token's scopes are reachable. The token wins over a
+    session cookie sent alongside: the session is neither read nor refreshed for that request
+    (this middleware runs before SessionLifetimeMiddleware, which skips token requests), so a
+    stale cookie in a client's jar neither redirects a system to the sign-in page nor makes
+    it act as the cookie's user. The token stands for the second factor of the administrator
+    who issued it and of the member who approved it.
+
+    Failed attempts (unknown, wrong secret, expired, revoked, awaiting approval, member
+    inactive) are audited with the prefix only and counted per client address and per prefix
+    (RATE_LIMITS `token_failure`, `token_failure_prefix`): an address over its limit gets 429
+    before any lookup; a prefix over its limit turns further wrong attempts into 429 without
+    an audit line, while the right token still works (whoever learns a prefix from a screen
+    cannot shut its system out).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -94,6 +105,7 @@ class ApiTokenMiddleware:
         if scheme.lower() != "bearer":
             return self.get_response(request)
         from renkei.accounts import tokens
+        from renkei.lib import ratelimit
 
         raw = raw.strip()
         scope = tokens.scope_for(request.path)
@@ -101,10 +113,13 @@ class ApiTokenMiddleware:
             if not raw.startswith("rk_"):
                 return self.get_response(request)
             return _token_refusal(request, 403, "このAPIトークンでは利用できない画面・操作です")
+        address = ratelimit.by_ip(request)
+        if (wait := ratelimit.waiting("token_failure", address)) is not None:
+            return _token_limited(request, wait)
         try:
             token = tokens.authenticate(raw)
         except tokens.TokenRefused as e:
-            return _token_refusal(request, 401, e.message)
+            return _token_failed(request, raw, address, e)
         if not token.has_scope(scope):
             return _token_refusal(request, 403, "このAPIトークンの範囲に含まれない操作です")
         if request.method not in ("GET", "HEAD"):
@@ -120,6 +135,45 @@ class ApiTokenMiddleware:
         request.api_token = token  # type: ignore[attr-defined]
         tokens.mark_used(token, request)
         return self.get_response(request)
+
+
+def _token_limited(request: HttpRequest, wait: int) -> HttpResponse:
+    from renkei.lib import ratelimit
+
+    response = _token_refusal(request, 429, ratelimit.MESSAGE.format(wait=ratelimit.wait_ja(wait)))
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _token_failed(request: HttpRequest, raw: str, address: str, e: Any) -> HttpResponse:
+    """A refused token: counted, audited while within the limits (a scanner cannot fill the
+    log: at most `token_failure` lines per address per window), then 401 or 429."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from renkei.accounts import tokens
+    from renkei.accounts.models import AuditEntry
+    from renkei.lib import ratelimit
+
+    # The session is ignored for a token request, refused or not: the audit line must not
+    # name the cookie's user as the one who tried.
+    request.user = AnonymousUser()
+    prefix = tokens.prefix_of(raw)
+    waits = [ratelimit.hit("token_failure", address)]
+    if prefix is not None:
+        waits.append(ratelimit.hit("token_failure_prefix", prefix))
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is not None:
+        return _token_limited(request, wait)
+    token = e.token
+    AuditEntry.record(
+        "accounts.token_refused",
+        request=request,
+        membership=token.membership if token is not None else None,
+        target=token,
+        actor_label="APIトークン",
+        detail={"prefix": prefix, "reason": e.reason, "path": request.path[:200]},
+    )
+    return _token_refusal(request, 401, e.message)
 
 
 class MembershipMiddleware:

@@ -297,6 +297,7 @@ AUDIT_ACTION_LABELS = {
     "accounts.token_approved": "APIトークンの承認（代理される本人）",
     "accounts.token_revoked": "APIトークンの失効",
     "accounts.token_used": "APIトークンの利用（その日の最初）",
+    "accounts.token_refused": "APIトークンの拒否（認証失敗）",
     "audit.viewed": "監査ログの閲覧",
     "audit.exported": "監査ログの出力",
     "audit.scope_exported": "漏えい等の影響範囲の出力",

@@ -13,6 +13,7 @@ import re
 import secrets
 from typing import Annotated
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -32,18 +33,28 @@ NOT_FOUND = "トークンが見つかりません"
 NOT_ADMIN = "APIトークンを発行できるのは組織の管理者です"
 
 # The read operations a scope opens: (path prefix, scope). Nothing else is reachable by token.
-SCOPED_PATHS: tuple[tuple[str, str], ...] = (
-    ("/api/v1/care/", TokenScope.CARE_READ),
-    ("/api/fhir/", TokenScope.FHIR_READ),
-)
+SCOPED_PATHS: tuple[tuple[str, str], ...] = (("/api/v1/care/", TokenScope.CARE_READ),)
+# `fhir:read` opens only the FHIR resource types registered here (care's, by its AppConfig:
+# what the CapabilityStatement says a token reads) and the public CapabilityStatement; the
+# directory's, on-call's, indicators' and the placement network's stay the session's.
+FHIR_TYPES: set[str] = {"metadata"}
+
+
+def register_fhir_types(kinds: list[str]) -> None:
+    FHIR_TYPES.update(kinds)
 
 
 class TokenRefused(Exception):
-    """The token cannot be used (unknown, expired, revoked, awaiting approval): 401."""
+    """The token cannot be used (unknown, expired, revoked, awaiting approval): 401.
 
-    def __init__(self, message: str) -> None:
+    `reason` is a short code for the audit line; `token` the row when the prefix named one
+    (its prefix, never the secret, goes into the audit)."""
+
+    def __init__(self, message: str, reason: str, token: ApiToken | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason
+        self.token = token
 
 
 class IssueTokenInput(Input):
@@ -155,11 +166,15 @@ def issue_token(
     return token, f"rk_{token.prefix}_{secret}"
 
 
+REVOKED = "このトークンは失効しています"
+EXPIRED = "このトークンは有効期限が切れています"
+
+
 def _usable(token: ApiToken) -> None:
     if token.revoked_at is not None:
-        raise ActionError("このトークンは失効しています")
+        raise ActionError(REVOKED)
     if token.expires_at <= timezone.now():
-        raise ActionError("このトークンは有効期限が切れています")
+        raise ActionError(EXPIRED)
 
 
 @transaction.atomic
@@ -209,6 +224,9 @@ def revoke_token(
 
 
 def scope_for(path: str) -> str | None:
+    if path.startswith("/api/fhir/"):
+        kind = path.removeprefix("/api/fhir/").split("/", 1)[0]
+        return TokenScope.FHIR_READ if kind in FHIR_TYPES else None
     for prefix, scope in SCOPED_PATHS:
         if path.startswith(prefix):
             return scope
@@ -238,24 +256,37 @@ def authenticate(raw: str) -> ApiToken:
         or match is None
         or not hmac.compare_digest(token.digest, _digest(match.group(2)))
     ):
-        raise TokenRefused("トークンが正しくありません")
+        raise TokenRefused("トークンが正しくありません", "unknown" if token is None else "secret")
     try:
         _usable(token)
     except ActionError as e:
-        raise TokenRefused(e.message) from None
+        reason = "revoked" if e.message == REVOKED else "expired"
+        raise TokenRefused(e.message, reason, token) from None
     if token.approved_at is None:
-        raise TokenRefused("このトークンは、代理するメンバーの承認待ちです")
+        raise TokenRefused("このトークンは、代理するメンバーの承認待ちです", "pending", token)
     m = token.membership
     if not (m.is_active and m.organization.is_active and m.user.is_active):
-        raise TokenRefused("このトークンが代理するメンバーは現在無効です")
+        raise TokenRefused("このトークンが代理するメンバーは現在無効です", "inactive", token)
     return token
+
+
+def prefix_of(raw: str) -> str | None:
+    """The prefix of a well-formed token text, the only part of it an audit line may keep."""
+    match = TOKEN_RE.match(raw)
+    return match.group(1) if match else None
 
 
 def mark_used(token: ApiToken, request: HttpRequest) -> None:
     """Record the time of use; the first use of each day is audited (the reads it makes are
-    audited on their own, as the token)."""
+    audited on their own, as the token).
+
+    `last_used_at` is written when it is SESSION_REFRESH_SECONDS old, as the session is
+    (ADR 0054): a gateway polling every second cost an UPDATE per read, for a time the list
+    shows to the minute."""
     now = timezone.now()
     last = token.last_used_at
+    if last is not None and (now - last).total_seconds() < settings.SESSION_REFRESH_SECONDS:
+        return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
     if last is None or timezone.localdate(last) != timezone.localdate(now):

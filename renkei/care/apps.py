@@ -43,9 +43,12 @@ class CareConfig(AppConfig):
         from renkei.care.models.patients import CARE_ROLES
 
         AUDIT_ACTION_LABELS.update(AUDIT_LABELS)
+        from renkei.accounts import tokens
         from renkei.care.fhir import RESOURCES
         from renkei.lib import fhir
 
+        # fhir:read opens these types, and no other app's (ADR 0044).
+        tokens.register_fhir_types([kind for kind, _ in RESOURCES])
         for kind, params in RESOURCES:
             fhir.register(
                 kind,

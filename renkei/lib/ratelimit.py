@@ -42,17 +42,21 @@ def rate(scope: str) -> Rate:
     return Rate.parse(settings.RATE_LIMITS[scope])
 
 
+def _name(scope: str, key: str, window: int) -> str:
+    if len(key) > 64 or not key.isascii() or not key.isprintable() or " " in key:
+        # Keys come from what was typed (an e-mail address to reset): memcached and Redis
+        # refuse long or spaced keys, and a megabyte of them must not be stored as one.
+        key = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"renkei:rl:{scope}:{key}:{window}"
+
+
 def hit(scope: str, key: str) -> int | None:
     """Count one request of `key` in `scope`: None while within the limit, else the seconds
     until the window ends (for Retry-After)."""
     r = rate(scope)
     now = time.time()
     window = int(now // r.seconds)
-    if len(key) > 64 or not key.isascii() or not key.isprintable() or " " in key:
-        # Keys come from what was typed (an e-mail address to reset): memcached and Redis
-        # refuse long or spaced keys, and a megabyte of them must not be stored as one.
-        key = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    name = f"renkei:rl:{scope}:{key}:{window}"
+    name = _name(scope, key, window)
     # add() is atomic: the first request of a window creates the counter, the rest increment.
     count = 1 if cache.add(name, 1, r.seconds + 1) else cache.incr(name)
     if count <= r.count:
@@ -60,13 +64,25 @@ def hit(scope: str, key: str) -> int | None:
     return max(1, int((window + 1) * r.seconds - now))
 
 
-def _wait_ja(seconds: int) -> str:
+def waiting(scope: str, key: str) -> int | None:
+    """Whether `key` is over the scope's rate in this window, without counting a request: the
+    seconds until the window ends, or None. For limits that count only failures."""
+    r = rate(scope)
+    now = time.time()
+    window = int(now // r.seconds)
+    count = cache.get(_name(scope, key, window)) or 0
+    if count <= r.count:
+        return None
+    return max(1, int((window + 1) * r.seconds - now))
+
+
+def wait_ja(seconds: int) -> str:
     return f"{seconds}秒" if seconds < 120 else f"{-(-seconds // 60)}分"
 
 
 def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     """429 with Retry-After: JSON under /api/, otherwise a page."""
-    message = MESSAGE.format(wait=_wait_ja(retry_after))
+    message = MESSAGE.format(wait=wait_ja(retry_after))
     response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
@@ -80,7 +96,7 @@ class RateLimited(Exception):
     """Raised by API handlers over a limit; renkei.api turns it into a 429 with Retry-After."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(MESSAGE.format(wait=_wait_ja(retry_after)))
+        super().__init__(MESSAGE.format(wait=wait_ja(retry_after)))
         self.retry_after = retry_after
 
 
