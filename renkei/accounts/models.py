@@ -624,7 +624,7 @@ class TokenScope(models.TextChoices):
     """What a system's token may read (ADR 0044): read-only until a write scope is designed."""
 
     CARE_READ = "care:read", "患者情報共有API（/api/v1/care/ の読み取り）"
-    FHIR_READ = "fhir:read", "FHIR（/api/fhir/ の読み取り）"
+    FHIR_READ = "fhir:read", "FHIR（患者情報共有のリソースの読み取り）"
 
 
 class ApiToken(models.Model):
