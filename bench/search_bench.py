@@ -256,6 +256,31 @@ def bench_sql_prepared(points: list[dict[str, Any]], requests: int) -> list[floa
         conn.close()
 
 
+def profile(points: list[dict[str, Any]], requests: int, top: int = 40) -> None:
+    """Where a request's CPU goes: cProfile on the process clock over `requests` API requests
+    (after the warm-up), sorted by own time and by cumulative time."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    client = Client()
+    for p in points:
+        client.get(p["url"])
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    for i in range(requests):
+        client.get(points[i % len(points)]["url"])
+    prof.disable()
+    out = ROOT / "var" / "search_bench.prof"
+    out.parent.mkdir(exist_ok=True)
+    prof.dump_stats(out)
+    stats = pstats.Stats(prof).strip_dirs()
+    print(f"\ncProfile, {requests} API requests (process CPU clock; all of it in {out})")
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top * 3)
+
+
 def explain(points: list[dict[str, Any]]) -> None:
     from django.db import connection
 
@@ -285,6 +310,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--explain", action="store_true", help="print the plans, densest point")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile N API requests and stop"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
     parser.add_argument(
         "--wait-quiet", type=float, default=0, metavar="S", help="wait up to S s for load < 1"
@@ -306,6 +334,9 @@ def main() -> None:
         f"{len(points)} points; hits per search p50 {pct(counts, 50)}, max {counts[-1]}; "
         f"statements per request p50 {pct(sorted(len(p['sql']) for p in points), 50)}"
     )
+    if args.profile:
+        profile(points, args.profile)
+        return
     api = summary(bench_api(points, args.requests))
     sql = summary(bench_sql(points, args.requests, "search_sql"))
     sql_all = summary(bench_sql(points, args.requests, "sql"))
