@@ -745,7 +745,4 @@ def record_share(
 ) -> Status[CoverShare]:
     m = api_care_membership(request)
     patient = visible_patient(m, code)
-    agreement = search.current_agreement(patient)
-    if agreement is None:
-        raise ActionError("主治医・副主治医の取り決めが記録されていません")
-    return Status(201, search.record_share(agreement, by=m, data=payload, request=request))
+    return Status(201, search.record_share(patient, by=m, data=payload, request=request))

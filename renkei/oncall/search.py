@@ -282,14 +282,18 @@ def withdraw(
 
 @transaction.atomic
 def record_share(
-    agreement: CoverAgreement,
+    patient: Patient,
     *,
     by: Membership,
     data: ShareInput,
     request: HttpRequest | None = None,
 ) -> CoverShare:
     """The month's record that the information and the plan for deterioration were shared
-    with the cover clinic; either clinic of the pair records it (once a month, updatable)."""
+    with the cover clinic; either clinic of the pair records it (once a month, updatable).
+    The patient's current agreement is found here, so both doors refuse its absence alike."""
+    agreement = current_agreement(patient)
+    if agreement is None:
+        raise ActionError("主治医・副主治医の取り決めが記録されていません")
     if by.organization_id not in (agreement.primary_id, agreement.secondary_id):
         raise Forbidden("記録できるのは主治医・副主治医の医療機関です")
     require_on_team(agreement.patient, by)

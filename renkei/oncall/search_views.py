@@ -137,8 +137,21 @@ def _requester_only(request: MemberRequest, s: CoverSearch) -> HttpResponse:
 @member_required
 @require_POST
 def search_step(request: MemberRequest, code: uuid.UUID, step: str) -> HttpResponse:
+    s = visible_search(request.membership, code)
+    if s.requester_id == request.membership.organization_id:
+        return _requester_step(request, s, step)
+    return _step(request, s, step)
+
+
+@care_view
+def _requester_step(request: MemberRequest, s: CoverSearch, step: str) -> HttpResponse:
+    # The requesting side acts on the patient behind the case: second factor first, as the
+    # API asks of it (api_care_membership).
+    return _step(request, s, step)
+
+
+def _step(request: MemberRequest, s: CoverSearch, step: str) -> HttpResponse:
     m = request.membership
-    s = visible_search(m, code)
     if step == "withdraw":
         try:
             actions.withdraw(s, by=m, request=request)
@@ -189,12 +202,10 @@ def cover_print(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         initial={"month": f"{timezone.localdate():%Y-%m}", "shared_on": timezone.localdate()},
     )
     if request.method == "POST":
-        if agreement is None:
-            raise NotFound("取り決めが記録されていません")
         ok, status = _submit(
             form,
             actions.ShareInput,
-            lambda d: actions.record_share(agreement, by=m, data=d, request=request),
+            lambda d: actions.record_share(p, by=m, data=d, request=request),
         )
         if ok:
             messages.success(request, "共有を記録しました。")
