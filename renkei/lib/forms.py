@@ -36,6 +36,20 @@ class DateTimePicker(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
+_HINTS = {"max_length": "maxlength", "min_length": "minlength", "ge": "min", "le": "max"}
+
+
+def hints(model: type[pydantic.BaseModel], name: str) -> dict[str, Any]:
+    """The input field's limits as widget attributes (maxlength, min, max): the browser is
+    told, but the input alone refuses, with its message, so a limit is written once."""
+    attrs: dict[str, Any] = {}
+    for rule in model.model_fields[name].metadata:
+        for key, attr in _HINTS.items():
+            if (value := getattr(rule, key, None)) is not None:
+                attrs[attr] = value
+    return attrs
+
+
 def form_field(form: forms.BaseForm, path: str) -> str | None:
     """The form field that shows an input field's error, or None for the top of the form.
 

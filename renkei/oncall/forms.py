@@ -7,13 +7,18 @@ from typing import Any
 from django import forms
 
 from renkei.accounts.models import Organization
-from renkei.oncall.actions import MEMBER_KINDS
+from renkei.lib.forms import hints
+from renkei.oncall.actions import MEMBER_KINDS, MemberInput, RotaInput
 from renkei.oncall.models import DayType, Rota, RotaKind, Rotation
 from renkei.regions.models import Municipality, SecondaryArea
 
 
 class RotaForm(forms.Form):
-    name = forms.CharField(label="名称", max_length=100)
+    """RotaInput's widgets: its limits are read from it (hints), its refusals are its own."""
+
+    name = forms.CharField(
+        label="名称", required=False, widget=forms.TextInput(hints(RotaInput, "name"))
+    )
     kind = forms.ChoiceField(label="種類", choices=RotaKind.choices)
     rotation = forms.ChoiceField(label="交代の単位", choices=Rotation.choices)
     area_id = forms.TypedChoiceField(
@@ -23,12 +28,16 @@ class RotaForm(forms.Form):
         label="対象の市区町村", required=False, widget=forms.SelectMultiple(attrs={"size": 8})
     )
     gap_alert_hours = forms.IntegerField(
-        label="空き枠を知らせる時期（何時間前）", min_value=1, max_value=1440, initial=72
+        label="空き枠を知らせる時期（何時間前）",
+        initial=RotaInput.model_fields["gap_alert_hours"].default,
+        widget=forms.NumberInput(hints(RotaInput, "gap_alert_hours")),
     )
     members_swap_freely = forms.BooleanField(
         label="当番の交代は当事者の合意だけで成立させる（主催者の承認を省く）", required=False
     )
-    contact = forms.CharField(label="問い合わせ先", max_length=200, required=False)
+    contact = forms.CharField(
+        label="問い合わせ先", required=False, widget=forms.TextInput(hints(RotaInput, "contact"))
+    )
 
     def __init__(self, *args: Any, prefecture_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,10 +55,16 @@ class RotaForm(forms.Form):
 
 
 class MemberForm(forms.Form):
+    """MemberInput's widgets: its limits are read from it (hints), its refusals are its own."""
+
     organization = forms.ChoiceField(label="医療機関")
-    doctor = forms.CharField(label="担当医（任意）", max_length=60, required=False)
-    phone = forms.CharField(label="当番時の連絡先電話", max_length=30)
-    sort_order = forms.IntegerField(label="順番", min_value=0, max_value=999, initial=0)
+    doctor = forms.CharField(
+        label="担当医（任意）", required=False, widget=forms.TextInput(hints(MemberInput, "doctor"))
+    )
+    phone = forms.CharField(label="当番時の連絡先電話", required=False)
+    sort_order = forms.IntegerField(
+        label="順番", initial=0, widget=forms.NumberInput(hints(MemberInput, "sort_order"))
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

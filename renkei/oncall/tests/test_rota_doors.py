@@ -371,3 +371,40 @@ def test_answering_or_deciding_twice_is_refused_with_the_actions_message(
             r = _api(client, "post", f"/swaps/{swap.code}/{step}", {"accept": True})
         _refused(r, door, 409, message)
         assert (_swap_state(), _audit()) == before
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/rotas", {"name": "", "kind": "night_holiday", "rotation": "daily"}, "name"),
+        ("/rotas", {"name": "当番", "gap_alert_hours": 0}, "gap_alert_hours"),
+        ("/rotas", {"name": "当番", "contact": "問" * 201}, "contact"),
+        ("{rota}/members", {"phone": "", "sort_order": 1}, "phone"),
+        ("{rota}/members", {"phone": "046-222-3333", "sort_order": 1000}, "sort_order"),
+        (
+            "{rota}/members",
+            {"phone": "046-222-3333", "doctor": "医" * 61, "sort_order": 1},
+            "doctor",
+        ),
+    ],
+)
+def test_the_rota_and_member_forms_refuse_with_the_inputs_message(
+    client: Client, rota: Rota, organiser: Membership, path: str, body: dict[str, Any], field: str
+) -> None:
+    """RotaForm and MemberForm hold no limit of their own: the input's rule refuses on the
+    screen with the words the API answers."""
+    sign_in(client, organiser.user)
+    if "members" in path:
+        full = {"organization": str(make_clinic("新しい在宅クリニック").code), **body}
+        api = f"/rotas/{rota.code}/members"
+        page = f"/oncall/rotas/{rota.code}/members/"
+    else:
+        full = {"kind": "night_holiday", "rotation": "daily", "gap_alert_hours": 72, **body}
+        api, page = "/rotas", "/oncall/rotas/new/"
+    before = (_rota_state(rota), _members(rota), Rota.objects.count(), _audit())
+    r = _api(client, "post", api, full)
+    assert r.status_code == 400, r.content
+    message = r.json()["detail"].split(f"{field}: ")[1].split(" / ")[0]
+    r = client.post(page, full)
+    assert r.status_code == 400 and message in r.content.decode()
+    assert (_rota_state(rota), _members(rota), Rota.objects.count(), _audit()) == before
