@@ -38,8 +38,7 @@ def set_named_read_roles(
     AuditEntry.record(
         "accounts.named_roles_changed",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=org,
         detail={
             "added": [r for r in after if r not in before],

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from renkei.accounts.models import Membership, OrgKind
+from renkei.accounts.models import AuditEntry, Membership, OrgKind
 from renkei.courses.models import (
     Certificate,
     CertificateSequence,
@@ -63,7 +63,6 @@ ROUND_NOT_FOUND = "研修の回が見つかりません"
 
 
 # An organiser acts signed in; an applicant by the public form or the e-mailed link.
-_audit = events.audit
 
 
 # --- setting up a course -----------------------------------------------------------------------
@@ -189,7 +188,13 @@ def create_course(
     )
     for r in data.rounds:
         add_round(course, r)
-    _audit("courses.course_created", course, by, request, {"rounds": len(data.rounds)})
+    AuditEntry.record(
+        "courses.course_created",
+        by=by,
+        target=course,
+        request=request,
+        detail={"rounds": len(data.rounds)},
+    )
     return course
 
 
@@ -207,7 +212,13 @@ def update_course(
     course.save()
     for rnd in course.rounds.select_related("event"):
         _sync_event(rnd)
-    _audit("courses.course_updated", course, by, request, {"published": course.published})
+    AuditEntry.record(
+        "courses.course_updated",
+        by=by,
+        target=course,
+        request=request,
+        detail={"published": course.published},
+    )
     return course
 
 
@@ -229,7 +240,13 @@ def delete_course(course: Course, *, by: Membership, request: HttpRequest | None
     course = Course.objects.select_for_update().get(pk=course.pk)
     if refusal := _applied(course):
         raise refusal
-    _audit("courses.course_deleted", course, by, request, {"title": course.title})
+    AuditEntry.record(
+        "courses.course_deleted",
+        by=by,
+        target=course,
+        request=request,
+        detail={"title": course.title},
+    )
     events_ = [r.event for r in course.rounds.select_related("event")]
     course.delete()
     for event in events_:
@@ -302,7 +319,9 @@ def create_round(
     if course.rounds.count() >= MAX_ROUNDS:
         raise Conflict(f"回は{MAX_ROUNDS}回までです。")
     rnd = add_round(course, data)
-    _audit("courses.round_added", course, by, request, {"round": rnd.number})
+    AuditEntry.record(
+        "courses.round_added", by=by, target=course, request=request, detail={"round": rnd.number}
+    )
     return rnd
 
 
@@ -337,12 +356,16 @@ def update_round(
     event.title = f"{rnd.course.title} 第{rnd.number}回"[:200]
     event.save(update_fields=["capacity", "apply_until", "title"])
     promoted = events.fill_places(event)
-    _audit(
+    AuditEntry.record(
         "courses.round_updated",
-        rnd,
-        by,
-        request,
-        {"number": [before, rnd.number], "capacity": data.capacity, "promoted": len(promoted)},
+        by=by,
+        target=rnd,
+        request=request,
+        detail={
+            "number": [before, rnd.number],
+            "capacity": data.capacity,
+            "promoted": len(promoted),
+        },
     )
     return rnd, promoted
 
@@ -353,7 +376,13 @@ def delete_round(rnd: CourseRound, *, by: Membership, request: HttpRequest | Non
     rnd = _locked_round(rnd)
     if refusal := _applied(rnd):
         raise refusal
-    _audit("courses.round_deleted", rnd.course, by, request, {"round": rnd.number})
+    AuditEntry.record(
+        "courses.round_deleted",
+        by=by,
+        target=rnd.course,
+        request=request,
+        detail={"round": rnd.number},
+    )
     event = rnd.event
     rnd.delete()
     event.delete()
@@ -368,7 +397,13 @@ def add_session(
         raise Conflict(f"日程は1回あたり{MAX_SESSIONS}日までです。")
     session = CourseSession.objects.create(round=rnd, **data.model_dump())
     _sync_event(rnd)
-    _audit("courses.session_added", rnd, by, request, {"session": str(session.code)})
+    AuditEntry.record(
+        "courses.session_added",
+        by=by,
+        target=rnd,
+        request=request,
+        detail={"session": str(session.code)},
+    )
     return session
 
 
@@ -398,12 +433,12 @@ def update_session(
         if getattr(before, f) != getattr(session, f)
     }
     told = _tell_session_moved(rnd, before, session) if moved else 0
-    _audit(
+    AuditEntry.record(
         "courses.session_updated",
-        rnd,
-        by,
-        request,
-        {"session": str(session.code), "moved": moved, "told": told},
+        by=by,
+        target=rnd,
+        request=request,
+        detail={"session": str(session.code), "moved": moved, "told": told},
     )
     return session
 
@@ -471,7 +506,9 @@ def delete_session(
     code = str(session.code)
     session.delete()
     _sync_event(rnd)
-    _audit("courses.session_deleted", rnd, by, request, {"session": code})
+    AuditEntry.record(
+        "courses.session_deleted", by=by, target=rnd, request=request, detail={"session": code}
+    )
 
 
 # --- applying ----------------------------------------------------------------------------------
@@ -579,12 +616,12 @@ def apply(
                 for p, row in zip(people, data.applicants, strict=True)
             )
             if proxy:
-                _audit(
+                AuditEntry.record(
                     "courses.proxy_applied",
-                    rnd,
-                    by,
-                    request,
-                    {"application": app.pk, "applicants": len(people)},
+                    by=by,
+                    target=rnd,
+                    request=request,
+                    detail={"application": app.pk, "applicants": len(people)},
                 )
     return app, created
 
@@ -622,12 +659,13 @@ def cancel(
     by mail. Returns (cancelled, promoted)."""
     _round_application(rnd, application)
     cancelled, promoted = events.cancel(application, data, by=by, request=request, now=now)
-    _audit(
+    AuditEntry.record(
         "courses.cancelled",
-        rnd,
-        by,
-        request,
-        {
+        by=by,
+        target=rnd,
+        request=request,
+        actor_label="" if by else "申込者",
+        detail={
             "application": application.pk,
             "cancelled": [str(a.code) for a in cancelled],
             "promoted": len(promoted),
@@ -681,12 +719,16 @@ def set_session_attendance(
         applicant.attended = came
         applicant.attended_at = timezone.now() if came else None
         applicant.save(update_fields=["attended", "attended_at"])
-    _audit(
+    AuditEntry.record(
         "courses.attendance_marked",
-        session.round,
-        by,
-        request,
-        {"session": str(session.code), "applicant": str(applicant.code), "attended": data.attended},
+        by=by,
+        target=session.round,
+        request=request,
+        detail={
+            "session": str(session.code),
+            "applicant": str(applicant.code),
+            "attended": data.attended,
+        },
     )
     return applicant
 
@@ -732,7 +774,13 @@ def issue_certificates(
     except IntegrityError as e:  # the constraints are the last line; the lock comes first
         raise Conflict("修了証の番号が重複しました。もう一度お試しください。") from e
     seq.save(update_fields=["last"])
-    _audit("courses.certificates_issued", rnd, by, request, {"issued": len(issued)})
+    AuditEntry.record(
+        "courses.certificates_issued",
+        by=by,
+        target=rnd,
+        request=request,
+        detail={"issued": len(issued)},
+    )
     return issued
 
 
@@ -751,5 +799,11 @@ def revoke_certificate(
     cert.revoked_at = timezone.now()
     cert.revoked_reason = data.reason
     cert.save(update_fields=["revoked_at", "revoked_reason"])
-    _audit("courses.certificate_revoked", cert.round, by, request, {"number": cert.number_label})
+    AuditEntry.record(
+        "courses.certificate_revoked",
+        by=by,
+        target=cert.round,
+        request=request,
+        detail={"number": cert.number_label},
+    )
     return cert

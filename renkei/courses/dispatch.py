@@ -12,7 +12,6 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated
 
 from django.db import transaction
@@ -21,14 +20,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from pydantic import AfterValidator, Field, model_validator
 
-from renkei.accounts.models import Membership, Organization, OrgKind
+from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind
 from renkei.courses.models import (
     DispatchPurpose,
     DispatchRequest,
     Specialist,
     SpecialistKind,
 )
-from renkei.events.actions import audit
 from renkei.events.actions.rules import Email, clipped, distinct
 from renkei.lib.actions import ActionError, Conflict, Forbidden, NotFound, notify
 from renkei.lib.inputs import CalendarDate, Input, TimeOfDay
@@ -36,10 +34,6 @@ from renkei.lib.mail import site_url
 from renkei.regions.models import Municipality
 
 Status = DispatchRequest.Status
-
-
-# The prefecture and the municipality act signed in; the specialist by the report link.
-_audit = partial(audit, anonymous="派遣専門職")
 
 
 def _prefecture_of(req_org: Organization) -> Organization:
@@ -112,7 +106,9 @@ def add_specialist(
         organization=by.organization, **data.model_dump(exclude={"areas"})
     )
     s.areas.set(areas)
-    _audit("courses.specialist_added", s, by, request, {"kind": s.kind})
+    AuditEntry.record(
+        "courses.specialist_added", by=by, target=s, request=request, detail={"kind": s.kind}
+    )
     return s
 
 
@@ -155,7 +151,13 @@ def request_dispatch(
         requested_by=by.user,
         **data.model_dump(),
     )
-    _audit("courses.dispatch_requested", req, by, request, {"purpose": req.purpose})
+    AuditEntry.record(
+        "courses.dispatch_requested",
+        by=by,
+        target=req,
+        request=request,
+        detail={"purpose": req.purpose},
+    )
     notify(
         to=_members_mail(req.prefecture),
         subject=f"専門職派遣の依頼（{req.municipality.name}・{req.get_purpose_display()}）",
@@ -219,7 +221,13 @@ def decide(
         req.status, req.specialist = Status.CONFIRMED, chosen
     req.answer_note, req.decided_at = data.note, now
     req.save(update_fields=["status", "specialist", "answer_note", "decided_at"])
-    _audit("courses.dispatch_decided", req, by, request, {"status": req.status})
+    AuditEntry.record(
+        "courses.dispatch_decided",
+        by=by,
+        target=req,
+        request=request,
+        detail={"status": req.status},
+    )
     context = {"req": req, "url": site_url(req.get_absolute_url())}
     notify(
         to=_members_mail(req.requester),
@@ -249,7 +257,7 @@ def withdraw(
     was = req.specialist
     req.status = Status.WITHDRAWN
     req.save(update_fields=["status"])
-    _audit("courses.dispatch_withdrawn", req, by, request, {})
+    AuditEntry.record("courses.dispatch_withdrawn", by=by, target=req, request=request)
     to = _members_mail(req.prefecture) + ([was.email] if was else [])
     notify(
         to=to,
@@ -285,7 +293,14 @@ def file_report(
     req.report, req.participants = data.report, data.participants
     req.status, req.reported_at = Status.REPORTED, timezone.now()
     req.save(update_fields=["report", "participants", "status", "reported_at"])
-    _audit("courses.dispatch_reported", req, by, request, {"participants": data.participants})
+    AuditEntry.record(
+        "courses.dispatch_reported",
+        by=by,
+        target=req,
+        request=request,
+        actor_label="" if by else "派遣専門職",
+        detail={"participants": data.participants},
+    )
     return req
 
 
@@ -304,7 +319,13 @@ def record_fee(
         raise Conflict("謝金は実施報告の後に記録します。")
     req.fee, req.fee_recorded_at = data.fee, timezone.now()
     req.save(update_fields=["fee", "fee_recorded_at"])
-    _audit("courses.dispatch_fee_recorded", req, by, request, {"fee": data.fee})
+    AuditEntry.record(
+        "courses.dispatch_fee_recorded",
+        by=by,
+        target=req,
+        request=request,
+        detail={"fee": data.fee},
+    )
     return req
 
 

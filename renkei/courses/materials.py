@@ -101,8 +101,7 @@ def add_version(
     AuditEntry.record(
         "courses.material_version_added",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=material,
         detail={"published_on": data.published_on.isoformat(), "size": v.size},
     )

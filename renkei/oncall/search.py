@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
@@ -89,10 +89,6 @@ def _screen(text: str, field: str) -> str:
         raise ActionError(str(e), field=field) from e
 
 
-def _audit(action: str, target: models.Model, request: HttpRequest | None, by: Membership) -> None:
-    AuditEntry.record(action, request=request, by=by, target=target)
-
-
 def area_clinics(muni: Municipality, exclude: int) -> list[Organization]:
     """The clinics (and hospitals with home care) of the municipality's 二次医療圏 on the
     platform, or of the municipality alone where no 二次医療圏 is known."""
@@ -147,7 +143,7 @@ def post_search(
     CoverSearchRecipient.objects.bulk_create(
         [CoverSearchRecipient(search=search, organization=o, sent_at=now) for o in targets]
     )
-    _audit("oncall.cover_search_posted", patient, request, by)
+    AuditEntry.record("oncall.cover_search_posted", by=by, target=patient, request=request)
     by_org = emails_of([o.pk for o in targets], [Role.DOCTOR])
     to = [e for o in targets for e in ([o.email] if o.email else []) + by_org.get(o.pk, [])]
     notify(
@@ -182,7 +178,7 @@ def volunteer(
             )
     except IntegrityError as e:
         raise Conflict("この募集には既に名乗り出ています") from e
-    _audit("oncall.cover_volunteered", search, request, by)
+    AuditEntry.record("oncall.cover_volunteered", by=by, target=search, request=request)
     notify(
         to=emails_of([search.requester_id], [Role.DOCTOR]).get(search.requester_id, [])
         + ([search.requested_by.user.email] if search.requested_by.user.email else []),
@@ -246,7 +242,7 @@ def choose(
         valid_from=data.valid_from,
         valid_until=None,
     )
-    _audit("oncall.cover_search_decided", search.patient, request, by)
+    AuditEntry.record("oncall.cover_search_decided", by=by, target=search.patient, request=request)
     notify(
         to=emails_of([chosen.organization_id], [Role.DOCTOR]).get(chosen.organization_id, []),
         subject=f"{by.organization.name}から{chosen.get_role_display()}をお願いされました",
@@ -273,7 +269,7 @@ def withdraw(
     search.status = SearchStatus.WITHDRAWN
     search.decided_at = timezone.now()
     search.save(update_fields=["status", "decided_at"])
-    _audit("oncall.cover_search_withdrawn", search, request, by)
+    AuditEntry.record("oncall.cover_search_withdrawn", by=by, target=search, request=request)
     return search
 
 
@@ -309,7 +305,7 @@ def record_share(
         month=month,
         defaults={"shared_on": data.shared_on, "note": data.note, "by": by},
     )
-    _audit("oncall.cover_shared", agreement.patient, request, by)
+    AuditEntry.record("oncall.cover_shared", by=by, target=agreement.patient, request=request)
     return row
 
 

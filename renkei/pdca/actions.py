@@ -184,7 +184,7 @@ def send_survey(*, by: Membership, data: SurveyInput, request: HttpRequest | Non
     AuditEntry.record(
         "pdca.survey_sent",
         request=request,
-        membership=by,
+        by=by,
         target=survey,
         detail={"municipalities": len(munis), "questions": len(questions)},
     )
@@ -244,7 +244,7 @@ def save_answers(
     AuditEntry.record(
         "pdca.response_submitted" if data.submit else "pdca.response_saved",
         request=request,
-        membership=by,
+        by=by,
         target=response,
     )
     return response
@@ -325,7 +325,7 @@ def enter_value(
     AuditEntry.record(
         "pdca.value_entered",
         request=request,
-        membership=by,
+        by=by,
         target=value,
         detail={"indicator": indicator.code, "fiscal_year": data.fiscal_year},
     )
@@ -361,7 +361,7 @@ def start_compute(
     AuditEntry.record(
         "pdca.compute_started",
         request=request,
-        membership=by,
+        by=by,
         target=run,
         detail={"fiscal_years": run.fiscal_years, "municipality": muni},
     )

@@ -302,8 +302,7 @@ def import_population(
     AuditEntry.record(
         "pdca.population_imported",
         request=request,
-        membership=by,
-        actor=by.user if by is not None else None,
+        by=by,
         actor_label="" if by is not None else "管理コマンド",
         detail={"fiscal_year": fiscal_year, "filename": filename[-100:], "rows": len(figures)},
     )

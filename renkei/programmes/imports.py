@@ -224,8 +224,7 @@ def start_import(
     AuditEntry.record(
         "programmes.import_started",
         request=request,
-        actor=by.user,
-        membership=by,
+        by=by,
         target=imp,
         detail={"filename": name, "rows": imp.total},
     )

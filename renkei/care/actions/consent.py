@@ -107,8 +107,7 @@ def record_consent(
     AuditEntry.record(
         "care.consent_recorded",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={
             "consent": str(consent.code),
@@ -147,8 +146,7 @@ def revoke_consent(
     AuditEntry.record(
         "care.consent_revoked",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=consent.patient,
         detail={"consent": str(consent.code), "reason": data.reason},
     )

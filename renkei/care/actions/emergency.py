@@ -176,8 +176,7 @@ def save_sheet(
     AuditEntry.record(
         "care.emergency_sheet_updated",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"fields": changed, "version": sheet.version},
     )
@@ -206,9 +205,7 @@ def issue_ambulance_code(
         issued_at=now,
         expires_at=now + dt.timedelta(days=AMBULANCE_CODE_DAYS),
     )
-    AuditEntry.record(
-        "care.ambulance_code_issued", request=request, membership=by, actor=by.user, target=patient
-    )
+    AuditEntry.record("care.ambulance_code_issued", request=request, by=by, target=patient)
     return token
 
 
@@ -224,8 +221,7 @@ def revoke_ambulance_codes(
     AuditEntry.record(
         "care.ambulance_codes_revoked",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"count": n},
     )
@@ -360,8 +356,7 @@ def save_acp(
     AuditEntry.record(
         "care.acp_recorded",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"fields": changed, "number": record.number},
     )

@@ -193,8 +193,7 @@ def create_form(
     AuditEntry.record(
         "care.form_created",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"form": str(form.code), "kind": form.kind},
     )
@@ -222,8 +221,7 @@ def save_form(
     AuditEntry.record(
         "care.form_saved",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=form.patient,
         detail={"form": str(form.code), "version": form.version, "fields": changed},
     )
@@ -285,8 +283,7 @@ def send_form(
     AuditEntry.record(
         "care.form_sent",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=form.patient,
         detail={
             "form": str(form.code),
@@ -334,8 +331,7 @@ def view_form(
             AuditEntry.record(
                 "care.form_received",
                 request=request,
-                membership=by,
-                actor=by.user,
+                by=by,
                 target=form.patient,
                 detail={"form": str(form.code), "version": form.sent_version},
             )
@@ -386,8 +382,7 @@ def inbox(*, by: Membership, request: HttpRequest | None = None) -> list[SharedF
         AuditEntry.record(
             "care.patients_listed",
             request=request,
-            membership=by,
-            actor=by.user,
+            by=by,
             detail={"patients": sorted({str(f.patient.code) for f in found}), "what": "inbox"},
         )
     _delivered(by, found)
@@ -412,8 +407,7 @@ def reply_form(
     AuditEntry.record(
         "care.form_replied",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=form.patient,
         detail={"form": str(form.code)},
     )

@@ -168,8 +168,7 @@ def audit_read(
     AuditEntry.record(
         "care.patient_viewed",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"what": what, "via": "team" if on_team else "break_glass"},
     )
@@ -201,9 +200,7 @@ def create_patient(
         start_date=today,
         answered_at=timezone.now(),
     )
-    AuditEntry.record(
-        "care.patient_created", request=request, membership=by, actor=by.user, target=patient
-    )
+    AuditEntry.record("care.patient_created", request=request, by=by, target=patient)
     return patient
 
 
@@ -218,8 +215,7 @@ def update_patient(
     AuditEntry.record(
         "care.patient_updated",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"fields": changed},  # names of the fields, never their values
     )
@@ -262,8 +258,7 @@ def list_patients(
         AuditEntry.record(
             "care.patients_listed",
             request=request,
-            membership=by,
-            actor=by.user,
+            by=by,
             detail={"patients": [str(p.code) for p in patients]},
         )
     return patients
@@ -297,8 +292,7 @@ def break_glass(
         AuditEntry.record(
             "care.break_glass",
             request=request,
-            membership=by,
-            actor=by.user,
+            by=by,
             target=patient,
             detail={"reason": data.reason, "hours": BREAK_GLASS_HOURS},
         )

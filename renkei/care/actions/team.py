@@ -97,8 +97,7 @@ def invite_member(
     AuditEntry.record(
         "care.team_invited",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"invitee": invitee.user.username, "organization": str(invitee.organization.code)},
     )
@@ -150,9 +149,7 @@ def accept_invitation(
             consent=consent,
             recorded_by=row.invited_by,
         )
-    AuditEntry.record(
-        "care.team_joined", request=request, membership=by, actor=by.user, target=patient
-    )
+    AuditEntry.record("care.team_joined", request=request, by=by, target=patient)
     return row
 
 
@@ -166,9 +163,7 @@ def decline_invitation(
     row.status = MemberStatus.DECLINED
     row.answered_at = timezone.now()
     row.save(update_fields=["status", "answered_at"])
-    AuditEntry.record(
-        "care.team_declined", request=request, membership=by, actor=by.user, target=row.patient
-    )
+    AuditEntry.record("care.team_declined", request=request, by=by, target=row.patient)
     return row
 
 
@@ -219,8 +214,7 @@ def end_membership(
     AuditEntry.record(
         "care.team_left" if row.membership_id == by.pk else "care.team_removed",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=row.patient,
         detail={"member": row.membership.user.username, "reason": data.reason},
     )

@@ -111,8 +111,7 @@ def create_post(
     AuditEntry.record(
         "care.post_created",
         request=request,
-        membership=by,
-        actor=by.user,
+        by=by,
         target=patient,
         detail={"post": str(post.code), "category": data.category.value},
     )
