@@ -8,11 +8,15 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest
 from renkei.accounts.models import AuditEntry
+from renkei.care import timeline_html
 from renkei.care.access import care_view, visible_consent, visible_patient, visible_post
 from renkei.care.actions import consent as consent_actions
 from renkei.care.actions import timeline as tl
@@ -136,12 +140,21 @@ def timeline_page(
     team = list(p.current_team())
     on_team = any(r.membership_id == request.membership.pk for r in team)
     page = tl.timeline(p, by=request.membership, query=query, request=request, on_team=on_team)
+    csrf_input = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
     context: dict[str, Any] = {
         "p": p,
         "team": team,
         "on_team": on_team,
         "page": page,
         "posts": page.object_list,
+        "thread_html": timeline_html.threads(
+            page.object_list,
+            on_team=on_team,
+            post_url=reverse("care:post", args=[p.code]),
+            csrf_input=csrf_input,
+        ),
         "q": query.q,
         "querystring_base": f"q={query.q}&" if query.q else "",
         "post_form": form or PostForm(initial={"category": "visit"} if quick_visit else None),
@@ -200,5 +213,11 @@ def since(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "care/since.html",
-        {"p": p, "on_team": on_team, "c": changes, "limit": tl.SINCE_LIMIT},
+        {
+            "p": p,
+            "on_team": on_team,
+            "c": changes,
+            "posts_html": timeline_html.since_posts(changes.posts),
+            "limit": tl.SINCE_LIMIT,
+        },
     )

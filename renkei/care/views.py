@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from renkei.accounts.http import MemberRequest
 from renkei.accounts.models import AuditEntry
-from renkei.care import actions
+from renkei.care import actions, timeline_html
 from renkei.care.access import (
     care_view,
     invitations,
@@ -41,7 +41,12 @@ def home(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "care/home.html",
-        {"rows": rows, "q": query, "invitation_count": len(invitations(m))},
+        {
+            "rows": rows,
+            "rows_html": timeline_html.patient_rows(rows),
+            "q": query,
+            "invitation_count": len(invitations(m)),
+        },
     )
 
 
