@@ -80,7 +80,7 @@ def _author(post: Post) -> tuple[str, str]:
     return _e(author.user), _e(author.organization.name)
 
 
-def threads(posts: Sequence[Post], *, on_team: bool, post_url: str, csrf_input: str) -> SafeString:
+def threads(posts: Iterable[Post], *, on_team: bool, post_url: str, csrf_input: str) -> SafeString:
     """The timeline's threads (care/_timeline.html): each post with its category, author,
     addressees, reply request, visit items, readers, replies and (for the team) a reply form.
     The posts carry what `actions.timeline.timeline` put on them (thread, reader_names,

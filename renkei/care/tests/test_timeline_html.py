@@ -107,19 +107,11 @@ def test_the_threads_are_the_template_s_html(
     page = tl.timeline(patient, by=doctor, query=tl.TimelineQuery(), mark_read=False)
     posts = list(page.object_list)
     assert any(p.unread for p in posts) and any(p.thread for p in posts)  # type: ignore[attr-defined]
-    context = {
-        "posts": posts,
-        "on_team": on_team,
-        "post_url": f"/care/p/{patient.code}/posts/",
-        "csrf_input": '<input type="hidden" name="csrfmiddlewaretoken" value="t">',
-    }
-    ours = timeline_html.threads(
-        posts,
-        on_team=on_team,
-        post_url=context["post_url"],
-        csrf_input=context["csrf_input"],
-    )
-    expected = template(THREADS.replace("{{ csrf_input }}", context["csrf_input"]), context)
+    post_url = f"/care/p/{patient.code}/posts/"
+    csrf_input = '<input type="hidden" name="csrfmiddlewaretoken" value="t">'
+    context = {"posts": posts, "on_team": on_team, "post_url": post_url}
+    ours = timeline_html.threads(posts, on_team=on_team, post_url=post_url, csrf_input=csrf_input)
+    expected = template(THREADS.replace("{{ csrf_input }}", csrf_input), context)
     assert same(ours) == same(expected)
     assert "<script>" not in ours and "&lt;script&gt;" in ours
 
