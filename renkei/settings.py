@@ -175,7 +175,8 @@ MIDDLEWARE = [
     "renkei.lib.replica.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's middleware with the settings' policies built once (renkei.lib.csp).
+    "renkei.lib.csp.CSPHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -38,6 +38,8 @@ MAX_RADIUS_KM = 200.0
 # The bounds are the API's own (lib.inputs), so the schema states them too.
 MAX_PAGE, MAX_PER_PAGE = inputs.MAX_PAGE, inputs.MAX_PER_PAGE
 SORTS = {"distance": "距離が近い順", "name": "名称順", "fresh": "更新が新しい順"}
+# Choices' `values` builds its list on every read: once here, not once a search.
+KIND_VALUES = frozenset(FacilityKind.values)
 JAPAN_LAT, JAPAN_LNG = (20.0, 46.0), (122.0, 154.0)
 
 
@@ -196,8 +198,7 @@ class FacilitySearch:
         return search
 
     def validate(self) -> None:
-        valid_kinds = set(FacilityKind.values)
-        bad = [k for k in self.kinds if k not in valid_kinds]
+        bad = [k for k in self.kinds if k not in KIND_VALUES]
         if bad:
             raise SearchError(f"施設の種別が正しくありません: {', '.join(bad)}")
         if self.capabilities:
