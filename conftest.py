@@ -75,16 +75,20 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_capability_vocabulary() -> Iterator[None]:
-    """The process-wide capability vocabulary (and the search form's option lists) must not
-    carry one test's rows into the next (rolled back or flushed without a save signal)."""
+    """The process-wide capability vocabulary (and the search form's option lists, the on-duty
+    page's municipalities) must not carry one test's rows into the next (rolled back or flushed
+    without a save signal)."""
     from renkei.directory.models import forget_vocabulary
     from renkei.directory.views import forget_filter_choices
+    from renkei.oncall.now import forget_choices
 
     forget_vocabulary()
     forget_filter_choices()
+    forget_choices()
     yield
     forget_vocabulary()
     forget_filter_choices()
+    forget_choices()
 
 
 @pytest.fixture(autouse=True)

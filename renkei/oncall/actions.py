@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +30,7 @@ from renkei.lib.actions import (
 from renkei.lib.inputs import CalendarDate, Input, Phone, TimeOfDay, required
 from renkei.lib.mail import site_url
 from renkei.oncall import calendar
+from renkei.oncall import now as now_
 from renkei.oncall.models import (
     OPEN_SWAPS,
     DayType,
@@ -686,26 +686,16 @@ def on_duty(
 ) -> list[tuple[Rota, Shift | None, Shift | None]]:
     """For each rota: the published shift at `moment` (None when nobody) and the next one.
 
-    One statement for all the rotas: per rota, the earliest published shift covering the moment
-    and the first published shift starting at or after its end (or after the moment when none
-    covers it). Swaps and overrides are already written into the shifts' members."""
+    One statement for all the rotas (`now.shifts_now_and_next`): per rota, the earliest
+    published shift covering the moment and the first published shift starting at or after its
+    end (or after the moment when none covers it). Swaps and overrides are already written into
+    the shifts' members."""
     rotas = list(rotas)
     if not rotas:
         return []
-    published = Shift.objects.published().filter(rota=OuterRef("pk"))
-    current = published.filter(
-        starts_at__gt=moment - LONGEST_SHIFT, starts_at__lte=moment, ends_at__gt=moment
-    ).order_by("starts_at", "pk")
-    after = Coalesce(Subquery(current.values("ends_at")[:1]), Value(moment))
-    following = published.filter(starts_at__gte=after).order_by("starts_at", "pk")
-    chosen = Rota.objects.filter(pk__in=[r.pk for r in rotas])
-    shifts = Shift.objects.filter(
-        Q(pk__in=chosen.annotate(s=Subquery(current.values("pk")[:1])).values("s"))
-        | Q(pk__in=chosen.annotate(s=Subquery(following.values("pk")[:1])).values("s"))
-    ).select_related("member__organization")
     now: dict[int, Shift] = {}
     nxt: dict[int, Shift] = {}
-    for shift in shifts:
+    for shift in now_.shifts_now_and_next([r.pk for r in rotas], moment, LONGEST_SHIFT):
         # A next shift starts after the moment (at or after the current one's end, or after
         # the moment when nothing covers it: one starting at the moment would cover it).
         (now if shift.starts_at <= moment else nxt)[shift.rota_id] = shift

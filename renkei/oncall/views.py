@@ -456,14 +456,15 @@ def now(request: MemberRequest) -> HttpResponse:
     municipality = now_.find_municipality(code, request.organization.municipality_id)
     moment = timezone.now()
     rotas = list(now_.covering(municipality)) if municipality else []
+    choices = now_.municipality_choices(
+        municipality.prefecture_id if municipality else request.organization.prefecture_id
+    )
     return render(
         request,
         "oncall/now.html",
         {
             "municipality": municipality,
-            "choices": now_.municipality_choices(
-                municipality.prefecture_id if municipality else request.organization.prefecture_id
-            ),
+            "options": now_.selector_options(choices, municipality),
             "moment": moment,
             "on_duty": actions.on_duty(rotas, moment),
             "unknown": bool(code) and municipality is None,

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from renkei.accounts.models import Membership, Organization
 from renkei.oncall import actions
 from renkei.oncall import now as now_
-from renkei.oncall.models import Rota
-from renkei.oncall.testing import make_rota, publish
+from renkei.oncall.models import Rota, Shift
+from renkei.oncall.testing import HOSPITAL_RULES, make_rota, publish
 from renkei.testing import sign_in
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -49,25 +49,26 @@ def test_now_reads_the_rotas_in_fixed_statements_for_one_or_four_rotas(
     clinics: list[Organization],
     doctor_a: Membership,
 ) -> None:
-    """The municipality with its area (1), the covering rotas (1), the shifts now and next
-    of all of them (1); the API adds the rotas' municipalities for their area label (1); the
-    page's selector comes from the cache (before: 2 statements per rota and the selector)."""
+    """The covering rotas (1), the shifts now and next of all of them (1); the API adds the
+    rotas' municipalities for their area label (1); the municipality with its area and the
+    page's selector are read once, then come from the cache (before: 2 statements per rota,
+    the municipality and the selector on every request)."""
     publish(rota, organiser, "2026-11")
     sign_in(client, doctor_a.user)
     now_.forget_choices()
     first, cached = oncall_statements(client, PAGE), oncall_statements(client, PAGE)
-    assert len(first) == 4 and len(cached) == 3
-    [selector] = [q for q in first if q not in cached]  # read once, then from the cache
-    assert 'FROM "regions_municipality"' in selector
-    assert len(oncall_statements(client, API)) == 4
+    assert len(first) == 4 and len(cached) == 2
+    kept = [q for q in first if q not in cached]  # read once, then from the cache
+    assert len(kept) == 2 and all('FROM "regions_municipality"' in q for q in kept)
+    assert len(oncall_statements(client, API)) == 3
     for i in range(3):
         extra = make_rota(organiser, clinics[i:], name=f"追加の当番表{i}")
         publish(extra, organiser, "2026-11")
-    assert len(oncall_statements(client, PAGE)) == 3
+    assert len(oncall_statements(client, PAGE)) == 2
     with mock.patch("django.utils.timezone.now", return_value=MOMENT):
         body = client.get(API).json()
     assert len(body) == 4 and all(row["now"]["member"] for row in body)
-    assert len(oncall_statements(client, API)) == 4
+    assert len(oncall_statements(client, API)) == 3
 
 
 @pytest.mark.django_db
@@ -99,3 +100,46 @@ def test_on_duty_for_many_rotas_matches_each_rota_alone(
         and nxt is not None
         and nxt.starts_at == dt.datetime(2026, 11, 24, 18, 0, tzinfo=JST)
     )
+
+
+def _per_rota(rota: Rota, moment: dt.datetime) -> tuple[Shift | None, Shift | None]:
+    """The lookup `on_duty` replaced (two statements per rota), as the reference."""
+    published = Shift.objects.published().filter(rota=rota).order_by("starts_at", "pk")
+    cur = published.at(moment).first()
+    nxt = published.filter(starts_at__gte=cur.ends_at if cur else moment).first()
+    return cur, nxt
+
+
+@pytest.mark.django_db
+def test_on_duty_answers_what_the_per_rota_lookup_answers_every_half_hour(
+    rota: Rota, organiser: Membership, clinics: list[Organization]
+) -> None:
+    """Every half hour of a month, for a night rota and a hospital rota (one shift overlapping
+    the next night's start, one gap): the shift now and the next one are those the per-rota
+    lookup finds, the next one starting at or after the current one's end."""
+    publish(rota, organiser, "2026-11")
+    hospitals = make_rota(organiser, clinics[2:], name="病院当番", rules=HOSPITAL_RULES)
+    publish(hospitals, organiser, "2026-11")
+    first = Shift.objects.filter(rota=rota, day=dt.date(2026, 11, 10)).get()
+    Shift.objects.create(
+        rota=rota,
+        month=first.month,
+        day=first.day,
+        day_type=first.day_type,
+        label="準夜",
+        starts_at=first.starts_at + dt.timedelta(hours=2),
+        ends_at=first.starts_at + dt.timedelta(hours=20),
+    )
+    Shift.objects.filter(rota=hospitals, day=dt.date(2026, 11, 12)).update(member=None)
+    moment = dt.datetime(2026, 11, 1, 0, 15, tzinfo=JST)
+    while moment < dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST):
+        for r, cur, nxt in actions.on_duty([rota, hospitals], moment):
+            assert (cur, nxt) == _per_rota(r, moment), (r.name, moment)
+            if cur is not None and nxt is not None:
+                assert nxt.starts_at >= cur.ends_at
+        moment += dt.timedelta(minutes=30)
+    [(_, cur, _), (_, gap, _)] = actions.on_duty(
+        [rota, hospitals], dt.datetime(2026, 11, 12, 20, 0, tzinfo=JST)
+    )
+    assert cur is not None and cur.member is not None and cur.member.organization.name
+    assert gap is not None and gap.member is None
