@@ -146,6 +146,7 @@ def timeline_page(
     context: dict[str, Any] = {
         "p": p,
         "team": team,
+        "team_html": timeline_html.team_list(team),
         "on_team": on_team,
         "page": page,
         "posts": page.object_list,

@@ -1,6 +1,6 @@
 """The care pages' repeated parts, rendered in Python (ADR 0057, as ADR 0053 did for search).
 
-The timeline's 30 threads, the since-last-visit list (up to 200 posts) and the patient list
+The timeline's 30 threads and its team list, the since-last-visit list (up to 200 posts) and the patient list
 (200 rows for a doctor) were most of their pages' CPU in the template engine: a variable
 lookup, a filter call and an autoescape per field, a `{% url %}` per row (session 8 in
 docs/benchmarks.md). Here each row is one format string over values escaped once, the
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from renkei.care.models import CareLevel, Category, Patient, Post, TeamRole
+from renkei.care.models import CareLevel, CareTeamMember, Category, Patient, Post, TeamRole
 
 CATEGORY_LABELS: dict[str, str] = {k: str(v) for k, v in Category.choices}
 CARE_LEVEL_LABELS: dict[str, str] = {k: str(v) for k, v in CareLevel.choices}
@@ -72,6 +72,18 @@ def patient_rows(rows: Iterable[tuple[Patient, int]]) -> SafeString:
             f' aria-label="{name}さんの訪問記録を書く">訪問記録</a></li>\n'
         )
     return mark_safe("".join(out))  # noqa: S308 - every value was escaped above
+
+
+def team_list(team: Iterable[CareTeamMember]) -> SafeString:
+    """The patient page's 基本情報 チーム: role, member and organisation, one a line (30 on a
+    big team)."""
+    return mark_safe(  # noqa: S308 - every value is escaped here
+        "<br>".join(
+            f"{_e(ROLE_LABELS.get(r.team_role, r.team_role))}: {_e(r.membership.user)}"
+            f"（{_e(r.membership.organization.name)}）"
+            for r in team
+        )
+    )
 
 
 def _author(post: Post) -> tuple[str, str]:

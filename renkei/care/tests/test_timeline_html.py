@@ -66,6 +66,9 @@ ROWS = """{% for p, unread in rows %}
 {% endfor %}"""
 
 
+TEAM = """{% for r in team %}{{ r.get_team_role_display }}: {{ r.membership.user }}（{{ r.membership.organization.name }}）{% if not forloop.last %}<br>{% endif %}{% endfor %}"""
+
+
 def template(source: str, context: dict[str, Any]) -> str:
     return str(engines["django"].from_string(source).render(context))
 
@@ -155,3 +158,16 @@ def test_the_pages_show_the_rows(doctor: Membership, nurse: Membership, patient:
     assert "&lt;script&gt;y&lt;/script&gt;" in since
     home = client.get("/care/").content.decode()
     assert f'href="/care/p/{patient.code}/?new=visit#new-post"' in home
+
+
+def test_the_team_list_is_the_template_s_html(
+    doctor: Membership, nurse: Membership, patient: Patient
+) -> None:
+    """Role, member and organisation, one a line, in the team's order."""
+    nurse.user.display_name = "<田中> & 看護師"
+    nurse.user.save()
+    team = list(patient.current_team())
+    assert len(team) == 2
+    ours = timeline_html.team_list(team)
+    assert ours == template(TEAM, {"team": team})
+    assert "&lt;田中&gt; &amp; 看護師" in ours
