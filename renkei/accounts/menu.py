@@ -82,7 +82,11 @@ def count_together(counted: list[tuple[dict[str, Any], QuerySet[Any]]]) -> None:
     `.count()` runs for each (rows of the QuerySet, distinct if it is)."""
     by_db: dict[str, list[tuple[dict[str, Any], str, tuple[Any, ...]]]] = {}
     for item, qs in counted:
-        query = qs.order_by().values("pk").query
+        # A model QuerySet is narrowed to its pk (distinct rows of a model are distinct pks).
+        # A `.values(x).distinct()` or a grouped (`.annotate(Count…)` after `.values`) one
+        # keeps its own columns: narrowed to pk it would count distinct pks, not distinct x.
+        grouped = qs._fields is not None or qs.query.group_by is not None
+        query = (qs.order_by() if grouped else qs.order_by().values("pk")).query
         try:
             sql, params = query.get_compiler(using=qs.db).as_sql()
         except EmptyResultSet:  # .none(), or a filter that can match nothing

@@ -127,3 +127,26 @@ def test_badges_that_are_querysets_are_counted_in_one_statement(
     ]
     assert expected[1] < expected[2]  # two members of one organisation: distinct matters
     assert [item["badge"] for item in items] == expected
+
+
+def test_a_values_distinct_or_grouped_badge_counts_its_own_rows() -> None:
+    """A badge of `.values(x).distinct()` counts distinct x (not distinct rows of the model),
+    and a grouped one counts its groups: each the same as its `.count()`."""
+    from django.db.models import Count
+
+    from renkei.accounts.models import Membership, OrgKind, Role
+    from renkei.testing import make_member, make_org
+
+    a = make_org("値バッジ病院", OrgKind.HOSPITAL, municipality_code="142051")
+    b = make_org("値バッジ診療所", OrgKind.CLINIC, municipality_code="142051")
+    make_member(a, Role.MSW, username="values-msw-1")
+    make_member(a, Role.MSW, username="values-msw-2")
+    make_member(b, Role.DOCTOR, username="values-doctor")
+    querysets = [
+        Membership.objects.values("organization").distinct(),
+        Membership.objects.values_list("role", flat=True).distinct(),
+        Membership.objects.values("organization").annotate(n=Count("pk")),
+    ]
+    items: list[dict[str, object]] = [{} for _ in querysets]
+    menu.count_together(list(zip(items, querysets, strict=True)))
+    assert [item["badge"] for item in items] == [qs.count() for qs in querysets] == [2, 2, 2]
