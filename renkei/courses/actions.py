@@ -397,12 +397,14 @@ def add_session(
         raise Conflict(f"日程は1回あたり{MAX_SESSIONS}日までです。")
     session = CourseSession.objects.create(round=rnd, **data.model_dump())
     _sync_event(rnd)
+    # A day added to a round people applied to is a day they must now attend: told as a move is.
+    told = _tell_session_moved(rnd, None, session)
     AuditEntry.record(
         "courses.session_added",
         by=by,
         target=rnd,
         request=request,
-        detail={"session": str(session.code)},
+        detail={"session": str(session.code), "told": told},
     )
     return session
 
@@ -447,11 +449,14 @@ def update_session(
 MOVES = ("date", "starts", "ends", "venue", "online")
 
 
-def _tell_session_moved(rnd: CourseRound, before: CourseSession, after: CourseSession) -> int:
-    """Mail everyone holding a place or waiting in the round that a day moved: each
-    application's contact (with its progress link) and each applicant with an address of
-    their own. Enqueued in the action's transaction: sent once it commits, never if it rolls
-    back. Returns how many messages."""
+def _tell_session_moved(
+    rnd: CourseRound, before: CourseSession | None, after: CourseSession | None
+) -> int:
+    """Mail everyone holding a place or waiting in the round that a day moved (before and
+    after), was added (after only) or was dropped (before only): each application's contact
+    (with its progress link) and each applicant with an address of their own. Enqueued in the
+    action's transaction: sent once it commits, never if it rolls back. Returns how many
+    messages."""
     people = (
         Applicant.objects.active()
         .filter(event_id=rnd.event_id)
@@ -472,7 +477,8 @@ def _tell_session_moved(rnd: CourseRound, before: CourseSession, after: CourseSe
         "course_url": site_url(rnd.course.get_absolute_url()),
         "SITE_NAME": settings.SITE_NAME,
     }
-    subject = " ".join(f"【日程変更】{rnd.course.title} {rnd.label}".split())
+    what = "日程変更" if before and after else "日程追加" if after else "日程削除"
+    subject = " ".join(f"【{what}】{rnd.course.title} {rnd.label}".split())
     sent = 0
     for app in contacts.values():
         link = site_url(reverse("courses:progress", args=[app.signed_token]))
@@ -504,10 +510,17 @@ def delete_session(
     if session.attendance.exists():
         raise Conflict("出席を記録済みの日程は削除できません。先に出席を取り消してください。")
     code = str(session.code)
+    # What the mail names once the row is gone.
+    dropped = CourseSession(**{f: getattr(session, f) for f in (*MOVES, "title")})
     session.delete()
     _sync_event(rnd)
+    told = _tell_session_moved(rnd, dropped, None)
     AuditEntry.record(
-        "courses.session_deleted", by=by, target=rnd, request=request, detail={"session": code}
+        "courses.session_deleted",
+        by=by,
+        target=rnd,
+        request=request,
+        detail={"session": code, "told": told},
     )
 
 
