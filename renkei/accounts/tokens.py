@@ -111,9 +111,16 @@ def members_to_act_for(m: Membership) -> QuerySet[Membership]:
 
 @transaction.atomic
 def issue_token(
-    *, by: Membership, data: IssueTokenInput, request: HttpRequest | None = None
+    *,
+    by: Membership,
+    data: IssueTokenInput,
+    request: HttpRequest | None = None,
+    published: tuple[str, str] | None = None,
 ) -> tuple[ApiToken, str]:
-    """The token and its full text, which the caller shows once and never again."""
+    """The token and its full text, which the caller shows once and never again.
+
+    `published` (prefix, secret) is for the demo's token only, whose text is printed with the
+    demo logins (renkei.demo.tokens); every other token's secret is random."""
     if not by.is_org_admin:
         raise Forbidden(NOT_ADMIN)
     member = members_to_act_for(by).filter(pk=data.acts_for).first()
@@ -122,11 +129,11 @@ def issue_token(
             "代理するメンバーは、この組織の有効なメンバーから選んでください", field="acts_for"
         )
     now = timezone.now()
-    secret = secrets.token_urlsafe(32)
+    prefix, secret = published or (_new_prefix(), secrets.token_urlsafe(32))
     token = ApiToken.objects.create(
         membership=member,
         name=data.name,
-        prefix=_new_prefix(),
+        prefix=prefix,
         digest=_digest(secret),
         scopes="," + ",".join(sorted(set(data.scopes))) + ",",
         created_at=now,

@@ -35,6 +35,7 @@ from renkei.demo.pdca import seed_pdca
 from renkei.demo.places import load_places
 from renkei.demo.programmes import PROGRAMME_HINTS, seed_programmes
 from renkei.demo.referrals import seed_referrals
+from renkei.demo.tokens import seed_token
 from renkei.directory.models import Facility
 from renkei.testing import DEMO_PASSWORD, make_member
 
@@ -228,6 +229,7 @@ def seed_feature_demos() -> list[tuple[str, str, str, str]]:
             seed_mentoring()
         with transaction.atomic():
             seed_care()
+            seed_token()
         with transaction.atomic():
             seed_oncall()
         with transaction.atomic():

@@ -14,6 +14,7 @@ from renkei.demo import seed
 from renkei.demo.authenticators import demo_secrets
 from renkei.demo.common import DEFAULT_FACILITIES, MAX_FACILITIES
 from renkei.demo.organizations import demo_logins
+from renkei.demo.tokens import usage_lines
 from renkei.directory.models import FacilityKind
 from renkei.testing import DEMO_PASSWORD
 
@@ -111,6 +112,10 @@ class Command(BaseCommand):
             "二要素認証の秘密鍵（base32）を認証アプリ（Google Authenticator など）に"
             "「セットアップキーを入力」で登録し、ログイン後に表示される6桁の確認コードを入力します。"
         )
+        if usage := usage_lines():
+            self.stdout.write("")
+            for line in usage:
+                self.stdout.write(line)
         self.stdout.write(
             "admin は管理画面 /admin/ も使えます。"
             "ここにある人物・施設名・電話番号はすべて架空のものです。"
