@@ -568,8 +568,8 @@ def apply(
     Refused whole when the round is closed or any one applicant is not eligible.
 
     proxy: the organiser (`by`) types in a 申込書 that came by FAX, post or phone. It came
-    within the period, so the course's period does not apply, but events still refuses a
-    round that has begun; eligibility applies as on the public form. It is marked as FAX and
+    within the period, so the course's period does not apply, but the course must be
+    published and events still refuses a round that has begun; eligibility applies as on the public form. It is marked as FAX and
     records no employer account (the organiser is not the applicants' employer).
     """
     now = now or timezone.now()
@@ -577,6 +577,13 @@ def apply(
     if proxy:
         if by is None or by.organization_id != course.organization_id:
             raise NotFound(ROUND_NOT_FOUND)
+        if not course.published:
+            # A paper application answers the published announcement; a draft or withdrawn
+            # course has none, and an entry would mail a confirmation of a course nobody can
+            # see (ADR 0051).
+            raise Conflict(
+                "この研修は公開されていません。代理入力は研修を公開してから行ってください。"
+            )
     elif reason := rnd.closed_reason(now):
         raise Conflict(reason)
     for i, a in enumerate(data.applicants, start=1):

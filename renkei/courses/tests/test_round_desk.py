@@ -362,3 +362,46 @@ def test_the_employer_kind_is_enforced_on_the_proxy_api_too(
     )
     assert r.status_code == 400
     assert Applicant.objects.count() == 0
+
+
+def test_the_proxy_entry_of_an_unpublished_course_is_refused(
+    alice: Membership, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A draft (or withdrawn) course has no announcement a paper application could answer:
+    both doors refuse with 409 and nothing is written or mailed."""
+    draft = make_course(alice, published=False)
+    with pytest.raises(ActionError) as e:
+        actions.apply(
+            draft.rounds.get(number=1), course_application([nurse(1)]), by=alice, proxy=True
+        )
+    assert "公開されていません" in e.value.message
+    c = client_for(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = c.post(f"/courses/manage/{draft.code}/1/proxy/", _form())
+    assert page.status_code in (400, 409)
+    assert "公開されていません" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        api = _send(
+            c,
+            f"/api/v1/courses/manage/courses/{draft.code}/rounds/1/applications",
+            {
+                "office_name": "FAX訪問看護ステーション",
+                "employer_kind": "visiting_nurse",
+                "contact_name": "連絡 担当",
+                "contact_email": "fax-office@example.jp",
+                "contact_phone": "046-000-0009",
+                "agree": True,
+                "applicants": [
+                    {
+                        "name": "高橋 由美",
+                        "kana": "たかはし ゆみ",
+                        "occupation": "nurse",
+                        "years_experience": 5,
+                    }
+                ],
+            },
+        )
+    assert api.status_code == 409, api.content
+    assert "公開されていません" in api.json()["detail"]
+    assert Applicant.objects.count() == 0 and Enrolment.objects.count() == 0
+    assert mail.outbox == []
