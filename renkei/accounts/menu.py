@@ -85,7 +85,7 @@ def count_together(counted: list[tuple[dict[str, Any], QuerySet[Any]]]) -> None:
         # A model QuerySet is narrowed to its pk (distinct rows of a model are distinct pks).
         # A `.values(x).distinct()` or a grouped (`.annotate(Count…)` after `.values`) one
         # keeps its own columns: narrowed to pk it would count distinct pks, not distinct x.
-        grouped = qs._fields is not None or qs.query.group_by is not None
+        grouped = getattr(qs, "_fields", None) is not None or qs.query.group_by is not None
         query = (qs.order_by() if grouped else qs.order_by().values("pk")).query
         try:
             sql, params = query.get_compiler(using=qs.db).as_sql()
