@@ -18,7 +18,7 @@ from ninja.security import SessionAuth
 
 from renkei.accounts.http import api_membership as _membership
 from renkei.accounts.models import AuditEntry, Membership, Organization
-from renkei.courses import access, actions, dispatch, materials, tally
+from renkei.courses import access, actions, completion, dispatch, materials, tally
 from renkei.courses.models import (
     Certificate,
     Course,
@@ -368,12 +368,12 @@ def put_attendance(
     code: uuid.UUID,
     number: int,
     session: uuid.UUID,
-    payload: actions.SessionAttendanceInput,
+    payload: completion.SessionAttendanceInput,
 ) -> ParticipantOut:
     m = _membership(request)
     rnd = access.own_round(m, code, number)
     day = access.own_session(rnd, session)
-    person = actions.set_session_attendance(day, payload, by=m, request=request)
+    person = completion.set_session_attendance(day, payload, by=m, request=request)
     person = participants(rnd).get(pk=person.pk)
     return _participants(progress_rows(rnd, [person]))[0]
 
@@ -387,7 +387,7 @@ def put_attendance(
 def issue_certificates(request: HttpRequest, code: uuid.UUID, number: int) -> list[Certificate]:
     m = _membership(request)
     rnd = access.own_round(m, code, number)
-    actions.issue_certificates(rnd, by=m, request=request)
+    completion.issue_certificates(rnd, by=m, request=request)
     return list(
         Certificate.objects.filter(round=rnd)
         .select_related("applicant", "course")

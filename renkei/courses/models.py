@@ -27,7 +27,7 @@ from renkei.lib.dates import fiscal_year, fiscal_year_label
 from renkei.lib.programme import ProgrammeItem
 from renkei.lib.tokens import sign_code, signed_code
 from renkei.lib.uploads import Upload, upload_path
-from renkei.regions.models import Municipality
+from renkei.regions.models import Municipality, optional_municipality
 
 # --- courses --------------------------------------------------------------------------------
 
@@ -90,14 +90,7 @@ class Course(Published):
     programme_item = models.CharField(
         "事業項目", max_length=2, choices=ProgrammeItem.choices, default=ProgrammeItem.KA
     )
-    municipality = models.ForeignKey(
-        Municipality,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="実施市区町村（県の研修は空欄）",
-    )
+    municipality = optional_municipality("実施市区町村（県の研修は空欄）")
     eligible_occupations = models.JSONField(
         "対象職種", default=list, blank=True, help_text="空欄はすべての職種"
     )
@@ -288,14 +281,7 @@ class Enrolment(models.Model):
     )
     years_experience = models.PositiveSmallIntegerField("経験年数")
     employer_kind = models.CharField("勤務先の種別", max_length=30, choices=OrgKind.choices)
-    municipality = models.ForeignKey(
-        Municipality,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="勤務先の市区町村",
-    )
+    municipality = optional_municipality("勤務先の市区町村")
     # The signed-in member's organisation when an employer applied from its account: it
     # then sees its staff's progress on its own page.
     employer = models.ForeignKey(
@@ -649,14 +635,7 @@ class Material(Published):
     title = models.CharField("題名", max_length=200)
     kind = models.CharField("種類", max_length=20, choices=MaterialKind.choices)
     audience = models.CharField("対象", max_length=20, choices=Audience.choices)
-    municipality = models.ForeignKey(
-        Municipality,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="市区町村",
-    )
+    municipality = optional_municipality("市区町村")
     programme_item = models.CharField(
         "事業項目", max_length=2, choices=ProgrammeItem.choices, default=ProgrammeItem.KI
     )

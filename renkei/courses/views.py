@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
 from renkei.accounts.models import AuditEntry
-from renkei.courses import access, actions, tally
+from renkei.courses import access, actions, completion, tally
 from renkei.courses.forms import CourseApplicantForm, CourseApplicationForm
 from renkei.courses.models import (
     Certificate,
@@ -32,6 +32,7 @@ from renkei.events.actions import EventCancelInput
 from renkei.events.forms import (
     applicant_formset_class,
     application_input,
+    cancel_and_tell,
     submit_application,
 )
 from renkei.events.models import Applicant
@@ -294,17 +295,13 @@ def organiser_cancel(
             "courses/cancel_confirm.html",
             {"round": rnd, "course": rnd.course, "a": person, "plan": plan},
         )
-    try:
-        _, promoted = actions.cancel(
+    cancel_and_tell(
+        request,
+        person,
+        lambda: actions.cancel(
             rnd, person.application, data, by=request.membership, request=request
-        )
-    except ActionError as e:
-        messages.error(request, e.message)
-    else:
-        msg = f"{person.name} さんの申込を取り消しました。"
-        if promoted:
-            msg += "キャンセル待ちから繰り上げ: " + "、".join(a.name for a in promoted)
-        messages.success(request, msg)
+        ),
+    )
     return back
 
 
@@ -319,7 +316,7 @@ def session_attendance(
     status = 200
     if request.method == "POST":
         try:
-            data = actions.SessionAttendanceInput(
+            data = completion.SessionAttendanceInput(
                 applicant=request.POST.get("applicant", ""),
                 attended=request.POST.get("attended") == "1",
             )
@@ -328,7 +325,7 @@ def session_attendance(
             status = 400
         else:
             try:
-                actions.set_session_attendance(day, data, by=request.membership, request=request)
+                completion.set_session_attendance(day, data, by=request.membership, request=request)
             except ActionError as e:
                 status = refuse(request, None, e)
             else:
@@ -381,7 +378,7 @@ def session_sheet(
 def certificates_issue(request: MemberRequest, code: uuid.UUID, number: int) -> HttpResponse:
     rnd = access.own_round(request.membership, code, number)
     try:
-        issued = actions.issue_certificates(rnd, by=request.membership, request=request)
+        issued = completion.issue_certificates(rnd, by=request.membership, request=request)
     except ActionError as e:
         messages.error(request, e.message)
     else:

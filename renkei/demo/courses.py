@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
-from renkei.courses import actions, dispatch, materials
+from renkei.courses import actions, completion, dispatch, materials
 from renkei.courses.models import (
     Audience,
     Course,
@@ -127,8 +127,10 @@ def _attend(
     sessions = list(course.rounds.get(number=number).sessions.all())
     for d in days:
         for p in people:
-            actions.set_session_attendance(
-                sessions[d], actions.SessionAttendanceInput(applicant=p.code, attended=True), by=by
+            completion.set_session_attendance(
+                sessions[d],
+                completion.SessionAttendanceInput(applicant=p.code, attended=True),
+                by=by,
             )
 
 
@@ -173,7 +175,7 @@ def seed_courses(*, today: dt.date | None = None) -> CourseDemo:
         first += _apply(intro, 1, 3, 10, station.name, before, employer)
         _attend(intro, 1, first, [0], officer)
         _attend(intro, 1, first[:-2], [1], officer)
-        actions.issue_certificates(intro.rounds.get(number=1), by=officer)
+        completion.issue_certificates(intro.rounds.get(number=1), by=officer)
         now = timezone.now()
         _apply(intro, 2, 4, 20, "やまびこ訪問看護ステーション（仮名）", now)
         _apply(intro, 2, 2, 30, station.name, now, employer)

@@ -33,7 +33,7 @@ from renkei.directory.models import Facility
 from renkei.lib.chain import chain_digest, first_broken
 from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
 from renkei.lib.programme import Scene as Scene  # re-exported
-from renkei.regions.models import Municipality
+from renkei.regions.models import Municipality, optional_municipality
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -295,14 +295,7 @@ class Consultation(models.Model):
     subject_name = models.CharField("相談対象者の氏名", max_length=60, blank=True)
     subject_kana = models.CharField("ふりがな", max_length=60, blank=True)
     subject_age = models.PositiveSmallIntegerField("年齢", null=True, blank=True)
-    subject_municipality = models.ForeignKey(
-        Municipality,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="居住地（市区町村）",
-    )
+    subject_municipality = optional_municipality("居住地（市区町村）")
     consent = models.CharField(
         "個人情報の取扱いへの同意",
         max_length=20,

@@ -13,8 +13,10 @@ from typing import Any, TypeVar, cast, overload
 
 import pydantic
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
+from django.http import HttpRequest
 from django.utils import timezone
 
 from renkei.events.actions import (
@@ -24,7 +26,7 @@ from renkei.events.actions import (
     EventInput,
     check_upload,
 )
-from renkei.events.models import Event, Need, Occupation
+from renkei.events.models import Applicant, Event, Need, Occupation
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import DatePicker, DateTimePicker, input_from_form, show_error
 from renkei.lib.inputs import errors_of
@@ -409,3 +411,22 @@ class FeedbackForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+def cancel_and_tell(
+    request: HttpRequest,
+    person: Applicant,
+    cancel: Callable[[], tuple[list[Applicant], list[Applicant]]],
+) -> None:
+    """An organiser's cancel of one applicant (an event's or a course round's): the action's
+    refusal, or who was cancelled and who moved up from the waiting list, as the next page's
+    message."""
+    try:
+        _, promoted = cancel()
+    except ActionError as e:
+        messages.error(request, e.message)
+        return
+    msg = f"{person.name} さんの申込を取り消しました。"
+    if promoted:
+        msg += "キャンセル待ちから繰り上げ: " + "、".join(a.name for a in promoted)
+    messages.success(request, msg)

@@ -30,7 +30,7 @@ from renkei.lib.programme import ProgrammeItem as ProgrammeItem  # re-exported
 from renkei.lib.programme import Scene as Scene  # re-exported
 from renkei.lib.text import nfkc, phone_problem
 from renkei.lib.tokens import sign_code, signed_code
-from renkei.regions.models import Municipality
+from renkei.regions.models import optional_municipality
 
 WEEKDAYS_JA = "月火水木金土日"
 
@@ -205,14 +205,7 @@ class Event(models.Model):
         blank=True,
         help_text="例: 海老名市内の医療・介護従事者および関係機関職員",
     )
-    municipality = models.ForeignKey(
-        Municipality,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="開催市区町村",
-    )
+    municipality = optional_municipality("開催市区町村")
     starts_at = models.DateTimeField("開始日時", db_index=True)
     ends_at = models.DateTimeField("終了日時", null=True, blank=True)
     reception_time = models.TimeField("受付開始", null=True, blank=True)

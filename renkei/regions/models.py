@@ -133,3 +133,16 @@ class Municipality(models.Model):
         ):
             return self.parent.lat, self.parent.lng
         return None
+
+
+def optional_municipality(verbose_name: str) -> models.ForeignKey[Municipality | None]:
+    """A record's optional municipality: kept while referenced (PROTECT), no reverse accessor
+    on Municipality (every app points at it). One definition for the apps that ask the same."""
+    return models.ForeignKey(
+        Municipality,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=verbose_name,
+    )

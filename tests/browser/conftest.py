@@ -119,3 +119,27 @@ def second_factor(pg) -> None:  # type: ignore[no-untyped-def]
     pg.get_by_role("button", name="確認").click()
     pg.wait_for_url(lambda url: "/accounts/2fa/verify/" not in url)
     pg.wait_for_load_state()
+
+
+def phone(browser):  # type: ignore[no-untyped-def]
+    """A browser context the size of a phone (390×844), in Japanese and Japan time."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def signed_in(context, live_server, m) -> None:  # type: ignore[no-untyped-def]
+    """The member's session, past the password and the second factor (the tests of those
+    pages sign in through them), as the browser context's cookie."""
+    from django.conf import settings
+    from django.test import Client
+
+    from renkei.care.tests.conftest import verified
+
+    client = verified(Client(), m)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as dj_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from renkei.accounts import tokens
 from renkei.accounts.models import ApiToken, OrgKind, Role
-from renkei.care.tests.conftest import verified
 from renkei.testing import make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import phone, screenshot, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,27 +18,15 @@ def test_issue_and_revoke_a_token_at_390px(browser, live_server) -> None:  # typ
     admin = make_member(
         clinic, Role.DOCTOR, username="dr_admin", display_name="院長（仮名）", is_org_admin=True
     )
-    client = verified(Client(), admin)
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="ja-JP", timezone_id="Asia/Tokyo"
-    )
-    context.add_cookies(
-        [
-            {
-                "name": dj_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = phone(browser)
+    signed_in(context, live_server, admin)
     pg = context.new_page()
-    pg.set_default_timeout(10_000)
     pg.goto(f"{live_server.url}/accounts/profile/")
     pg.get_by_role("link", name="APIトークン（他のシステムとの連携）").click()
     pg.get_by_role("link", name="トークンを発行する").click()
     pg.get_by_label("名称（接続するシステム）").fill("電子カルテ連携")
     pg.get_by_label("代理するメンバー").select_option(str(admin.pk))
-    pg.get_by_label("FHIR（/api/fhir/ の読み取り）").check()
+    pg.get_by_label("FHIR（患者情報共有のリソースの読み取り）").check()
     pg.get_by_role("button", name="発行する").click()
     shown = pg.locator("#raw-token")
     expect(shown).to_be_visible()

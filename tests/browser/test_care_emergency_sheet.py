@@ -5,15 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings as dj_settings
-from django.test import Client
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.care.actions import emergency as em
 from renkei.care.testing import add_to_team, make_consent, make_patient
-from renkei.care.tests.conftest import verified
 from renkei.testing import make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,16 +47,7 @@ def test_sheet_prints_on_one_a4_page(page, live_server) -> None:  # type: ignore
     add_to_team(p, nurse, by=doctor)
     em.save_sheet(p, by=doctor, data=em.SheetInput.model_validate(LONG_SHEET))
 
-    client = verified(Client(), doctor)
-    page.context.add_cookies(
-        [
-            {
-                "name": dj_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    signed_in(page.context, live_server, doctor)
     page.goto(f"{live_server.url}/care/p/{p.code}/emergency/print/")
     assert page.locator("svg").count() >= 1
     page.emulate_media(media="print")

@@ -6,16 +6,13 @@ import datetime as dt
 import time
 
 import pytest
-from django.conf import settings as dj_settings
-from django.test import Client
 from django.utils import timezone
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.care.models import Post
 from renkei.care.testing import add_to_team, make_consent, make_patient, make_post
-from renkei.care.tests.conftest import verified
 from renkei.testing import make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import phone, screenshot, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,21 +38,9 @@ def test_nurse_posts_a_visit_note_from_the_list_at_390px(browser, live_server) -
         patients.append(p)
     hanako = patients[0]
 
-    client = verified(Client(), nurse)
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="ja-JP", timezone_id="Asia/Tokyo"
-    )
-    context.add_cookies(
-        [
-            {
-                "name": dj_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = phone(browser)
+    signed_in(context, live_server, nurse)
     pg = context.new_page()
-    pg.set_default_timeout(10_000)
     pg.goto(f"{live_server.url}/care/")
     screenshot(pg, "care-nurse-list-390")
 

@@ -6,31 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings as dj_settings
-from django.test import Client
 
-from renkei.accounts.models import Membership, OrgKind, Role
+from renkei.accounts.models import OrgKind, Role
 from renkei.care.actions import emergency as em
 from renkei.care.models import SharedForm, TeamRole
 from renkei.care.testing import add_to_team, make_consent, make_patient
-from renkei.care.tests.conftest import verified
 from renkei.testing import make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _sign_in(context, live_server, m: Membership) -> None:  # type: ignore[no-untyped-def]
-    client = verified(Client(), m)
-    context.add_cookies(
-        [
-            {
-                "name": dj_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def _pages(pdf: bytes) -> int:
@@ -68,7 +52,7 @@ def test_care_manager_sends_admission_info_and_the_hospital_reads_it(page, live_
     )
 
     # The care manager drafts the form from the record, on a desktop.
-    _sign_in(page.context, live_server, cm)
+    signed_in(page.context, live_server, cm)
     page.goto(f"{live_server.url}/care/p/{p.code}/forms/")
     page.select_option("#id_kind", "admission")
     page.fill("#id_admission_date", "2026-12-01")
@@ -106,7 +90,7 @@ def test_care_manager_sends_admission_info_and_the_hospital_reads_it(page, live_
     )
     try:
         hp = other.new_page()
-        _sign_in(other, live_server, msw)
+        signed_in(other, live_server, msw)
         hp.goto(f"{live_server.url}/care/forms/")
         hp.click("a:has-text('入院時情報提供書')")
         hp.wait_for_selector("#receipt:has-text('受領済み')")

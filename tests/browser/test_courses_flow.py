@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from renkei.accounts.models import Membership, OrgKind, Role
-from renkei.courses import actions, dispatch
+from renkei.courses import actions, completion, dispatch
 from renkei.courses.models import (
     Certificate,
     Course,
@@ -92,8 +92,8 @@ def test_the_organiser_checks_day_two_and_prints_certificates(page: Any, live_se
     people = list(app.applicants.order_by("position"))
     day1, day2 = list(rnd.sessions.all())
     for p in people:
-        actions.set_session_attendance(
-            day1, actions.SessionAttendanceInput(applicant=p.code, attended=True), by=officer
+        completion.set_session_attendance(
+            day1, completion.SessionAttendanceInput(applicant=p.code, attended=True), by=officer
         )
 
     _sign_in(page, live_server, "ken-kenshu", "/courses/manage/")

@@ -6,19 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.conf import settings as dj_settings
-from django.test import Client
 from django.utils import timezone
 
 from renkei.accounts.models import OrgKind, Role
 from renkei.care.actions import emergency as em
 from renkei.care.testing import make_consent, make_patient
-from renkei.care.tests.conftest import verified
 from renkei.oncall import beds, cover
 from renkei.oncall.models import BedScheme, DayType
 from renkei.oncall.testing import make_clinic, make_organiser, make_rota, publish
 from renkei.testing import make_member, make_org
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,16 +60,7 @@ def test_emergency_sheet_and_ambulance_view_show_the_chain(page, live_server) ->
     )
     beds.decide_registration(reg, by=msw, data=beds.DecisionInput(accept=True))
 
-    client = verified(Client(), doctor)
-    page.context.add_cookies(
-        [
-            {
-                "name": dj_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    signed_in(page.context, live_server, doctor)
     page.goto(f"{live_server.url}/care/p/{p.code}/emergency/print/")
     text = page.inner_text("body")
     for expected in (

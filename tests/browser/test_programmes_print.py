@@ -8,13 +8,10 @@ import datetime as dt
 import re
 
 import pytest
-from django.conf import settings as dj_settings
-from django.test import Client
 
-from renkei.care.tests.conftest import verified
 from renkei.demo.programmes import PREFECTURE_LINES
 from renkei.programmes.testing import make_prefecture_office, make_table
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,16 +25,7 @@ def test_programme_table_prints_in_seed_000_layout(page, live_server) -> None:  
         lines=PREFECTURE_LINES,
         results_as_of=dt.date(2020, 2, 29),
     )
-    client = verified(Client(), pref)
-    page.context.add_cookies(
-        [
-            {
-                "name": dj_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[dj_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    signed_in(page.context, live_server, pref)
     page.set_default_timeout(60_000)  # a loaded CI machine renders the first page slowly
     page.goto(f"{live_server.url}/programmes/tables/{table.code}/print/")
     headers = page.locator("table.programme >> nth=0 >> thead th").all_inner_texts()

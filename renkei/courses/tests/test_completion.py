@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from renkei.accounts.models import Membership
-from renkei.courses import actions
+from renkei.courses import actions, completion
 from renkei.courses.models import (
     Certificate,
     Course,
@@ -56,8 +56,8 @@ def _apply_past(course: Course, number: int, count: int, start: int = 0) -> list
 def _mark(rnd: CourseRound, people: list[Applicant], day: int, by: Membership) -> None:
     session = list(rnd.sessions.all())[day]
     for p in people:
-        actions.set_session_attendance(
-            session, actions.SessionAttendanceInput(applicant=p.code, attended=True), by=by
+        completion.set_session_attendance(
+            session, completion.SessionAttendanceInput(applicant=p.code, attended=True), by=by
         )
 
 
@@ -89,14 +89,14 @@ def test_certificates_are_numbered_per_course_and_year_and_never_reused(
     for day in (0, 1):
         _mark(r1, p1, day, alice)
         _mark(r2, p2, day, alice)
-    first = actions.issue_certificates(r1, by=alice)
+    first = completion.issue_certificates(r1, by=alice)
     assert [c.number for c in first] == [1, 2]
-    assert actions.issue_certificates(r1, by=alice) == []  # nobody twice
-    actions.revoke_certificate(first[1], actions.RevokeInput(reason="氏名の誤記"), by=alice)
-    again = actions.issue_certificates(r1, by=alice)
+    assert completion.issue_certificates(r1, by=alice) == []  # nobody twice
+    completion.revoke_certificate(first[1], completion.RevokeInput(reason="氏名の誤記"), by=alice)
+    again = completion.issue_certificates(r1, by=alice)
     # The revoked certificate keeps number 2; the person's new one gets the next number.
     assert [(c.applicant_id, c.number) for c in again] == [(p1[1].pk, 3)]
-    second = actions.issue_certificates(r2, by=alice)
+    second = completion.issue_certificates(r2, by=alice)
     assert [c.number for c in second] == [4, 5]
     numbers = list(Certificate.objects.filter(course=past_course).values_list("number", flat=True))
     assert sorted(numbers) == [1, 2, 3, 4, 5]
@@ -108,7 +108,7 @@ def test_the_database_refuses_a_number_twice(past_course: Course, alice: Members
     p = _apply_past(past_course, 1, 2)
     for day in (0, 1):
         _mark(r1, p, day, alice)
-    cert = actions.issue_certificates(r1, by=alice)[0]
+    cert = completion.issue_certificates(r1, by=alice)[0]
     with pytest.raises(IntegrityError), transaction.atomic():
         Certificate.objects.create(
             course=past_course,
@@ -122,7 +122,7 @@ def test_the_database_refuses_a_number_twice(past_course: Course, alice: Members
 
 def test_certificates_wait_for_the_last_day(course: Course, alice: Membership) -> None:
     with pytest.raises(ActionError, match="最終日以降"):
-        actions.issue_certificates(course.rounds.get(number=1), by=alice)
+        completion.issue_certificates(course.rounds.get(number=1), by=alice)
 
 
 def test_attendance_of_a_certified_person_is_not_withdrawn(
@@ -132,11 +132,11 @@ def test_attendance_of_a_certified_person_is_not_withdrawn(
     (a,) = _apply_past(past_course, 1, 1)
     for day in (0, 1):
         _mark(r1, [a], day, alice)
-    actions.issue_certificates(r1, by=alice)
+    completion.issue_certificates(r1, by=alice)
     with pytest.raises(Conflict, match="修了証を発行済み"):
-        actions.set_session_attendance(
+        completion.set_session_attendance(
             r1.sessions.first(),  # type: ignore[arg-type]
-            actions.SessionAttendanceInput(applicant=a.code, attended=False),
+            completion.SessionAttendanceInput(applicant=a.code, attended=False),
             by=alice,
         )
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership
-from renkei.courses import actions
+from renkei.courses import actions, completion
 from renkei.courses.models import Course, SessionAttendance
 from renkei.courses.testing import course_application, make_course, nurse, two_day_round
 from renkei.courses.tests.conftest import client_for
@@ -69,8 +69,8 @@ def test_each_day_prints_its_own_sheet(held: Course, alice: Membership) -> None:
     day1, day2 = list(rnd.sessions.all())
     a, b, _ = _people(held)
     for p in (a, b):
-        actions.set_session_attendance(
-            day1, actions.SessionAttendanceInput(applicant=p.code, attended=True), by=alice
+        completion.set_session_attendance(
+            day1, completion.SessionAttendanceInput(applicant=p.code, attended=True), by=alice
         )
     url = f"/courses/manage/{held.code}/1/sessions/{day2.code}/sheet/"
     r = client_for(alice).get(url)

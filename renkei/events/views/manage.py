@@ -22,6 +22,7 @@ from renkei.events.forms import (
     AttachmentForm,
     EventForm,
     LecturerFormSet,
+    cancel_and_tell,
     event_input,
     lecturer_rows,
 )
@@ -328,17 +329,11 @@ def organiser_cancel(
         return render(
             request, "events/cancel_confirm.html", {"event": event, "a": person, "plan": plan}
         )
-    try:
-        _, promoted = actions.cancel(
-            person.application, data, by=request.membership, request=request
-        )
-    except ActionError as e:
-        messages.error(request, e.message)
-    else:
-        msg = f"{person.name} さんの申込を取り消しました。"
-        if promoted:
-            msg += "キャンセル待ちから繰り上げ: " + "、".join(a.name for a in promoted)
-        messages.success(request, msg)
+    cancel_and_tell(
+        request,
+        person,
+        lambda: actions.cancel(person.application, data, by=request.membership, request=request),
+    )
     return redirect("events:manage_event", code=event.code)
 
 

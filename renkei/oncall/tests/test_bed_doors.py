@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind, Role
 from renkei.care.models import Patient
+from renkei.care.tests.conftest import verified
 from renkei.oncall.models import BackupBedOffer, BackupBedRegistration
 from renkei.oncall.tests.test_beds import hospital, patient, register
-from renkei.oncall.tests.test_cover import verified
 from renkei.testing import make_member, make_org
 
 __all__ = ["hospital", "patient"]  # the fixtures of the backup-bed tests

@@ -18,6 +18,7 @@ from django.utils import timezone
 from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind, Role
 from renkei.care.models import ConsentScope, Patient, ProvisionRecord
 from renkei.care.testing import make_consent, make_patient
+from renkei.care.tests.conftest import verified
 from renkei.lib.actions import ActionError, Conflict, Forbidden
 from renkei.oncall import beds, cover
 from renkei.oncall.models import (
@@ -31,7 +32,6 @@ from renkei.oncall.models import (
     RegistrationStatus,
 )
 from renkei.oncall.testing import make_clinic
-from renkei.oncall.tests.test_cover import verified
 from renkei.regions.models import Municipality
 from renkei.testing import make_member, make_org, sign_in
 

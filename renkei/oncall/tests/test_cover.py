@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from renkei.accounts.models import AuditEntry, Membership, Organization
 from renkei.care.models import Patient
 from renkei.care.testing import make_consent, make_patient
+from renkei.care.tests.conftest import verified
 from renkei.oncall import actions, cover
 from renkei.oncall.models import Absence, CoverAgreement, Rota, Shift, SwapStatus
 from renkei.oncall.testing import member_of, publish
@@ -25,17 +24,6 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def _at(y: int, m: int, d: int, hh: int, mm: int) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=JST)
-
-
-def verified(client: Client, m: Membership) -> Client:
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=m.user, name="test", defaults={"confirmed": True}
-    )
-    client.force_login(m.user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from django.utils import timezone
 from renkei.accounts.models import AuditEntry, Membership, Organization, OrgKind, Role
 from renkei.care.models import Patient
 from renkei.care.testing import make_consent, make_patient
+from renkei.care.tests.conftest import verified
 from renkei.lib.actions import ActionError, Conflict, Forbidden
 from renkei.oncall import cover, search
 from renkei.oncall.models import (
@@ -29,7 +30,6 @@ from renkei.oncall.models import (
     VolunteerStatus,
 )
 from renkei.oncall.testing import make_clinic
-from renkei.oncall.tests.test_cover import verified
 from renkei.testing import make_member, make_org
 
 CASE = {

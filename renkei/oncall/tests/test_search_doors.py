@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership
 from renkei.care.models import Patient
+from renkei.care.tests.conftest import verified
 from renkei.oncall import search
 from renkei.oncall.models import (
     CoverAgreement,
@@ -22,7 +23,6 @@ from renkei.oncall.models import (
     CoverShare,
     CoverVolunteer,
 )
-from renkei.oncall.tests.test_cover import verified
 from renkei.oncall.tests.test_search import CASE, patient
 
 pytestmark = pytest.mark.django_db
