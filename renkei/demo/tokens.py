@@ -32,18 +32,19 @@ def demo_token_text() -> str:
 
 
 def seed_token() -> ApiToken | None:
-    """Idempotent: issues the demo token once; a later run gives an expired one 90 more days
-    (a demo database outlives the token's longest life). None without the care demo's people."""
-    existing = ApiToken.objects.filter(prefix=PREFIX).select_related("membership__user").first()
-    if existing is not None and existing.membership.user.username != ACTS_FOR:
-        # Left from a reset demo, acting for a retired (renamed) account: issue it anew.
-        existing.delete()
-        existing = None
+    """Idempotent: issues the demo token once and keeps the printed text working: an expired
+    one gets 90 more days (a demo database outlives the token's longest life); one that cannot
+    be used any more (revoked by a tester, or left acting for an account a reset retired) is
+    issued anew. None without the care demo's people."""
+    existing = ApiToken.objects.filter(prefix=PREFIX).first()
     if existing is not None:
-        if existing.expires_at <= timezone.now() and existing.revoked_at is None:
+        if existing.expires_at <= timezone.now():
             existing.expires_at = timezone.now() + dt.timedelta(days=tokens.MAX_DAYS)
             existing.save(update_fields=["expires_at"])
-        return existing
+        try:
+            return tokens.authenticate(demo_token_text())
+        except tokens.TokenRefused:
+            existing.delete()
     issuer = Membership.objects.filter(
         user__username=ISSUER, is_org_admin=True, is_active=True
     ).first()
@@ -66,8 +67,9 @@ def seed_token() -> ApiToken | None:
 
 def usage_lines() -> list[str]:
     """How to use it, for the logins output (nothing when the demo has no usable token)."""
-    token = ApiToken.objects.filter(prefix=PREFIX).first()
-    if token is None or token.state != "利用可":
+    try:
+        token = tokens.authenticate(demo_token_text())
+    except tokens.TokenRefused:
         return []
     base = settings.SITE_URL.rstrip("/")
     header = f'-H "Authorization: Bearer {demo_token_text()}"'

@@ -46,3 +46,27 @@ def test_the_printed_curl_line_reads_the_nurses_patients() -> None:
     assert raw in again.getvalue()
     assert seed_token() == token
     assert ApiToken.objects.count() == 1
+
+
+def test_a_revoked_or_expired_demo_token_works_again_after_seeding() -> None:
+    """The printed line keeps working: seeding renews an expired token and reissues a revoked
+    one (same text), and prints nothing while it cannot be used."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from renkei.accounts import tokens
+    from renkei.demo.tokens import usage_lines
+
+    call_command("seed_demo", "--facilities", "20", stdout=StringIO())
+    token = ApiToken.objects.get(prefix=PREFIX)
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(1))
+    assert usage_lines() == []
+    seed_token()
+    assert tokens.authenticate(demo_token_text()).pk == token.pk
+    tokens.revoke_token(token, by=token.membership)
+    assert usage_lines() == []
+    again = seed_token()
+    assert again is not None and again.pk != token.pk
+    assert tokens.authenticate(demo_token_text()).pk == again.pk
+    assert len(usage_lines()) == 3
