@@ -10,7 +10,9 @@ from django import forms
 from django.http import QueryDict
 
 from renkei.accounts.models import Organization
+from renkei.care.actions.consent import RevokeInput
 from renkei.care.models import CareLevel, Category, ConsentScope, Resuscitation, Sex, TeamRole
+from renkei.lib.forms import hints
 from renkei.lib.inputs import item_type
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -131,7 +133,9 @@ class ConsentForm(forms.Form):
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(label="撤回の理由", max_length=300, required=False)
+    reason = forms.CharField(
+        label="撤回の理由", required=False, widget=forms.TextInput(hints(RevokeInput, "reason"))
+    )
 
 
 class PostForm(forms.Form):

@@ -78,9 +78,11 @@ def consent_revoke(request: MemberRequest, code: uuid.UUID, consent: uuid.UUID) 
     c = visible_consent(p, consent)
     form = RevokeForm(request.POST)
     data = input_from_form(form, consent_actions.RevokeInput)
+    if data is None:
+        # The input's words for its limit, as the API answers them; the page has one field.
+        messages.error(request, "撤回の理由: " + " ".join(str(e) for e in form.errors["reason"]))
+        return redirect("care:consents", code=p.code)
     try:
-        if data is None:
-            raise ActionError("撤回の理由は300文字以内で入力してください")
         consent_actions.revoke_consent(c, by=request.membership, data=data, request=request)
     except ActionError as e:
         messages.error(request, e.message)
