@@ -328,7 +328,9 @@ def list_posts(
 def create_post(request: HttpRequest, code: uuid.UUID, payload: tl.PostInput) -> Status[Post]:
     m = api_care_membership(request)
     post = act(request, m, visible_patient, code, tl.create_post, payload)
-    post.readers = list(post.reads.select_related("user"))  # type: ignore[attr-defined]
+    post.read_by = list(  # type: ignore[attr-defined]
+        post.reads.order_by("read_at", "pk").values_list("user__username", flat=True)
+    )
     return Status(201, post)
 
 

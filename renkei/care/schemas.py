@@ -187,7 +187,7 @@ class PostOut(ReplyOut):
 
     @staticmethod
     def resolve_read_by(obj: Post) -> list[str]:
-        return [r.user.username for r in getattr(obj, "readers", [])]
+        return list(getattr(obj, "read_by", []))
 
     @staticmethod
     def resolve_replies(obj: Post) -> list[Post]:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from django.core.paginator import Page, Paginator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 from pydantic import Field, model_validator
 
-from renkei.accounts.models import AuditEntry, Membership
+from renkei.accounts.models import AuditEntry, Membership, Organization, User
 from renkei.care.actions.patients import audit_read, require_on_team
 from renkei.care.models import CareTeamMember, Category, Patient, Post, PostRead, TeamRole
 from renkei.lib import mail
@@ -135,6 +135,21 @@ def create_post(
     return post
 
 
+def _unshown(model: type[models.Model], prefix: str, shown: set[str]) -> list[str]:
+    return [f"{prefix}{f.name}" for f in model._meta.concrete_fields if f.name not in shown]
+
+
+# Of a post's author the pages and the API show the name and the organisation's name: the
+# rest of the member, user and organisation rows (a password hash, settings, addresses) is
+# left in the database. Fewer columns fetched and set on each of the ~100 objects a page of
+# posts builds (issue 13 §7).
+_AUTHOR_UNSHOWN = [
+    *_unshown(Membership, "author__", {"id", "user", "organization"}),
+    *_unshown(User, "author__user__", {"id", "username", "display_name"}),
+    *_unshown(Organization, "author__organization__", {"id", "name"}),
+]
+
+
 def timeline(
     patient: Patient,
     *,
@@ -153,6 +168,7 @@ def timeline(
     threads = (
         Post.objects.filter(patient=patient, parent__isnull=True)
         .select_related("author__user", "author__organization")
+        .defer(*_AUTHOR_UNSHOWN)
         .order_by("-created_at", "-pk")
     )
     if query.q:
@@ -168,30 +184,33 @@ def timeline(
     replies = (
         Post.objects.filter(parent__in=posts)
         .select_related("author__user", "author__organization")
+        .defer(*_AUTHOR_UNSHOWN)
         .order_by("created_at", "pk")
     )
     by_parent: dict[int, list[Post]] = {}
     for r in replies:
         by_parent.setdefault(r.parent_id or 0, []).append(r)
-    reads: dict[int, list[PostRead]] = {}
     shown = posts + [r for rs in by_parent.values() for r in rs]
-    # Of each reader only what the page and the API show (their name); a receipt per
-    # member per post is most of the rows a page loads.
+    # Of each reader only what the page and the API show (their name), as tuples: a receipt
+    # per member per post is most of the rows a page loads, and a model object (receipt and
+    # user) for each cost more than the rest of the fetch (issue 13 §7).
+    reads: dict[int, list[tuple[int, str, str]]] = {}
     receipts = (
         PostRead.objects.filter(post__in=shown)
-        .select_related("user")
-        .only("post", "user__username", "user__display_name")
         .order_by("read_at", "pk")  # who read it first, first
+        .values_list("post_id", "user_id", "user__username", "user__display_name")
     )
-    for read in receipts:
-        reads.setdefault(read.post_id, []).append(read)
-    unread_ids = {p.pk for p in shown if by.user_id not in {r.user_id for r in reads.get(p.pk, [])}}
+    for post_id, user_id, username, display_name in receipts:
+        reads.setdefault(post_id, []).append((user_id, username, display_name))
     for p in shown:
+        rs = reads.get(p.pk, [])
         p.thread = by_parent.get(p.pk, [])  # type: ignore[attr-defined]
-        p.readers = reads.get(p.pk, [])  # type: ignore[attr-defined]
-        # Joined here, not by a loop of template nodes per reader.
-        p.reader_names = "、".join(str(r.user) for r in p.readers)  # type: ignore[attr-defined]
-        p.unread = p.pk in unread_ids  # type: ignore[attr-defined]
+        p.read_by = [username for _, username, _ in rs]  # type: ignore[attr-defined]
+        # Joined here, not by a loop of template nodes per reader (`str(User)`: the display
+        # name, else the username).
+        p.reader_names = "、".join(name or username for _, username, name in rs)  # type: ignore[attr-defined]
+        p.unread = all(user_id != by.user_id for user_id, _, _ in rs)  # type: ignore[attr-defined]
+    unread_ids = [p.pk for p in shown if p.unread]  # type: ignore[attr-defined]
     page.object_list = posts
     audit_read(patient, by=by, what="timeline", request=request, on_team=on_team)
     if mark_read and unread_ids:
@@ -254,6 +273,7 @@ def changes_since_last_visit(
         Post.objects.filter(patient=patient)
         .exclude(author__user=by.user)
         .select_related("author__user", "author__organization")
+        .defer(*_AUTHOR_UNSHOWN)
         # Shown: the body and a changed plan's summary; the other visit items stay sealed,
         # and of a reply's parent only its code (not the whole sealed row).
         .defer("care_points", "end_of_life")
