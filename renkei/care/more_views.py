@@ -129,6 +129,14 @@ def provisions(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 # Timeline ---------------------------------------------------------------------------
 
 
+TEAM_SHOWN = (
+    "team_role",
+    "membership__user__username",
+    "membership__user__display_name",
+    "membership__organization__name",
+)
+
+
 def timeline_page(
     request: MemberRequest, p: Patient, form: PostForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -139,7 +147,9 @@ def timeline_page(
         query = parse_query(tl.TimelineQuery, params)
     except ActionError:
         query = tl.TimelineQuery()
-    team = list(p.current_team())
+    # Of each member the page shows the role, the name and the organisation's name; the rest of
+    # the member, user and organisation rows stays in the database (issue 13 §7).
+    team = list(p.current_team().only(*TEAM_SHOWN))
     on_team = any(r.membership_id == request.membership.pk for r in team)
     page = tl.timeline(p, by=request.membership, query=query, request=request, on_team=on_team)
     csrf_input = format_html(
