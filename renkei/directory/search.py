@@ -337,18 +337,26 @@ class FacilitySearch:
             # SEARCH_COUNT_LIMIT of them are cut to that many first (the total, counted over
             # them in the same statement, says so), so that a common word does not sort a
             # share of the whole table (ADR 0040). A common word's candidates are the first
-            # matches in id order, read through the primary key with the name as a filter:
+            # matches in id order, walked with the name as a filter (index: ADR 0059):
             # rows read in proportion to the limit over the word's share of the table, not to
             # its matches, which the bigram bitmap collects in full (walk_by_id).
-            walk = ""
+            columns = "f.id, f.kana, f.name, f.vacancy_confirmed_at, f.lat, f.lng"
             if self.walk_by_id:
-                where = self.conditions("f", fsql.facility_connection(), name="filter")
-                walk = " ORDER BY f.id"
-            source = SQL(
-                f"(SELECT f.id, f.kana, f.name, f.vacancy_confirmed_at, f.lat, f.lng"
-                f" FROM {fsql.FACILITY} f WHERE {where.text}{walk} LIMIT %s) f",
-                [*where.params, settings.SEARCH_COUNT_LIMIT + 1],
-            )
+                # The walk takes ids only, so that facility_name_walk_idx ((id) INCLUDE
+                # (is_active, search_text), ADR 0059) answers it without reading the table;
+                # only the candidates' rows are read, by their keys.
+                where = self.conditions("w", fsql.facility_connection(), name="filter")
+                source = SQL(
+                    f"(SELECT {columns} FROM (SELECT w.id FROM {fsql.FACILITY} w"
+                    f" WHERE {where.text} ORDER BY w.id LIMIT %s) c"
+                    f" INNER JOIN {fsql.FACILITY} f ON f.id = c.id) f",
+                    [*where.params, settings.SEARCH_COUNT_LIMIT + 1],
+                )
+            else:
+                source = SQL(
+                    f"(SELECT {columns} FROM {fsql.FACILITY} f WHERE {where.text} LIMIT %s) f",
+                    [*where.params, settings.SEARCH_COUNT_LIMIT + 1],
+                )
             where = SQL("TRUE")
         sql = (
             f"SELECT f.id AS _k, {dist.text} AS _d, {total} AS _t FROM {source.text}"

@@ -1,0 +1,38 @@
+"""facility_name_walk_idx: the common word's walk in id order reads narrow index tuples instead
+of the table (issue 12, ADR 0059).
+
+A name search for a word near the planner's crossover walks the primary key in id order and
+tests search_text on each row (ADR 0040's amendment): at 2,500,000 facilities that deformed
+~24,000 rows of ~400 bytes for ひまわり. With (id) INCLUDE (is_active, search_text) the walk is
+an index-only scan. PostgreSQL only (the walk, strpos() and INCLUDE are PostgreSQL's), declared
+here like facility_name_bigram_idx; SQLite would get a copy of its primary key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import migrations
+
+NAME_WALK_INDEX = (
+    "CREATE INDEX IF NOT EXISTS facility_name_walk_idx ON directory_facility"
+    " (id) INCLUDE (is_active, search_text)"
+)
+
+
+def forwards(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(NAME_WALK_INDEX)
+
+
+def backwards(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("DROP INDEX IF EXISTS facility_name_walk_idx")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("directory", "0007_vacancy_search_index")]
+
+    operations = [migrations.RunPython(forwards, backwards)]
