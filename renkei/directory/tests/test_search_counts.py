@@ -163,26 +163,3 @@ def test_the_name_search_can_use_the_bigram_index() -> None:
         plan = "\n".join(r[0] for r in cur.fetchall())
         transaction.set_rollback(True)
     assert "facility_name_bigram_idx" in plan
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the walk is PostgreSQL's")
-def test_the_walk_in_id_order_can_be_answered_from_the_name_walk_index() -> None:
-    """The walk takes ids only, which facility_name_walk_idx covers (ADR 0059): an index-only
-    scan, not the table's rows."""
-    for name in ("こもれび苑", "ひまわり園", "さくら荘"):
-        make_facility(name)
-    s = FacilitySearch.from_querydict(QueryDict("q=こもれび"))
-    s.walk_by_id = True
-    sql, params = s.keys_sql()
-    with connection.cursor() as cur:
-        # Only index-only scans left cheap: the walk must find a covering index (a column the
-        # index lacks would leave it to the primary key and the table's rows).
-        for kind in ("seqscan", "bitmapscan", "indexscan"):
-            cur.execute(f"SET enable_{kind} = off")
-        try:
-            cur.execute("EXPLAIN " + sql, params)
-            plan = "\n".join(r[0] for r in cur.fetchall())
-        finally:
-            for kind in ("seqscan", "bitmapscan", "indexscan"):
-                cur.execute(f"RESET enable_{kind}")
-    assert "Index Only Scan using facility_name_walk_idx" in plan, plan
