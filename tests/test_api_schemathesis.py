@@ -126,6 +126,16 @@ INHERENT: dict[str, dict[str, str]] = {
     "POST /api/v1/directory/facilities/{code}/vacancy/confirm": {
         "空き状況が未登録のため": "only a reported vacancy can be confirmed (state)",
     },
+    "POST /api/v1/programmes/indicators/population": {
+        "ファイルが空です": "a file's content is data, not schema (as the screen's upload)",
+        "文字コードを読み取れません": "a CSV is UTF-8 or Shift_JIS text",
+        "Excel（.xlsx）のファイルとして読めません": "bytes that start like a zip are read as .xlsx",
+        r"古い Excel 形式": "an .xls name needs .xlsx content",
+        "見出しの行が見つかりません": "the file must hold the e-Stat table's header",
+        "年齢階級の列がありません": "the header must have the age bands",
+        "誤りのある行が": "rows must name known municipalities with numbers",
+        r"行が多すぎます": "a bound on the file's lines",
+    },
     "POST /api/v1/desk/desks/{desk}/consultations": {
         "この窓口で使えない相談内容の分類": "topics are the desk's own table",
         "市区町村コードが見つかりません": "a well-formed municipality code may not exist",

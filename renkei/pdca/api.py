@@ -3,6 +3,7 @@ tables as the screens. Outsiders get 404, anonymous callers 401."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 
@@ -13,10 +14,11 @@ from ninja.security import SessionAuth
 from pydantic import Field
 
 from renkei.accounts.http import api_membership
-from renkei.lib.actions import NotFound
+from renkei.accounts.models import OrgKind
+from renkei.lib.actions import ActionError, NotFound
 from renkei.lib.api import READ_ERRORS, WRITE_ERRORS
 from renkei.lib.inputs import FiscalYear, Input
-from renkei.pdca import actions, tables
+from renkei.pdca import actions, population, tables
 from renkei.pdca.access import (
     sent_survey,
     visible_municipality,
@@ -335,6 +337,69 @@ def get_run(request: HttpRequest, code: uuid.UUID) -> ComputeRun:
     if found is None:
         raise NotFound("算出の記録が見つかりません")
     return found
+
+
+class PopulationImportInput(Input):
+    """The screen's upload as JSON: the file's bytes in base64 and its name (which tells a
+    CSV from an .xlsx, as the upload's does)."""
+
+    fiscal_year: FiscalYear
+    filename: str = Field(
+        ..., min_length=1, max_length=200, description="ファイル名（.xlsx か .csv）"
+    )
+    content: str = Field(
+        ...,
+        # Standard base64 with its padding: what the schema admits decodes. A 10 MB file is
+        # 13,981,016 characters; one past that is the importer's own size refusal.
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        max_length=14_000_000,
+        description="ファイルの中身（base64、10MBまで）",
+    )
+
+
+class PopulationIssueOut(Schema):
+    line: int
+    code: str
+    name: str
+    errors: list[str]
+
+
+class PopulationOut(Schema):
+    fiscal_year: int
+    written: int
+    skipped: int
+    outside: int
+
+
+@indicators_router.post(
+    "/population",
+    response={200: PopulationOut, **WRITE_ERRORS},
+    summary="65歳以上人口を取り込む（都道府県・運営者）",
+)
+def post_population(
+    request: HttpRequest, payload: PopulationImportInput
+) -> population.PopulationReport:
+    """The same import as the screen's (`population.import_population`): every row or none.
+    A file with rows it cannot take is refused with each row's reasons, as the screen lists
+    them, and nothing is written."""
+    m = api_membership(request)
+    if m.organization.kind not in (OrgKind.PREFECTURE, OrgKind.OPERATOR):
+        # As the screen: a municipality or a care organisation has no such page.
+        raise NotFound("ページが見つかりません")
+    try:
+        report = population.import_population(
+            base64.b64decode(payload.content),
+            payload.filename,
+            fiscal_year=payload.fiscal_year,
+            by=m,
+            request=request,
+        )
+    except population.PopulationFileRefused as e:
+        # The screen's field is the upload ("file"); here the bytes are "content".
+        raise population.PopulationFileRefused(e.message, field="content") from None
+    if not report.ok:
+        raise ActionError(population.refusal_message(report), field="content")
+    return report
 
 
 class CountsQuery(Input):

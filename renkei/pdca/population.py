@@ -78,6 +78,27 @@ class PopulationReport:
         return not self.issues
 
 
+def issue_lines(report: PopulationReport) -> list[str]:
+    """Each refused row as one line: where, which municipality, why (the screen's table,
+    the command's stderr and the API's message say the same)."""
+    out = []
+    for issue in report.issues:
+        where = f"{issue.line}行目" if issue.line else "ファイル"
+        label = " ".join(x for x in (issue.code, issue.name) if x)
+        out.append(f"{where} {label}: {'、'.join(issue.errors)}")
+    return out
+
+
+def refusal_message(report: PopulationReport, most: int = 20) -> str:
+    lines = issue_lines(report)
+    more = f" ほか{len(lines) - most}件" if len(lines) > most else ""
+    return (
+        f"誤りのある行が{len(lines)}件あります。何も保存していません: "
+        + " / ".join(lines[:most])
+        + more
+    )
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""

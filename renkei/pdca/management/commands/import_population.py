@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from renkei.lib.actions import ActionError
-from renkei.pdca.population import import_population
+from renkei.pdca.population import import_population, issue_lines
 
 
 class Command(BaseCommand):
@@ -37,10 +37,8 @@ class Command(BaseCommand):
         except ActionError as e:
             raise CommandError(e.message) from None
         if not report.ok:
-            for issue in report.issues:
-                where = f"{issue.line}行目" if issue.line else "ファイル"
-                label = " ".join(x for x in (issue.code, issue.name) if x)
-                self.stderr.write(f"{where} {label}: {'、'.join(issue.errors)}")
+            for line in issue_lines(report):
+                self.stderr.write(line)
             raise CommandError(
                 f"誤りのある行が{len(report.issues)}件あります。何も保存していません"
             )
