@@ -90,10 +90,9 @@ class ApiTokenMiddleware:
 
     Failed attempts (unknown, wrong secret, expired, revoked, awaiting approval, member
     inactive) are audited with the prefix only and counted per client address and per prefix
-    (RATE_LIMITS `token_failure`, `token_failure_prefix`): an address over its limit gets 429
-    before any lookup; a prefix over its limit turns further wrong attempts into 429 without
-    an audit line, while the right token still works (whoever learns a prefix from a screen
-    cannot shut its system out).
+    (RATE_LIMITS `token_failure`, `token_failure_prefix`): past either limit, further wrong
+    attempts get 429 without an audit line, while a right token still works (neither a stale
+    token on the same host nor whoever learns a prefix from a screen can shut a system out).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -113,13 +112,12 @@ class ApiTokenMiddleware:
             if not raw.startswith("rk_"):
                 return self.get_response(request)
             return _token_refusal(request, 403, "このAPIトークンでは利用できない画面・操作です")
-        address = ratelimit.by_ip(request)
-        if (wait := ratelimit.waiting("token_failure", address)) is not None:
-            return _token_limited(request, wait)
         try:
+            # Looked up before any limit: a system's right token works whatever a stale
+            # one sent from the same address (a rotated gateway's old cron job) has spent.
             token = tokens.authenticate(raw)
         except tokens.TokenRefused as e:
-            return _token_failed(request, raw, address, e)
+            return _token_failed(request, raw, ratelimit.by_ip(request), e)
         if not token.has_scope(scope):
             return _token_refusal(request, 403, "このAPIトークンの範囲に含まれない操作です")
         if request.method not in ("GET", "HEAD"):

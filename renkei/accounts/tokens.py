@@ -292,11 +292,14 @@ def mark_used(token: ApiToken, request: HttpRequest) -> None:
     shows to the minute."""
     now = timezone.now()
     last = token.last_used_at
-    if last is not None and (now - last).total_seconds() < settings.SESSION_REFRESH_SECONDS:
+    new_day = last is None or timezone.localdate(last) != timezone.localdate(now)
+    fresh = last is not None and (now - last).total_seconds() < settings.SESSION_REFRESH_SECONDS
+    if fresh and not new_day:
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
-    if last is None or timezone.localdate(last) != timezone.localdate(now):
+    if new_day:
+        # Even within the interval: the day's first use is audited that day.
         AuditEntry.record(
             "accounts.token_used",
             request=request,

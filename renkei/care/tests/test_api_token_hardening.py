@@ -91,7 +91,7 @@ def test_a_session_sent_with_a_refused_token_is_not_named_in_the_audit(
     assert entry.organization is None
 
 
-def test_an_address_over_its_failures_gets_429_for_every_token(
+def test_an_address_over_its_failures_gets_429_for_every_wrong_token(
     client: Client,
     station_admin: Membership,
     nurse: Membership,
@@ -106,11 +106,14 @@ def test_an_address_over_its_failures_gets_429_for_every_token(
     assert response.status_code == 429
     assert "一時的に受け付けを止めています" in response.json()["detail"]
     assert int(response["Retry-After"]) > 0
-    # Blocked before any lookup: the right token from that address waits too.
-    assert client.get(f"{CARE}/patients", headers=bearer(good)).status_code == 429
-    fhir = client.get(f"/api/fhir/Patient/{patient.code}", headers=bearer(good))
+    fhir = client.get(
+        f"/api/fhir/Patient/{patient.code}", headers=bearer("rk_zzzzzzzy_" + "x" * 43)
+    )
     assert fhir.status_code == 429
     assert fhir.json()["issue"][0]["code"] == "throttled"
+    # A right token from that address still works: a stale token left in a rotated
+    # gateway's cron job cannot shut the new one out.
+    assert client.get(f"{CARE}/patients", headers=bearer(good)).status_code == 200
     # At most the limit's worth of audit lines per address and window.
     assert AuditEntry.objects.filter(action="accounts.token_refused").count() == 3
     # Another address is not held back.
@@ -167,6 +170,30 @@ def test_last_used_at_is_written_at_most_once_a_refresh_interval(
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale)
     assert client.get(f"{CARE}/patients", headers=bearer(raw)).status_code == 200
     assert ApiToken.objects.get(pk=token.pk).last_used_at > first  # type: ignore[operator]
+
+
+def test_the_first_use_of_a_day_is_audited_that_day_even_within_the_interval(
+    client: Client, station_admin: Membership, nurse: Membership, patient: Patient
+) -> None:
+    """A gateway that read at 23:59:50 and reads again at 00:00:10 (Japan time) has used the
+    token on a new day: the day's use line is written now, not at a later read that may
+    never come."""
+    token, raw = issue(station_admin, nurse)
+    assert client.get(f"{CARE}/patients", headers=bearer(raw)).status_code == 200
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if (now - midnight).total_seconds() < 30:
+        pytest.skip("too close to midnight to place the last use on the day before")
+    # The last use 10 s before midnight; with the interval made longer than any gap, only
+    # the change of day can make this read write the row and the day's line.
+    last = midnight - dt.timedelta(seconds=10)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=last)
+    before = AuditEntry.objects.filter(action="accounts.token_used").count()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings, "SESSION_REFRESH_SECONDS", 10**9)  # every read is "fresh"
+        assert client.get(f"{CARE}/patients", headers=bearer(raw)).status_code == 200
+    assert AuditEntry.objects.filter(action="accounts.token_used").count() == before + 1
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > last  # type: ignore[operator]
 
 
 def test_a_read_within_the_interval_writes_no_token_row(
