@@ -20,7 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from renkei.directory.models import FacilityKind, VacancyStatus, vacancy_is_stale, vocabulary
+from renkei.directory.models import (
+    FacilityKind,
+    VacancyStatus,
+    Vocabulary,
+    vacancy_is_stale,
+    vocabulary,
+)
 from renkei.lib.dates import ago_ja
 
 KIND_LABELS: dict[str, str] = {k: str(v) for k, v in FacilityKind.choices}
@@ -89,6 +95,26 @@ ROW_COLUMNS = ("code", "kind", "name", "address", "vacancy_status", "vacancy_con
 TENTH = Decimal("0.1")
 
 
+def _tag_item(code: str, name: str) -> tuple[str, str]:
+    """A capability's tag in a row: (not asked for, asked for)."""
+    return (f'<li class="tag">{escape(name)}</li>', f'<li class="tag ok">{escape(name)}</li>')
+
+
+# The rows' capability tags, escaped once per vocabulary (it is kept per process for
+# VOCABULARY_SECONDS): a page has about 130 of them.
+_tags_of: tuple[Vocabulary | None, dict[str, tuple[str, str]]] = (None, {})
+
+
+def _tag_items() -> dict[str, tuple[str, str]]:
+    global _tags_of
+    current = vocabulary()
+    cached_for, items = _tags_of
+    if cached_for is not current:
+        items = {c.code: _tag_item(c.code, c.name) for c in current.ordered}
+        _tags_of = (current, items)
+    return items
+
+
 def result_rows(rows: Sequence[dict[str, Any]], chosen_capabilities: Collection[str]) -> SafeString:
     """The search's result list items for FacilitySearch.rows(ROW_COLUMNS)."""
     if not rows:
@@ -97,7 +123,7 @@ def result_rows(rows: Sequence[dict[str, Any]], chosen_capabilities: Collection[
     # One reverse() for the page: a facility's address is the pattern with its code in it.
     placeholder = "00000000-0000-0000-0000-000000000000"
     detail = reverse("directory:detail", args=[placeholder])
-    names = {c.code: c.name for c in vocabulary().ordered}
+    tag_items = _tag_items()
     out = []
     for r in rows:
         distance = ""
@@ -110,8 +136,7 @@ def result_rows(rows: Sequence[dict[str, Any]], chosen_capabilities: Collection[
             tags = (
                 '<ul class="tags" aria-label="対応できる処置">'
                 + "".join(
-                    f'<li class="tag{" ok" if code in chosen_capabilities else ""}">'
-                    f"{escape(names.get(code, code))}</li>"
+                    (tag_items.get(code) or _tag_item(code, code))[code in chosen_capabilities]
                     for code in r["capability_codes"]
                 )
                 + "</ul>"

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import Any
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
 
 from renkei.lib.dates import ago_ja, fiscal_year_label, wareki_date
@@ -40,3 +46,41 @@ def page_title(value: str) -> str:
     name = str(value).strip()  # rendered, so already escaped
     site = conditional_escape(settings.SITE_NAME)
     return f"{name} | {site}" if name else site
+
+
+# `{% static %}` and `{% url %}` cost 13 and 22 µs a call (the manifest's name lookup with its
+# URL joins; the resolver's candidate matching) and every page prints a dozen of each with the
+# same arguments. The layout and the search page use these per-process memos instead
+# (docs/benchmarks.md, session 10). A URL depends only on the URLconf and the script prefix,
+# which are part of the key; a static file's URL only on the storage, whose settings drop the
+# memo when a test changes them.
+
+
+@functools.cache
+def _asset(static_url: str, path: str) -> str:
+    return static(path)
+
+
+@functools.cache
+def _link(prefix: str, urlconf: Any, name: str, args: tuple[str, ...]) -> str:
+    return reverse(name, urlconf=urlconf, args=args or None)
+
+
+@register.simple_tag
+def asset(path: str) -> str:
+    """`{% static path %}`, computed once per process."""
+    return _asset(str(settings.STATIC_URL), path)
+
+
+@register.simple_tag
+def link(name: str, *args: str) -> str:
+    """`{% url name arg… %}` for constant arguments, computed once per process."""
+    return _link(get_script_prefix(), get_urlconf(), name, tuple(str(a) for a in args))
+
+
+@receiver(setting_changed)
+def _forget_assets(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES"}:
+        _asset.cache_clear()
+    if setting == "ROOT_URLCONF":
+        _link.cache_clear()
