@@ -31,6 +31,11 @@ from renkei.lib.dates import ago_ja
 
 KIND_LABELS: dict[str, str] = {k: str(v) for k, v in FacilityKind.choices}
 VACANCY_LABELS: dict[str, str] = {k: str(v) for k, v in VacancyStatus.choices}
+# Escaped once for the rows: a kind's label; a vacancy status's class name and label.
+KIND_HTML: dict[str, str] = {k: escape(v) for k, v in KIND_LABELS.items()}
+VACANCY_HTML: dict[str, tuple[str, str]] = {
+    k: (escape(k), escape(v)) for k, v in VACANCY_LABELS.items()
+}
 
 
 @dataclass(frozen=True)
@@ -79,15 +84,16 @@ class OptionList:
 def freshness(confirmed_at: dt.datetime | None, now: dt.datetime | None = None) -> SafeString:
     """When the vacancy was confirmed and whether that is old: the search's rows, the
     facility's page and the curator's list (directory/_freshness.html) say it alike."""
+    return mark_safe(_freshness_html(confirmed_at, now or timezone.now()))  # noqa: S308 - escaped there
+
+
+def _freshness_html(confirmed_at: dt.datetime | None, now: dt.datetime) -> str:
     if confirmed_at is None:
-        return mark_safe('<span class="stale">空き状況は未登録です</span>')  # noqa: S308 - a constant
-    now = now or timezone.now()
+        return '<span class="stale">空き状況は未登録です</span>'
     when = escape(ago_ja(confirmed_at, now))
     if vacancy_is_stale(confirmed_at, now):
-        return mark_safe(  # noqa: S308 - escaped above
-            f'<span class="stale">{when}に更新（情報が古い可能性があります）</span>'
-        )
-    return mark_safe(f'<span class="fresh">{when}に更新</span>')  # noqa: S308 - escaped above
+        return f'<span class="stale">{when}に更新（情報が古い可能性があります）</span>'
+    return f'<span class="fresh">{when}に更新</span>'
 
 
 # The Facility columns a result row shows (FacilitySearch.rows(): one statement, no instances).
@@ -142,14 +148,15 @@ def result_rows(rows: Sequence[dict[str, Any]], chosen_capabilities: Collection[
                 + "</ul>"
             )
         status = r["vacancy_status"]
+        status_class, status_label = VACANCY_HTML.get(status) or (escape(status), escape(status))
+        kind = r["kind"]
         out.append(
             '<li class="result">'
             f'<h3><a href="{escape(detail.replace(placeholder, str(r["code"])))}">{escape(r["name"])}</a></h3>'
-            f'<div class="meta">{escape(KIND_LABELS.get(r["kind"], r["kind"]))}｜'
+            f'<div class="meta">{KIND_HTML.get(kind) or escape(kind)}｜'
             f"{escape(r['municipality_name'])}｜{escape(r['address'])}{distance}</div>"
-            f'<div><span class="vac vac-{escape(status)}">'
-            f"{escape(VACANCY_LABELS.get(status, status))}</span> "
-            f"{freshness(r['vacancy_confirmed_at'], now)}</div>"
+            f'<div><span class="vac vac-{status_class}">{status_label}</span> '
+            f"{_freshness_html(r['vacancy_confirmed_at'], now)}</div>"
             f"{tags}</li>"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value escaped above
