@@ -51,31 +51,60 @@ def page_title(value: str) -> str:
 # `{% static %}` and `{% url %}` cost 13 and 22 µs a call (the manifest's name lookup with its
 # URL joins; the resolver's candidate matching) and every page prints a dozen of each with the
 # same arguments. The layout and the search page use these per-process memos instead
-# (docs/benchmarks.md, session 10). A URL depends only on the URLconf and the script prefix,
-# which are part of the key; a static file's URL only on the storage, whose settings drop the
-# memo when a test changes them.
+# (docs/benchmarks.md, session 10; ADR 0064). A URL depends only on the URLconf and the script
+# prefix, which are part of the key; a static file's URL only on the storage, whose settings
+# drop the memo when a test changes them. Each is kept as it is printed (escaped or not), so a
+# page pays a dictionary lookup.
 
 
 @functools.cache
-def _asset(static_url: str, path: str) -> str:
-    return static(path)
+def _asset(static_url: str, path: str) -> tuple[str, str]:
+    url = static(path)
+    return url, conditional_escape(url)
 
 
 @functools.cache
-def _link(prefix: str, urlconf: Any, name: str, args: tuple[str, ...]) -> str:
-    return reverse(name, urlconf=urlconf, args=args or None)
+def _link(prefix: str, urlconf: Any, name: str, args: tuple[str, ...]) -> tuple[str, str]:
+    url = reverse(name, urlconf=urlconf, args=args or None)
+    return url, conditional_escape(url)
 
 
-@register.simple_tag
-def asset(path: str) -> str:
-    """`{% static path %}`, computed once per process."""
-    return _asset(str(settings.STATIC_URL), path)
+class _MemoNode(template.Node):
+    def __init__(self, kind: str, args: tuple[str, ...]) -> None:
+        self.kind = kind
+        self.args = args
+
+    def render(self, context: template.Context) -> str:
+        if self.kind == "asset":
+            raw, escaped = _asset(str(settings.STATIC_URL), self.args[0])
+        else:
+            raw, escaped = _link(get_script_prefix(), get_urlconf(), self.args[0], self.args[1:])
+        return escaped if context.autoescape else raw
 
 
-@register.simple_tag
-def link(name: str, *args: str) -> str:
-    """`{% url name arg… %}` for constant arguments, computed once per process."""
-    return _link(get_script_prefix(), get_urlconf(), name, tuple(str(a) for a in args))
+def _constant_args(parser: template.base.Parser, token: template.base.Token) -> tuple[str, ...]:
+    bits = token.split_contents()
+    args = tuple(bit[1:-1] for bit in bits[1:] if len(bit) >= 2 and bit[0] == bit[-1] in "'\"")
+    if not args or len(args) != len(bits) - 1:
+        raise template.TemplateSyntaxError(
+            f"{bits[0]} takes quoted constants only: {token.contents}"
+        )
+    return args
+
+
+@register.tag
+def asset(parser: template.base.Parser, token: template.base.Token) -> _MemoNode:
+    """`{% asset 'path' %}`: `{% static 'path' %}`, computed once per process."""
+    args = _constant_args(parser, token)
+    if len(args) != 1:
+        raise template.TemplateSyntaxError("asset takes one path")
+    return _MemoNode("asset", args)
+
+
+@register.tag
+def link(parser: template.base.Parser, token: template.base.Token) -> _MemoNode:
+    """`{% link 'name' 'arg' … %}`: `{% url %}` for constant arguments, once per process."""
+    return _MemoNode("link", _constant_args(parser, token))
 
 
 @receiver(setting_changed)
