@@ -5,9 +5,11 @@ accounts knows no feature app; an app that is not installed simply has no entry.
     menu.register(menu.Entry("referrals:home", "入退院支援", order=10,
                              badge="renkei.referrals.models.unread_requests"))
 
-A badge may return a count or a QuerySet whose count it is. The menu is drawn on every member
-page, so the QuerySets of all entries are counted in one statement (ADR 0054): a badge that
-must read something first (care's patient list) still costs one statement, not two.
+A badge may return a count, a QuerySet whose count it is, or an `SQLCount` (its own
+`SELECT COUNT(*) …`). The menu is drawn on every member page, so all of them are counted in one
+statement (ADR 0054): a badge that must read something first (care's patient list) still costs
+one statement, not two. Building and compiling a QuerySet costs more CPU than the count itself
+on a small database, so the badges read on every page are written as `SQLCount` (ADR 0060).
 """
 
 from __future__ import annotations
@@ -38,6 +40,17 @@ class Entry:
     visible: str | None = None
 
 
+@dataclass(frozen=True)
+class SQLCount:
+    """A badge written out: `sql` is one `SELECT COUNT(*) …` returning one row and one
+    column, with `%s` placeholders for `params` (never text from the request). It is run as a
+    scalar subquery beside the other badges, so it costs no statement of its own."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+    using: str = "default"
+
+
 _entries: dict[str, Entry] = {}
 
 
@@ -56,7 +69,7 @@ def _call(path: str, membership: Membership) -> Any:
 
 def for_member(membership: Membership, path: str) -> list[dict[str, Any]]:
     items = []
-    counted: list[tuple[dict[str, Any], QuerySet[Any]]] = []
+    counted: list[tuple[dict[str, Any], QuerySet[Any] | SQLCount]] = []
     for entry in entries():
         if entry.visible and not _call(entry.visible, membership):
             continue
@@ -67,7 +80,7 @@ def for_member(membership: Membership, path: str) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"url": url, "label": entry.label, "current": path.startswith(url)}
         if entry.badge:
             badge = _call(entry.badge, membership)
-            if isinstance(badge, QuerySet):
+            if isinstance(badge, QuerySet | SQLCount):
                 counted.append((item, badge))
             else:
                 item["badge"] = badge
@@ -76,12 +89,16 @@ def for_member(membership: Membership, path: str) -> list[dict[str, Any]]:
     return items
 
 
-def count_together(counted: list[tuple[dict[str, Any], QuerySet[Any]]]) -> None:
+def count_together(counted: list[tuple[dict[str, Any], QuerySet[Any] | SQLCount]]) -> None:
     """Set each item's "badge" to its QuerySet's count: one statement per database,
     `SELECT (SELECT COUNT(*) FROM (…) b0), (SELECT COUNT(*) FROM (…) b1), …`, which is what
-    `.count()` runs for each (rows of the QuerySet, distinct if it is)."""
+    `.count()` runs for each (rows of the QuerySet, distinct if it is); an `SQLCount` is
+    its own `(SELECT COUNT(*) …)` column."""
     by_db: dict[str, list[tuple[dict[str, Any], str, tuple[Any, ...]]]] = {}
     for item, qs in counted:
+        if isinstance(qs, SQLCount):
+            by_db.setdefault(qs.using, []).append((item, qs.sql, qs.params))
+            continue
         # A model QuerySet is narrowed to its pk (distinct rows of a model are distinct pks).
         # A `.values(x).distinct()` or a grouped (`.annotate(Count…)` after `.values`) one
         # keeps its own columns: narrowed to pk it would count distinct pks, not distinct x.
@@ -92,13 +109,12 @@ def count_together(counted: list[tuple[dict[str, Any], QuerySet[Any]]]) -> None:
         except EmptyResultSet:  # .none(), or a filter that can match nothing
             item["badge"] = 0
             continue
-        by_db.setdefault(qs.db, []).append((item, sql, tuple(params)))
+        count = f"SELECT COUNT(*) FROM ({sql}) b{len(by_db.get(qs.db, []))}"  # noqa: S608
+        by_db.setdefault(qs.db, []).append((item, count, tuple(params)))
     for alias, rows in by_db.items():
-        # The compiler's SQL with its values as bound parameters; nothing from the request.
-        columns = ", ".join(
-            f"(SELECT COUNT(*) FROM ({sql}) b{i})"  # noqa: S608
-            for i, (_, sql, _) in enumerate(rows)
-        )
+        # The compiler's SQL or the badge's own, with its values as bound parameters;
+        # nothing from the request.
+        columns = ", ".join(f"({sql})" for _, sql, _ in rows)
         with connections[alias].cursor() as cursor:
             cursor.execute(f"SELECT {columns}", [p for _, _, params in rows for p in params])
             found = cursor.fetchone()

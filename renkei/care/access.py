@@ -68,7 +68,7 @@ def api_care_membership(request: HttpRequest) -> Membership:
 
 def visible_patient(m: Membership | None, code: uuid.UUID) -> Patient:
     return get_visible(
-        Patient.objects.visible_to(m).select_related("owner"), PATIENT_NOT_FOUND, code=code
+        Patient.objects.select_related("owner").visible_one(m, code), PATIENT_NOT_FOUND, code=code
     )
 
 

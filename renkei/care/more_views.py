@@ -171,6 +171,7 @@ def timeline_page(
         "q": query.q,
         "querystring_base": f"q={query.q}&" if query.q else "",
         "post_form": form or PostForm(initial={"category": "visit"} if quick_visit else None),
+        "post_form_html": timeline_html.blank_post_form(quick_visit) if form is None else "",
         "quick_visit": quick_visit,
         "panels": render_panels(request, p),
     }
@@ -221,7 +222,9 @@ def since(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
     """前回の訪問から: what the others recorded since the member's own last post."""
     p = visible_patient(request.membership, code)
     m = request.membership
-    on_team = CareTeamMember.objects.current().filter(patient=p, membership=m).exists()
+    on_team = getattr(p, "on_team_now", None)  # read with the patient (visible_one)
+    if on_team is None:
+        on_team = CareTeamMember.objects.current().filter(patient=p, membership=m).exists()
     changes = tl.changes_since_last_visit(p, by=m, request=request, on_team=on_team)
     return render(
         request,

@@ -55,5 +55,7 @@ class OncallConfig(AppConfig):
         register_contacts(cover.doctor_contacts)
 
         menu.register(
-            menu.Entry("oncall:home", "当番表", order=45, badge="renkei.oncall.views.pending_swaps")
+            menu.Entry(
+                "oncall:home", "当番表", order=45, badge="renkei.oncall.views.pending_swaps_badge"
+            )
         )

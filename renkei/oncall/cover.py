@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from pydantic import AfterValidator, Field
@@ -219,13 +219,51 @@ def _rota_steps(kind: str, role: str, muni: Municipality, moment: dt.datetime) -
     return steps
 
 
+# Which agreement `agreement_at` and which registration `backup_bed_step` would load, in one
+# statement of two ids: the patient page draws the chain on every view, and the two filtered
+# QuerySets cost more CPU to build than the rows; a patient without an agreement or a bed
+# (most, so far) costs this statement and nothing more (ADR 0060). Same filters and orders
+# as theirs, pinned by tests/test_cover.py.
+_PROBE = """SELECT
+(SELECT a.id FROM oncall_coveragreement a WHERE a.patient_id = %s AND a.valid_from <= %s
+  AND (a.valid_until IS NULL OR a.valid_until >= %s) ORDER BY a.valid_from DESC, a.id DESC LIMIT 1),
+(SELECT r.id FROM oncall_backupbedregistration r WHERE r.patient_id = %s AND r.status = %s
+  ORDER BY r.registered_at DESC, r.id DESC LIMIT 1)"""
+
+
+def chain_ids(patient: Patient, moment: dt.datetime) -> tuple[int | None, int | None]:
+    """(the agreement in force at `moment`, the accepted backup-bed registration), by id."""
+    using = router.db_for_read(CoverAgreement)
+    day = connections[using].ops.adapt_datefield_value(timezone.localdate(moment))
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            _PROBE, [patient.pk, day, day, patient.pk, RegistrationStatus.ACCEPTED.value]
+        )
+        agreement_id, registration_id = cursor.fetchone()
+    return agreement_id, registration_id
+
+
+def _agreement(pk: int) -> CoverAgreement:
+    return CoverAgreement.objects.select_related(
+        "primary", "secondary", "municipality__parent", "municipality__secondary_area"
+    ).get(pk=pk)
+
+
+def _bed(pk: int | None) -> Step | None:
+    if pk is None:
+        return None
+    reg = BackupBedRegistration.objects.select_related("offer", "hospital").get(pk=pk)
+    return _bed_step(reg)
+
+
 def cover_chain(patient: Patient, moment: dt.datetime | None = None) -> list[Step]:
     """Who answers for `patient` at `moment`, in order (skipped lines kept, marked)."""
     moment = moment or timezone.now()
-    agreement = agreement_at(patient, moment)
-    if agreement is None:
-        bed = backup_bed_step(patient)
+    agreement_id, registration_id = chain_ids(patient, moment)
+    if agreement_id is None:
+        bed = _bed(registration_id)
         return [bed] if bed is not None else []
+    agreement = _agreement(agreement_id)
     steps = [
         _doctor_step(
             "主治医", agreement.primary, agreement.primary_doctor, agreement.primary_phone, moment
@@ -255,7 +293,7 @@ def cover_chain(patient: Patient, moment: dt.datetime | None = None) -> list[Ste
         )
     steps += _rota_steps(RotaKind.NIGHT_HOLIDAY, "地域の当番医", agreement.municipality, moment)
     steps += _rota_steps(RotaKind.HOSPITAL, "当番病院", agreement.municipality, moment)
-    bed = backup_bed_step(patient)
+    bed = _bed(registration_id)
     if bed is not None:
         steps.append(bed)
     return steps
@@ -269,8 +307,10 @@ def backup_bed_step(patient: Patient) -> Step | None:
         .select_related("offer", "hospital")
         .first()
     )
-    if reg is None:
-        return None
+    return None if reg is None else _bed_step(reg)
+
+
+def _bed_step(reg: BackupBedRegistration) -> Step:
     return Step(
         "後方支援病院（登録済み）",
         reg.hospital.name,

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import router
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from renkei.accounts.http import MemberRequest, RenkeiRequest, member_required
+from renkei.accounts.menu import SQLCount
 from renkei.accounts.models import Membership
 from renkei.lib import exports
 from renkei.lib.actions import ActionError
@@ -55,6 +57,25 @@ def pending_swaps(m: Membership) -> QuerySet[SwapRequest]:
     return SwapRequest.objects.filter(
         Q(status=SwapStatus.REQUESTED, to_member__organization_id=m.organization_id)
         | Q(status=SwapStatus.ACCEPTED, shift__rota__organizer_id=m.organization_id)
+    )
+
+
+# The menu's badge: `pending_swaps(m).count()` written out (ADR 0060); pinned to it by
+# tests/test_on_duty.py.
+_PENDING_SWAPS = """SELECT COUNT(*) FROM oncall_swaprequest s
+JOIN oncall_rotamember tm ON tm.id = s.to_member_id
+JOIN oncall_shift sh ON sh.id = s.shift_id
+JOIN oncall_rota r ON r.id = sh.rota_id
+WHERE (s.status = %s AND tm.organization_id = %s)
+OR (r.organizer_id = %s AND s.status = %s)"""
+
+
+def pending_swaps_badge(m: Membership) -> SQLCount:
+    org_id = m.organization_id
+    return SQLCount(
+        _PENDING_SWAPS,
+        (SwapStatus.REQUESTED.value, org_id, org_id, SwapStatus.ACCEPTED.value),
+        router.db_for_read(SwapRequest),
     )
 
 

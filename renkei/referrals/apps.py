@@ -15,6 +15,6 @@ class ReferralsConfig(AppConfig):
                 "referrals:home",
                 "入退院支援",
                 order=10,
-                badge="renkei.referrals.models.unread_requests",
+                badge="renkei.referrals.models.unread_badge",
             )
         )

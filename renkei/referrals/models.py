@@ -14,11 +14,12 @@ from typing import Self
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from renkei.accounts.menu import SQLCount
 from renkei.accounts.models import Membership, Organization, User, assignee_field
 from renkei.directory.models import Capability, CareLevel, Facility, FacilityKind, WardKind
 from renkei.regions.models import Municipality
@@ -736,6 +737,20 @@ def unread_requests(membership: Membership) -> QuerySet[PlacementRequest]:
         Q(organization_id=org_id, unread_by_facility=True)
         | Q(case__hospital_id=org_id, unread_by_hospital=True)
     )
+
+
+# The menu's badge (every member page): `unread_requests(m).count()` written out, because
+# building and compiling the QuerySet cost more CPU than the count (ADR 0060); pinned to it by
+# tests/test_answer_request.py.
+_UNREAD_BADGE = """SELECT COUNT(*) FROM referrals_placementrequest r
+JOIN referrals_placementcase c ON c.id = r.case_id
+WHERE (r.organization_id = %s AND r.unread_by_facility)
+OR (c.hospital_id = %s AND r.unread_by_hospital)"""
+
+
+def unread_badge(membership: Membership) -> SQLCount:
+    org_id = membership.organization_id
+    return SQLCount(_UNREAD_BADGE, (org_id, org_id), router.db_for_read(PlacementRequest))
 
 
 def unread_count(membership: Membership) -> int:

@@ -6,14 +6,23 @@ timeline therefore runs over the decrypted posts of that patient only (tens to a
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any, Self
 
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
 
+from renkei.accounts.menu import SQLCount
 from renkei.accounts.models import Membership, User
-from renkei.care.models.patients import Patient, TeamRole, team_patient_ids
+from renkei.care.models.patients import (
+    CARE_ROLES,
+    MemberStatus,
+    Patient,
+    TeamRole,
+    team_patient_ids,
+)
 from renkei.lib.fields import EncryptedTextField
 
 
@@ -107,6 +116,58 @@ def unread_posts(m: Membership) -> models.QuerySet[Post]:
         .exclude(Exists(read))
         .order_by()
     )
+
+
+# The menu's badge (every member page): `unread_posts(m).count()` written out. Building and
+# compiling that QuerySet (four nested subqueries) cost ~3 ms of CPU a page, more than the
+# statement itself; this is the same rule as `team_patient_ids` and `unread_posts`, pinned
+# to them by care/tests/test_unread_badge.py (ADR 0060). On PostgreSQL the patients are listed
+# once as an array, as `_ListedOnce` does.
+_UNREAD_BADGE = """SELECT COUNT(*) FROM care_post p
+JOIN accounts_membership a ON a.id = p.author_id
+WHERE p.patient_id IN ({patients})
+AND a.user_id <> %s
+AND NOT EXISTS (SELECT 1 FROM care_postread r WHERE r.post_id = p.id AND r.user_id = %s)"""
+_TEAM_PATIENTS = """SELECT t.patient_id FROM care_careteammember t
+JOIN care_patient tp ON tp.id = t.patient_id
+WHERE t.membership_id = %s AND t.status = %s AND t.start_date <= %s
+AND (t.end_date IS NULL OR t.end_date >= %s)
+AND (tp.owner_id = %s
+  OR t.patient_id IN (SELECT c.patient_id FROM care_consent c
+    WHERE c.revoked_at IS NULL AND c.valid_from <= %s
+    AND (c.valid_until IS NULL OR c.valid_until >= %s)
+    AND (c.scope = %s
+      OR (c.scope = %s AND EXISTS (SELECT 1 FROM care_consent_organizations co
+        WHERE co.consent_id = c.id AND co.organization_id = %s))
+      OR (c.scope = %s AND EXISTS (SELECT 1 FROM care_consent_people cp
+        WHERE cp.consent_id = c.id AND cp.user_id = %s))))
+  OR t.patient_id IN (SELECT g.patient_id FROM care_breakglassgrant g
+    WHERE g.membership_id = %s AND g.expires_at > %s))"""
+
+
+def unread_badge_sql(m: Membership, *, now: dt.datetime | None = None) -> SQLCount | int:
+    """`unread_posts(m).count()` as the menu's `SQLCount` (0 for a role outside care)."""
+    if m.role not in CARE_ROLES:
+        return 0
+    from renkei.care.models.consent import ConsentScope
+
+    using = router.db_for_read(Post)  # where the QuerySet would have counted
+    ops = connections[using].ops
+    now = now or timezone.now()
+    today = ops.adapt_datefield_value(timezone.localdate(now))
+    patients = (
+        f"SELECT unnest(ARRAY({_TEAM_PATIENTS}))"
+        if connections[using].vendor == "postgresql"
+        else _TEAM_PATIENTS
+    )
+    params = (
+        *(m.pk, MemberStatus.ACTIVE.value, today, today, m.organization_id),
+        *(today, today, ConsentScope.ALL.value, ConsentScope.ORGANIZATIONS.value),
+        *(m.organization_id, ConsentScope.PEOPLE.value, m.user_id),
+        *(m.pk, ops.adapt_datetimefield_value(now)),
+        *(m.user_id, m.user_id),
+    )
+    return SQLCount(_UNREAD_BADGE.format(patients=patients), params, using)
 
 
 def unread_counts(m: Membership) -> dict[int, int]:

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 CEILING = {
     "timeline": 15,
     "timeline_api": 12,
-    "since": 14,
+    "since": 13,
     "since_api": 13,
     "home": 10,
 }

@@ -171,3 +171,43 @@ def test_the_team_list_is_the_template_s_html(
     ours = timeline_html.team_list(team)
     assert ours == template(TEAM, {"team": team})
     assert "&lt;田中&gt; &amp; 看護師" in ours
+
+
+# The post form's fields as the timeline drew them before they were kept per process.
+POST_FORM_FIELDS = """{% include "components/form_errors.html" with form=post_form %}
+  {% include "components/field.html" with field=post_form.category %}
+  {% include "components/field.html" with field=post_form.body %}
+  <button class="btn" type="submit">投稿する</button>
+  <details{% if post_form.next_visit.errors or post_form.plan_summary.errors or post_form.reply_due.errors or quick_visit %} open{% endif %}><summary>返信の依頼・訪問記録の項目（在宅医療情報連携加算）</summary>
+    {% include "components/field.html" with field=post_form.reply_due %}
+    {% include "components/field.html" with field=post_form.next_visit %}
+    {% include "components/field.html" with field=post_form.plan_changed %}
+    {% include "components/field.html" with field=post_form.plan_summary %}
+    {% include "components/field.html" with field=post_form.care_points %}
+    {% include "components/field.html" with field=post_form.end_of_life %}
+  </details>"""
+
+
+@pytest.mark.parametrize("quick_visit", [False, True])
+def test_the_empty_post_form_kept_per_process_is_the_template_s_html(
+    doctor: Membership, patient: Patient, quick_visit: bool
+) -> None:
+    """The kept fields are a fresh form's; the page shows them, a visit note opened for
+    ?new=visit; a form sent back with errors is drawn anew with the member's input."""
+    from renkei.care.forms import PostForm
+
+    form = PostForm(initial={"category": "visit"} if quick_visit else None)
+    kept = timeline_html.blank_post_form(quick_visit)
+    fresh = template(POST_FORM_FIELDS, {"post_form": form, "quick_visit": quick_visit})
+    assert same(kept) == same(fresh)
+    assert ('<option value="visit" selected>' in kept) is quick_visit
+    client = verified(Client(), doctor)
+    page = client.get(f"/care/p/{patient.code}/" + ("?new=visit" if quick_visit else ""))
+    assert same(kept) in same(page.content.decode())
+    sent = client.post(
+        f"/care/p/{patient.code}/posts/", {"category": "visit", "body": "<b>途中の記録</b>"}
+    )
+    assert sent.status_code == 400
+    body = sent.content.decode()
+    assert tl.NEXT_VISIT_REQUIRED in body and "&lt;b&gt;途中の記録&lt;/b&gt;" in body
+    assert '<option value="visit" selected>' in body

@@ -126,6 +126,7 @@ def test_one_hospital_only_and_the_bed_joins_the_chain(
         )
     # Not in the chain until the hospital accepts.
     assert cover.backup_bed_step(patient) is None
+    assert cover.cover_chain(patient, dt.datetime(2026, 11, 24, 23, 0, tzinfo=JST)) == []
     with pytest.raises(Forbidden):
         beds.decide_registration(reg, by=doctor_a, data=beds.DecisionInput(accept=True))
     beds.decide_registration(reg, by=hospital[1], data=beds.DecisionInput(accept=True))

@@ -4,6 +4,7 @@ right minute, scoped exactly like the patient on both doors."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -97,6 +98,33 @@ def test_chain_in_order_and_skips_an_absent_doctor(
     assert [s.skipped for s in steps] == [True, True, True, False]
     # Before and after the absence, the 主治医 answers again.
     assert cover.first_to_call(cover.cover_chain(patient, _at(2026, 11, 25, 9, 0))).role == "主治医"  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_the_chain_s_probe_picks_the_agreement_agreement_at_picks(patient: Patient) -> None:
+    """Of overlapping agreements the latest started (then the newest) is in force, before the
+    first none; the probe of ids (ADR 0060) and the QuerySet agree at each moment."""
+    first = CoverAgreement.objects.get(patient=patient)
+    later = CoverAgreement.objects.get(pk=first.pk)
+    later.pk, later.code, later.valid_from = None, uuid.uuid4(), dt.date(2026, 11, 1)
+    later.primary_phone = "046-100-0009"
+    later.save()
+    same_day = CoverAgreement.objects.get(pk=later.pk)
+    same_day.pk, same_day.code, same_day.primary_phone = None, uuid.uuid4(), "046-100-0008"
+    same_day.save()
+    expected = {
+        _at(2026, 9, 30, 12, 0): None,
+        _at(2026, 10, 15, 12, 0): first.pk,
+        _at(2026, 11, 24, 23, 0): same_day.pk,  # same start as `later`: the newer row
+    }
+    for moment, pk in expected.items():
+        found = cover.agreement_at(patient, moment)
+        assert (cover.chain_ids(patient, moment)[0], found.pk if found else None) == (pk, pk)
+    CoverAgreement.objects.filter(pk=same_day.pk).update(valid_until=dt.date(2026, 11, 20))
+    assert cover.chain_ids(patient, _at(2026, 11, 24, 23, 0))[0] == later.pk
+    steps = cover.cover_chain(patient, _at(2026, 11, 24, 23, 0))
+    assert steps[0].phone == "046-100-0009"
+    assert cover.cover_chain(patient, _at(2026, 9, 30, 12, 0)) == []
 
 
 @pytest.mark.django_db

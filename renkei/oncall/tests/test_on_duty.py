@@ -11,11 +11,13 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from renkei.accounts.menu import count_together
 from renkei.accounts.models import Membership, Organization
 from renkei.lib.actions import Conflict, Forbidden
 from renkei.oncall import actions
 from renkei.oncall.models import Rota, Shift, SwapStatus
 from renkei.oncall.testing import member_of, publish
+from renkei.oncall.views import pending_swaps, pending_swaps_badge
 from renkei.testing import sign_in
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -23,6 +25,13 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def _at(y: int, m: int, d: int, hh: int, mm: int) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=JST)
+
+
+def _badge(m: Membership) -> tuple[int, int]:
+    """The menu's badge as the menu counts it (ADR 0060), and the QuerySet's count."""
+    item: dict[str, Any] = {}
+    count_together([(item, pending_swaps_badge(m))])
+    return int(item["badge"]), pending_swaps(m).count()
 
 
 def _who(rota: Rota, moment: dt.datetime) -> str | None:
@@ -93,8 +102,10 @@ def test_swaps_wait_for_the_organiser_unless_the_rota_allows_them(
         swap = actions.request_swap(night, by=doctor_a, data=actions.SwapInput(to_member=b.code))
         with pytest.raises(Conflict):
             actions.request_swap(night, by=doctor_a, data=actions.SwapInput(to_member=b.code))
+        assert (_badge(doctor_b), _badge(organiser)) == ((1, 1), (0, 0))  # b's to answer
         swap = actions.answer_swap(swap, by=doctor_b, data=actions.SwapAnswerInput(accept=True))
         assert swap.status == SwapStatus.ACCEPTED
+        assert (_badge(doctor_b), _badge(organiser)) == ((0, 0), (1, 1))  # the organiser's
         night.refresh_from_db()
         assert night.member_id == a.pk
         with pytest.raises(Forbidden):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
+from renkei.accounts.menu import count_together
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility
 from renkei.lib.inputs import parse
@@ -17,11 +19,19 @@ from renkei.referrals.models import (
     PlacementCase,
     PlacementRequest,
     RequestStatus,
+    unread_badge,
     unread_count,
 )
 from renkei.referrals.testing import send
 
 pytestmark = pytest.mark.django_db
+
+
+def badge(m: Membership) -> int:
+    """The menu's badge as the menu counts it (ADR 0060)."""
+    item: dict[str, Any] = {}
+    count_together([(item, unread_badge(m))])
+    return int(item["badge"])
 
 
 @pytest.fixture
@@ -70,7 +80,8 @@ def test_accept_notifies_the_hospital(
     assert req.status == RequestStatus.ACCEPTED == req.answer
     assert req.answered_by == tokuyo[1].user
     assert req.unread_by_hospital is True
-    assert unread_count(msw) == 1
+    assert unread_count(msw) == 1 == badge(msw)  # the hospital's side
+    assert badge(tokuyo[1]) == unread_count(tokuyo[1])
     assert [m.to for m in mailoutbox] == [[msw.user.email]]  # type: ignore[attr-defined]
     assert "受入可" in mailoutbox[0].subject  # type: ignore[attr-defined]
 
