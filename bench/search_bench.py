@@ -16,6 +16,13 @@ page of 20, at ~200 deterministic points (half in dense wards, half in towns and
 
 The ratio API/SQL says how much the application adds on top of the database's work. Runs stop
 by themselves: a fixed number of requests.
+
+"API (test client)" is the figure the bars have been read from since session 3. The test
+client is about a tenth of it and is not on production's path; it also skips the connection's
+health check (`SELECT 1`), which a server runs. "API (WSGI handler)" calls the WSGI
+application as gunicorn does (an environ, start_response, the body iterated and closed, the
+request signals with the health check): no socket and no HTTP parsing, but every statement a
+served search sends. Both are printed; the ratios are given for each.
 """
 
 from __future__ import annotations
@@ -195,6 +202,78 @@ def bench_api(points: list[dict[str, Any]], requests: int) -> list[float]:
     return ms
 
 
+def wsgi_environ(url: str) -> dict[str, Any]:
+    """The environ gunicorn builds for a keep-alive GET of `url` from 127.0.0.1."""
+    import io
+
+    path, _, query = url.partition("?")
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": "50000",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_ACCEPT": "*/*",
+        "HTTP_ACCEPT_ENCODING": "identity",
+        "HTTP_USER_AGENT": "Python-urllib/3.11",
+        "HTTP_CONNECTION": "keep-alive",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.file_wrapper": None,
+    }
+
+
+def wsgi_get(app: Any, url: str) -> int:
+    """One request through the WSGI application, body read and closed as a server does; the
+    status code."""
+    status: list[str] = []
+
+    def start_response(s: str, headers: Any, exc_info: Any = None) -> Any:
+        status.append(s)
+        return lambda data: None
+
+    body = app(wsgi_environ(url), start_response)
+    try:
+        for _chunk in body:
+            pass
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()  # request_finished: the connection kept or closed, as under gunicorn
+    return int(status[0].split(" ", 1)[0])
+
+
+WSGI_CPU_MS: list[float] = []  # Python CPU per request through the WSGI handler
+
+
+def bench_wsgi(points: list[dict[str, Any]], requests: int) -> list[float]:
+    from renkei.wsgi import application
+
+    for p in points:  # warm-up
+        wsgi_get(application, p["url"])
+    ms: list[float] = []
+    cpu = time.process_time()
+    for i in range(requests):
+        url = points[i % len(points)]["url"]
+        t = time.perf_counter()
+        code = wsgi_get(application, url)
+        ms.append((time.perf_counter() - t) * 1000)
+        if code != 200:
+            sys.exit(f"{url} -> {code}")
+    WSGI_CPU_MS.append((time.process_time() - cpu) / requests * 1000)
+    return ms
+
+
 def raw_connection() -> Any:
     from django.db import connection
 
@@ -256,21 +335,28 @@ def bench_sql_prepared(points: list[dict[str, Any]], requests: int) -> list[floa
         conn.close()
 
 
-def profile(points: list[dict[str, Any]], requests: int, top: int = 40) -> None:
+def profile(points: list[dict[str, Any]], requests: int, top: int = 40, wsgi: bool = False) -> None:
     """Where a request's CPU goes: cProfile on the process clock over `requests` API requests
-    (after the warm-up), sorted by own time and by cumulative time."""
+    (after the warm-up), sorted by own time and by cumulative time; through the WSGI handler
+    with `wsgi`, else the test client."""
     import cProfile
     import pstats
 
     from django.test import Client
 
+    from renkei.wsgi import application
+
     client = Client()
+
+    def get(url: str) -> Any:
+        return wsgi_get(application, url) if wsgi else client.get(url)
+
     for p in points:
-        client.get(p["url"])
+        get(p["url"])
     prof = cProfile.Profile(time.process_time)
     prof.enable()
     for i in range(requests):
-        client.get(points[i % len(points)]["url"])
+        get(points[i % len(points)]["url"])
     prof.disable()
     out = ROOT / "var" / "search_bench.prof"
     out.parent.mkdir(exist_ok=True)
@@ -313,6 +399,9 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="cProfile N API requests and stop"
     )
+    parser.add_argument(
+        "--profile-wsgi", action="store_true", help="profile through the WSGI handler"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
     parser.add_argument(
         "--wait-quiet", type=float, default=0, metavar="S", help="wait up to S s for load < 1"
@@ -335,12 +424,14 @@ def main() -> None:
         f"statements per request p50 {pct(sorted(len(p['sql']) for p in points), 50)}"
     )
     if args.profile:
-        profile(points, args.profile)
+        profile(points, args.profile, wsgi=args.profile_wsgi)
         return
     api = summary(bench_api(points, args.requests))
+    wsgi = summary(bench_wsgi(points, args.requests))
     sql = summary(bench_sql(points, args.requests, "search_sql"))
     sql_all = summary(bench_sql(points, args.requests, "sql"))
     print(fmt("API (test client)", api) + f"  (app CPU {CPU_MS[0]:.2f} ms/request)")
+    print(fmt("API (WSGI handler)", wsgi) + f"  (app CPU {WSGI_CPU_MS[0]:.2f} ms/request)")
     print(fmt("SQL search", sql))
     print(fmt("SQL all statements", sql_all))
     prepared = None
@@ -362,6 +453,11 @@ def main() -> None:
             else ""
         )
     )
+    print(
+        f"ratio API (WSGI handler)/SQL(search): p50 {wsgi['p50'] / sql['p50']:.2f}"
+        f"  p95 {wsgi['p95'] / sql['p95']:.2f}; API (WSGI handler)/SQL(all): p50 "
+        f"{wsgi['p50'] / sql_all['p50']:.2f}  p95 {wsgi['p95'] / sql_all['p95']:.2f}"
+    )
     if args.explain:
         explain(points)
     if args.json:
@@ -372,6 +468,8 @@ def main() -> None:
                     "facilities": total,
                     "api": api,
                     "api_cpu_ms": CPU_MS[0],
+                    "api_wsgi": wsgi,
+                    "api_wsgi_cpu_ms": WSGI_CPU_MS[0],
                     "sql_search": sql,
                     "sql_all": sql_all,
                     "sql_search_prepared": prepared,
