@@ -52,6 +52,9 @@ DB_PREPARED_SEARCH = envbool("DB_PREPARED_SEARCH", "True")
 # the whole directory 「約25万件」), and a name search sorts at most this many candidates, so that
 # no page costs in proportion to the whole table (ADR 0040).
 SEARCH_COUNT_LIMIT = int(os.getenv("SEARCH_COUNT_LIMIT", "1000"))
+# A reused PostgreSQL connection is checked with `SELECT 1` before a request's first statement
+# only when it has been idle this long (ADR 0062); 0 checks every request, as Django does.
+DB_HEALTH_CHECK_IDLE_SECONDS = float(os.getenv("DB_HEALTH_CHECK_IDLE_SECONDS", "1"))
 
 
 def database_from_url(url: str) -> dict[str, object]:
@@ -81,7 +84,8 @@ def database_from_url(url: str) -> dict[str, object]:
             # radius search's preparing cursor (ADR 0011).
             options["prepare_threshold"] = 5
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's backend with a cheaper health check (renkei.lib.postgresql, ADR 0062).
+            "ENGINE": "renkei.lib.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "renkei",
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
@@ -207,7 +211,7 @@ DATABASES = {
         os.getenv("DATABASE_URL", "sqlite:///" + str(VAR_DIR / "renkei.sqlite3"))
     )
 }
-ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "renkei.lib.postgresql"
 # Least privilege (docs/operations.md, ADR 0015): the server connects as an app role that owns
 # nothing, so it cannot alter the audit table or drop its triggers; `manage.py migrate` connects
 # with these credentials of the owner role instead. Same database, other user.

@@ -12,6 +12,7 @@ OperationOutcome for /api/fhir/.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -32,6 +33,8 @@ LONG_PARAMETER_MESSAGE = "検索条件が長すぎます（1項目{limit}文字�
 # (SQLite) or a DataError (PostgreSQL), and in a JSON answer an encoding error. No value of
 # the platform (ids, page numbers, counts, phone and office numbers) needs more digits.
 INT64 = 2**63 - 1
+# More digits than INT64 has (19) in a row: the only numbers _check_number can refuse.
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 # Query strings carry filters, page numbers and return addresses; a megabyte of them only
 # made the search's LIKE pattern too complex for SQLite and the page slow to render.
 MAX_QUERY_VALUE = 2000
@@ -83,6 +86,8 @@ def _check_number(raw: bytes, field: str = "") -> None:
 
 def _check_urlencoded(raw: str | bytes, *, max_value: int | None = None) -> None:
     """A query string or form body, as sent (percent-encoded, "+" for spaces)."""
+    if isinstance(raw, str) and _plain(raw, max_value):
+        return
     data = raw.encode("latin-1") if isinstance(raw, str) else raw
     for pair in data.split(b"&"):
         decoded = unquote_to_bytes(pair.replace(b"+", b" "))
@@ -91,6 +96,20 @@ def _check_urlencoded(raw: str | bytes, *, max_value: int | None = None) -> None
         _check_number(value, name.decode("utf-8", "replace")[:40])
         if max_value is not None and len(value) > max_value and len(value.decode()) > max_value:
             raise Refused(LONG_PARAMETER_MESSAGE.format(limit=max_value))
+
+
+def _plain(raw: str, max_value: int | None) -> bool:
+    """Whether a query string passes every check below without decoding it pair by pair:
+    ASCII without escapes (so valid UTF-8, NUL only if written raw), no value longer than
+    the whole string, no run of digits that could exceed INT64. The API's searches are such
+    strings, and decoding them pair by pair was a tenth of the middleware's time on one."""
+    return (
+        raw.isascii()
+        and "%" not in raw
+        and "\x00" not in raw
+        and (max_value is None or len(raw) <= max_value)
+        and _LONG_DIGITS.search(raw) is None
+    )
 
 
 def _check_json(value: Any, field: str = "") -> None:

@@ -151,3 +151,47 @@ def test_a_page_within_64_bits_but_past_any_data_is_a_4xx(client: Client, url: s
     """Found after the middleware: page 9e17 passes it, but its offset overflowed (HSDS 500)."""
     response = _get(client, url)
     assert response.status_code < 500  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "capability=suction&vacancy=1&lat=35.1&lng=139.5&radius_km=20&sort=distance",
+        "page=" + "9" * 18,
+        "page=" + "9" * 19,
+        "page=-" + "9" * 30,
+        "id=12345678901234567890123",
+        "q=" + "a" * 1999,
+        "q=" + "a" * 2001,
+        "q=a\x00b",
+        "q=a+b&q=c",
+        "q=%E3%81%82",
+        "",
+    ],
+)
+def test_the_plain_query_shortcut_agrees_with_the_full_check(query: str) -> None:
+    """A query string the shortcut lets through is one the pair-by-pair check passes; the
+    others still go through that check (a 19-digit page is refused either way)."""
+    from renkei.lib.badinput import MAX_QUERY_VALUE, Refused, _check_urlencoded, _plain
+
+    def full_check() -> bool:
+        data = query.encode("latin-1")
+        try:
+            # The pair-by-pair check alone, on bytes (the shortcut takes only str).
+            _check_urlencoded(data, max_value=MAX_QUERY_VALUE)
+        except Refused:
+            return False
+        return True
+
+    def with_shortcut() -> bool:
+        try:
+            _check_urlencoded(query, max_value=MAX_QUERY_VALUE)
+        except Refused:
+            return False
+        return True
+
+    if _plain(query, MAX_QUERY_VALUE):
+        assert full_check()
+    assert with_shortcut() == full_check()
+    if "9" * 19 in query or "\x00" in query or "a" * 2001 in query:
+        assert not with_shortcut()

@@ -183,7 +183,7 @@ def test_database_replica_url_adds_a_mirrored_alias() -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [
-        "django.db.backends.postgresql",
+        "renkei.lib.postgresql",
         "replica.internal",
         "renkei",
         "default",

@@ -1,0 +1,76 @@
+"""Django's PostgreSQL backend, with the connection's health check skipped when the
+connection has just been used, and timestamps read by psycopg's C loader (ADR 0062).
+
+Django's CONN_HEALTH_CHECKS sends `SELECT 1` before the first statement of every request that
+reuses a connection. Under load a server thread's connection ran a statement a few
+milliseconds earlier: there the check is a round trip, a statement for PostgreSQL to parse and
+run, and about 0.1 ms of Python on a search that costs 1.5 ms in all (docs/benchmarks.md).
+A connection idle for longer than DB_HEALTH_CHECK_IDLE_SECONDS is checked as before; one that
+broke since its last use, within that time, fails its request once (a 500, as a failure in the
+middle of a request would) and is closed for the next one (Django closes a connection on which
+an error occurred when the request ends).
+
+Django reads `timestamptz` values with a Python subclass of psycopg's loader that parses the
+text in Python and sets the tzinfo to the connection's time zone. When that zone is UTC (USE_TZ
+without a database TIME_ZONE: Django sets the session's TimeZone to UTC), psycopg's own C loader
+gives the same values, with `datetime.timezone.utc` as tzinfo, in a tenth of the time: a search
+page of twenty rows spent ~0.1 ms in the Python one (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db.backends.postgresql import base
+from psycopg import postgres, pq
+
+_TIMESTAMPTZ_OID = postgres.types["timestamptz"].oid
+# psycopg's loader as registered globally: the C one with psycopg[binary] or psycopg[c].
+_PSYCOPG_TIMESTAMPTZ = psycopg.adapters.get_loader(_TIMESTAMPTZ_OID, pq.Format.TEXT)
+
+
+class UTCTimestamptzLoader(psycopg.adapt.Loader):
+    """psycopg's own timestamptz loader (C) under the `timezone` attribute Django's cursors
+    compare with theirs (the C class cannot be subclassed). On a connection whose TimeZone is
+    UTC it gives what Django's loader gives."""
+
+    timezone = dt.UTC
+
+    def __init__(self, oid: int, context: Any = None) -> None:
+        super().__init__(oid, context)
+        assert _PSYCOPG_TIMESTAMPTZ is not None
+        self.load = _PSYCOPG_TIMESTAMPTZ(oid, context).load  # type: ignore[method-assign]
+
+    def load(self, data: Any) -> Any:  # replaced per instance by the C loader's
+        raise NotImplementedError
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    # When a cursor was last created on this connection: a statement was about to run on it.
+    used_at: float = float("-inf")
+    health_check_done: bool  # Django's, set in __init__ (untyped in the stubs)
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if self.timezone is dt.UTC and _PSYCOPG_TIMESTAMPTZ is not None:
+            connection.adapters.register_loader(_TIMESTAMPTZ_OID, UTCTimestamptzLoader)
+        return connection
+
+    def create_cursor(self, name: Any = None) -> Any:
+        self.used_at = time.monotonic()
+        return super().create_cursor(name)
+
+    def close_if_health_check_failed(self) -> None:
+        if (
+            self.connection is not None
+            and not self.health_check_done
+            and not self.errors_occurred
+            and time.monotonic() - self.used_at < settings.DB_HEALTH_CHECK_IDLE_SECONDS
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
