@@ -177,7 +177,8 @@ MIDDLEWARE = [
     "renkei.accounts.middleware.MembershipMiddleware",
     "renkei.accounts.middleware.TwoFactorRequiredMiddleware",
     "renkei.lib.replica.ReplicaMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's MessageMiddleware, with the storage built on first use (renkei.lib.messages).
+    "renkei.lib.messages.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-csp's middleware with the settings' policies built once (renkei.lib.csp).
     "renkei.lib.csp.CSPHeadersMiddleware",

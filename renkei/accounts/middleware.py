@@ -99,7 +99,8 @@ class ApiTokenMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        header = request.headers.get("Authorization", "")
+        # META, not request.headers: that mapping of every header was ~2 % of a JSON search.
+        header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer":
             return self.get_response(request)

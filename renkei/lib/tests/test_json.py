@@ -28,6 +28,8 @@ VALUES: list[Any] = [
     dt.datetime(2026, 11, 3, 4, 5, 6, 789123, tzinfo=UTC),
     dt.datetime(2026, 11, 3, 4, 5, 6, tzinfo=UTC),
     dt.datetime(2026, 11, 3, 13, 5, 6, 1000, tzinfo=JST),
+    dt.datetime(2026, 11, 3, 4, 5, 6, 500),  # noqa: DTZ001 (naive, under a millisecond)
+    dt.datetime(2026, 11, 3, 4, 5, 6, 999999, tzinfo=UTC),
     dt.date(2027, 1, 1),
     dt.time(9, 30),
     dt.timedelta(days=2, hours=3),
