@@ -17,6 +17,7 @@ def _run(view: object) -> tuple[HttpRequest, HttpResponse]:
     SessionMiddleware(lambda r: HttpResponse()).process_request(request)
     middleware = LazyMessageMiddleware(view)  # type: ignore[arg-type]
     response = middleware(request)
+    assert isinstance(response, HttpResponse)
     return request, response
 
 
@@ -47,5 +48,5 @@ def test_a_message_added_is_stored_and_read_back() -> None:
         seen.extend(str(m) for m in messages.get_messages(request))
         return HttpResponse("ok")
 
-    LazyMessageMiddleware(read)(following)  # type: ignore[arg-type]
+    LazyMessageMiddleware(read)(following)
     assert seen == ["保存しました"]

@@ -99,7 +99,7 @@ def test_timestamps_read_as_djangos_loader_reads_them() -> None:
     # Django's own loader on a cursor of the same connection.
     with connection.cursor() as cursor:
 
-        class UTCLoader(BaseTzLoader):
+        class UTCLoader(BaseTzLoader):  # type: ignore[misc]
             timezone = dt.UTC
 
         cursor.cursor.adapters.register_loader("timestamptz", UTCLoader)
