@@ -1,4 +1,4 @@
-"""Django's messages, with the request's storage built when first used (ADR 0062).
+"""Django's messages, with the request's storage built when first used (issue 12).
 
 django.contrib.messages' middleware builds the storage (a cookie and a session backend) for
 every request; a JSON search never touches it, and building it was ~2 % of one's CPU. Here
