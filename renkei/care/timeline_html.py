@@ -19,6 +19,8 @@ from html import escape
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -199,6 +201,13 @@ def _blank_post_form(quick_visit: bool) -> SafeString:
             "care/_post_form_fields.html", {"post_form": form, "quick_visit": quick_visit}
         )
     )
+
+
+@receiver(setting_changed)
+def _forget_post_form(*, setting: str, **kwargs: Any) -> None:
+    # A test that swaps the templates or the form renderer must not see the memo of another.
+    if setting in {"TEMPLATES", "FORM_RENDERER"}:
+        _blank_post_form.cache_clear()
 
 
 def blank_post_form(quick_visit: bool) -> SafeString:

@@ -243,27 +243,40 @@ def chain_ids(patient: Patient, moment: dt.datetime) -> tuple[int | None, int | 
     return agreement_id, registration_id
 
 
-def _agreement(pk: int) -> CoverAgreement:
-    return CoverAgreement.objects.select_related(
-        "primary", "secondary", "municipality__parent", "municipality__secondary_area"
-    ).get(pk=pk)
+def _agreement(pk: int) -> CoverAgreement | None:
+    # .first(), not .get(): a new agreement may replace (delete) this one between the probe
+    # and this read, and the patient's page must not become a 500 for it.
+    return (
+        CoverAgreement.objects.select_related(
+            "primary", "secondary", "municipality__parent", "municipality__secondary_area"
+        )
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def _bed(pk: int | None) -> Step | None:
     if pk is None:
         return None
-    reg = BackupBedRegistration.objects.select_related("offer", "hospital").get(pk=pk)
-    return _bed_step(reg)
+    reg = (
+        BackupBedRegistration.objects.select_related("offer", "hospital")
+        .filter(pk=pk, status=RegistrationStatus.ACCEPTED)
+        .first()
+    )
+    return _bed_step(reg) if reg is not None else None
 
 
 def cover_chain(patient: Patient, moment: dt.datetime | None = None) -> list[Step]:
     """Who answers for `patient` at `moment`, in order (skipped lines kept, marked)."""
     moment = moment or timezone.now()
     agreement_id, registration_id = chain_ids(patient, moment)
-    if agreement_id is None:
+    agreement = _agreement(agreement_id) if agreement_id is not None else None
+    if agreement_id is not None and agreement is None:
+        # Replaced since the probe: read the one in force now, as before ADR 0060.
+        agreement = agreement_at(patient, moment)
+    if agreement is None:
         bed = _bed(registration_id)
         return [bed] if bed is not None else []
-    agreement = _agreement(agreement_id)
     steps = [
         _doctor_step(
             "主治医", agreement.primary, agreement.primary_doctor, agreement.primary_phone, moment

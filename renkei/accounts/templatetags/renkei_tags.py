@@ -63,7 +63,7 @@ def _asset(static_url: str, path: str) -> tuple[str, str]:
     return url, conditional_escape(url)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)  # bounded: the script prefix is part of the key
 def _link(prefix: str, urlconf: Any, name: str, args: tuple[str, ...]) -> tuple[str, str]:
     url = reverse(name, urlconf=urlconf, args=args or None)
     return url, conditional_escape(url)
@@ -109,7 +109,8 @@ def link(parser: template.base.Parser, token: template.base.Token) -> _MemoNode:
 
 @receiver(setting_changed)
 def _forget_assets(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES"}:
+    # DEBUG too: the manifest storage prints unhashed names while it is on.
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG"}:
         _asset.cache_clear()
     if setting == "ROOT_URLCONF":
         _link.cache_clear()

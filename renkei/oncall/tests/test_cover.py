@@ -128,6 +128,29 @@ def test_the_chain_s_probe_picks_the_agreement_agreement_at_picks(patient: Patie
 
 
 @pytest.mark.django_db
+def test_an_agreement_replaced_between_the_probe_and_its_read_is_no_500(
+    patient: Patient,
+) -> None:
+    """The probe reads ids, then the rows: a new agreement that replaces (deletes) the probed one
+    in between must give the chain of the one in force now, and a vanished id none."""
+    moment = _at(2026, 11, 24, 23, 0)
+    old = CoverAgreement.objects.get(patient=patient)
+    newer = CoverAgreement.objects.get(pk=old.pk)
+    newer.pk, newer.code, newer.primary_phone = None, uuid.uuid4(), "046-100-0007"
+    newer.valid_from = dt.date(2026, 10, 2)
+    newer.save()
+    probed = (old.pk, None)
+    CoverAgreement.objects.filter(pk=old.pk).delete()
+    with mock.patch.object(cover, "chain_ids", return_value=probed):
+        steps = cover.cover_chain(patient, moment)
+    assert steps[0].phone == "046-100-0007"
+    # Nothing in force any more, and a bed registration that vanished too: an empty chain.
+    CoverAgreement.objects.filter(patient=patient).delete()
+    with mock.patch.object(cover, "chain_ids", return_value=(old.pk, 987654)):
+        assert cover.cover_chain(patient, moment) == []
+
+
+@pytest.mark.django_db
 def test_chain_follows_a_swap_at_the_right_minute(
     rota: Rota,
     organiser: Membership,
