@@ -325,3 +325,27 @@ def test_admission_search_sorts_and_shows_its_conditions(client: Client, msw: Me
     assert by_distance.index("近い病院") < by_distance.index("空床の多い病院")
     r = client.get("/api/v1/referrals/admission/hospitals?ward_kind=community&sort=vacant")
     assert [h["name"] for h in r.json()] == ["空床の多い病院", "近い病院"]
+
+
+def test_candidates_page_reads_the_case_once(
+    client: Client,
+    msw: Membership,
+    case: PlacementCase,
+    tokuyo: tuple[Facility, Membership],
+) -> None:
+    """The page fetches the case with only its residence joined (ADR 0068): nothing on the page
+    or in matching reads the hospital, assignee, author or placed facility, so none of them is
+    loaded afterwards one by one (each would be one more statement here)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, msw)
+    url = reverse("referrals:candidates", args=[case.code])
+    client.get(url)  # the session's first refresh is not the page's
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200 and "特養なぎさ苑" in response.content.decode()
+    case_reads = [q["sql"] for q in queries if 'FROM "referrals_placementcase"' in q["sql"]]
+    assert len(case_reads) == 1
+    assert '"accounts_organization"' not in case_reads[0]
+    assert len(queries) == 10

@@ -223,7 +223,7 @@ def case_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    case = access.own_case(request.membership, code)
+    case = access.own_case_to_match(request.membership, code)
     form = SendForm(request.POST or None)
     status = 200
     selected = request.POST.getlist("facility")
