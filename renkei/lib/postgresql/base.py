@@ -67,6 +67,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
         if (
             self.connection is not None
+            # psycopg already knows (an error on a raw cursor sets no errors_occurred).
+            and not self.connection.closed
             and not self.health_check_done
             and not self.errors_occurred
             and time.monotonic() - self.used_at < settings.DB_HEALTH_CHECK_IDLE_SECONDS

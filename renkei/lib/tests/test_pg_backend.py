@@ -83,6 +83,33 @@ def test_a_connection_that_died_while_idle_is_replaced(monkeypatch: pytest.Monke
     assert connection.connection is not old
 
 
+@override_settings(DB_HEALTH_CHECK_IDLE_SECONDS=60)
+def test_a_connection_that_died_just_after_use_fails_one_request_then_is_replaced() -> None:
+    """The trade ADR 0062 makes: within the idle second a dead connection is not checked, its
+    request fails, Django closes it at the request's end and the next request reconnects."""
+    from django.db import OperationalError
+
+    _request_with_a_statement()
+    old = connection.connection
+    assert old is not None
+    # The server ends the session from outside (as a restart or failover would); nothing on
+    # this side has noticed yet.
+    import psycopg
+
+    params = {**connection.get_connection_params(), "dbname": connection.settings_dict["NAME"]}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [old.info.backend_pid])
+    close_old_connections()  # the next request's start: used within the second, not checked
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+    close_old_connections()  # the request's end: errors occurred, unusable, closed
+    _request_with_a_statement()
+    assert connection.connection is not old
+
+
 def test_timestamps_read_as_djangos_loader_reads_them() -> None:
     from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 
