@@ -84,7 +84,8 @@ def database_from_url(url: str) -> dict[str, object]:
             # radius search's preparing cursor (ADR 0011).
             options["prepare_threshold"] = 5
         return {
-            # Django's backend with a cheaper health check (renkei.lib.postgresql, ADR 0062).
+            # Django's backend with a cheaper health check (ADR 0062) and a hook run just
+            # before COMMIT (renkei.lib.precommit, ADR 0066).
             "ENGINE": "renkei.lib.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "renkei",
             "USER": unquote(parts.username or ""),

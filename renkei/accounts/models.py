@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from renkei.lib.chain import chain_digest, first_broken
 from renkei.lib.clientip import client_ip
+from renkei.lib.precommit import before_commit
 from renkei.regions.models import Municipality, Prefecture
 
 
@@ -481,11 +482,23 @@ class AuditEntry(models.Model):
         # Forced INSERT: a new instance given an existing pk must fail, not overwrite the row.
         kwargs["force_insert"] = True
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if getattr(self, "_awaiting_commit", False):
+            raise PermissionDenied("監査ログは変更できません")
+        # Inside a transaction the entry is chained and inserted just before COMMIT (ADR 0066):
+        # writers take turns from the chaining to the commit, so the turn no longer spans what
+        # the action does after recording. Until then the entry has no id and is not in the table.
+        if before_commit(lambda: self._chain_and_insert(using, args, kwargs), using):
+            self._awaiting_commit = True
+            return
         # No savepoint of its own inside a caller's transaction: two round trips fewer, and a
         # failed insert dooms that transaction on PostgreSQL anyway.
         with transaction.atomic(using=using, savepoint=False):
-            self._link(using)
-            super().save(*args, **kwargs)
+            self._chain_and_insert(using, args, kwargs)
+
+    def _chain_and_insert(self, using: str, args: Any, kwargs: dict[str, Any]) -> None:
+        self._awaiting_commit = False
+        self._link(using)
+        super().save(*args, **kwargs)
 
     def _link(self, using: str) -> None:
         """Chain this entry to the latest one.
@@ -494,7 +507,8 @@ class AuditEntry(models.Model):
         until their transaction ends, so that the entry read as "latest" is still the latest
         when this one commits, and ids follow chain order. (SQLite's writers are serialised
         by its database lock already: transactions begin IMMEDIATE.) Writers therefore wait
-        for each other's commit: actions record their audit entry last (ADR 0015).
+        for each other's commit, which is why save() defers this to just before COMMIT when it
+        can (ADR 0066).
         """
         connection = transaction.get_connection(using)
         if connection.vendor == "postgresql":

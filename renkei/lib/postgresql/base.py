@@ -15,12 +15,19 @@ text in Python and sets the tzinfo to the connection's time zone. When that zone
 without a database TIME_ZONE: Django sets the session's TimeZone to UTC), psycopg's own C loader
 gives the same values, with `datetime.timezone.utc` as tzinfo, in a tenth of the time: a search
 page of twenty rows spent ~0.1 ms in the Python one (docs/benchmarks.md).
+
+`run_before_commit` (renkei.lib.precommit, ADR 0066): work run inside the transaction by
+`_commit`, in registration order. Hooks are kept like Django's own on_commit callbacks: with the
+savepoints open when they were registered, so that rolling back to one of those savepoints drops
+them; a rollback or a closed connection drops them all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -53,6 +60,37 @@ class DatabaseWrapper(base.DatabaseWrapper):
     # When a cursor was last created on this connection: a statement was about to run on it.
     used_at: float = float("-inf")
     health_check_done: bool  # Django's, set in __init__ (untyped in the stubs)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run_before_commit: list[tuple[set[str], Callable[[], None]]] = []
+
+    def _commit(self) -> None:
+        hooks, self.run_before_commit = self.run_before_commit, []
+        try:
+            for _, func in hooks:
+                func()
+        except BaseException:
+            # Atomic rolls back after a DatabaseError from commit() but not after other errors,
+            # and then turns autocommit back on, which psycopg refuses inside a transaction: roll
+            # back here so that nothing of a half-run hook can commit either way.
+            if self.connection is not None:
+                with contextlib.suppress(Exception):
+                    self.connection.rollback()
+            raise
+        super()._commit()  # type: ignore[misc]
+
+    def _rollback(self) -> None:
+        self.run_before_commit = []
+        super()._rollback()  # type: ignore[misc]
+
+    def savepoint_rollback(self, sid: str) -> None:
+        super().savepoint_rollback(sid)
+        self.run_before_commit = [(s, f) for s, f in self.run_before_commit if sid not in s]
+
+    def close(self) -> None:
+        self.run_before_commit = []
+        super().close()
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
