@@ -36,6 +36,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -617,6 +618,8 @@ async def load_phase(
     total = sc["warmup_s"] + sc["duration_s"]
     reminders_sent = False
     tasks: list[asyncio.Task[None]] = []
+    waits = WaitSampler(os.environ["DATABASE_URL"])
+    waits.start()
     cpu0 = time.process_time()
     begin = time.monotonic()
     t = 0.0
@@ -655,7 +658,40 @@ async def load_phase(
         "client_cpu": time.process_time() - cpu0,
         "load": load,
         "max_lag": max_lag,
+        "waits": waits.stop(),
     }
+
+
+class WaitSampler(threading.Thread):
+    """pg_stat_activity of the bench database, sampled in a thread during the load phase."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.halt = threading.Event()
+        self.samples = 0
+        self.seen: dict[tuple[str, str, str], int] = defaultdict(int)
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.halt.wait(0.25):
+                rows = conn.execute(
+                    "SELECT state, coalesce(wait_event_type || ':' || wait_event, 'cpu'),"
+                    " left(regexp_replace(query, '\\s+', ' ', 'g'), 48)"
+                    " FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND state <> 'idle'"
+                ).fetchall()
+                self.samples += 1
+                for state, wait, query in rows:
+                    # Statements differ by their literals; their first words tell them apart.
+                    self.seen[(state, wait, query if state == "active" else "")] += 1
+
+    def stop(self) -> tuple[int, dict[tuple[str, str, str], int]]:
+        self.halt.set()
+        self.join(5)
+        return self.samples, dict(self.seen)
 
 
 def report(sc: dict[str, Any], st: dict[str, Any]) -> None:
@@ -722,6 +758,14 @@ def report(sc: dict[str, Any], st: dict[str, Any]) -> None:
         )
     )
     print(f"load average during: max {max(st['load'] or [0]):.1f}")
+    samples, seen = st["waits"]
+    if samples:
+        # Sessions of the servers and workers as pg_stat_activity shows them, sampled 4 times a
+        # second: what a busy session is waiting for (a lock, the WAL flush, the client — "idle
+        # in transaction" is a server process between two statements of one transaction).
+        print(f"database sessions not idle, average of {samples} samples:")
+        for (state, wait, query), n in sorted(seen.items(), key=lambda kv: -kv[1])[:8]:
+            print(f"  {n / samples:5.2f}  {state:20} {wait:24} {query}")
 
 
 if __name__ == "__main__":
