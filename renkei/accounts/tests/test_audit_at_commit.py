@@ -23,10 +23,12 @@ def _postgresql_only() -> None:
 
 
 def chain_lock_holders() -> int:
-    """Sessions holding or waiting for the chain's advisory lock (pg_locks splits the key)."""
+    """Sessions of this database holding or waiting for the chain's advisory lock (pg_locks
+    splits the key, and lists every database's: other test databases share the server)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND classid = %s AND objid = %s",
             [AUDIT_CHAIN_LOCK >> 32, AUDIT_CHAIN_LOCK & 0xFFFFFFFF],
         )
