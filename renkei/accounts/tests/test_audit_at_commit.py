@@ -37,14 +37,20 @@ def chain_lock_holders() -> int:
     return int(row[0])
 
 
+def inserted(entry: AuditEntry) -> bool:
+    return not entry._state.adding
+
+
 def test_an_entry_is_chained_and_written_at_commit() -> None:
     with transaction.atomic():
         entry = AuditEntry.record("auth.login", actor_label="遅延 太郎")
-        assert entry.pk is None
+        # Not inserted yet: no id, no digest.
+        assert inserted(entry) is False and entry.digest == ""
         assert chain_lock_holders() == 0
         assert not AuditEntry.objects.exists()
-    assert entry.pk is not None and entry.digest
+    assert inserted(entry) is True
     stored = AuditEntry.objects.get()
+    assert len(stored.digest) == 64
     assert (stored.pk, stored.digest, stored.at) == (entry.pk, entry.digest, entry.at)
     assert verify().broken is None
 
