@@ -456,7 +456,20 @@ def send_requests(
 
 
 def _lock_request(req: PlacementRequest) -> PlacementRequest:
-    return PlacementRequest.objects.select_for_update().select_related("case").get(pk=req.pk)
+    """The request with its case, both locked: the case first, in a statement of its own.
+
+    confirm_placement and withdraw_case lock the case, then the requests. One join FOR UPDATE
+    locked the two rows in whatever order its plan met them, so an answer could hold its request
+    and wait for the case while a confirmation held the case and waited to withdraw that request:
+    a deadlock, and one of them aborted (seen in test_concurrency on PostgreSQL)."""
+    list(
+        PlacementCase.objects.select_for_update().filter(pk=req.case_id).values_list("pk")
+    )
+    return (
+        PlacementRequest.objects.select_for_update(of=("self",))
+        .select_related("case")
+        .get(pk=req.pk)
+    )
 
 
 def view_request(
