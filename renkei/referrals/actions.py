@@ -462,9 +462,7 @@ def _lock_request(req: PlacementRequest) -> PlacementRequest:
     locked the two rows in whatever order its plan met them, so an answer could hold its request
     and wait for the case while a confirmation held the case and waited to withdraw that request:
     a deadlock, and one of them aborted (seen in test_concurrency on PostgreSQL)."""
-    list(
-        PlacementCase.objects.select_for_update().filter(pk=req.case_id).values_list("pk")
-    )
+    list(PlacementCase.objects.select_for_update().filter(pk=req.case_id).values_list("pk"))
     return (
         PlacementRequest.objects.select_for_update(of=("self",))
         .select_related("case")
