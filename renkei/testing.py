@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Organization, OrgKind, Role, User
@@ -213,3 +215,25 @@ def pass_second_factor(client: Any, user: User) -> Any:
     response = client.post(reverse("accounts:otp_verify"), {"token": totp_code()})
     assert response.status_code == 302, response.content[:500]
     return client
+
+
+def race(n: int, work: Callable[[int], Any]) -> list[tuple[str, Any]]:
+    """Run work(0..n-1) in n threads started at the same instant; collect ('ok'|'err', value)."""
+    barrier = threading.Barrier(n)
+    results: list[tuple[str, Any]] = [("err", None)] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", work(i))
+        except Exception as e:  # noqa: BLE001 - every outcome is recorded and asserted on
+            results[i] = ("err", e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results

@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from renkei.accounts.audit_chain import verify
 from renkei.accounts.models import AUDIT_CHAIN_LOCK, AuditEntry
 from renkei.lib.precommit import before_commit
+from renkei.testing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -148,29 +149,17 @@ def test_a_writer_still_at_work_after_recording_holds_nobody_up() -> None:
 def test_many_writers_with_work_after_recording_keep_one_chain() -> None:
     """Eight threads, each recording two entries per transaction with work between and after:
     one chain, no fork, no gap, times in chain order."""
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
 
     def write(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            for n in range(5):
-                with transaction.atomic():
-                    AuditEntry.record("auth.login", actor_label=f"w{i}-{n}-a")
-                    time.sleep(0.003)
-                    AuditEntry.record("auth.logout", actor_label=f"w{i}-{n}-b")
-                    time.sleep(0.003)
-        except BaseException as e:  # noqa: BLE001 - asserted below
-            errors.append(e)
-        finally:
-            connection.close()
+        for n in range(5):
+            with transaction.atomic():
+                AuditEntry.record("auth.login", actor_label=f"w{i}-{n}-a")
+                time.sleep(0.003)
+                AuditEntry.record("auth.logout", actor_label=f"w{i}-{n}-b")
+                time.sleep(0.003)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    results = race(8, write)
+    assert all(kind == "ok" for kind, _ in results), results
     rows = list(AuditEntry.objects.order_by("id").values_list("actor_label", "digest", "at"))
     assert len(rows) == 80 and len({d for _, d, _ in rows}) == 80
     # A transaction's two entries are written together at its commit, one after the other.

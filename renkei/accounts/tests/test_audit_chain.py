@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from types import SimpleNamespace
 
@@ -17,7 +16,7 @@ from renkei.accounts.audit_chain import Anchor, verify
 from renkei.accounts.jobs import AuditChainBroken, verify_audit_chain
 from renkei.accounts.models import AuditEntry, Membership, OrgKind, Role, audit_chain_content
 from renkei.lib.chain import chain_digest
-from renkei.testing import make_member, make_org
+from renkei.testing import make_member, make_org, race
 
 pytestmark = pytest.mark.django_db
 
@@ -210,27 +209,15 @@ def test_concurrent_writers_keep_one_chain(member: Membership) -> None:
     entry: without the lock two of them would chain to the same predecessor (a fork)."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers itself")
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
 
     def write(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            for n in range(5):
-                with transaction.atomic():
-                    AuditEntry.record("auth.login", actor_label=f"w{i}-{n}")
-                    time.sleep(0.005)
-        except BaseException as e:  # noqa: BLE001 - asserted below
-            errors.append(e)
-        finally:
-            connection.close()
+        for n in range(5):
+            with transaction.atomic():
+                AuditEntry.record("auth.login", actor_label=f"w{i}-{n}")
+                time.sleep(0.005)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    results = race(8, write)
+    assert all(kind == "ok" for kind, _ in results), results
     assert AuditEntry.objects.count() == 40
     assert len(set(AuditEntry.objects.values_list("digest", flat=True))) == 40
     report = verify()

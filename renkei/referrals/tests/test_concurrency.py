@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,7 +25,7 @@ from renkei.referrals.models import (
 )
 from renkei.referrals.testing import make_case, make_receiver, send
 from renkei.referrals.tests.conftest import login
-from renkei.testing import give_authenticator, make_member
+from renkei.testing import give_authenticator, make_member, race
 
 pytestmark = [
     pytest.mark.postgres,
@@ -39,28 +37,6 @@ pytestmark = [
 def _postgres_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("concurrency tests need PostgreSQL (row locks)")
-
-
-def race(n: int, work: Callable[[int], Any]) -> list[tuple[str, Any]]:
-    """Run work(0..n-1) in n threads started at the same instant; collect ('ok'|'err', value)."""
-    barrier = threading.Barrier(n)
-    results: list[tuple[str, Any]] = [("err", None)] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", work(i))
-        except Exception as e:  # noqa: BLE001 - every outcome is recorded and asserted on
-            results[i] = ("err", e)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 @pytest.fixture
