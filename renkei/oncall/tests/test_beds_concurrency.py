@@ -12,7 +12,7 @@ from renkei.lib.actions import Conflict
 from renkei.oncall import beds
 from renkei.oncall.models import BackupBedRegistration
 from renkei.oncall.tests.test_beds import make_hospital
-from renkei.referrals.tests.test_concurrency import race
+from renkei.testing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
