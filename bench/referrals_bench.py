@@ -256,18 +256,38 @@ def bench_matching(cases: list[Any], runs: int, msw: Any) -> list[dict[str, Any]
     client = sign_in(Client(), msw.user)
     # The API, then the page the MSW opens (issue 12: candidates page p95 <= 50 ms: the
     # template, the session, the phone numbers of a page).
+    # Beside the latencies, this process's CPU a request (a shared host's load inflates the
+    # wall clock with queueing far more than it does CPU) and the statements of one request.
+    from django.db import connection
+
+    seen: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
     for label, url in (
         ("matching: GET …/candidates (whole stack)", "/api/v1/referrals/cases/{}/candidates"),
         ("matching: candidates page (HTML)", "/referrals/cases/{}/candidates/"),
     ):
+        # An execute wrapper, not CaptureQueriesContext: a request's start empties the
+        # queries log when DEBUG is off.
+        seen.clear()
+        with connection.execute_wrapper(count):
+            client.get(url.format(cases[0].code))
         timings = []
-        for i in range(max(runs // 2, 1)):
+        n = max(runs // 2, 1)
+        cpu = time.process_time()
+        for i in range(n):
             case = cases[i % len(cases)]
             t = time.perf_counter()
             response = client.get(url.format(case.code))
             timings.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200, response.content[:300]
+        cpu_ms = (time.process_time() - cpu) * 1000 / n
         out.append(summary(label, timings))
+        out[-1].update(cpu_ms=round(cpu_ms, 2), statements=len(seen))
+        print(f"{'':<42} CPU {cpu_ms:.2f} ms a request (this process), {len(seen)} statements")
     return out
 
 
