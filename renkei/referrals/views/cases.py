@@ -20,7 +20,7 @@ from renkei.directory.models import Facility
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error, submit
 from renkei.lib.inputs import parse, parse_query
-from renkei.referrals import access, actions
+from renkei.referrals import access, actions, candidates_html
 from renkei.referrals.forms import CaseForm, HandoverForm, SendForm, WithdrawCaseForm
 from renkei.referrals.inputs import (
     CaseAssignInput,
@@ -252,7 +252,11 @@ def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
             "form": form,
             "selected": set(selected),
             "capabilities": list(case.required_capabilities.all()),
-            **(_candidate_groups(request, case) if case.is_open else {"result": None}),
+            **(
+                _candidate_groups(request, case, set(selected))
+                if case.is_open
+                else {"result": None}
+            ),
         },
         status=status,
     )
@@ -261,9 +265,12 @@ def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 OUTSIDE_PER_PAGE = 10
 
 
-def _candidate_groups(request: MemberRequest, case: PlacementCase) -> dict[str, Any]:
+def _candidate_groups(
+    request: MemberRequest, case: PlacementCase, selected: set[str]
+) -> dict[str, Any]:
     """The candidates as the MSW works through them: those a request can go to first, then
-    those already asked, then the directory's other facilities (to phone), ten at a time."""
+    those already asked, then the directory's other facilities (to phone), ten at a time.
+    Their rows are drawn in Python (candidates_html, ADR 0070)."""
     result = find_candidates(case)
     everyone = result.all()
     outside = [c for c in everyone if not c.in_network]
@@ -272,12 +279,18 @@ def _candidate_groups(request: MemberRequest, case: PlacementCase) -> dict[str, 
     phones = dict(
         Facility.objects.filter(pk__in=[c.facility.pk for c in page]).values_list("pk", "phone")
     )
+    requestable = [c for c in everyone if c.can_request]
+    requested = [c for c in everyone if c.requested_status]
     return {
         "result": result,
-        "requestable": [c for c in everyone if c.can_request],
-        "requested": [c for c in everyone if c.requested_status],
+        "requestable": requestable,
+        "requestable_html": candidates_html.requestable_rows(requestable, selected),
+        "requested": requested,
+        "requested_html": candidates_html.requested_rows(requested),
         "outside": page,
-        "outside_rows": [(c, phones.get(c.facility.pk, "")) for c in page],
+        "outside_html": candidates_html.outside_rows(
+            (c, phones.get(c.facility.pk, "")) for c in page
+        ),
     }
 
 
