@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import (
     Count,
     Exists,
@@ -378,15 +379,14 @@ COLUMNS = [
 ]
 
 
-def history_for(
-    facility_ids: list[int], now: dt.datetime | None = None, case: PlacementCase | None = None
-) -> tuple[dict[int, History], dict[int, str]]:
-    """Answer and acceptance counts per facility (all hospitals), and the status of this case's
-    request to each facility, in one aggregate query."""
-    if not facility_ids:
-        return {}, {}
-    now = now or timezone.now()
-    rows = (
+def history_queryset(
+    facility_ids: list[int], now: dt.datetime, case: PlacementCase | None = None
+) -> Any:
+    """The definition `history_for` runs as written SQL: per facility, the requests that were
+    due an answer (answered, expired, or unanswered past the deadline), those answered, those
+    answered positively, and the status of this case's request (at most one per facility).
+    Kept as the reference the SQL is tested against (test_history_sql)."""
+    return (
         PlacementRequest.objects.filter(facility_id__in=facility_ids)
         .values("facility_id")
         .annotate(
@@ -403,13 +403,53 @@ def history_for(
         )
         .order_by()
     )
+
+
+def history_sql(
+    facility_ids: list[int], now: dt.datetime, case_id: int | None, connection: Any
+) -> SQL:
+    """`history_queryset` written out: compiling that aggregate through the ORM cost several
+    times what the database takes to run it (ADR 0070). COUNT(CASE …) is what Django sends for
+    a filtered Count where FILTER is missing, so both backends run the same text."""
+    ids = fsql.among("facility_id", facility_ids, connection)
+    unanswered = fsql.among("status", RequestStatus.unanswered(), connection)
+    positive = fsql.among("answer", Answer.positive(), connection)
+    return SQL(
+        "SELECT facility_id, "
+        "COUNT(CASE WHEN answered_at IS NOT NULL OR status = %s "
+        f"OR ({unanswered.text} AND deadline < %s) THEN 1 END), "
+        "COUNT(answered_at), "
+        f"COUNT(CASE WHEN {positive.text} THEN 1 END), "
+        "MAX(CASE WHEN case_id = %s THEN status END) "
+        f"FROM {PlacementRequest._meta.db_table} WHERE {ids.text} GROUP BY facility_id",
+        [
+            RequestStatus.EXPIRED.value,
+            *unanswered.params,
+            connection.ops.adapt_datetimefield_value(now),
+            *positive.params,
+            case_id,
+            *ids.params,
+        ],
+    )
+
+
+def history_for(
+    facility_ids: list[int], now: dt.datetime | None = None, case: PlacementCase | None = None
+) -> tuple[dict[int, History], dict[int, str]]:
+    """Answer and acceptance counts per facility (all hospitals), and the status of this case's
+    request to each facility, in one aggregate statement."""
+    if not facility_ids:
+        return {}, {}
+    connection = connections[PlacementRequest.objects.db]
+    q = history_sql(facility_ids, now or timezone.now(), case.pk if case else None, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(q.text, q.params)
+        rows = cursor.fetchall()
     history, requested = {}, {}
-    for r in rows:
-        history[r["facility_id"]] = History(
-            due=r["due"], answered=r["answered"], positive=r["positive"]
-        )
-        if r["this_case"]:
-            requested[r["facility_id"]] = r["this_case"]
+    for facility_id, due, answered, positive, this_case in rows:
+        history[facility_id] = History(due=due, answered=answered, positive=positive)
+        if this_case:
+            requested[facility_id] = this_case
     return history, requested
 
 
