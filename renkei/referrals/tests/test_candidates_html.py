@@ -11,6 +11,7 @@ floatformat:1 does) and a phone number, and names, reasons and phone numbers wit
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -163,3 +164,27 @@ def test_the_page_shows_the_rows(
         in page
     )
     assert f'<a href="/directory/{code}/" target="_blank" rel="noopener">施設情報</a>' in page
+
+
+@pytest.mark.django_db
+def test_the_outside_list_shows_the_phone_numbers_read_with_the_candidates(
+    client: Client, msw: Membership, case: PlacementCase
+) -> None:
+    """The facilities outside the network come with their phone numbers from the candidate
+    query itself: the page reads the facility table once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from renkei.referrals.tests.test_matching import place
+
+    place("電話のある特養", km=1.5, capability_codes=["suction"], phone="0466-22-0000")
+    place("電話のない特養", km=2.5, capability_codes=["suction"])
+    login(client, msw)
+    url = reverse("referrals:candidates", args=[case.code])
+    client.get(url)  # the session's first refresh is not the page's
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert '電話 <a href="tel:0466-22-0000">0466-22-0000</a>' in page
+    assert page.count("電話番号の登録がありません") == 1
+    # The candidate query's own text names the table unquoted, the ORM's quoted.
+    assert sum(bool(re.search(r'FROM "?directory_facility\b', q["sql"])) for q in queries) == 1

@@ -275,10 +275,6 @@ def _candidate_groups(
     everyone = result.all()
     outside = [c for c in everyone if not c.in_network]
     page = Paginator(outside, OUTSIDE_PER_PAGE).get_page(request.GET.get("outside"))
-    # The candidate query reads only what matching needs; the phone numbers of the page shown.
-    phones = dict(
-        Facility.objects.filter(pk__in=[c.facility.pk for c in page]).values_list("pk", "phone")
-    )
     requestable = [c for c in everyone if c.can_request]
     requested = [c for c in everyone if c.requested_status]
     return {
@@ -289,7 +285,9 @@ def _candidate_groups(
         "requested_html": candidates_html.requested_rows(requested),
         "outside": page,
         "outside_html": candidates_html.outside_rows(
-            (c, phones.get(c.facility.pk, "")) for c in page
+            # The candidate query reads the phone numbers with the rest (ADR 0070).
+            (c, c.facility.phone)
+            for c in page
         ),
     }
 
