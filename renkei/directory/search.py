@@ -280,7 +280,7 @@ class FacilitySearch:
         for (facility_sql.name_contains)."""
         parts = [fsql.active(t)]
         if self.q and (needle := normalize_search(self.q)):
-            parts.append(fsql.name_contains(t, needle, connection, how=name))
+            parts.append(fsql.name_contains(t, needle, connection, how=name, kinds=self.kinds))
         if self.kinds:
             parts.append(fsql.of_kinds(t, self.kinds, connection))
         if self.capability_mask:

@@ -163,3 +163,42 @@ def test_the_name_search_can_use_the_bigram_index() -> None:
         plan = "\n".join(r[0] for r in cur.fetchall())
         transaction.set_rollback(True)
     assert "facility_name_bigram_idx" in plan
+
+
+def test_a_name_search_by_kinds_finds_the_kinds_asked_for(candidates: str) -> None:
+    """The kinds ride along in the index's terms on PostgreSQL (ADR 0072): one kind, two, or
+    none give the same facilities as the name and kind tests written out."""
+    make_facility("さくら苑", "tokuyo", kana="サクラエン")
+    make_facility("さくらクリニック", "clinic", kana="サクラクリニック")
+    make_facility("さくら訪問看護", "visiting_nurse", kana="サクラホウモンカンゴ")
+    make_facility("ひまわり苑", "tokuyo", kana="ヒマワリエン")
+    assert search("q=さくら&kind=tokuyo")[1:] == (["さくら苑"], 1)
+    assert search("q=さくら&kind=tokuyo&kind=clinic")[1:] == (["さくら苑", "さくらクリニック"], 2)
+    assert search("q=さくら&kind=roken")[1:] == ([], 0)
+    assert search("q=さくら")[1:] == (["さくら苑", "さくらクリニック", "さくら訪問看護"], 3)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bigram index is PostgreSQL's")
+def test_a_name_search_by_kind_asks_the_index_for_the_kind() -> None:
+    """The kind's term is in the indexed expression's condition, so that the index returns only
+    facilities of that kind (else a common word read most of the table; ADR 0072)."""
+    make_facility("こもれび苑")
+    one = fsql.name_contains("f", "こもれび", connection, kinds=["tokuyo"])
+    assert "renkei_name_terms(f.search_text, f.kind) @>" in one.text
+    assert one.params[0] == ["こも", "もれ", "れび", "#tokuyo"]
+    two = fsql.name_contains("f", "こもれび", connection, kinds=["tokuyo", "clinic"])
+    assert two.params[:2] == [["こも", "もれ", "れび"], ["#clinic", "#tokuyo"]]
+    for fragment in (one, two):
+        sql = f"SELECT 1 FROM {fsql.FACILITY} f WHERE {fragment.text}"
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("DROP INDEX facility_name_walk_idx")
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute("SET LOCAL enable_indexscan = off")
+            cur.execute("EXPLAIN " + sql, fragment.params)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            cur.execute(sql, fragment.params)
+            found = cur.fetchall()
+            transaction.set_rollback(True)
+        assert "facility_name_bigram_idx" in plan
+        assert "#tokuyo" in plan.split("Index Cond", 1)[1]
+        assert found == [(1,)]
