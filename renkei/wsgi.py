@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 
 import django
+from django.conf import settings
 
 from renkei.lib.querystring import Handler
 from renkei.lib.startup import refuse_unsafe_settings
@@ -14,3 +16,6 @@ django.setup(set_prefix=False)
 application = Handler()
 # Servers such as gunicorn do not run Django's system checks: refuse demo-only settings here.
 refuse_unsafe_settings()
+# Import the URLconf (every view module and ninja schema) while the worker boots, not inside
+# its first request: that request paid seconds under load, and a server's health check timed out.
+import_module(settings.ROOT_URLCONF)
