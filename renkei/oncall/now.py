@@ -13,19 +13,16 @@ subqueries cost more CPU to compile than the database takes to run them, on ever
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import connections, router
 from django.db.models import QuerySet
 from django.utils.safestring import SafeString
 
 from renkei.accounts.models import Organization
 from renkei.directory.search_html import OptionList
+from renkei.lib import rows
 from renkei.oncall.models import MonthStatus, Rota, RotaMember, RotaMonth, Shift
 from renkei.regions.models import Municipality
 
@@ -121,51 +118,6 @@ OR s.id IN (SELECT (
 ) FROM {rotas} r WHERE r.id IN ({ids}))"""
 
 
-@dataclass(frozen=True)
-class _Reader:
-    """Builds one model's instance from its columns of a row, as the ORM would: each field's
-    converters applied (SQLite returns dates, UUIDs and booleans as text and numbers;
-    PostgreSQL as Python values), then `Model.from_db`."""
-
-    model: type[models.Model]
-    names: list[str]
-    converters: list[list[tuple[Callable[..., Any], Any]]]
-
-    def build(self, db: str, values: Sequence[Any], connection: Any) -> Any:
-        converted = list(values)
-        for i, fns in enumerate(self.converters):
-            for fn, col in fns:
-                converted[i] = fn(converted[i], col, connection)
-        return self.model.from_db(db, self.names, converted)
-
-
-@functools.cache
-def _readers(vendor: str) -> tuple[_Reader, _Reader, _Reader]:
-    """The shift's, its member's and the member's organisation's readers, once per backend."""
-    connection = next(c for c in connections.all() if c.vendor == vendor)
-
-    def reader(model: type[models.Model]) -> _Reader:
-        fields = model._meta.concrete_fields
-        return _Reader(
-            model,
-            [f.attname for f in fields],
-            [
-                [
-                    (fn, f.cached_col)
-                    for fn in connection.ops.get_db_converters(f.cached_col)
-                    + f.get_db_converters(connection)
-                ]
-                for f in fields
-            ],
-        )
-
-    return reader(Shift), reader(RotaMember), reader(Organization)
-
-
-def _columns(alias: str, model: type[models.Model]) -> str:
-    return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
-
-
 def shifts_now_and_next(
     rota_ids: list[int], moment: dt.datetime, longest: dt.timedelta
 ) -> list[Shift]:
@@ -180,7 +132,7 @@ def shifts_now_and_next(
     ids = ", ".join(["%s"] * len(rota_ids))
     sql = _NOW_AND_NEXT.format(
         columns=", ".join(
-            _columns(a, m) for a, m in (("s", Shift), ("m", RotaMember), ("o", Organization))
+            rows.columns(a, m) for a, m in (("s", Shift), ("m", RotaMember), ("o", Organization))
         ),
         shifts=qn(Shift._meta.db_table),
         months=qn(RotaMonth._meta.db_table),
@@ -202,13 +154,15 @@ def shifts_now_and_next(
         at,
         *rota_ids,
     ]
-    shift_reader, member_reader, org_reader = _readers(connection.vendor)
+    shift_reader, member_reader, org_reader = (
+        rows.reader(m, connection.vendor) for m in (Shift, RotaMember, Organization)
+    )
     n_shift, n_member = len(shift_reader.names), len(member_reader.names)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        fetched = cursor.fetchall()
     found = []
-    for row in rows:
+    for row in fetched:
         shift = shift_reader.build(db, row[:n_shift], connection)
         member_values = row[n_shift : n_shift + n_member]
         if member_values[0] is None:  # a gap: nobody assigned
