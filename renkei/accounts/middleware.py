@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import connections, router
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+
+if TYPE_CHECKING:
+    from renkei.accounts.models import Membership
 
 SESSION_MEMBERSHIP_KEY = "renkei_membership"
 SESSION_STARTED_KEY = "renkei_started"
@@ -175,6 +180,97 @@ def _token_failed(request: HttpRequest, raw: str, address: str, e: Any) -> HttpR
     return _token_refusal(request, 401, e.message)
 
 
+_ACTING = """SELECT {columns} FROM {membership} m
+JOIN {organization} o ON o.{org_pk} = m.{m_org}
+LEFT JOIN {municipality} mu ON mu.{mu_pk} = o.{o_mu}
+LEFT JOIN {prefecture} p ON p.{p_pk} = o.{o_p}
+WHERE m.{m_user} = %s AND m.{m_active} = %s AND o.{o_active} = %s
+ORDER BY CASE WHEN m.{m_pk} = %s THEN 0 ELSE 1 END, m.{m_pk} LIMIT 1"""
+
+
+@functools.cache
+def _acting_sql(vendor: str) -> str:
+    from renkei.accounts.models import Membership, Organization
+    from renkei.lib import rows
+    from renkei.regions.models import Municipality, Prefecture
+
+    connection = next(c for c in connections.all() if c.vendor == vendor)
+    qn = connection.ops.quote_name
+
+    def col(model: Any, name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    return _ACTING.format(
+        columns=", ".join(
+            rows.columns(a, m)
+            for a, m in (
+                ("m", Membership),
+                ("o", Organization),
+                ("mu", Municipality),
+                ("p", Prefecture),
+            )
+        ),
+        membership=qn(Membership._meta.db_table),
+        organization=qn(Organization._meta.db_table),
+        municipality=qn(Municipality._meta.db_table),
+        prefecture=qn(Prefecture._meta.db_table),
+        org_pk=qn(Organization._meta.pk.column),
+        mu_pk=qn(Municipality._meta.pk.column),
+        p_pk=qn(Prefecture._meta.pk.column),
+        m_pk=qn(Membership._meta.pk.column),
+        m_org=col(Membership, "organization"),
+        m_user=col(Membership, "user"),
+        m_active=col(Membership, "is_active"),
+        o_mu=col(Organization, "municipality"),
+        o_p=col(Organization, "prefecture"),
+        o_active=col(Organization, "is_active"),
+    )
+
+
+def acting_membership(user_id: int, chosen: Any) -> Membership | None:
+    """The membership a signed-in user acts in: the one chosen in the session (the
+    organisation switcher) while it and its organisation are active, else the first active
+    one; with its organisation, municipality and prefecture.
+
+    What `Membership.objects.filter(user=…, is_active=True, organization__is_active=True)
+    .select_related("organization", "organization__municipality", "organization__prefecture")`
+    gave, first by `pk=chosen` then by pk, as one written statement (ADR 0069): compiling
+    those QuerySets on every signed-in request cost more CPU than the API search they
+    preceded. test_acting_membership pins it to them case by case.
+    """
+    from renkei.accounts.models import Membership, Organization
+    from renkei.lib import rows
+    from renkei.regions.models import Municipality, Prefecture
+
+    db = router.db_for_read(Membership)
+    connection = connections[db]
+    readers = [
+        rows.reader(m, connection.vendor)
+        for m in (Membership, Organization, Municipality, Prefecture)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _acting_sql(connection.vendor), [user_id, True, True, int(chosen) if chosen else None]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    built: list[Any] = []
+    at = 0
+    for reader in readers:
+        values = row[at : at + len(reader.names)]
+        at += len(reader.names)
+        # A LEFT JOIN that found nothing: every column NULL, the primary key too.
+        found = values[reader.names.index(reader.model._meta.pk.attname)] is not None
+        built.append(reader.build(db, values, connection) if found else None)
+    membership, organization, municipality, prefecture = built
+    organization.municipality = municipality
+    organization.prefecture = prefecture
+    membership.organization = organization
+    assert isinstance(membership, Membership)
+    return membership
+
+
 class MembershipMiddleware:
     """Sets request.membership and request.organization (None for the public)."""
 
@@ -182,21 +278,13 @@ class MembershipMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from renkei.accounts.models import Membership
-
         membership = None
         if (token := getattr(request, "api_token", None)) is not None:
             membership = token.membership
         elif request.user.is_authenticated and request.user.is_active:
-            qs = Membership.objects.filter(
-                user=request.user, is_active=True, organization__is_active=True
-            ).select_related(
-                "organization", "organization__municipality", "organization__prefecture"
+            membership = acting_membership(
+                request.user.pk, request.session.get(SESSION_MEMBERSHIP_KEY)
             )
-            chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
-            membership = (qs.filter(pk=chosen).first() if chosen else None) or qs.order_by(
-                "pk"
-            ).first()
             if membership is not None:
                 # The membership's user is the signed-in user: no second query for it.
                 membership.user = request.user
