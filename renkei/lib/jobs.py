@@ -170,14 +170,44 @@ class ImmediateBackend:
         threading.Thread(target=work, name=f"job-{job.name}", daemon=True).start()
 
 
+# Procrastinate's own defer_jobs query with the job's fields as separate parameters, not one
+# array of records: with Django's client-side binding psycopg quotes a record in Python, a
+# regular-expression substitution per quote and backslash of the arguments' JSON, and a mail
+# job's rendered body made that ~3 ms of CPU a message, inside the caller's transaction
+# (ADR 0069). test_a_job_is_the_row_procrastinate_writes pins the row to task.defer's.
+_DEFER = (
+    "SELECT unnest(procrastinate_defer_jobs_v1("
+    "ARRAY[ROW(%s, %s, %s, %s, %s, %s, %s)::procrastinate_job_to_defer_v1])) AS id"
+)
+
+
 class ProcrastinateBackend:
     """A row in Procrastinate's queue, written on Django's connection (the caller's transaction)."""
 
     def enqueue(self, job: Job, kwargs: dict[str, Any]) -> None:
         from procrastinate.contrib.django import app
+        from psycopg.types.json import Jsonb
 
         task = app.tasks.get(job.name) or _register_task(app, job)
-        task.defer(**kwargs)
+        deferrer = task.configure()
+        new = deferrer.make_new_job(**kwargs)
+        if new.queueing_lock is not None:
+            # Procrastinate turns the queueing lock's unique violation into AlreadyEnqueued.
+            deferrer.defer(**kwargs)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _DEFER,
+                [
+                    new.queue,
+                    new.task_name,
+                    new.priority,
+                    new.lock,
+                    None,
+                    Jsonb(new.task_kwargs),
+                    new.scheduled_at,
+                ],
+            )
 
 
 def _backend() -> Backend:

@@ -59,6 +59,24 @@ def test_a_job_is_a_row_of_the_callers_transaction() -> None:
     assert status == "todo" and args["to"] == "a@example.jp"
 
 
+@pytest.mark.django_db
+def test_a_job_is_the_row_procrastinate_writes() -> None:
+    """The backend's one-statement defer (ADR 0069) writes the row Procrastinate's own
+    task.defer writes, arguments full of what quoting touches included."""
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    body = '本文 "引用" \\ バックスラッシュ\n改行\t{"json": [1, 2]} \'single\' \x7f'
+    kwargs = {"to": "a@example.jp", "subject": '件名 "', "body": body, "n": [1, None, True]}
+    with transaction.atomic():
+        mail.deliver.enqueue(**kwargs)
+        app.tasks[mail.deliver.name].defer(**kwargs)
+    columns = ("queue_name", "task_name", "priority", "lock", "queueing_lock", "args", "status")
+    ours, theirs = ProcrastinateJob.objects.order_by("id").values_list(*columns, "scheduled_at")
+    assert ours == theirs
+    assert ours[5] == kwargs and ours[1] == mail.deliver.name and ours[6] == "todo"
+
+
 @pytest.mark.django_db(transaction=True)  # the worker reads what this test commits
 def test_mail_waits_for_a_mail_server_that_is_down_and_goes_once(tmp_path: Path) -> None:
     """The SMTP server refuses connections: sending returns at once, the worker retries with
