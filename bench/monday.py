@@ -451,7 +451,10 @@ def run(sc: dict[str, Any], world: dict[str, Any], ports: list[int], sink: Any) 
     assert r.status_code == 302, r.status_code
     import_started = time.monotonic()
 
+    dbname = urlsplit(os.getenv("MONDAY_DATABASE_URL", DEFAULT_URL)).path.lstrip("/")
+    cpu_before = cpu_by_role(ports, dbname)
     stats = asyncio.run(load_phase(sc, world, msws, facilities, desks, publics, facility_codes))
+    stats["cpu"] = cpu_delta(cpu_before, cpu_by_role(ports, dbname))
 
     run_ = ImportRun.objects.get()
     while (
@@ -662,6 +665,48 @@ async def load_phase(
     }
 
 
+def cpu_by_role(ports: list[int], dbname: str) -> dict[tuple[str, int], float]:
+    """CPU seconds so far of each process of the run, by role: the gunicorn processes of our
+    ports, our job workers (the import runs in one of them), PostgreSQL's sessions of the bench
+    database, and this client. From /proc/<pid>/stat (user + system)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    binds = [f"127.0.0.1:{p}" for p in ports]
+    found: dict[tuple[str, int], float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid = int(stat[1])
+        if pid == os.getpid():
+            role = "client (this script)"
+        elif "gunicorn" in cmd and any(b in cmd for b in binds):
+            role = "gunicorn"
+        elif "run_worker" in cmd and ppid == os.getpid():
+            role = "job workers (import, mail, reminders)"
+        elif cmd.startswith("postgres: ") and f" {dbname} " in cmd:
+            role = "PostgreSQL sessions of the bench database"
+        else:
+            continue
+        found[(role, pid)] = (int(stat[11]) + int(stat[12])) / tick
+    return found
+
+
+def cpu_delta(
+    before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]
+) -> dict[str, float]:
+    # A process started during the load phase counts from zero; one that ended is lost (the
+    # servers keep their database connections for 60 s, longer than the phase).
+    spent: dict[str, float] = defaultdict(float)
+    for key, seconds in after.items():
+        spent[key[0]] += seconds - before.get(key, 0.0)
+    return dict(spent)
+
+
 class WaitSampler(threading.Thread):
     """pg_stat_activity of the bench database, sampled in a thread during the load phase."""
 
@@ -758,6 +803,15 @@ def report(sc: dict[str, Any], st: dict[str, Any]) -> None:
         )
     )
     print(f"load average during: max {max(st['load'] or [0]):.1f}")
+    if st.get("cpu"):
+        # The two cores' seconds over the load phase, by role, per arrival sent (warm-up
+        # included, as the CPU is; msw_send is two requests): what each costs the machine.
+        served = max(1, st["asked"] - len(st["late"]))
+        print(f"CPU during the load phase ({wall + sc['warmup_s']:.0f} s), by role:")
+        for role, seconds in sorted(st["cpu"].items(), key=lambda kv: -kv[1]):
+            print(f"  {role:45} {seconds:7.1f} s  {1000 * seconds / served:6.2f} ms an arrival")
+        total = sum(st["cpu"].values())
+        print(f"  {'all of these':45} {total:7.1f} s  {1000 * total / served:6.2f} ms an arrival")
     samples, seen = st["waits"]
     if samples:
         # Sessions of the servers and workers as pg_stat_activity shows them, sampled 4 times a
