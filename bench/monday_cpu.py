@@ -57,10 +57,11 @@ def ensure_seeded(url: str, reseed: bool) -> dict[str, Any]:
     wf = world_file(url)
     if reseed or not wf.exists():
         code = (
-            "import json, sys; sys.path.insert(0, %r); import monday;"
-            " sc = json.load(open(%r)); monday.recreate_database(%r);"
-            " json.dump(monday.seed(sc), open(%r, 'w'))"
-        ) % (str(here), str(here / "monday.json"), url, str(wf))
+            f"import json, sys; sys.path.insert(0, {str(here)!r}); import monday;"
+            f" sc = json.load(open({str(here / 'monday.json')!r}));"
+            f" monday.recreate_database({url!r});"
+            f" json.dump(monday.seed(sc), open({str(wf)!r}, 'w'))"
+        )
         env = {**os.environ, "DATABASE_URL": url, "DEBUG": "True"}
         env["DJANGO_SETTINGS_MODULE"] = "renkei.settings"
         env["PYTHONPATH"] = str(ROOT)

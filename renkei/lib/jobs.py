@@ -195,19 +195,17 @@ class ProcrastinateBackend:
             # Procrastinate turns the queueing lock's unique violation into AlreadyEnqueued.
             deferrer.defer(**kwargs)
             return
+        params: list[Any] = [
+            new.queue,
+            new.task_name,
+            new.priority,
+            new.lock,
+            None,  # the queueing lock (the jobs with one took task.defer above)
+            Jsonb(new.task_kwargs),
+            new.scheduled_at,
+        ]
         with connection.cursor() as cursor:
-            cursor.execute(
-                _DEFER,
-                [
-                    new.queue,
-                    new.task_name,
-                    new.priority,
-                    new.lock,
-                    None,
-                    Jsonb(new.task_kwargs),
-                    new.scheduled_at,
-                ],
-            )
+            cursor.execute(_DEFER, params)
 
 
 def _backend() -> Backend:
