@@ -5,20 +5,33 @@ from typing import Any
 
 import pytest
 
+# The rows the migrations leave (regions, capabilities, topics, funding sources, content types,
+# permissions), copied on PostgreSQL once the test database is set up, for the flush to put back.
+SNAPSHOT_SCHEMA = "renkei_test_snapshot"
+_snapshot: dict[str, str] = {}  # table -> INSERT … SELECT restoring its rows
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_may_empty_the_audit_log() -> Iterator[None]:
     """On PostgreSQL a trigger refuses TRUNCATE of the audit log (ADR 0015), and transactional
     tests are emptied with one TRUNCATE of every table. In a test database, and in the flush's
-    own transaction only, the trigger lets it pass (accounts migration 0003)."""
+    own transaction only, the trigger lets it pass (accounts migration 0003).
+
+    In the same transaction the flush puts back the migrations' rows from the snapshot
+    (`django_db_setup` below): one INSERT … SELECT per table, where reloading them through the
+    ORM (two thousand municipalities, a statement each) took seconds per transactional test,
+    and post_migrate then finds its content types and permissions in place. Foreign keys are
+    deferred to the commit (Django creates them DEFERRABLE INITIALLY DEFERRED), so the order of
+    the inserts does not matter."""
     from django.db.backends.postgresql.operations import DatabaseOperations
 
     plain = DatabaseOperations.sql_flush
 
-    def sql_flush(self: DatabaseOperations, *args: Any, **kwargs: Any) -> list[str]:
-        statements = plain(self, *args, **kwargs)
+    def sql_flush(self: DatabaseOperations, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = plain(self, style, tables, **kwargs)
         if statements:
             statements.insert(0, "SELECT set_config('renkei.test_flush', 'on', true);")
+            statements += [_snapshot[t] for t in tables if t in _snapshot]
         return statements
 
     DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
@@ -27,13 +40,50 @@ def _flush_may_empty_the_audit_log() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """pytest-django's setup, then on PostgreSQL a copy of every table the migrations filled,
+    in a schema of its own (not on the search path: Django's introspection and the flush do not
+    see it)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    # Table and column names come from the models and the catalogue, quoted: no input reaches
+    # this SQL (hence the noqa S608s).
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SNAPSHOT_SCHEMA} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}")
+        for table in connection.introspection.django_table_names(only_existing=True):
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT EXISTS (SELECT FROM {quoted})")  # noqa: S608
+            if not cursor.fetchone()[0]:
+                continue
+            # Stored generated columns are computed again on insert, not copied.
+            cursor.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+                " AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+                [quoted],
+            )
+            columns = ", ".join(connection.ops.quote_name(c) for (c,) in cursor.fetchall())
+            copy = f"{SNAPSHOT_SCHEMA}.{quoted}"
+            cursor.execute(f"CREATE TABLE {copy} AS SELECT {columns} FROM {quoted}")  # noqa: S608
+            _snapshot[table] = f"INSERT INTO {quoted} ({columns}) SELECT {columns} FROM {copy};"  # noqa: S608
+
+
+@pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """A second alias, `replica`, mirroring the test database (TEST MIRROR), for the tests of
     the read-replica router (renkei/lib/tests/test_replica.py). Nothing reads through it
-    unless a test turns REPLICA_READS on."""
+    unless a test turns REPLICA_READS on. On PostgreSQL, commits that do not wait for fsync."""
     from django.conf import settings
 
     default = settings.DATABASES["default"]
+    if settings.ON_POSTGRESQL:
+        # A commit of the test database's connections returns without waiting for the WAL to
+        # reach the disk: durability after a crash of the server is not under test, and every
+        # statement of a transactional test (and every migration) commits on its own.
+        options = default.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
     settings.DATABASES.setdefault(
         "replica", {**default, "TEST": {**default.get("TEST", {}), "MIRROR": "default"}}
     )
@@ -57,7 +107,8 @@ def _fast_hashes_and_mail(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """Transactional tests flush the database, including the regions and capabilities that the
-    data migrations loaded; put them back so every test sees the same reference data."""
+    data migrations loaded; put them back so every test sees the same reference data. (On
+    PostgreSQL the flush itself restores them from the snapshot, and these find them there.)"""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not (
         marker.kwargs.get("transaction") or "live_server" in request.fixturenames
