@@ -69,7 +69,9 @@ def test_check_deploy_reports_the_same_problems_and_tools_still_load() -> None:
 
 
 def test_the_server_imports_its_urls_before_the_first_request() -> None:
-    code = "import sys, renkei.wsgi; print('renkei.urls' in sys.modules, 'renkei.api' in sys.modules)"
+    code = (
+        "import sys, renkei.wsgi; print('renkei.urls' in sys.modules, 'renkei.api' in sys.modules)"
+    )
     r = _run("-c", code, SECRET_KEY="s" * 60, **_keys())
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "True"]
