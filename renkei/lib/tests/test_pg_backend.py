@@ -8,10 +8,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connection, connections
 from django.test import override_settings
 
-connection = connections["default"]
+# `connection` is Django's proxy, looked up on every use. A module-level connections["default"]
+# kept the wrapper it got at import: after a browser test had run in the same process,
+# close_old_connections() worked on another one, and five of these tests failed.
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -22,14 +24,15 @@ pytestmark = [
 def _checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Every health check the connection runs, with its outcome."""
     done: list[bool] = []
-    real = type(connection).is_usable
+    wrapper = type(connections["default"])
+    real = wrapper.is_usable
 
     def counted(self: Any) -> bool:
         ok: bool = real(self)
         done.append(ok)
         return ok
 
-    monkeypatch.setattr(type(connection), "is_usable", counted)
+    monkeypatch.setattr(wrapper, "is_usable", counted)
     return done
 
 
