@@ -23,7 +23,7 @@ def _pairs(text: str, encoding: str, limit: int | None) -> list[tuple[str, str]]
     without "%" and "+" unquoting leaves every name and value as it is."""
     if "%" in text or "+" in text:
         return parse_qsl(text, keep_blank_values=True, encoding=encoding, max_num_fields=limit)
-    if limit is not None and 1 + text.count("&") > limit:
+    if limit is not None and text and 1 + text.count("&") > limit:
         raise ValueError("Max number of fields exceeded")  # what parse_qsl raises
     pairs = []
     for item in text.split("&"):

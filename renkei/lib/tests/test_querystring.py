@@ -64,6 +64,16 @@ def test_too_many_fields_is_refused_like_django(settings: Settings, raw: str) ->
     assert QueryString(raw) == QueryDict(raw)
 
 
+def test_an_empty_query_string_has_no_fields_like_django(settings: Settings) -> None:
+    # parse_qsl counts no field in "", so even a limit of 0 lets it through.
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 0
+    assert QueryString("") == QueryDict("") == {}
+    with pytest.raises(TooManyFieldsSent):
+        QueryDict("a")
+    with pytest.raises(TooManyFieldsSent):
+        QueryString("a")
+
+
 def test_the_server_request_reads_get_through_it() -> None:
     environ = {
         "REQUEST_METHOD": "GET",
