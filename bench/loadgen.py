@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,17 +42,64 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_DURATION = 300.0
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User+system CPU of these processes (Linux /proc), 0 for those gone."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(start time in clock ticks since boot, user+system CPU seconds) of a live process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[19]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU used during a run by a changing set of processes (gunicorn's workers, the
+    database's backends). A process's counters vanish when it exits, so a difference of two
+    sums over the pids alive at each end goes wrong, even negative, when a backend ends
+    mid-run: instead each process (pid and start time, so a reused pid is another process)
+    is sampled every `interval` seconds and contributes its last sample minus its first,
+    or minus 0 when it started during the run. One that exits loses at most its CPU since
+    its last sample."""
+
+    def __init__(self, find: Callable[[], list[int]], interval: float = 0.5) -> None:
+        self.find, self.interval = find, interval
+        self.first: dict[tuple[int, int], float] = {}
+        self.last: dict[tuple[int, int], float] = {}
+        self.exited = 0
+        self.own_cpu = 0.0  # the sampling thread's, to take out of the load generator's
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self, *, baseline: bool = False) -> set[tuple[int, int]]:
+        seen = set()
+        for pid in self.find():
+            st = _stat(pid)
+            if st is None:
+                continue
+            key = (pid, st[0])
+            seen.add(key)
+            self.first.setdefault(key, st[1] if baseline else 0.0)
+            self.last[key] = st[1]
+        return seen
+
+    def start(self) -> None:
+        self._sample(baseline=True)
+
+        def loop() -> None:
+            while not self._stop.wait(self.interval):
+                self._sample()
+            self.own_cpu = time.thread_time()
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """CPU seconds used since start()."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        alive = self._sample()
+        self.exited = len(self.last.keys() - alive)
+        return sum(self.last[k] - self.first[k] for k in self.last)
 
 
 def children(pid: int) -> list[int]:
@@ -177,6 +225,7 @@ def main() -> None:
         "--url", help="server to load (default: the started server, on a free port)"
     )
     parser.add_argument("--start-server", action="store_true")
+    parser.add_argument("--port", type=int, help="for --start-server (default: a free port)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
@@ -193,7 +242,7 @@ def main() -> None:
     if args.url is None:
         if not args.start_server:
             sys.exit("give --url of a running server, or --start-server")
-        port = free_port()
+        port = args.port or free_port()
     else:
         parts = urlsplit(args.url)
         if parts.hostname != "127.0.0.1":
@@ -218,12 +267,16 @@ def main() -> None:
         server = start_server(args, port)
     try:
         run_load("127.0.0.1", port, urls, args.clients, args.warmup)
-        server_pids = children(server.pid) if server else []
-        pg_pids = postgres_backends(dbname) if vendor == "postgresql" else []
-        before = (cpu_seconds(server_pids), cpu_seconds(pg_pids), time.process_time())
+        server_pid = server.pid if server else None
+        server_cpu = CpuMeter(lambda: children(server_pid) if server_pid else [])
+        pg_cpu = CpuMeter(lambda: postgres_backends(dbname) if vendor == "postgresql" else [])
+        server_cpu.start()
+        pg_cpu.start()
+        client0 = time.process_time()
         load0 = os.getloadavg()[0]
         ms, errors, elapsed = run_load("127.0.0.1", port, urls, args.clients, duration)
-        after = (cpu_seconds(server_pids), cpu_seconds(pg_pids), time.process_time())
+        client1 = time.process_time()
+        used = (server_cpu.stop(), pg_cpu.stop())
         load1 = os.getloadavg()[0]
     finally:
         if server is not None:
@@ -244,11 +297,17 @@ def main() -> None:
     print(f"{calib0} before, {search_bench.calibration()} after")
     print(f"{'pages' if args.html else 'searches'}/s {n / elapsed:7.1f}   ok {n}   errors {errors}")
     print(search_bench.fmt("latency", s))
-    cpu: dict[str, Any] = {"load generator": after[2] - before[2]}
+    cpu: dict[str, Any] = {
+        "load generator": client1 - client0 - server_cpu.own_cpu - pg_cpu.own_cpu
+    }
     if server is not None:
-        cpu["server (gunicorn)"] = after[0] - before[0]
+        cpu["server (gunicorn)"] = used[0]
     if vendor == "postgresql":
-        cpu["postgresql backends"] = after[1] - before[1]
+        cpu["postgresql backends"] = used[1]
+        if pg_cpu.exited:
+            print(
+                f"{pg_cpu.exited} PostgreSQL backends ended during the run (counted to their last sample)"
+            )
     print(
         "CPU per search: "
         + ", ".join(f"{k} {v / n * 1000:.2f} ms" for k, v in cpu.items())
