@@ -3,6 +3,7 @@
     python bench/referrals_bench.py                      # DATABASE_URL or renkei_bench (PostgreSQL)
     python bench/referrals_bench.py --generate 300000    # fill the directory first if it is smaller
     python bench/referrals_bench.py --explain            # EXPLAIN ANALYZE of the densest matching query
+    python bench/referrals_bench.py --profile 40         # cProfile of the API and page requests
 
 Targets (issue 3): matching for a case with four required procedures over the 300,000-facility
 directory, p95 <= 50 ms; sending one case to 50 facilities <= 200 ms; 20 concurrent
@@ -227,7 +228,7 @@ def make_cases(msw: Any, munis: list[Any], count: int) -> list[Any]:
     return cases
 
 
-def bench_matching(cases: list[Any], runs: int, msw: Any) -> list[dict[str, Any]]:
+def bench_matching(cases: list[Any], runs: int, msw: Any, profile: int = 0) -> list[dict[str, Any]]:
     from django.test import Client
 
     from renkei.referrals.matching import find_candidates
@@ -288,7 +289,27 @@ def bench_matching(cases: list[Any], runs: int, msw: Any) -> list[dict[str, Any]
         out.append(summary(label, timings))
         out[-1].update(cpu_ms=round(cpu_ms, 2), statements=len(seen))
         print(f"{'':<42} CPU {cpu_ms:.2f} ms a request (this process), {len(seen)} statements")
+        if profile:
+            print_profile(client, [url.format(c.code) for c in cases[:n]], profile)
     return out
+
+
+def print_profile(client: Any, urls: list[str], top: int) -> None:
+    """cProfile (process CPU, not wall time: the host is shared) of the same requests again;
+    the `top` functions by own time and by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    for url in urls:
+        client.get(url)
+    prof.disable()
+    for key in ("tottime", "cumulative"):
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(top)
+        print(f"-- profile of {len(urls)} requests by {key}\n{buf.getvalue()}")
 
 
 def bench_send(msw: Any, receivers: list[Any], munis: list[Any], runs: int) -> dict[str, Any]:
@@ -399,6 +420,9 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the bench cases afterwards")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print cProfile's N top functions"
+    )
     args = parser.parse_args()
 
     configure()
@@ -417,7 +441,7 @@ def main() -> None:
         cases = make_cases(members[0], munis, 40)
         if args.explain:
             explain(cases[0])
-        results["matching"] = bench_matching(cases, args.runs, members[0])
+        results["matching"] = bench_matching(cases, args.runs, members[0], args.profile)
         results["send"] = bench_send(members[0], receivers, munis, args.sends)
         results["confirm"] = bench_confirm(members, receivers, munis)
     finally:
