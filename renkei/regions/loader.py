@@ -26,45 +26,75 @@ WARD_POINTS: dict[str, tuple[float, float]] = {
 
 
 def load_regions(apps: Any) -> None:
+    """Prefectures, municipalities (each 政令市 before its wards) and secondary medical areas,
+    written in a few bulk statements: it runs in every new database's migrations and, on
+    SQLite, after every transactional test's flush (renkei.testing), where a statement a row
+    cost seconds. The rows and their ids are those the files' order gives."""
     Prefecture = apps.get_model("regions", "Prefecture")
     SecondaryArea = apps.get_model("regions", "SecondaryArea")
     Municipality = apps.get_model("regions", "Municipality")
 
     data = json.loads((DATA / "municipalities.json").read_text(encoding="utf-8"))
     prefs = {
-        p["code"]: Prefecture.objects.create(code=p["code"], name=p["name"])
-        for p in data["prefectures"]
+        p.code: p
+        for p in Prefecture.objects.bulk_create(
+            [Prefecture(code=p["code"], name=p["name"]) for p in data["prefectures"]]
+        )
     }
     by_code: dict[str, Any] = {}
     rows = data["municipalities"]
-    for row in [r for r in rows if not r["parent"]] + [r for r in rows if r["parent"]]:
-        by_code[row["code"]] = Municipality.objects.create(
-            code=row["code"],
-            name=row["name"],
-            kana=row["kana"],
-            prefecture=prefs[row["pref"]],
-            parent=by_code.get(row["parent"]),
-            is_designated_city=bool(row.get("designated")),
+    # Cities first, in one statement, so that the wards' statement can name their ids.
+    for level in ([r for r in rows if not r["parent"]], [r for r in rows if r["parent"]]):
+        created = Municipality.objects.bulk_create(
+            [
+                Municipality(
+                    code=row["code"],
+                    name=row["name"],
+                    kana=row["kana"],
+                    prefecture=prefs[row["pref"]],
+                    parent=by_code.get(row["parent"]),
+                    is_designated_city=bool(row.get("designated")),
+                )
+                for row in level
+            ]
         )
+        by_code.update((m.code, m) for m in created)
+    wards: dict[int, list[Any]] = {}
+    for m in by_code.values():
+        if m.parent_id is not None:
+            wards.setdefault(m.parent_id, []).append(m)
 
     areas = json.loads((DATA / "secondary-medical-areas.json").read_text(encoding="utf-8"))
     pref_by_name = {p.name: p for p in prefs.values()}
-    for pref in areas["prefectures"]:
-        for i, area in enumerate(pref["areas"]):
-            sa = SecondaryArea.objects.create(
-                prefecture=pref_by_name[pref["name"]], name=area["name"], sort_order=i
-            )
-            for m in area["municipalities"]:
-                muni = by_code[m["code"]]
-                muni.secondary_area = sa
-                point = (m["lat"], m["lng"]) if m["lat"] is not None else WARD_POINTS.get(m["code"])
-                if point:
-                    muni.lat, muni.lng = point
-                muni.save()
-                # Wards inherit their 政令市's area so a search by area finds them.
-                Municipality.objects.filter(parent=muni).update(secondary_area=sa)
+    listed = [
+        (
+            SecondaryArea(prefecture=pref_by_name[pref["name"]], name=area["name"], sort_order=i),
+            area,
+        )
+        for pref in areas["prefectures"]
+        for i, area in enumerate(pref["areas"])
+    ]
+    SecondaryArea.objects.bulk_create([sa for sa, _ in listed])
+    changed: dict[str, Any] = {}
+    for sa, area in listed:
+        for m in area["municipalities"]:
+            muni = changed[m["code"]] = by_code[m["code"]]
+            muni.secondary_area = sa
+            point = (m["lat"], m["lng"]) if m["lat"] is not None else WARD_POINTS.get(m["code"])
+            if point:
+                muni.lat, muni.lng = point
+            # Wards inherit their 政令市's area so a search by area finds them.
+            for ward in wards.get(muni.pk, []):
+                changed[ward.code] = ward
+                ward.secondary_area = sa
     for code, (lat, lng) in WARD_POINTS.items():
-        Municipality.objects.filter(code=code, lat__isnull=True).update(lat=lat, lng=lng)
+        muni = by_code.get(code)
+        if muni is not None and muni.lat is None:
+            changed[code] = muni
+            muni.lat, muni.lng = lat, lng
+    Municipality.objects.bulk_update(
+        list(changed.values()), ["secondary_area", "lat", "lng"], batch_size=500
+    )
     load_points(apps)
 
 
