@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -116,7 +117,10 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def postgres_backends(dbname: str) -> list[int]:
+def postgres_backends(dbname: str, clients: list[int] | None = None) -> list[int]:
+    """The PostgreSQL backends of this database; with `clients`, only those whose connection
+    one of these processes holds (the server's, not another script's on the same database)."""
+    ports = _local_tcp_ports(clients) if clients is not None else None
     pids = []
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
@@ -125,9 +129,37 @@ def postgres_backends(dbname: str) -> list[int]:
             cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if cmd.startswith("postgres: ") and f" {dbname} " in cmd:
+        if not (cmd.startswith("postgres: ") and f" {dbname} " in cmd):
+            continue
+        # "postgres: 15/main: user db 127.0.0.1(48334) idle": the client's port.
+        peer = re.search(r"\((\d+)\)", cmd)
+        if ports is None or (peer is not None and int(peer.group(1)) in ports):
             pids.append(int(p.name))
     return pids
+
+
+def _local_tcp_ports(pids: list[int]) -> set[int]:
+    """Local ports of the TCP sockets these processes hold open (Linux /proc)."""
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def free_port() -> int:
@@ -269,7 +301,15 @@ def main() -> None:
         run_load("127.0.0.1", port, urls, args.clients, args.warmup)
         server_pid = server.pid if server else None
         server_cpu = CpuMeter(lambda: children(server_pid) if server_pid else [])
-        pg_cpu = CpuMeter(lambda: postgres_backends(dbname) if vendor == "postgresql" else [])
+        # With our own server, only its connections' backends; with --url, every backend of
+        # the database (the server's processes are not known).
+        pg_cpu = CpuMeter(
+            lambda: (
+                postgres_backends(dbname, children(server_pid) if server_pid else None)
+                if vendor == "postgresql"
+                else []
+            )
+        )
         server_cpu.start()
         pg_cpu.start()
         client0 = time.process_time()
