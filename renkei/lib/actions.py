@@ -13,6 +13,7 @@ Nothing here imports an app: `lib` sits below every app (docs/architecture.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -139,11 +140,19 @@ def validation_message(e: ValidationError) -> str:
 
 
 def full_clean(
-    obj: models.Model, *, exclude: Iterable[str] = (), validate_unique: bool = True
+    obj: models.Model,
+    *,
+    exclude: Iterable[str] = (),
+    validate_unique: bool = True,
+    validate_constraints: bool = True,
 ) -> None:
     """Model.full_clean() whose failure is an ActionError naming the first field in error."""
     try:
-        obj.full_clean(exclude=list(exclude), validate_unique=validate_unique)
+        obj.full_clean(
+            exclude=list(exclude),
+            validate_unique=validate_unique,
+            validate_constraints=validate_constraints,
+        )
     except ValidationError as e:
         field = next(iter(e.message_dict), None) if hasattr(e, "error_dict") else None
         if field == "__all__":
@@ -159,6 +168,17 @@ def on_commit(func: Callable[[], Any]) -> None:
     transaction as the data (an outbox).
     """
     transaction.on_commit(func, robust=True)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One e-mail of `notify_all`: the arguments of `notify`."""
+
+    to: Iterable[str]
+    subject: str
+    template: str
+    context: Mapping[str, Any]
+    reply_to: Iterable[str] = ()
 
 
 def notify(
@@ -177,10 +197,18 @@ def notify(
     how many messages were enqueued. `template` is a plain-text template under
     `templates/emails/`; the subject gets the site name prefix.
     """
+    return notify_all([Notice(to, subject, template, context, reply_to)])
+
+
+def notify_all(notices: Iterable[Notice]) -> int:
+    """`notify` for several e-mails of one action (a case sent to many facilities): each
+    rendered now as `notify` renders it, all enqueued together (ADR 0067)."""
     from renkei.lib import mail
 
-    recipients = list(to)
-    if not recipients:
-        return 0
-    body = render_to_string(f"emails/{template}", dict(context))
-    return mail.send(to=recipients, subject=subject, body=body, reply_to=reply_to)
+    messages = []
+    for n in notices:
+        recipients = list(n.to)
+        if recipients:
+            body = render_to_string(f"emails/{n.template}", dict(n.context))
+            messages.append(mail.Message(recipients, n.subject, body, n.reply_to))
+    return mail.send_all(messages)

@@ -33,7 +33,7 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -90,14 +90,22 @@ class Job:
 
     def enqueue(self, **kwargs: Any) -> None:
         """Run the job in the background once the current transaction commits."""
-        # Fail at the call site, not in a worker, when an argument cannot be stored.
-        json.dumps(kwargs)
-        if REQUEST_ID_ARG in kwargs:
-            raise TypeError(f"{REQUEST_ID_ARG} is reserved for the request id")
-        # The request's id travels with the job, so the worker's log lines carry it too.
-        if rid := observability.request_id.get():
-            kwargs = {**kwargs, REQUEST_ID_ARG: rid}
-        _backend().enqueue(self, kwargs)
+        self.enqueue_each([kwargs])
+
+    def enqueue_each(self, calls: Sequence[Mapping[str, Any]]) -> None:
+        """`enqueue` once for each set of arguments: one statement on Procrastinate for all of
+        them (a case sent to fifty facilities mails each, inside the sender's transaction)."""
+        rid = observability.request_id.get()
+        stored: list[dict[str, Any]] = []
+        for kwargs in calls:
+            # Fail at the call site, not in a worker, when an argument cannot be stored.
+            json.dumps(kwargs)
+            if REQUEST_ID_ARG in kwargs:
+                raise TypeError(f"{REQUEST_ID_ARG} is reserved for the request id")
+            # The request's id travels with the job, so the worker's log lines carry it too.
+            stored.append({**kwargs, REQUEST_ID_ARG: rid} if rid else dict(kwargs))
+        if stored:
+            _backend().enqueue(self, stored)
 
 
 def job(
@@ -134,17 +142,18 @@ def job(
 
 
 class Backend(Protocol):
-    def enqueue(self, job: Job, kwargs: dict[str, Any]) -> None: ...
+    def enqueue(self, job: Job, calls: list[dict[str, Any]]) -> None: ...
 
 
 class ImmediateBackend:
     """Runs each job in-process after commit. No retries: for the demo and the tests."""
 
-    def enqueue(self, job: Job, kwargs: dict[str, Any]) -> None:
-        if job.long and getattr(settings, "JOBS_IMMEDIATE_THREADS", True):
-            transaction.on_commit(partial(self._start_thread, job, kwargs), robust=True)
-        else:
-            transaction.on_commit(partial(self._run, job, kwargs), robust=True)
+    def enqueue(self, job: Job, calls: list[dict[str, Any]]) -> None:
+        for kwargs in calls:
+            if job.long and getattr(settings, "JOBS_IMMEDIATE_THREADS", True):
+                transaction.on_commit(partial(self._start_thread, job, kwargs), robust=True)
+            else:
+                transaction.on_commit(partial(self._run, job, kwargs), robust=True)
 
     @staticmethod
     def _run(job: Job, kwargs: dict[str, Any]) -> None:
@@ -174,38 +183,47 @@ class ImmediateBackend:
 # array of records: with Django's client-side binding psycopg quotes a record in Python, a
 # regular-expression substitution per quote and backslash of the arguments' JSON, and a mail
 # job's rendered body made that ~3 ms of CPU a message, inside the caller's transaction
-# (ADR 0069). test_a_job_is_the_row_procrastinate_writes pins the row to task.defer's.
-_DEFER = (
-    "SELECT unnest(procrastinate_defer_jobs_v1("
-    "ARRAY[ROW(%s, %s, %s, %s, %s, %s, %s)::procrastinate_job_to_defer_v1])) AS id"
-)
+# (ADR 0069). Several jobs go in one statement, a ROW each (ADR 0067).
+# test_a_job_is_the_row_procrastinate_writes pins the rows to task.defer's.
+_DEFER_ROW = "ROW(%s, %s, %s, %s, %s, %s, %s)::procrastinate_job_to_defer_v1"
+# Rows a statement: fifty facilities of a send with a few addresses each fit in one or two.
+DEFER_BATCH = 100
+
+
+def _defer_sql(rows: int) -> str:
+    return f"SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[{', '.join([_DEFER_ROW] * rows)}]))"
 
 
 class ProcrastinateBackend:
     """A row in Procrastinate's queue, written on Django's connection (the caller's transaction)."""
 
-    def enqueue(self, job: Job, kwargs: dict[str, Any]) -> None:
+    def enqueue(self, job: Job, calls: list[dict[str, Any]]) -> None:
         from procrastinate.contrib.django import app
         from psycopg.types.json import Jsonb
 
         task = app.tasks.get(job.name) or _register_task(app, job)
         deferrer = task.configure()
-        new = deferrer.make_new_job(**kwargs)
-        if new.queueing_lock is not None:
-            # Procrastinate turns the queueing lock's unique violation into AlreadyEnqueued.
-            deferrer.defer(**kwargs)
-            return
-        params: list[Any] = [
-            new.queue,
-            new.task_name,
-            new.priority,
-            new.lock,
-            None,  # the queueing lock (the jobs with one took task.defer above)
-            Jsonb(new.task_kwargs),
-            new.scheduled_at,
-        ]
+        params: list[Any] = []
+        for kwargs in calls:
+            new = deferrer.make_new_job(**kwargs)
+            if new.queueing_lock is not None:
+                # Procrastinate turns the queueing lock's unique violation into AlreadyEnqueued.
+                deferrer.defer(**kwargs)
+                continue
+            params += [
+                new.queue,
+                new.task_name,
+                new.priority,
+                new.lock,
+                None,  # the queueing lock (the jobs with one took task.defer above)
+                Jsonb(new.task_kwargs),
+                new.scheduled_at,
+            ]
+        step = 7 * DEFER_BATCH
         with connection.cursor() as cursor:
-            cursor.execute(_DEFER, params)
+            for start in range(0, len(params), step):
+                chunk = params[start : start + step]
+                cursor.execute(_defer_sql(len(chunk) // 7), chunk)
 
 
 def _backend() -> Backend:

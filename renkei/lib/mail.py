@@ -7,6 +7,7 @@ carry identifying data about a patient or a consultation: a link to sign in and 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -23,17 +24,36 @@ def subject_line(subject: str) -> str:
     return f"【{settings.SITE_NAME}】{subject}"
 
 
+@dataclass(frozen=True)
+class Message:
+    """One text to its recipients (each gets a copy of their own)."""
+
+    to: Iterable[str]
+    subject: str
+    body: str
+    reply_to: Iterable[str] = ()
+
+
 def send(*, to: Iterable[str], subject: str, body: str, reply_to: Iterable[str] = ()) -> int:
     """Enqueue one message per distinct non-empty address; returns how many."""
-    seen: list[str] = []
-    for address in to:
-        if address and address not in seen:
-            seen.append(address)
-    for address in seen:
-        deliver.enqueue(
-            to=address, subject=subject_line(subject), body=body, reply_to=list(reply_to)
-        )
-    return len(seen)
+    return send_all([Message(to=to, subject=subject, body=body, reply_to=reply_to)])
+
+
+def send_all(messages: Iterable[Message]) -> int:
+    """`send` for several texts, enqueued together (one statement on Procrastinate)."""
+    calls: list[dict[str, object]] = []
+    for m in messages:
+        seen: list[str] = []
+        for address in m.to:
+            if address and address not in seen:
+                seen.append(address)
+        subject, reply_to = subject_line(m.subject), list(m.reply_to)
+        calls += [
+            {"to": address, "subject": subject, "body": m.body, "reply_to": reply_to}
+            for address in seen
+        ]
+    deliver.enqueue_each(calls)
+    return len(calls)
 
 
 def site_url(path: str) -> str:

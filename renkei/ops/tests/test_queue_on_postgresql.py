@@ -77,6 +77,52 @@ def test_a_job_is_the_row_procrastinate_writes() -> None:
     assert ours[5] == kwargs and ours[1] == mail.deliver.name and ours[6] == "todo"
 
 
+@pytest.mark.django_db
+def test_jobs_deferred_together_are_the_rows_procrastinate_writes(monkeypatch: Any) -> None:
+    """enqueue_each writes its jobs in one statement a batch (ADR 0067), each the row
+    task.defer writes for the same arguments, in the order given."""
+    from django.test.utils import CaptureQueriesContext
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    monkeypatch.setattr(jobs, "DEFER_BATCH", 2)
+    calls = [
+        {"to": f"{n}@example.jp", "subject": f'件名 "{n}', "body": f"本文 \\ {n}\n'x'"}
+        for n in range(5)
+    ]
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        mail.deliver.enqueue_each(calls)
+    assert len(ctx.captured_queries) == 3  # 2 + 2 + 1
+    with transaction.atomic():
+        for kwargs in calls:
+            app.tasks[mail.deliver.name].defer(**kwargs)
+    columns = ("queue_name", "task_name", "priority", "lock", "queueing_lock", "args", "status")
+    rows = list(ProcrastinateJob.objects.order_by("id").values_list(*columns))
+    assert rows[:5] == rows[5:]
+    assert [r[5] for r in rows[:5]] == calls
+
+
+@pytest.mark.django_db
+def test_a_send_to_several_addresses_is_one_statement() -> None:
+    """mail.send_all: each text to each of its distinct addresses, all in one statement."""
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        sent = mail.send_all(
+            [
+                mail.Message(["a@example.jp", "b@example.jp", "a@example.jp", ""], "一", "本文1"),
+                mail.Message([], "空", "誰にも"),
+                mail.Message(["a@example.jp"], "二", "本文2", reply_to=["r@example.jp"]),
+            ]
+        )
+    assert sent == 3 and len(ctx.captured_queries) == 1
+    assert [(a["to"], a["body"], a["reply_to"]) for _, a in queued(mail.deliver)] == [
+        ("a@example.jp", "本文1", []),
+        ("b@example.jp", "本文1", []),
+        ("a@example.jp", "本文2", ["r@example.jp"]),
+    ]
+
+
 @pytest.mark.django_db(transaction=True)  # the worker reads what this test commits
 def test_mail_waits_for_a_mail_server_that_is_down_and_goes_once(tmp_path: Path) -> None:
     """The SMTP server refuses connections: sending returns at once, the worker retries with
