@@ -170,10 +170,19 @@ def create_case(
         registered_at=None if data.draft else now,
         **_scalar_fields(data, residence),
     )
-    full_clean(case, exclude=["hospital", "created_by", "assignee"])
+    # Each check Django would ask the database is settled already: the relations are rows
+    # just read, the code is a fresh uuid4, and the one constraint is about decided cases
+    # (five statements a case, the database still enforcing all three).
+    full_clean(
+        case,
+        exclude=["hospital", "created_by", "assignee", "residence"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     case.save()
-    case.required_capabilities.set(caps)
-    case.desired_municipalities.set(munis)
+    # A new case has no relations yet: add (one INSERT) without set()'s read of the current.
+    case.required_capabilities.add(*caps)
+    case.desired_municipalities.add(*munis)
     CaseEvent.objects.create(
         case=case,
         kind=EventKind.CREATED,
@@ -220,10 +229,19 @@ def update_case(
         case.status = CaseStatus.SEARCHING
         case.registered_at = timezone.now()
         changed.append("status")
-    full_clean(case, exclude=["hospital", "created_by", "assignee"])
+    # Each check Django would ask the database is settled already: the relations are rows
+    # just read, the code is a fresh uuid4, and the one constraint is about decided cases
+    # (five statements a case, the database still enforcing all three).
+    full_clean(
+        case,
+        exclude=["hospital", "created_by", "assignee", "residence"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     case.save()
-    case.required_capabilities.set(caps)
-    case.desired_municipalities.set(munis)
+    # A new case has no relations yet: add (one INSERT) without set()'s read of the current.
+    case.required_capabilities.add(*caps)
+    case.desired_municipalities.add(*munis)
     if changed:
         labels = {
             f.name: str(f.verbose_name)
@@ -370,6 +388,10 @@ def _withdraw_open_requests(
 
 # Requests --------------------------------------------------------------------
 
+# What a send reads of each facility: the checks, the timeline's text and the mails (the
+# facility row has dozens of columns; the requests come back with these loaded).
+SENT_FACILITY_FIELDS = ("id", "code", "name", "is_active", "organization")
+
 
 @transaction.atomic
 def send_requests(
@@ -389,7 +411,7 @@ def send_requests(
         raise ActionError(
             f"一度に依頼できるのは{MAX_REQUESTS_PER_SEND}施設までです", field="facilities"
         )
-    found = {f.code: f for f in Facility.objects.filter(code__in=codes)}
+    found = {f.code: f for f in Facility.objects.filter(code__in=codes).only(*SENT_FACILITY_FIELDS)}
     targets = [found[c] for c in codes if c in found]  # in the order chosen
     if len(targets) != len(codes):
         raise ActionError("存在しない施設が含まれています", field="facilities")
@@ -406,7 +428,12 @@ def send_requests(
             "ネットワークに参加していない施設には依頼を送れません（電話等でご連絡ください）: "
             + "、".join(outside[:5])
         )
-    case = PlacementCase.objects.select_for_update().get(pk=case.pk)
+    # The case row alone is locked; its hospital and residence come along for the mails.
+    case = (
+        PlacementCase.objects.select_for_update(of=("self",))
+        .select_related("hospital", "residence")
+        .get(pk=case.pk)
+    )
     if case.status == CaseStatus.DRAFT:
         raise ActionError("下書きの案件は依頼できません。先に登録してください")
     if not case.is_open:
@@ -435,9 +462,12 @@ def send_requests(
     )
     if not all(r.pk for r in created):
         # Databases without RETURNING on bulk insert: fetch the rows just written.
+        by_facility = {f.pk: f for f in new}
         created = list(
-            PlacementRequest.objects.filter(case=case, facility_id__in=[f.pk for f in new])
+            PlacementRequest.objects.filter(case=case, facility_id__in=by_facility).order_by("id")
         )
+        for r in created:
+            r.case, r.facility = case, by_facility[r.facility_id]
     CaseEvent.objects.bulk_create(
         [_event(case, EventKind.SENT, by, r.facility.name, req=r, at=now) for r in created]
     )
@@ -451,7 +481,7 @@ def send_requests(
         request=request,
         detail={"facilities": [str(f.code) for f in new], "skipped": len(targets) - len(new)},
     )
-    notifications.new_requests([r.pk for r in created])
+    notifications.new_requests(created)
     return created
 
 

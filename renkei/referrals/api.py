@@ -144,8 +144,9 @@ def create_case(request: HttpRequest, payload: CaseInput) -> HttpResponse:
     m = _member(request)
 
     def work() -> PlacementCase:
-        case = actions.create_case(by=m, data=payload, request=request)
-        return access.own_case(m, case.code)
+        # The case as saved, with the hospital, people and residence it was made with
+        # (test_the_new_case_is_answered_as_read_back pins it to GET's answer).
+        return actions.create_case(by=m, data=payload, request=request)
 
     return _once(request, "POST /cases", 201, ReferralCaseOut, work)
 
@@ -232,15 +233,12 @@ def send_requests(
     request: HttpRequest, code: uuid.UUID, payload: SendRequestsInput
 ) -> HttpResponse:
     m = _member(request)
-    case = access.own_case(m, code)
+    case = access.own_case_to_send(m, code)
 
     def work() -> list[PlacementRequest]:
-        created = actions.send_requests(case, by=m, data=payload, request=request)
-        return list(
-            PlacementRequest.objects.filter(pk__in=[r.pk for r in created]).select_related(
-                "case", "facility"
-            )
-        )
+        # The rows as written, with their case and facility (test_the_answer_is_the_rows_
+        # as_read_back pins them to a fresh read).
+        return actions.send_requests(case, by=m, data=payload, request=request)
 
     return _once(request, f"POST /cases/{code}/requests", 201, list[ReferralRequestOut], work)
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from renkei.accounts.models import Membership, Role
-from renkei.lib.actions import notify
+from renkei.lib.actions import Notice, notify, notify_all
 from renkei.lib.mail import site_url
 from renkei.referrals.models import PlacementRequest, RequestMessage
 
@@ -66,22 +66,19 @@ def _deadline(req: PlacementRequest) -> str:
     return timezone.localtime(req.deadline).strftime("%m月%d日 %H:%M")
 
 
-def new_requests(request_ids: list[int]) -> int:
-    reqs = list(
-        PlacementRequest.objects.filter(pk__in=request_ids).select_related(
-            "case", "case__hospital", "case__residence", "facility"
-        )
-    )
+def new_requests(reqs: list[PlacementRequest]) -> int:
+    """Each receiving organisation's people are told of its request: the requests as the
+    send wrote them, with their case (its hospital and residence) and facility loaded."""
     emails = _emails_of({r.organization_id for r in reqs})
-    sent = 0
-    for r in reqs:
-        sent += _send(
-            "new_request",
-            f"受入れ依頼が届きました（回答期限 {_deadline(r)}）",
+    return notify_all(
+        Notice(
             emails.get(r.organization_id, []),
+            f"受入れ依頼が届きました（回答期限 {_deadline(r)}）",
+            "referrals_new_request.txt",
             {"req": r, "case": r.case, "url": _url(r.get_absolute_url()), "deadline": _deadline(r)},
         )
-    return sent
+        for r in reqs
+    )
 
 
 def answered(request_id: int) -> int:
