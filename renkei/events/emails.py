@@ -14,35 +14,42 @@ from typing import Any
 from django.conf import settings
 
 from renkei.events.models import Applicant, Application, Event, public_page
-from renkei.lib.actions import notify
+from renkei.lib.actions import Notice, notify_all
 from renkei.lib.mail import site_url
+
+
+def _notice(
+    to: Iterable[str], tag: str, event: Event, template: str, context: Mapping[str, Any]
+) -> Notice:
+    # Titles come from organisers; a line break in a header would be refused by the mailer.
+    subject = " ".join(f"【{tag}】{event.title}".split())
+    return Notice(
+        to, subject, template, {**context, "event": event, "SITE_NAME": settings.SITE_NAME}
+    )
 
 
 def _send(
     to: Iterable[str], tag: str, event: Event, template: str, context: Mapping[str, Any]
 ) -> None:
-    # Titles come from organisers; a line break in a header would be refused by the mailer.
-    subject = " ".join(f"【{tag}】{event.title}".split())
-    notify(
-        to=to,
-        subject=subject,
-        template=template,
-        context={**context, "event": event, "SITE_NAME": settings.SITE_NAME},
-    )
+    notify_all([_notice(to, tag, event, template, context)])
 
 
-def confirmation(app: Application) -> None:
+def confirmation(app: Application, applicants: list[Applicant] | None = None) -> None:
     """One message to the contact listing everyone, and one to each applicant whose own
-    address differs (the paper form lets the contact pass it on instead)."""
-    applicants = list(app.applicants.order_by("position"))
+    address differs (the paper form lets the contact pass it on instead); enqueued together.
+    `applicants`: the application's, in order, when the caller has just written them."""
+    if applicants is None:
+        applicants = list(app.applicants.order_by("position"))
     common = {"app": app, "event_url": site_url(public_page(app.event))}
     whole = {"applicants": applicants, "link": site_url(app.get_absolute_url())}
-    _send([app.contact_email], "申込受付", app.event, "events_confirmation.txt", common | whole)
+    tag, template = "申込受付", "events_confirmation.txt"
+    notices = [_notice([app.contact_email], tag, app.event, template, common | whole)]
     for a in applicants:
         a.application = app
         if a.has_own_address:
             own = {"personal": a, "link": site_url(a.get_personal_url())}
-            _send([a.email], "申込受付", app.event, "events_confirmation.txt", common | own)
+            notices.append(_notice([a.email], tag, app.event, template, common | own))
+    notify_all(notices)
 
 
 def cancellation(app: Application, cancelled: list[Applicant]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from pydantic import AfterValidator, Field, field_validator
@@ -374,16 +374,23 @@ def _create_application(
         source=source,
         **{f.name: getattr(sheet, f.name) for f in fields(sheet) if f.name != "people"},
     )
-    confirmed = event.applicants.confirmed().count()
-    position = (event.applicants.aggregate(m=Max("position"))["m"] or 0) + 1
+    # Places taken and the last position in one statement, under the event's lock.
+    taken = event.applicants.aggregate(
+        confirmed=Count("pk", filter=Q(status=Applicant.Status.CONFIRMED)), last=Max("position")
+    )
+    confirmed: int = taken["confirmed"]
+    position = (taken["last"] or 0) + 1
     counts = {Applicant.Status.CONFIRMED: 0, Applicant.Status.WAITLISTED: 0}
+    written: list[Applicant] = []
     for a in sheet.people:
         has_place = event.capacity is None or confirmed < event.capacity
         status = Applicant.Status.CONFIRMED if has_place else Applicant.Status.WAITLISTED
         confirmed += has_place
         counts[status] += 1
-        Applicant.objects.create(
-            application=app, event=event, status=status, position=position, **a.model_dump()
+        written.append(
+            Applicant.objects.create(
+                application=app, event=event, status=status, position=position, **a.model_dump()
+            )
         )
         position += 1
     audit(
@@ -399,7 +406,7 @@ def _create_application(
         },
     )
     if notify:
-        emails.confirmation(app)
+        emails.confirmation(app, written)
     return app
 
 
