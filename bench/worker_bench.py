@@ -1,0 +1,134 @@
+"""A job worker's CPU idle and per mail job, for worker options side by side (issue 12).
+
+    MONDAY_DATABASE_URL=postgres://postgres@127.0.0.1:5432/h15c_cpu \
+      python bench/worker_bench.py --jobs 300 --idle 30 -- "-p 0.5" ""
+
+Each option string is passed to `manage.py run_worker --` (`""` is Procrastinate's defaults:
+LISTEN/NOTIFY and a 5 s poll). For each: a worker starts against the database (migrated, e.g.
+the one bench/monday_cpu.py seeds) with a local SMTP sink; after it has settled, its CPU is
+read from /proc for `--idle` seconds with nothing queued, then `--jobs` mail jobs are
+committed at once and its CPU is read until the sink has them all. The worker process only:
+its PostgreSQL sessions come and go with Procrastinate's pool, so /proc cannot follow them
+(bench/monday.py counts the database's CPU as a whole). CPU = utime + stime, in the clock
+ticks /proc gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def tree(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    kids = [int(p) for p in out.stdout.split()]
+    return [pid] + [q for k in kids for q in tree(k)]
+
+
+def cpu_of(pids: list[int]) -> float:
+    total = 0
+    for p in pids:
+        with contextlib.suppress(OSError):
+            total += ticks(p)
+    return total / TICK
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--jobs", type=int, default=300)
+    ap.add_argument("--idle", type=float, default=30)
+    ap.add_argument("--smtp-port", type=int, default=8530)
+    ap.add_argument("options", nargs="+", help="run_worker options, one string each")
+    args = ap.parse_args()
+    url = os.getenv("MONDAY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/renkei_monday_cpu")
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import monday
+
+    env = monday.env_for(url, args.smtp_port)
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "renkei.settings"
+    import django
+
+    django.setup()
+    import psycopg
+    from django.db import transaction
+
+    from renkei.lib import mail
+    from renkei.ops.testing import SmtpSink
+
+    sink = SmtpSink(args.smtp_port)
+    sink.start()
+    admin = psycopg.connect(url, autocommit=True)
+    print(f"load average before: {os.getloadavg()}; database {urlsplit(url).path}")
+
+    try:
+        for option in args.options:
+            admin.execute("DELETE FROM procrastinate_jobs")
+            since = admin.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "run_worker", "--", *shlex.split(option)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            try:
+                # Settled: registered in procrastinate_workers (after imports and the system
+                # checks, which take seconds on a loaded host), then its first poll.
+                while not admin.execute(
+                    "SELECT 1 FROM procrastinate_workers WHERE last_heartbeat > %s", [since]
+                ).fetchone():
+                    if worker.poll() is not None:
+                        raise SystemExit(f"the worker exited: {worker.returncode}")
+                    time.sleep(0.2)
+                time.sleep(3)
+                pids = tree(worker.pid)
+                cpu, wall = cpu_of(pids), time.monotonic()
+                time.sleep(args.idle)
+                idle = (cpu_of(pids) - cpu) / (time.monotonic() - wall)
+                sink.messages.clear()
+                pids = tree(worker.pid)
+                cpu, wall = cpu_of(pids), time.monotonic()
+                with transaction.atomic():
+                    mail.send(
+                        to=[f"w{i}@example.jp" for i in range(args.jobs)],
+                        subject="ワーカーの計測",
+                        body="本文 " * 200,
+                    )
+                while len(sink.messages) < args.jobs:
+                    if time.monotonic() - wall > 600:
+                        raise SystemExit(f"{len(sink.messages)} of {args.jobs} after 600 s")
+                    time.sleep(0.05)
+                spent = cpu_of(pids) - cpu
+                took = time.monotonic() - wall
+                print(
+                    f"options {option!r:12}: idle {1000 * idle:6.1f} ms CPU a second;"
+                    f" {args.jobs} mail jobs in {took:5.1f} s,"
+                    f" {1000 * spent / args.jobs:5.2f} ms CPU a job (the worker process)",
+                    flush=True,
+                )
+            finally:
+                worker.terminate()
+                worker.wait(30)
+    finally:
+        sink.stop()
+        print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
