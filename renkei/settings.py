@@ -169,8 +169,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # Django's AuthenticationMiddleware and django-otp's OTPMiddleware in one, over the rows
+    # the session was read with (ADR 0071).
+    "renkei.accounts.middleware.SignedInMiddleware",
     # Before the session's lifetime: a bearer token wins and the session it came with is
     # neither read nor refreshed (ADR 0044).
     "renkei.accounts.middleware.ApiTokenMiddleware",
@@ -339,10 +340,12 @@ REAUTH_SECONDS = envint("REAUTH_SECONDS", "300")
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "1800")
 # Sessions live in the database, so any app server can serve any request; with a shared cache
 # (CACHE_URL) they are read through it.
+# Django's engines on a session row that also names the user and the second-factor device,
+# so that the three are read in one statement (renkei.accounts.sessions, ADR 0071).
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
+    "renkei.accounts.sessions.cached_db"
     if CACHES["default"]["BACKEND"].endswith("RedisCache")
-    else "django.contrib.sessions.backends.db"
+    else "renkei.accounts.sessions.db"
 )
 # The idle timer restarts with a session write, at most once a minute (ADR 0054): a read
 # within a minute of the last write writes nothing, so the session expires between 29 and 30

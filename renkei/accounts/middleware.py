@@ -9,11 +9,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 if TYPE_CHECKING:
     from renkei.accounts.models import Membership
@@ -25,6 +28,33 @@ SESSION_REFRESHED_KEY = "renkei_refreshed"
 # Records a request was refused (renkei.lib.actions.refused_read), kept until the response is
 # ready: the view's transaction, which the 404 rolls back, must not take the audit entry along.
 pending_refusals: ContextVar[list[Any] | None] = ContextVar("renkei_refusals", default=None)
+
+
+class SignedInMiddleware(AuthenticationMiddleware):
+    """request.user, lazily, as Django's AuthenticationMiddleware followed by django-otp's
+    OTPMiddleware set it, from the rows the session was read with: one statement for the
+    session, the user and the device instead of three QuerySets (ADR 0071). A request with
+    no session cookie reads nothing, as before; a bearer token replaces request.user before
+    it is evaluated (ApiTokenMiddleware), so its session is never read.
+
+    A subclass of Django's so that the admin's check for it holds.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        from renkei.accounts.sessions import signed_in_user
+
+        if not hasattr(request, "session"):
+            raise ImproperlyConfigured("SignedInMiddleware needs SessionMiddleware before it.")
+        request.user = SimpleLazyObject(functools.partial(signed_in_user, request))  # type: ignore[assignment]
+        request.auser = functools.partial(_auser, request)
+
+
+async def _auser(request: HttpRequest) -> Any:
+    from asgiref.sync import sync_to_async
+
+    from renkei.accounts.sessions import signed_in_user
+
+    return await sync_to_async(signed_in_user)(request)
 
 
 class SessionLifetimeMiddleware:

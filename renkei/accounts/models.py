@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, router, transaction
 from django.db.models.functions import Concat
@@ -92,6 +93,27 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.get_username()
+
+
+class Session(AbstractBaseSession):
+    """Django's session row with the signed-in user's id and second-factor device beside the
+    data, written from the data at every save (renkei.accounts.sessions), so that one
+    statement reads the session, the user and the device (ADR 0071). The signed data stays
+    the authority: a column is used only when it names what the data names."""
+
+    user_pk = models.BigIntegerField("利用者ID", null=True, blank=True)
+    otp_device_model = models.CharField("二要素の機器の種類", max_length=100, blank=True)
+    otp_device_pk = models.BigIntegerField("二要素の機器ID", null=True, blank=True)
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = "セッション"
+        verbose_name_plural = "セッション"
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from renkei.accounts.sessions.db import SessionStore
+
+        return SessionStore
 
 
 def assignee_field() -> models.ForeignKey[User | None, User | None]:

@@ -87,14 +87,14 @@ def test_login_issues_a_new_session_key(client: Client, member_username: str) ->
     client.post(LOGIN, {"username": member_username, "password": DEMO_PASSWORD})
     after = client.cookies["sessionid"].value
     assert after != before
-    from django.contrib.sessions.models import Session
+    from renkei.accounts.models import Session
 
     assert not Session.objects.filter(session_key=before).exists()
 
 
 def test_logout_by_post_ends_the_server_side_session(client: Client, member_username: str) -> None:
     """POST to logout deletes the session row; the old cookie then counts as anonymous."""
-    from django.contrib.sessions.models import Session
+    from renkei.accounts.models import Session
 
     client.post(LOGIN, {"username": member_username, "password": DEMO_PASSWORD})
     key = client.cookies["sessionid"].value

@@ -69,7 +69,7 @@ def _session_writes(client: Client) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(PROFILE).status_code == 200
     return sum(
-        1 for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")
+        1 for q in queries if "accounts_session" in q["sql"] and not q["sql"].startswith("SELECT")
     )
 
 
@@ -142,6 +142,6 @@ def test_absolute_lifetime_ends_even_an_active_session(signed_in: Client) -> Non
     with clock_at(dt.timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS + 60)):
         response = signed_in.get(PROFILE)
         assert _is_login_redirect(response)
-        from django.contrib.sessions.models import Session
+        from renkei.accounts.models import Session
 
         assert not Session.objects.filter(session_key=key).exists()

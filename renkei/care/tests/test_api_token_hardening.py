@@ -290,3 +290,25 @@ def test_the_token_wins_and_the_session_it_came_with_is_neither_read_nor_refresh
     assert after[SESSION_STARTED_KEY] == long_ago
     # Without the token, the same cookie is the expired session it is.
     assert client.get(f"{CARE}/patients").status_code in (302, 401)
+
+
+def test_a_token_request_does_not_read_the_session_it_came_with(
+    client: Client, station_admin: Membership, nurse: Membership, doctor: Membership
+) -> None:
+    """The session row (with its user and device, ADR 0071) is not even read: request.user
+    is the token's member before anything asks for the cookie's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from renkei.care.tests.conftest import verified
+
+    verified(client, doctor)
+    _, raw = issue(station_admin, nurse)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{CARE}/patients", headers=bearer(raw))
+    assert response.status_code == 200
+    assert not any("accounts_session" in q["sql"] for q in queries)
+    # The same cookie without the token is read (the statement the test looks for exists).
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"{CARE}/patients")
+    assert any("accounts_session" in q["sql"] for q in queries)

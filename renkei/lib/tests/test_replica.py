@@ -99,7 +99,7 @@ def test_sessions_and_accounts_stay_on_the_primary_during_a_replica_read(facilit
     status, primary, rep = _reads(client, "/api/hsds/services")
     assert status == 200
     assert _touches(rep, "directory_facility")
-    assert _touches(primary, "django_session") and not _touches(rep, "django_session")
+    assert _touches(primary, "accounts_session") and not _touches(rep, "accounts_session")
     assert not any("accounts_" in sql for sql in rep)
 
 
@@ -198,12 +198,12 @@ def test_cache_url_shares_counters_and_sessions_in_redis() -> None:
         CACHE_URL="redis://cache.internal:6379/0",
     )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["RedisCache", "django.contrib.sessions.backends.cached_db"]
+    assert r.stdout.split() == ["RedisCache", "renkei.accounts.sessions.cached_db"]
     r = _settings_of(
         "from django.conf import settings as s; from django.core.cache import caches;"
         "print(type(caches['default']).__name__, s.SESSION_ENGINE)"
     )
-    assert r.stdout.split() == ["LocMemCache", "django.contrib.sessions.backends.db"]
+    assert r.stdout.split() == ["LocMemCache", "renkei.accounts.sessions.db"]
 
 
 def test_s3_bucket_puts_uploads_in_the_object_store() -> None:
