@@ -56,10 +56,15 @@ class SignedIn:
     device: Any
 
 
-def device_models() -> list[type[Device]]:
-    """The installed concrete device models, in a fixed order."""
-    return sorted(
-        (m for m in apps.get_models() if issubclass(m, Device)), key=lambda m: m.model_label()
+@functools.cache
+def device_models() -> tuple[type[Device], ...]:
+    """The installed concrete device models, in a fixed order; once per process (walking the
+    app registry three times a request was ~0.3 ms of a signed-in search's CPU)."""
+    return tuple(
+        sorted(
+            (m for m in apps.get_models() if issubclass(m, Device)),
+            key=lambda m: m.model_label(),
+        )
     )
 
 
@@ -125,7 +130,7 @@ def _sql(vendor: str, kind: str) -> str:
     qn = connection.ops.quote_name
     user: Any = get_user_model()
     session: Any = Session
-    devices: list[Any] = device_models()
+    devices: list[Any] = list(device_models())
     selected = [_column_list("u", user)] + [_column_list(f"d{i}", m) for i, m in enumerate(devices)]
     user_pk_col = qn(user._meta.pk.column)
     if kind == "session":
