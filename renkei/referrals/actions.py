@@ -230,8 +230,8 @@ def update_case(
         case.registered_at = timezone.now()
         changed.append("status")
     # Each check Django would ask the database is settled already: the relations are rows
-    # just read, the code is a fresh uuid4, and the one constraint is about decided cases
-    # (five statements a case, the database still enforcing all three).
+    # just read, the code is not changed, and the one constraint is about decided cases while
+    # this one is open (the database still enforcing all three).
     full_clean(
         case,
         exclude=["hospital", "created_by", "assignee", "residence"],
@@ -239,9 +239,9 @@ def update_case(
         validate_constraints=False,
     )
     case.save()
-    # A new case has no relations yet: add (one INSERT) without set()'s read of the current.
-    case.required_capabilities.add(*caps)
-    case.desired_municipalities.add(*munis)
+    # set(), not add(): what the user took off the case is removed.
+    case.required_capabilities.set(caps)
+    case.desired_municipalities.set(munis)
     if changed:
         labels = {
             f.name: str(f.verbose_name)

@@ -94,6 +94,24 @@ def test_update_records_changed_fields(msw: Membership) -> None:
     assert "居住地からの距離" in event.text
 
 
+def test_update_replaces_capabilities_and_municipalities(msw: Membership) -> None:
+    """What the user takes off the case is gone, what they add is there (not only added)."""
+    case = make_case(msw, capability_codes=["suction"], desired_codes=["142077"])
+    actions.update_case(
+        case,
+        by=msw,
+        data=CasePatch.model_validate(
+            {"required_capabilities": [], "desired_municipalities": ["143821"]}
+        ),
+    )
+    case.refresh_from_db()
+    assert list(case.required_capabilities.values_list("code", flat=True)) == []
+    assert list(case.desired_municipalities.values_list("code", flat=True)) == ["143821"]
+    assert case.events.get(kind=EventKind.UPDATED).detail == {
+        "fields": ["required_capabilities", "desired_municipalities"]
+    }
+
+
 def test_registering_a_draft(msw: Membership) -> None:
     """A draft becomes 検索中 when registered with its destinations filled in."""
     draft = make_case(msw, destinations=[], draft=True)
