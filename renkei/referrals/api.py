@@ -27,7 +27,7 @@ from renkei.accounts.idempotency import run_once, valid_key
 from renkei.accounts.models import User
 from renkei.lib.actions import ActionError, Conflict
 from renkei.lib.http import json_bytes
-from renkei.referrals import access, actions, metrics
+from renkei.referrals import access, actions, hospitals, metrics
 from renkei.referrals.inputs import (
     AdmissionQuery,
     CaseAssignInput,
@@ -423,7 +423,7 @@ def post_message(request: HttpRequest, code: uuid.UUID, payload: MessageInput) -
 )
 def admission_hospitals(request: HttpRequest, query: Query[AdmissionQuery]) -> list[HospitalHit]:
     m = _member(request)
-    return actions.search_hospitals(by=m, data=query)
+    return hospitals.search_hospitals(by=m, data=query)
 
 
 @router.get(

@@ -15,7 +15,7 @@ from renkei.accounts.http import MemberRequest, member_required
 from renkei.lib.actions import ActionError
 from renkei.lib.forms import input_from_form, show_error
 from renkei.lib.inputs import parse
-from renkei.referrals import access, actions
+from renkei.referrals import access, actions, hospitals
 from renkei.referrals.forms import AdmissionSearchForm, AnswerForm, HandoverForm, MessageForm
 from renkei.referrals.inputs import (
     ADMISSION_SORTS,
@@ -186,7 +186,7 @@ def admission(request: MemberRequest) -> HttpResponse:
                         "sort": data.get("sort") or "backup",
                     },
                 )
-                hits = actions.search_hospitals(by=request.membership, data=query)
+                hits = hospitals.search_hospitals(by=request.membership, data=query)
                 status = 200
                 active = _active_filters(form, origin, query)
                 order = ADMISSION_SORTS[query.sort]
