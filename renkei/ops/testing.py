@@ -82,11 +82,19 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 class SmtpSink:
-    """An SMTP server on 127.0.0.1:port that keeps every message it accepts (no TLS, no auth)."""
+    """An SMTP server on 127.0.0.1:port that keeps every message it accepts (no TLS, no auth).
+
+    Port 0 takes a free one (read `port` after `start`). `connections` counts the connections
+    accepted; `refuse` holds addresses whose RCPT is refused (550); with `hang_up_after_message`
+    the server closes each connection after it has accepted one message, without a word, as a
+    server does whose idle timeout has passed."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.messages: list[Message] = []
+        self.connections = 0
+        self.refuse: set[str] = set()
+        self.hang_up_after_message = False
         self._server: socketserver.ThreadingTCPServer | None = None
 
     def start(self) -> None:
@@ -94,6 +102,7 @@ class SmtpSink:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                sink.connections += 1
                 self.wfile.write(b"220 sink ESMTP\r\n")
                 while line := self.rfile.readline():
                     verb = line.strip().split(b" ")[0].upper()
@@ -104,6 +113,10 @@ class SmtpSink:
                             data += chunk[1:] if chunk.startswith(b"..") else chunk
                         sink.messages.append(message_from_bytes(data))
                         self.wfile.write(b"250 queued\r\n")
+                        if sink.hang_up_after_message:
+                            return
+                    elif verb == b"RCPT" and any(f"<{a}>".encode() in line for a in sink.refuse):
+                        self.wfile.write(b"550 no such user\r\n")
                     elif verb == b"QUIT":
                         self.wfile.write(b"221 bye\r\n")
                         return
@@ -113,6 +126,7 @@ class SmtpSink:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
