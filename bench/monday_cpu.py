@@ -164,6 +164,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--only", help="comma-separated actions")
     ap.add_argument("--profile", type=int, default=0, help="print the N top functions an action")
+    ap.add_argument(
+        "--statements", action="store_true", help="print one request's SQL an action (shortened)"
+    )
     ap.add_argument("--reseed", action="store_true")
     ap.add_argument("--root", help="the tree whose code runs (bench/before_after.sh: `.`)")
     args = ap.parse_args()
@@ -279,9 +282,11 @@ def main() -> None:
         raise ValueError(action)
 
     statements = [0]
+    seen: list[str] = []
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         statements[0] += 1
+        seen.append(sql)
         return execute(sql, params, many, context)
 
     only = args.only.split(",") if args.only else list(ACTIONS)
@@ -319,6 +324,12 @@ def main() -> None:
             f"{wall / r * 1000:8.2f}  {dict(codes)}",
             flush=True,
         )
+        if args.statements:
+            seen.clear()
+            with connection.execute_wrapper(count):
+                one(action, args.requests)
+            for sql in seen:
+                print(f"    {sql[:300]}")
         if prof:
             for key in ("tottime", "cumulative"):
                 out = io.StringIO()

@@ -353,6 +353,36 @@ def create_consultation(
     request: HttpRequest | None = None,
 ) -> Consultation:
     """Record a consultation, optionally with a first follow-up and confirmed at once."""
+    c, *_ = _create(desk, by=by, data=data, request=request)
+    if data.confirm:
+        c = confirm_consultation(c, by=by, data=ConfirmInput(), request=request)
+    return c
+
+
+@transaction.atomic
+def create_consultation_as_read(
+    desk: Desk,
+    *,
+    by: Membership,
+    data: NewConsultationInput,
+    request: HttpRequest | None = None,
+) -> Consultation:
+    """`create_consultation` for the API's answer: the unconfirmed record as a fresh read
+    gives it, from what was written (ADR 0076). A record confirmed at once is returned as
+    `confirm_consultation` leaves it (the caller reads it back)."""
+    c, topics, facilities, followups = _create(desk, by=by, data=data, request=request)
+    if data.confirm:
+        return confirm_consultation(c, by=by, data=ConfirmInput(), request=request)
+    return _as_read(c, topics=topics, facilities=facilities, followups=followups)
+
+
+def _create(
+    desk: Desk,
+    *,
+    by: Membership,
+    data: NewConsultationInput,
+    request: HttpRequest | None,
+) -> tuple[Consultation, list[Topic], list[Facility], list[FollowUp]]:
     _require_member(desk, by)
     if data.confirm:
         _require_confirmer(desk, by)
@@ -360,11 +390,19 @@ def create_consultation(
     topics = _topics(desk, data.topics)
     facilities = _facilities(data.referred_facilities)
     c = Consultation(desk=desk, entered_by=by.user, **_content(data))
-    full_clean(c, exclude=["topics", "referred_facilities", "entered_by"])
+    # The desk and the municipality are the rows just read and the code a fresh uuid4: their
+    # checks would ask the database what this action knows (ADR 0076); it still enforces them.
+    full_clean(
+        c,
+        exclude=["topics", "referred_facilities", "entered_by", "desk", "subject_municipality"],
+        validate_unique=False,
+    )
     assignee = _checked_followup(desk, data.followup) if data.followup else None
     c.save()
-    c.topics.set(topics)
-    c.referred_facilities.set(facilities)
+    # A new record has no relations yet: add, without set()'s read of the (empty) current ones.
+    c.topics.add(*topics)
+    if facilities:
+        c.referred_facilities.add(*facilities)
     AuditEntry.record(
         "desk.consultation_created",
         by=by,
@@ -372,10 +410,32 @@ def create_consultation(
         request=request,
         detail={"desk": str(desk.code), "named": c.is_named},
     )
+    followups: list[FollowUp] = []
     if data.followup is not None:
-        _create_followup(c, by=by, data=data.followup, assignee=assignee, request=request)
-    if data.confirm:
-        c = confirm_consultation(c, by=by, data=ConfirmInput(), request=request)
+        followups.append(
+            _create_followup(c, by=by, data=data.followup, assignee=assignee, request=request)
+        )
+    return c, topics, facilities, followups
+
+
+def _as_read(
+    c: Consultation,
+    *,
+    topics: list[Topic],
+    facilities: list[Facility],
+    followups: list[FollowUp],
+) -> Consultation:
+    """The record just written as a fresh read gives it, so that the API answers with it
+    (ADR 0076): the time in UTC as the database returns it, the relations in the prefetch
+    cache in their models' order. test_the_new_consultation_is_answered_as_read_back pins it."""
+    c.received_at = c.received_at.astimezone(dt.UTC)
+    c._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "topics": sorted(topics, key=lambda t: (t.sort_order, t.pk)),
+        "referred_facilities": sorted(facilities, key=lambda f: (f.kana, f.name)),
+        "followups": sorted(followups, key=lambda f: (f.due_date, f.pk)),
+    }
+    for f in followups:
+        f.consultation = c
     return c
 
 

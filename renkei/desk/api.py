@@ -123,8 +123,11 @@ def create_consultation(
     request: HttpRequest, desk: uuid.UUID, payload: actions.NewConsultationInput
 ) -> Status[Consultation]:
     m = api_membership(request)
-    c = actions.create_consultation(member_desk(m, desk), by=m, data=payload, request=request)
-    return Status(201, _detail(c))
+    c = actions.create_consultation_as_read(
+        member_desk(m, desk), by=m, data=payload, request=request
+    )
+    # Confirmed at once, the record has a version and a confirmer: read it back.
+    return Status(201, _detail(c) if payload.confirm else c)
 
 
 @router.get(

@@ -140,6 +140,10 @@ class ConsultationOut(Schema):
 
     @staticmethod
     def resolve_followups(obj: Consultation) -> list[FollowUp]:
+        # A record just written carries its follow-ups (actions._as_read).
+        cached = getattr(obj, "_prefetched_objects_cache", {}).get("followups")
+        if cached is not None:
+            return list(cached)
         # Each follow-up's consultation is this one: no query per row for its code.
         followups = list(obj.followups.select_related("assignee"))
         for f in followups:
