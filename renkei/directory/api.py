@@ -315,7 +315,8 @@ def put_vacancy(
     f, membership = _editable(request, code)
     # Refusals (ActionError, StaleVersion) become {"detail"} with their status in renkei.api.
     actions.update_vacancy(f, by=membership, data=payload, request=request)
-    f.refresh_from_db()
+    # The facility as the action wrote it, its municipality as read (ADR 0076): a refresh
+    # read the row again and dropped the municipality, a statement each.
     return Status(200, facility_out(f, True))
 
 
@@ -330,8 +331,7 @@ def confirm_vacancy(
 ) -> Status[dict[str, Any]]:
     f, membership = _editable(request, code)
     actions.confirm_vacancy(f, by=membership, data=payload, request=request)
-    f.refresh_from_db()
-    return Status(200, facility_out(f, True))
+    return Status(200, facility_out(f, True))  # as written, as put_vacancy
 
 
 @router.patch(
