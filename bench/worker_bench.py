@@ -102,6 +102,7 @@ def main() -> None:
                 time.sleep(args.idle)
                 idle = (cpu_of(pids) - cpu) / (time.monotonic() - wall)
                 sink.messages.clear()
+                opened = getattr(sink, "connections", 0)
                 pids = tree(worker.pid)
                 cpu, wall = cpu_of(pids), time.monotonic()
                 with transaction.atomic():
@@ -119,7 +120,8 @@ def main() -> None:
                 print(
                     f"options {option!r:12}: idle {1000 * idle:6.1f} ms CPU a second;"
                     f" {args.jobs} mail jobs in {took:5.1f} s,"
-                    f" {1000 * spent / args.jobs:5.2f} ms CPU a job (the worker process)",
+                    f" {1000 * spent / args.jobs:5.2f} ms CPU a job (the worker process);"
+                    f" {getattr(sink, 'connections', 0) - opened} SMTP connections",
                     flush=True,
                 )
             finally:

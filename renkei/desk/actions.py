@@ -367,9 +367,8 @@ def create_consultation_as_read(
     data: NewConsultationInput,
     request: HttpRequest | None = None,
 ) -> Consultation:
-    """`create_consultation` for the API's answer: the unconfirmed record as a fresh read
-    gives it, from what was written (ADR 0076). A record confirmed at once is returned as
-    `confirm_consultation` leaves it (the caller reads it back)."""
+    """`create_consultation` for the API's answer: the unconfirmed record as written, as a
+    fresh read gives it (ADR 0076); one confirmed at once as `confirm_consultation` leaves it."""
     c, topics, facilities, followups = _create(desk, by=by, data=data, request=request)
     if data.confirm:
         return confirm_consultation(c, by=by, data=ConfirmInput(), request=request)
@@ -425,9 +424,8 @@ def _as_read(
     facilities: list[Facility],
     followups: list[FollowUp],
 ) -> Consultation:
-    """The record just written as a fresh read gives it, so that the API answers with it
-    (ADR 0076): the time in UTC as the database returns it, the relations in the prefetch
-    cache in their models' order. test_the_new_consultation_is_answered_as_read_back pins it."""
+    """The record just written as a fresh read gives it (ADR 0076; test_api_write_answer):
+    the time in UTC, the relations in the prefetch cache in their models' order."""
     c.received_at = c.received_at.astimezone(dt.UTC)
     c._prefetched_objects_cache = {  # type: ignore[attr-defined]
         "topics": sorted(topics, key=lambda t: (t.sort_order, t.pk)),
