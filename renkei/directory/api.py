@@ -23,6 +23,7 @@ from renkei.directory.models import (
     Facility,
     FacilityKind,
     vacancy_is_stale,
+    vocabulary,
 )
 from renkei.directory.search import (
     JAPAN_LAT,
@@ -160,7 +161,9 @@ def facility_out(f: Facility, member: bool) -> dict[str, Any]:
         municipality_code=f.municipality.code,
         municipality_name=f.municipality.name,
         distance_km=getattr(f, "distance_km", None),
-        capability_codes=[c.code for c in f.capabilities.all()],
+        # Decoded from the mask as a search page's rows are (the shared vocabulary): the
+        # link table would be a statement an answer (ADR 0076).
+        capability_codes=vocabulary(mask=f.capability_mask).codes_of(f.capability_mask),
     )
     return facility_dict(values, member)
 
@@ -286,7 +289,7 @@ def search_facilities(
 )
 def get_facility(request: HttpRequest, code: uuid.UUID) -> Status[dict[str, Any]]:
     f = get_object_or_404(
-        Facility.objects.public().select_related("municipality").prefetch_related("capabilities"),
+        Facility.objects.public().select_related("municipality"),
         code=code,
     )
     return Status(200, facility_out(f, _member(request) is not None))
