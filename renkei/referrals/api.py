@@ -205,10 +205,10 @@ def withdraw_case(
     summary="受入れ候補（条件に合う施設と、あと少しの施設）",
 )
 def get_candidates(request: HttpRequest, code: uuid.UUID) -> MatchResult:
-    case = access.own_case(_member(request), code)
-    if not case.is_open:
+    found = access.own_case_to_match(_member(request), code)
+    if not found.case.is_open:
         raise Conflict("決定・取下げ済みの案件です")
-    return find_candidates(case)
+    return find_candidates(found.case, criteria=found.criteria())
 
 
 @router.get(

@@ -46,7 +46,6 @@ from django.utils import timezone
 from renkei.directory import facility_sql as fsql
 from renkei.directory.facility_sql import SQL
 from renkei.directory.models import (
-    ACCEPTANCE_FIELDS,
     Capability,
     CareLevel,
     Facility,
@@ -58,6 +57,8 @@ from renkei.directory.models import (
 )
 from renkei.lib.dates import ago_ja
 from renkei.lib.geo import distance_km
+from renkei.referrals import facility_rows
+from renkei.referrals.facility_rows import FacilityRow
 from renkei.referrals.models import (
     POST_ACUTE_WARDS,
     Answer,
@@ -124,7 +125,7 @@ class History:
 
 @dataclass
 class Candidate:
-    facility: Facility
+    facility: FacilityRow
     distance_km: float | None
     reasons: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -140,7 +141,7 @@ class Candidate:
     @property
     def municipality_name(self) -> str:
         """Fetched with the candidate row, so listing candidates costs no query per facility."""
-        return str(getattr(self.facility, "municipality_name", ""))
+        return self.facility.municipality_name
 
     @property
     def in_network(self) -> bool:
@@ -176,32 +177,41 @@ class Criteria:
     residence: Municipality
     local_ids: list[int]
     residence_ids: list[int]
-    desired_names: list[str]
     radius_km: float
     budget: int | None
     point: tuple[float, float] | None
 
     @classmethod
     def of(cls, case: PlacementCase) -> Criteria:
-        residence = case.residence
-        residence_ids = [residence.pk] + ([residence.parent_id] if residence.parent_id else [])
-        desired = list(case.desired_municipalities.all())
-        desired_ids = [m.pk for m in desired]
+        """From a case fetched with its residence and its two many-to-many relations."""
+        desired_ids = [m.pk for m in case.desired_municipalities.all()]
         desired_wards = list(
             Municipality.objects.filter(parent_id__in=desired_ids).values_list("pk", flat=True)
         )
+        return cls.build(case, list(case.required_capabilities.all()), desired_ids, desired_wards)
+
+    @classmethod
+    def build(
+        cls,
+        case: PlacementCase,
+        capabilities: list[Capability],
+        desired_ids: list[int],
+        desired_ward_ids: list[int],
+    ) -> Criteria:
+        """From what was read of a case: access.own_case_to_match reads all of it at once."""
+        residence = case.residence
+        residence_ids = [residence.pk] + ([residence.parent_id] if residence.parent_id else [])
         # A ward resident is local to the whole city for wards' sake only through its own ward.
         return cls(
-            capabilities=list(case.required_capabilities.all()),
+            capabilities=capabilities,
             care_level=case.care_level,
             dementia=case.dementia,
             infections=list(case.infections),
             sex=case.sex,
             destinations=list(case.destinations) or [d.value for d in Destination],
             residence=residence,
-            local_ids=sorted({residence.pk, *desired_ids, *desired_wards}),
+            local_ids=sorted({residence.pk, *desired_ids, *desired_ward_ids}),
             residence_ids=residence_ids,
-            desired_names=[m.name for m in desired],
             radius_km=float(case.radius_km),
             budget=case.budget_monthly,
             point=residence.point(),
@@ -334,7 +344,7 @@ def candidate_sql(c: Criteria, served_ids: list[int], limit: int) -> SQL:
         fails.append(_fail(SQL("f.cost_min IS NULL OR f.cost_min <= %s", [c.budget])))
     total = SQL(" + ".join(f.text for f in fails), [p for f in fails for p in f.params])
 
-    columns = ", ".join(f"f.{name}" for name in COLUMNS)
+    columns = ", ".join(f"f.{name}" for name in facility_rows.COLUMNS)
     where = fsql.active("f") & scope & _kind_refinement(c.destinations)
     text = (
         f"SELECT * FROM (SELECT {columns}, m.name AS municipality_name, "
@@ -353,33 +363,11 @@ def candidate_sql(c: Criteria, served_ids: list[int], limit: int) -> SQL:
 
 def candidate_rows(
     c: Criteria, served_ids: list[int], limit: int = CANDIDATE_LIMIT
-) -> list[Facility]:
-    """Facility rows (only the columns matching needs) with dist2, fails and municipality_name."""
+) -> list[FacilityRow]:
+    """Facility rows (only the columns matching needs) with dist2, fails and municipality_name,
+    as tuples (ADR 0075)."""
     q = candidate_sql(c, served_ids, limit)
-    return list(Facility.objects.raw(q.text, q.params))
-
-
-COLUMNS = [
-    "id",
-    "code",
-    "kind",
-    "name",
-    "municipality_id",
-    "lat",
-    "lng",
-    "capability_mask",
-    *ACCEPTANCE_FIELDS,
-    "service_radius_km",
-    "vacancy_status",
-    "vacancy_count",
-    "vacancy_confirmed_at",
-    "is_home_care_support",
-    "is_backup_hospital",
-    "organization_id",
-    # Not matching's: the page of facilities outside the network shows it, and a column of
-    # ~120 short rows costs less than the statement that fetched it afterwards (ADR 0070).
-    "phone",
-]
+    return facility_rows.read(q.text, q.params)
 
 
 def history_queryset(
@@ -599,9 +587,11 @@ def find_candidates(
     limit_matches: int = 50,
     limit_near: int = 30,
     now: dt.datetime | None = None,
+    criteria: Criteria | None = None,
 ) -> MatchResult:
+    """`criteria`: the case's, when the caller read them already (Criteria.build)."""
     now = now or timezone.now()
-    c = Criteria.of(case)
+    c = criteria or Criteria.of(case)
     served_ids = _served_ids(c)
     rows = candidate_rows(c, served_ids, CANDIDATE_LIMIT + 1)
     truncated = len(rows) > CANDIDATE_LIMIT
@@ -609,17 +599,19 @@ def find_candidates(
     ids = [f.pk for f in rows]
     history, requested = history_for(ids, now, case)
     hospital_ids = [f.pk for f in rows if f.kind == FacilityKind.HOSPITAL]
-    wards: dict[int, list[Ward]] = {}
+    # (kind, vacant beds) of each hospital's wards: the reasons show nothing else of them.
+    wards: dict[int, list[tuple[str, int | None]]] = {}
     if hospital_ids:
-        for w in Ward.objects.filter(facility_id__in=hospital_ids):
-            wards.setdefault(w.facility_id, []).append(w)
+        for facility_id, kind, vacant_beds in Ward.objects.filter(
+            facility_id__in=hospital_ids
+        ).values_list("facility_id", "kind", "vacant_beds"):
+            wards.setdefault(facility_id, []).append((kind, vacant_beds))
     served = set(served_ids)
     care_labels = {int(v): str(label) for v, label in CareLevel.choices}
     matches: list[Candidate] = []
     near: list[Candidate] = []
     for f in rows:
-        d2 = getattr(f, "dist2", None)
-        dist = math.sqrt(d2) if d2 is not None else None
+        dist = math.sqrt(f.dist2) if f.dist2 is not None else None
         cand = Candidate(
             facility=f,
             distance_km=dist,
@@ -627,10 +619,10 @@ def find_candidates(
             requested_status=requested.get(f.pk),
         )
         _evaluate(cand, c, served, care_labels, now)
-        for w in wards.get(f.pk, []):
-            if w.kind in POST_ACUTE_WARDS:
-                vacant = f"空床{w.vacant_beds}" if w.vacant_beds is not None else "空床未登録"
-                cand.reasons.append(f"{WARD_LABELS.get(w.kind, w.kind)}（{vacant}）")
+        for kind, vacant_beds in wards.get(f.pk, []):
+            if kind in POST_ACUTE_WARDS:
+                vacant = f"空床{vacant_beds}" if vacant_beds is not None else "空床未登録"
+                cand.reasons.append(f"{WARD_LABELS.get(kind, kind)}（{vacant}）")
         if f.kind == FacilityKind.HOSPITAL and f.pk not in wards:
             cand.to_confirm.append("要確認: 病棟情報（未登録）")
         cand.score = _score(cand, c, now)

@@ -23,6 +23,7 @@ from django.urls import reverse
 from renkei.accounts.models import Membership
 from renkei.directory.models import Facility, FacilityKind, VacancyStatus
 from renkei.referrals import candidates_html
+from renkei.referrals.facility_rows import FacilityRow
 from renkei.referrals.matching import Candidate
 from renkei.referrals.models import PlacementCase, RequestStatus
 from renkei.referrals.tests.conftest import login
@@ -71,14 +72,15 @@ def candidate(
     to_confirm: tuple[str, ...] = (),
     town: str = "藤沢市",
 ) -> Candidate:
-    f = Facility(
+    # The columns the rows show; the others are matching's (test_facility_rows pins them).
+    f = FacilityRow._make([None] * len(FacilityRow._fields))._replace(
         code=uuid.uuid4(),
         name=name,
         kind=kind,
         vacancy_status=vacancy,
         organization_id=1 if network else None,
+        municipality_name=town,
     )
-    f.municipality_name = town  # type: ignore[attr-defined]  # as the candidate query sets it
     return Candidate(
         facility=f,
         distance_km=km,

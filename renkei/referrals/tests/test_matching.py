@@ -301,7 +301,7 @@ def test_sql_and_python_agree_on_failed_conditions(msw: Membership) -> None:
         budget_monthly=200000,
     )
     criteria = Criteria.of(case)
-    sql = {f.name: f.fails for f in candidate_rows(criteria, _served_ids(criteria))}  # type: ignore[attr-defined]
+    sql = {f.name: f.fails for f in candidate_rows(criteria, _served_ids(criteria))}
     python = {c.facility.name: len(c.missing) for c in find_candidates(case).all()}
     assert sql == python == {"a": 2, "b": 1, "c": 2, "d": 1, "e": 1}
 

@@ -223,7 +223,8 @@ def case_detail(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "POST"])
 def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
-    case = access.own_case_to_match(request.membership, code)
+    found = access.own_case_to_match(request.membership, code)
+    case = found.case
     form = SendForm(request.POST or None)
     status = 200
     selected = request.POST.getlist("facility")
@@ -251,9 +252,9 @@ def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
             "case": case,
             "form": form,
             "selected": set(selected),
-            "capabilities": list(case.required_capabilities.all()),
+            "capabilities": found.capabilities,
             **(
-                _candidate_groups(request, case, set(selected))
+                _candidate_groups(request, found, set(selected))
                 if case.is_open
                 else {"result": None}
             ),
@@ -266,12 +267,12 @@ OUTSIDE_PER_PAGE = 10
 
 
 def _candidate_groups(
-    request: MemberRequest, case: PlacementCase, selected: set[str]
+    request: MemberRequest, found: access.CaseToMatch, selected: set[str]
 ) -> dict[str, Any]:
     """The candidates as the MSW works through them: those a request can go to first, then
     those already asked, then the directory's other facilities (to phone), ten at a time.
     Their rows are drawn in Python (candidates_html, ADR 0070)."""
-    result = find_candidates(case)
+    result = find_candidates(found.case, criteria=found.criteria())
     everyone = result.all()
     outside = [c for c in everyone if not c.in_network]
     page = Paginator(outside, OUTSIDE_PER_PAGE).get_page(request.GET.get("outside"))
