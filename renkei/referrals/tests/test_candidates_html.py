@@ -11,6 +11,7 @@ floatformat:1 does) and a phone number, and names, reasons and phone numbers wit
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -190,3 +191,33 @@ def test_the_outside_list_shows_the_phone_numbers_read_with_the_candidates(
     assert page.count("電話番号の登録がありません") == 1
     # The candidate query's own text names the table unquoted, the ORM's quoted.
     assert sum(bool(re.search(r'FROM "?directory_facility\b', q["sql"])) for q in queries) == 1
+
+
+def test_the_send_form_s_token_and_deadline_are_the_template_s_html(
+    settings: Any,
+) -> None:
+    """Unbound (drawn from the per-process memo, ADR 0075) and bound with an error (drawn by
+    the template), the token and the deadline are what {{ form.form_token }} and the
+    field include drew; each unbound form keeps its own token, and a new default deadline
+    (the next day) is drawn anew."""
+    from django.utils import timezone
+
+    from renkei.referrals.forms import SendForm
+
+    settings.DEBUG = False
+    old = '{{ form.form_token }}|{% include "components/field.html" with field=form.deadline %}'
+    for _ in range(2):  # the second time from the memo
+        form = SendForm()
+        ours = f"{candidates_html.token_input(form)}|{candidates_html.deadline_field(form)}"
+        assert ours == template(old, {"form": form})
+        assert f'value="{form.initial["form_token"]}"' in ours and 'type="hidden"' in ours
+        assert 'type="datetime-local"' in ours
+    assert SendForm().initial["form_token"] not in ours  # a fresh token each time
+    tomorrow = SendForm(initial={"deadline": timezone.localtime() + dt.timedelta(days=3)})
+    drawn = candidates_html.deadline_field(tomorrow)
+    assert drawn == template(old.split("|")[1], {"form": tomorrow}) != ours.split("|")[1]
+    bound = SendForm({"form_token": "<t>", "deadline": "not a date"})
+    assert not bound.is_valid()
+    ours = f"{candidates_html.token_input(bound)}|{candidates_html.deadline_field(bound)}"
+    assert ours == template(old, {"form": bound})
+    assert "&lt;t&gt;" in ours and "errorlist" in ours

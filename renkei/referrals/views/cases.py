@@ -251,6 +251,8 @@ def candidates(request: MemberRequest, code: uuid.UUID) -> HttpResponse:
         {
             "case": case,
             "form": form,
+            "token_html": candidates_html.token_input(form),
+            "deadline_html": candidates_html.deadline_field(form),
             "selected": set(selected),
             "capabilities": found.capabilities,
             **(
