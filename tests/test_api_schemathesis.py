@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from ninja import Router
 from pydantic import create_model
 from schemathesis.checks import not_a_server_error
+from schemathesis.python._constants.orchestrator import build_constants_pool
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -81,6 +82,11 @@ CONFIG = schemathesis.Config.from_dict(
 )
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, config=CONFIG)
+# Schemathesis reads the application's modules for literals to generate with (its constants
+# pool) once per schema object, and each `schema.include(...)` below is a new one: read once
+# here, before them, every filtered copy shares the pool (same values, one reading instead of 17
+# at every worker's collection).
+build_constants_pool(schema)
 
 # Refusals of well-formed requests that no JSON Schema can state: a rule against the data (a
 # code or record that must exist, a state the record must be in, a page that must be there) or
