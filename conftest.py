@@ -141,7 +141,43 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+def _migrate_once(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under xdist, the run's first worker migrates its test database and the others copy it
+    (tests/migrate_once.py): the migrations ran once per worker, ~28 s of CPU each."""
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if not worker:
+        yield
+        return
+    from tests.migrate_once import migrating_once
+
+    # The workers' temporary directories share this parent, one per run.
+    with migrating_once(tmp_path_factory.getbasetemp().parent, worker):
+        yield
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The xdist controller, its workers done: drop the run's migrated copy (PostgreSQL)."""
+    if not session.config.pluginmanager.has_plugin("dsession"):
+        return
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    from tests.migrate_once import drop_copy
+
+    with session.config.stash[blocking_manager_key].unblock():
+        drop_copy(connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, _migrate_once: None
+) -> None:
     """A second alias, `replica`, mirroring the test database (TEST MIRROR), for the tests of
     the read-replica router (renkei/lib/tests/test_replica.py). Nothing reads through it
     unless a test turns REPLICA_READS on. On PostgreSQL, commits that do not wait for fsync."""
