@@ -192,6 +192,65 @@ def server_cpu() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_sampler(db: str) -> None:
+    """Run as a separate process (its own CPU is not the importer's): every 0.05 s, the CPU of
+    each PostgreSQL backend connected to `db` (its process title names the database); at EOF
+    on stdin, print their sum since the start. A backend seen at the start counts from its
+    first sample, a new one from 0. A backend that exits loses at most its last 0.05 s (the
+    import's writer connection closes when the import ends). Other helpers' databases and
+    PostgreSQL's own processes (checkpointer, WAL writer) are not counted."""
+    import select
+
+    tck = os.sysconf("SC_CLK_TCK")
+    first: dict[tuple[str, str], int] = {}
+    last: dict[tuple[str, str], int] = {}
+    start = True
+    while True:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if not title.startswith(b"postgres: ") or f" {db} ".encode() not in title:
+                    continue
+                rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            key, cpu = (pid, rest[19]), int(rest[11]) + int(rest[12])
+            first.setdefault(key, cpu if start else 0)
+            last[key] = cpu
+        start = False
+        if select.select([sys.stdin], [], [], 0.05)[0] and not sys.stdin.read(1):
+            break
+    print(sum(last[k] - first[k] for k in last) / tck, flush=True)
+
+
+class DatabaseCPU:
+    """CPU of the backends of this database between start() and stop() (database_cpu_sampler)."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.db = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else ""
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        if self.db:
+            self.proc = subprocess.Popen(
+                [sys.executable, __file__, "--sample-db", self.db],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(0.2)  # its first sample, before the import starts
+
+    def stop(self) -> float:
+        if self.proc is None:
+            return 0.0
+        out, _ = self.proc.communicate("")
+        return float(out)
+
+
 def _is_postmaster(pid: str) -> bool:
     """The postmaster is the postgres process whose parent is not a postgres process."""
     try:
@@ -202,8 +261,10 @@ def _is_postmaster(pid: str) -> bool:
     return parent[parent.index("(") + 1 : parent.rindex(")")] != "postgres"
 
 
-def run(csv_path: Path, label: str) -> None:
-    """In a child process whose DATABASE_URL is set: migrate, empty, import twice."""
+def run(csv_path: Path, label: str, root: Path | None = None) -> None:
+    """In a child process whose DATABASE_URL is set: migrate, empty, import three times."""
+    if root is not None:
+        sys.path.insert(0, str(root))  # the tree whose importer is measured (--root)
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
@@ -229,15 +290,24 @@ def run(csv_path: Path, label: str) -> None:
         ("3rd", "10% upd.", changed),
     )
     for attempt, expect, path in runs:
+        own = DatabaseCPU()
+        own.start()
         t, cpu, db_cpu = time.monotonic(), time.process_time(), server_cpu()
         r = import_file(path)
         secs, cpu, db_cpu = time.monotonic() - t, time.process_time() - cpu, server_cpu() - db_cpu
-        server = f", PostgreSQL {db_cpu:4.1f} s" if db_cpu else ""
+        own_cpu = own.stop()
+        server = (
+            f", PostgreSQL {own_cpu:4.1f} s this database's backends, {db_cpu:4.1f} s all of it"
+            if db_cpu
+            else ""
+        )
+        per = 10_000 / r.total_rows
         print(
             f"{label:8s} {attempt} import ({expect:9s}): {r.total_rows:,} rows in {secs:5.1f} s"
-            f" = {r.total_rows / secs:7,.0f} rows/s (CPU: importer {cpu:4.1f} s{server})"
+            f" = {r.total_rows / secs:7,.0f} rows/s (CPU: importer {cpu:4.1f} s{server};"
+            f" per 10,000 rows {cpu * per:.2f} + {own_cpu * per:.2f} s)"
             f"  [created {r.created:,}, updated {r.updated:,}, unchanged {r.unchanged:,},"
-            f" rejected {r.rejected:,}, notes {r.notes:,}]",
+            f" rejected {r.rejected:,}, notes {r.notes:,}] load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     print(f"{label:8s} load average during the run: {os.getloadavg()[0]:.1f} (2 cores)", flush=True)
@@ -270,9 +340,19 @@ def main() -> None:
     ap.add_argument("--only", choices=["postgres", "sqlite"])
     ap.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--label", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--sample-db", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--root",
+        type=Path,
+        help="measure the importer of this tree (bench/before_after.sh with this script's"
+        " absolute path and --root .: both sides get this script's PostgreSQL column)",
+    )
     args = ap.parse_args()
+    if args.sample_db:
+        database_cpu_sampler(args.sample_db)
+        return
     if args.run:
-        run(args.run, args.label)
+        run(args.run, args.label, args.root)
         return
 
     csv_path = OUT / f"kaigo_synthetic_{args.rows}.csv"
@@ -302,7 +382,15 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "renkei.settings",
         }
         subprocess.run(
-            [sys.executable, __file__, "--run", str(csv_path), "--label", label],
+            [
+                sys.executable,
+                __file__,
+                "--run",
+                str(csv_path),
+                "--label",
+                label,
+                *(["--root", str(args.root.resolve())] if args.root else []),
+            ],
             env=env,
             check=True,
         )
