@@ -244,3 +244,33 @@ def test_a_batch_counts_as_done_once_its_held_back_rows_are_committed() -> None:
 
     imports.import_bytes(kaigo_csv(*data), filename="jigyosho.csv", batch_size=4, progress=progress)
     assert seen[-1] == len(data) and len(seen) > 5
+
+
+def test_the_writer_commits_without_waiting_for_the_disk_and_nothing_else_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The writer's connection, the import's own, commits with synchronous_commit off (ADR
+    0074); the main connection, which outlives the import, keeps the server's setting."""
+    insert = bulk.insert_built
+    settings: dict[str, str] = {}
+
+    def recording_insert(built: bulk._Built) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            settings[threading.current_thread().name.split("_")[0]] = cursor.fetchone()[0]
+        insert(built)
+
+    # The test settings open every connection with synchronous_commit off (conftest.py): the
+    # writer's connection opens with the server's setting here, and this one returns to it.
+    options = connection.settings_dict["OPTIONS"]
+    monkeypatch.setitem(
+        options, "options", options.get("options", "").replace("-c synchronous_commit=off", "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+    monkeypatch.setattr(bulk, "insert_built", recording_insert)
+    imports.import_bytes(kaigo_csv(*rows()), filename="jigyosho.csv", batch_size=4)
+    assert settings["import-write"] == "off"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
