@@ -57,6 +57,17 @@ async def _auser(request: HttpRequest) -> Any:
     return await sync_to_async(signed_in_user)(request)
 
 
+async def _known_user(user: Any) -> Any:
+    return user
+
+
+def _act_as(request: HttpRequest, user: Any) -> None:
+    """request.user and request.auser both stand for this user: an async caller must not see
+    the session's user that SignedInMiddleware put behind request.auser."""
+    request.user = user
+    request.auser = functools.partial(_known_user, user)
+
+
 class SessionLifetimeMiddleware:
     """Absolute session lifetime (security R06); the idle timeout is the cookie age.
 
@@ -165,7 +176,7 @@ class ApiTokenMiddleware:
         user = token.membership.user
         user.otp_device = None  # type: ignore[attr-defined]
         user.is_verified = lambda: True  # type: ignore[attr-defined]
-        request.user = user
+        _act_as(request, user)
         request.api_token = token  # type: ignore[attr-defined]
         tokens.mark_used(token, request)
         return self.get_response(request)
@@ -190,7 +201,7 @@ def _token_failed(request: HttpRequest, raw: str, address: str, e: Any) -> HttpR
 
     # The session is ignored for a token request, refused or not: the audit line must not
     # name the cookie's user as the one who tried.
-    request.user = AnonymousUser()
+    _act_as(request, AnonymousUser())
     prefix = tokens.prefix_of(raw)
     waits = [ratelimit.hit("token_failure", address)]
     if prefix is not None:

@@ -289,6 +289,49 @@ def test_the_token_is_the_member_not_the_session_that_came_with_it(
     assert client.get(f"{CARE}/patients/{own.code}").status_code == 200
 
 
+@pytest.mark.parametrize("good", [True, False])
+def test_an_async_caller_sees_the_token_not_the_session_that_came_with_it(
+    client: Client,
+    station_admin: Membership,
+    nurse: Membership,
+    doctor: Membership,
+    good: bool,
+) -> None:
+    """request.auser is what request.user is behind a bearer token: the token's member, or
+    nobody for a refused token; never the user of the session cookie sent alongside."""
+    from asgiref.sync import async_to_sync
+    from django.conf import settings
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from renkei.accounts.middleware import ApiTokenMiddleware, SignedInMiddleware
+    from renkei.care.tests.conftest import verified
+
+    verified(client, doctor)
+    _, raw = issue(station_admin, nurse)
+    seen: dict[str, Any] = {}
+
+    def view(request: HttpRequest) -> HttpResponse:
+        seen["user"] = request.user
+        seen["auser"] = async_to_sync(request.auser)()
+        return HttpResponse()
+
+    request = RequestFactory().get(
+        f"{CARE}/patients", headers=bearer(raw if good else raw[:-4] + "AAAA")
+    )
+    cookie = settings.SESSION_COOKIE_NAME
+    request.COOKIES[cookie] = client.cookies[cookie].value
+    refused = SessionMiddleware(SignedInMiddleware(ApiTokenMiddleware(view)))(request)
+    if good:
+        assert seen["user"].pk == seen["auser"].pk == nurse.user.pk
+    else:
+        # Refused before the view; the audit line and whatever runs after it see nobody.
+        assert refused.status_code == 401
+        assert not request.user.is_authenticated
+        assert not async_to_sync(request.auser)().is_authenticated
+
+
 def test_the_schema_documents_the_bearer_on_reads_only() -> None:
     from renkei.api import api
 
