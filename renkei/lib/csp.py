@@ -7,7 +7,9 @@ things make a response's policy differ from the settings' own: a nonce that the 
 (`request.csp_nonce`, used by the templates' scripts) and a view's own policy (django-csp's
 decorators). A response with neither gets the same two strings every time; they are built once
 per settings (again after a test overrides them) and set exactly as CSPMiddleware sets them.
-Every other response goes through CSPMiddleware itself.
+A page that drew a nonce gets the same strings built once with a placeholder nonce, the
+placeholder replaced by the request's nonce (ADR 0077): building both policies per page was
+~0.1 ms of every HTML page. Responses with a view's own policy go through CSPMiddleware itself.
 """
 
 from __future__ import annotations
@@ -52,10 +54,24 @@ def settings_policies() -> tuple[tuple[str, tuple[str, ...]], tuple[str, tuple[s
     )
 
 
+# Stands for the nonce in the policies built once: a NUL is in no policy and in no nonce
+# (base64), so replacing it can only replace what build_policy put for the nonce.
+_PLACEHOLDER = "\x00"
+_NONCE_SOURCE = f"'nonce-{_PLACEHOLDER}'"
+
+
+@functools.cache
+def nonce_policies() -> tuple[str, str]:
+    """The enforced and report-only policies as build_policy gives them for a nonce, with
+    _NONCE_SOURCE where the nonce goes."""
+    return build_policy(nonce=_PLACEHOLDER), build_policy(nonce=_PLACEHOLDER, report_only=True)
+
+
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("CONTENT_SECURITY_POLICY"):
         settings_policies.cache_clear()
+        nonce_policies.cache_clear()
 
 
 class CSPHeadersMiddleware(CSPMiddleware):
@@ -64,13 +80,17 @@ class CSPHeadersMiddleware(CSPMiddleware):
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
-        if getattr(request, "_csp_nonce", None) is not None or any(
+        nonce = getattr(request, "_csp_nonce", None)
+        if (nonce is not None and not isinstance(nonce, str)) or any(
             hasattr(response, name) for name in PER_RESPONSE
         ):
             return super().process_response(request, response)
         if response.status_code in DEBUG_EXEMPT and settings.DEBUG:
             return response
         (csp, excluded), (csp_ro, excluded_ro) = settings_policies()
+        if nonce is not None:
+            source = f"'nonce-{nonce}'"
+            csp, csp_ro = (p.replace(_NONCE_SOURCE, source) for p in nonce_policies())
         path = request.path_info
         if (
             csp
@@ -87,5 +107,6 @@ class CSPHeadersMiddleware(CSPMiddleware):
         ):
             response[HEADER_REPORT_ONLY] = csp_ro
         # As CSPMiddleware: a nonce drawn after the header was written would not be in it.
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
+        if nonce is None:
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response

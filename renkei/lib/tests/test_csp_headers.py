@@ -65,6 +65,29 @@ def test_same_headers_as_django_csp() -> None:
             assert (HEADER_REPORT_ONLY in _both(_json)[1]) == bool(settings_override)
 
 
+def test_a_pages_header_carries_its_own_nonce() -> None:
+    """A page's nonce is the one in its headers, enforced and report-only, request by
+    request; everything else as django-csp builds it for that nonce."""
+    from csp.constants import NONCE
+    from csp.utils import build_policy
+
+    report_only = {"DIRECTIVES": {"script-src": ["'self'", NONCE], "report-uri": "/csp-report/"}}
+    with override_settings(CONTENT_SECURITY_POLICY_REPORT_ONLY=report_only):
+        nonces = set()
+        for _ in range(3):
+            request = RequestFactory().get("/x/")
+            middleware = CSPHeadersMiddleware(_json)
+            middleware.process_request(request)
+            nonce = str(request.csp_nonce)  # type: ignore[attr-defined]
+            response = middleware.process_response(request, _json(request))
+            assert response[HEADER] == build_policy(nonce=nonce)
+            assert response[HEADER_REPORT_ONLY] == build_policy(nonce=nonce, report_only=True)
+            assert f"'nonce-{nonce}'" in response[HEADER_REPORT_ONLY]
+            assert str(request.csp_nonce) == nonce  # type: ignore[attr-defined]
+            nonces.add(nonce)
+        assert len(nonces) == 3
+
+
 def test_settings_change_is_followed() -> None:
     """The policy built once is built again when the settings change (tests override them)."""
     before = _both(_json)[1][HEADER]
