@@ -10,13 +10,16 @@ options; a result row is one format string over values escaped once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import Any
 
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -121,14 +124,25 @@ def _tag_items() -> dict[str, tuple[str, str]]:
     return items
 
 
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+@functools.lru_cache(maxsize=64)  # bounded: the script prefix is part of the key
+def _detail_pattern(prefix: str, urlconf: Any) -> str:
+    """A facility's address with _PLACEHOLDER for its code. reverse() matched the resolver's
+    candidates on every page (~40 µs, docs/benchmarks.md session 13); the address depends
+    only on the prefix and the URLconf, as {% link %}'s memo (ADR 0064)."""
+    return reverse("directory:detail", urlconf=urlconf, args=[_PLACEHOLDER])
+
+
 def result_rows(rows: Sequence[dict[str, Any]], chosen_capabilities: Collection[str]) -> SafeString:
     """The search's result list items for FacilitySearch.rows(ROW_COLUMNS)."""
     if not rows:
         return mark_safe("")
     now = timezone.now()
-    # One reverse() for the page: a facility's address is the pattern with its code in it.
-    placeholder = "00000000-0000-0000-0000-000000000000"
-    detail = reverse("directory:detail", args=[placeholder])
+    # A facility's address is the pattern with its code in it.
+    placeholder = _PLACEHOLDER
+    detail = _detail_pattern(get_script_prefix(), get_urlconf())
     tag_items = _tag_items()
     out = []
     for r in rows:
@@ -160,3 +174,10 @@ def result_rows(rows: Sequence[dict[str, Any]], chosen_capabilities: Collection[
             f"{tags}</li>"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value escaped above
+
+
+@receiver(setting_changed)
+def _urlconf_changed(*, setting: str, **kwargs: Any) -> None:
+    # The default URLconf is the key's None: a test that swaps it must not get the old address.
+    if setting == "ROOT_URLCONF":
+        _detail_pattern.cache_clear()
