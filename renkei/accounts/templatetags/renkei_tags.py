@@ -69,9 +69,6 @@ def _link(prefix: str, urlconf: Any, name: str, args: tuple[str, ...]) -> tuple[
     return url, conditional_escape(url)
 
 
-_PLACE = object()  # render_context key: (script prefix, URLconf) of the render
-
-
 class _MemoNode(template.Node):
     def __init__(self, kind: str, args: tuple[str, ...]) -> None:
         self.kind = kind
@@ -81,12 +78,7 @@ class _MemoNode(template.Node):
         if self.kind == "asset":
             raw, escaped = _asset(str(settings.STATIC_URL), self.args[0])
         else:
-            # The prefix and the URLconf are thread-local (asgiref Locals, ~2 µs a read) and
-            # cannot change during a render: read once per render, not per link.
-            place = context.render_context.get(_PLACE)
-            if place is None:
-                place = context.render_context[_PLACE] = (get_script_prefix(), get_urlconf())
-            raw, escaped = _link(place[0], place[1], self.args[0], self.args[1:])
+            raw, escaped = _link(get_script_prefix(), get_urlconf(), self.args[0], self.args[1:])
         return escaped if context.autoescape else raw
 
 
