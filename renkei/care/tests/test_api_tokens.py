@@ -323,6 +323,7 @@ def test_an_async_caller_sees_the_token_not_the_session_that_came_with_it(
     cookie = settings.SESSION_COOKIE_NAME
     request.COOKIES[cookie] = client.cookies[cookie].value
     refused = SessionMiddleware(SignedInMiddleware(ApiTokenMiddleware(view)))(request)
+    assert isinstance(refused, HttpResponse)
     if good:
         assert seen["user"].pk == seen["auser"].pk == nurse.user.pk
     else:

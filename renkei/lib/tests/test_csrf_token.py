@@ -9,16 +9,19 @@ import re
 import pytest
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware import csrf as django_csrf
 from django.middleware.csrf import (
     CSRF_ALLOWED_CHARS,
     CsrfViewMiddleware,
-    _unmask_cipher_token,
 )
 from django.middleware.csrf import get_token as djangos_get_token
 from django.test import Client, RequestFactory
 
 from renkei.lib.csrf import get_token, random_chars
 from renkei.testing import make_member, make_org
+
+# Django's own unmasking (private, not in the type stubs): the check its middleware runs.
+_unmask_cipher_token = django_csrf._unmask_cipher_token  # type: ignore[attr-defined]
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"')
 
