@@ -1,8 +1,7 @@
 """Session 13's fixed costs of the HTML search page, off and on in one process (ADR 0077).
 
 Each change is switched back to what it replaced (Django's csrf get_token, django-csp's
-process_response, {% link %} reading the script prefix and URLconf per tag, a reverse() for
-the rows' facility address on every page), and batches of
+process_response, a reverse() for the rows' facility address on every page), and batches of
 the HTML page through renkei.wsgi alternate between "old" and "new" in one process and one
 database connection: on a shared host two runs differ by more than these changes save.
 
@@ -30,28 +29,16 @@ import search_bench as sb  # noqa: E402
 def switches() -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
     """name: (back to the old code, forward to the new)."""
     from csp.middleware import CSPMiddleware
-    from django import template
     from django.middleware import csrf as django_csrf
-    from django.urls import get_script_prefix, get_urlconf
 
-    from renkei.accounts.templatetags import renkei_tags
     from renkei.directory import search_html
     from renkei.lib import csp, csrf
 
     new_token, new_csp = csrf.get_token, csp.CSPHeadersMiddleware.process_response
-    new_render = renkei_tags._MemoNode.render
     new_detail = search_html._detail_pattern
 
     def old_detail(prefix: str, urlconf: Any) -> str:
         return new_detail.__wrapped__(prefix, urlconf)
-
-    def old_render(self: Any, context: template.Context) -> str:
-        if self.kind == "asset":
-            return new_render(self, context)
-        raw, escaped = renkei_tags._link(
-            get_script_prefix(), get_urlconf(), self.args[0], self.args[1:]
-        )
-        return escaped if context.autoescape else raw
 
     def setter(obj: Any, name: str, value: Any) -> Callable[[], None]:
         return lambda: setattr(obj, name, value)
@@ -64,10 +51,6 @@ def switches() -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
         "csp": (
             setter(csp.CSPHeadersMiddleware, "process_response", _old_csp(CSPMiddleware, csp)),
             setter(csp.CSPHeadersMiddleware, "process_response", new_csp),
-        ),
-        "link": (
-            setter(renkei_tags._MemoNode, "render", old_render),
-            setter(renkei_tags._MemoNode, "render", new_render),
         ),
         "detail": (
             setter(search_html, "_detail_pattern", old_detail),
@@ -92,7 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch", type=int, default=100, help="pages a batch")
-    parser.add_argument("--only", default="", help="comma-separated: csrf,csp,link,detail")
+    parser.add_argument("--only", default="", help="comma-separated: csrf,csp,detail")
     args = parser.parse_args()
     sb.configure(None)
     print(f"load average {os.getloadavg()[0]:.2f}; {sb.calibration()}")
