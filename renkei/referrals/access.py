@@ -16,7 +16,7 @@ from django.db import connections
 from renkei.accounts.models import Membership
 from renkei.directory.models import Capability, vocabulary
 from renkei.lib import rows
-from renkei.lib.actions import NotFound, get_visible
+from renkei.lib.actions import NotFound, get_visible, not_visible
 from renkei.referrals.matching import Criteria
 from renkei.referrals.models import PlacementCase, PlacementCaseQuerySet, PlacementRequest
 from renkei.regions.models import Municipality
@@ -121,7 +121,7 @@ def own_case_to_match(m: Membership | None, code: uuid.UUID) -> CaseToMatch:
     per-process vocabulary, the desired municipalities and their wards as ids. Through the ORM
     (a joined QuerySet, two prefetches and the wards' query) it was a fifth of the page's CPU."""
     if m is None:
-        raise NotFound(CASE_NOT_FOUND)
+        raise not_visible(PlacementCase, CASE_NOT_FOUND, code=code)
     db = PlacementCase.objects.db
     connection = connections[db]
     code_param = PlacementCase._meta.get_field("code").get_db_prep_value(code, connection)
@@ -129,7 +129,7 @@ def own_case_to_match(m: Membership | None, code: uuid.UUID) -> CaseToMatch:
         cursor.execute(_case_to_match_sql(connection.vendor), [code_param, m.organization_id])
         row = cursor.fetchone()
     if row is None:
-        raise NotFound(CASE_NOT_FOUND)
+        raise not_visible(PlacementCase, CASE_NOT_FOUND, code=code)
     case_reader = rows.reader(PlacementCase, connection.vendor)
     muni_reader = rows.reader(Municipality, connection.vendor)
     n, k = len(case_reader.names), len(muni_reader.names)

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from renkei.accounts.models import Membership
+from renkei.accounts.models import AuditEntry, Membership
 from renkei.directory.models import Capability, Facility, FacilityKind
 from renkei.lib.actions import NotFound
 from renkei.referrals import access
@@ -133,3 +133,23 @@ def test_both_doors_refuse_outsiders_and_anonymous(
     login(client, msw)
     assert client.get(page).status_code == 200
     assert client.get(api).status_code == 200
+
+
+def test_an_outsiders_404_is_audited_on_both_doors(
+    client: Client, msw: Membership, other_msw: Membership
+) -> None:
+    """The one-statement lookup keeps get_visible's audit: another hospital's MSW asking for the
+    case's candidates on the page and through the API gets 404 twice, and the log keeps two
+    refusals naming them and the case; an unknown code and the owner are not refusals."""
+    case = make_case(msw, capability_codes=["suction"])
+    login(client, other_msw)
+    assert client.get(reverse("referrals:candidates", args=[case.code])).status_code == 404
+    assert client.get(f"/api/v1/referrals/cases/{case.code}/candidates").status_code == 404
+    assert client.get(reverse("referrals:candidates", args=[uuid.uuid4()])).status_code == 404
+    login(client, msw)
+    assert client.get(reverse("referrals:candidates", args=[case.code])).status_code == 200
+    refused = AuditEntry.objects.filter(action="access.refused").order_by("id")
+    assert [(e.actor, e.target_type, e.target_id) for e in refused] == [
+        (other_msw.user, "referrals.PlacementCase", str(case.code)),
+        (other_msw.user, "referrals.PlacementCase", str(case.code)),
+    ]
