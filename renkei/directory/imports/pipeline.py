@@ -286,13 +286,10 @@ def _import_pipelined(
     """
 
     def write(prepared: _Prepared) -> None:
-        with transaction.atomic():
+        with _batch_transaction():
             prepared.save()
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write") as writer:
-        # The writer's connection is its own and closed at the end (below): its batches commit
-        # asynchronously for its whole session, not by one more statement in each of them.
-        writer.submit(_commit_without_waiting_for_the_disk).result()
         inflight: deque[tuple[list[_Batch], list[Any], _Prepared, Future[None]]] = deque()
 
         def finish_oldest() -> None:
@@ -336,13 +333,6 @@ def _import_pipelined(
             writer.submit(connections.close_all).result()
 
 
-def _commit_without_waiting_for_the_disk() -> None:
-    """synchronous_commit off for this thread's connection, for the rest of its session: only
-    for a connection of the import's own, closed when it ends (see _batch_transaction)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit = off")
-
-
 @contextmanager
 def _batch_transaction() -> Generator[None]:
     """One batch's transaction; on PostgreSQL, when it is not inside a caller's, committed
@@ -354,9 +344,10 @@ def _batch_transaction() -> Generator[None]:
     the main connection, which flush the WAL written before them, these batches' included;
     a run the crash interrupts is recorded as failed and importing the file again completes
     it (the import is an idempotent upsert). Each of a national import's ~190 batches
-    waited for a WAL flush on the writer's connection, the import's critical path; the writer
-    sets it once for its session (_commit_without_waiting_for_the_disk), and this serves the
-    batches written on the main connection (the last held-back rows, retries).
+    waited for a WAL flush on the writer's connection, the import's critical path.
+    SET LOCAL, not a SET for the writer's session: behind a transaction-mode pooler
+    (PgBouncer, settings.py) a session's SET stays on whichever server connection ran it and
+    would make other clients' commits (a referral sent, an audit entry) asynchronous too.
     """
     # SET LOCAL inside a caller's transaction would hold for all of the caller's commit.
     outermost = not connection.in_atomic_block

@@ -249,7 +249,7 @@ def test_a_batch_counts_as_done_once_its_held_back_rows_are_committed() -> None:
 def test_the_writer_commits_without_waiting_for_the_disk_and_nothing_else_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The writer's connection, the import's own, commits with synchronous_commit off (ADR
+    """The writer's batches commit with synchronous_commit off (ADR
     0074); the main connection, which outlives the import, keeps the server's setting."""
     insert = bulk.insert_built
     settings: dict[str, str] = {}
