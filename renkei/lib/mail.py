@@ -7,6 +7,7 @@ carry identifying data about a patient or a consultation: a link to sign in and 
 from __future__ import annotations
 
 import contextlib
+import smtplib
 import threading
 import time
 from collections.abc import Iterable
@@ -46,8 +47,12 @@ def _smtp_key() -> tuple[object, ...]:
         settings.EMAIL_HOST,
         settings.EMAIL_PORT,
         settings.EMAIL_HOST_USER,
+        settings.EMAIL_HOST_PASSWORD,
         settings.EMAIL_USE_TLS,
         settings.EMAIL_USE_SSL,
+        settings.EMAIL_SSL_CERTFILE,
+        settings.EMAIL_SSL_KEYFILE,
+        settings.EMAIL_TIMEOUT,
     )
 
 
@@ -110,6 +115,19 @@ def deliver(*, to: str, subject: str, body: str, reply_to: list[str] | None = No
     kept = _kept_connection()
     try:
         kept.backend.send_messages([message])
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused) as e:
+        _discard(kept)
+        if kept.sent == 0 or (isinstance(e, smtplib.SMTPSenderRefused) and e.smtp_code != 421):
+            raise
+        # A connection used less than SMTP_CHECK_IDLE_SECONDS ago (so not NOOP-checked) that
+        # the server has closed or capped (421): once more on a new one, as the queue's retry
+        # would do after its wait; a message is sent twice no more often than by that retry.
+        kept = _kept_connection()
+        try:
+            kept.backend.send_messages([message])
+        except BaseException:
+            _discard(kept)
+            raise
     except BaseException:
         _discard(kept)
         raise

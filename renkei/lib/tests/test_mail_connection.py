@@ -74,9 +74,8 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_the_messag
 def test_a_message_that_fails_fails_its_job_and_is_not_sent_again_by_it(
     sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A refused recipient, and a connection that broke unchecked (idle under the check's
-    threshold): each job raises for the queue to retry, sends nothing twice, and the next job
-    opens a new connection."""
+    """A refused recipient: the job raises for the queue to retry, sends nothing twice, and the
+    next job opens a new connection."""
     monkeypatch.setattr(mail, "SMTP_CHECK_IDLE_SECONDS", 3600.0)
     sink.refuse = {"gone@example.jp"}
     send("a@example.jp")
@@ -84,14 +83,41 @@ def test_a_message_that_fails_fails_its_job_and_is_not_sent_again_by_it(
         send("gone@example.jp")
     send("b@example.jp")
     assert sink.connections == 2  # the failure dropped the first
+    assert delivered(sink) == ["a@example.jp", "b@example.jp"]
 
+
+def test_a_kept_connection_that_broke_unchecked_is_replaced_once_for_the_message(
+    sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server hangs up after each message and the kept connection is reused without a NOOP
+    (idle under the check's threshold): the next message goes once, on a new connection,
+    instead of failing its job and waiting for the queue's retry."""
+    monkeypatch.setattr(mail, "SMTP_CHECK_IDLE_SECONDS", 3600.0)
     sink.hang_up_after_message = True
-    send("c@example.jp")
-    with pytest.raises(smtplib.SMTPServerDisconnected):
-        send("d@example.jp")
-    send("e@example.jp")
-    assert delivered(sink) == ["a@example.jp", "b@example.jp", "c@example.jp", "e@example.jp"]
+    for i in range(3):
+        send(f"m{i}@example.jp")
+    assert delivered(sink) == ["m0@example.jp", "m1@example.jp", "m2@example.jp"]
     assert sink.connections == 3
+
+
+def test_a_new_connection_that_breaks_fails_the_job_without_a_second_try(
+    sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a kept connection is tried again: a message whose own new connection the server
+    closes fails its job (the queue retries it later), sent once at most."""
+    real_open = mail.SmtpBackend.open
+
+    def open_then_lose(self: mail.SmtpBackend) -> bool | None:
+        result = real_open(self)
+        assert self.connection is not None
+        self.connection.close()  # as a server that hangs up at once
+        return result
+
+    monkeypatch.setattr(mail.SmtpBackend, "open", open_then_lose)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        send("x@example.jp")
+    assert delivered(sink) == []
+    assert sink.connections == 1
 
 
 def test_without_smtp_nothing_is_kept(settings: object) -> None:
