@@ -6,6 +6,7 @@ import smtplib
 from collections.abc import Iterator
 
 import pytest
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.test import override_settings
 
 from renkei.lib import mail
@@ -105,15 +106,15 @@ def test_a_new_connection_that_breaks_fails_the_job_without_a_second_try(
 ) -> None:
     """Only a kept connection is tried again: a message whose own new connection the server
     closes fails its job (the queue retries it later), sent once at most."""
-    real_open = mail.SmtpBackend.open
+    real_open = SmtpBackend.open
 
-    def open_then_lose(self: mail.SmtpBackend) -> bool | None:
+    def open_then_lose(self: SmtpBackend) -> bool | None:
         result = real_open(self)
         assert self.connection is not None
         self.connection.close()  # as a server that hangs up at once
         return result
 
-    monkeypatch.setattr(mail.SmtpBackend, "open", open_then_lose)
+    monkeypatch.setattr(SmtpBackend, "open", open_then_lose)
     with pytest.raises(smtplib.SMTPServerDisconnected):
         send("x@example.jp")
     assert delivered(sink) == []
