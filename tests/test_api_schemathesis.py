@@ -192,6 +192,13 @@ INHERENT: dict[str, dict[str, str]] = {
     "POST /api/v1/care/break-glass": {
         "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
     },
+    # A shared form's content (e.g. 医師→ケアマネ連絡票) carries the patient's birth date too.
+    "POST /api/v1/care/patients/{code}/forms": {
+        "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
+    },
+    "PUT /api/v1/care/patients/{code}/forms/{form}": {
+        "生年月日は1900年以降、今日までの日付": "a birth date up to today (the clock)",
+    },
     "POST /api/v1/care/patients/{code}/team": {
         "招待する方が見つかりません": "the invitee's login must exist (the data)",
     },
