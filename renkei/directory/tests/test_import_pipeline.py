@@ -114,9 +114,19 @@ def test_pipelined_import_writes_what_the_serial_import_writes(
     pipelined, flush = pipeline._import_pipelined, pipeline._flush
     inside: list[bool] = []
 
+    written_sizes: list[int] = []  # rows of each batch the pipeline prepared for the writer
+
     def count_pipelined(*args: Any) -> None:
         calls["pipelined"] += 1
         inside.append(True)
+        proc = args[0]
+        prepare = proc.prepare
+
+        def recording_prepare(rows: list[Any]) -> Any:
+            written_sizes.append(len(rows))
+            return prepare(rows)
+
+        proc.prepare = recording_prepare
         try:
             pipelined(*args)
         finally:
@@ -143,6 +153,9 @@ def test_pipelined_import_writes_what_the_serial_import_writes(
     # Offices 4 and 6 are held back while their first batch is written, and go with the next
     # batch the writer writes: only rows held back from the last batch are written serially.
     assert calls["serial flushes while pipelined"] <= 3
+    # Office 6's second row, held back while the batch of its first was written, went ahead of
+    # a whole batch of 4: a written batch of more than 4 rows exists in each pipelined run.
+    assert max(written_sizes) > 4
     assert results[False] == results[True]
     assert states[False] == states[True]
     created, updated, unchanged, rejected, _, _ = results[False][0]
