@@ -100,6 +100,11 @@ class SessionLifetimeMiddleware:
 
 
 def _token_refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    from django.contrib.auth.models import AnonymousUser
+
+    # The session is ignored for a token request, refused or not: what runs after this
+    # (outer middleware, the access log) must not take the cookie's user for the caller.
+    _act_as(request, AnonymousUser())
     if request.path.startswith("/api/fhir/"):
         body: dict[str, Any] = {
             "resourceType": "OperationOutcome",

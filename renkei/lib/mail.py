@@ -112,27 +112,26 @@ def deliver(*, to: str, subject: str, body: str, reply_to: list[str] | None = No
         # Console and memory backends (the demo, the tests) have no connection to keep.
         message.send()
         return
-    kept = _kept_connection()
-    try:
-        kept.backend.send_messages([message])
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused) as e:
-        _discard(kept)
-        if kept.sent == 0 or (isinstance(e, smtplib.SMTPSenderRefused) and e.smtp_code != 421):
-            raise
-        # A connection used less than SMTP_CHECK_IDLE_SECONDS ago (so not NOOP-checked) that
-        # the server has closed or capped (421): once more on a new one, as the queue's retry
-        # would do after its wait; a message is sent twice no more often than by that retry.
+    # At most twice: a connection used less than SMTP_CHECK_IDLE_SECONDS ago (so not
+    # NOOP-checked) that the server has closed or capped (421) gets the message once more on
+    # a new one, as the queue's retry would after its wait; a new connection's failure fails
+    # the job. A message is sent twice no more often than by that retry.
+    for _ in range(2):
         kept = _kept_connection()
         try:
             kept.backend.send_messages([message])
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused) as e:
+            _discard(kept)
+            capped = not isinstance(e, smtplib.SMTPSenderRefused) or e.smtp_code == 421
+            if kept.sent == 0 or not capped:
+                raise
+            continue
         except BaseException:
             _discard(kept)
             raise
-    except BaseException:
-        _discard(kept)
-        raise
-    kept.sent += 1
-    kept.last_used = time.monotonic()
+        kept.sent += 1
+        kept.last_used = time.monotonic()
+        return
 
 
 def subject_line(subject: str) -> str:

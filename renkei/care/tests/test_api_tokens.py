@@ -4,6 +4,7 @@ by the member they act for, read-only within their scopes, with that member's ac
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -331,6 +332,48 @@ def test_an_async_caller_sees_the_token_not_the_session_that_came_with_it(
         assert refused.status_code == 401
         assert not request.user.is_authenticated
         assert not async_to_sync(request.auser)().is_authenticated
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "detail"),
+    [("post", f"{CARE}/patients", "読み取りだけ"), ("get", "/accounts/profile/", "利用できない")],
+)
+def test_a_token_refused_with_403_leaves_nobody_signed_in(
+    client: Client,
+    station_admin: Membership,
+    nurse: Membership,
+    doctor: Membership,
+    method: str,
+    path: str,
+    detail: str,
+) -> None:
+    """A right token on a write or outside its scopes: refused before the view, and the
+    cookie's user sent alongside is not who the request was (outer middleware, logs)."""
+    from asgiref.sync import async_to_sync
+    from django.conf import settings
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from renkei.accounts.middleware import ApiTokenMiddleware, SignedInMiddleware
+    from renkei.care.tests.conftest import verified
+
+    verified(client, doctor)
+    _, raw = issue(station_admin, nurse)
+
+    def view(request: HttpRequest) -> HttpResponse:
+        raise AssertionError("the view must not run")
+
+    request = getattr(RequestFactory(), method)(path, headers=bearer(raw))
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = client.cookies[
+        settings.SESSION_COOKIE_NAME
+    ].value
+    response = SessionMiddleware(SignedInMiddleware(ApiTokenMiddleware(view)))(request)
+    assert isinstance(response, HttpResponse)
+    assert response.status_code == 403
+    assert detail in json.loads(response.content)["detail"]
+    assert not request.user.is_authenticated
+    assert not async_to_sync(request.auser)().is_authenticated
 
 
 def test_the_schema_documents_the_bearer_on_reads_only() -> None:
