@@ -171,3 +171,40 @@ def test_a_vacancy_search_reads_the_index_of_vacancies(kind: str) -> None:
             cur.execute("RESET enable_seqscan")
     assert "facility_vacant_idx" in plan, plan
     assert len(s.rows(("name",))[0]) == 10
+
+
+@pytest.mark.parametrize(
+    ("count", "number"), [(0, 1), (20, 1), (21, 1), (61, 2), (61, 4), (12345, 617)]
+)
+@pytest.mark.parametrize("querystring", ["", "q=%E3%81%95&sort=name&", "a=<b>&c='d'&"])
+def test_the_pager_prints_what_components_pager_html_prints(
+    count: int, number: int, querystring: str
+) -> None:
+    # The search page prints search_html.pager (ADR 0079); the other pages include the
+    # template. The same bytes, or the two have drifted apart.
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+
+    from renkei.directory.search_html import pager
+
+    page = Paginator(range(count), 20).get_page(number)
+    for p in (page, None):
+        expected = render_to_string(
+            "components/pager.html", {"page": p, "querystring_base": querystring}
+        )
+        assert pager(p, querystring) == expected
+
+
+def test_the_form_prints_the_query_values_and_nothing_for_missing_ones(client: Client) -> None:
+    # params is a mapping with "" for a missing name (ADR 0079): printed as the QueryDict was.
+    body = client.get(
+        "/directory/", {"q": '"さくら"<', "postal": "2510052", "near": "35.3,139.4"}
+    ).content.decode()
+    assert 'name="q" value="&quot;さくら&quot;&lt;"' in body
+    assert 'name="postal" inputmode="numeric" value="2510052"' in body
+    assert 'name="serves" value=""' in body
+    assert '<input type="hidden" name="near" value="35.3,139.4">' in body
+    assert "<details >" in body and "<details open>" not in body
+    body = client.get("/directory/", {"kind": "tokuyo", "radius_km": "10"}).content.decode()
+    assert "<details open>" in body and 'name="near"' not in body
+    assert '<option value="10" selected>10km以内</option>' in body
