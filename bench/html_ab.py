@@ -1,4 +1,5 @@
-"""Session 13's fixed costs of the HTML search page, off and on in one process (ADR 0077).
+"""Session 13's fixed costs of the HTML search page, off and on in one process (ADR 0077),
+and session 14's template changes (ADR 0079).
 
 Each change is switched back to what it replaced (Django's csrf get_token, django-csp's
 process_response, a reverse() for the rows' facility address on every page), and batches of
@@ -7,6 +8,10 @@ database connection: on a shared host two runs differ by more than these changes
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_dir python bench/html_ab.py
     python bench/html_ab.py --only csrf --batches 30
+    python bench/html_ab.py --only form --old-rev d1a81c8~1   # session 14: the page's template
+
+"form" renders the page with the search template of --old-rev (read with git show), the query
+as the QueryDict and no Python pager, against this tree's template and view.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import search_bench as sb  # noqa: E402
 
 
-def switches() -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
+def switches(old_rev: str) -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
     """name: (back to the old code, forward to the new)."""
     from csp.middleware import CSPMiddleware
     from django.middleware import csrf as django_csrf
@@ -44,6 +49,7 @@ def switches() -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
         return lambda: setattr(obj, name, value)
 
     return {
+        "form": _form_switch(old_rev),
         "csrf": (
             setter(csrf, "get_token", django_csrf.get_token),
             setter(csrf, "get_token", new_token),
@@ -57,6 +63,43 @@ def switches() -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
             setter(search_html, "_detail_pattern", new_detail),
         ),
     }
+
+
+def _form_switch(old_rev: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Session 13's search template (the pager included, the query's values looked up in the
+    QueryDict) and view, against this tree's."""
+    import subprocess
+
+    from django.http import HttpResponse
+    from django.template import engines
+
+    from renkei.directory import views
+
+    text = subprocess.run(
+        ["git", "show", f"{old_rev}:templates/directory/search.html"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout
+    old_template = engines["django"].from_string(text)
+    new_render, new_values, new_pager = views.render, views._form_values, views.pager
+
+    def old_render(request: Any, name: str, context: dict[str, Any], status: int = 200) -> Any:
+        if name != "directory/search.html":
+            return new_render(request, name, context, status=status)
+        if context.get("error", "") is None:
+            del context["error"]
+        return HttpResponse(old_template.render(context, request), status=status)
+
+    def old() -> None:
+        views.render, views.pager = old_render, lambda page, qs: ""
+        views._form_values = lambda request: request.GET
+
+    def new() -> None:
+        views.render, views._form_values, views.pager = new_render, new_values, new_pager
+
+    return old, new
 
 
 def _old_csp(base: Any, csp: Any) -> Any:
@@ -75,13 +118,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch", type=int, default=100, help="pages a batch")
-    parser.add_argument("--only", default="", help="comma-separated: csrf,csp,detail")
+    parser.add_argument("--only", default="", help="comma-separated: form,csrf,csp,detail")
+    parser.add_argument("--old-rev", default="d1a81c8~1", help="the old search template's commit")
     args = parser.parse_args()
     sb.configure(None)
     print(f"load average {os.getloadavg()[0]:.2f}; {sb.calibration()}")
     from renkei.lib.querystring import Handler
 
-    chosen = switches()
+    chosen = switches(args.old_rev)
     if args.only:
         chosen = {k: v for k, v in chosen.items() if k in args.only.split(",")}
     handler = Handler()
