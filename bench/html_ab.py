@@ -8,7 +8,7 @@ database connection: on a shared host two runs differ by more than these changes
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_dir python bench/html_ab.py
     python bench/html_ab.py --only csrf --batches 30
-    python bench/html_ab.py --only form --old-rev d1a81c8~1   # session 14: the page's template
+    python bench/html_ab.py --only form --old-rev 3f31660~1   # session 14: the page's template
 
 "form" renders the page with the search template of --old-rev (read with git show), the query
 as the QueryDict and no Python pager, against this tree's template and view.
@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch", type=int, default=100, help="pages a batch")
     parser.add_argument("--only", default="", help="comma-separated: form,csrf,csp,detail")
-    parser.add_argument("--old-rev", default="d1a81c8~1", help="the old search template's commit")
+    parser.add_argument("--old-rev", default="3f31660~1", help="the old search template's commit")
     args = parser.parse_args()
     sb.configure(None)
     print(f"load average {os.getloadavg()[0]:.2f}; {sb.calibration()}")
