@@ -14,6 +14,7 @@ on a small database, so the badges read on every page are written as `SQLCount` 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.module_loading import import_string
+
+from renkei.accounts.templatetags.renkei_tags import constant_url
 
 if TYPE_CHECKING:
     from renkei.accounts.models import Membership
@@ -62,9 +65,16 @@ def entries() -> list[Entry]:
     return sorted(_entries.values(), key=lambda e: (e.order, e.label))
 
 
-def _call(path: str, membership: Membership) -> Any:
+@functools.cache
+def _function(path: str) -> Callable[[Membership], Any]:
+    # The menu is drawn on every member page: its predicates and badges are imported once a
+    # process, its links reversed once (ADR 0080), as the layout's constant links (ADR 0064).
     func: Callable[[Membership], Any] = import_string(path)
-    return func(membership)
+    return func
+
+
+def _call(path: str, membership: Membership) -> Any:
+    return _function(path)(membership)
 
 
 def for_member(membership: Membership, path: str) -> list[dict[str, Any]]:
@@ -74,7 +84,7 @@ def for_member(membership: Membership, path: str) -> list[dict[str, Any]]:
         if entry.visible and not _call(entry.visible, membership):
             continue
         try:
-            url = reverse(entry.url_name)
+            url = constant_url(entry.url_name)
         except NoReverseMatch:
             continue
         item: dict[str, Any] = {"url": url, "label": entry.label, "current": path.startswith(url)}

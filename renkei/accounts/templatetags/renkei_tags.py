@@ -69,6 +69,12 @@ def _link(prefix: str, urlconf: Any, name: str, args: tuple[str, ...]) -> tuple[
     return url, conditional_escape(url)
 
 
+def constant_url(name: str, *args: str) -> str:
+    """`reverse(name, args=args)` for constant arguments, from the same per-process memo as
+    `{% link %}` (the member menu's entries, ADR 0080)."""
+    return _link(get_script_prefix(), get_urlconf(), name, args)[0]
+
+
 class _MemoNode(template.Node):
     def __init__(self, kind: str, args: tuple[str, ...]) -> None:
         self.kind = kind
