@@ -45,8 +45,10 @@ def envsecret(name: str, default: str = "") -> str:
     return os.getenv(name, default)
 
 
-# Radius searches run as prepared statements on PostgreSQL (ADR 0011). Turn off behind a
-# transaction-mode connection pooler that cannot keep prepared statements (PgBouncer < 1.21).
+# Radius searches and the statements of fixed text every member page runs (the session, the
+# membership, the menu's badges; ADR 0080) run as prepared statements on PostgreSQL (ADR 0011).
+# Turn off behind a transaction-mode connection pooler that cannot keep prepared statements
+# (PgBouncer < 1.21).
 DB_PREPARED_SEARCH = envbool("DB_PREPARED_SEARCH", "True")
 # A directory search without a radius counts its matches up to this many (beyond: 「1,000件以上」,
 # the whole directory 「約25万件」), and a name search sorts at most this many candidates, so that

@@ -18,6 +18,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
+from renkei.lib import prepared
+
 if TYPE_CHECKING:
     from renkei.accounts.models import Membership
 
@@ -294,7 +296,7 @@ def acting_membership(user_id: int, chosen: Any) -> Membership | None:
         rows.reader(m, connection.vendor)
         for m in (Membership, Organization, Municipality, Prefecture)
     ]
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection) as cursor:
         cursor.execute(
             _acting_sql(connection.vendor), [user_id, True, True, int(chosen) if chosen else None]
         )

@@ -630,25 +630,11 @@ class FacilitySearch:
 
 @functools.cache
 def _preparing_cursor_class() -> type[Any]:
-    """Django's server-side-binding cursor for psycopg, preparing every statement it runs.
-
-    Django turns psycopg's automatic preparation off (prepare_threshold None) for the sake of
-    connection poolers; this cursor prepares explicitly, and only the radius searches use it.
-    A radius search's statement has the same text for any point, radius and number of grid
-    cells (arrays, not IN lists), so PostgreSQL parses and plans it once per connection:
-    planning was a fifth of the database's work per search (docs/benchmarks.md).
-    """
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class PreparingCursor(ServerBindingCursor):
-        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True)  # type: ignore[misc]
-
-        def _convert_query(self, query: Any, params: Any = None) -> Any:
-            # psycopg records the statement it sent (which Django's query log reads) only
-            # when it is not prepared; record it either way.
-            self._query = converted = super()._convert_query(query, params)  # type: ignore[misc]
-            return converted
+    """The backend's preparing cursor (renkei.lib.postgresql, ADR 0011): a radius search's
+    statement has the same text for any point, radius and number of grid cells (arrays, not
+    IN lists), so PostgreSQL parses and plans it once per connection: planning was a fifth of
+    the database's work per search (docs/benchmarks.md)."""
+    from renkei.lib.postgresql.base import PreparingCursor
 
     return PreparingCursor
 

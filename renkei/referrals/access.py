@@ -15,7 +15,7 @@ from django.db import connections
 
 from renkei.accounts.models import Membership
 from renkei.directory.models import Capability, vocabulary
-from renkei.lib import rows
+from renkei.lib import prepared, rows
 from renkei.lib.actions import NotFound, get_visible, not_visible
 from renkei.referrals.matching import Criteria
 from renkei.referrals.models import PlacementCase, PlacementCaseQuerySet, PlacementRequest
@@ -125,7 +125,7 @@ def own_case_to_match(m: Membership | None, code: uuid.UUID) -> CaseToMatch:
     db = PlacementCase.objects.db
     connection = connections[db]
     code_param = PlacementCase._meta.get_field("code").get_db_prep_value(code, connection)
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection) as cursor:
         cursor.execute(_case_to_match_sql(connection.vendor), [code_param, m.organization_id])
         row = cursor.fetchone()
     if row is None:

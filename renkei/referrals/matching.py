@@ -55,6 +55,7 @@ from renkei.directory.models import (
     Ward,
     WardKind,
 )
+from renkei.lib import prepared
 from renkei.lib.dates import ago_ja
 from renkei.lib.geo import distance_km
 from renkei.referrals import facility_rows
@@ -433,7 +434,7 @@ def history_for(
         return {}, {}
     connection = connections[PlacementRequest.objects.db]
     q = history_sql(facility_ids, now or timezone.now(), case.pk if case else None, connection)
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection) as cursor:
         cursor.execute(q.text, q.params)
         rows = cursor.fetchall()
     history, requested = {}, {}

@@ -38,6 +38,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
 
+from renkei.lib import prepared
+
 if TYPE_CHECKING:
     from renkei.accounts.models import Session
 
@@ -203,7 +205,7 @@ def read_session(session_key: str) -> tuple[Session, SignedIn] | None:
     devices = device_models()
     params: list[Any] = [m.model_label() for m in devices]
     params += [session_key, connection.ops.adapt_datetimefield_value(timezone.now())]
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection) as cursor:
         cursor.execute(_sql(vendor, "session"), params)
         row = cursor.fetchone()
     if row is None:
@@ -232,7 +234,7 @@ def read_user(pk: int, ref: tuple[str, int] | None) -> SignedIn:
     params: list[Any] = [
         ref[1] if ref is not None and ref[0] == m.model_label() else None for m in devices
     ]
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection) as cursor:
         cursor.execute(_sql(vendor, "user"), [*params, pk])
         row = cursor.fetchone()
     if row is None:

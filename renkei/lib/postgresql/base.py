@@ -16,6 +16,9 @@ without a database TIME_ZONE: Django sets the session's TimeZone to UTC), psycop
 gives the same values, with `datetime.timezone.utc` as tzinfo, in a tenth of the time: a search
 page of twenty rows spent ~0.1 ms in the Python one (docs/benchmarks.md).
 
+`prepared_cursor()` (ADRs 0011, 0080): a cursor that has PostgreSQL parse and plan each of its
+statements once per connection, for the statements of fixed text that every page runs.
+
 `run_before_commit` (renkei.lib.precommit, ADR 0066): work run inside the transaction by
 `_commit`, in registration order. Hooks are kept like Django's own on_commit callbacks: with the
 savepoints open when they were registered, so that rolling back to one of those savepoints drops
@@ -54,6 +57,25 @@ class UTCTimestamptzLoader(psycopg.adapt.Loader):
 
     def load(self, data: Any) -> Any:  # replaced per instance by the C loader's
         raise NotImplementedError
+
+
+class PreparingCursor(base.ServerBindingCursor):
+    """Django's server-side-binding cursor for psycopg, preparing every statement it runs.
+
+    Django turns psycopg's automatic preparation off (prepare_threshold None) for the sake of
+    connection poolers; this cursor prepares explicitly. For a statement whose text does not
+    change with its values, PostgreSQL then parses and plans it once per connection (after
+    five custom plans it keeps the generic one if that costs no more).
+    """
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().execute(query, params, prepare=True)  # type: ignore[misc]
+
+    def _convert_query(self, query: Any, params: Any = None) -> Any:
+        # psycopg records the statement it sent (which Django's query log reads) only
+        # when it is not prepared; record it either way.
+        self._query = converted = super()._convert_query(query, params)  # type: ignore[misc]
+        return converted
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -101,6 +123,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def create_cursor(self, name: Any = None) -> Any:
         self.used_at = time.monotonic()
         return super().create_cursor(name)
+
+    def prepared_cursor(self) -> Any:
+        """`cursor()`, but every statement run through it is prepared (PreparingCursor);
+        the same health check, thread check, error wrapping and query log as Django's."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            self.used_at = time.monotonic()
+            self.validate_thread_sharing()
+            cursor_class: Any = PreparingCursor  # psycopg's cursor, untyped in Django's stubs
+            raw = cursor_class(self.connection)
+            return self.make_debug_cursor(raw) if self.queries_logged else self.make_cursor(raw)
 
     def close_if_health_check_failed(self) -> None:
         if (
