@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import F
 from django.dispatch import Signal
 from django.http import Http404
@@ -127,15 +127,42 @@ def bump_version(
     Raises StaleVersion with the current row when another save came first. `expected` None
     means the caller did not load a version (a server-side step): the row is bumped anyway,
     so later editors see the change. Call it inside the action's transaction, before the
-    writes it guards.
+    writes it guards. Either way one statement: the version is set on `obj` without a read.
     """
     model = type(obj)
-    qs = model._default_manager.filter(pk=obj.pk)
-    if expected is not None:
-        qs = qs.filter(**{field: expected})
+    if expected is None:
+        setattr(obj, field, _increment_returning(obj, field))
+        return
+    qs = model._default_manager.filter(pk=obj.pk, **{field: expected})
     if qs.update(**{field: F(field) + 1}) != 1:
         raise StaleVersion(model._default_manager.get(pk=obj.pk), message)
-    obj.refresh_from_db(fields=[field])
+    # The row matched `expected` when it was updated (PostgreSQL re-checks the condition on
+    # a row another transaction changed meanwhile), so it now holds exactly one more.
+    setattr(obj, field, expected + 1)
+
+
+def _increment_returning(obj: models.Model, field: str) -> int:
+    """``UPDATE … SET field = field + 1 WHERE pk = … RETURNING field`` (SQLite ≥ 3.35 and
+    PostgreSQL both have RETURNING; Django 5.2's update() does not expose it)."""
+    model = type(obj)
+    column = model._meta.get_field(field)
+    assert isinstance(column, models.Field)
+    owner = column.model._meta  # the table holding the column (a parent's, with inheritance)
+    assert owner.pk.column and column.column
+    connection = connections[router.db_for_write(model, instance=obj)]
+    quote = connection.ops.quote_name
+    col = quote(column.column)
+    # Names from the model's Meta, quoted; the one value is a bound parameter.
+    sql = (
+        f"UPDATE {quote(owner.db_table)} SET {col} = {col} + 1"  # noqa: S608
+        f" WHERE {quote(owner.pk.column)} = %s RETURNING {col}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [owner.pk.get_db_prep_value(obj.pk, connection)])
+        row = cursor.fetchone()
+    if row is None:
+        model._default_manager.get(pk=obj.pk)  # the row is gone: the model's DoesNotExist
+    return int(row[0])
 
 
 def validation_message(e: ValidationError) -> str:

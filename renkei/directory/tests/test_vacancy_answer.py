@@ -51,12 +51,13 @@ def test_a_vacancy_report_costs_a_fixed_number_of_statements(
     client: Client, django_assert_num_queries: Any
 ) -> None:
     """The session, the membership, the facility with its municipality, the version's bump
-    and read, the update, the history row, the audit entry (two), and the savepoint pair of
-    the test's transaction: a refresh (two before ADR 0076) or the link table would add."""
+    (one UPDATE … RETURNING since ADR 0081), the update, the history row, the audit entry
+    (two), and the savepoint pair of the test's transaction: a refresh (two before ADR 0076)
+    or the link table would add."""
     f = _setup(client)
     client.get(_url(f))  # the vocabulary, kept by the process
     body = {"status": "few", "count": 2, "note": ""}
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         _send(client, "put", _url(f) + "/vacancy", body)
 
 

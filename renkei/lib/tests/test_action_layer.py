@@ -56,6 +56,28 @@ def test_bump_version_refuses_a_stale_version_and_returns_the_current_row() -> N
     assert f.version == loaded + 2
 
 
+@pytest.mark.django_db
+def test_bump_version_is_one_statement_and_sets_the_version_written(
+    django_assert_num_queries: Any,
+) -> None:
+    """Checked or not, a bump is one UPDATE; the object carries the version now stored,
+    also when another writer bumped the row first (the unchecked step)."""
+    from renkei.directory.models import Facility
+    from renkei.testing import make_facility
+
+    f = make_facility("版数の森")
+    loaded = f.version
+    with django_assert_num_queries(1):
+        bump_version(f, loaded)
+    assert f.version == loaded + 1
+    Facility.objects.filter(pk=f.pk).update(version=loaded + 5)  # someone else's saves
+    with django_assert_num_queries(1):
+        bump_version(f, None)
+    assert f.version == loaded + 6 == Facility.objects.get(pk=f.pk).version
+    with pytest.raises(Facility.DoesNotExist):
+        bump_version(Facility(pk=f.pk + 10_000), None)
+
+
 def test_parse_names_the_field_in_japanese() -> None:
     """Input rules refuse with a Japanese message naming the field."""
     with pytest.raises(ActionError) as caught:
