@@ -34,13 +34,16 @@ def _send(
     notify_all([_notice(to, tag, event, template, context)])
 
 
-def confirmation(app: Application, applicants: list[Applicant] | None = None) -> None:
+def confirmation(
+    app: Application, applicants: list[Applicant] | None = None, *, event_url: str = ""
+) -> None:
     """One message to the contact listing everyone, and one to each applicant whose own
     address differs (the paper form lets the contact pass it on instead); enqueued together.
-    `applicants`: the application's, in order, when the caller has just written them."""
+    `applicants`: the application's, in order, when the caller has just written them;
+    `event_url`: the event's public page when the caller has read it already."""
     if applicants is None:
         applicants = list(app.applicants.order_by("position"))
-    common = {"app": app, "event_url": site_url(public_page(app.event))}
+    common = {"app": app, "event_url": event_url or site_url(public_page(app.event))}
     whole = {"applicants": applicants, "link": site_url(app.get_absolute_url())}
     tag, template = "申込受付", "events_confirmation.txt"
     notices = [_notice([app.contact_email], tag, app.event, template, common | whole)]

@@ -185,6 +185,10 @@ class ApplicationOut(Schema):
 
     @staticmethod
     def resolve_applicants(obj: Application) -> list[Applicant]:
+        # An application just written carries its applicants with their rank (actions.apply).
+        written = getattr(obj, "_prefetched_objects_cache", {}).get("applicants")
+        if written is not None:
+            return list(written)
         # The rank is computed in the query, the same way for the page and the API.
         return list(obj.applicants.with_waitlist_rank().order_by("position"))
 

@@ -39,9 +39,11 @@ from renkei.events.models import (
     Need,
     Occupation,
     QuestionTo,
+    public_page,
 )
 from renkei.lib.actions import ActionError, Conflict, NotFound
 from renkei.lib.inputs import Input, japanese_message
+from renkei.lib.mail import site_url
 
 MAX_APPLICANTS = 20
 # A resident comes with family or neighbours; a larger group calls the organiser.
@@ -283,6 +285,9 @@ def apply(
     notify=False is for loading demo data: no confirmation e-mail.
     """
     sheet = _sheet(event, data)
+    # Where the mail sends the reader is the event's or its owner's page: read before the
+    # event's lock, which every application to the event waits for.
+    event_url = site_url(public_page(event)) if notify else ""
     try:
         return _apply_locked(
             event,
@@ -295,6 +300,7 @@ def apply(
             request=request,
             now=now or timezone.now(),
             notify=notify,
+            event_url=event_url,
         )
     except IntegrityError as e:
         # Only reachable if the duplicate check was bypassed; the constraint still holds.
@@ -314,8 +320,14 @@ def _apply_locked(
     request: HttpRequest | None,
     now: dt.datetime,
     notify: bool,
+    event_url: str,
 ) -> tuple[Application, bool]:
-    event = Event.objects.select_for_update().get(pk=event.pk)
+    # The event row alone is locked; its organisation comes along for the mail's 主催.
+    event = (
+        Event.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=event.pk)
+    )
 
     def create() -> Application:
         return _create_application(
@@ -327,17 +339,24 @@ def _apply_locked(
             request=request,
             now=now,
             notify=notify,
+            event_url=event_url,
         )
 
     if not idempotency_key:
         return create(), True
     # A retried submission (the same form token or Idempotency-Key) finds the first
     # application through the platform's one submit-once record (renkei.accounts.idempotency).
+    written: list[Application] = []
+
+    def first() -> tuple[int, dict[str, Any]]:
+        written.append(create())
+        return 201, {"application": written[0].pk}
+
     _, body, replayed = idempotency.run_once(
         None,
         idempotency_key,
         f"events:{event.pk}:apply",
-        lambda: (201, {"application": create().pk}),
+        first,
         fingerprint=fingerprint,
         mismatch=(
             "この申込フォームは既に送信されています。続けて申し込む場合は、申込ページを開き直してください。"
@@ -345,6 +364,8 @@ def _apply_locked(
             else "同じIdempotency-Keyで異なる内容の申込が送信されました。"
         ),
     )
+    if written:  # created now: the application as written, not read back
+        return written[0], True
     return Application.objects.get(pk=body["application"]), not replayed
 
 
@@ -358,6 +379,7 @@ def _create_application(
     request: HttpRequest | None,
     now: dt.datetime,
     notify: bool,
+    event_url: str,
 ) -> Application:
     if enforce_deadline:
         reason = event.closed_reason(now)
@@ -374,11 +396,16 @@ def _create_application(
         source=source,
         **{f.name: getattr(sheet, f.name) for f in fields(sheet) if f.name != "people"},
     )
-    # Places taken and the last position in one statement, under the event's lock.
+    # Places taken, those waiting and the last position in one statement, under the event's
+    # lock. The new applicants come after every position, so a new one's rank on the waiting
+    # list is those already waiting plus the new ones before it (Applicant.waitlist_rank).
     taken = event.applicants.aggregate(
-        confirmed=Count("pk", filter=Q(status=Applicant.Status.CONFIRMED)), last=Max("position")
+        confirmed=Count("pk", filter=Q(status=Applicant.Status.CONFIRMED)),
+        waiting=Count("pk", filter=Q(status=Applicant.Status.WAITLISTED)),
+        last=Max("position"),
     )
     confirmed: int = taken["confirmed"]
+    waiting: int = taken["waiting"]
     position = (taken["last"] or 0) + 1
     counts = {Applicant.Status.CONFIRMED: 0, Applicant.Status.WAITLISTED: 0}
     written: list[Applicant] = []
@@ -386,12 +413,13 @@ def _create_application(
         has_place = event.capacity is None or confirmed < event.capacity
         status = Applicant.Status.CONFIRMED if has_place else Applicant.Status.WAITLISTED
         confirmed += has_place
+        waiting += not has_place
         counts[status] += 1
-        written.append(
-            Applicant.objects.create(
-                application=app, event=event, status=status, position=position, **a.model_dump()
-            )
+        applicant = Applicant.objects.create(
+            application=app, event=event, status=status, position=position, **a.model_dump()
         )
+        applicant.waitlist_rank = None if has_place else waiting  # type: ignore[attr-defined]
+        written.append(applicant)
         position += 1
     audit(
         "events.applied",
@@ -406,7 +434,9 @@ def _create_application(
         },
     )
     if notify:
-        emails.confirmation(app, written)
+        emails.confirmation(app, written, event_url=event_url)
+    # The answer is the application as written (ADR 0081; test_apply_answer pins it to GET).
+    app._prefetched_objects_cache = {"applicants": written}  # type: ignore[attr-defined]
     return app
 
 
