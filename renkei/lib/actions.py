@@ -142,8 +142,9 @@ def bump_version(
 
 
 def _increment_returning(obj: models.Model, field: str) -> int:
-    """``UPDATE … SET field = field + 1 WHERE pk = … RETURNING field`` (SQLite ≥ 3.35 and
-    PostgreSQL both have RETURNING; Django 5.2's update() does not expose it)."""
+    """``UPDATE … SET field = field + 1 WHERE pk = … RETURNING field``: PostgreSQL and SQLite
+    from 3.35 have RETURNING (Django 5.2's update() does not expose it); an older SQLite,
+    which Django 5.2 still runs on, reads the row after the UPDATE."""
     model = type(obj)
     column = model._meta.get_field(field)
     assert isinstance(column, models.Field)
@@ -151,18 +152,31 @@ def _increment_returning(obj: models.Model, field: str) -> int:
     assert owner.pk.column and column.column
     connection = connections[router.db_for_write(model, instance=obj)]
     quote = connection.ops.quote_name
-    col = quote(column.column)
     # Names from the model's Meta, quoted; the one value is a bound parameter.
-    sql = (
-        f"UPDATE {quote(owner.db_table)} SET {col} = {col} + 1"  # noqa: S608
-        f" WHERE {quote(owner.pk.column)} = %s RETURNING {col}"
-    )
+    col, table, where = quote(column.column), quote(owner.db_table), quote(owner.pk.column)
+    update = f"UPDATE {table} SET {col} = {col} + 1 WHERE {where} = %s"  # noqa: S608
+    pk = [owner.pk.get_db_prep_value(obj.pk, connection)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [owner.pk.get_db_prep_value(obj.pk, connection)])
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(f"{update} RETURNING {col}", pk)
+        else:
+            cursor.execute(update, pk)
+            cursor.execute(f"SELECT {col} FROM {table} WHERE {where} = %s", pk)  # noqa: S608
         row = cursor.fetchone()
     if row is None:
         model._default_manager.get(pk=obj.pk)  # the row is gone: the model's DoesNotExist
     return int(row[0])
+
+
+def as_prefetched(instance: models.Model, relation: str, rows: Iterable[M]) -> None:
+    """Keep rows an action just wrote as `instance`'s `relation`, as prefetch_related keeps
+    what it read: an evaluated QuerySet in the prefetch cache, so `.all()` and iterating are
+    these rows while any other query on the relation (filter, order_by, count) still asks the
+    database. `rows` in the order a read would give them (the model's ordering)."""
+    queryset = getattr(instance, relation).get_queryset()  # before the cache exists
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
 
 
 def validation_message(e: ValidationError) -> str:

@@ -41,7 +41,7 @@ from renkei.events.models import (
     QuestionTo,
     public_page,
 )
-from renkei.lib.actions import ActionError, Conflict, NotFound
+from renkei.lib.actions import ActionError, Conflict, NotFound, as_prefetched
 from renkei.lib.inputs import Input, japanese_message
 from renkei.lib.mail import site_url
 
@@ -436,7 +436,7 @@ def _create_application(
     if notify:
         emails.confirmation(app, written, event_url=event_url)
     # The answer is the application as written (ADR 0081; test_apply_answer pins it to GET).
-    app._prefetched_objects_cache = {"applicants": written}  # type: ignore[attr-defined]
+    as_prefetched(app, "applicants", written)
     return app
 
 
