@@ -44,15 +44,6 @@ def own_case(m: Membership | None, code: uuid.UUID) -> PlacementCase:
     return get_visible(cases().of_hospital(m), CASE_NOT_FOUND, code=code)
 
 
-def own_case_to_send(m: Membership | None, code: uuid.UUID) -> PlacementCase:
-    """own_case without its relations: sending reads the case again under its row lock, with
-    what the mails show, so the lookup only has to find it (the joins and two prefetches of
-    own_case were a fifth of a send's CPU)."""
-    if m is None:
-        raise NotFound(CASE_NOT_FOUND)
-    return get_visible(PlacementCase.objects.of_hospital(m), CASE_NOT_FOUND, code=code)
-
-
 @dataclass
 class CaseToMatch:
     """A case as the candidates page and matching read it: the case row with its residence

@@ -11,6 +11,7 @@ one typed input (renkei.referrals.inputs) that the screen's form and the API bod
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,17 +19,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership, User
-from renkei.directory.models import Capability, Facility
+from renkei.directory.models import Facility
 from renkei.lib.actions import ActionError as ActionError  # the errors callers catch
 from renkei.lib.actions import Conflict as Conflict
 from renkei.lib.actions import NotFound as NotFound
 from renkei.lib.actions import (
     StaleVersion,
+    as_prefetched,
     bump_version,
     full_clean,
+    not_visible,
 )
 from renkei.lib.inputs import merge
 from renkei.referrals import notifications
+from renkei.referrals.access import CASE_NOT_FOUND
 from renkei.referrals.inputs import (
     CASE_FIELDS,
     MAX_INTERVIEW_DATES,
@@ -42,6 +46,8 @@ from renkei.referrals.inputs import (
     SendRequestsInput,
     WithdrawCaseInput,
     WithdrawRequestInput,
+    case_fields,
+    case_relations,
     values_of,
 )
 from renkei.referrals.models import (
@@ -52,12 +58,12 @@ from renkei.referrals.models import (
     EventKind,
     HandoverRecord,
     PlacementCase,
+    PlacementCaseQuerySet,
     PlacementRequest,
     RequestMessage,
     RequestStatus,
 )
 from renkei.referrals.screening import IdentifyingText, screen
-from renkei.regions.models import Municipality
 
 MAX_DEADLINE_DAYS = 30
 
@@ -108,41 +114,6 @@ def _event(
 # Cases -----------------------------------------------------------------------
 
 
-def _relations(
-    data: CaseInput | CaseUpdate,
-) -> tuple[Municipality, list[Capability], list[Municipality]]:
-    """The case's codes as rows: unknown codes are refused with the code named."""
-    residence = Municipality.objects.filter(code=data.residence).first()
-    if residence is None:
-        raise ActionError(f"市区町村コードが見つかりません（{data.residence}）", field="residence")
-    codes = list(dict.fromkeys(data.required_capabilities))
-    caps = list(Capability.objects.filter(code__in=codes))
-    missing = sorted(set(codes) - {c.code for c in caps})
-    if missing:
-        raise ActionError(
-            f"処置項目が見つかりません: {', '.join(missing)}", field="required_capabilities"
-        )
-    wanted = set(data.desired_municipalities)
-    munis = list(Municipality.objects.filter(code__in=wanted))
-    if len(munis) != len(wanted):
-        raise ActionError(
-            "希望地域に存在しない市区町村コードがあります", field="desired_municipalities"
-        )
-    return residence, caps, munis
-
-
-def _scalar_fields(data: CaseInput | CaseUpdate, residence: Municipality) -> dict[str, Any]:
-    """The input's values as the model stores them (relations apart, "" for no relation)."""
-    values = data.model_dump(include=set(CASE_FIELDS))
-    values.pop("required_capabilities")
-    values.pop("desired_municipalities")
-    values["residence"] = residence
-    values["key_person_relation"] = values["key_person_relation"] or ""
-    values["infections"] = [str(v) for v in values["infections"]]
-    values["destinations"] = [str(v) for v in values["destinations"]]
-    return values
-
-
 def _same(value: Any) -> Any:
     """A value as compared for the timeline: lists as sets of codes, choices as their codes."""
     if isinstance(value, list):
@@ -158,7 +129,7 @@ def create_case(
         raise ActionError(
             "行政の所属では案件を登録できません。医療機関・事業所の所属で操作してください"
         )
-    residence, caps, munis = _relations(data)
+    residence, caps, munis = case_relations(data)
     now = timezone.now()
     case = PlacementCase(
         hospital=by.organization,
@@ -166,7 +137,7 @@ def create_case(
         assignee=by.user,
         status=CaseStatus.DRAFT if data.draft else CaseStatus.SEARCHING,
         registered_at=None if data.draft else now,
-        **_scalar_fields(data, residence),
+        **case_fields(data, residence),
     )
     # Each check Django would ask the database is settled already: the relations are rows
     # just read, the code is a fresh uuid4, and the one constraint is about decided cases
@@ -181,6 +152,10 @@ def create_case(
     # A new case has no relations yet: add (one INSERT) without set()'s read of the current.
     case.required_capabilities.add(*caps)
     case.desired_municipalities.add(*munis)
+    # The answer reads the relations as written, in their models' order (ADR 0081;
+    # test_the_new_case_is_answered_as_read_back pins it to GET).
+    as_prefetched(case, "required_capabilities", sorted(caps, key=lambda c: (c.sort_order, c.code)))
+    as_prefetched(case, "desired_municipalities", sorted(munis, key=lambda m: m.code))
     CaseEvent.objects.create(
         case=case,
         kind=EventKind.CREATED,
@@ -214,8 +189,8 @@ def update_case(
         ) from None
     before = values_of(case)
     whole = merge(CaseUpdate, before, data)
-    residence, caps, munis = _relations(whole)
-    fields = _scalar_fields(whole, residence)
+    residence, caps, munis = case_relations(whole)
+    fields = case_fields(whole, residence)
     changed = [
         name
         for name in CASE_FIELDS
@@ -391,9 +366,8 @@ def _withdraw_open_requests(
 SENT_FACILITY_FIELDS = ("id", "code", "name", "is_active", "organization")
 
 
-@transaction.atomic
 def send_requests(
-    case: PlacementCase,
+    case: PlacementCase | uuid.UUID,
     *,
     by: Membership,
     data: SendRequestsInput,
@@ -401,9 +375,32 @@ def send_requests(
 ) -> list[PlacementRequest]:
     """Send one case to many facilities at once: one bulk insert, one audit row.
 
-    A facility code that names nothing is refused, whichever door sent it.
+    `case` is the hospital's case or its code (the API: the lookup is the send's lock, one
+    statement). A facility code that names nothing is refused, whichever door sent it.
     """
-    _require_hospital(case, by)
+    lookup = {"pk": case.pk} if isinstance(case, PlacementCase) else {"code": case}
+    sent = _send_locked(
+        PlacementCase.objects.of_hospital(by).filter(**lookup), by=by, data=data, request=request
+    )
+    if sent is None:
+        # After the transaction: an outsider's refused read is audited, not rolled back.
+        raise not_visible(PlacementCase, CASE_NOT_FOUND, **lookup)
+    return sent
+
+
+@transaction.atomic
+def _send_locked(
+    cases: PlacementCaseQuerySet,
+    *,
+    by: Membership,
+    data: SendRequestsInput,
+    request: HttpRequest | None,
+) -> list[PlacementRequest] | None:
+    """The send, under the lock of the one case of `cases`; None when there is none."""
+    # The case row alone is locked; its hospital and residence come along for the mails.
+    case = cases.select_for_update(of=("self",)).select_related("hospital", "residence").first()
+    if case is None:
+        return None
     codes = list(dict.fromkeys(data.facilities))
     if len(codes) > MAX_REQUESTS_PER_SEND:
         raise ActionError(
@@ -426,12 +423,6 @@ def send_requests(
             "ネットワークに参加していない施設には依頼を送れません（電話等でご連絡ください）: "
             + "、".join(outside[:5])
         )
-    # The case row alone is locked; its hospital and residence come along for the mails.
-    case = (
-        PlacementCase.objects.select_for_update(of=("self",))
-        .select_related("hospital", "residence")
-        .get(pk=case.pk)
-    )
     if case.status == CaseStatus.DRAFT:
         raise ActionError("下書きの案件は依頼できません。先に登録してください")
     if not case.is_open:

@@ -233,12 +233,11 @@ def send_requests(
     request: HttpRequest, code: uuid.UUID, payload: SendRequestsInput
 ) -> HttpResponse:
     m = _member(request)
-    case = access.own_case_to_send(m, code)
 
     def work() -> list[PlacementRequest]:
-        # The rows as written, with their case and facility (test_the_answer_is_the_rows_
-        # as_read_back pins them to a fresh read).
-        return actions.send_requests(case, by=m, data=payload, request=request)
+        # The hospital's case found by its lock; the rows as written, with their case and
+        # facility (test_the_sent_requests_are_answered_as_read_back pins them to a fresh read).
+        return actions.send_requests(code, by=m, data=payload, request=request)
 
     return _once(request, f"POST /cases/{code}/requests", 201, list[ReferralRequestOut], work)
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from django.db.models import TextChoices
 from pydantic import BaseModel, BeforeValidator, Field
 
-from renkei.directory.models import WardKind
+from renkei.directory.models import Capability, WardKind, vocabulary
+from renkei.lib.actions import ActionError
 from renkei.lib.inputs import (
     CalendarDate,
     CalendarDateTime,
@@ -43,6 +44,7 @@ from renkei.referrals.models import (
     Relation,
     WithdrawalReason,
 )
+from renkei.regions.models import Municipality
 
 MAX_REQUESTS_PER_SEND = 100
 MAX_INTERVIEW_DATES = 5
@@ -250,3 +252,43 @@ class DashboardQuery(Input):
     area: int | None = Field(None, ge=1, le=2**31 - 1)
     since: CalendarDate | None = None
     until: CalendarDate | None = None
+
+
+# A case's input as the model stores it --------------------------------------------------
+
+
+def case_relations(
+    data: CaseInput | CaseUpdate,
+) -> tuple[Municipality, list[Capability], list[Municipality]]:
+    """The case's codes as rows: unknown codes are refused with the code named."""
+    residence = Municipality.objects.filter(code=data.residence).first()
+    if residence is None:
+        raise ActionError(f"市区町村コードが見つかりません（{data.residence}）", field="residence")
+    codes = list(dict.fromkeys(data.required_capabilities))
+    # The vocabulary each process keeps (reloaded when it lacks a code asked for), not a read.
+    known = vocabulary(codes=codes).by_code
+    caps = [known[c] for c in codes if c in known]
+    missing = sorted(set(codes) - known.keys())
+    if missing:
+        raise ActionError(
+            f"処置項目が見つかりません: {', '.join(missing)}", field="required_capabilities"
+        )
+    wanted = set(data.desired_municipalities)
+    munis = list(Municipality.objects.filter(code__in=wanted))
+    if len(munis) != len(wanted):
+        raise ActionError(
+            "希望地域に存在しない市区町村コードがあります", field="desired_municipalities"
+        )
+    return residence, caps, munis
+
+
+def case_fields(data: CaseInput | CaseUpdate, residence: Municipality) -> dict[str, Any]:
+    """The input's values as the model stores them (relations apart, "" for no relation)."""
+    values = data.model_dump(include=set(CASE_FIELDS))
+    values.pop("required_capabilities")
+    values.pop("desired_municipalities")
+    values["residence"] = residence
+    values["key_person_relation"] = values["key_person_relation"] or ""
+    values["infections"] = [str(v) for v in values["infections"]]
+    values["destinations"] = [str(v) for v in values["destinations"]]
+    return values
