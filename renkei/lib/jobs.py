@@ -32,7 +32,9 @@ import importlib
 import json
 import logging
 import threading
+import time
 import traceback
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -251,6 +253,62 @@ def on_procrastinate_ready(app: procrastinate.App) -> None:
     import_job_modules()
     for registered in list(registry.values()):
         _register_task(app, registered)
+
+
+def worker_connector() -> Any:
+    """The connector `manage.py procrastinate worker` runs on: Procrastinate's own
+    (`DjangoConnector.get_worker_connector`, a psycopg pool on the Django database's
+    parameters) with its connections in autocommit and the connection check of ADR 0062
+    (ADR 0083).
+
+    Procrastinate's pool connections are not in autocommit, so each of its statements (fetch
+    a job, finish it, the heartbeat: one statement each, never two in one transaction, since
+    the worker passes no connection of its own) went as three round trips: BEGIN, the
+    statement, COMMIT. In autocommit it is one, and the same transaction.
+
+    The pool also checked every connection it handed out with an empty statement, a round
+    trip before each of those statements on a connection used a few milliseconds earlier.
+    Here a connection is checked when it was last handed out DB_HEALTH_CHECK_IDLE_SECONDS ago
+    or more (so idle at least that long), as Django's own connections are; one that broke
+    within that time fails its statement once, and the pool replaces it."""
+    from procrastinate import PsycopgConnector
+    from procrastinate.contrib.django import utils
+    from procrastinate.contrib.django.settings import settings as procrastinate_settings
+
+    return PsycopgConnector(
+        pool_factory=_pool_checked_when_idle,
+        kwargs=utils.connector_params(procrastinate_settings.DATABASE_ALIAS),
+    )
+
+
+def _pool_checked_when_idle(**kwargs: Any) -> Any:
+    from psycopg_pool import AsyncConnectionPool
+
+    kwargs["check"] = check_when_idle
+    # Not in the connection parameters: the listener's own connection passes autocommit too.
+    kwargs["configure"] = _autocommit
+    return AsyncConnectionPool(**kwargs)
+
+
+async def _autocommit(conn: Any) -> None:
+    await conn.set_autocommit(True)
+
+
+# When each pooled connection was last handed out (weak: the pool drops broken ones).
+_handed_out: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+async def check_when_idle(conn: Any) -> None:
+    """The pool's `check`: psycopg_pool's own check, unless this connection was handed out
+    less than DB_HEALTH_CHECK_IDLE_SECONDS ago (its idle time since is shorter still)."""
+    from psycopg_pool import AsyncConnectionPool
+
+    now = time.monotonic()
+    last = _handed_out.get(conn)
+    _handed_out[conn] = now
+    if last is not None and now - last < settings.DB_HEALTH_CHECK_IDLE_SECONDS:
+        return
+    await AsyncConnectionPool.check_connection(conn)
 
 
 def _register_task(app: procrastinate.App, registered: Job) -> Any:

@@ -39,6 +39,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.JOBS_BACKEND == "procrastinate":
+            from procrastinate.contrib.django import app
+            from procrastinate.contrib.django.django_connector import DjangoConnector
+
+            # Procrastinate's command swaps the Django connector for the one this returns:
+            # its pool, with the connection check of ADR 0062 (ADR 0083).
+            if isinstance(app.connector, DjangoConnector):
+                app.connector.get_worker_connector = jobs.worker_connector  # type: ignore[method-assign]
             call_command("procrastinate", "worker", *options["worker_args"])
             return
         jobs.import_job_modules()
