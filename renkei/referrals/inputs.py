@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from django.db.models import TextChoices
 from pydantic import BaseModel, BeforeValidator, Field
 
-from renkei.directory.models import Capability, WardKind, vocabulary
+from renkei.directory.models import Capability, WardKind
 from renkei.lib.actions import ActionError
 from renkei.lib.inputs import (
     CalendarDate,
@@ -265,10 +265,10 @@ def case_relations(
     if residence is None:
         raise ActionError(f"市区町村コードが見つかりません（{data.residence}）", field="residence")
     codes = list(dict.fromkeys(data.required_capabilities))
-    # The vocabulary each process keeps (reloaded when it lacks a code asked for), not a read.
-    known = vocabulary(codes=codes).by_code
-    caps = [known[c] for c in codes if c in known]
-    missing = sorted(set(codes) - known.keys())
+    # Read, not the process's vocabulary: a capability deleted in another process within the
+    # vocabulary's minute would pass here and fail the case at COMMIT (a 500, not a message).
+    caps = list(Capability.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {c.code for c in caps})
     if missing:
         raise ActionError(
             f"処置項目が見つかりません: {', '.join(missing)}", field="required_capabilities"

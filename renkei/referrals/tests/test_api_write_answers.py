@@ -13,9 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry, Membership
-from renkei.directory.models import Facility, vocabulary
+from renkei.directory.models import Capability, Facility, vocabulary
 from renkei.lib.http import json_bytes
-from renkei.referrals.models import PlacementRequest
+from renkei.referrals.models import PlacementCase, PlacementRequest
 from renkei.referrals.schemas import ReferralRequestOut
 from renkei.referrals.tests.conftest import login
 from renkei.referrals.tests.test_api import CASE, post
@@ -40,16 +40,16 @@ def test_the_new_case_is_answered_as_read_back(
 ) -> None:
     """POST /cases answers what GET /cases/{code} answers for the case just made, relations
     given out of their order; the answer reads nothing back (ADR 0081): the session, the
-    membership, the residence, the desired municipalities, the case, its two relations, its
-    event and the audit entry (two), in the savepoint pair of the test's transaction."""
+    membership, the residence, the capabilities, the desired municipalities, the case, its two
+    relations, its event and the audit entry (two), in the savepoint pair of the test's
+    transaction."""
     login(client, msw)
-    vocabulary()  # the process's vocabulary of capabilities, loaded
     out_of_order = {
         **FULL_CASE,
         "required_capabilities": ["tube-feeding", "suction"],
         "desired_municipalities": ["142077", "142051"],
     }
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         r = post(client, "/cases", out_of_order)
     assert r.status_code == 201, r.content
     made = r.json()
@@ -57,6 +57,22 @@ def test_the_new_case_is_answered_as_read_back(
     assert sorted(made["desired_municipalities"]) == ["142051", "142077"]
     assert made["internal_ref"] == "K-0042" and made["hospital"]
     assert client.get(f"{BASE}/cases/{made['code']}").json() == made
+
+
+def test_a_capability_deleted_elsewhere_is_refused_with_its_code(
+    client: Client, msw: Membership
+) -> None:
+    """A capability another process deleted while this one still has it in its vocabulary:
+    the case is refused with the code named and nothing is written (it would otherwise fail
+    at COMMIT on the relation's foreign key)."""
+    login(client, msw)
+    vocabulary()
+    Capability.objects.filter(code="suction").delete()  # no forget_vocabulary(): elsewhere
+    before = PlacementCase.objects.count()
+    r = post(client, "/cases", FULL_CASE)
+    assert r.status_code == 400, r.content
+    assert "suction" in r.content.decode()
+    assert PlacementCase.objects.count() == before
 
 
 def test_another_hospitals_send_is_a_refused_read(
