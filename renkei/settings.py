@@ -83,7 +83,8 @@ def database_from_url(url: str) -> dict[str, object]:
         if DB_PREPARED_SEARCH:
             # Django keeps psycopg from preparing statements (prepare_threshold None); its
             # client-side-binding cursors never prepare anyway, so this reaches only the
-            # radius search's preparing cursor (ADR 0011).
+            # preparing cursors: the radius search's (ADR 0011) and renkei.lib.prepared's
+            # statements of fixed text on every member page (ADR 0080).
             options["prepare_threshold"] = 5
         return {
             # Django's backend with a cheaper health check (ADR 0062) and a hook run just

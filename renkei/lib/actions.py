@@ -171,8 +171,8 @@ def _increment_returning(obj: models.Model, field: str) -> int:
 def as_prefetched(instance: models.Model, relation: str, rows: Iterable[M]) -> None:
     """Keep rows an action just wrote as `instance`'s `relation`, as prefetch_related keeps
     what it read: an evaluated QuerySet in the prefetch cache, so `.all()` and iterating are
-    these rows while any other query on the relation (filter, order_by, count) still asks the
-    database. `rows` in the order a read would give them (the model's ordering)."""
+    these rows (and `.count()` their number) while any other query on the relation (filter,
+    order_by) still asks the database. `rows` in the order a read would give them (the model's ordering)."""
     queryset = getattr(instance, relation).get_queryset()  # before the cache exists
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True

@@ -132,6 +132,7 @@ def deliver(*, to: str, subject: str, body: str, reply_to: list[str] | None = No
         kept.sent += 1
         kept.last_used = time.monotonic()
         return
+    raise AssertionError("unreachable: a new connection's failure raises above")
 
 
 def subject_line(subject: str) -> str:

@@ -69,7 +69,16 @@ class PreparingCursor(base.ServerBindingCursor):
     """
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        return super().execute(query, params, prepare=True)  # type: ignore[misc]
+        try:
+            return super().execute(query, params, prepare=True)  # type: ignore[misc]
+        except psycopg.errors.FeatureNotSupported:
+            # "cached plan must not change result type": a migration run from another
+            # connection changed the type of a column a prepared statement returns, and every
+            # statement this connection prepared may be as stale. Closed, not kept: this
+            # request fails as on a broken connection, and the next one gets a new connection
+            # instead of the same error on every page until DB_CONN_MAX_AGE.
+            self.connection.close()  # type: ignore[attr-defined]
+            raise
 
     def _convert_query(self, query: Any, params: Any = None) -> Any:
         # psycopg records the statement it sent (which Django's query log reads) only

@@ -140,3 +140,33 @@ def test_timestamps_read_as_djangos_loader_reads_them() -> None:
     assert fast[1] == dt.datetime(2026, 3, 1, 0, 30, 0, 500000, tzinfo=dt.UTC)
     assert all(v.tzinfo is dt.UTC for v in fast[:3])
     assert [v.isoformat() for v in fast[:3]] == [v.isoformat() for v in django[:3]]
+
+
+def test_a_prepared_statement_whose_result_changed_type_closes_its_connection() -> None:
+    """A migration run elsewhere changes a returned column's type: the prepared statement
+    fails once, its connection is closed at once, and the next request prepares afresh."""
+    import psycopg
+    from django.db.utils import NotSupportedError
+
+    from renkei.lib import prepared
+
+    other = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        other.execute("CREATE TABLE renkei_prepared_probe (x integer)")
+        other.execute("INSERT INTO renkei_prepared_probe VALUES (1)")
+        close_old_connections()
+        with prepared.cursor(connection) as cursor:
+            cursor.execute("SELECT x FROM renkei_prepared_probe")
+            assert cursor.fetchone() == (1,)
+        other.execute("ALTER TABLE renkei_prepared_probe ALTER x TYPE text")
+        with pytest.raises(NotSupportedError), prepared.cursor(connection) as cursor:
+            cursor.execute("SELECT x FROM renkei_prepared_probe")
+        assert connection.connection is not None and connection.connection.closed
+        close_old_connections()  # the request's end
+        with prepared.cursor(connection) as cursor:
+            cursor.execute("SELECT x FROM renkei_prepared_probe")
+            assert cursor.fetchone() == ("1",)
+    finally:
+        close_old_connections()
+        other.execute("DROP TABLE IF EXISTS renkei_prepared_probe")
+        other.close()
